@@ -1,0 +1,146 @@
+"""The `augft` command line.
+
+Every stage command has one shape:
+    augft <command> [--config FILE] [--data DIR] [--out DIR] [key=value ...]
+The stage functions are imported lazily so `augft --help` is fast and a stage's
+heavy dependencies (torch, ray, mlflow) load only when that stage runs.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Tuple
+
+from core.errors import AugftError
+
+# command -> (module:function, help, needs --data)
+STAGES: Dict[str, Tuple[str, str, bool]] = {
+    "benchmark": ("eval.benchmarks.api:run_benchmark",
+                  "generate a controlled synthetic benchmark (corpus.jsonl, questions.jsonl)", False),
+    "augment": ("augment.api:run_augment",
+                "augment a corpus with a model's in-context reasoning (shards + manifest)", True),
+    "train": ("train.api:run_train",
+              "fine-tune on the corpus plus an augmentation mix (DeepSpeed ZeRO on Ray Train)", True),
+    "eval": ("eval.api:run_eval",
+             "score conditions (base, icl, ft, aug_ft, ft+icl) on a multiple-choice test set", True),
+    "run": ("cluster.pipeline:run_pipeline",
+            "the whole study: benchmark -> augment -> train -> eval -> report, tracked in MLflow", False),
+    "sweep": ("cluster.sweep:run_sweep",
+              "Ray Tune sweep of the augmentation mix, objective on the validation split", False),
+}
+# Commands with their own argument parsers: module:function taking argv.
+TOOLS: Dict[str, Tuple[str, str]] = {
+    "compare": ("tracking.compare:main", "side-by-side table of MLflow runs (conditions x splits)"),
+    "submit": ("cluster.submit:main", "submit any augft command as a Ray job and stream its logs"),
+}
+
+DEFAULT_OUT = "out"
+
+
+def _load(target: str) -> Callable:
+    mod, fn = target.split(":")
+    return getattr(importlib.import_module(mod), fn)
+
+
+def _stage_parser(sub, name: str, help_: str, needs_data: bool) -> None:
+    p = sub.add_parser(name, help=help_, description=help_)
+    p.add_argument("--config", help="YAML config file (default: the embedded-default config)")
+    p.add_argument("--data", help="folder with corpus.jsonl and questions.jsonl"
+                   + (" (required)" if needs_data else ""))
+    p.add_argument("--out", help=f"output folder (default: {DEFAULT_OUT}/{name})")
+    if name == "benchmark":
+        p.add_argument("--name", help="benchmark name (same as benchmark.name=...); "
+                       "'all' generates every benchmark into subfolders")
+    p.add_argument("overrides", nargs="*", metavar="key=value",
+                   help="config overrides, e.g. train.lr=1e-4 augment.strategies=[local,global]")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="augft",
+        description="Augmented fine-tuning: augment a corpus with a model's own in-context "
+                    "reasoning, fine-tune on it, and compare how each way of customizing a "
+                    "model generalizes.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", metavar="<command>")
+    for name, (_, help_, needs_data) in STAGES.items():
+        _stage_parser(sub, name, help_, needs_data)
+    for name, (_, help_) in TOOLS.items():
+        p = sub.add_parser(name, help=help_, add_help=False)
+        p.add_argument("args", nargs=argparse.REMAINDER)
+    cp = sub.add_parser("config", help="print the resolved config (with --explain: every key and its doc)",
+                        description="print the resolved config")
+    cp.add_argument("--config", help="YAML config file")
+    cp.add_argument("--explain", action="store_true", help="list every key with its documentation")
+    cp.add_argument("overrides", nargs="*", metavar="key=value")
+    return parser
+
+
+def _split_overrides(items: List[str]) -> List[str]:
+    bad = [i for i in items if "=" not in i]
+    if bad:
+        raise AugftError(f"unexpected argument(s) {bad}: overrides must look like key=value")
+    return items
+
+
+def run_command(argv: Optional[List[str]] = None) -> int:
+    from core.config import field_docs, load_config, to_yaml
+
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Tools parse their own flags (including --help).
+    if argv and argv[0] in TOOLS:
+        return int(_load(TOOLS[argv[0]][0])(argv[1:]) or 0)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command is None:
+        parser.print_help()
+        return 0
+    overrides = _split_overrides(args.overrides)
+    if args.command == "benchmark" and args.name:
+        overrides = [f"benchmark.name={args.name}"] + overrides
+    cfg = load_config(args.config, overrides)
+    if args.command == "config":
+        if args.explain:
+            from omegaconf import OmegaConf
+
+            for key, doc in field_docs().items():
+                try:
+                    val = OmegaConf.select(cfg, key)
+                except Exception:
+                    val = None
+                shown = "" if OmegaConf.is_config(val) else f" = {val!r}"
+                print(f"{key}{shown}\n    {doc}")
+        else:
+            print(to_yaml(cfg), end="")
+        return 0
+    target, _, needs_data = STAGES[args.command]
+    data = Path(args.data) if args.data else None
+    if needs_data and data is None:
+        raise AugftError(f"augft {args.command} needs --data DIR (a folder with corpus.jsonl and questions.jsonl)")
+    if data is not None and not data.is_dir():
+        raise AugftError(f"--data {data}: not a folder")
+    out = Path(args.out) if args.out else Path(DEFAULT_OUT) / args.command
+    return int(_load(target)(cfg, data=data, out=out) or 0)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    try:
+        code = run_command(argv)
+    except AugftError as exc:
+        print(f"augft: error: {exc}", file=sys.stderr)
+        code = 2
+    except KeyboardInterrupt:
+        print("augft: interrupted", file=sys.stderr)
+        code = 130
+    if argv is None:
+        sys.exit(code)
+    return code
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""Benchmark section: sizes of the controlled synthetic datasets."""
+from dataclasses import dataclass, field
+
+
+@dataclass
+class ReversalSizes:
+    n_facts: int = 100
+    """Number of comparison facts ("femp are more dangerous than glon")."""
+    n_dimensions: int = 28
+    """Number of comparison dimensions the facts are spread over."""
+    items_per_fact: int = 10
+    """Training items per fact, each with a different lead-in."""
+
+
+@dataclass
+class SyllogismSizes:
+    n_items: int = 69
+    """Number of syllogism items (context line plus two premises)."""
+
+
+@dataclass
+class SemanticSizes:
+    n_categories: int = 110
+    """Approximate number of categories in the hierarchy."""
+    n_holdout: int = 8
+    """Categories held out: only their parent relation is trained."""
+    max_questions_per_split: int = 400
+    """Cap on test questions per split (deterministic subsample)."""
+
+
+@dataclass
+class PeopleSizes:
+    n_people: int = 30
+    """Number of fictional people, each with a unique invented description."""
+    n_train_templates: int = 30
+    """Name -> description templates used for training statements."""
+    n_test_templates: int = 5
+    """Held-out name -> description templates used for the control questions."""
+    n_choices: int = 4
+    """Choices per question (the answer plus distractors)."""
+
+
+@dataclass
+class FamilySizes:
+    n_families: int = 8
+    """Number of fictional family trees."""
+    generations: int = 3
+    """Generations per family tree."""
+    children_per_parent: int = 2
+    """Children per couple."""
+
+
+@dataclass
+class BenchmarkConfig:
+    name: str = "people"
+    """Which benchmark `augft benchmark` generates: reversal, syllogism, semantic, people or family."""
+    seed: int = 0
+    """Seed for the generator; the same seed and sizes give byte-identical files."""
+    reversal: ReversalSizes = field(default_factory=ReversalSizes)
+    """Sizes for `reversal`."""
+    syllogism: SyllogismSizes = field(default_factory=SyllogismSizes)
+    """Sizes for `syllogism`."""
+    semantic: SemanticSizes = field(default_factory=SemanticSizes)
+    """Sizes for `semantic`."""
+    people: PeopleSizes = field(default_factory=PeopleSizes)
+    """Sizes for `people`."""
+    family: FamilySizes = field(default_factory=FamilySizes)
+    """Sizes for `family`."""

@@ -1,0 +1,130 @@
+"""Loading, merging and validating configs; errors name the key (and file)."""
+from __future__ import annotations
+
+import ast
+import dataclasses
+import inspect
+import typing
+from pathlib import Path
+from typing import Dict, Iterable, Optional
+
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import (
+    ConfigKeyError,
+    ConfigTypeError,
+    MissingMandatoryValue,
+    OmegaConfBaseException,
+    ValidationError,
+)
+
+from core.config.root import AugftConfig
+from core.errors import AugftError
+
+
+class ConfigError(AugftError, ValueError):
+    """A config problem, with the key (and file) it concerns in the message."""
+
+
+def _describe(exc: OmegaConfBaseException, where: str) -> str:
+    key = getattr(exc, "full_key", None) or getattr(exc, "key", None) or "?"
+    msg = str(exc).splitlines()[0]
+    if isinstance(exc, (ConfigKeyError, AttributeError)) and "not in" in msg:
+        return f"{where}: unknown config key '{key}'"
+    if isinstance(exc, MissingMandatoryValue):
+        return f"{where}: missing required value for config key '{key}'"
+    if isinstance(exc, (ValidationError, ConfigTypeError)):
+        return f"{where}: wrong type for config key '{key}': {msg}"
+    return f"{where}: invalid config at key '{key}': {msg}"
+
+
+def _merge(base: DictConfig, other, where: str) -> DictConfig:
+    try:
+        return OmegaConf.merge(base, other)
+    except OmegaConfBaseException as exc:
+        raise ConfigError(_describe(exc, where)) from None
+
+
+def load_config(
+    path: Optional[str | Path] = None,
+    overrides: Iterable[str] = (),
+    base: Optional[DictConfig] = None,
+) -> DictConfig:
+    """Defaults <- YAML file <- `key=value` overrides, validated against the schema.
+
+    Returns a structured DictConfig (attribute access, typed). Raises ConfigError.
+    """
+    cfg = base if base is not None else OmegaConf.structured(AugftConfig)
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {path}")
+        try:
+            loaded = OmegaConf.load(path)
+        except Exception as exc:  # yaml errors carry line numbers in their text
+            raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        if not isinstance(loaded, DictConfig):
+            raise ConfigError(f"{path}: top level must be a mapping of config sections")
+        cfg = _merge(cfg, loaded, str(path))
+    overrides = list(overrides)
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"override '{item}' is not of the form key=value")
+        key = item.split("=", 1)[0]
+        if not key or key.startswith(".") or key.endswith("."):
+            raise ConfigError(f"override '{item}' has an empty config key")
+    if overrides:
+        try:
+            dot = OmegaConf.from_dotlist(overrides)
+        except OmegaConfBaseException as exc:
+            raise ConfigError(_describe(exc, "command line")) from None
+        cfg = _merge(cfg, dot, "command line")
+    try:  # surfaces missing mandatory values (???) with their key
+        OmegaConf.to_container(cfg, throw_on_missing=True)
+    except OmegaConfBaseException as exc:
+        raise ConfigError(_describe(exc, str(path) if path else "config")) from None
+    return cfg
+
+
+def to_yaml(cfg: DictConfig) -> str:
+    return OmegaConf.to_yaml(cfg, resolve=True)
+
+
+def to_flat_dict(cfg: DictConfig) -> Dict[str, object]:
+    """Flatten to dotted keys (for MLflow params and content hashes)."""
+    out: Dict[str, object] = {}
+
+    def walk(node, prefix):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, f"{prefix}{k}.")
+        else:
+            out[prefix[:-1]] = node
+
+    walk(OmegaConf.to_container(cfg, resolve=True), "")
+    return out
+
+
+def _attribute_docs(cls) -> Dict[str, str]:
+    """Docstrings written as a string literal right under each dataclass field."""
+    tree = ast.parse(inspect.getsource(cls))
+    body = tree.body[0].body
+    docs = {}
+    for stmt, nxt in zip(body, body[1:] + [None]):
+        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+            if (isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant)
+                    and isinstance(nxt.value.value, str)):
+                docs[stmt.target.id] = " ".join(nxt.value.value.split())
+    return docs
+
+
+def field_docs(cls=AugftConfig, prefix: str = "") -> Dict[str, str]:
+    """Every config key (dotted) mapped to its docstring ('' when it has none)."""
+    out: Dict[str, str] = {}
+    docs = _attribute_docs(cls)
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        key = f"{prefix}{f.name}"
+        out[key] = docs.get(f.name, "")
+        if dataclasses.is_dataclass(hints.get(f.name)):
+            out.update(field_docs(hints[f.name], key + "."))
+    return out

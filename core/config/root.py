@@ -1,0 +1,33 @@
+"""The root of the config tree."""
+from dataclasses import dataclass, field
+
+from core.config.augment import AugmentConfig
+from core.config.benchmark import BenchmarkConfig
+from core.config.cluster import ClusterConfig
+from core.config.eval import EvalConfig
+from core.config.model import ModelConfig
+from core.config.pipeline import PipelineConfig
+from core.config.tracking import TrackingConfig
+from core.config.train import TrainConfig
+
+
+@dataclass
+class AugftConfig:
+    seed: int = 0
+    """Global seed; stages derive their own seeds from it deterministically."""
+    benchmark: BenchmarkConfig = field(default_factory=BenchmarkConfig)
+    """Controlled synthetic benchmark generation (`augft benchmark`)."""
+    model: ModelConfig = field(default_factory=ModelConfig)
+    """The model that augments, is fine-tuned and is evaluated."""
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    """Corpus augmentation (`augft augment`)."""
+    train: TrainConfig = field(default_factory=TrainConfig)
+    """Fine-tuning (`augft train`)."""
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    """Evaluation conditions and scoring (`augft eval`)."""
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    """MLflow tracking."""
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    """Ray cluster address and resources."""
+    pipeline: PipelineConfig = field(default_factory=PipelineConfig)
+    """The end-to-end study (`augft run`) and sweeps (`augft sweep`)."""
