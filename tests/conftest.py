@@ -1,15 +1,9 @@
 """Shared fixtures. Each test folder may add its own conftest.py for its stage."""
-import os
-import shutil
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
+from helpers import augft_cli
 
 
 def pytest_collection_modifyitems(config, items):
@@ -39,20 +33,6 @@ def embedded_model_path() -> Path:
     from core.models import resolve_model_path
 
     return resolve_model_path("smollm2-135m-instruct")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def augft_cli(*args, cwd=None, env=None, timeout=600) -> subprocess.CompletedProcess:
-    """Run the real `augft` console script in a subprocess."""
-    e = dict(os.environ)
-    e.update(env or {})
-    return subprocess.run([str(BIN / "augft"), *map(str, args)], cwd=cwd, env=e,
-                          capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture
