@@ -54,6 +54,7 @@ def load_config(
     Returns a structured DictConfig (attribute access, typed). Raises ConfigError.
     """
     cfg = base if base is not None else OmegaConf.structured(AugftConfig)
+    required: set = set()
     if path is not None:
         path = Path(path)
         if not path.is_file():
@@ -64,6 +65,9 @@ def load_config(
             raise ConfigError(f"{path}: not valid YAML: {exc}") from None
         if not isinstance(loaded, DictConfig):
             raise ConfigError(f"{path}: top level must be a mapping of config sections")
+        # `???` in a YAML marks a value the user must supply (merging it would
+        # silently keep the default, so it is tracked and checked below).
+        required = set(OmegaConf.missing_keys(loaded))
         cfg = _merge(cfg, loaded, str(path))
     overrides = list(overrides)
     for item in overrides:
@@ -72,6 +76,11 @@ def load_config(
         key = item.split("=", 1)[0]
         if not key or key.startswith(".") or key.endswith("."):
             raise ConfigError(f"override '{item}' has an empty config key")
+    given = {item.split("=", 1)[0] for item in overrides}
+    unset = sorted(k for k in required if k not in given)
+    if unset:
+        raise ConfigError(f"{path}: missing required value for config key '{unset[0]}' "
+                          f"(marked ??? in the file; set it with {unset[0]}=...)")
     if overrides:
         try:
             dot = OmegaConf.from_dotlist(overrides)
