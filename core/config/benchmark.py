@@ -26,6 +26,10 @@ class SemanticSizes:
     """Categories held out: only their parent relation is trained."""
     max_questions_per_split: int = 400
     """Cap on test questions per split (deterministic subsample)."""
+    docs_per_category: int = 5
+    """Training documents per (non-held-out) category, each in a different style."""
+    n_choices: int = 4
+    """Choices per question (the answer plus distractors)."""
 
 
 @dataclass
@@ -38,6 +42,8 @@ class PeopleSizes:
     """Held-out name -> description templates used for the control questions."""
     n_choices: int = 4
     """Choices per question (the answer plus distractors)."""
+    n_reversal_templates: int = 1
+    """Description-first phrasings per person for the `reversal` questions (1-3)."""
 
 
 @dataclass
@@ -48,12 +54,17 @@ class FamilySizes:
     """Generations per family tree."""
     children_per_parent: int = 2
     """Children per couple."""
+    items_per_fact: int = 3
+    """Training statements per parent fact, each in a different phrasing (1-8)."""
+    n_choices: int = 4
+    """Choices per question (the answer plus distractors)."""
 
 
 @dataclass
 class BenchmarkConfig:
     name: str = "people"
-    """Which benchmark `augft benchmark` generates: reversal, syllogism, semantic, people or family."""
+    """Which benchmark `augft benchmark` generates: reversal, syllogism, semantic, people,
+    family, or all (one subfolder each)."""
     seed: int = 0
     """Seed for the generator; the same seed and sizes give byte-identical files."""
     reversal: ReversalSizes = field(default_factory=ReversalSizes)

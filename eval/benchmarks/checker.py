@@ -1,0 +1,108 @@
+"""The exact checker: parses free-text statements of a benchmark's forms and decides
+them by reasoning over the benchmark's ground truth.
+
+A benchmark's checker subclasses `Checker` and implements two things:
+- `claims(norm)`: the claims a normalised sentence makes, each a `Claim` whose
+  `key` is a canonical fact tuple (e.g. ("cmp", "glon", "less", "dangerous", "femp"))
+  and whose `order` says which way round the sentence states it (e.g. "reversed");
+- `holds(key)`: True / False by exact reasoning, None when the ground truth says
+  nothing about it (unknown entity, unknown relation).
+Targets (test-relevant inferences) are `Target(text, key, order)`; a statement
+covers a target when it makes a true, non-negated claim with the target's key and,
+when the target names one, the same order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Optional, Set, Tuple
+
+from eval.benchmarks.common import negated, normalize, split_sentences
+
+TRUE, FALSE, UNCHECKABLE = "true", "false", "uncheckable"
+
+
+@dataclass(frozen=True)
+class Claim:
+    key: Tuple
+    """Canonical fact tuple."""
+    order: str = ""
+    """Surface order of the statement ("forward", "reversed", ...); '' when irrelevant."""
+    negated: bool = False
+    """The sentence denies the fact ("X is not ...")."""
+
+
+@dataclass(frozen=True)
+class Target:
+    text: str
+    """The inference as a sentence (also what the oracle states)."""
+    key: Tuple
+    """Canonical fact tuple it states."""
+    order: str = ""
+    """Required surface order ('' = any)."""
+
+
+class Checker:
+    """Base class; see the module docstring. Subclasses set `name` and fill `_targets`."""
+
+    name = ""
+
+    def __init__(self, truth: Dict):
+        self.truth = truth
+        self._targets: Dict[str, Target] = {}
+
+    # -- to implement ------------------------------------------------------
+    def claims(self, norm: str) -> List[Claim]:
+        raise NotImplementedError
+
+    def holds(self, key: Tuple) -> Optional[bool]:
+        raise NotImplementedError
+
+    # -- public API ----------------------------------------------------------
+    def sentence_claims(self, sentence: str) -> List[Claim]:
+        norm = normalize(sentence)
+        out = self.claims(norm)
+        if negated(norm):
+            out = [Claim(c.key, c.order, not c.negated) for c in out]
+        return out
+
+    def verdicts(self, text: str) -> List[Tuple[str, str]]:
+        """(sentence, verdict) for every sentence of `text`."""
+        out = []
+        for sent in split_sentences(text):
+            vals = []
+            for c in self.sentence_claims(sent):
+                h = self.holds(c.key)
+                if h is not None:
+                    vals.append(h != c.negated)
+            if not vals:
+                out.append((sent, UNCHECKABLE))
+            else:
+                out.append((sent, TRUE if all(vals) else FALSE))
+        return out
+
+    def check(self, text: str) -> str:
+        """"false" if any sentence states something false, else "true" if at least one
+        sentence is checkable (and true), else "uncheckable"."""
+        vs = [v for _, v in self.verdicts(text)]
+        if FALSE in vs:
+            return FALSE
+        if TRUE in vs:
+            return TRUE
+        return UNCHECKABLE
+
+    def targets(self) -> Dict[str, str]:
+        """target id -> the inference stated as a sentence."""
+        return {tid: t.text for tid, t in self._targets.items()}
+
+    def covered(self, texts: Iterable[str]) -> Set[str]:
+        """Ids of the targets that some sentence of `texts` states (true, not negated,
+        same canonical fact and, where the target requires it, the same order)."""
+        stated: Set[Tuple[Tuple, str]] = set()
+        for text in texts:
+            for sent in split_sentences(text):
+                for c in self.sentence_claims(sent):
+                    if not c.negated and self.holds(c.key) is True:
+                        stated.add((c.key, c.order))
+        keys_any = {k for k, _ in stated}
+        return {tid for tid, t in self._targets.items()
+                if ((t.key, t.order) in stated if t.order else t.key in keys_any)}
