@@ -1,4 +1,10 @@
-"""Cluster section (owned by cluster/)."""
+"""Cluster section (owned by cluster/): where Ray runs and what jobs, training workers and
+sweep trials ask of it.
+
+`cluster.jobs.resources` turns these (with train.num_workers/use_gpu and the augment
+section's engine keys) into placement groups, so the same command runs on a laptop, a
+Ray cluster or KubeRay with only config changes. docs/cluster.md maps every key.
+"""
 from dataclasses import dataclass
 
 
@@ -8,3 +14,26 @@ class ClusterConfig:
     """Ray address; empty starts (or joins via $RAY_ADDRESS) a local Ray."""
     num_cpus: int = 0
     """CPUs for a local Ray (0 = all)."""
+    storage: str = ""
+    """Shared storage root for jobs (a PVC mount or a mounted bucket); relative --data and
+    --out paths of a job resolve under it. Empty uses $AUGFT_STORAGE, else the job's
+    working directory (which Ray deletes after the job)."""
+    train_gpus_per_worker: float = 1.0
+    """GPUs per training worker when train.use_gpu is on (workers = train.num_workers)."""
+    train_cpus_per_worker: float = 1.0
+    """CPUs reserved per training worker."""
+    train_placement_strategy: str = "PACK"
+    """Ray placement strategy for the training workers: PACK (co-locate for ZeRO, spill if
+    needed), STRICT_PACK (one node only), SPREAD or STRICT_SPREAD."""
+    max_concurrent_trials: int = 1
+    """Sweep trials that run at once (`augft sweep`)."""
+    trial_cpus: float = 1.0
+    """CPUs reserved for each sweep trial's driver."""
+    trial_gpus: float = 0.0
+    """GPUs reserved for each sweep trial's driver (its training workers ask for their own)."""
+    entrypoint_num_cpus: float = 1.0
+    """CPUs reserved for a submitted job's driver process (`augft submit`)."""
+    entrypoint_num_gpus: float = 0.0
+    """GPUs reserved for a submitted job's driver process (`augft submit`)."""
+    placement_timeout_s: float = 600.0
+    """Seconds to wait for a placement group before failing with the resources it needs."""

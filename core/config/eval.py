@@ -1,15 +1,56 @@
 """Eval section (owned by eval/)."""
 from dataclasses import dataclass, field
-from typing import List
+from typing import Dict, List
+
+
+@dataclass
+class CostConfig:
+    train_summaries: Dict[str, str] = field(default_factory=dict)
+    """Condition label -> a train output's summary.json (its `train_flops` is the one-off
+    training cost), e.g. {aug_ft[local]: runs/t/summary.json}. Optional."""
+    augment_manifests: Dict[str, str] = field(default_factory=dict)
+    """Condition label -> an augment output's manifest.json (its token counts give the one-off
+    augmentation cost, 2 x params x tokens). Optional."""
 
 
 @dataclass
 class EvalConfig:
     conditions: List[str] = field(default_factory=lambda: ["base", "icl"])
-    """Conditions to evaluate: base, icl, ft, aug_ft, ft+icl."""
+    """Conditions to evaluate: base (no context), icl (corpus in context), ft, aug_ft or
+    aug_ft[<mix>] (fine-tuned models named in eval.models), and any of those + `+icl`
+    (e.g. ft+icl: the ft model with the corpus in context)."""
+    models: Dict[str, str] = field(default_factory=dict)
+    """Condition label -> model (path or name) for fine-tuned conditions, e.g.
+    {ft: runs/t/model}. base and icl use model.name."""
     scoring: str = "sum"
-    """Multiple-choice score: sum (total log-likelihood), mean (per token) or calibrated."""
+    """Multiple-choice score: sum (total log-likelihood), mean (per token) or calibrated
+    (sum minus the choice's log-likelihood after eval.calibration_prompt)."""
+    calibrate: bool = False
+    """Also compute calibrated scores when eval.scoring is sum or mean (one more pass over every
+    distinct choice), so results list all three variants."""
+    calibration_prompt: str = ""
+    """Neutral prompt for calibrated scoring; empty scores each choice after the BOS token."""
+    chat_template: bool = False
+    """Wrap each prompt in the tokenizer's chat template (off, as in lm-evaluation-harness)."""
+    target_delimiter: str = " "
+    """Inserted between a prompt and a choice unless the prompt ends with or the choice
+    starts with whitespace (lm-evaluation-harness's target_delimiter)."""
     batch_size: int = 16
-    """Questions scored per forward batch."""
+    """Questions packed into one forward (each prompt once, its choices attending to it)."""
+    max_batch_tokens: int = 4096
+    """Cap on the tokens packed into one forward (prompts plus choices, not the cached context)."""
+    icl_max_tokens: int = 0
+    """Token budget of the ICL context; 0 uses the model's window minus room for the longest question."""
+    icl_separator: str = "\n"
+    """Text placed between corpus documents in the ICL context."""
+    icl_reuse_cache: bool = True
+    """Compute the ICL context's KV cache once and reuse it for every question (off recomputes
+    it per question; same scores, for benchmarking)."""
     bootstrap: int = 1000
     """Bootstrap resamples for the 95% confidence intervals."""
+    limit: int = 0
+    """Evaluate only the first N questions (0 = all); for quick runs."""
+    splits: List[str] = field(default_factory=list)
+    """Evaluate only these splits (empty = all)."""
+    costs: CostConfig = field(default_factory=CostConfig)
+    """Optional inputs for the one-off costs of fine-tuned conditions."""
