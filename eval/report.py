@@ -1,0 +1,143 @@
+"""Human-facing results: a rich table on the terminal, report.md and one bar chart per split."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Dict, List
+
+
+
+def _atomic_target(path: Path):
+    """(target, temp file beside it): write the temp file, then rename it over the target."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path, path.with_name(f".{path.name}.tmp")
+
+
+def _cell(s: dict) -> str:
+    return f"{s['accuracy']:.3f} [{s['ci_low']:.2f}, {s['ci_high']:.2f}]"
+
+
+def _splits(results: dict) -> List[str]:
+    names = set()
+    for c in results["conditions"].values():
+        names.update(c["splits"])
+    return sorted(names)
+
+
+def _fmt_num(x) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    if isinstance(x, float) and x >= 1e5:
+        return f"{x:.3g}"
+    return f"{x:,.0f}" if isinstance(x, (int, float)) else str(x)
+
+
+def table_rows(results: dict) -> tuple:
+    splits = _splits(results)
+    header = ["condition"] + splits
+    rows = []
+    for cond, c in results["conditions"].items():
+        rows.append([cond] + [_cell(c["splits"][s]) if s in c["splits"] else "-" for s in splits])
+    any_cond = next(iter(results["conditions"].values()))
+    rows.append(["chance"] + [f"{any_cond['splits'][s]['chance']:.3f}" if s in any_cond["splits"] else "-"
+                              for s in splits])
+    rows.append(["n"] + [str(any_cond["splits"][s]["n"]) if s in any_cond["splits"] else "-"
+                         for s in splits])
+    return header, rows
+
+
+def print_table(results: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    header, rows = table_rows(results)
+    t = Table(title=f"accuracy ({results['scoring']} scoring, 95% bootstrap CI)")
+    for h in header:
+        t.add_column(h)
+    for r in rows:
+        t.add_row(*r)
+    Console().print(t)
+
+
+def markdown(results: dict) -> str:
+    header, rows = table_rows(results)
+    lines = ["# augft eval report", "",
+             f"{results['n_questions']} questions; scoring: {results['scoring']}; "
+             f"cells are accuracy [95% bootstrap CI, {results['bootstrap']} resamples].", "",
+             "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    lines += ["", "## By kind", "", "| condition | split/kind | accuracy | n | chance |", "|---|---|---|---|---|"]
+    for cond, c in results["conditions"].items():
+        for k, s in c["kinds"].items():
+            lines.append(f"| {cond} | {k} | {_cell(s)} | {s['n']} | {s['chance']:.3f} |")
+    lines += ["", "## Other scorings (accuracy per split)", "",
+              "| condition | scoring | " + " | ".join(_splits(results)) + " |",
+              "|---|---|" + "---|" * len(_splits(results))]
+    for cond, c in results["conditions"].items():
+        for sc, per in c["by_scoring"].items():
+            lines.append(f"| {cond} | {sc} | " + " | ".join(
+                f"{per[s]:.3f}" if s in per else "-" for s in _splits(results)) + " |")
+    costs = results["costs"]
+    lines += ["", "## Costs", "",
+              "FLOPs = 2 x params x tokens read per query (context + prompt + all choices).", "",
+              "| condition | params | prompt tokens/query | FLOPs/query | one-off FLOPs | measured s/query |",
+              "|---|---|---|---|---|---|"]
+    for cond, c in costs["conditions"].items():
+        lines.append(f"| {cond} | {_fmt_num(c['n_params'])} | {c['prompt_tokens_per_query']:.1f} | "
+                     f"{_fmt_num(c['flops_per_query'])} | {_fmt_num(c['one_off_flops'] or None)} | "
+                     f"{c.get('seconds_per_query', float('nan')):.3f} |")
+    if costs["break_even"]:
+        lines += ["", "| fine-tuned vs ICL | queries until cheaper | note |", "|---|---|---|"]
+        for k, b in costs["break_even"].items():
+            note = "" if b["one_off_known"] else "one-off cost not given (eval.costs.*)"
+            q = "never" if b["queries"] is None else _fmt_num(b["queries"])
+            lines.append(f"| {k} | {q} | {note} |")
+    for cond, c in results["conditions"].items():
+        if c.get("icl"):
+            i = c["icl"]
+            lines += ["", f"ICL context for {cond}: {i['docs_used']}/{i['docs_total']} documents, "
+                      f"{i['context_tokens']} tokens (budget {i['budget_tokens']}, "
+                      f"{'seeded subsample, seed ' + str(i['seed']) if i['subsampled'] else 'whole corpus'})."]
+    return "\n".join(lines) + "\n"
+
+
+def write_text(path: Path, text: str) -> None:
+    path, tmp = _atomic_target(path)
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def plot_split(results: dict, split: str, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    conds = [c for c, v in results["conditions"].items() if split in v["splits"]]
+    stats = [results["conditions"][c]["splits"][split] for c in conds]
+    acc = [s["accuracy"] for s in stats]
+    err = [[a - s["ci_low"] for a, s in zip(acc, stats)], [s["ci_high"] - a for a, s in zip(acc, stats)]]
+    fig, ax = plt.subplots(figsize=(1.2 + 1.1 * len(conds), 3.6))
+    ax.bar(conds, acc, yerr=err, capsize=4, color="#4c78a8")
+    ax.axhline(stats[0]["chance"], ls="--", color="grey", label="chance")
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("accuracy")
+    ax.set_title(f"{split} (n={stats[0]['n']}, 95% CI)")
+    ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    target, tmp = _atomic_target(path)
+    fig.savefig(tmp, format="png", dpi=120)
+    plt.close(fig)
+    tmp.replace(target)
+
+
+def write_all(results: dict, out: Path) -> Dict[str, str]:
+    files = {}
+    for split in _splits(results):
+        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in split)
+        p = out / f"plot_{safe}.png"
+        plot_split(results, split, p)
+        files[split] = p.name
+    write_text(out / "report.md", markdown(results))
+    return files

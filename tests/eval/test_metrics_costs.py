@@ -1,0 +1,77 @@
+"""Accuracy, bootstrap CIs, scoring variants, conditions and the cost model."""
+import json
+
+import pytest
+
+from core.errors import AugftError
+from eval.conditions import parse_conditions
+from eval.costs import augment_flops, cost_table, train_flops
+from eval.metrics import bootstrap_ci, choose, summarize
+
+
+def test_bootstrap_ci_brackets_the_mean_and_is_seeded():
+    correct = [True] * 30 + [False] * 20
+    lo, hi = bootstrap_ci(correct, 2000, seed=0)
+    assert lo < 0.6 < hi and 0.4 < lo and hi < 0.8
+    assert (lo, hi) == bootstrap_ci(correct, 2000, seed=0)
+    assert bootstrap_ci([True] * 10, 500) == (1.0, 1.0)
+
+
+def test_summarize_groups_and_chance():
+    rows = [{"split": "a", "correct": True, "choices": ["x", "y"]},
+            {"split": "a", "correct": False, "choices": ["x", "y", "z", "w"]},
+            {"split": "b", "correct": True, "choices": ["x", "y", "z"]}]
+    s = summarize(rows, "split", 100)
+    assert s["a"]["accuracy"] == 0.5 and s["a"]["n"] == 2
+    assert s["a"]["chance"] == pytest.approx((1 / 2 + 1 / 4) / 2)
+    assert s["b"]["chance"] == pytest.approx(1 / 3)
+
+
+def test_scoring_variants():
+    lps, n, neutral = [-6.0, -4.0], [3, 1], [-5.5, -1.0]
+    assert choose(lps, n, "sum") == [-6.0, -4.0]
+    assert choose(lps, n, "mean") == [-2.0, -4.0]
+    assert choose(lps, n, "calibrated", neutral) == [-0.5, -3.0]
+
+
+def test_conditions_resolve_models():
+    conds = parse_conditions(["base", "icl", "ft", "ft+icl", "aug_ft[local]"],
+                             {"ft": "m/ft", "aug_ft[local]": "m/aug"}, "smol")
+    got = {c.label: (c.model, c.icl) for c in conds}
+    assert got == {"base": ("smol", False), "icl": ("smol", True), "ft": ("m/ft", False),
+                   "ft+icl": ("m/ft", True), "aug_ft[local]": ("m/aug", False)}
+    with pytest.raises(AugftError, match="eval.models has no 'aug_ft' entry"):
+        parse_conditions(["aug_ft"], {}, "smol")
+
+
+def test_break_even_queries():
+    per = {"icl": {"n_params": 100, "icl": True, "finetuned": False,
+                   "prompt_tokens_per_query": 1000, "tokens_per_query": 1010},
+           "aug_ft": {"n_params": 100, "icl": False, "finetuned": True,
+                      "prompt_tokens_per_query": 10, "tokens_per_query": 20}}
+    t = cost_table(per, {"aug_ft": {"train_flops": 1e6, "augment_flops": 5e5}})
+    assert t["conditions"]["icl"]["flops_per_query"] == 2 * 100 * 1010
+    assert t["conditions"]["aug_ft"]["one_off_flops"] == 1.5e6
+    saving = 2 * 100 * (1010 - 20)
+    b = t["break_even"]["aug_ft vs icl"]
+    assert b["queries"] == -(-1.5e6 // saving) and b["one_off_known"]
+    # A fine-tuned model that reads more per query than ICL never pays off.
+    per["aug_ft"]["tokens_per_query"] = 5000
+    assert cost_table(per, {})["break_even"]["aug_ft vs icl"]["queries"] is None
+
+
+def test_cost_inputs_from_files(tmp_path):
+    s = tmp_path / "summary.json"
+    s.write_text(json.dumps({"steps": 3, "train_flops": 1.2e12}))
+    assert train_flops(str(s), "k") == 1.2e12
+    m = tmp_path / "manifest.json"
+    m.write_text(json.dumps({"strategies": {"local": {"ok": 5}},
+                             "timings": {"local": {"prompt_tokens": 300, "generated_tokens": 700,
+                                                   "tokens_per_s": 55.0}}}))
+    assert augment_flops(str(m), "k", n_params=10) == 2 * 10 * 1000
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"steps": 3}))
+    with pytest.raises(AugftError, match="train_flops"):
+        train_flops(str(bad), "eval.costs.train_summaries.ft")
+    with pytest.raises(AugftError, match="does not exist"):
+        train_flops(str(tmp_path / "nope.json"), "eval.costs.train_summaries.ft")
