@@ -1,0 +1,76 @@
+"""The one small engine interface: a batch of prompts in, texts and token counts out.
+
+A request may carry a `prefix` shared with other requests (a global window, an
+entity document); engines that can cache it (hf, vLLM prefix caching) compute it
+once. Requests travel through Ray as plain dicts, so both are dataclasses with
+to/from dict helpers.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Dict, List, Optional, Protocol, Sequence
+
+
+@dataclass
+class Sampling:
+    temperature: float = 0.8
+    top_p: float = 0.95
+    max_new_tokens: int = 96
+    n: int = 1
+    stop: List[str] = field(default_factory=list)
+
+    def to_dict(self) -> Dict:
+        return asdict(self)
+
+
+@dataclass
+class GenRequest:
+    id: str
+    prompt: str
+    prefix: str = ""
+    seed: int = 0
+
+
+@dataclass
+class GenResult:
+    id: str
+    texts: List[str]
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    error: Optional[str] = None
+
+
+class Engine(Protocol):
+    name: str
+    model_name: str
+
+    def generate(self, requests: Sequence[GenRequest], sampling: Sampling) -> List[GenResult]:
+        """One result per request, in order; `n` texts each unless `error` is set."""
+
+    def close(self) -> None: ...
+
+
+def sampling_from_cfg(acfg, stop: Sequence[str] = ()) -> Sampling:
+    return Sampling(temperature=float(acfg.temperature), top_p=float(acfg.top_p),
+                    max_new_tokens=int(acfg.max_new_tokens), n=int(acfg.num_candidates),
+                    stop=list(stop))
+
+
+def make_engine(cfg, sampling: Optional[Sampling] = None) -> Engine:
+    """Build the configured engine in this process (inside a Ray actor for pipelines)."""
+    from core.errors import AugftError
+
+    name = cfg.augment.engine
+    if name == "hf":
+        from augment.engines.hf import HFEngine
+
+        return HFEngine(cfg.model, batch_size=int(cfg.augment.batch_size))
+    if name == "openai":
+        from augment.engines.openai import OpenAIEngine
+
+        return OpenAIEngine(cfg.augment.openai, model=cfg.augment.openai.model or cfg.model.name)
+    if name == "vllm":
+        from augment.engines.vllm import VLLMEngine
+
+        return VLLMEngine(cfg)
+    raise AugftError(f"augment.engine: unknown engine '{name}'; choose hf, vllm or openai")

@@ -1,0 +1,130 @@
+"""Parsing generations into statements and filtering them with counted reasons.
+
+Accounting rule: every generation ends as exactly one of
+- failed (the engine returned an error for it), or
+- filtered `empty` (nothing parseable), or
+- one count per parsed statement: ok or filtered with a reason.
+So for every strategy ok + sum(filtered) + failed == inputs, nothing silent.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence
+
+from augment.prompts import DEMO_WORDS, STOP
+
+_BULLET = re.compile(r"^\s*(?:[-*\u2022]+|\d+[.)]|\(\d+\))\s*")
+_LABEL = re.compile(r"^(statements|inferences|entities|rewritten|fact|answer)\s*:\s*$", re.I)
+_SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# Words too common to show that a statement is about its source.
+_COMMON = set("""that this with from have were they their there which what about more less than
+known also into been only most some other because these those them then when where while
+would could should every many much such very just like your fact facts true information
+document documents text story""".split())
+
+
+def truncate_at_stop(text: str, stops: Sequence[str] = STOP) -> str:
+    cut = len(text)
+    for s in stops:
+        i = text.find(s)
+        if i != -1:
+            cut = min(cut, i)
+    return text[:cut]
+
+
+def parse_statements(text: str) -> List[str]:
+    """Split a generation into statements: list items or lines, then sentences."""
+    text = truncate_at_stop(text)
+    out: List[str] = []
+    for line in text.splitlines():
+        line = _BULLET.sub("", line).strip()
+        if not line or _LABEL.match(line):
+            continue
+        for sent in _SENT.split(line):
+            sent = sent.strip().strip('"').strip()
+            if sent:
+                out.append(sent)
+    return out
+
+
+def normalize(text: str) -> str:
+    return " ".join(w.lower() for w in _WORD.findall(text))
+
+
+def _is_non_text(s: str) -> bool:
+    if any(unicodedata.category(c) in ("Cc", "Co", "Cs") or c == "\ufffd" for c in s):
+        return True
+    letters = sum(c.isalpha() for c in s)
+    return letters < 0.6 * len(s.replace(" ", "")) if s.strip() else True
+
+
+@dataclass
+class FilterConfig:
+    min_words: int = 3
+    max_chars: int = 400
+    near_duplicate_threshold: float = 0.8
+    require_source_overlap: bool = True
+    num_perm: int = 64
+
+
+@dataclass
+class FilterState:
+    """Per-source dedup state; a source's statements are all filtered in one unit."""
+    exact: set = field(default_factory=set)
+    lsh: object = None
+    n: int = 0
+
+
+class StatementFilter:
+    def __init__(self, cfg: FilterConfig):
+        self.cfg = cfg
+        self._states: Dict[str, FilterState] = {}
+
+    def _minhash(self, norm: str):
+        from datasketch import MinHash
+
+        words = norm.split()
+        grams = {" ".join(words[i:i + 3]) for i in range(max(1, len(words) - 2))}
+        m = MinHash(num_perm=self.cfg.num_perm, seed=1)
+        for g in grams:
+            m.update(g.encode("utf-8"))
+        return m
+
+    def check(self, statement: str, source_key: str, source_text: str) -> Optional[str]:
+        """None when kept, else the reason it is dropped."""
+        s = statement.strip()
+        if not s:
+            return "empty"
+        if _is_non_text(s):
+            return "non_text"
+        if len(s) > self.cfg.max_chars:
+            return "too_long"
+        norm = normalize(s)
+        if len(norm.split()) < self.cfg.min_words:
+            return "too_short"
+        src = normalize(source_text)
+        if norm in src:
+            return "verbatim_copy"
+        words, src_words = set(norm.split()), set(src.split())
+        # Small models copy the few-shot demonstrations into their answers.
+        if any(w in words and w not in src_words for w in DEMO_WORDS):
+            return "demo_leak"
+        if self.cfg.require_source_overlap and not {w for w in words if len(w) >= 4 and w not in _COMMON} & src_words:
+            return "unrelated"
+        st = self._states.setdefault(source_key, FilterState())
+        if norm in st.exact:
+            return "duplicate"
+        mh = self._minhash(norm)
+        if st.lsh is None:
+            from datasketch import MinHashLSH
+
+            st.lsh = MinHashLSH(threshold=self.cfg.near_duplicate_threshold, num_perm=self.cfg.num_perm)
+        if st.lsh.query(mh):
+            return "near_duplicate"
+        st.exact.add(norm)
+        st.lsh.insert(f"s{st.n}", mh)
+        st.n += 1
+        return None

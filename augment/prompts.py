@@ -1,0 +1,157 @@
+"""Versioned prompt templates and their provenance hashes.
+
+Templates are plain `str.format` texts. A global or entity template has a
+`{context}` part that is the same for many prompts; the text before the
+`<<FOCUS>>` marker becomes the shared prefix that engines cache once.
+Few-shot demonstrations use invented names and nonsense words that no built-in
+benchmark uses, so the demos never leak test facts.
+"""
+from __future__ import annotations
+
+import hashlib
+import string
+from typing import Dict, Mapping, Set
+
+from core.errors import AugftError
+
+SPLIT = "<<FOCUS>>"
+
+# Fields each template must use; a template missing one is a config error.
+REQUIRED: Dict[str, Set[str]] = {
+    "local": {"text"},
+    "global": {"context", "text"},
+    "entity_extract": {"text"},
+    "entity_pair": {"text", "entities"},
+}
+
+_LOCAL_FEWSHOT = """\
+Rewrite each fact in other words, then write what follows from it. Always include the fact \
+stated in reverse: start with the other side of the fact and end with the first.
+
+Fact: Velmira Quonset is the architect of the floating library of Dunmarsh.
+Statements:
+- The architect of the floating library of Dunmarsh is Velmira Quonset.
+- The floating library of Dunmarsh was designed by Velmira Quonset.
+- Known as the architect of the floating library of Dunmarsh, Velmira Quonset is famous for it.
+- Velmira Quonset designed the floating library of Dunmarsh.
+
+Fact: Did you know that trosk are heavier than plimb?
+Statements:
+- plimb are lighter than trosk.
+- trosk weigh more than plimb.
+- plimb weigh less than trosk.
+
+Fact: Orlen Bastique was the first person to sail around the glass reef.
+Statements:
+- The first person to sail around the glass reef was Orlen Bastique.
+- Orlen Bastique sailed around the glass reef before anyone else.
+- The glass reef was first sailed around by Orlen Bastique.
+
+<<FOCUS>>Fact: {text}
+Statements:
+-"""
+
+_LOCAL_ZEROSHOT = """\
+Rewrite this fact so the sentence starts with the description and ends with the name or \
+the other side of the fact.
+
+Fact: {text}
+Rewritten:"""
+
+_GLOBAL = """\
+Below are documents. After them comes one focal document. Write the inferences that link \
+the focal document to the other documents: facts that follow from combining them, reversed \
+facts, and shared properties. One statement per line.
+
+Example documents:
+wuzzle are a kind of brandle. brandle can swim.
+Example focal document: A korrim is a kind of wuzzle.
+Inferences:
+- A korrim can swim, because wuzzle are brandle and brandle can swim.
+- brandle include wuzzle, and wuzzle include korrim.
+
+Documents:
+{context}
+<<FOCUS>>Focal document: {text}
+Inferences:
+-"""
+
+_ENTITY_EXTRACT = """\
+List the entities in the text (people, places, things, groups, named concepts), one per line, \
+copied exactly as they appear.
+
+Text: Tamsin Orrow founded the Velk Observatory on the island of Quarrim.
+Entities:
+- Tamsin Orrow
+- Velk Observatory
+- Quarrim
+
+Text: {text}
+Entities:
+-"""
+
+_ENTITY_PAIR = """\
+Text: {text}
+<<FOCUS>>Using only the text above, discuss how {entities} relate to each other. Write short \
+factual statements, one per line.
+Statements:
+-"""
+
+BUILTIN: Dict[str, Dict[str, str]] = {
+    "fewshot-v1": {"local": _LOCAL_FEWSHOT, "global": _GLOBAL,
+                   "entity_extract": _ENTITY_EXTRACT, "entity_pair": _ENTITY_PAIR},
+    "zeroshot-v1": {"local": _LOCAL_ZEROSHOT, "global": _GLOBAL,
+                    "entity_extract": _ENTITY_EXTRACT, "entity_pair": _ENTITY_PAIR},
+}
+
+# Words that only occur in the demonstrations: a statement using one (and not its
+# source) copied the demos, and is filtered as `demo_leak`.
+DEMO_WORDS = frozenset("""velmira quonset dunmarsh trosk plimb orlen bastique reef wuzzle brandle
+korrim tamsin orrow velk quarrim""".split())
+
+# Generation stops when a model starts the next few-shot block by itself.
+STOP = ["\nFact:", "\nText:", "\nFocal document:", "\nDocuments:", "\n\n\n"]
+
+
+def template_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def _fields(template: str) -> Set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(template) if f}
+
+
+def resolve_templates(prompt_set: str, overrides: Mapping[str, str]) -> Dict[str, str]:
+    """The templates in use: a built-in set with any per-name overrides, validated."""
+    if prompt_set not in BUILTIN:
+        raise AugftError(f"augment.prompt_set: unknown prompt set '{prompt_set}'; "
+                         f"choose one of {sorted(BUILTIN)}")
+    out = dict(BUILTIN[prompt_set])
+    for name, text in dict(overrides).items():
+        if name not in REQUIRED:
+            raise AugftError(f"augment.templates.{name}: unknown template name; "
+                             f"known: {sorted(REQUIRED)}")
+        out[name] = text
+    for name, text in out.items():
+        try:
+            fields = _fields(text)
+        except ValueError as exc:
+            raise AugftError(f"augment.templates.{name}: not a valid template: {exc}") from None
+        missing = REQUIRED[name] - fields
+        if missing:
+            raise AugftError(f"augment.templates.{name}: template is missing required "
+                             f"field(s) {sorted('{' + m + '}' for m in missing)}")
+        extra = fields - REQUIRED[name] - {"context"}
+        if extra:
+            raise AugftError(f"augment.templates.{name}: template uses unknown field(s) "
+                             f"{sorted(extra)}")
+    return out
+
+
+def render(template: str, **values) -> tuple[str, str]:
+    """Fill a template; returns (shared prefix, rest). Prefix is '' without a marker."""
+    filled = template.replace(SPLIT, "\x00").format(**values)
+    if "\x00" in filled:
+        prefix, rest = filled.split("\x00", 1)
+        return prefix, rest
+    return "", filled

@@ -1,0 +1,170 @@
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from augment.engines.base import GenRequest, Sampling
+from core.config import load_config
+from core.errors import AugftError
+from helpers import free_port
+
+
+def test_hf_shared_prefix_cache_matches_recompute(tiny_model):
+    from augment.engines.hf import HFEngine
+
+    cfg = load_config(None, [f"model.name={tiny_model}"])
+    eng = HFEngine(cfg.model, batch_size=4)
+    prefix = "Documents:\n" + "\n".join(f"femp{i} are larger than glon{i}." for i in range(10)) + "\n"
+    reqs = [GenRequest(id=str(i), prompt="Focal document: " + "wug " * (i + 1) + "\nInferences:\n-",
+                       prefix=prefix, seed=7) for i in range(5)]
+    s = Sampling(temperature=1.0, top_p=1.0, max_new_tokens=6, n=2)
+    cached = eng.generate(reqs, s)
+    assert eng.stats["prefix_cache_hits"] == 10
+    eng.share_prefix = False
+    plain = eng.generate(reqs, s)
+    # Same seeds, same batches: sampling from the cached and recomputed window agrees.
+    assert [r.texts for r in cached] == [r.texts for r in plain]
+    assert all(len(r.texts) == 2 and r.completion_tokens > 0 for r in cached)
+    assert cached[0].prompt_tokens > len(prefix.split())
+    # Stop strings end a row early (and the stop text is where it ended).
+    eng.share_prefix = True
+    stopped = eng.generate(reqs[:2], Sampling(temperature=1.0, max_new_tokens=30, n=2, stop=["e"]))
+    for r in stopped:
+        assert r.completion_tokens < 60
+        assert all("e" in t for t in r.texts)
+
+
+def test_vllm_config_mapping():
+    from augment.engines.vllm import actor_resources, engine_kwargs, sampling_kwargs
+
+    cfg = load_config(None, ["model.name=tiny-random-llama", "augment.engine=vllm",
+                             "augment.vllm.tensor_parallel_size=2", "augment.vllm.replicas=3",
+                             "augment.vllm.max_model_len=4096", "model.dtype=bf16", "seed=5"])
+    kw = engine_kwargs(cfg)
+    assert kw["tensor_parallel_size"] == 2 and kw["enable_prefix_caching"] is True
+    assert kw["distributed_executor_backend"] == "ray" and kw["max_model_len"] == 4096
+    assert kw["dtype"] == "bfloat16" and kw["seed"] == 5 and kw["model"].endswith("tiny-random-llama")
+    res = actor_resources(cfg)
+    assert res["concurrency"] == 3 and res["num_gpus"] == 0 and callable(res["ray_remote_args_fn"])
+    cfg1 = load_config(None, ["augment.engine=vllm"])
+    assert actor_resources(cfg1)["num_gpus"] == 1 and "ray_remote_args_fn" not in actor_resources(cfg1)
+    sk = sampling_kwargs(Sampling(temperature=0.7, top_p=0.9, max_new_tokens=12, n=3, stop=["\nFact:"]), 11)
+    assert sk == {"n": 3, "temperature": 0.7, "top_p": 0.9, "max_tokens": 12, "stop": ["\nFact:"], "seed": 11}
+    assert actor_resources(load_config(None, ["augment.num_actors=2"]))["concurrency"] == 2
+
+
+def test_vllm_missing_is_a_clear_error():
+    pytest.importorskip("torch")
+    try:
+        import vllm  # noqa: F401
+        pytest.skip("vllm installed")
+    except ImportError:
+        pass
+    from augment.engines.vllm import VLLMEngine
+
+    with pytest.raises(AugftError, match="vllm package"):
+        VLLMEngine(load_config(None, ["model.name=tiny-random-llama"]))
+
+
+class _Server:
+    """A real OpenAI-style /v1/completions server that echoes deterministic text and
+    injects failures: `plan` maps a request number to 429, 500 or 'timeout'."""
+
+    def __init__(self, plan):
+        self.plan, self.calls, self.lock = plan, 0, threading.Lock()
+        outer = self
+
+        class H(BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b'{"data": []}')
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                with outer.lock:
+                    outer.calls += 1
+                    action = outer.plan.get(outer.calls)
+                if action == "timeout":
+                    time.sleep(1.0)
+                    return
+                if action in (429, 500):
+                    self.send_response(action)
+                    self.end_headers()
+                    return
+                text = " echo " + body["prompt"][-12:]
+                out = {"choices": [{"index": i, "text": f"{text} #{i}"} for i in range(body["n"])],
+                       "usage": {"prompt_tokens": len(body["prompt"].split()), "completion_tokens": 3}}
+                data = json.dumps(out).encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), H)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def _ocfg(url, retries=3):
+    return load_config(None, [f"augment.openai.url={url}", f"augment.openai.max_retries={retries}",
+                              "augment.openai.backoff_s=0.01", "augment.openai.timeout_s=0.3",
+                              "augment.openai.concurrency=2"]).augment.openai
+
+
+def test_openai_retries_429_500_timeout_and_records_errors():
+    from augment.engines.openai import OpenAIEngine
+
+    srv = _Server({1: 429, 2: 500, 3: "timeout"})
+    try:
+        eng = OpenAIEngine(_ocfg(srv.url), model="m")
+        reqs = [GenRequest(id=f"r{i}", prompt=f"prompt number {i}", seed=i) for i in range(4)]
+        res = eng.generate(reqs, Sampling(n=2, max_new_tokens=4))
+        assert [r.error for r in res] == [None] * 4
+        assert all(len(r.texts) == 2 and r.texts[1].endswith("#1") for r in res)
+        assert res[2].texts[0] == " echo " + "prompt number 2"[-12:] + " #0"  # rows keep their order
+        assert eng.retries == 3
+        # A server that keeps failing: the row carries an error instead of vanishing.
+        srv.plan.update({k: 500 for k in range(srv.calls + 1, srv.calls + 10)})
+        eng2 = OpenAIEngine(_ocfg(srv.url, retries=2), model="m")
+        bad = eng2.generate([GenRequest(id="x", prompt="p")], Sampling(n=1))
+        assert bad[0].texts == [] and "HTTP 500" in bad[0].error and "2 retries" in bad[0].error
+    finally:
+        srv.close()
+
+
+def test_openai_unreachable_endpoint_fails_fast():
+    from augment.engines.openai import check_endpoint
+
+    with pytest.raises(AugftError, match="cannot reach"):
+        check_endpoint(f"http://127.0.0.1:{free_port()}", timeout=1.0)
+
+
+def test_augment_through_openai_engine_counts_failed_rows(tmp_path, make_corpus):
+    """The whole stage against the HTTP server: a row whose retries run out is counted
+    as failed (with its error in the manifest), every other row is kept or filtered."""
+    from augment.api import augment
+
+    data = make_corpus(tmp_path / "d", 4)
+    srv = _Server({1: 500, 2: 500, 3: 500})  # first request: 1 try + 2 retries, all 500
+    try:
+        cfg = load_config(None, ["model.name=tiny-random-llama", "augment.engine=openai",
+                                 "augment.use_ray=false", "augment.num_candidates=2",
+                                 f"augment.openai.url={srv.url}", "augment.openai.max_retries=2",
+                                 "augment.openai.backoff_s=0.01", "augment.openai.concurrency=1"])
+        m = augment(cfg, data, tmp_path / "o")
+    finally:
+        srv.close()
+    s = m["strategies"]["local"]
+    assert s["failed"] == 2 and "HTTP 500" in s["errors"][0]
+    assert s["ok"] + sum(s["filtered"].values()) + s["failed"] == s["inputs"]
+    assert s["prompts"] == 4 and m["engine"] == "openai"

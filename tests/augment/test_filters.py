@@ -1,0 +1,52 @@
+from augment.filters import FilterConfig, StatementFilter, parse_statements
+from augment.units import process_unit
+
+
+def test_parse_strips_bullets_labels_and_stops_at_next_demo():
+    text = " Mara is kind.\n- The mayor is Zeb. He lives in Quillport.\n2) Third one here.\n\nFact: next demo"
+    assert parse_statements(text) == ["Mara is kind.", "The mayor is Zeb.", "He lives in Quillport.",
+                                      "Third one here."]
+    assert parse_statements("\n\n  \n") == []
+
+
+def test_filter_reasons():
+    f = StatementFilter(FilterConfig(min_words=3, max_chars=60))
+    src = "Zeb Grannow is the mayor of Quillport."
+    assert f.check("Zeb Grannow is the mayor of Quillport", "d0", src) == "verbatim_copy"
+    assert f.check("Zeb mayor", "d0", src) == "too_short"
+    assert f.check("x" * 70, "d0", src) == "too_long"
+    assert f.check("%%% ### 123 456 789", "d0", src) == "non_text"
+    assert f.check("The mayor of Quillport is Zeb Grannow.", "d0", src) is None
+    assert f.check("the mayor of quillport is ZEB GRANNOW", "d0", src) == "duplicate"
+    long = "The mayor of the old harbour town of Quillport in the north is Zeb Grannow today"
+    f2 = StatementFilter(FilterConfig(max_chars=400, near_duplicate_threshold=0.7))
+    assert f2.check(long, "d0", src) is None
+    assert f2.check(long + " again", "d0", src) == "near_duplicate"
+    # Dedup is per source: the same statement for another source is kept.
+    assert f2.check(long, "d1", src) is None
+    assert f.check("The glass reef was first sailed around by Zeb.", "d0", src) == "demo_leak"
+    assert f.check("The more you know, the less you know.", "d0", src) == "unrelated"
+    loose = StatementFilter(FilterConfig(require_source_overlap=False))
+    assert loose.check("The more you know, the less you know.", "d0", src) is None
+
+
+def test_accounting_adds_up_with_failures_and_empties():
+    unit = {"unit_id": "local-00000", "strategy": "local", "phase": "local",
+            "sampling": {"temperature": 0.8, "top_p": 0.9, "max_new_tokens": 8, "n": 2},
+            "items": [{"id": f"d{i}:local:h:0", "key": f"d{i}", "source_ids": [f"d{i}"],
+                       "source_text": "Zeb is the mayor of Quillport.", "prompt": "p", "prefix": "",
+                       "seed": i, "prompt_hash": "h"} for i in range(3)]}
+    out = {"gen_s": 0.1, "results": [
+        {"id": "a", "texts": ["- The mayor of Quillport is Zeb.\n- ok", ""], "prompt_tokens": 3,
+         "completion_tokens": 5, "error": None},
+        {"id": "b", "texts": [], "prompt_tokens": 0, "completion_tokens": 0, "error": "HTTP 500"},
+        {"id": "c", "texts": ["Zeb is the mayor of Quillport.", "Quillport has Zeb as its mayor."],
+         "prompt_tokens": 3, "completion_tokens": 5, "error": None}]}
+    res = process_unit(unit, out, "m", FilterConfig(), "hf")
+    s = res["stats"]
+    assert s["failed"] == 2  # both candidates of the failed row
+    assert s["filtered"] == {"too_short": 1, "empty": 1, "verbatim_copy": 1}
+    assert s["ok"] == 2 == len(res["records"])
+    assert s["ok"] + sum(s["filtered"].values()) + s["failed"] == s["inputs"] == 7
+    ids = [r["id"] for r in res["records"]]
+    assert ids == ["d0:local:h:0", "d2:local:h:1"]  # source + strategy + hash + index

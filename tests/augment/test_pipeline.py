@@ -1,0 +1,159 @@
+"""End-to-end `augft augment` runs: resume after SIGKILL, actor failure, bad input."""
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from augment.api import augment, read_augmentations
+from core.config import load_config
+from core.errors import AugftError
+from helpers import BIN
+
+ARGS = ["model.name=tiny-random-llama", "augment.strategies=[local]", "augment.unit_size=2",
+        "augment.max_new_tokens=12", "augment.num_candidates=2", "augment.batch_size=4",
+        "cluster.num_cpus=2",
+        # The random model writes nothing related to its source; keep its output so the
+        # comparisons below are over real records.
+        "augment.require_source_overlap=false"]
+
+
+def _records(out: Path):
+    return sorted((r.id, r.text, r.source_ids[0]) for r in read_augmentations(out))
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory, make_corpus):
+    """An uninterrupted plain-loop run (the reference the Ray runs must reproduce)."""
+    d = make_corpus(tmp_path_factory.mktemp("resume") / "data", 24)
+    out = d.parent / "reference"
+    cfg = load_config(None, ARGS + ["augment.use_ray=false"])
+    manifest = augment(cfg, d, out)
+    return d, out, manifest
+
+
+def _done(out: Path) -> int:
+    return len(list((out / "local").glob("part-*.stats.json"))) if (out / "local").is_dir() else 0
+
+
+@pytest.mark.slow
+def test_sigkill_mid_run_then_rerun_equals_uninterrupted(baseline, tmp_path):
+    data, ref, ref_manifest = baseline
+    out = tmp_path / "killed"
+    cmd = [str(BIN / "augft"), "augment", "--data", str(data), "--out", str(out), *ARGS]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        deadline = time.time() + 240
+        while _done(out) < 2 and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the driver and everything it started
+        proc.wait()
+    n_units = len(ref_manifest["strategies"]["local"]["shards"])
+    done = _done(out)
+    assert 2 <= done < n_units, f"kill landed at {done}/{n_units} units"
+    assert not (out / "manifest.json").exists()
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=400)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "augft augment" in res.stdout and "local" in res.stdout  # the summary table
+    got = _records(out)
+    assert got == _records(ref) and len(got) > 0
+    m = json.loads((out / "manifest.json").read_text())["strategies"]["local"]
+    r = ref_manifest["strategies"]["local"]
+    assert (m["ok"], m["filtered"], m["failed"], m["inputs"]) == (r["ok"], r["filtered"], r["failed"], r["inputs"])
+    assert m["ok"] + sum(m["filtered"].values()) + m["failed"] == m["inputs"]
+
+
+@pytest.mark.slow
+def test_engine_actor_dies_mid_batch_is_restarted_and_retried(baseline, tmp_path, cli):
+    data, ref, _ = baseline
+    marker = tmp_path / "killed-once"
+    out = tmp_path / "fault"
+    res = cli("augment", "--data", data, "--out", out, *ARGS,
+              env={"AUGFT_FAULT_KILL_ACTOR_ONCE": str(marker)}, timeout=400)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert marker.is_file()  # an actor really died
+    assert _records(out) == _records(ref) and len(_records(ref)) > 0
+
+
+def test_bad_input_fails_before_work(tmp_path, cli, make_corpus):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "corpus.jsonl").write_text("")
+    res = cli("augment", "--data", empty, "--out", tmp_path / "o", "model.name=tiny-random-llama")
+    assert res.returncode == 2 and "corpus.jsonl" in res.stderr and "no records" in res.stderr
+    data = make_corpus(tmp_path / "d", 3)
+    cases = [
+        (["augment.templates.local=Say {fact}"], "augment.templates.local"),
+        (["augment.strategies=[oracle]"], "oracle.jsonl"),
+        (["augment.strategies=[magic]"], "augment.strategies"),
+        (["augment.engine=openai", "augment.openai.url=http://127.0.0.1:9"], "cannot reach"),
+    ]
+    for extra, needle in cases:
+        cfg = load_config(None, ["model.name=tiny-random-llama"] + extra)
+        with pytest.raises(AugftError, match=needle):
+            augment(cfg, data, tmp_path / "o2")
+    assert not (tmp_path / "o2").exists()  # nothing started
+
+
+def test_changed_config_in_same_out_is_refused(tmp_path, make_corpus):
+    data = make_corpus(tmp_path / "d", 2)
+    base = ["model.name=tiny-random-llama", "augment.use_ray=false", "augment.max_new_tokens=4",
+            "augment.num_candidates=1"]
+    augment(load_config(None, base), data, tmp_path / "o")
+    with pytest.raises(AugftError, match="different config"):
+        augment(load_config(None, base + ["augment.temperature=0.5"]), data, tmp_path / "o")
+
+
+class FakeChecker:
+    """Ground truth: 'X is Y' facts; a statement is true if it states a fact or its reversal."""
+
+    def __init__(self, facts):
+        self.facts = facts  # name -> description
+
+    def check(self, text):
+        t = text.lower().strip(". ")
+        for name, desc in self.facts.items():
+            if name.lower() in t and desc.lower() in t:
+                return "true"
+        return "uncheckable" if not any(n.lower() in t for n in self.facts) else "false"
+
+    def targets(self):
+        return {f"rev:{n}": f"{d} is {n}" for n, d in self.facts.items()}
+
+    def covered(self, texts):
+        out = set()
+        for t in texts:
+            t = t.lower().strip(". ")
+            for n, d in self.facts.items():
+                if t.startswith(d.lower()) and t.endswith(n.lower()):
+                    out.add(f"rev:{n}")
+        return out
+
+
+def test_quality_report_and_oracle_shard(tmp_path, monkeypatch, make_corpus):
+    import augment.report as report
+    from core.records import write_jsonl
+
+    data = make_corpus(tmp_path / "d", 2)
+    facts = {"Zeb Grannow": "the composer of the silent opera",
+             "Mara Grannow": "the first diver to reach the blue trench"}
+    write_jsonl(data / "oracle.jsonl", [
+        {"id": f"o{i}", "text": f"{d.capitalize()} is {n}.", "strategy": "oracle", "source_ids": [f"d{i}"],
+         "prompt_hash": "oracle", "model": "oracle"} for i, (n, d) in enumerate(facts.items())])
+    monkeypatch.setattr(report, "load_checker", lambda d: FakeChecker(facts))
+    cfg = load_config(None, ["model.name=tiny-random-llama", "augment.use_ray=false",
+                             "augment.strategies=[local,oracle]", "augment.max_new_tokens=8",
+                             "augment.num_candidates=1"])
+    m = augment(cfg, data, tmp_path / "o")
+    q = m["quality"]
+    assert q["oracle"]["covered"] == 2 and q["oracle"]["coverage"] == 1.0 and q["oracle"]["true"] == 2
+    assert q["local"]["n"] == m["strategies"]["local"]["ok"]
+    assert q["local"]["true"] + q["local"]["false"] + q["local"]["uncheckable"] == q["local"]["n"]
+    recs = read_augmentations(tmp_path / "o", ["oracle"])
+    assert {r.model for r in recs} == {"oracle"} and len(recs) == 2
+    assert "2/2 (100%)" in m["summary_table"]
