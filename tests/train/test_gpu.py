@@ -1,0 +1,24 @@
+"""The GPU path: bf16, NCCL, MFU in the metrics (skipped without a CUDA GPU)."""
+import json
+
+import pytest
+
+from core.config import load_config
+
+pytestmark = pytest.mark.gpu
+
+
+def test_gpu_zero3_bf16_reports_mfu(tiny_model, corpus_dir, tmp_path):
+    import torch
+
+    from train.api import train
+
+    n = torch.cuda.device_count()
+    cfg = load_config(None, [f"model.name={tiny_model}", "train.launcher=torchrun", "train.use_gpu=true",
+                             f"train.num_workers={n}", "train.zero_stage=3", "train.max_steps=4",
+                             f"train.batch_size={4 * n}", "train.micro_batch_size=4"])
+    s = train(cfg, corpus_dir, tmp_path / "out")
+    assert s["precision"] == "bf16" and s["steps"] == 4
+    rows = [json.loads(x) for x in (tmp_path / "out" / "metrics.jsonl").read_text().splitlines()]
+    assert all(0 < r["mfu"] < 1 for r in rows if "loss" in r)
+    assert (tmp_path / "out" / "model" / "model.safetensors").is_file()

@@ -1,0 +1,64 @@
+"""Bad input is refused by train.api.prepare, i.e. before any worker starts."""
+import json
+
+import pytest
+
+from core.config import load_config
+from core.errors import AugftError
+from train.api import prepare
+from train.checkpoints import checkpoint_dir
+
+
+def _cfg(tiny_model, *overrides):
+    return load_config(None, [f"model.name={tiny_model}", "train.batch_size=4", *overrides])
+
+
+@pytest.mark.parametrize("overrides,match", [
+    (["train.zero_stage=4"], "train.zero_stage must be 0, 1, 2 or 3"),
+    (["train.zero_stage=-1"], "train.zero_stage"),
+    (["train.block_size=4096"], "train.block_size=4096 is above the model's context of 2048"),
+    (["train.mix.local=1.0"], "names \\['local'\\] but train.augmentations lists no"),
+    (["train.mix.corpus=0.0"], "training set is empty"),
+    (["train.resume=auto"], "no complete checkpoint"),
+    (["train.batch_size=5"], "train.batch_size=5 is not a multiple"),
+    (["train.offload_params=true", "train.zero_stage=2"], "train.offload_params needs train.zero_stage=3"),
+    (["train.launcher=slurm"], "train.launcher"),
+    pytest.param(["train.use_gpu=true"], "no CUDA GPU", marks=pytest.mark.skipif(
+        __import__("torch").cuda.is_available(), reason="this machine has a GPU")),
+])
+def test_bad_input_is_refused(tiny_model, corpus_dir, tmp_path, overrides, match):
+    with pytest.raises(AugftError, match=match):
+        prepare(_cfg(tiny_model, *overrides), corpus_dir, tmp_path / "out")
+    assert not (tmp_path / "out" / "plan.json").exists()
+
+
+def test_missing_shard_and_torn_checkpoint(tiny_model, corpus_dir, tmp_path):
+    aug = tmp_path / "aug"
+    aug.mkdir()
+    (aug / "manifest.json").write_text(json.dumps(
+        {"strategies": {"local": {"ok": 1, "shards": ["local/part-00000.parquet"]}}}))
+    with pytest.raises(AugftError, match="lists shard .*part-00000.parquet, which is missing"):
+        prepare(_cfg(tiny_model, f"train.augmentations=[{aug}]", "train.mix.local=1.0"),
+                corpus_dir, tmp_path / "out")
+    # A checkpoint folder without rank 0's trainer_state.json (killed mid-save) is no checkpoint.
+    torn = checkpoint_dir(tmp_path / "out", 4)
+    (torn / "ds").mkdir(parents=True)
+    with pytest.raises(AugftError, match="no complete checkpoint"):
+        prepare(_cfg(tiny_model, f"train.resume={torn}"), corpus_dir, tmp_path / "out")
+
+
+def test_plan_shapes_batches_and_steps(tiny_model, corpus_dir, tmp_path):
+    plan = prepare(_cfg(tiny_model, "train.num_workers=2", "train.micro_batch_size=1", "train.epochs=2"),
+                   corpus_dir, tmp_path / "out")
+    assert plan["micro_batch"] == 1 and plan["grad_accum"] == 2
+    ds = plan["ds_config"]
+    assert ds["train_batch_size"] == 4 and ds["zero_optimization"]["stage"] == 3
+    n = plan["data_stats"]["n_blocks"]
+    assert plan["total_steps"] == -(-2 * n // 4)
+    assert plan["precision"] == "fp32" and ds["bf16"]["enabled"] is False
+
+
+def test_cli_reports_bad_stage(cli, tiny_model, corpus_dir, tmp_path):
+    r = cli("train", "--data", corpus_dir, "--out", tmp_path / "o", f"model.name={tiny_model}",
+            "train.zero_stage=5")
+    assert r.returncode == 2 and "train.zero_stage must be 0, 1, 2 or 3" in r.stderr

@@ -1,0 +1,309 @@
+"""Building the training set: mix of sources, sentence splitting, tokenization, packing.
+
+Everything here runs on the driver before any worker starts, so bad input fails
+fast; the result is a small tensor file every worker reads.
+"""
+from __future__ import annotations
+
+import json
+import random
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+from core.errors import AugftError
+from core.records import Augmentation, read_corpus, read_records
+
+IGNORE = -100
+SPLITS = ("independent", "cumulative", "none")
+
+# A sentence ends at . ! or ? followed by whitespace; abbreviations are rare in the
+# benchmarks' templated text, so a regex is enough and keeps the split exact.
+_SENT_END = re.compile(r"(?<=[.!?])\s+")
+
+
+class TrainDataError(AugftError):
+    """The training data cannot be built (missing shard, empty set, bad mix)."""
+
+
+@dataclass
+class Example:
+    """One training example: `context` is conditioning only, `text` is scored."""
+    text: str
+    context: str = ""
+    source: str = "corpus"
+
+
+def split_sentences(text: str) -> List[str]:
+    return [s.strip() for s in _SENT_END.split(text.strip()) if s.strip()]
+
+
+def split_examples(texts: Iterable[str], mode: str, source: str) -> List[Example]:
+    """Independent: one example per sentence; cumulative: each sentence scored after the
+    preceding ones of its document (as the paper did); none: whole texts."""
+    if mode not in SPLITS:
+        raise TrainDataError(f"train.split must be one of {', '.join(SPLITS)}, got '{mode}'")
+    out: List[Example] = []
+    for text in texts:
+        if mode == "none":
+            out.append(Example(text.strip(), "", source))
+            continue
+        sents = split_sentences(text)
+        for i, s in enumerate(sents):
+            ctx = " ".join(sents[:i]) if mode == "cumulative" else ""
+            out.append(Example(s, ctx, source))
+    return out
+
+
+def _strategy_shards(aug_dir: Path) -> Dict[str, List[Path]]:
+    """Strategy -> parquet shards, from the manifest when there is one, else the folders."""
+    shards: Dict[str, List[Path]] = {}
+    manifest = aug_dir / "manifest.json"
+    listed: Dict[str, List[str]] = {}
+    if manifest.is_file():
+        try:
+            listed = {k: list(v.get("shards", [])) for k, v in
+                      json.loads(manifest.read_text()).get("strategies", {}).items()}
+        except (ValueError, AttributeError) as exc:
+            raise TrainDataError(f"{manifest}: not a valid augmentation manifest: {exc}") from None
+    for strategy, names in listed.items():
+        paths = [p if p.is_absolute() else aug_dir / p for p in map(Path, names)]
+        for p in paths:
+            if not p.is_file():
+                raise TrainDataError(f"{manifest}: strategy '{strategy}' lists shard {p}, which is missing")
+        shards[strategy] = paths or sorted((aug_dir / strategy).glob("part-*.parquet"))
+    for sub in sorted(p for p in aug_dir.iterdir() if p.is_dir()) if aug_dir.is_dir() else []:
+        if sub.name not in shards:
+            parts = sorted(sub.glob("part-*.parquet"))
+            if parts:
+                shards[sub.name] = parts
+    return shards
+
+
+def load_sources(data_dir: Path, aug_dirs: Sequence[str], mix: Dict[str, float]) -> Dict[str, List[str]]:
+    """Texts per source named in the mix. Errors name the missing strategy or shard."""
+    if not mix:
+        raise TrainDataError("train.mix is empty: name at least one source, e.g. train.mix={corpus:1.0}")
+    for name, w in mix.items():
+        if w < 0:
+            raise TrainDataError(f"train.mix.{name} is {w}; weights and counts must be >= 0")
+    texts: Dict[str, List[str]] = {}
+    if "corpus" in mix:
+        texts["corpus"] = [d.text for d in read_corpus(data_dir)]
+    wanted = [k for k in mix if k != "corpus"]
+    if not wanted:
+        return texts
+    if not aug_dirs:
+        raise TrainDataError(f"train.mix names {wanted} but train.augmentations lists no augmentation folder")
+    available: Dict[str, List[Path]] = {}
+    for d in map(Path, aug_dirs):
+        if not d.is_dir():
+            raise TrainDataError(f"train.augmentations: {d} is not a folder")
+        for strategy, paths in _strategy_shards(d).items():
+            available.setdefault(strategy, []).extend(paths)
+    for strategy in wanted:
+        if not available.get(strategy):
+            raise TrainDataError(
+                f"train.mix names strategy '{strategy}' but no shard of it exists in "
+                f"train.augmentations={list(map(str, aug_dirs))} (found: {sorted(available) or 'none'})")
+        recs: List[Augmentation] = []
+        for p in available[strategy]:
+            recs.extend(read_records(p, Augmentation))
+        texts[strategy] = [r.text for r in recs]
+    return texts
+
+
+def mix_examples(sources: Dict[str, List[Example]], mix: Dict[str, float], counts: bool,
+                 seed: int) -> List[Example]:
+    """Take round(w x n) examples (or w examples with `counts`) from each source, deterministic
+    by seed: whole copies first, then a seeded sample without replacement."""
+    out: List[Example] = []
+    for name in sorted(mix):
+        pool = sources.get(name, [])
+        want = int(round(mix[name] if counts else mix[name] * len(pool)))
+        if want and not pool:
+            raise TrainDataError(f"train.mix.{name}: the source has no examples")
+        rng = random.Random(f"{seed}:{name}")
+        full, rest = divmod(want, len(pool)) if pool else (0, 0)
+        out.extend(pool * full)
+        out.extend(rng.sample(pool, rest))
+    random.Random(seed).shuffle(out)
+    return out
+
+
+@dataclass
+class Tokenized:
+    input_ids: List[int]
+    labels: List[int]
+
+
+def tokenize(examples: Sequence[Example], tokenizer, block_size: int) -> Tuple[List[Tokenized], int]:
+    """Context tokens get label IGNORE; the text and a closing EOS are scored. Returns the
+    examples and how many were truncated to `block_size`."""
+    eos = tokenizer.eos_token_id
+    truncated = 0
+    out: List[Tokenized] = []
+    for ex in examples:
+        ctx = tokenizer(ex.context + " ", add_special_tokens=False).input_ids if ex.context else []
+        txt = tokenizer(ex.text, add_special_tokens=False).input_ids + [eos]
+        ids = ctx + txt
+        labels = [IGNORE] * len(ctx) + txt
+        if len(ids) > block_size:
+            truncated += 1
+            # Keep the scored end of a cumulative example, not its context.
+            ids, labels = ids[-block_size:], labels[-block_size:]
+        out.append(Tokenized(ids, labels))
+    return out, truncated
+
+
+@dataclass
+class Block:
+    input_ids: List[int]
+    labels: List[int]
+    position_ids: List[int]
+    n_real: int = -1
+    """Tokens that are not padding (-1: all of them)."""
+
+    def real(self) -> int:
+        return len(self.input_ids) if self.n_real < 0 else self.n_real
+
+
+def pack(items: Sequence[Tokenized], block_size: int, pad_id: int) -> List[Block]:
+    """Greedy in-order packing. Position ids restart at 0 for each example, which is what
+    transformers uses (with no attention mask) to keep attention inside each example."""
+    blocks: List[Block] = []
+    cur = Block([], [], [])
+
+    def close():
+        if cur.input_ids:
+            fill = block_size - len(cur.input_ids)
+            real = len(cur.input_ids)
+            cur.input_ids.extend([pad_id] * fill)
+            cur.labels.extend([IGNORE] * fill)
+            cur.position_ids.extend(range(fill))  # padding acts as its own unscored example
+            blocks.append(Block(cur.input_ids, cur.labels, cur.position_ids, real))
+
+    for it in items:
+        if len(cur.input_ids) + len(it.input_ids) > block_size:
+            close()
+            cur = Block([], [], [])
+        cur.input_ids.extend(it.input_ids)
+        cur.labels.extend(it.labels)
+        cur.position_ids.extend(range(len(it.input_ids)))
+    close()
+    return blocks
+
+
+def unpacked(items: Sequence[Tokenized]) -> List[Block]:
+    return [Block(list(t.input_ids), list(t.labels), list(range(len(t.input_ids)))) for t in items]
+
+
+def collate(blocks: Sequence[Block], pad_id: int):
+    """Stack blocks, padding to the longest; returns tensors and the count of real tokens."""
+    import torch
+
+    n = max(len(b.input_ids) for b in blocks)
+    ids, labels, pos, mask = [], [], [], []
+    real = 0
+    for b in blocks:
+        fill = n - len(b.input_ids)
+        real += b.real()
+        ids.append(b.input_ids + [pad_id] * fill)
+        labels.append(b.labels + [IGNORE] * fill)
+        pos.append(b.position_ids + list(range(fill)))
+        mask.append([1] * len(b.input_ids) + [0] * fill)
+    return {"input_ids": torch.tensor(ids), "labels": torch.tensor(labels),
+            "position_ids": torch.tensor(pos), "attention_mask": torch.tensor(mask)}, real
+
+
+def padding_waste(blocks: Sequence[Block], micro_batch: int) -> float:
+    """Fraction of the tokens the model processes that are padding."""
+    total = real = 0
+    for i in range(0, len(blocks), micro_batch):
+        chunk = blocks[i:i + micro_batch]
+        n = max(len(b.input_ids) for b in chunk)
+        total += n * len(chunk)
+        real += sum(b.real() for b in chunk)
+    return 1.0 - real / total if total else 0.0
+
+
+@dataclass
+class TrainSet:
+    train: List[Block]
+    eval: List[Block]
+    stats: Dict[str, object]
+
+
+def build_trainset(data_dir: Path, tcfg, tokenizer, seed: int, micro_batch: int) -> TrainSet:
+    """The whole data path from records to blocks, with its statistics."""
+    texts = load_sources(data_dir, list(tcfg.augmentations), dict(tcfg.mix))
+    sources = {k: split_examples(v, tcfg.split, k) for k, v in texts.items()}
+    examples = mix_examples(sources, dict(tcfg.mix), tcfg.mix_counts, seed)
+    if not examples:
+        raise TrainDataError(
+            f"the training set is empty (mix={dict(tcfg.mix)}, sources: "
+            + ", ".join(f"{k}={len(v)}" for k, v in sources.items()) + ")")
+    n_eval = int(round(len(examples) * tcfg.eval_fraction)) if tcfg.eval_fraction > 0 else 0
+    if tcfg.eval_fraction > 0:
+        n_eval = max(1, n_eval)
+    if n_eval >= len(examples):
+        raise TrainDataError(f"train.eval_fraction={tcfg.eval_fraction} leaves no training examples "
+                             f"({len(examples)} in all)")
+    eval_ex, train_ex = examples[:n_eval], examples[n_eval:]
+    tok_train, trunc = tokenize(train_ex, tokenizer, tcfg.block_size)
+    tok_eval, _ = tokenize(eval_ex, tokenizer, tcfg.block_size)
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    if tcfg.packing:
+        train_blocks = pack(tok_train, tcfg.block_size, pad)
+        eval_blocks = pack(tok_eval, tcfg.block_size, pad)
+    else:
+        train_blocks, eval_blocks = unpacked(tok_train), unpacked(tok_eval)
+    unpacked_blocks = unpacked(tok_train)
+    stats = {
+        "n_examples": len(train_ex), "n_eval_examples": len(eval_ex), "truncated": trunc,
+        "n_blocks": len(train_blocks), "n_eval_blocks": len(eval_blocks),
+        "sources": {k: sum(1 for e in train_ex if e.source == k) for k in sorted(mix_keys(tcfg))},
+        "scored_tokens": sum(sum(1 for x in t.labels if x != IGNORE) for t in tok_train),
+        "input_tokens": sum(len(t.input_ids) for t in tok_train),
+        "padding_waste": padding_waste(train_blocks, micro_batch),
+        "padding_waste_unpacked": padding_waste(unpacked_blocks, micro_batch),
+        "padding_waste_packed": padding_waste(pack(tok_train, tcfg.block_size, pad), micro_batch),
+    }
+    return TrainSet(train_blocks, eval_blocks, stats)
+
+
+def mix_keys(tcfg) -> List[str]:
+    return list(dict(tcfg.mix))
+
+
+def save_blocks(path: Path, blocks: Sequence[Block]) -> None:
+    import torch
+
+    torch.save({"input_ids": [b.input_ids for b in blocks], "labels": [b.labels for b in blocks],
+                "position_ids": [b.position_ids for b in blocks],
+                "n_real": [b.real() for b in blocks]}, path)
+
+
+def load_blocks(path: Path) -> List[Block]:
+    import torch
+
+    d = torch.load(path, weights_only=True)
+    return [Block(*row) for row in zip(d["input_ids"], d["labels"], d["position_ids"], d["n_real"])]
+
+
+def batch_indices(n_items: int, global_batch: int, step: int, seed: int) -> List[int]:
+    """Item indices of global batch `step` in an endless stream of per-epoch permutations
+    (seeded by seed and epoch), so any step's batch is known without replay: resume is exact."""
+    import torch
+
+    out: List[int] = []
+    pos = step * global_batch
+    while len(out) < global_batch:
+        epoch, off = divmod(pos, n_items)
+        g = torch.Generator().manual_seed(seed * 100003 + epoch)
+        perm = torch.randperm(n_items, generator=g).tolist()
+        take = min(global_batch - len(out), n_items - off)
+        out.extend(perm[off:off + take])
+        pos += take
+    return out

@@ -1,0 +1,71 @@
+"""Run the training loop without Ray: `python -m train.launch OUT/plan.json`.
+
+Usable under torchrun (`torchrun --nproc_per_node N -m train.launch PLAN`), under the
+deepspeed launcher (which adds --local_rank), or alone as one process.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from core.errors import AugftError
+
+
+def _die_with_parent() -> None:
+    """torchrun starts each worker in its own session, so killing the launcher would leave
+    workers training (and writing checkpoints) on their own; ask Linux to kill us with it."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    parent = os.getppid()
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m train.launch", description=__doc__)
+    p.add_argument("plan", help="plan.json written by `augft train` (train.api.prepare)")
+    p.add_argument("--local_rank", "--local-rank", type=int, default=None,
+                   help="set by the deepspeed launcher")
+    args = p.parse_args(argv)
+    if "TORCHELASTIC_RUN_ID" in os.environ:  # started by torchrun's agent
+        _die_with_parent()
+    if args.local_rank is not None:
+        os.environ.setdefault("LOCAL_RANK", str(args.local_rank))
+    from train.loop import run_worker
+
+    run_worker(json.loads(Path(args.plan).read_text()))
+    return 0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def launch_torchrun(plan_path: Path, num_workers: int) -> None:
+    """Start `num_workers` local processes with torchrun and wait for them."""
+    cmd = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={num_workers}",
+           "--nnodes=1", "--master_addr=127.0.0.1", f"--master_port={_free_port()}",
+           "-m", "train.launch", str(plan_path)]
+    env = dict(os.environ)
+    env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // num_workers)))
+    rc = subprocess.call(cmd, env=env)
+    if rc != 0:
+        raise AugftError(f"training workers failed (torchrun exit code {rc}); see the log above")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
