@@ -1,0 +1,14 @@
+"""A real `mlflow server` on 127.0.0.1 (sqlite backend), shared by the tracking tests."""
+import pytest
+
+from tracking.server import LocalServer
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory):
+    server = LocalServer(tmp_path_factory.mktemp("mlflow-server"))
+    uri = server.start()
+    try:
+        yield uri
+    finally:
+        server.stop()  # by its pid (its own process group)

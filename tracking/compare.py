@@ -1,0 +1,152 @@
+"""`augft compare`: a side-by-side table of tracked studies (conditions x splits) from MLflow.
+
+Each `augft run` (or `augft sweep`) is a parent run; its condition runs carry the
+metrics `accuracy.<split>`, `ci_low.<split>`, `ci_high.<split>` and the tag
+`augft.condition`. This prints one table per parent run, newest first.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Dict, List, Optional, Sequence
+
+from core.errors import AugftError
+from tracking.runs import KIND_TAG, PARENT_TAG
+from tracking.uri import check_reachable, local_uri
+
+CONDITION_TAG = "augft.condition"
+_ORDER = ["base", "icl", "ft", "ft+icl"]
+
+
+def condition_order(name: str):
+    """base, icl, ft, aug_ft[...] (alphabetical), ft+icl, then anything else."""
+    if name.startswith("aug_ft"):
+        return (3, name)
+    if name == "ft+icl":
+        return (4, name)
+    return (_ORDER.index(name), name) if name in _ORDER else (5, name)
+
+
+def _quote(v: str) -> str:
+    return "'" + v.replace("'", "\\'") + "'"
+
+
+def parse_filters(items: Sequence[str]) -> str:
+    """`tag=value` pairs -> an MLflow filter string on tags."""
+    parts = []
+    for item in items:
+        if "=" not in item:
+            raise AugftError(f"--filter '{item}' must look like tag=value")
+        k, v = item.split("=", 1)
+        parts.append(f"tags.`{k.strip()}` = {_quote(v.strip())}")
+    return " and ".join(parts)
+
+
+def format_table(cells: Dict[str, Dict[str, dict]], title: str = "") -> str:
+    """cells[condition][split] = {"accuracy", "ci_low", "ci_high"} -> aligned text table."""
+    splits = sorted({s for row in cells.values() for s in row})
+    header = ["condition"] + splits
+    rows = [header]
+    for cond in sorted(cells, key=condition_order):
+        row = [cond]
+        for s in splits:
+            m = cells[cond].get(s)
+            if m is None or m.get("accuracy") is None:
+                row.append("-")
+            elif m.get("ci_low") is not None and m.get("ci_high") is not None:
+                row.append(f"{m['accuracy']:.3f} [{m['ci_low']:.2f}, {m['ci_high']:.2f}]")
+            else:
+                row.append(f"{m['accuracy']:.3f}")
+        rows.append(row)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = [title] if title else []
+    for i, r in enumerate(rows):
+        lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+        if i == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def run_cells(runs) -> Dict[str, Dict[str, dict]]:
+    """Condition runs -> cells[condition][split]."""
+    cells: Dict[str, Dict[str, dict]] = {}
+    for run in runs:
+        cond = run.data.tags.get(CONDITION_TAG)
+        if not cond:
+            continue
+        row = cells.setdefault(cond, {})
+        for key, val in run.data.metrics.items():
+            stat, _, split = key.partition(".")
+            if stat in ("accuracy", "ci_low", "ci_high") and split:
+                row.setdefault(split, {})[stat] = val
+    return cells
+
+
+def collect(client, experiment_ids: List[str], filter_string: str = "", limit: int = 3,
+            run_id: Optional[str] = None):
+    """[(parent run, cells)] for the newest `limit` studies matching the filter."""
+    if run_id:
+        parents = [client.get_run(run_id)]
+    else:
+        parents = []
+        for kind in ("study", "sweep"):  # MLflow's IN does not apply to tags
+            flt = " and ".join(p for p in (f"tags.`{KIND_TAG}` = '{kind}'", filter_string) if p)
+            parents += client.search_runs(experiment_ids, flt, max_results=limit,
+                                          order_by=["attributes.start_time DESC"])
+        parents = sorted(parents, key=lambda r: r.info.start_time, reverse=True)[:limit]
+    out = []
+    for parent in parents:
+        children = client.search_runs(
+            experiment_ids or [parent.info.experiment_id],
+            f"tags.`{PARENT_TAG}` = '{parent.info.run_id}' and tags.`{KIND_TAG}` = 'condition'",
+            max_results=1000)
+        out.append((parent, run_cells(children)))
+    return out
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="augft compare", description=__doc__.split("\n")[0])
+    p.add_argument("--experiment", action="append", default=None,
+                   help="MLflow experiment name (repeatable; default: all experiments)")
+    p.add_argument("--filter", action="append", default=[], metavar="TAG=VALUE",
+                   help="only studies with this tag value (repeatable, all must match)")
+    p.add_argument("--tracking-uri", default="",
+                   help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db here)")
+    p.add_argument("--limit", type=int, default=3, help="how many studies, newest first (default 3)")
+    p.add_argument("--run-id", default=None, help="one study by its parent run id")
+    return p
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    import os
+
+    args = build_parser().parse_args(argv)
+    uri = args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or local_uri()
+    check_reachable(uri)
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=uri)
+    if args.experiment:
+        names, ids = args.experiment, []
+        for name in names:
+            exp = client.get_experiment_by_name(name)
+            if exp is None:
+                raise AugftError(f"no MLflow experiment named '{name}' at {uri}")
+            ids.append(exp.experiment_id)
+    else:
+        exps = client.search_experiments()
+        names, ids = [e.name for e in exps], [e.experiment_id for e in exps]
+        if not ids:
+            raise AugftError(f"no MLflow experiments at {uri} (run `augft run` first)")
+    studies = collect(client, ids, parse_filters(args.filter), args.limit, args.run_id)
+    if not studies:
+        print(f"no studies (augft run / augft sweep) in experiment(s) {names} match", file=sys.stderr)
+        return 1
+    for parent, cells in studies:
+        name = parent.info.run_name or parent.info.run_id
+        title = f"{name}  (run {parent.info.run_id}, {parent.info.status})"
+        if not cells:
+            print(title + "\n  (no condition results)\n")
+            continue
+        print(format_table(cells, title) + "\n")
+    return 0

@@ -1,0 +1,155 @@
+"""Log a stage's output folder to its MLflow run, by the files the stage contracts name.
+
+- metrics.jsonl (train): one metric history per key, by step
+- summary.json (train), manifest.json (augment): numbers as metrics, the file as an artifact
+- results.json (eval): accuracy / ci_low / ci_high / n / chance per split, costs
+- report.md, *.png: artifacts
+- augmentation shards: a dataset input with digest, plus sample records as an artifact
+- model/: referenced (path + digest of its config and weights index), not uploaded
+"""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional
+
+from tracking.digests import file_digest, tree_digest
+from tracking.runs import RunHandle
+
+log = logging.getLogger(__name__)
+SAMPLE_AUGMENTATIONS = 20
+
+
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        log.warning("tracking: cannot read %s: %s", path, exc)
+        return None
+
+
+def _flatten(obj, prefix: str = "") -> Dict[str, object]:
+    out: Dict[str, object] = {}
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            out.update(_flatten(v, f"{prefix}{k}."))
+    elif prefix:
+        out[prefix[:-1]] = obj
+    return out
+
+
+def read_metric_rows(path: Path) -> List[dict]:
+    rows = []
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line:
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                log.warning("tracking: skipping a malformed line in %s", path)
+    return rows
+
+
+def split_metrics(splits: Dict[str, dict]) -> Dict[str, float]:
+    """{split: {accuracy, ci_low, ...}} -> {"accuracy.split": ...} (the keys `augft compare` reads)."""
+    out = {}
+    for split, vals in (splits or {}).items():
+        for k in ("accuracy", "ci_low", "ci_high", "n", "chance"):
+            if k in (vals or {}):
+                out[f"{k}.{split}"] = vals[k]
+    return out
+
+
+def log_results(run: RunHandle, results: dict, condition: Optional[str] = None) -> None:
+    """results.json: per-split metrics of one condition (or all, prefixed by condition)."""
+    conds = results.get("conditions", {})
+    for cond, body in conds.items():
+        if condition is not None and cond != condition and len(conds) > 1:
+            continue
+        prefix = "" if (condition is not None or len(conds) == 1) else f"{cond}/"
+        run.log_metrics({prefix + k: v for k, v in split_metrics(body.get("splits", {})).items()})
+    costs = _flatten(results.get("costs", {}))
+    run.log_metrics({f"cost.{k}": v for k, v in costs.items()})
+
+
+def log_model_ref(run: RunHandle, model_dir: Path) -> None:
+    """Reference an exported model (path + digest of its small files) without uploading weights."""
+    small = [p for p in sorted(model_dir.glob("*")) if p.is_file() and p.stat().st_size < 50_000_000]
+    ref = {"path": str(model_dir.resolve()),
+           "files": {p.name: file_digest(p)[:16] for p in small},
+           "bytes": sum(p.stat().st_size for p in model_dir.glob("*") if p.is_file())}
+    run.set_tags({"augft.model_path": ref["path"]})
+    run.log_dict(ref, "model_ref.json")
+
+
+def log_augmentations(run: RunHandle, aug_dir: Path, n_samples: int = SAMPLE_AUGMENTATIONS,
+                      context: str = "output") -> None:
+    """Each strategy's shards as a dataset (the augment stage's output; a training input of
+    the train stage), plus a few records to read in the UI."""
+    from core.records import Augmentation, read_records, to_dict
+
+    for sdir in sorted(p for p in aug_dir.iterdir() if p.is_dir()):
+        shards = sorted(sdir.glob("part-*.parquet"))
+        if not shards:
+            continue
+        samples, total = [], 0
+        for shard in shards:
+            recs = read_records(shard, Augmentation)
+            total += len(recs)
+            samples.extend(to_dict(r) for r in recs[: max(0, n_samples - len(samples))])
+        run.log_dataset(sdir, f"augmentations[{sdir.name}]", context,
+                        digest=tree_digest(sdir, ["part-*.parquet"]),
+                        profile={"num_rows": total, "shards": len(shards)})
+        if n_samples <= 0:
+            continue
+        run.log_text("\n".join(json.dumps(s, ensure_ascii=False) for s in samples) + "\n",
+                     f"samples/{sdir.name}.jsonl")
+
+
+def log_data_dir(run: RunHandle, data_dir: Path, stems=("corpus", "questions", "oracle")) -> None:
+    """corpus.* as a training dataset, questions.* as an evaluation dataset, with digests."""
+    contexts = {"corpus": "training", "questions": "evaluation", "oracle": "oracle"}
+    for stem, context in ((s, contexts[s]) for s in stems):
+        for suffix in (".jsonl", ".parquet"):
+            p = data_dir / f"{stem}{suffix}"
+            if p.is_file():
+                rows = sum(1 for _ in p.open("rb")) if suffix == ".jsonl" else None
+                run.log_dataset(p, f"{data_dir.name}/{p.name}", context,
+                                profile={"num_rows": rows} if rows is not None else {})
+                break
+    bench = data_dir / "benchmark.json"
+    if bench.is_file() and "questions" in stems:
+        run.log_artifact(bench, "data")
+
+
+def log_stage_dir(run: RunHandle, out_dir: Path, condition: Optional[str] = None) -> None:
+    """Log whatever contract files a stage folder holds (missing ones are skipped)."""
+    if not run.active or not out_dir.is_dir():
+        return
+    metrics = out_dir / "metrics.jsonl"
+    if metrics.is_file():
+        run.log_metric_rows(read_metric_rows(metrics))
+        run.log_artifact(metrics)
+    for name in ("summary.json", "manifest.json"):
+        p = out_dir / name
+        if p.is_file():
+            obj = _read_json(p)
+            if isinstance(obj, dict):
+                run.log_metrics({f"{p.stem}.{k}": v for k, v in _flatten(obj).items()})
+            run.log_artifact(p)
+    results = out_dir / "results.json"
+    if results.is_file():
+        obj = _read_json(results)
+        if isinstance(obj, dict):
+            log_results(run, obj, condition)
+        run.log_artifact(results)
+    for pattern in ("*.md", "*.png", "predictions.jsonl", "resolved_config.yaml"):
+        for p in sorted(out_dir.glob(pattern)):
+            run.log_artifact(p)
+    if (out_dir / "model" / "config.json").is_file():
+        log_model_ref(run, out_dir / "model")
+    if (out_dir / "manifest.json").is_file() and any(out_dir.glob("*/part-*.parquet")):
+        log_augmentations(run, out_dir)
+    if (out_dir / "corpus.jsonl").is_file() or (out_dir / "corpus.parquet").is_file():
+        log_data_dir(run, out_dir)
