@@ -1,0 +1,5 @@
+import sys
+
+from cluster.jobs.entry import main
+
+sys.exit(main())

@@ -1,0 +1,74 @@
+"""Content-addressed stage folders: `<out>/<stage>/<name>-<key>` with a `done` marker.
+
+A stage's key hashes its config section(s) and the keys (or file digests) of its
+inputs, so a rerun finds finished stages by key and a changed config produces a new
+key only for the stages that depend on it. `done` is written last: a stage that
+crashed has no marker and is rerun into the same folder (the stages resume their
+own partial work: augment skips finished units, train resumes checkpoints).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from pathlib import Path
+from typing import Mapping, Optional
+
+from tracking.digests import file_digest, json_digest
+
+DONE = "done"
+STAGE_FILE = "stage.json"
+KEY_LEN = 12
+_SAFE = re.compile(r"[^A-Za-z0-9_.+-]")
+
+
+def stage_key(stage: str, config: Mapping, inputs: Mapping[str, str]) -> str:
+    """Hash of what determines a stage's output: its config and its inputs' keys."""
+    return json_digest({"stage": stage, "config": config, "inputs": dict(inputs)})[:KEY_LEN]
+
+
+def data_key(data_dir: Path) -> str:
+    """Key of a user data folder: digests of the files the stages read from it."""
+    files = {}
+    for name in ("corpus.jsonl", "corpus.parquet", "questions.jsonl", "questions.parquet",
+                 "oracle.jsonl", "benchmark.json"):
+        p = data_dir / name
+        if p.is_file():
+            files[name] = file_digest(p)
+    return json_digest(files)[:KEY_LEN]
+
+
+def stage_dir(out: Path, stage: str, label: str, key: str) -> Path:
+    """`<out>/<stage>/<label>-<key>` with the label made filesystem-safe."""
+    safe = _SAFE.sub("_", label).strip("_") or stage
+    return out / stage / f"{safe}-{key}"
+
+
+def is_done(folder: Path, key: str) -> bool:
+    marker = folder / DONE
+    if not marker.is_file():
+        return False
+    try:
+        return json.loads(marker.read_text()).get("key") == key
+    except (OSError, json.JSONDecodeError):
+        return False
+
+
+def begin(folder: Path, key: str, description: Mapping) -> None:
+    """Record what the folder is for (before the stage runs); clears a stale marker."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / DONE).unlink(missing_ok=True)
+    _atomic_write(folder / STAGE_FILE, json.dumps({"key": key, **description}, indent=2,
+                                                  sort_keys=True, default=str))
+
+
+def mark_done(folder: Path, key: str, wall_s: float, extra: Optional[Mapping] = None) -> None:
+    _atomic_write(folder / DONE, json.dumps({"key": key, "wall_s": round(wall_s, 3),
+                                             "finished": time.time(), **(extra or {})}))
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)

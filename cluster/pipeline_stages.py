@@ -1,0 +1,221 @@
+"""Cached stage runners shared by `augft run` and `augft sweep`.
+
+Each runner derives its stage's key from the config section(s) it reads and its
+inputs' keys, runs the stage's public function (from the stage contracts) into
+`<out>/<stage>/<label>-<key>` unless that folder is already done, and returns a
+StageResult. The stage functions are injectable (StageFns) so the caching and the
+graph can be tested with small fakes.
+"""
+from __future__ import annotations
+
+import copy
+import importlib
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, Mapping, Optional, Sequence
+
+from omegaconf import OmegaConf
+
+from cluster import pipeline_cache as cache
+from core.errors import AugftError
+
+log = logging.getLogger(__name__)
+
+
+def _lazy(target: str) -> Callable:
+    def call(*args, **kwargs):
+        mod, fn = target.split(":")
+        try:
+            module = importlib.import_module(mod)
+        except ImportError as exc:
+            raise AugftError(f"the stage module {mod} is not available: {exc}") from None
+        return getattr(module, fn)(*args, **kwargs)
+    call.__name__ = target
+    return call
+
+
+@dataclass
+class StageFns:
+    """The stages' public functions (contracts); replaced by fakes in tests."""
+    generate: Callable = field(default_factory=lambda: _lazy("eval.benchmarks.api:generate"))
+    """generate(name, cfg, out) -> sizes"""
+    augment: Callable = field(default_factory=lambda: _lazy("augment.api:augment"))
+    """augment(cfg, data_dir, out_dir) -> manifest"""
+    train: Callable = field(default_factory=lambda: _lazy("train.api:train"))
+    """train(cfg, data_dir, out_dir) -> summary"""
+    evaluate: Callable = field(default_factory=lambda: _lazy("eval.api:evaluate"))
+    """evaluate(cfg, data_dir, out_dir, models) -> results"""
+
+
+@dataclass
+class StageResult:
+    kind: str
+    label: str
+    key: str
+    dir: Path
+    cached: bool
+    wall_s: float
+    hashed: dict = field(default_factory=dict)
+
+
+def section(cfg, name: str, drop: Sequence[str] = ()) -> dict:
+    d = OmegaConf.to_container(cfg[name], resolve=True)
+    for k in drop:
+        d.pop(k, None)
+    return d
+
+
+def run_cached(out: Path, kind: str, label: str, hashed: Mapping, inputs: Mapping[str, str],
+               body: Callable[[Path], object], use_cache: bool = True) -> StageResult:
+    """Run `body(folder)` unless the folder for this key is done. Locked per folder so
+    concurrent sweep trials that need the same stage run it once."""
+    from filelock import FileLock
+
+    key = cache.stage_key(kind, hashed, inputs)
+    folder = cache.stage_dir(out, kind, label, key)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(folder.parent / f".{folder.name}.lock")):
+        if use_cache and cache.is_done(folder, key):
+            log.info("%s[%s]: cached (%s)", kind, label, folder)
+            return StageResult(kind, label, key, folder, True, 0.0, dict(hashed))
+        cache.begin(folder, key, {"kind": kind, "label": label, "config": hashed, "inputs": dict(inputs)})
+        log.info("%s[%s]: running into %s", kind, label, folder)
+        t0 = time.time()
+        body(folder)
+        wall = time.time() - t0
+        cache.mark_done(folder, key, wall)
+    return StageResult(kind, label, key, folder, False, wall, dict(hashed))
+
+
+# ---- the stages -------------------------------------------------------------------------
+
+def prepare_data(cfg, data: Optional[Path], out: Path, fns: StageFns, use_cache: bool = True) -> StageResult:
+    """User data (keyed by its files' digests) or a generated benchmark (keyed by its config)."""
+    if data is not None:
+        for stem in ("corpus", "questions"):
+            if not any((data / f"{stem}{s}").is_file() for s in (".jsonl", ".parquet")):
+                raise AugftError(f"--data {data}: no {stem}.jsonl (or .parquet) in this folder")
+        return StageResult("data", data.name or "data", cache.data_key(data), data, True, 0.0)
+    hashed = {"benchmark": section(cfg, "benchmark"), "seed": cfg.seed}
+    return run_cached(out, "benchmark", cfg.benchmark.name, hashed, {},
+                      lambda d: fns.generate(cfg.benchmark.name, cfg, d), use_cache)
+
+
+def _write_oracle(data_dir: Path, folder: Path) -> None:
+    """The oracle 'strategy': the benchmark's ground-truth inferences in augmentation format."""
+    import json
+
+    from core.records import Augmentation, read_records, write_records
+
+    src = data_dir / "oracle.jsonl"
+    if not src.is_file():
+        raise AugftError(f"condition aug_ft[oracle] needs {src} (written by the built-in "
+                         "benchmarks); user data has no oracle")
+    recs = read_records(src, Augmentation)
+    (folder / "oracle").mkdir(parents=True, exist_ok=True)
+    write_records(folder / "oracle" / "part-00000.parquet", recs)
+    # Shard names are relative to the strategy's folder, as augment writes them.
+    manifest = {"strategies": {"oracle": {"ok": len(recs), "filtered": {}, "failed": 0,
+                                          "inputs": len(recs), "shards": ["part-00000.parquet"],
+                                          # no model ran: zero generation cost
+                                          "prompt_tokens": 0, "completion_tokens": 0}},
+                "model": "oracle", "sampling": {}, "prompt_hashes": {}, "timings": {}, "quality": {}}
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
+
+
+def augment_stage(cfg, strategy: str, data: StageResult, out: Path, fns: StageFns,
+                  use_cache: bool = True) -> StageResult:
+    if strategy == "oracle":
+        return run_cached(out, "augment", "oracle", {"strategy": "oracle"}, {"data": data.key},
+                          lambda d: _write_oracle(data.dir, d), use_cache)
+    hashed = {"augment": section(cfg, "augment", ["strategies"]), "model": section(cfg, "model"),
+              "seed": cfg.seed, "strategy": strategy}
+    scfg = copy.deepcopy(cfg)
+    scfg.augment.strategies = [strategy]
+    return run_cached(out, "augment", strategy, hashed, {"data": data.key},
+                      lambda d: fns.augment(scfg, data.dir, d), use_cache)
+
+
+def train_mix(strategies: Sequence[str], weight: float | Mapping[str, float]) -> Dict[str, float]:
+    """The corpus at weight 1 plus each strategy at its weight."""
+    mix = {"corpus": 1.0}
+    for s in strategies:
+        mix[s] = float(weight[s] if isinstance(weight, Mapping) else weight)
+    return mix
+
+
+def _train_view(aug: StageResult, strategy: str, folder: Path) -> Path:
+    """An augment output as train reads it: a manifest whose shard paths are absolute.
+
+    augment lists shards relative to the strategy's folder, train (today) relative to the
+    augment folder; absolute paths mean the same to both. The view lives in the train
+    stage's folder and carries no data of its own.
+    """
+    import json
+
+    manifest = json.loads((aug.dir / "manifest.json").read_text())
+    entry = manifest.get("strategies", {}).get(strategy)
+    if entry is None:
+        raise AugftError(f"{aug.dir / 'manifest.json'}: no strategy '{strategy}'")
+    shards = [str((aug.dir / strategy / s).resolve()) for s in entry.get("shards", [])]
+    if not shards:
+        shards = [str(p.resolve()) for p in sorted((aug.dir / strategy).glob("part-*.parquet"))]
+    view = folder / "inputs" / strategy
+    view.mkdir(parents=True, exist_ok=True)
+    manifest["strategies"] = {strategy: {**entry, "shards": shards}}
+    (view / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    return view
+
+
+def train_stage(cfg, label: str, strategies: Sequence[str], augs: Mapping[str, StageResult],
+                data: StageResult, out: Path, fns: StageFns, weight: float | Mapping[str, float] = 1.0,
+                base_model: Optional[StageResult] = None, use_cache: bool = True) -> StageResult:
+    """One fine-tuned model: corpus + the strategies' augmentations. `base_model` continues
+    training from an earlier train stage's model (the sweep's per-epoch rungs)."""
+    mix = train_mix(strategies, weight)
+    hashed = {"train": section(cfg, "train", ["augmentations", "mix", "resume"]),
+              "model": section(cfg, "model"), "seed": cfg.seed, "mix": mix}
+    inputs = {"data": data.key, **{f"augment.{s}": augs[s].key for s in strategies}}
+    tcfg = copy.deepcopy(cfg)
+    tcfg.train.mix = mix
+    if base_model is not None:
+        inputs["init"] = base_model.key
+        tcfg.model.name = str(base_model.dir / "model")
+        hashed["model"] = {"init": base_model.key}
+
+    def body(folder: Path):
+        tcfg.train.augmentations = [str(_train_view(augs[s], s, folder)) for s in strategies]
+        return fns.train(tcfg, data.dir, folder)
+
+    return run_cached(out, "train", label, hashed, inputs, body, use_cache)
+
+
+def eval_stage(cfg, condition, data: StageResult, out: Path, fns: StageFns,
+               model: Optional[StageResult] = None, augs: Mapping[str, StageResult] = {},
+               splits: Optional[Sequence[str]] = None, use_cache: bool = True) -> StageResult:
+    """Evaluate one condition (base, icl, a trained model, or trained+icl)."""
+    hashed = {"eval": section(cfg, "eval", ["conditions", "models", "costs"]),
+              "model": section(cfg, "model"), "seed": cfg.seed, "condition": condition.label}
+    if splits is not None:
+        hashed["eval"]["splits"] = list(splits)
+    inputs = {"data": data.key}
+    ecfg = copy.deepcopy(cfg)
+    ecfg.eval.conditions = [condition.label]
+    models: Dict[str, str] = {}
+    if splits is not None:
+        ecfg.eval.splits = list(splits)
+    if condition.trained:
+        if model is None:
+            raise AugftError(f"condition {condition.label} needs the trained model {condition.trained}")
+        inputs["model"] = model.key
+        models[condition.trained] = str(model.dir / "model")
+        # The cost model reads the one-off costs from these files.
+        ecfg.eval.costs.train_summaries = {condition.label: str(model.dir / "summary.json")}
+        manifests = [str(augs[s].dir / "manifest.json") for s in condition.strategies if s in augs]
+        if manifests:
+            ecfg.eval.costs.augment_manifests = {condition.label: manifests[0]}
+    ecfg.eval.models = models
+    return run_cached(out, "eval", condition.label, hashed, inputs,
+                      lambda d: fns.evaluate(ecfg, data.dir, d, models), use_cache)

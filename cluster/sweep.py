@@ -1,0 +1,247 @@
+"""`augft sweep`: Ray Tune search over the augmentation mix.
+
+Searched: the mix weight of each strategy (0 leaves it out), augmentations per
+prompt (augment.num_candidates), sampling temperature and sentence splitting
+(train.split). Each trial trains one epoch at a time and reports validation
+accuracy (split `rephrase`, or `forward` for people) after each, so ASHA stops
+weak trials early; the search algorithm (Optuna TPE, or random) proposes configs
+with at most cluster.max_concurrent_trials running at once. Only the validation
+split steers the search; the best configuration is then evaluated once on the
+test splits. Every trial attempt is an MLflow run under the sweep's parent run.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from cluster.pipeline_conditions import STRATEGIES
+from cluster.pipeline_stages import StageFns, StageResult, eval_stage, prepare_data
+from cluster.sweep_trial import SweepContext, condition_for, run_trial, trial_cfg, weights
+from core.config.load import to_flat_dict, to_yaml
+from core.errors import AugftError
+from core.records import read_questions
+from tracking.runs import Tracker
+from tracking.stage_log import log_stage_dir
+
+log = logging.getLogger(__name__)
+METRIC = "val_accuracy"
+
+
+def validation_split(cfg, data_dir: Path) -> str:
+    splits = {q.split for q in read_questions(data_dir)}
+    want = cfg.pipeline.sweep.validation_split
+    if want:
+        if want not in splits:
+            raise AugftError(f"pipeline.sweep.validation_split is '{want}' but the questions have "
+                             f"splits {sorted(splits)}")
+        return want
+    for name in ("rephrase", "forward"):
+        if name in splits:
+            return name
+    raise AugftError(f"{data_dir}: no validation split (rephrase or forward) among {sorted(splits)}; "
+                     "set pipeline.sweep.validation_split")
+
+
+def search_space(cfg) -> dict:
+    from ray import tune
+
+    s = cfg.pipeline.sweep
+    bad = [x for x in s.strategies if x not in STRATEGIES]
+    if bad:
+        raise AugftError(f"pipeline.sweep.strategies: unknown {bad}; known: {', '.join(STRATEGIES)}")
+    if not s.weight_choices or not s.candidates_choices or not s.split_choices:
+        raise AugftError("pipeline.sweep: weight_choices, candidates_choices and split_choices "
+                         "must each list at least one value")
+    if not 0 <= s.temperature_min <= s.temperature_max:
+        raise AugftError("pipeline.sweep: need 0 <= temperature_min <= temperature_max")
+    space = {f"w_{x}": tune.choice(list(s.weight_choices)) for x in s.strategies}
+    space["num_candidates"] = tune.choice(list(s.candidates_choices))
+    space["temperature"] = (tune.uniform(s.temperature_min, s.temperature_max)
+                            if s.temperature_max > s.temperature_min else s.temperature_min)
+    space["split"] = tune.choice(list(s.split_choices))
+    return space
+
+
+def _search_alg(cfg):
+    s = cfg.pipeline.sweep
+    conc = int(cfg.cluster.max_concurrent_trials)
+    if s.search == "optuna":
+        from ray.tune.search import ConcurrencyLimiter
+        from ray.tune.search.optuna import OptunaSearch
+        import optuna
+
+        sampler = optuna.samplers.TPESampler(seed=int(cfg.seed))
+        return ConcurrencyLimiter(OptunaSearch(sampler=sampler), max_concurrent=conc)
+    if s.search == "random":
+        from ray.tune.search import BasicVariantGenerator
+
+        return BasicVariantGenerator(max_concurrent=conc, random_state=int(cfg.seed))
+    raise AugftError(f"pipeline.sweep.search must be optuna or random, got '{s.search}'")
+
+
+def _init_ray(cfg) -> bool:
+    """Join cluster.address (or $RAY_ADDRESS), else start a local Ray; True if we started it."""
+    import os
+
+    import ray
+
+    if ray.is_initialized():
+        return False
+    address = cfg.cluster.address or os.environ.get("RAY_ADDRESS", "")
+    if address:
+        ray.init(address=address, log_to_driver=True)
+    else:
+        ray.init(num_cpus=int(cfg.cluster.num_cpus) or None, include_dashboard=False)
+    return True
+
+
+def _best_row(grid):
+    """The best (trial, epoch) over every report of every trial (not only last reports)."""
+    best = None
+    for r in grid:
+        df = r.metrics_dataframe
+        if df is None or METRIC not in df:
+            continue
+        for _, row in df.iterrows():
+            if best is None or row[METRIC] > best[1][METRIC]:
+                best = (r, row)
+    return best
+
+
+def _trial_records(grid) -> List[dict]:
+    out = []
+    for r in grid:
+        m = r.metrics or {}
+        out.append({"trial_id": m.get("trial_id"), "config": r.config,
+                    "status": "ERROR" if r.error else "TERMINATED",
+                    "error": str(r.error)[:2000] if r.error else None,
+                    "epochs": m.get("epoch"), METRIC: m.get(METRIC)})
+    return out
+
+
+def sweep(cfg, data: Optional[Path], out: Path, fns: Optional[StageFns] = None,
+          tracker: Optional[Tracker] = None) -> dict:
+    """Run the search and the best config's test evaluation; returns the summary (best.json)."""
+    from ray import tune
+
+    from cluster.jobs.resources import tune_settings
+
+    fns = fns or StageFns()
+    out = Path(out).resolve()
+    cache_dir = out / "cache"
+    tracker = tracker or Tracker.from_config(cfg.tracking)  # fails early when unreachable
+    s = cfg.pipeline.sweep
+    space = search_space(cfg)
+    name = cfg.tracking.run_name or f"sweep-{time.strftime('%Y%m%d-%H%M%S')}"
+    parent = tracker.start_run(name, kind="sweep", tags={"augft.command": "sweep"})
+    if parent.active:
+        print(f"MLflow: sweep run {parent.run_id} in experiment '{tracker.experiment}' at {tracker.uri}")
+    started_ray = False
+    try:
+        parent.log_params(to_flat_dict(cfg))
+        parent.log_text(to_yaml(cfg), "resolved_config.yaml")
+        dres = prepare_data(cfg, data.resolve() if data else None, cache_dir, fns, bool(cfg.pipeline.cache))
+        val = validation_split(cfg, dres.dir)
+        parent.set_tags({"augft.validation_split": val})
+        started_ray = _init_ray(cfg)
+        ctx = SweepContext(cfg=cfg, data=dres, cache=cache_dir, val_split=val,
+                           tracking_uri=tracker.uri, experiment=tracker.experiment,
+                           tags=dict(tracker.tags), parent_run_id=parent.run_id, fns=fns)
+        settings = tune_settings(cfg, with_train_workers=cfg.train.launcher == "ray")
+        from ray.tune.schedulers import ASHAScheduler
+
+        scheduler = ASHAScheduler(time_attr="training_iteration", max_t=int(s.max_epochs),
+                                  grace_period=int(s.grace_period), reduction_factor=int(s.reduction_factor))
+        tuner = tune.Tuner(
+            tune.with_resources(tune.with_parameters(run_trial, ctx=ctx), settings["resources"]),
+            param_space=space,
+            tune_config=tune.TuneConfig(metric=METRIC, mode="max", search_alg=_search_alg(cfg),
+                                        scheduler=scheduler, num_samples=int(s.num_samples),
+                                        max_concurrent_trials=settings["max_concurrent_trials"]),
+            run_config=tune.RunConfig(name="tune", storage_path=str(out / "ray"), verbose=1,
+                                      failure_config=tune.FailureConfig(max_failures=int(s.max_failures))))
+        grid = tuner.fit()
+        trials = _trial_records(grid)
+        _close_stopped_trials(tracker, parent.run_id)
+        (out / "trials.json").write_text(json.dumps(trials, indent=2, default=str))
+        parent.log_artifact(out / "trials.json")
+        n_err = sum(t["status"] == "ERROR" for t in trials)
+        parent.log_metrics({"trials": len(trials), "trials_failed": n_err})
+        best = _best_row(grid)
+        if best is None:
+            raise AugftError(f"every sweep trial failed ({n_err} of {len(trials)}); see {out / 'trials.json'}")
+        result, row = best
+        params = dict(result.config)
+        summary = {"validation_split": val, "best_config": params, "best_val_accuracy": float(row[METRIC]),
+                   "best_epoch": int(row["epoch"]), "condition": row["condition"],
+                   "trials": len(trials), "trials_failed": n_err, "test": None}
+        parent.log_params({f"best.{k}": v for k, v in params.items()})
+        parent.log_metrics({"best_val_accuracy": summary["best_val_accuracy"], "best_epoch": summary["best_epoch"]})
+        if s.test_eval:
+            summary["test"] = _test_eval(cfg, params, row, dres, val, cache_dir, fns, tracker, parent)
+        (out / "best.json").write_text(json.dumps(summary, indent=2, default=str))
+        parent.log_artifact(out / "best.json")
+    except BaseException:
+        parent.end("FAILED")
+        raise
+    finally:
+        if started_ray:
+            import ray
+
+            ray.shutdown()
+    parent.end()
+    summary["run_id"] = parent.run_id
+    return summary
+
+
+def _test_eval(cfg, params, row, dres: StageResult, val: str, cache_dir: Path, fns: StageFns,
+               tracker: Tracker, parent) -> Dict[str, dict]:
+    """Evaluate the best trial's model once on every split except the validation split."""
+    splits = sorted({q.split for q in read_questions(dres.dir)} - {val})
+    if not splits:
+        return {}
+    tcfg = trial_cfg(cfg, params)
+    cond = condition_for(weights(params))
+    model = StageResult("train", cond.label, str(row["train_key"]), Path(row["train_dir"]), True, 0.0)
+    run = tracker.start_run(f"best[{cond.label}]", parent=parent, kind="condition",
+                            tags={"augft.condition": f"best:{cond.label}"})
+    try:
+        res = eval_stage(tcfg, cond, dres, cache_dir, fns, model=model, splits=splits)
+        run.set_tags({"augft.model_path": str(model.dir / "model")})
+        log_stage_dir(run, res.dir, cond.label)
+    except BaseException:
+        run.end("FAILED")
+        raise
+    run.end()
+    body = json.loads((res.dir / "results.json").read_text())["conditions"]
+    return (body.get(cond.label) or next(iter(body.values())))["splits"]
+
+
+def _close_stopped_trials(tracker: Tracker, parent_id: Optional[str]) -> None:
+    """Trials ASHA stopped (or whose worker died) leave RUNNING runs; close them as KILLED."""
+    if not tracker.enabled or not parent_id:
+        return
+    c = tracker.client
+    for r in c.search_runs([tracker.experiment_id],
+                           f"tags.`mlflow.parentRunId` = '{parent_id}' and attributes.status = 'RUNNING'"):
+        c.set_tag(r.info.run_id, "augft.stopped", "early stop or lost worker")
+        c.set_terminated(r.info.run_id, "KILLED")
+
+
+def run_sweep(cfg, data: Optional[Path] = None, out: Path = Path("out/sweep")) -> int:
+    """CLI entry (`augft sweep`)."""
+    summary = sweep(cfg, data, out)
+    print(f"\nbest configuration (validation split '{summary['validation_split']}', "
+          f"accuracy {summary['best_val_accuracy']:.3f} at epoch {summary['best_epoch']}):")
+    for k, v in summary["best_config"].items():
+        print(f"  {k} = {v}")
+    if summary["test"]:
+        print("test splits (evaluated once):")
+        for split, m in summary["test"].items():
+            print(f"  {split}: {m['accuracy']:.3f} [{m.get('ci_low', float('nan')):.2f}, "
+                  f"{m.get('ci_high', float('nan')):.2f}]")
+    print(f"{summary['trials']} trials, {summary['trials_failed']} failed; see {Path(out) / 'trials.json'}")
+    return 0

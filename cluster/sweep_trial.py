@@ -1,0 +1,104 @@
+"""One Ray Tune trial of `augft sweep`: augment (cached, shared between trials) -> train
+one epoch at a time -> report validation accuracy after each epoch (ASHA's rungs).
+
+Every trial attempt is an MLflow run under the sweep's parent run; a failed attempt
+is marked FAILED there before Ray Tune retries it, so nothing is lost.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from cluster.pipeline_conditions import Condition
+from cluster.pipeline_stages import StageFns, StageResult, augment_stage, eval_stage, train_stage
+
+
+@dataclass
+class SweepContext:
+    """Everything a trial needs, shipped to the Ray worker (picklable)."""
+    cfg: object
+    data: StageResult
+    cache: Path
+    """Stage cache shared by all trials (absolute: Tune changes a trial's working dir)."""
+    val_split: str
+    tracking_uri: Optional[str] = None
+    experiment: str = "augft"
+    tags: Dict[str, str] = field(default_factory=dict)
+    parent_run_id: Optional[str] = None
+    fns: Optional[StageFns] = None
+
+
+def trial_cfg(cfg, params: dict):
+    """The study config with a trial's sampled values applied."""
+    tcfg = copy.deepcopy(cfg)
+    tcfg.augment.num_candidates = int(params["num_candidates"])
+    tcfg.augment.temperature = float(params["temperature"])
+    tcfg.train.split = str(params["split"])
+    tcfg.train.epochs = 1.0  # one epoch per rung; the next rung continues from this model
+    tcfg.train.max_steps = 0
+    return tcfg
+
+
+def weights(params: dict) -> Dict[str, float]:
+    return {k[2:]: float(v) for k, v in params.items() if k.startswith("w_") and float(v) > 0}
+
+
+def condition_for(w: Dict[str, float]) -> Condition:
+    if not w:
+        return Condition("ft", "ft", (), False)
+    label = "aug_ft[" + "+".join(w) + "]"
+    return Condition(label, label, tuple(w), False)
+
+
+def split_accuracy(res_dir: Path, cond: str, split: str) -> float:
+    res = json.loads((res_dir / "results.json").read_text())
+    body = res["conditions"].get(cond) or next(iter(res["conditions"].values()))
+    return float(body["splits"][split]["accuracy"])
+
+
+def run_trial(params: dict, ctx: SweepContext) -> None:
+    from ray import tune
+
+    from tracking.runs import Tracker
+
+    fns = ctx.fns or StageFns()
+    tracker = Tracker(ctx.tracking_uri, ctx.experiment, ctx.tags)
+    tune_ctx = tune.get_context()
+    trial_name = tune_ctx.get_trial_name() if tune_ctx else "trial"
+    run = tracker.start_run(trial_name, parent=ctx.parent_run_id, kind="trial",
+                            tags={"augft.trial_id": tune_ctx.get_trial_id() if tune_ctx else ""})
+    try:
+        run.log_params({k: v for k, v in params.items()})
+        cfg = trial_cfg(ctx.cfg, params)
+        w = weights(params)
+        cond = condition_for(w)
+        run.set_tags({"augft.condition": cond.label})
+        augs = {s: augment_stage(cfg, s, ctx.data, ctx.cache, fns) for s in w}
+        prev: Optional[StageResult] = None
+        for epoch in range(1, int(cfg.pipeline.sweep.max_epochs) + 1):
+            model = train_stage(cfg, cond.label, cond.strategies, augs, ctx.data, ctx.cache, fns,
+                                weight=w, base_model=prev)
+            ev = eval_stage(cfg, cond, ctx.data, ctx.cache, fns, model=model, augs=augs,
+                            splits=[ctx.val_split])
+            acc = split_accuracy(ev.dir, cond.label, ctx.val_split)
+            run.log_metrics({"val_accuracy": acc}, step=epoch)
+            prev = model
+            tune.report({"val_accuracy": acc, "epoch": epoch, "condition": cond.label,
+                         "train_dir": str(model.dir), "train_key": model.key})
+    except SystemExit as exc:
+        # Ray Tune ends a trial that its scheduler stopped (ASHA) with sys.exit(0) inside report().
+        if exc.code in (0, None):
+            run.set_tags({"augft.stopped": "early stop by the scheduler"})
+            run.end("KILLED")
+        else:
+            run.end("FAILED")
+        raise
+    except BaseException as exc:
+        run.set_tags({"augft.error": f"{type(exc).__name__}: {exc}"[:4000]})
+        run.end("FAILED")
+        raise
+    # ASHA may stop a trial between reports; what it reached is in the run either way.
+    run.end()

@@ -1,0 +1,272 @@
+"""The study graph and its content-hash cache, with fake stages (fast)."""
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from cluster.pipeline import run_study
+from cluster.pipeline_conditions import parse_conditions, trained_models
+from cluster.pipeline_stages import StageFns
+from core.config import load_config
+from core.errors import AugftError
+from core.records import Augmentation, Document, Question, write_records
+from tracking.runs import Tracker
+
+# Labels with brackets are quoted inside a YAML flow list (as on the command line).
+CONDS = "[base,icl,ft,'aug_ft[local]','aug_ft[local+global]','aug_ft[oracle]',ft+icl]"
+
+
+class FakeStages:
+    def __init__(self, fail_on=None):
+        self.calls = Counter()
+        self.fail_on = fail_on  # (kind, label) that raises once
+
+    def _maybe_fail(self, kind, label):
+        if self.fail_on == (kind, label):
+            self.fail_on = None
+            raise RuntimeError(f"boom in {kind}[{label}]")
+
+    def generate(self, name, cfg, out):
+        self.calls[("benchmark", name)] += 1
+        out = Path(out)
+        docs = [Document(f"d{i}", f"Person {i} is the author of book {i}.") for i in range(3)]
+        qs = [Question(f"q{i}-{s}", s, "reversal" if s == "reversal" else "control", f"Book {i} was written by",
+                       [f"Person {i}", f"Person {(i + 1) % 3}"], 0) for i in range(3)
+              for s in ("forward", "reversal")]
+        write_records(out / "corpus.jsonl", docs)
+        write_records(out / "questions.jsonl", qs)
+        write_records(out / "oracle.jsonl", [Augmentation(f"o{i}", f"Book {i} was written by Person {i}.",
+                                                          "oracle", [f"d{i}"], "-", "oracle") for i in range(3)])
+        (out / "benchmark.json").write_text(json.dumps({"name": name, "seed": cfg.seed}))
+        return {"corpus": 3, "questions": 6}
+
+    def augment(self, cfg, data_dir, out_dir):
+        (s,) = list(cfg.augment.strategies)
+        self.calls[("augment", s)] += 1
+        self._maybe_fail("augment", s)
+        out_dir = Path(out_dir)
+        recs = [Augmentation(f"{s}-{i}", f"{s} statement {i} at T={cfg.augment.temperature}", s, [f"d{i}"],
+                             "h", cfg.model.name) for i in range(2)]
+        write_records(out_dir / s / "part-00000.parquet", recs)
+        manifest = {"strategies": {s: {"ok": 2, "filtered": {"too_short": 1}, "failed": 0, "inputs": 3,
+                                       "shards": ["part-00000.parquet"], "prompt_tokens": 40, "completion_tokens": 10}},
+                    "model": cfg.model.name}
+        (out_dir / "manifest.json").write_text(json.dumps(manifest))
+        return manifest
+
+    def train(self, cfg, data_dir, out_dir):
+        label = "+".join(k for k in cfg.train.mix if k != "corpus") or "ft"
+        self.calls[("train", label)] += 1
+        self._maybe_fail("train", label)
+        out_dir = Path(out_dir)
+        for a in cfg.train.augmentations:  # the mix's folders must be real augment outputs
+            assert (Path(a) / "manifest.json").is_file(), a
+        (out_dir / "model").mkdir(parents=True, exist_ok=True)
+        (out_dir / "model" / "config.json").write_text(json.dumps({"init": cfg.model.name}))
+        rows = [{"step": i, "loss": 2.0 / (i + 1), "lr": cfg.train.lr} for i in range(3)]
+        (out_dir / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+        summary = {"steps": 3, "train_flops": 1e12 * (1 + len(cfg.train.augmentations)), "wall_s": 0.1}
+        (out_dir / "summary.json").write_text(json.dumps(summary))
+        return summary
+
+    def evaluate(self, cfg, data_dir, out_dir, models):
+        (cond,) = list(cfg.eval.conditions)
+        self.calls[("eval", cond)] += 1
+        out_dir = Path(out_dir)
+        splits = list(cfg.eval.splits) or ["forward", "reversal"]
+        # A deterministic score that depends on what was trained (so tests can see it move).
+        bonus = 0.1 * len(models) + (0.2 if "aug" in cond else 0.0) + (0.1 if "icl" in cond else 0.0)
+        res = {"conditions": {cond: {"splits": {
+            s: {"accuracy": round(0.3 + bonus, 3), "ci_low": 0.1, "ci_high": 0.9, "n": 3, "chance": 0.5}
+            for s in splits}}},
+            "costs": {"conditions": {cond: {
+                "n_params": 1000, "prompt_tokens_per_query": 5.0, "icl": "icl" in cond,
+                "tokens_per_query": 5e6 if "icl" in cond else 5e5, "finetuned": bool(models),
+                "train_flops": (json.loads(Path(cfg.eval.costs.train_summaries[cond]).read_text())["train_flops"]
+                                if cond in cfg.eval.costs.train_summaries else None),
+                "augment_flops": 1e11 if cond in cfg.eval.costs.augment_manifests else None}},
+                "break_even": {}}}
+        (out_dir / "results.json").write_text(json.dumps(res))
+        return res
+
+    def fns(self):
+        return StageFns(self.generate, self.augment, self.train, self.evaluate)
+
+
+def _cfg(*overrides):
+    return load_config(None, ["tracking.enabled=false", f"pipeline.conditions={CONDS}",
+                              "model.name=tiny-random-llama", *overrides])
+
+
+def _study(tmp_path, fake, *overrides, data=None):
+    return run_study(_cfg(*overrides), data, tmp_path / "out", fake.fns(), Tracker.disabled())
+
+
+def test_conditions_parse_and_reject_unknown():
+    conds = parse_conditions(["base", "aug_ft[local+global]", "ft+icl", "aug_ft"], ["entity"])
+    assert [c.strategies for c in conds] == [(), ("local", "global"), (), ("entity",)]
+    assert conds[2].trained == "ft" and conds[2].icl
+    assert [m for m, _ in trained_models(conds)] == ["aug_ft[local+global]", "ft", "aug_ft"]
+    with pytest.raises(AugftError, match="aug_ft\\[bogus\\]"):
+        parse_conditions(["aug_ft[bogus]"])
+    with pytest.raises(AugftError, match="unknown condition 'fine'"):
+        parse_conditions(["fine"])
+
+
+def test_full_graph_then_rerun_is_all_cached(tmp_path):
+    fake = FakeStages()
+    res = _study(tmp_path, fake)
+    # Every stage ran once; oracle is materialised by the pipeline, not the augment stage.
+    assert fake.calls[("benchmark", "people")] == 1
+    assert fake.calls[("augment", "local")] == 1 and fake.calls[("augment", "global")] == 1
+    assert ("augment", "oracle") not in fake.calls
+    assert {k for k in fake.calls if k[0] == "train"} == {
+        ("train", "ft"), ("train", "local"), ("train", "local+global"), ("train", "oracle")}
+    assert sum(v for k, v in fake.calls.items() if k[0] == "eval") == 7
+    assert set(res["conditions"]) == {"base", "icl", "ft", "aug_ft[local]", "aug_ft[local+global]",
+                                      "aug_ft[oracle]", "ft+icl"}
+    rep = tmp_path / "out" / "report"
+    md = (rep / "report.md").read_text()
+    assert "| aug_ft[local+global] |" in md and "[0.10, 0.90]" in md and "break-even" in md
+    assert (rep / "plot.png").stat().st_size > 1000
+    # The cost table is rebuilt over all conditions: ft pays 1e12 once and saves
+    # 2 x 1000 x (5e6 - 5e5) = 9e9 FLOPs per query against ICL.
+    rows = {r["condition"]: r for r in json.loads((rep / "results.json").read_text())["cost_table"]}
+    assert rows["ft"]["break_even_queries"] == 112
+    assert rows["aug_ft[local]"]["augment_flops"] == 1e11 and rows["aug_ft[local]"]["train_flops"] == 2e12
+    assert rows["aug_ft[local]"]["break_even_queries"] == 234  # ceil(2.1e12 / 9e9)
+    # Two augmentation runs: both counted (2 x 1000 params x 50 tokens each).
+    assert rows["aug_ft[local+global]"]["augment_flops"] == 2e5
+    oracle = next((tmp_path / "out" / "augment").glob("oracle-*"))
+    assert (oracle / "oracle" / "part-00000.parquet").is_file()
+
+    fake2 = FakeStages()
+    res2 = _study(tmp_path, fake2)
+    assert sum(fake2.calls.values()) == 0
+    assert all(s["cached"] for s in res2["stages"].values())
+    assert res2["conditions"] == res["conditions"]
+
+
+def test_changed_config_reruns_only_dependents(tmp_path):
+    _study(tmp_path, FakeStages())
+    fake = FakeStages()
+    _study(tmp_path, fake, "train.lr=1e-4")
+    # Training changed: every model retrains and every trained condition re-evaluates,
+    # but the benchmark, the augmentations and base/icl are reused.
+    assert ("benchmark", "people") not in fake.calls and not any(k[0] == "augment" for k in fake.calls)
+    assert len([k for k in fake.calls if k[0] == "train"]) == 4
+    assert ("eval", "base") not in fake.calls and ("eval", "icl") not in fake.calls
+    assert fake.calls[("eval", "ft+icl")] == 1
+
+    fake = FakeStages()
+    _study(tmp_path, fake, "augment.temperature=0.5")
+    # Augmentation changed: local and global re-augment; ft and oracle models stay.
+    assert set(k for k in fake.calls if k[0] == "augment") == {("augment", "local"), ("augment", "global")}
+    assert set(k for k in fake.calls if k[0] == "train") == {("train", "local"), ("train", "local+global")}
+    assert ("eval", "ft") not in fake.calls and ("eval", "aug_ft[oracle]") not in fake.calls
+
+
+def test_crashed_stage_has_no_marker_and_reruns(tmp_path):
+    fake = FakeStages(fail_on=("train", "local"))
+    with pytest.raises(RuntimeError, match="boom"):
+        _study(tmp_path, fake)
+    crashed = next((tmp_path / "out" / "train").glob("aug_ft_local-*"))
+    assert not (crashed / "done").exists() and (crashed / "stage.json").is_file()
+    fake2 = FakeStages()
+    _study(tmp_path, fake2)
+    assert fake2.calls[("train", "local")] == 1 and ("train", "ft") not in fake2.calls
+    assert (crashed / "done").is_file()
+
+
+def test_cache_off_reruns_everything(tmp_path):
+    _study(tmp_path, FakeStages())
+    fake = FakeStages()
+    _study(tmp_path, fake, "pipeline.cache=false")
+    assert fake.calls[("benchmark", "people")] == 1 and fake.calls[("train", "ft")] == 1
+
+
+def test_user_data_keyed_by_content(tmp_path):
+    data = tmp_path / "data"
+    FakeStages().generate("x", _cfg(), data)
+    (data / "oracle.jsonl").unlink()
+    fake = FakeStages()
+    _study(tmp_path, fake, "pipeline.conditions=[base,ft]", data=data)
+    assert ("benchmark", "people") not in fake.calls and fake.calls[("train", "ft")] == 1
+    fake = FakeStages()
+    _study(tmp_path, fake, "pipeline.conditions=[base,ft]", data=data)
+    assert sum(fake.calls.values()) == 0
+    (data / "corpus.jsonl").write_text((data / "corpus.jsonl").read_text().replace("book 0", "book zero"))
+    fake = FakeStages()
+    _study(tmp_path, fake, "pipeline.conditions=[base,ft]", data=data)
+    assert fake.calls[("train", "ft")] == 1 and fake.calls[("eval", "base")] == 1
+    with pytest.raises(AugftError, match="oracle.jsonl"):
+        _study(tmp_path, FakeStages(), "pipeline.conditions=['aug_ft[oracle]']", data=data)
+
+
+def test_unreachable_tracking_fails_before_any_stage(tmp_path):
+    from helpers import free_port
+    from tracking.uri import TrackingError
+
+    fake = FakeStages()
+    cfg = load_config(None, [f"tracking.uri=http://127.0.0.1:{free_port()}", "pipeline.conditions=[base]"])
+    with pytest.raises(TrackingError, match="unreachable"):
+        run_study(cfg, None, tmp_path / "out", fake.fns())
+    assert sum(fake.calls.values()) == 0 and not (tmp_path / "out" / "benchmark").exists()
+
+
+@pytest.fixture
+def mlflow_uri(tmp_path):
+    # A local sqlite store: the same MLflow client code paths as a server, without its
+    # start-up; tests/tracking runs the same logging against a real `mlflow server`.
+    return f"sqlite:///{tmp_path / 'mlflow.db'}"
+
+
+@pytest.mark.slow
+def test_study_is_tracked_as_parent_and_nested_runs(tmp_path, mlflow_uri, capsys):
+    from tracking.compare import main as compare_main
+
+    cfg = load_config(None, [f"tracking.uri={mlflow_uri}", "tracking.experiment=pipe",
+                             "tracking.run_name=study-1", "tracking.tags={team: nlp}",
+                             "pipeline.conditions=[base,ft,'aug_ft[local]',ft+icl]"])
+    fake = FakeStages()
+    res = run_study(cfg, None, tmp_path / "out", fake.fns())
+    tracker = Tracker.from_config(cfg.tracking)
+    c = tracker.client
+    parent = c.get_run(res["run_id"])
+    assert parent.info.run_name == "study-1" and parent.info.status == "FINISHED"
+    assert parent.data.params["train.lr"] == str(cfg.train.lr)  # the flattened config
+    assert parent.data.tags["team"] == "nlp"
+    arts = {a.path for a in c.list_artifacts(parent.info.run_id)}
+    assert {"report.md", "plot.png", "results.json", "resolved_config.yaml"} <= arts
+    children = c.search_runs([tracker.experiment_id], f"tags.`mlflow.parentRunId` = '{res['run_id']}'")
+    names = {r.info.run_name: r for r in children}
+    assert set(names) == {"benchmark[people]", "augment[local]", "train[ft]", "train[aug_ft[local]]",
+                          "eval[base]", "eval[ft]", "eval[aug_ft[local]]", "eval[ft+icl]"}
+    bench = names["benchmark[people]"]
+    assert {d.dataset.name.split("/")[-1] for d in bench.inputs.dataset_inputs} >= {"corpus.jsonl", "questions.jsonl"}
+    aug = names["augment[local]"]
+    assert [d.dataset.name for d in aug.inputs.dataset_inputs] == ["augmentations[local]"]
+    assert "samples" in {a.path for a in c.list_artifacts(aug.info.run_id)}
+    train = names["train[aug_ft[local]]"]
+    assert len(c.get_metric_history(train.info.run_id, "loss")) == 3
+    used = {(d.dataset.name.split("/")[-1], d.tags[0].value) for d in train.inputs.dataset_inputs}
+    assert used == {("corpus.jsonl", "training"), ("augmentations[local]", "training")}
+    # The same augmentation shards have the same digest where they are produced and consumed.
+    digests = {d.dataset.digest for r in (aug, train) for d in r.inputs.dataset_inputs
+               if d.dataset.name == "augmentations[local]"}
+    assert len(digests) == 1
+    ev = names["eval[aug_ft[local]]"]
+    assert {d.dataset.name.split("/")[-1] for d in ev.inputs.dataset_inputs} == {"questions.jsonl"}
+    assert ev.data.tags["augft.condition"] == "aug_ft[local]" and ev.data.tags["augft.cached"] == "false"
+    assert ev.data.metrics["accuracy.reversal"] == pytest.approx(0.6)
+
+    # A rerun is a new parent run whose stages are all marked cached.
+    res2 = run_study(cfg, None, tmp_path / "out", FakeStages().fns())
+    kids = c.search_runs([tracker.experiment_id], f"tags.`mlflow.parentRunId` = '{res2['run_id']}'")
+    assert len(kids) == 8 and all(r.data.tags["augft.cached"] == "true" for r in kids)
+
+    capsys.readouterr()
+    assert compare_main(["--tracking-uri", mlflow_uri, "--experiment", "pipe", "--limit", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "study-1" in out and "aug_ft[local]" in out and "0.600 [0.10, 0.90]" in out

@@ -1,0 +1,58 @@
+"""`augft run` and `augft sweep` end to end with the real stages on the tiny random model."""
+import json
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[2]
+TINY = REPO / "configs" / "tiny.yaml"
+# Fewer people and shorter generations than configs/tiny.yaml: the same code paths, less CPU.
+SMALL = ["benchmark.people.n_people=4", "benchmark.people.n_train_templates=2",
+         "augment.max_new_tokens=8"]
+
+
+def test_run_end_to_end_with_tracking_and_compare(tmp_path, cli, tiny_model):
+    db = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    args = ["run", "--config", TINY, "--out", tmp_path / "out", f"tracking.uri={db}",
+            "tracking.run_name=e2e", "pipeline.conditions=[base,'aug_ft[local]']", *SMALL]
+    proc = cli(*args, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "aug_ft[local]" in proc.stdout and "accuracy per split" in proc.stdout
+    rep = tmp_path / "out" / "report"
+    results = json.loads((rep / "results.json").read_text())
+    assert set(results["conditions"]) == {"base", "aug_ft[local]"}
+    # people: forward (held-out templates) and reversal splits, 4 choices each.
+    for cond in results["conditions"].values():
+        assert {"forward", "reversal"} <= set(cond["splits"])
+        assert cond["splits"]["reversal"]["chance"] == pytest.approx(0.25)
+    assert (rep / "plot.png").is_file() and "break-even" in (rep / "report.md").read_text()
+
+    again = cli(*args, cwd=tmp_path)  # everything cached now
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert again.stderr.count(": cached (") == 5  # benchmark, augment, train and 2 evals
+    comp = cli("compare", "--tracking-uri", db, "--experiment", "augft-tiny", "--limit", "2", cwd=tmp_path)
+    assert comp.returncode == 0, comp.stderr
+    assert comp.stdout.count("e2e") == 2 and "aug_ft[local]" in comp.stdout
+
+
+def test_sweep_end_to_end_on_local_ray(tmp_path, cli, tiny_model):
+    db = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    proc = cli("sweep", "--config", TINY, "--out", tmp_path / "sweep", f"tracking.uri={db}",
+               "tracking.experiment=tiny-sweep", "cluster.num_cpus=2", "cluster.max_concurrent_trials=1",
+               "pipeline.sweep.num_samples=2", "pipeline.sweep.max_epochs=1", "pipeline.sweep.search=optuna",
+               "pipeline.sweep.strategies=[oracle]", "pipeline.sweep.weight_choices=[0.0,1.0]",
+               "pipeline.sweep.candidates_choices=[1]", "pipeline.sweep.split_choices=[independent]",
+               *SMALL, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    best = json.loads((tmp_path / "sweep" / "best.json").read_text())
+    assert best["validation_split"] == "forward" and set(best["test"]) == {"reversal"}
+    assert "test splits (evaluated once)" in proc.stdout
+
+    from tracking.runs import Tracker
+
+    tracker = Tracker(db, "tiny-sweep")
+    runs = tracker.client.search_runs([tracker.experiment_id], "")
+    trials = [r for r in runs if r.data.tags.get("augft.kind") == "trial"]
+    assert len(trials) == 2 and all("val_accuracy" in r.data.metrics for r in trials)

@@ -1,0 +1,144 @@
+"""`augft sweep`: search space, validation split, and a real Ray Tune sweep with MLflow runs."""
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from cluster.pipeline_stages import StageFns
+from cluster.sweep import search_space, sweep, validation_split
+from cluster.sweep_trial import condition_for, trial_cfg, weights
+from core.config import load_config
+from core.errors import AugftError
+from core.records import Document, Question, write_records
+
+
+def _data(folder: Path, splits=("forward", "reversal")):
+    docs = [Document(f"d{i}", f"Person {i} wrote book {i}.") for i in range(3)]
+    qs = [Question(f"q{i}-{s}", s, s, f"Book {i} was written by", [f"Person {i}", "Nobody"], 0)
+          for i in range(3) for s in splits]
+    write_records(folder / "corpus.jsonl", docs)
+    write_records(folder / "questions.jsonl", qs)
+    return folder
+
+
+class SweepFakes:
+    """Contract-shaped fake stages whose validation accuracy rises with the local weight and
+    with each epoch, so the best trial is known. One train attempt fails once."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        (folder / "calls").mkdir(parents=True, exist_ok=True)
+
+    def _log(self, what):
+        with open(self.folder / "calls" / "log.txt", "a") as f:
+            f.write(what + "\n")
+
+    def augment(self, cfg, data_dir, out_dir):
+        (s,) = list(cfg.augment.strategies)
+        self._log(f"augment {s} {cfg.augment.num_candidates} {cfg.augment.temperature:.4f}")
+        from core.records import Augmentation
+        write_records(Path(out_dir) / s / "part-00000.parquet",
+                      [Augmentation(f"{s}0", "x y z", s, ["d0"], "h", "m")])
+        (Path(out_dir) / "manifest.json").write_text(json.dumps({"strategies": {s: {"ok": 1}}}))
+
+    def train(self, cfg, data_dir, out_dir):
+        mix = dict(cfg.train.mix)
+        init = cfg.model.name
+        depth = json.loads((Path(init) / "config.json").read_text())["depth"] + 1 if Path(init).is_dir() else 1
+        marker = self.folder / "failed-once"
+        if mix.get("local") == 2.0 and depth == 1 and not marker.exists():
+            marker.write_text("x")
+            raise RuntimeError("injected trial failure")
+        self._log(f"train {sorted(mix.items())} depth={depth}")
+        (Path(out_dir) / "model").mkdir(parents=True, exist_ok=True)
+        (Path(out_dir) / "model" / "config.json").write_text(json.dumps({"mix": mix, "depth": depth}))
+        (Path(out_dir) / "summary.json").write_text(json.dumps({"train_flops": 1.0}))
+
+    def evaluate(self, cfg, data_dir, out_dir, models):
+        (cond,) = list(cfg.eval.conditions)
+        (path,) = models.values()
+        m = json.loads((Path(path) / "config.json").read_text())
+        acc = 0.2 + 0.1 * m["mix"].get("local", 0.0) + 0.01 * m["depth"]
+        self._log(f"eval {cond} {list(cfg.eval.splits)}")
+        res = {"conditions": {cond: {"splits": {s: {"accuracy": acc, "ci_low": acc - 0.1, "ci_high": acc + 0.1,
+                                                    "n": 3, "chance": 0.5} for s in cfg.eval.splits}}}}
+        (Path(out_dir) / "results.json").write_text(json.dumps(res))
+        return res
+
+    def fns(self):
+        return StageFns(generate=None, augment=self.augment, train=self.train, evaluate=self.evaluate)
+
+
+def test_search_space_and_trial_config():
+    cfg = load_config(None, ["pipeline.sweep.strategies=[local,oracle]"])
+    space = search_space(cfg)
+    assert set(space) == {"w_local", "w_oracle", "num_candidates", "temperature", "split"}
+    params = {"w_local": 2.0, "w_oracle": 0.0, "num_candidates": 2, "temperature": 0.7, "split": "cumulative"}
+    t = trial_cfg(cfg, params)
+    assert t.augment.num_candidates == 2 and t.train.split == "cumulative" and t.train.epochs == 1.0
+    assert weights(params) == {"local": 2.0}
+    assert condition_for(weights(params)).label == "aug_ft[local]"
+    assert condition_for({}).label == "ft"
+    with pytest.raises(AugftError, match="pipeline.sweep.strategies"):
+        search_space(load_config(None, ["pipeline.sweep.strategies=[nope]"]))
+
+
+def test_validation_split_is_rephrase_then_forward(tmp_path):
+    cfg = load_config()
+    assert validation_split(cfg, _data(tmp_path / "a", ("forward", "reversal"))) == "forward"
+    assert validation_split(cfg, _data(tmp_path / "b", ("rephrase", "reversal"))) == "rephrase"
+    with pytest.raises(AugftError, match="no validation split"):
+        validation_split(cfg, _data(tmp_path / "c", ("reversal",)))
+
+
+@pytest.mark.slow
+def test_sweep_on_local_ray_logs_every_trial(tmp_path):
+    import cloudpickle
+
+    from tracking.runs import Tracker
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # Ray workers cannot import tests
+    data = _data(tmp_path / "data")
+    fakes = SweepFakes(tmp_path / "fakes")
+    db = tmp_path / "mlflow.db"
+    cfg = load_config(None, [
+        f"tracking.uri=sqlite:///{db}", "tracking.experiment=sweep-test", "tracking.run_name=s1",
+        "model.name=tiny-random-llama", "train.launcher=torchrun",
+        "cluster.num_cpus=2", "cluster.max_concurrent_trials=2",
+        "pipeline.sweep.num_samples=4", "pipeline.sweep.max_epochs=2", "pipeline.sweep.search=random",
+        "pipeline.sweep.strategies=[local]", "pipeline.sweep.weight_choices=[0.0,1.0,2.0]",
+        "pipeline.sweep.candidates_choices=[1]", "pipeline.sweep.split_choices=[independent]",
+        "pipeline.sweep.max_failures=1"])
+    summary = sweep(cfg, data, tmp_path / "out", fakes.fns())
+
+    assert summary["validation_split"] == "forward" and summary["trials"] == 4
+    trials = json.loads((tmp_path / "out" / "trials.json").read_text())
+    assert len(trials) == 4
+    # The best report over all trials and epochs; test splits are evaluated once, without "forward".
+    best_w = max(t["config"]["w_local"] for t in trials if t["status"] == "TERMINATED")
+    assert summary["best_config"]["w_local"] == best_w
+    assert summary["best_val_accuracy"] == pytest.approx(0.2 + 0.1 * best_w + 0.01 * summary["best_epoch"])
+    assert set(summary["test"]) == {"reversal"}
+    log = (fakes.folder / "calls" / "log.txt").read_text().splitlines()
+    assert sum(1 for ln in log if ln.startswith("eval") and "'reversal'" in ln) == 1
+    assert all("'reversal'" not in ln for ln in log if ln.startswith("eval") and "best" not in ln
+               and "'forward'" in ln)
+
+    tracker = Tracker(f"sqlite:///{db}", "sweep-test")
+    runs = tracker.client.search_runs([tracker.experiment_id],
+                                      f"tags.`mlflow.parentRunId` = '{summary['run_id']}'")
+    trial_runs = [r for r in runs if r.data.tags.get("augft.kind") == "trial"]
+    # Every trial has a run; a failed attempt keeps its FAILED run beside the retry's.
+    assert len({r.data.tags["augft.trial_id"] for r in trial_runs}) == 4
+    injected = (fakes.folder / "failed-once").exists()
+    assert injected == (2.0 in [t["config"]["w_local"] for t in trials])
+    if injected:
+        failed = [r for r in trial_runs if r.info.status == "FAILED"]
+        assert len(failed) == 1 and "injected" in failed[0].data.tags["augft.error"]
+    assert all(r.info.status in ("FINISHED", "FAILED", "KILLED") for r in trial_runs)
+    assert all("val_accuracy" in r.data.metrics for r in trial_runs if r.info.status == "FINISHED")
+    best_runs = [r for r in runs if r.data.tags.get("augft.kind") == "condition"]
+    assert len(best_runs) == 1 and "accuracy.reversal" in best_runs[0].data.metrics
+    parent = tracker.client.get_run(summary["run_id"])
+    assert parent.data.metrics["trials"] == 4 and parent.info.status == "FINISHED"
