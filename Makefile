@@ -25,7 +25,8 @@ $(STAMP): pyproject.toml constraints.txt
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/augft benchmark --name all --out demo-out/benchmarks
+	$(BIN)/augft run --config configs/quickstart.yaml --out demo-out
+	@echo "report: demo-out/report/report.md; runs: $(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -ra --durations=25

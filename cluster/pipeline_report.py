@@ -179,7 +179,9 @@ def plot(tab: Dict[str, Dict[str, dict]], path: Path) -> Optional[Path]:
     ax.set_xticks(range(len(splits)), splits)
     ax.set_ylim(0, 1)
     ax.set_ylabel("accuracy (95% CI); dashed: chance")
-    ax.legend(fontsize=7, ncol=min(3, len(conds)), loc="upper right")
+    # Below the axes: inside, it hides the bars that reach 1.0.
+    ax.legend(fontsize=7, ncol=min(4, len(conds)), loc="upper center", bbox_to_anchor=(0.5, -0.1),
+              frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
