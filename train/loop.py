@@ -239,13 +239,18 @@ def run_worker(plan: dict, report: Optional[Reporter] = None) -> Optional[dict]:
     ds_config = plan["ds_config"]
     model, _keep = _load_model(plan, ds_config)
     params = [p for p in model.parameters() if p.requires_grad]
-    # torch's AdamW: DeepSpeed's fused/CPU Adam would compile C++/CUDA ops at start.
+    # torch's AdamW: DeepSpeed's fused/CPU Adam would compile C++/CUDA ops at start. torch's
+    # own fused kernel (CPU and CUDA) steps 135M params ~6x faster than the per-tensor loop.
     optimizer = torch.optim.AdamW(params, lr=plan["lr"], weight_decay=plan["weight_decay"],
-                                  betas=(0.9, 0.95))
+                                  betas=(0.9, 0.95), fused=True)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lr_lambda(plan["total_steps"], plan["warmup_steps"], plan["schedule"], plan["min_lr_ratio"]))
     engine, optimizer, _, scheduler = deepspeed.initialize(
         model=model, optimizer=optimizer, lr_scheduler=scheduler, config=ds_config)
+    if world == 1 and ds_config["zero_optimization"]["stage"] == 0:
+        # One worker has nothing to reduce; DeepSpeed would still flatten, all-reduce and copy
+        # back every gradient (~4% of a CPU step on the embedded model).
+        engine.enable_backward_allreduce = False
     n_params = _n_params(engine.module)
 
     start_step = 0
