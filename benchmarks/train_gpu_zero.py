@@ -20,21 +20,10 @@ sys.path.insert(0, str(ROOT))
 
 
 def build_model(dst: Path) -> int:
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+    from core.models import build_random_llama
 
-    from core.models import resolve_model_path
-
-    tok = AutoTokenizer.from_pretrained(resolve_model_path("smollm2-135m-instruct"))
-    cfg = LlamaConfig(vocab_size=len(tok), hidden_size=1536, intermediate_size=4096, num_hidden_layers=16,
-                      num_attention_heads=12, num_key_value_heads=4, max_position_embeddings=4096,
-                      bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
-                      pad_token_id=tok.pad_token_id, tie_word_embeddings=True)
-    torch.manual_seed(0)
-    model = LlamaForCausalLM(cfg)
-    model.save_pretrained(dst, safe_serialization=True)
-    tok.save_pretrained(dst)
-    return sum(p.numel() for p in model.parameters())
+    return build_random_llama(dst, hidden_size=1536, intermediate_size=4096, num_hidden_layers=16,
+                              num_attention_heads=12, num_key_value_heads=4, max_position_embeddings=4096)
 
 
 def main(argv=None) -> int:

@@ -89,23 +89,25 @@ def _convert_embedded(dst: Path) -> None:
     tok.save_pretrained(dst)
 
 
-def _build_tiny(name: str, dst: Path) -> None:
+def build_random_llama(dst: Path, **dims) -> int:
+    """Save a randomly initialised Llama (the embedded model's tokenizer, seed 0) of the given
+    sizes to `dst`; returns its parameter count. For tests and GPU benchmarks: no download."""
     import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
-    tok_dir = resolve_model_path(EMBEDDED)
-    from transformers import AutoTokenizer
-
-    tok = AutoTokenizer.from_pretrained(tok_dir)
-    config = LlamaConfig(
-        vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
-        bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
-        pad_token_id=tok.pad_token_id, tie_word_embeddings=True)
+    tok = AutoTokenizer.from_pretrained(resolve_model_path(EMBEDDED))
+    config = LlamaConfig(vocab_size=len(tok), bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
+                         pad_token_id=tok.pad_token_id, tie_word_embeddings=True, **dims)
     torch.manual_seed(0)
     model = LlamaForCausalLM(config)
     model.save_pretrained(dst, safe_serialization=True)
     tok.save_pretrained(dst)
+    return sum(p.numel() for p in model.parameters())
+
+
+def _build_tiny(name: str, dst: Path) -> None:
+    build_random_llama(dst, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                       num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048)
 
 
 def resolve_model_path(name: str, cache_dir: str = "") -> Path:
