@@ -13,10 +13,12 @@ when the target names one, the same order.
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Set, Tuple
 
-from eval.benchmarks.common import negated, normalize, split_sentences
+from core.text import split_sentences
+from eval.benchmarks.common import negated, normalize
 
 TRUE, FALSE, UNCHECKABLE = "true", "false", "uncheckable"
 
@@ -41,7 +43,7 @@ class Target:
     """Required surface order ('' = any)."""
 
 
-class Checker:
+class Checker(ABC):
     """Base class; see the module docstring. Subclasses set `name` and fill `_targets`."""
 
     name = ""
@@ -51,11 +53,13 @@ class Checker:
         self._targets: Dict[str, Target] = {}
 
     # -- to implement ------------------------------------------------------
+    @abstractmethod
     def claims(self, norm: str) -> List[Claim]:
-        raise NotImplementedError
+        """The claims a normalised sentence makes."""
 
+    @abstractmethod
     def holds(self, key: Tuple) -> Optional[bool]:
-        raise NotImplementedError
+        """True / False by exact reasoning over the truth; None when it says nothing."""
 
     # -- public API ----------------------------------------------------------
     def sentence_claims(self, sentence: str) -> List[Claim]:
