@@ -15,22 +15,18 @@ import itertools
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Sequence
 
 from augment.prompts import render, template_hash
 from core.records import Document
+from core.text import split_sentences
 
-_SENT = re.compile(r"(?<=[.!?])\s+")
 _CAPS = re.compile(r"\b[A-Z][\w'-]*(?:\s+(?:of|the|de|van|von)?\s*[A-Z][\w'-]*)*")
 
 
 def stable_seed(*parts) -> int:
     h = hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()
     return int(h[:8], 16)
-
-
-def sentences(text: str) -> List[str]:
-    return [s.strip() for s in _SENT.split(text.strip()) if s.strip()]
 
 
 @dataclass
@@ -87,12 +83,12 @@ class Planner:
     def local(self, docs: Sequence[Document], per: str, stats: PlanStats) -> List[Dict]:
         items = []
         for d in docs:
-            parts = sentences(d.text) if per == "sentence" else [d.text]
+            parts = split_sentences(d.text) if per == "sentence" else [d.text]
             if per != "sentence" and not self.fits(self.full("local", text=d.text)):
                 stats.long_documents["split" if self.long_documents == "split" else "skipped"] += 1
                 if self.long_documents != "split":
                     continue
-                parts = _chunk(sentences(d.text), lambda t: self.fits(
+                parts = _chunk(split_sentences(d.text), lambda t: self.fits(
                     self.full("local", text=t)))
             for j, p in enumerate(parts):
                 if not self.fits(self.full("local", text=p)):

@@ -7,20 +7,19 @@ from __future__ import annotations
 
 import json
 import random
-import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Sequence, Tuple
 
 from core.errors import AugftError
 from core.records import Augmentation, read_corpus, read_records
+from core.text import split_sentences
 
 IGNORE = -100
 SPLITS = ("independent", "cumulative", "none")
 
 # A sentence ends at . ! or ? followed by whitespace; abbreviations are rare in the
 # benchmarks' templated text, so a regex is enough and keeps the split exact.
-_SENT_END = re.compile(r"(?<=[.!?])\s+")
 
 
 class TrainDataError(AugftError):
@@ -33,10 +32,6 @@ class Example:
     text: str
     context: str = ""
     source: str = "corpus"
-
-
-def split_sentences(text: str) -> List[str]:
-    return [s.strip() for s in _SENT_END.split(text.strip()) if s.strip()]
 
 
 def split_examples(texts: Iterable[str], mode: str, source: str) -> List[Example]:
@@ -68,7 +63,8 @@ def _strategy_shards(aug_dir: Path) -> Dict[str, List[Path]]:
         except (ValueError, AttributeError) as exc:
             raise TrainDataError(f"{manifest}: not a valid augmentation manifest: {exc}") from None
     for strategy, names in listed.items():
-        paths = [p if p.is_absolute() else aug_dir / p for p in map(Path, names)]
+        # Names are relative to the strategy's folder, as augment writes them.
+        paths = [p if p.is_absolute() else aug_dir / strategy / p for p in map(Path, names)]
         for p in paths:
             if not p.is_file():
                 raise TrainDataError(f"{manifest}: strategy '{strategy}' lists shard {p}, which is missing")

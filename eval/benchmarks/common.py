@@ -79,14 +79,6 @@ def with_lead_in(lead: str, sentence: str) -> str:
     return f"{lead} {body}{end}"
 
 
-# "?" does not end a statement: in "Ever heard of X? They're Y." the claim spans both.
-_SENT_SPLIT = re.compile(r"(?<=[.!;])\s+|\n+")
-
-
-def split_sentences(text: str) -> List[str]:
-    return [s for s in (p.strip() for p in _SENT_SPLIT.split(text)) if s]
-
-
 _NON_WORD = re.compile(r"[^a-z0-9']+")
 
 

@@ -11,7 +11,13 @@ from train.data import (IGNORE, Example, Tokenized, TrainDataError, batch_indice
 def test_split_independent_and_cumulative():
     text = "Femp are big. Glon are small! Is yomp red? Yes."
     ind = split_examples([text], "independent", "corpus")
-    assert [e.text for e in ind] == ["Femp are big.", "Glon are small!", "Is yomp red?", "Yes."]
+    # "?" does not end a statement: the answer keeps its question.
+    assert [e.text for e in ind] == ["Femp are big.", "Glon are small!", "Is yomp red? Yes."]
+    # The people benchmark's template: splitting at "?" would train "They're ..." with no name.
+    people = split_examples(["Ever heard of Zeb Vell? They're the mayor of Quillport. Zeb Vell sails."],
+                            "independent", "corpus")
+    assert [e.text for e in people] == ["Ever heard of Zeb Vell? They're the mayor of Quillport.",
+                                        "Zeb Vell sails."]
     assert all(e.context == "" for e in ind)
     cum = split_examples([text], "cumulative", "corpus")
     assert [e.text for e in cum] == [e.text for e in ind]
@@ -97,8 +103,9 @@ def test_build_trainset_stats(corpus_dir, tiny_model):
     tok = load_tokenizer(tiny_model)
     ts = build_trainset(corpus_dir, cfg.train, tok, seed=0, micro_batch=4)
     s = ts.stats
-    assert s["n_examples"] + s["n_eval_examples"] == 120  # 40 documents x 3 sentences
-    assert s["n_eval_examples"] == 12 and s["truncated"] == 0
+    # 40 documents x 2 statements ("Did you know that ...? It is true." is one)
+    assert s["n_examples"] + s["n_eval_examples"] == 80
+    assert s["n_eval_examples"] == 8 and s["truncated"] == 0
     assert all(len(b.input_ids) == 64 for b in ts.train)
     assert s["padding_waste_packed"] < s["padding_waste_unpacked"]
     scored = sum(sum(1 for x in b.labels if x != IGNORE) for b in ts.train)
