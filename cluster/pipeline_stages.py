@@ -146,29 +146,6 @@ def train_mix(strategies: Sequence[str], weight: float | Mapping[str, float]) ->
     return mix
 
 
-def _train_view(aug: StageResult, strategy: str, folder: Path) -> Path:
-    """An augment output as train reads it: a manifest whose shard paths are absolute.
-
-    augment lists shards relative to the strategy's folder, train (today) relative to the
-    augment folder; absolute paths mean the same to both. The view lives in the train
-    stage's folder and carries no data of its own.
-    """
-    import json
-
-    manifest = json.loads((aug.dir / "manifest.json").read_text())
-    entry = manifest.get("strategies", {}).get(strategy)
-    if entry is None:
-        raise AugftError(f"{aug.dir / 'manifest.json'}: no strategy '{strategy}'")
-    shards = [str((aug.dir / strategy / s).resolve()) for s in entry.get("shards", [])]
-    if not shards:
-        shards = [str(p.resolve()) for p in sorted((aug.dir / strategy).glob("part-*.parquet"))]
-    view = folder / "inputs" / strategy
-    view.mkdir(parents=True, exist_ok=True)
-    manifest["strategies"] = {strategy: {**entry, "shards": shards}}
-    (view / "manifest.json").write_text(json.dumps(manifest, indent=2))
-    return view
-
-
 def train_stage(cfg, label: str, strategies: Sequence[str], augs: Mapping[str, StageResult],
                 data: StageResult, out: Path, fns: StageFns, weight: float | Mapping[str, float] = 1.0,
                 base_model: Optional[StageResult] = None, use_cache: bool = True) -> StageResult:
@@ -186,7 +163,11 @@ def train_stage(cfg, label: str, strategies: Sequence[str], augs: Mapping[str, S
         hashed["model"] = {"init": base_model.key}
 
     def body(folder: Path):
-        tcfg.train.augmentations = [str(_train_view(augs[s], s, folder)) for s in strategies]
+        from train.checkpoints import latest_checkpoint
+
+        tcfg.train.augmentations = [str(augs[s].dir.resolve()) for s in strategies]
+        # A stage that crashed left its checkpoints in this folder: continue from them.
+        tcfg.train.resume = "auto" if latest_checkpoint(folder) else ""
         return fns.train(tcfg, data.dir, folder)
 
     return run_cached(out, "train", label, hashed, inputs, body, use_cache)

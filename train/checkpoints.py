@@ -1,7 +1,8 @@
 """Checkpoint folders: OUT/checkpoints/step-NNNNNN/{ds/<ZeRO shards>, trainer_state.json}.
 
 A folder counts as complete only when rank 0 has written trainer_state.json (after a
-barrier that follows every rank's shard) and one optimizer shard per rank is present,
+barrier that follows every rank's shard) and the optimizer state is present (one shard per
+rank under ZeRO 1-3, rank 0's model-states file under ZeRO-0),
 so a run killed mid-save is never resumed from a torn checkpoint.
 """
 from __future__ import annotations
@@ -29,8 +30,11 @@ def is_complete(d: Path) -> bool:
     state = read_state(d)
     if not state:
         return False
-    shards = list((Path(d) / "ds").glob("*optim_states.pt"))
-    return len(shards) == int(state.get("world_size", 0))
+    ds = Path(d) / "ds"
+    if int(state.get("zero_stage", 0)) == 0:
+        # Without ZeRO, DeepSpeed keeps the optimizer in rank 0's model-states file.
+        return (ds / "mp_rank_00_model_states.pt").is_file()
+    return len(list(ds.glob("*optim_states.pt"))) == int(state.get("world_size", 0))
 
 
 def list_checkpoints(out: Path) -> List[Path]:

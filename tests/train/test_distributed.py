@@ -119,3 +119,29 @@ def test_lora_zero3_exports_merged_model(corpus_dir, tiny_model, tmp_path):
     q = "model.layers.0.self_attn.q_proj.weight"
     assert not torch.equal(exported[q], base[q])  # the adapter is in the merged weight
     torch.testing.assert_close(exported["model.layers.0.mlp.up_proj.weight"], base["model.layers.0.mlp.up_proj.weight"])
+
+
+def test_zero0_single_worker_checkpoints_prune_and_resume(corpus_dir, tiny_model, tmp_path):
+    """ZeRO-0 keeps the optimizer in rank 0's model-states file: its checkpoints must count as
+    complete, so pruning keeps only the newest and resume=auto picks up from them."""
+    import shutil
+
+    out = tmp_path / "z0"
+    cmd = [str(BIN / "augft"), "train", "--data", str(corpus_dir), "--out", str(out), f"model.name={tiny_model}",
+           "train.launcher=torchrun", "train.num_workers=1", "train.zero_stage=0", "train.batch_size=4",
+           "train.max_steps=4", "train.checkpoint_every=1", "train.keep_checkpoints=2", "train.lr=1e-3",
+           "train.block_size=64", "train.eval_fraction=0", "train.export=false"]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert [p.name for p in list_checkpoints(out)] == ["step-000003", "step-000004"]
+    ref = {r["step"]: r["loss"] for r in _metrics(out) if "loss" in r}
+
+    shutil.rmtree(out / "checkpoints" / "step-000004")  # as if killed before the last save
+    (out / "summary.json").unlink()
+    r = subprocess.run(cmd + ["train.resume=auto"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    s = json.loads((out / "summary.json").read_text())
+    assert s["steps"] == 4 and s["resumed_from"] == 3
+    mine = {r["step"]: r["loss"] for r in _metrics(out) if "loss" in r}
+    assert sorted(mine) == [1, 2, 3, 4]
+    assert mine[4] == pytest.approx(ref[4], abs=1e-4)

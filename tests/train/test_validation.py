@@ -36,7 +36,7 @@ def test_missing_shard_and_torn_checkpoint(tiny_model, corpus_dir, tmp_path):
     aug = tmp_path / "aug"
     aug.mkdir()
     (aug / "manifest.json").write_text(json.dumps(
-        {"strategies": {"local": {"ok": 1, "shards": ["local/part-00000.parquet"]}}}))
+        {"strategies": {"local": {"ok": 1, "shards": ["part-00000.parquet"]}}}))
     with pytest.raises(AugftError, match="lists shard .*part-00000.parquet, which is missing"):
         prepare(_cfg(tiny_model, f"train.augmentations=[{aug}]", "train.mix.local=1.0"),
                 corpus_dir, tmp_path / "out")
