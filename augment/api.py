@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from augment import pipeline
-from augment.filters import FilterConfig, parse_statements
+from augment.filters import parse_statements
 from augment.prompts import STOP, resolve_templates, template_hash
 from augment.strategies import Planner, PlanStats, entities_from_generation
 from core.errors import AugftError
@@ -92,13 +92,15 @@ def _token_counter(cfg):
         return (lambda t: len(t) // 4 + 1), int(cfg.model.max_context or 4096)
 
 
-def _fingerprint(cfg, docs: List[Document], templates: Dict[str, str]) -> str:
+def _fingerprint(cfg, docs: List[Document], templates: Dict[str, str], model_name: str, max_context: int) -> str:
     from omegaconf import OmegaConf
 
     a = OmegaConf.to_container(cfg.augment, resolve=True)
     for k in ("use_ray", "num_actors", "actor_cpus", "openai", "vllm"):  # how, not what
         a.pop(k, None)
-    blob = json.dumps({"augment": a, "model": cfg.model.name, "seed": cfg.seed,
+    # The model that generates (the openai engine may name its own) and the context that
+    # sizes windows and units decide the output as much as the augment section does.
+    blob = json.dumps({"augment": a, "model": model_name, "max_context": max_context, "seed": cfg.seed,
                        "templates": {k: template_hash(v) for k, v in templates.items()},
                        "corpus": [(d.id, d.text) for d in docs]}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -174,7 +176,7 @@ def augment(cfg, data_dir: Path, out_dir: Path, engine_factory=None) -> Dict:
     model_name = (a.openai.model or cfg.model.name) if a.engine == "openai" else cfg.model.name
     count_tokens, max_context = _token_counter(cfg)
     out_dir.mkdir(parents=True, exist_ok=True)
-    _guard(out_dir, _fingerprint(cfg, docs, templates))
+    _guard(out_dir, _fingerprint(cfg, docs, templates, model_name, max_context))
     planner = Planner(templates=templates, seed=int(cfg.seed), max_context=max_context,
                       max_new_tokens=int(a.max_new_tokens), count_tokens=count_tokens,
                       unit_size=int(a.unit_size), long_documents=a.long_documents)
@@ -212,8 +214,7 @@ def augment(cfg, data_dir: Path, out_dir: Path, engine_factory=None) -> Dict:
     from augment.report import summary_table
 
     manifest["summary_table"] = summary_table(manifest)
-    write_jsonl(out_dir / ".manifest.jsonl", [manifest])  # atomic write, then rename to .json
-    (out_dir / ".manifest.jsonl").replace(out_dir / "manifest.json")
+    write_jsonl(out_dir / "manifest.json", [manifest])  # atomic; one JSON object
     return manifest
 
 

@@ -72,7 +72,10 @@ class FilterConfig:
 
 @dataclass
 class FilterState:
-    """Per-source dedup state; a source's statements are all filtered in one unit."""
+    """Per-source state; a source's statements are all filtered in one unit."""
+    src: str = ""
+    """The normalised source text (a global window can be thousands of tokens: once per source)."""
+    src_words: set = field(default_factory=set)
     exact: set = field(default_factory=set)
     lsh: object = None
     n: int = 0
@@ -105,16 +108,18 @@ class StatementFilter:
         norm = normalize(s)
         if len(norm.split()) < self.cfg.min_words:
             return "too_short"
-        src = normalize(source_text)
-        if norm in src:
+        st = self._states.get(source_key)
+        if st is None:
+            src = normalize(source_text)
+            st = self._states[source_key] = FilterState(src=src, src_words=set(src.split()))
+        if norm in st.src:
             return "verbatim_copy"
-        words, src_words = set(norm.split()), set(src.split())
+        words, src_words = set(norm.split()), st.src_words
         # Small models copy the few-shot demonstrations into their answers.
         if any(w in words and w not in src_words for w in DEMO_WORDS):
             return "demo_leak"
         if self.cfg.require_source_overlap and not {w for w in words if len(w) >= 4 and w not in _COMMON} & src_words:
             return "unrelated"
-        st = self._states.setdefault(source_key, FilterState())
         if norm in st.exact:
             return "duplicate"
         mh = self._minhash(norm)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import time
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
@@ -106,14 +105,19 @@ def execute(units: List[Dict], cfg, out_dir: Path, model_name: str, fcfg_d: Dict
     engine_name = cfg.augment.engine
     if not cfg.augment.use_ray:
         from augment.engines.base import make_engine
-        from augment.units import run_unit
+        from augment.filters import FilterConfig
+        from augment.units import process_unit, run_unit
 
         engine = engine_factory() if engine_factory else make_engine(cfg)
-        for u in pending:
-            row = {"unit": json.dumps(u), "out": json.dumps(run_unit(engine, u))}
-            res = json.loads(_process_row(row, model_name, fcfg_d, engine_name)["processed"])
-            write_unit(out_dir, res)
-            progress(res["stats"])
+        fcfg = FilterConfig(**fcfg_d)
+        try:
+            for u in pending:
+                res = process_unit(u, run_unit(engine, u), model_name, fcfg, engine_name)
+                write_unit(out_dir, res)
+                progress(res["stats"])
+        finally:
+            if engine_factory is None:  # a caller's engine stays open for its next run
+                engine.close()
         return
     _execute_ray(pending, cfg, out_dir, model_name, fcfg_d, progress)
 

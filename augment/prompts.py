@@ -141,7 +141,7 @@ def resolve_templates(prompt_set: str, overrides: Mapping[str, str]) -> Dict[str
         if missing:
             raise AugftError(f"augment.templates.{name}: template is missing required "
                              f"field(s) {sorted('{' + m + '}' for m in missing)}")
-        extra = fields - REQUIRED[name] - {"context"}
+        extra = fields - REQUIRED[name]
         if extra:
             raise AugftError(f"augment.templates.{name}: template uses unknown field(s) "
                              f"{sorted(extra)}")

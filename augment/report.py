@@ -4,19 +4,15 @@ from __future__ import annotations
 import io
 import logging
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 log = logging.getLogger(__name__)
 
 
-def load_checker(data_dir: Optional[Path]):
-    """The benchmark's checker, or None for user data (or before eval.benchmarks exists)."""
-    if data_dir is None:
-        return None
-    try:
-        from eval.benchmarks.api import load_checker as _load
-    except ImportError:
-        return None
+def load_checker(data_dir: Path):
+    """The benchmark's checker, or None for user data (no benchmark.json)."""
+    from eval.benchmarks.api import load_checker as _load
+
     return _load(Path(data_dir))
 
 

@@ -7,8 +7,8 @@ to/from dict helpers.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Dict, List, Optional, Protocol, Sequence
+from dataclasses import dataclass, field
+from typing import List, Optional, Protocol, Sequence
 
 
 @dataclass
@@ -18,9 +18,6 @@ class Sampling:
     max_new_tokens: int = 96
     n: int = 1
     stop: List[str] = field(default_factory=list)
-
-    def to_dict(self) -> Dict:
-        return asdict(self)
 
 
 @dataclass
@@ -50,13 +47,7 @@ class Engine(Protocol):
     def close(self) -> None: ...
 
 
-def sampling_from_cfg(acfg, stop: Sequence[str] = ()) -> Sampling:
-    return Sampling(temperature=float(acfg.temperature), top_p=float(acfg.top_p),
-                    max_new_tokens=int(acfg.max_new_tokens), n=int(acfg.num_candidates),
-                    stop=list(stop))
-
-
-def make_engine(cfg, sampling: Optional[Sampling] = None) -> Engine:
+def make_engine(cfg) -> Engine:
     """Build the configured engine in this process (inside a Ray actor for pipelines)."""
     from core.errors import AugftError
 

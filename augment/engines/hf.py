@@ -32,10 +32,8 @@ class HFEngine:
     name = "hf"
 
     def __init__(self, model_cfg, batch_size: int = 8, share_prefix: bool = True, loaded=None):
-        import torch
         from core.models import load_from_config
 
-        torch.set_num_threads(max(1, torch.get_num_threads()))
         self.lm = loaded or load_from_config(model_cfg)
         self.model_name = model_cfg.name
         self.tok = self.lm.tokenizer
@@ -43,10 +41,6 @@ class HFEngine:
         self.batch_size = max(1, int(batch_size))
         self.share_prefix = share_prefix
         self.stats: Dict[str, float] = {"prefill_s": 0.0, "prefix_cache_hits": 0}
-
-    @property
-    def max_context(self) -> int:
-        return self.lm.max_context
 
     def close(self) -> None:
         self.lm = None

@@ -14,6 +14,9 @@ def test_template_missing_required_field_is_a_config_error():
         resolve_templates("nope", {})
     with pytest.raises(AugftError, match="augment.templates.bogus"):
         resolve_templates("fewshot-v1", {"bogus": "{text}"})
+    # Only the global template is rendered with the corpus context.
+    with pytest.raises(AugftError, match=r"augment.templates.local: .*unknown field.*context"):
+        resolve_templates("fewshot-v1", {"local": "{context} {text}"})
 
 
 def test_hash_is_provenance_and_global_has_shared_prefix():
