@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 import time
 from pathlib import Path
 
@@ -19,8 +18,7 @@ from augment.engines.hf import HFEngine
 from augment.prompts import render, resolve_templates
 from core.config import load_config
 from core.models import load_model
-from core.records import read_corpus
-from eval.benchmarks.api import generate
+from eval.benchmarks.api import build
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -32,9 +30,7 @@ def main() -> None:
     ap.add_argument("--max-new-tokens", type=int, default=32)
     ap.add_argument("--model", default="smollm2-135m-instruct")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        generate("people", load_config(None, []), Path(tmp))
-        docs = read_corpus(tmp)[: args.prompts]
+    docs = build("people", load_config(None, [])).documents[: args.prompts]
     tpl = resolve_templates("zeroshot-v1", {})["local"]
     reqs = [GenRequest(id=d.id, prompt="".join(render(tpl, text=d.text)), seed=i) for i, d in enumerate(docs)]
     cfg = load_config(None, [f"model.name={args.model}"])

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 import time
 from pathlib import Path
 
@@ -20,8 +19,7 @@ from augment.prompts import STOP, resolve_templates
 from augment.strategies import Planner, PlanStats
 from core.config import load_config
 from core.models import load_model
-from core.records import read_corpus
-from eval.benchmarks.api import generate
+from eval.benchmarks.api import build
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -33,9 +31,7 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--model", default="smollm2-135m-instruct")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        generate("people", load_config(None, []), Path(tmp))
-        docs = read_corpus(tmp)[: args.docs]
+    docs = build("people", load_config(None, [])).documents[: args.docs]
     cfg = load_config(None, [f"model.name={args.model}"])
     lm = load_model(args.model)
     count = lambda t: len(lm.tokenizer(t, add_special_tokens=False)["input_ids"])

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import tempfile
 import time
 from pathlib import Path
 
@@ -21,8 +20,7 @@ import torch
 
 from core.config import load_config
 from core.models import load_model
-from core.records import read_corpus, read_questions
-from eval.benchmarks.api import generate
+from eval.benchmarks.api import build
 from eval.context import build_context
 from eval.encoding import Encoder
 from eval.scoring import Scorer
@@ -40,9 +38,8 @@ def main() -> None:
     args = ap.parse_args()
 
     cfg = load_config()
-    with tempfile.TemporaryDirectory() as tmp:
-        generate(args.benchmark, cfg, Path(tmp))
-        corpus, questions = read_corpus(tmp), read_questions(tmp)
+    g = build(args.benchmark, cfg)
+    corpus, questions = g.documents, g.questions
     # A mix of splits, deterministic: every k-th question.
     step = max(1, len(questions) // args.questions)
     questions = questions[::step][:args.questions]

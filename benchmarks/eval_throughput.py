@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import tempfile
 import time
 from pathlib import Path
 
@@ -20,8 +19,7 @@ import torch
 
 from core.config import load_config
 from core.models import load_model
-from core.records import read_questions
-from eval.benchmarks.api import generate
+from eval.benchmarks.api import build
 from eval.encoding import Encoder
 from eval.scoring import Scorer
 
@@ -41,9 +39,7 @@ def main() -> None:
     from lm_eval.models.huggingface import HFLM
 
     cfg = load_config()
-    with tempfile.TemporaryDirectory() as tmp:
-        generate(args.benchmark, cfg, Path(tmp))
-        questions = read_questions(tmp)
+    questions = build(args.benchmark, cfg).questions
     step = max(1, len(questions) // args.questions)
     questions = questions[::step][:args.questions]
 

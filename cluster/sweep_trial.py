@@ -10,7 +10,7 @@ import copy
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 from cluster.pipeline_conditions import Condition
 from cluster.pipeline_stages import StageFns, StageResult, augment_stage, eval_stage, train_stage

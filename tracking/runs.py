@@ -12,7 +12,7 @@ import math
 import re
 import time
 from pathlib import Path
-from typing import Dict, Iterable, Mapping, Optional, Union
+from typing import Iterable, Mapping, Optional, Union
 
 from tracking.digests import tree_digest
 from tracking.uri import TrackingError, preflight

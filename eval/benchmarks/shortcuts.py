@@ -9,7 +9,6 @@ premise").
 """
 from __future__ import annotations
 
-import re
 from collections import Counter
 from typing import Callable, Dict, List
 
