@@ -128,6 +128,22 @@ def mix_examples(sources: Dict[str, List[Example]], mix: Dict[str, float], count
     return out
 
 
+def held_out(examples: Sequence[Example], n_eval: int) -> Tuple[List[Example], List[Example]]:
+    """The first `n_eval` distinct examples for evaluation and the rest for training, without
+    any copy of a held-out example (a mix weight above 1 repeats examples): the eval loss
+    then measures examples the model never trained on."""
+    key = lambda e: (e.context, e.text)  # noqa: E731
+    eval_ex: List[Example] = []
+    seen = set()
+    for e in examples:
+        if len(eval_ex) == n_eval:
+            break
+        if key(e) not in seen:
+            seen.add(key(e))
+            eval_ex.append(e)
+    return eval_ex, [e for e in examples if key(e) not in seen]
+
+
 @dataclass
 class Tokenized:
     input_ids: List[int]
@@ -246,7 +262,10 @@ def build_trainset(data_dir: Path, tcfg, tokenizer, seed: int, micro_batch: int)
     if n_eval >= len(examples):
         raise TrainDataError(f"train.eval_fraction={tcfg.eval_fraction} leaves no training examples "
                              f"({len(examples)} in all)")
-    eval_ex, train_ex = examples[:n_eval], examples[n_eval:]
+    eval_ex, train_ex = held_out(examples, n_eval)
+    if not train_ex:
+        raise TrainDataError(f"train.eval_fraction={tcfg.eval_fraction} leaves no training examples "
+                             "once copies of the held-out ones are removed")
     tok_train, trunc = tokenize(train_ex, tokenizer, tcfg.block_size)
     tok_eval, _ = tokenize(eval_ex, tokenizer, tcfg.block_size)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
