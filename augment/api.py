@@ -92,11 +92,22 @@ def _token_counter(cfg):
         return (lambda t: len(t) // 4 + 1), int(cfg.model.max_context or 4096)
 
 
+# How augmentation runs, not what it writes: changing these never changes the records (the
+# generating model is hashed by its resolved name instead of the openai section).
+RUNTIME_KEYS = ("use_ray", "num_actors", "actor_cpus", "openai", "vllm")
+
+
+def generator_name(cfg) -> str:
+    """The model that writes the augmentations (the openai engine may name its own)."""
+    a = cfg.augment
+    return (a.openai.model or cfg.model.name) if a.engine == "openai" else cfg.model.name
+
+
 def _fingerprint(cfg, docs: List[Document], templates: Dict[str, str], model_name: str, max_context: int) -> str:
     from omegaconf import OmegaConf
 
     a = OmegaConf.to_container(cfg.augment, resolve=True)
-    for k in ("use_ray", "num_actors", "actor_cpus", "openai", "vllm"):  # how, not what
+    for k in RUNTIME_KEYS:
         a.pop(k, None)
     # The model that generates (the openai engine may name its own) and the context that
     # sizes windows and units decide the output as much as the augment section does.
@@ -173,7 +184,7 @@ def augment(cfg, data_dir: Path, out_dir: Path, engine_factory=None) -> Dict:
         from augment.engines.openai import check_endpoint
 
         check_endpoint(a.openai.url, timeout=min(5.0, float(a.openai.timeout_s)))
-    model_name = (a.openai.model or cfg.model.name) if a.engine == "openai" else cfg.model.name
+    model_name = generator_name(cfg)
     count_tokens, max_context = _token_counter(cfg)
     out_dir.mkdir(parents=True, exist_ok=True)
     _guard(out_dir, _fingerprint(cfg, docs, templates, model_name, max_context))
@@ -264,5 +275,6 @@ def _manifest(cfg, a, data_dir, out_dir, docs, units, plans, templates, model_na
 def _extract_stats(out_dir: Path, units) -> Dict:
     s = [pipeline.read_unit_stats(out_dir, u) for u in units]
     return {"prompts": sum(x["prompts"] for x in s), "failed": sum(x["failed"] for x in s),
+            "prompt_tokens": sum(x["prompt_tokens"] for x in s),
             "completion_tokens": sum(x["completion_tokens"] for x in s),
             "gen_s": round(sum(x["gen_s"] for x in s), 3)}

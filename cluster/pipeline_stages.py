@@ -130,7 +130,11 @@ def augment_stage(cfg, strategy: str, data: StageResult, out: Path, fns: StageFn
     if strategy == "oracle":
         return run_cached(out, "augment", "oracle", {"strategy": "oracle"}, {"data": data.key},
                           lambda d: _write_oracle(data.dir, d), use_cache)
-    hashed = {"augment": section(cfg, "augment", ["strategies"]), "model": section(cfg, "model"),
+    from augment.api import RUNTIME_KEYS, generator_name
+
+    # Only what changes the records: moving a study onto a cluster reuses its augmentations.
+    hashed = {"augment": section(cfg, "augment", ["strategies", *RUNTIME_KEYS]),
+              "model": section(cfg, "model"), "generator": generator_name(cfg),
               "seed": cfg.seed, "strategy": strategy}
     scfg = copy.deepcopy(cfg)
     scfg.augment.strategies = [strategy]

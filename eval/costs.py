@@ -49,9 +49,10 @@ def augment_flops(path: str, key: str, n_params: int) -> float:
     flops = [v for k, v in _walk_numbers(manifest) if k.split(".")[-1].endswith("flops")]
     if flops:
         return float(sum(flops))
-    # Token counts: every `*tokens` leaf (prompt_tokens, generated_tokens, ...), not rates.
-    tokens = [v for k, v in _walk_numbers(manifest)
-              if k.split(".")[-1].endswith("tokens") and "per_s" not in k]
+    # Token counts as augment writes them: strategies.<name>[.<phase>].{prompt,completion}_tokens
+    # (a settings leaf such as sampling.max_new_tokens is no count).
+    tokens = [v for k, v in _walk_numbers(manifest.get("strategies", {}))
+              if k.split(".")[-1] in ("prompt_tokens", "completion_tokens")]
     if not tokens:
         raise AugftError(f"{path}: the augment manifest has no token counts or FLOPs (named by {key})")
     return 2.0 * n_params * sum(tokens)

@@ -87,6 +87,8 @@ def log_augmentations(run: RunHandle, aug_dir: Path, n_samples: int = SAMPLE_AUG
                       context: str = "output") -> None:
     """Each strategy's shards as a dataset (the augment stage's output; a training input of
     the train stage), plus a few records to read in the UI."""
+    if not run.active:  # tracking off: skip reading and hashing the files
+        return
     from core.records import Augmentation, read_records, to_dict
 
     for sdir in sorted(p for p in aug_dir.iterdir() if p.is_dir()):
@@ -109,6 +111,8 @@ def log_augmentations(run: RunHandle, aug_dir: Path, n_samples: int = SAMPLE_AUG
 
 def log_data_dir(run: RunHandle, data_dir: Path, stems=("corpus", "questions", "oracle")) -> None:
     """corpus.* as a training dataset, questions.* as an evaluation dataset, with digests."""
+    if not run.active:  # tracking off: skip reading and hashing the files
+        return
     contexts = {"corpus": "training", "questions": "evaluation", "oracle": "oracle"}
     for stem, context in ((s, contexts[s]) for s in stems):
         for suffix in (".jsonl", ".parquet"):

@@ -31,7 +31,8 @@ def test_eval_all_conditions_writes_every_output(tmp_path, mc_data, cli, tiny_mo
     summary = tmp_path / "summary.json"
     summary.write_text(json.dumps({"train_flops": 4.0e12}))
     manifest = tmp_path / "manifest.json"
-    manifest.write_text(json.dumps({"timings": {"local": {"generated_tokens": 1000}}}))
+    manifest.write_text(json.dumps({"strategies": {"local": {"prompt_tokens": 600, "completion_tokens": 400}},
+                                    "sampling": {"max_new_tokens": 96}}))
     out = tmp_path / "out"
     r = cli("eval", "--data", mc_data, "--out", out, TINY, "eval.conditions=[base,icl,ft,ft+icl]",
             f"eval.models={{ft: {ft}}}", f"eval.costs.train_summaries={{ft: {summary}}}",

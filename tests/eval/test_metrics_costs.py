@@ -65,9 +65,13 @@ def test_cost_inputs_from_files(tmp_path):
     s.write_text(json.dumps({"steps": 3, "train_flops": 1.2e12}))
     assert train_flops(str(s), "k") == 1.2e12
     m = tmp_path / "manifest.json"
-    m.write_text(json.dumps({"strategies": {"local": {"ok": 5}},
-                             "timings": {"local": {"prompt_tokens": 300, "generated_tokens": 700,
-                                                   "tokens_per_s": 55.0}}}))
+    # augment's layout: per strategy (entity with a nested extract phase); settings and
+    # rates are not counts.
+    m.write_text(json.dumps({"strategies": {"local": {"ok": 5, "prompt_tokens": 300, "completion_tokens": 400},
+                                            "entity": {"completion_tokens": 200,
+                                                       "extract": {"completion_tokens": 100}}},
+                             "sampling": {"max_new_tokens": 96},
+                             "timings": {"local": {"tokens_per_s": 55.0}}}))
     assert augment_flops(str(m), "k", n_params=10) == 2 * 10 * 1000
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"steps": 3}))
