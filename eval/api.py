@@ -182,6 +182,7 @@ def evaluate(cfg, data_dir: Path, out_dir: Path, models: Optional[Dict[str, str]
     # Every model must exist before any scoring starts: no half-finished evaluations.
     for c in conds:
         resolve_model_path(c.model, cfg.model.cache_dir)
+        _one_off(cfg, c, n_params=1)  # and every cost file reads (they are scaled after scoring)
     out_dir.mkdir(parents=True, exist_ok=True)
 
     by_model: Dict[str, List[Condition]] = defaultdict(list)

@@ -121,6 +121,11 @@ def test_missing_model_path_is_a_clear_error(tmp_path, mc_data, augft):
     assert r.returncode == 2 and "no-such-model" in r.stderr and "does not exist" in r.stderr
     r = augft("eval", "--data", mc_data, "--out", tmp_path / "o", TINY, "eval.conditions=[aug_ft]")
     assert r.returncode == 2 and "eval.models has no 'aug_ft'" in r.stderr
+    # A cost file that is not there fails before any scoring, naming its key.
+    r = augft("eval", "--data", mc_data, "--out", tmp_path / "o", TINY, "eval.conditions=[base]",
+              f"eval.costs.train_summaries={{base: {tmp_path / 'nope.json'}}}")
+    assert r.returncode == 2 and "eval.costs.train_summaries.base" in r.stderr
+    assert not (tmp_path / "o" / "predictions.jsonl").exists()
 
 
 def test_failure_midway_leaves_no_report(tmp_path, mc_data, augft):
