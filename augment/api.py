@@ -17,12 +17,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from augment import pipeline
-from augment.filters import parse_statements
-from augment.prompts import STOP, resolve_templates, template_hash
-from augment.strategies import Planner, PlanStats, entities_from_generation
-from core.errors import AugftError
-from core.records import Augmentation, Document, read_corpus, read_records, write_jsonl
+from augft.augment import pipeline
+from augft.augment.filters import parse_statements
+from augft.augment.prompts import STOP, resolve_templates, template_hash
+from augft.augment.strategies import Planner, PlanStats, entities_from_generation
+from augft.core.artifacts import AugmentOutput
+from augft.core.errors import AugftError
+from augft.core.records import Augmentation, Document, read_corpus, read_records, write_jsonl
 
 log = logging.getLogger(__name__)
 
@@ -42,19 +43,10 @@ def run_augment(cfg, data: Optional[Path] = None, out: Path = Path("out/augment"
 
 def read_augmentations(aug_dir: Path, strategies: Optional[List[str]] = None) -> List[Augmentation]:
     """All records of an augment output folder (the strategies given, or all in the manifest)."""
-    aug_dir = Path(aug_dir)
-    mpath = aug_dir / "manifest.json"
-    if not mpath.is_file():
+    out = AugmentOutput(Path(aug_dir))
+    if not out.finished():
         raise AugftError(f"{aug_dir}: no manifest.json (augmentation not finished or wrong folder)")
-    manifest = json.loads(mpath.read_text())
-    names = list(strategies) if strategies else list(manifest["strategies"])
-    out: List[Augmentation] = []
-    for name in names:
-        if name not in manifest["strategies"]:
-            raise AugftError(f"{mpath}: no strategy '{name}' (has {sorted(manifest['strategies'])})")
-        for shard in manifest["strategies"][name]["shards"]:
-            out.extend(read_records(aug_dir / name / shard, Augmentation))
-    return out
+    return out.records(strategies)
 
 
 def _validate(cfg) -> Dict[str, str]:
@@ -76,7 +68,7 @@ def _validate(cfg) -> Dict[str, str]:
 
 def _token_counter(cfg):
     """(count_tokens, max_context) without loading weights."""
-    from core.models import ModelError, load_tokenizer, resolve_model_path
+    from augft.core.models import ModelError, load_tokenizer, resolve_model_path
 
     try:
         tok = load_tokenizer(cfg.model.name, cfg.model.cache_dir, cfg.model.trust_remote_code)
@@ -181,7 +173,7 @@ def augment(cfg, data_dir: Path, out_dir: Path, engine_factory=None) -> Dict:
         raise AugftError(f"augment.strategies has 'oracle' but {data_dir}/oracle.jsonl does not exist "
                          "(only built-in benchmarks have an oracle)")
     if a.engine == "openai":
-        from augment.engines.openai import check_endpoint
+        from augft.augment.engines.openai import check_endpoint
 
         check_endpoint(a.openai.url, timeout=min(5.0, float(a.openai.timeout_s)))
     model_name = generator_name(cfg)
@@ -222,22 +214,22 @@ def augment(cfg, data_dir: Path, out_dir: Path, engine_factory=None) -> Dict:
         _run_phase(units["entity"], cfg, out_dir, model_name, fcfg, "entity pairs", engine_factory)
     manifest = _manifest(cfg, a, data_dir, out_dir, docs, units, plans, templates, model_name)
     manifest["timings"]["total_s"] = round(time.perf_counter() - t_start, 3)
-    from augment.report import summary_table
+    from augft.augment.report import summary_table
 
     manifest["summary_table"] = summary_table(manifest)
-    write_jsonl(out_dir / "manifest.json", [manifest])  # atomic; one JSON object
+    AugmentOutput(out_dir).write_manifest(manifest)
     return manifest
 
 
 def _manifest(cfg, a, data_dir, out_dir, docs, units, plans, templates, model_name) -> Dict:
-    from augment.oracle import copy_oracle
-    from augment.report import load_checker, quality
+    from augft.augment.oracle import copy_oracle
+    from augft.augment.report import load_checker, quality
 
     strategies: Dict[str, Dict] = {}
     texts: Dict[str, List[str]] = {}
     for strat in a.strategies:
         if strat == "oracle":
-            strategies["oracle"], texts["oracle"] = copy_oracle(data_dir, out_dir, docs)
+            strategies["oracle"], texts["oracle"] = copy_oracle(data_dir, out_dir, len(docs))
             continue
         agg = {"ok": 0, "filtered": Counter(), "failed": 0, "inputs": 0, "prompts": 0, "shards": [],
                "prompt_tokens": 0, "completion_tokens": 0, "gen_s": 0.0, "errors": []}

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
 
-from augment.prompts import DEMO_WORDS, STOP
+from augft.augment.prompts import DEMO_WORDS, STOP
 
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]+|\d+[.)]|\(\d+\))\s*")
 _LABEL = re.compile(r"^(statements|inferences|entities|rewritten|fact|answer)\s*:\s*$", re.I)

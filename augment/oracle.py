@@ -9,19 +9,34 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Dict, List, Tuple
 
-from core.errors import AugftError
-from core.records import Augmentation, Document, read_records, write_parquet
+from augft.core.artifacts import AugmentOutput
+from augft.core.errors import AugftError
+from augft.core.records import Augmentation, read_records, write_parquet
 
 
-def copy_oracle(data_dir: Path, out_dir: Path, docs: List[Document]) -> Tuple[Dict, List[str]]:
+def copy_oracle(data_dir: Path, out_dir: Path, n_documents: int) -> Tuple[Dict, List[str]]:
+    """Write `oracle/part-00000.parquet`; returns its manifest entry and the statements."""
     src = Path(data_dir) / "oracle.jsonl"
+    if not src.is_file():
+        raise AugftError(f"the oracle strategy needs {src} (written by the built-in benchmarks); "
+                         "user data has no oracle")
     recs = read_records(src, Augmentation)
     for i, r in enumerate(recs, 1):
         if r.strategy != "oracle" or r.model != "oracle":
             raise AugftError(f"{src}:{i}: oracle records must have strategy and model 'oracle' "
                              f"(got strategy={r.strategy!r}, model={r.model!r})")
-    write_parquet(Path(out_dir) / "oracle" / "part-00000.parquet", recs)
+    write_parquet(AugmentOutput(out_dir).strategy_dir("oracle") / "part-00000.parquet", recs)
+    # No model ran: zero generation cost.
     stats = {"ok": len(recs), "filtered": {}, "failed": 0, "inputs": len(recs), "prompts": 0,
-             "shards": ["part-00000.parquet"], "documents": len(docs), "oracle": True,
-             "completion_tokens": 0, "gen_s": 0.0}
+             "shards": ["part-00000.parquet"], "documents": n_documents, "oracle": True,
+             "prompt_tokens": 0, "completion_tokens": 0, "gen_s": 0.0}
     return stats, [r.text for r in recs]
+
+
+def write_oracle_output(data_dir: Path, out_dir: Path, n_documents: int = 0) -> Dict:
+    """A complete augment output folder holding only the oracle strategy (shard + manifest)."""
+    stats, _ = copy_oracle(data_dir, out_dir, n_documents)
+    manifest = {"strategies": {"oracle": stats}, "model": "oracle", "engine": "none", "sampling": {},
+                "prompt_hashes": {}, "timings": {}, "seed": 0}
+    AugmentOutput(out_dir).write_manifest(manifest)
+    return manifest

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
-from core.records import write_jsonl, write_parquet
+from augft.core.records import write_jsonl, write_parquet
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class EngineActor:
     def __init__(self, cfg_yaml: str, fault_marker: str = ""):
         from omegaconf import OmegaConf
 
-        from augment.engines.base import make_engine
+        from augft.augment.engines.base import make_engine
 
         # The driver's resolved config, untyped: a worker whose copy of the schema
         # differs (another version on a cluster) still reads the keys it needs.
@@ -63,7 +63,7 @@ class EngineActor:
         self.fault_marker = fault_marker
 
     def __call__(self, batch):
-        from augment.units import run_unit
+        from augft.augment.units import run_unit
 
         if self.fault_marker and not os.path.exists(self.fault_marker):
             Path(self.fault_marker).write_text(str(os.getpid()))
@@ -73,8 +73,8 @@ class EngineActor:
 
 
 def _process_row(row, model_name: str, fcfg_d: Dict, engine_name: str):
-    from augment.filters import FilterConfig
-    from augment.units import process_unit
+    from augft.augment.filters import FilterConfig
+    from augft.augment.units import process_unit
 
     res = process_unit(json.loads(row["unit"]), json.loads(row["out"]), model_name,
                        FilterConfig(**fcfg_d), engine_name)
@@ -104,9 +104,9 @@ def execute(units: List[Dict], cfg, out_dir: Path, model_name: str, fcfg_d: Dict
         return
     engine_name = cfg.augment.engine
     if not cfg.augment.use_ray:
-        from augment.engines.base import make_engine
-        from augment.filters import FilterConfig
-        from augment.units import process_unit, run_unit
+        from augft.augment.engines.base import make_engine
+        from augft.augment.filters import FilterConfig
+        from augft.augment.units import process_unit, run_unit
 
         engine = engine_factory() if engine_factory else make_engine(cfg)
         fcfg = FilterConfig(**fcfg_d)
@@ -126,7 +126,7 @@ def _execute_ray(pending, cfg, out_dir, model_name, fcfg_d, progress) -> None:
     import ray
     from omegaconf import OmegaConf
 
-    from augment.engines.vllm import actor_resources
+    from augft.augment.engines.vllm import actor_resources
 
     ensure_ray(cfg)
     acfg = cfg.augment

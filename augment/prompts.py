@@ -12,7 +12,7 @@ import hashlib
 import string
 from typing import Dict, Mapping, Set
 
-from core.errors import AugftError
+from augft.core.errors import AugftError
 
 SPLIT = "<<FOCUS>>"
 

@@ -11,7 +11,7 @@ log = logging.getLogger(__name__)
 
 def load_checker(data_dir: Path):
     """The benchmark's checker, or None for user data (no benchmark.json)."""
-    from eval.benchmarks.api import load_checker as _load
+    from augft.eval.benchmarks.api import load_checker as _load
 
     return _load(Path(data_dir))
 

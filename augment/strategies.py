@@ -17,9 +17,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Sequence
 
-from augment.prompts import render, template_hash
-from core.records import Document
-from core.text import split_sentences
+from augft.augment.prompts import render, template_hash
+from augft.core.records import Document
+from augft.core.text import split_sentences
 
 _CAPS = re.compile(r"\b[A-Z][\w'-]*(?:\s+(?:of|the|de|van|von)?\s*[A-Z][\w'-]*)*")
 

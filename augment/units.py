@@ -10,8 +10,8 @@ from collections import Counter
 from dataclasses import asdict
 from typing import Dict, List
 
-from augment.engines.base import GenRequest, GenResult, Sampling
-from augment.filters import FilterConfig, StatementFilter, parse_statements
+from augft.augment.engines.base import GenRequest, GenResult, Sampling
+from augft.augment.filters import FilterConfig, StatementFilter, parse_statements
 
 
 def run_unit(engine, unit: Dict) -> Dict:

@@ -13,13 +13,13 @@ import json
 import time
 from pathlib import Path
 
-from augment.engines.base import GenRequest, Sampling
-from augment.engines.hf import HFEngine
-from augment.prompts import STOP, resolve_templates
-from augment.strategies import Planner, PlanStats
-from core.config import load_config
-from core.models import load_model
-from eval.benchmarks.api import build
+from augft.augment.engines.base import GenRequest, Sampling
+from augft.augment.engines.hf import HFEngine
+from augft.augment.prompts import STOP, resolve_templates
+from augft.augment.strategies import Planner, PlanStats
+from augft.core.config import load_config
+from augft.core.models import load_model
+from augft.eval.benchmarks.api import build
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

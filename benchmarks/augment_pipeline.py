@@ -15,10 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from augment.api import augment, read_augmentations
-from augment.pipeline import ensure_ray
-from core.config import load_config
-from core.records import Document, write_records
+from augft.augment.api import augment, read_augmentations
+from augft.augment.pipeline import ensure_ray
+from augft.core.config import load_config
+from augft.core.records import Document, write_records
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

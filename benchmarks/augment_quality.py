@@ -16,12 +16,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from augment.api import augment, read_augmentations
-from augment.engines.hf import HFEngine
-from core.config import load_config
-from core.models import load_model
-from core.records import read_corpus, write_records
-from eval.benchmarks.api import generate, load_checker
+from augft.augment.api import augment, read_augmentations
+from augft.augment.engines.hf import HFEngine
+from augft.core.config import load_config
+from augft.core.models import load_model
+from augft.core.records import read_corpus, write_records
+from augft.eval.benchmarks.api import generate, load_checker
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

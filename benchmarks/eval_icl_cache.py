@@ -18,12 +18,12 @@ from pathlib import Path
 
 import torch
 
-from core.config import load_config
-from core.models import load_model
-from eval.benchmarks.api import build
-from eval.context import build_context
-from eval.encoding import Encoder
-from eval.scoring import Scorer
+from augft.core.config import load_config
+from augft.core.models import load_model
+from augft.eval.benchmarks.api import build
+from augft.eval.context import build_context
+from augft.eval.encoding import Encoder
+from augft.eval.scoring import Scorer
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import torch
 
-from core.config import load_config
-from core.models import load_model
-from eval.benchmarks.api import build
-from eval.encoding import Encoder
-from eval.scoring import Scorer
+from augft.core.config import load_config
+from augft.core.models import load_model
+from augft.eval.benchmarks.api import build
+from augft.eval.encoding import Encoder
+from augft.eval.scoring import Scorer
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

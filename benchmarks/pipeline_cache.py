@@ -20,8 +20,8 @@ sys.path.insert(0, str(REPO))
 
 
 def main(argv=None) -> int:
-    from cluster.pipeline import run_study
-    from core.config import load_config
+    from augft.cluster.pipeline import run_study
+    from augft.core.config import load_config
 
     extra = list(sys.argv[1:] if argv is None else argv)
     tmp = Path(tempfile.mkdtemp(prefix="augft-bench-"))

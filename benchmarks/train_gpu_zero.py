@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def build_model(dst: Path) -> int:
-    from core.models import build_random_llama
+    from augft.core.models import build_random_llama
 
     return build_random_llama(dst, hidden_size=1536, intermediate_size=4096, num_hidden_layers=16,
                               num_attention_heads=12, num_key_value_heads=4, max_position_embeddings=4096)
@@ -38,9 +38,9 @@ def main(argv=None) -> int:
     if not torch.cuda.is_available():
         print("no CUDA GPU: nothing measured")
         return 0
-    from core.config import load_config
-    from eval.benchmarks.api import generate
-    from train.api import train
+    from augft.core.config import load_config
+    from augft.eval.benchmarks.api import generate
+    from augft.train.api import train
 
     n_gpu = torch.cuda.device_count()
     res = {}

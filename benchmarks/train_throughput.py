@@ -25,11 +25,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.config import load_config  # noqa: E402
+from augft.core.config import load_config  # noqa: E402
 
 
 def _ours(cfg_over, data: Path, out: Path, steps: int) -> dict:
-    from train.api import train
+    from augft.train.api import train
 
     cfg = load_config(None, cfg_over + [f"train.max_steps={steps + 1}"])
     summary = train(cfg, data, out)
@@ -66,8 +66,8 @@ def _hf(model_name: str, blocks, steps: int, batch: int, lr: float, packed: bool
     import torch
     from transformers import Trainer, TrainingArguments
 
-    from core.models import load_model
-    from train.data import collate
+    from augft.core.models import load_model
+    from augft.train.data import collate
 
     lm = load_model(model_name, device="cpu", dtype="float32")
     model = lm.model.train()
@@ -114,9 +114,9 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "train_throughput.json"))
     a = ap.parse_args(argv)
 
-    from core.models import load_tokenizer
-    from eval.benchmarks.api import generate
-    from train.data import build_trainset
+    from augft.core.models import load_tokenizer
+    from augft.eval.benchmarks.api import generate
+    from augft.train.data import build_trainset
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

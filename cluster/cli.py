@@ -14,27 +14,27 @@ import sys
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
-from core.errors import AugftError
+from augft.core.errors import AugftError
 
 # command -> (module:function, help, needs --data)
 STAGES: Dict[str, Tuple[str, str, bool]] = {
-    "benchmark": ("eval.benchmarks.api:run_benchmark",
+    "benchmark": ("augft.eval.benchmarks.api:run_benchmark",
                   "generate a controlled synthetic benchmark (corpus.jsonl, questions.jsonl)", False),
-    "augment": ("augment.api:run_augment",
+    "augment": ("augft.augment.api:run_augment",
                 "augment a corpus with a model's in-context reasoning (shards + manifest)", True),
-    "train": ("train.api:run_train",
+    "train": ("augft.train.api:run_train",
               "fine-tune on the corpus plus an augmentation mix (DeepSpeed ZeRO on Ray Train)", True),
-    "eval": ("eval.api:run_eval",
+    "eval": ("augft.eval.api:run_eval",
              "score conditions (base, icl, ft, aug_ft, ft+icl) on a multiple-choice test set", True),
-    "run": ("cluster.pipeline:run_pipeline",
+    "run": ("augft.cluster.pipeline:run_pipeline",
             "the whole study: benchmark -> augment -> train -> eval -> report, tracked in MLflow", False),
-    "sweep": ("cluster.sweep:run_sweep",
+    "sweep": ("augft.cluster.sweep:run_sweep",
               "Ray Tune sweep of the augmentation mix, objective on the validation split", False),
 }
 # Commands with their own argument parsers: module:function taking argv.
 TOOLS: Dict[str, Tuple[str, str]] = {
-    "compare": ("tracking.compare:main", "side-by-side table of MLflow runs (conditions x splits)"),
-    "submit": ("cluster.submit:main", "submit any augft command as a Ray job and stream its logs"),
+    "compare": ("augft.tracking.compare:main", "side-by-side table of MLflow runs (conditions x splits)"),
+    "submit": ("augft.cluster.submit:main", "submit any augft command as a Ray job and stream its logs"),
 }
 
 DEFAULT_OUT = "out"
@@ -87,7 +87,7 @@ def _split_overrides(items: List[str]) -> List[str]:
 
 
 def run_command(argv: Optional[List[str]] = None) -> int:
-    from core.config import field_docs, load_config, to_yaml
+    from augft.core.config import field_docs, load_config, to_yaml
 
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)

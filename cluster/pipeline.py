@@ -14,13 +14,13 @@ from typing import Dict, Optional
 
 from tqdm import tqdm
 
-from cluster import pipeline_report as report
-from cluster.pipeline_conditions import needed_strategies, parse_conditions, trained_models
-from cluster.pipeline_stages import (StageFns, StageResult, augment_stage, eval_stage, prepare_data,
+from augft.cluster import pipeline_report as report
+from augft.cluster.pipeline_conditions import needed_strategies, parse_conditions, trained_models
+from augft.cluster.pipeline_stages import (StageFns, StageResult, augment_stage, eval_stage, prepare_data,
                                      train_stage)
-from core.config.load import to_flat_dict, to_yaml
-from tracking.runs import RunHandle, Tracker
-from tracking.stage_log import log_augmentations, log_data_dir, log_stage_dir
+from augft.core.config.load import to_flat_dict, to_yaml
+from augft.tracking.runs import RunHandle, Tracker
+from augft.tracking.stage_log import log_augmentations, log_data_dir, log_stage_dir
 
 log = logging.getLogger(__name__)
 

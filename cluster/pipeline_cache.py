@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Mapping, Optional
 
-from tracking.digests import file_digest, json_digest
+from augft.tracking.digests import file_digest, json_digest
 
 DONE = "done"
 STAGE_FILE = "stage.json"

@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
-from core.errors import AugftError
+from augft.core.errors import AugftError
 
 _AUG = re.compile(r"^aug_ft(?:\[([A-Za-z0-9_+]+)\])?$")
 STRATEGIES = ("local", "global", "entity", "oracle")

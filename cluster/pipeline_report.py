@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional
 
-from tracking.compare import condition_order, format_table
+from augft.tracking.compare import condition_order, format_table
 
 
 def _load(path: Path) -> dict:
@@ -19,10 +19,10 @@ def _load(path: Path) -> dict:
 
 def _augment_flops(manifests: List[str], n_params) -> Optional[float]:
     """Sum over all of a condition's augmentation runs (eval's cost model takes one per label)."""
-    from core.errors import AugftError
+    from augft.core.errors import AugftError
 
     try:
-        from eval.costs import augment_flops
+        from augft.eval.costs import augment_flops
     except ImportError:
         return None
     total = 0.0
@@ -55,7 +55,7 @@ def merge_results(eval_dirs: Mapping[str, Path], manifests: Optional[Mapping[str
         if cond in ce:
             entries[cond] = ce[cond]
     if entries and all({"n_params", "tokens_per_query", "icl"} <= set(e) for e in entries.values()):
-        from eval.costs import cost_table
+        from augft.eval.costs import cost_table
 
         one_off = {c: {"train_flops": e.get("train_flops"), "augment_flops": e.get("augment_flops")}
                    for c, e in entries.items()}

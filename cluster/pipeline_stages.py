@@ -18,8 +18,8 @@ from typing import Callable, Dict, Mapping, Optional, Sequence
 
 from omegaconf import OmegaConf
 
-from cluster import pipeline_cache as cache
-from core.errors import AugftError
+from augft.cluster import pipeline_cache as cache
+from augft.core.errors import AugftError
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +39,13 @@ def _lazy(target: str) -> Callable:
 @dataclass
 class StageFns:
     """The stages' public functions (contracts); replaced by fakes in tests."""
-    generate: Callable = field(default_factory=lambda: _lazy("eval.benchmarks.api:generate"))
+    generate: Callable = field(default_factory=lambda: _lazy("augft.eval.benchmarks.api:generate"))
     """generate(name, cfg, out) -> sizes"""
-    augment: Callable = field(default_factory=lambda: _lazy("augment.api:augment"))
+    augment: Callable = field(default_factory=lambda: _lazy("augft.augment.api:augment"))
     """augment(cfg, data_dir, out_dir) -> manifest"""
-    train: Callable = field(default_factory=lambda: _lazy("train.api:train"))
+    train: Callable = field(default_factory=lambda: _lazy("augft.train.api:train"))
     """train(cfg, data_dir, out_dir) -> summary"""
-    evaluate: Callable = field(default_factory=lambda: _lazy("eval.api:evaluate"))
+    evaluate: Callable = field(default_factory=lambda: _lazy("augft.eval.api:evaluate"))
     """evaluate(cfg, data_dir, out_dir, models) -> results"""
 
 
@@ -103,34 +103,14 @@ def prepare_data(cfg, data: Optional[Path], out: Path, fns: StageFns, use_cache:
                       lambda d: fns.generate(cfg.benchmark.name, cfg, d), use_cache)
 
 
-def _write_oracle(data_dir: Path, folder: Path) -> None:
-    """The oracle 'strategy': the benchmark's ground-truth inferences in augmentation format."""
-    import json
-
-    from core.records import Augmentation, read_records, write_records
-
-    src = data_dir / "oracle.jsonl"
-    if not src.is_file():
-        raise AugftError(f"condition aug_ft[oracle] needs {src} (written by the built-in "
-                         "benchmarks); user data has no oracle")
-    recs = read_records(src, Augmentation)
-    (folder / "oracle").mkdir(parents=True, exist_ok=True)
-    write_records(folder / "oracle" / "part-00000.parquet", recs)
-    # Shard names are relative to the strategy's folder, as augment writes them.
-    manifest = {"strategies": {"oracle": {"ok": len(recs), "filtered": {}, "failed": 0,
-                                          "inputs": len(recs), "shards": ["part-00000.parquet"],
-                                          # no model ran: zero generation cost
-                                          "prompt_tokens": 0, "completion_tokens": 0}},
-                "model": "oracle", "sampling": {}, "prompt_hashes": {}, "timings": {}, "quality": {}}
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
-
-
 def augment_stage(cfg, strategy: str, data: StageResult, out: Path, fns: StageFns,
                   use_cache: bool = True) -> StageResult:
     if strategy == "oracle":
+        from augft.augment.oracle import write_oracle_output
+
         return run_cached(out, "augment", "oracle", {"strategy": "oracle"}, {"data": data.key},
-                          lambda d: _write_oracle(data.dir, d), use_cache)
-    from augment.api import RUNTIME_KEYS, generator_name
+                          lambda d: write_oracle_output(data.dir, d), use_cache)
+    from augft.augment.api import RUNTIME_KEYS, generator_name
 
     # Only what changes the records: moving a study onto a cluster reuses its augmentations.
     hashed = {"augment": section(cfg, "augment", ["strategies", *RUNTIME_KEYS]),
@@ -167,7 +147,7 @@ def train_stage(cfg, label: str, strategies: Sequence[str], augs: Mapping[str, S
         hashed["model"] = {"init": base_model.key}
 
     def body(folder: Path):
-        from train.checkpoints import latest_checkpoint
+        from augft.train.checkpoints import latest_checkpoint
 
         tcfg.train.augmentations = [str(augs[s].dir.resolve()) for s in strategies]
         # A stage that crashed left its checkpoints in this folder: continue from them.

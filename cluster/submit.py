@@ -3,7 +3,7 @@
     augft submit [--address URL] [--working-dir DIR] [--env KEY[=VALUE]] ... <command> [args...]
 
 It wraps the Ray Job Submission SDK: the working dir is uploaded (the job runs
-`python -m cluster.jobs <command> [args...]` inside it, see cluster/jobs/entry.py),
+`python -m augft.cluster.jobs <command> [args...]` inside it, see cluster/jobs/entry.py),
 environment variables such as MLFLOW_TRACKING_URI travel in the runtime env, and the
 job driver's CPUs/GPUs come from `cluster.entrypoint_num_cpus/gpus` in the job's own
 config. The exit status is the job driver's (0 when it succeeded).
@@ -19,8 +19,8 @@ import uuid
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-from cluster.jobs.entry import JOB_COMMANDS, STAGE_COMMANDS, split_args, entrypoint
-from core.errors import AugftError
+from augft.cluster.jobs.entry import JOB_COMMANDS, STAGE_COMMANDS, split_args, entrypoint
+from augft.core.errors import AugftError
 
 DEFAULT_ADDRESS = "http://127.0.0.1:8265"
 # Forwarded to the job when set here: where to log and where shared files live.
@@ -90,7 +90,7 @@ def job_config(command: str, args: Sequence[str], working_dir: Optional[Path]):
 
     `--config` is relative to the working dir, as it will be inside the job.
     """
-    from core.config import load_config
+    from augft.core.config import load_config
 
     parsed = split_args(args)
     cfg_path = parsed.get("--config")
@@ -181,7 +181,7 @@ def submit(command: str, args: Sequence[str] = (), address: Optional[str] = None
     """
     from ray.job_submission import JobSubmissionClient
 
-    from cluster.jobs.resources import entrypoint_resources
+    from augft.cluster.jobs.resources import entrypoint_resources
 
     wd = None
     if working_dir is not None:

@@ -17,14 +17,14 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from cluster.pipeline_conditions import STRATEGIES
-from cluster.pipeline_stages import StageFns, StageResult, eval_stage, prepare_data
-from cluster.sweep_trial import SweepContext, condition_for, run_trial, trial_cfg, weights
-from core.config.load import to_flat_dict, to_yaml
-from core.errors import AugftError
-from core.records import read_questions
-from tracking.runs import Tracker
-from tracking.stage_log import log_stage_dir
+from augft.cluster.pipeline_conditions import STRATEGIES
+from augft.cluster.pipeline_stages import StageFns, StageResult, eval_stage, prepare_data
+from augft.cluster.sweep_trial import SweepContext, condition_for, run_trial, trial_cfg, weights
+from augft.core.config.load import to_flat_dict, to_yaml
+from augft.core.errors import AugftError
+from augft.core.records import read_questions
+from augft.tracking.runs import Tracker
+from augft.tracking.stage_log import log_stage_dir
 
 log = logging.getLogger(__name__)
 METRIC = "val_accuracy"
@@ -127,7 +127,7 @@ def sweep(cfg, data: Optional[Path], out: Path, fns: Optional[StageFns] = None,
     """Run the search and the best config's test evaluation; returns the summary (best.json)."""
     from ray import tune
 
-    from cluster.jobs.resources import tune_settings
+    from augft.cluster.jobs.resources import tune_settings
 
     fns = fns or StageFns()
     out = Path(out).resolve()

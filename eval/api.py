@@ -10,17 +10,17 @@ of an earlier run are removed first, so a failed run never leaves a report that 
 """
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from core.errors import AugftError
-from core.records import Question, read_corpus, read_questions, write_jsonl
-from eval.conditions import Condition, parse_conditions
-from eval.metrics import SCORINGS, argmax, choose, summarize
+from augft.core.artifacts import EvalOutput
+from augft.core.errors import AugftError
+from augft.core.records import Question, read_corpus, read_questions, write_jsonl
+from augft.eval.conditions import Condition, parse_conditions
+from augft.eval.metrics import SCORINGS, argmax, choose, summarize
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def _clear_outputs(out: Path) -> None:
 
 
 def _one_off(cfg, cond: Condition, n_params: int) -> Dict[str, float]:
-    from eval.costs import augment_flops, train_flops
+    from augft.eval.costs import augment_flops, train_flops
 
     costs = cfg.eval.costs
     out: Dict[str, float] = {}
@@ -75,10 +75,10 @@ def _one_off(cfg, cond: Condition, n_params: int) -> Dict[str, float]:
 
 def _score_model(cfg, name: str, conds: List[Condition], questions: List[Question], corpus,
                  results: dict, pred_rows: list, cost_inputs: dict, one_off: dict) -> None:
-    from core.models import load_model
-    from eval.context import build_context
-    from eval.encoding import Encoder
-    from eval.scoring import Scorer
+    from augft.core.models import load_model
+    from augft.eval.context import build_context
+    from augft.eval.encoding import Encoder
+    from augft.eval.scoring import Scorer
 
     e = cfg.eval
     m = load_model(name, cfg.model.cache_dir, cfg.model.device, cfg.model.dtype, cfg.model.trust_remote_code)
@@ -164,9 +164,9 @@ def _score_model(cfg, name: str, conds: List[Condition], questions: List[Questio
 
 def evaluate(cfg, data_dir: Path, out_dir: Path, models: Optional[Dict[str, str]] = None) -> dict:
     """Score every condition of cfg.eval on data_dir's questions; write and return the results."""
-    from core.models import resolve_model_path
-    from eval.costs import cost_table
-    from eval.report import write_all, write_text
+    from augft.core.models import resolve_model_path
+    from augft.eval.costs import cost_table
+    from augft.eval.report import write_all
 
     _check_cfg(cfg)
     data_dir, out_dir = Path(data_dir), Path(out_dir)
@@ -205,12 +205,12 @@ def evaluate(cfg, data_dir: Path, out_dir: Path, models: Optional[Dict[str, str]
     }
     write_jsonl(out_dir / "predictions.jsonl", pred_rows)
     results["plots"] = write_all(results, out_dir)
-    write_text(out_dir / "results.json", json.dumps(results, indent=2) + "\n")
+    EvalOutput(out_dir).write_results(results)
     return results
 
 
 def run_eval(cfg, data: Optional[Path] = None, out: Path = Path("out/eval")) -> int:
-    from eval.report import print_table
+    from augft.eval.report import print_table
 
     if data is None:
         raise AugftError("augft eval needs --data DIR (a folder with questions.jsonl, and corpus.jsonl for icl)")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Dict, List
 
-from core.errors import AugftError
+from augft.core.errors import AugftError
 
 
 @dataclass

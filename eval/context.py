@@ -13,8 +13,8 @@ import random
 from dataclasses import dataclass, field
 from typing import List, Sequence
 
-from core.errors import AugftError
-from core.records import Document
+from augft.core.errors import AugftError
+from augft.core.records import Document
 
 SUFFIX = "\n\n"
 

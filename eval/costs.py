@@ -3,59 +3,49 @@
 - per query: the tokens the model reads (ICL context + prompt + every choice, since all choices
   are scored) and FLOPs = 2 x params x tokens (the forward-pass estimate);
 - one-off: training FLOPs from a train summary.json (`train_flops`) and augmentation FLOPs from an
-  augment manifest.json (its own FLOPs field if it has one, else 2 x params x the token counts it
-  reports), both optional;
+  augment manifest.json (2 x the generating model's params x the token counts it reports), both
+  optional;
 - break-even: a fine-tuned condition F beats an ICL condition I after
   one_off(F) / (per_query(I) - per_query(F)) queries (never, when F is not cheaper per query).
 """
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Dict, Optional
 
-from core.errors import AugftError
+from augft.core.artifacts import ArtifactError, AugmentOutput, TrainOutput, summary_train_flops
+from augft.core.errors import AugftError
 
 
-def _load_json(path: str, key: str) -> dict:
+def _output(cls, path: str, key: str):
     p = Path(path)
     if not p.is_file():
         raise AugftError(f"{key}: {p} does not exist")
-    try:
-        return json.loads(p.read_text())
-    except json.JSONDecodeError as exc:
-        raise AugftError(f"{p}:{exc.lineno}: not valid JSON ({exc.msg}), named by {key}") from None
+    return cls(p.parent)
 
 
 def train_flops(path: str, key: str) -> float:
-    summary = _load_json(path, key)
-    if not isinstance(summary.get("train_flops"), (int, float)):
-        raise AugftError(f"{path}: no numeric 'train_flops' in this train summary (named by {key})")
-    return float(summary["train_flops"])
-
-
-def _walk_numbers(node, prefix=""):
-    if isinstance(node, dict):
-        for k, v in node.items():
-            yield from _walk_numbers(v, f"{prefix}{k}.")
-    elif isinstance(node, (int, float)) and not isinstance(node, bool):
-        yield prefix[:-1], float(node)
+    """The one-off training cost recorded in a train output's summary.json (named by `key`)."""
+    try:
+        _output(TrainOutput, path, key)
+        return summary_train_flops(Path(path))
+    except ArtifactError as exc:
+        raise AugftError(f"{exc} (named by {key})") from None
 
 
 def augment_flops(path: str, key: str, n_params: int) -> float:
-    """FLOPs of an augmentation run, from its manifest."""
-    manifest = _load_json(path, key)
-    flops = [v for k, v in _walk_numbers(manifest) if k.split(".")[-1].endswith("flops")]
-    if flops:
-        return float(sum(flops))
-    # Token counts as augment writes them: strategies.<name>[.<phase>].{prompt,completion}_tokens
-    # (a settings leaf such as sampling.max_new_tokens is no count).
-    tokens = [v for k, v in _walk_numbers(manifest.get("strategies", {}))
-              if k.split(".")[-1] in ("prompt_tokens", "completion_tokens")]
-    if not tokens:
-        raise AugftError(f"{path}: the augment manifest has no token counts or FLOPs (named by {key})")
-    return 2.0 * n_params * sum(tokens)
+    """2 x params x the tokens an augmentation run read and wrote, from its manifest. The
+    params are the generating model's when the manifest records them (a teacher), else `n_params`."""
+    try:
+        out = _output(AugmentOutput, path, key)
+        tokens = out.token_count()
+        params = out.generator_params() or n_params
+    except ArtifactError as exc:
+        raise AugftError(f"{exc} (named by {key})") from None
+    if not tokens and "oracle" not in out.manifest()["strategies"]:
+        raise AugftError(f"{path}: the augment manifest has no token counts (named by {key})")
+    return 2.0 * params * tokens
 
 
 def cost_table(per_condition: Dict[str, dict], one_off: Dict[str, Dict[str, float]]) -> dict:

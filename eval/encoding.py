@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
-from core.errors import AugftError
+from augft.core.errors import AugftError
 
 _SENTINEL = "\u0000AUGFT_CONTENT\u0000"
 

@@ -23,7 +23,7 @@ from typing import List, Optional, Sequence
 
 import torch
 
-from eval.encoding import EncodedQuestion
+from augft.eval.encoding import EncodedQuestion
 
 
 @dataclass

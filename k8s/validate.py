@@ -9,7 +9,7 @@
 3. Policy: non-root, unprivileged containers with requests and limits; ClusterIP
    services only; credentials only from Secrets; RayJobs that clean up after
    themselves; GPU limits where GPUs are requested.
-4. Every RayJob entrypoint is a real augft command: `python -m cluster.jobs <cmd> ...`
+4. Every RayJob entrypoint is a real augft command: `python -m augft.cluster.jobs <cmd> ...`
    (chained with &&) that the CLI parses and whose overrides the config accepts.
 """
 from __future__ import annotations
@@ -211,10 +211,10 @@ def policy_errors(docs: List[dict]) -> List[str]:
 
 def entrypoint_errors(entrypoint: str) -> List[str]:
     """Errors for a RayJob entrypoint: each `&&` step must be a real augft job command."""
-    from cluster.cli import build_parser
-    from cluster.jobs.entry import JOB_COMMANDS, STAGE_COMMANDS, split_args
-    from core.config import load_config
-    from core.errors import AugftError
+    from augft.cluster.cli import build_parser
+    from augft.cluster.jobs.entry import JOB_COMMANDS, STAGE_COMMANDS, split_args
+    from augft.core.config import load_config
+    from augft.core.errors import AugftError
 
     errors = []
     try:
@@ -231,8 +231,8 @@ def entrypoint_errors(entrypoint: str) -> List[str]:
     steps.append(cur)
     for step in steps:
         text = shlex.join(step)
-        if step[:3] != ["python", "-m", "cluster.jobs"] or len(step) < 4:
-            errors.append(f"'{text}': expected `python -m cluster.jobs <command> ...`")
+        if step[:3] != ["python", "-m", "augft.cluster.jobs"] or len(step) < 4:
+            errors.append(f"'{text}': expected `python -m augft.cluster.jobs <command> ...`")
             continue
         if any(ch in t for t in step for ch in ";|`$><"):
             errors.append(f"'{text}': shell operators other than && are not allowed")

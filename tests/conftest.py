@@ -21,7 +21,7 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def tiny_model() -> str:
     """Name of the tiny random test model (built once into the cache)."""
-    from core.models import resolve_model_path
+    from augft.core.models import resolve_model_path
 
     resolve_model_path("tiny-random-llama")
     return "tiny-random-llama"
@@ -30,7 +30,7 @@ def tiny_model() -> str:
 @pytest.fixture(scope="session")
 def embedded_model_path() -> Path:
     """Local folder of the embedded SmolLM2 (converted from GGUF once)."""
-    from core.models import resolve_model_path
+    from augft.core.models import resolve_model_path
 
     return resolve_model_path("smollm2-135m-instruct")
 

@@ -10,9 +10,9 @@ import argparse
 import sys
 from typing import Dict, List, Optional, Sequence
 
-from core.errors import AugftError
-from tracking.runs import KIND_TAG, PARENT_TAG
-from tracking.uri import check_reachable, local_uri
+from augft.core.errors import AugftError
+from augft.tracking.runs import KIND_TAG, PARENT_TAG
+from augft.tracking.uri import check_reachable, local_uri
 
 CONDITION_TAG = "augft.condition"
 _ORDER = ["base", "icl", "ft", "ft+icl"]

@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 from typing import Iterable, Mapping, Optional, Union
 
-from tracking.digests import tree_digest
-from tracking.uri import TrackingError, preflight
+from augft.tracking.digests import tree_digest
+from augft.tracking.uri import TrackingError, preflight
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from tracking.uri import TrackingError
+from augft.tracking.uri import TrackingError
 
 
 def _free_port() -> int:

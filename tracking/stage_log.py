@@ -14,8 +14,10 @@ import logging
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from tracking.digests import file_digest, tree_digest
-from tracking.runs import RunHandle
+from augft.core.artifacts import AugmentOutput
+from augft.core.mappings import flatten
+from augft.tracking.digests import file_digest, tree_digest
+from augft.tracking.runs import RunHandle
 
 log = logging.getLogger(__name__)
 SAMPLE_AUGMENTATIONS = 20
@@ -27,16 +29,6 @@ def _read_json(path: Path):
     except (OSError, json.JSONDecodeError) as exc:
         log.warning("tracking: cannot read %s: %s", path, exc)
         return None
-
-
-def _flatten(obj, prefix: str = "") -> Dict[str, object]:
-    out: Dict[str, object] = {}
-    if isinstance(obj, dict):
-        for k, v in obj.items():
-            out.update(_flatten(v, f"{prefix}{k}."))
-    elif prefix:
-        out[prefix[:-1]] = obj
-    return out
 
 
 def read_metric_rows(path: Path) -> List[dict]:
@@ -69,7 +61,7 @@ def log_results(run: RunHandle, results: dict, condition: Optional[str] = None) 
             continue
         prefix = "" if (condition is not None or len(conds) == 1) else f"{cond}/"
         run.log_metrics({prefix + k: v for k, v in split_metrics(body.get("splits", {})).items()})
-    costs = _flatten(results.get("costs", {}))
+    costs = flatten(results.get("costs", {}))
     run.log_metrics({f"cost.{k}": v for k, v in costs.items()})
 
 
@@ -89,24 +81,26 @@ def log_augmentations(run: RunHandle, aug_dir: Path, n_samples: int = SAMPLE_AUG
     the train stage), plus a few records to read in the UI."""
     if not run.active:  # tracking off: skip reading and hashing the files
         return
-    from core.records import Augmentation, read_records, to_dict
+    from augft.core.records import to_dict
 
-    for sdir in sorted(p for p in aug_dir.iterdir() if p.is_dir()):
-        shards = sorted(sdir.glob("part-*.parquet"))
+    out = AugmentOutput(aug_dir)
+    for strategy in out.strategies():
+        shards = out.shards(strategy)
         if not shards:
             continue
         samples, total = [], 0
-        for shard in shards:
-            recs = read_records(shard, Augmentation)
-            total += len(recs)
-            samples.extend(to_dict(r) for r in recs[: max(0, n_samples - len(samples))])
-        run.log_dataset(sdir, f"augmentations[{sdir.name}]", context,
+        for rec in out.iter_records([strategy]):
+            total += 1
+            if len(samples) < n_samples:
+                samples.append(to_dict(rec))
+        sdir = out.strategy_dir(strategy)
+        run.log_dataset(sdir, f"augmentations[{strategy}]", context,
                         digest=tree_digest(sdir, ["part-*.parquet"]),
                         profile={"num_rows": total, "shards": len(shards)})
         if n_samples <= 0:
             continue
         run.log_text("\n".join(json.dumps(s, ensure_ascii=False) for s in samples) + "\n",
-                     f"samples/{sdir.name}.jsonl")
+                     f"samples/{strategy}.jsonl")
 
 
 def log_data_dir(run: RunHandle, data_dir: Path, stems=("corpus", "questions", "oracle")) -> None:
@@ -140,7 +134,7 @@ def log_stage_dir(run: RunHandle, out_dir: Path, condition: Optional[str] = None
         if p.is_file():
             obj = _read_json(p)
             if isinstance(obj, dict):
-                run.log_metrics({f"{p.stem}.{k}": v for k, v in _flatten(obj).items()})
+                run.log_metrics({f"{p.stem}.{k}": v for k, v in flatten(obj).items()})
             run.log_artifact(p)
     results = out_dir / "results.json"
     if results.is_file():

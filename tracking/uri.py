@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Optional
 from urllib.parse import urlparse
 
-from core.errors import AugftError
+from augft.core.errors import AugftError
 
 LOCAL_DB = "mlflow.db"
 

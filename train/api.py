@@ -14,8 +14,9 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from core.errors import AugftError
-from train.checkpoints import is_complete, latest_checkpoint, list_checkpoints, read_state
+from augft.core.artifacts import TrainOutput
+from augft.core.errors import AugftError
+from augft.train.checkpoints import is_complete, latest_checkpoint, list_checkpoints, read_state
 
 log = logging.getLogger(__name__)
 
@@ -134,8 +135,8 @@ def _resolve_resume(t, out: Path) -> Optional[Path]:
 
 def prepare(cfg, data_dir: Path, out: Path) -> dict:
     """Validate, build and save the training set, and return the workers' plan."""
-    from core.models import load_tokenizer, resolve_model_path
-    from train.data import build_trainset, save_blocks
+    from augft.core.models import load_tokenizer, resolve_model_path
+    from augft.train.data import build_trainset, save_blocks
 
     t = cfg.train
     _check_config(t, cfg.cluster.address)
@@ -202,11 +203,11 @@ def train(cfg, data_dir: Path, out_dir: Path) -> dict:
     (out / ".worker_summary.json").unlink(missing_ok=True)
     t0 = time.time()
     if t.launcher == "ray":
-        from train.ray_launch import launch_ray
+        from augft.train.ray_launch import launch_ray
 
         launch_ray(out / "plan.json", t.num_workers, t.use_gpu, cfg.cluster)
     else:
-        from train.launch import launch_torchrun
+        from augft.train.launch import launch_torchrun
 
         launch_torchrun(out / "plan.json", t.num_workers)
     ws = out / ".worker_summary.json"
@@ -223,9 +224,7 @@ def train(cfg, data_dir: Path, out_dir: Path) -> dict:
         "block_size": t.block_size, "packing": t.packing, "lora": bool(t.lora),
         "base_model": cfg.model.name, "mix": dict(t.mix), "augmentations": list(t.augmentations),
     })
-    tmp = out / ".summary.json.tmp"
-    tmp.write_text(json.dumps(summary, indent=1))
-    tmp.replace(out / "summary.json")
+    TrainOutput(out).write_summary(summary)
     return summary
 
 

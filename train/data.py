@@ -11,15 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Sequence, Tuple
 
-from core.errors import AugftError
-from core.records import Augmentation, read_corpus, read_records
-from core.text import split_sentences
+from augft.core.artifacts import ArtifactError, AugmentOutput
+from augft.core.errors import AugftError
+from augft.core.records import Augmentation, read_corpus, read_records
+from augft.core.text import split_sentences
 
 IGNORE = -100
 SPLITS = ("independent", "cumulative", "none")
-
-# A sentence ends at . ! or ? followed by whitespace; abbreviations are rare in the
-# benchmarks' templated text, so a regex is enough and keeps the split exact.
 
 
 class TrainDataError(AugftError):
@@ -52,29 +50,12 @@ def split_examples(texts: Iterable[str], mode: str, source: str) -> List[Example
 
 
 def _strategy_shards(aug_dir: Path) -> Dict[str, List[Path]]:
-    """Strategy -> parquet shards, from the manifest when there is one, else the folders."""
-    shards: Dict[str, List[Path]] = {}
-    manifest = aug_dir / "manifest.json"
-    listed: Dict[str, List[str]] = {}
-    if manifest.is_file():
-        try:
-            listed = {k: list(v.get("shards", [])) for k, v in
-                      json.loads(manifest.read_text()).get("strategies", {}).items()}
-        except (ValueError, AttributeError) as exc:
-            raise TrainDataError(f"{manifest}: not a valid augmentation manifest: {exc}") from None
-    for strategy, names in listed.items():
-        # Names are relative to the strategy's folder, as augment writes them.
-        paths = [p if p.is_absolute() else aug_dir / strategy / p for p in map(Path, names)]
-        for p in paths:
-            if not p.is_file():
-                raise TrainDataError(f"{manifest}: strategy '{strategy}' lists shard {p}, which is missing")
-        shards[strategy] = paths or sorted((aug_dir / strategy).glob("part-*.parquet"))
-    for sub in sorted(p for p in aug_dir.iterdir() if p.is_dir()) if aug_dir.is_dir() else []:
-        if sub.name not in shards:
-            parts = sorted(sub.glob("part-*.parquet"))
-            if parts:
-                shards[sub.name] = parts
-    return shards
+    """Strategy -> parquet shards of an augment output folder."""
+    out = AugmentOutput(aug_dir)
+    try:
+        return {s: out.shards(s) for s in out.strategies()}
+    except ArtifactError as exc:
+        raise TrainDataError(str(exc)) from None
 
 
 def load_sources(data_dir: Path, aug_dirs: Sequence[str], mix: Dict[str, float]) -> Dict[str, List[str]]:

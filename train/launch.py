@@ -1,6 +1,6 @@
-"""Run the training loop without Ray: `python -m train.launch OUT/plan.json`.
+"""Run the training loop without Ray: `python -m augft.train.launch OUT/plan.json`.
 
-Usable under torchrun (`torchrun --nproc_per_node N -m train.launch PLAN`), under the
+Usable under torchrun (`torchrun --nproc_per_node N -m augft.train.launch PLAN`), under the
 deepspeed launcher (which adds --local_rank), or alone as one process.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from core.errors import AugftError
+from augft.core.errors import AugftError
 
 
 def _die_with_parent() -> None:
@@ -34,7 +34,7 @@ def _die_with_parent() -> None:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m train.launch", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m augft.train.launch", description=__doc__)
     p.add_argument("plan", help="plan.json written by `augft train` (train.api.prepare)")
     p.add_argument("--local_rank", "--local-rank", type=int, default=None,
                    help="set by the deepspeed launcher")
@@ -43,7 +43,7 @@ def main(argv=None) -> int:
         _die_with_parent()
     if args.local_rank is not None:
         os.environ.setdefault("LOCAL_RANK", str(args.local_rank))
-    from train.loop import run_worker
+    from augft.train.loop import run_worker
 
     run_worker(json.loads(Path(args.plan).read_text()))
     return 0
@@ -59,7 +59,7 @@ def launch_torchrun(plan_path: Path, num_workers: int) -> None:
     """Start `num_workers` local processes with torchrun and wait for them."""
     cmd = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={num_workers}",
            "--nnodes=1", "--master_addr=127.0.0.1", f"--master_port={_free_port()}",
-           "-m", "train.launch", str(plan_path)]
+           "-m", "augft.train.launch", str(plan_path)]
     env = dict(os.environ)
     env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // num_workers)))
     rc = subprocess.call(cmd, env=env)

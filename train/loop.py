@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
-from train.checkpoints import checkpoint_dir, is_complete, prune_checkpoints
-from train.data import IGNORE, Block, batch_indices, collate, load_blocks
+from augft.train.checkpoints import checkpoint_dir, is_complete, prune_checkpoints
+from augft.train.data import IGNORE, Block, batch_indices, collate, load_blocks
 
 Reporter = Callable[[Dict[str, object]], None]
 
@@ -56,7 +56,7 @@ def _init_distributed(use_gpu: bool) -> None:
     import deepspeed
     import torch.distributed as dist
 
-    # A lone `python -m train.launch` gets a 1-process group of its own.
+    # A lone `python -m augft.train.launch` gets a 1-process group of its own.
     os.environ.setdefault("RANK", "0")
     os.environ.setdefault("LOCAL_RANK", "0")
     os.environ.setdefault("WORLD_SIZE", "1")

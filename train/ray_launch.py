@@ -11,7 +11,7 @@ import os
 import time
 from pathlib import Path
 
-from core.errors import AugftError
+from augft.core.errors import AugftError
 
 
 def _worker(config: dict) -> None:
@@ -20,7 +20,7 @@ def _worker(config: dict) -> None:
     ctx = ray.train.get_context()
     os.environ["LOCAL_RANK"] = str(ctx.get_local_rank())
     os.environ["LOCAL_WORLD_SIZE"] = str(ctx.get_local_world_size())
-    from train.loop import run_worker
+    from augft.train.loop import run_worker
 
     run_worker(json.loads(Path(config["plan"]).read_text()),
                report=lambda metrics: ray.train.report(metrics))

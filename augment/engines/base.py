@@ -49,19 +49,19 @@ class Engine(Protocol):
 
 def make_engine(cfg) -> Engine:
     """Build the configured engine in this process (inside a Ray actor for pipelines)."""
-    from core.errors import AugftError
+    from augft.core.errors import AugftError
 
     name = cfg.augment.engine
     if name == "hf":
-        from augment.engines.hf import HFEngine
+        from augft.augment.engines.hf import HFEngine
 
         return HFEngine(cfg.model, batch_size=int(cfg.augment.batch_size))
     if name == "openai":
-        from augment.engines.openai import OpenAIEngine
+        from augft.augment.engines.openai import OpenAIEngine
 
         return OpenAIEngine(cfg.augment.openai, model=cfg.augment.openai.model or cfg.model.name)
     if name == "vllm":
-        from augment.engines.vllm import VLLMEngine
+        from augft.augment.engines.vllm import VLLMEngine
 
         return VLLMEngine(cfg)
     raise AugftError(f"augment.engine: unknown engine '{name}'; choose hf, vllm or openai")

@@ -10,7 +10,7 @@ import copy
 import time
 from typing import Dict, List, Sequence
 
-from augment.engines.base import GenRequest, GenResult, Sampling
+from augft.augment.engines.base import GenRequest, GenResult, Sampling
 
 
 class _StopOnStrings:
@@ -32,7 +32,7 @@ class HFEngine:
     name = "hf"
 
     def __init__(self, model_cfg, batch_size: int = 8, share_prefix: bool = True, loaded=None):
-        from core.models import load_from_config
+        from augft.core.models import load_from_config
 
         self.lm = loaded or load_from_config(model_cfg)
         self.model_name = model_cfg.name

@@ -12,8 +12,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Sequence
 
-from augment.engines.base import GenRequest, GenResult, Sampling
-from core.errors import AugftError
+from augft.augment.engines.base import GenRequest, GenResult, Sampling
+from augft.core.errors import AugftError
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 

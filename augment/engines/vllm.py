@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Sequence
 
-from augment.engines.base import GenRequest, GenResult, Sampling
-from core.errors import AugftError
+from augft.augment.engines.base import GenRequest, GenResult, Sampling
+from augft.core.errors import AugftError
 
 
 def engine_kwargs(cfg) -> Dict[str, Any]:
     """Keyword arguments for `vllm.LLM(...)` from the config."""
-    from core.models import resolve_model_path
+    from augft.core.models import resolve_model_path
 
     v = cfg.augment.vllm
     tp = int(v.tensor_parallel_size)

@@ -1,5 +1,5 @@
 import sys
 
-from cluster.jobs.entry import main
+from augft.cluster.jobs.entry import main
 
 sys.exit(main())

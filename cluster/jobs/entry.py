@@ -1,4 +1,4 @@
-"""The job entrypoint: `python -m cluster.jobs <command> [args...]`.
+"""The job entrypoint: `python -m augft.cluster.jobs <command> [args...]`.
 
 It runs the same `augft` command line, after the few adjustments a Ray job needs:
 - A job runs in a per-job copy of the uploaded working dir, which Ray deletes
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence
 
-from core.errors import AugftError
+from augft.core.errors import AugftError
 
 # Stage commands take --config/--data/--out; tools pass their arguments through.
 STAGE_COMMANDS = ("benchmark", "augment", "train", "eval", "run", "sweep")
@@ -35,7 +35,7 @@ def entrypoint(command: str, args: Sequence[str] = (), python: str = "python") -
     `python` is the interpreter on the cluster's nodes (the image's, or a venv's).
     """
     _check_command(command)
-    return shlex.join([python, "-m", "cluster.jobs", command, *map(str, args)])
+    return shlex.join([python, "-m", "augft.cluster.jobs", command, *map(str, args)])
 
 
 def _check_command(command: str) -> None:
@@ -88,7 +88,7 @@ def plan(argv: Sequence[str], env: Optional[Mapping[str, str]] = None,
     cwd = Path.cwd() if cwd is None else Path(cwd)
     argv = [str(a) for a in argv]
     if not argv:
-        raise AugftError("usage: python -m cluster.jobs <command> [args...]; "
+        raise AugftError("usage: python -m augft.cluster.jobs <command> [args...]; "
                          f"commands: {', '.join(JOB_COMMANDS)}")
     command, args = argv[0], argv[1:]
     _check_command(command)
@@ -97,7 +97,7 @@ def plan(argv: Sequence[str], env: Optional[Mapping[str, str]] = None,
     parsed = split_args(args)
     cfg = None
     if parsed.get("--config"):
-        from core.config import load_config
+        from augft.core.config import load_config
 
         cfg = load_config(cwd / str(parsed["--config"]))
     root = _override(parsed, "cluster.storage")
@@ -138,7 +138,7 @@ def _submission_id(env: Mapping[str, str]) -> str:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    from cluster.cli import main as cli_main
+    from augft.cluster.cli import main as cli_main
 
     try:
         job = plan(sys.argv[1:] if argv is None else argv)

@@ -17,12 +17,11 @@ from omegaconf.errors import (
     ValidationError,
 )
 
-from core.config.root import AugftConfig
-from core.errors import AugftError
+from augft.core.config.checks import ConfigError
+from augft.core.config.root import AugftConfig
+from augft.core.mappings import flatten
 
 
-class ConfigError(AugftError, ValueError):
-    """A config problem, with the key (and file) it concerns in the message."""
 
 
 def _describe(exc: OmegaConfBaseException, where: str) -> str:
@@ -91,7 +90,18 @@ def load_config(
         OmegaConf.to_container(cfg, throw_on_missing=True)
     except OmegaConfBaseException as exc:
         raise ConfigError(_describe(exc, str(path) if path else "config")) from None
+    validate(cfg, str(path) if path else "config")
     return cfg
+
+
+def validate(cfg: DictConfig, where: str = "config") -> None:
+    """Run every section's `__post_init__` checks (ranges, combinations) on `cfg`."""
+    try:
+        OmegaConf.to_object(cfg)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    except OmegaConfBaseException as exc:
+        raise ConfigError(_describe(exc, where)) from None
 
 
 def to_yaml(cfg: DictConfig) -> str:
@@ -100,17 +110,7 @@ def to_yaml(cfg: DictConfig) -> str:
 
 def to_flat_dict(cfg: DictConfig) -> Dict[str, object]:
     """Flatten to dotted keys (for MLflow params and content hashes)."""
-    out: Dict[str, object] = {}
-
-    def walk(node, prefix):
-        if isinstance(node, dict):
-            for k, v in node.items():
-                walk(v, f"{prefix}{k}.")
-        else:
-            out[prefix[:-1]] = node
-
-    walk(OmegaConf.to_container(cfg, resolve=True), "")
-    return out
+    return flatten(OmegaConf.to_container(cfg, resolve=True))
 
 
 def _attribute_docs(cls) -> Dict[str, str]:

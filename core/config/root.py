@@ -1,14 +1,14 @@
 """The root of the config tree."""
 from dataclasses import dataclass, field
 
-from core.config.augment import AugmentConfig
-from core.config.benchmark import BenchmarkConfig
-from core.config.cluster import ClusterConfig
-from core.config.eval import EvalConfig
-from core.config.model import ModelConfig
-from core.config.pipeline import PipelineConfig
-from core.config.tracking import TrackingConfig
-from core.config.train import TrainConfig
+from augft.core.config.augment import AugmentConfig
+from augft.core.config.benchmark import BenchmarkConfig
+from augft.core.config.cluster import ClusterConfig
+from augft.core.config.eval import EvalConfig
+from augft.core.config.model import ModelConfig
+from augft.core.config.pipeline import PipelineConfig
+from augft.core.config.tracking import TrackingConfig
+from augft.core.config.train import TrainConfig
 
 
 @dataclass

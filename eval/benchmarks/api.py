@@ -17,18 +17,18 @@ import tempfile
 from pathlib import Path
 from typing import Dict, Optional
 
-from core.errors import AugftError
-from core.records import write_records
-from eval.benchmarks.checker import Checker
-from eval.benchmarks.common import Generated
+from augft.core.errors import AugftError
+from augft.core.records import write_records
+from augft.eval.benchmarks.checker import Checker
+from augft.eval.benchmarks.common import Generated
 
 # name -> (module, checker class)
 BENCHMARKS: Dict[str, tuple] = {
-    "reversal": ("eval.benchmarks.reversal", "ReversalChecker"),
-    "syllogism": ("eval.benchmarks.syllogism", "SyllogismChecker"),
-    "semantic": ("eval.benchmarks.semantic", "SemanticChecker"),
-    "people": ("eval.benchmarks.people", "PeopleChecker"),
-    "family": ("eval.benchmarks.family", "FamilyChecker"),
+    "reversal": ("augft.eval.benchmarks.reversal", "ReversalChecker"),
+    "syllogism": ("augft.eval.benchmarks.syllogism", "SyllogismChecker"),
+    "semantic": ("augft.eval.benchmarks.semantic", "SemanticChecker"),
+    "people": ("augft.eval.benchmarks.people", "PeopleChecker"),
+    "family": ("augft.eval.benchmarks.family", "FamilyChecker"),
 }
 FORMAT_VERSION = 1
 

@@ -17,8 +17,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Set, Tuple
 
-from core.text import split_sentences
-from eval.benchmarks.common import negated, normalize
+from augft.core.text import split_sentences
+from augft.eval.benchmarks.common import negated, normalize
 
 TRUE, FALSE, UNCHECKABLE = "true", "false", "uncheckable"
 

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Sequence
 
-from core.records import Augmentation, Document, Question
+from augft.core.records import Augmentation, Document, Question
 
 ORACLE_PROMPT_HASH = "oracle-v1"
 

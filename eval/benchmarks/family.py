@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 from typing import Dict, List, Optional, Set, Tuple
 
-from core.records import Document
-from eval.benchmarks.checker import Checker, Claim, Target
-from eval.benchmarks.common import (Generated, balanced_positions, make_question, make_rng,
+from augft.core.records import Document
+from augft.eval.benchmarks.checker import Checker, Claim, Target
+from augft.eval.benchmarks.common import (Generated, balanced_positions, make_question, make_rng,
                                     normalize, oracle_aug)
-from eval.benchmarks.vocab import Vocab
+from augft.eval.benchmarks.vocab import Vocab
 
 TRAIN_TEMPLATES = [
     "{p} is a parent of {c}.", "{p} is the proud parent of {c}.",

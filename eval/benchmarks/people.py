@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from typing import Dict, List, Optional, Tuple
 
-from core.records import Document
-from eval.benchmarks.checker import Checker, Claim, Target
-from eval.benchmarks.common import (Generated, balanced_positions, cap, docs_by_fact,
+from augft.core.records import Document
+from augft.eval.benchmarks.checker import Checker, Claim, Target
+from augft.eval.benchmarks.common import (Generated, balanced_positions, cap, docs_by_fact,
                                     make_question, make_rng, normalize, oracle_aug)
-from eval.benchmarks.vocab import Vocab
+from augft.eval.benchmarks.vocab import Vocab
 
 # {P} is a fresh nonsense proper noun; it makes every description unique.
 DESCRIPTIONS = [

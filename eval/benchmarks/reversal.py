@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 from typing import Dict, List, Optional, Tuple
 
-from core.records import Document
-from eval.benchmarks.checker import Checker, Claim, Target
-from eval.benchmarks.common import (LEAD_INS, Generated, balanced_positions, docs_by_fact,
+from augft.core.records import Document
+from augft.eval.benchmarks.checker import Checker, Claim, Target
+from augft.eval.benchmarks.common import (LEAD_INS, Generated, balanced_positions, docs_by_fact,
                                     make_question, make_rng, oracle_aug, with_lead_in)
-from eval.benchmarks.vocab import Vocab
+from augft.eval.benchmarks.vocab import Vocab
 
 DIMENSIONS = [
     "dangerous", "intelligent", "colorful", "expensive", "famous", "aggressive", "beautiful",

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from typing import Dict, List
 
-from core.records import Document
-from eval.benchmarks.common import (Generated, balanced_positions, cap, docs_by_fact,
+from augft.core.records import Document
+from augft.eval.benchmarks.common import (Generated, balanced_positions, cap, docs_by_fact,
                                     make_question, make_rng, oracle_aug)
-from eval.benchmarks.semantic_world import (SemanticChecker, World, isa_sentence, plural,
+from augft.eval.benchmarks.semantic_world import (SemanticChecker, World, isa_sentence, plural,
                                             prop_phrase, prop_sentence, rel_sentence)
-from eval.benchmarks.vocab import Vocab
+from augft.eval.benchmarks.vocab import Vocab
 
 KINDS = ("adj", "has", "can")
 STYLES = ["encyclopedia", "field_guide", "qa", "notes", "survey"]

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Callable, Dict, List
 
-from core.records import Question
-from eval.benchmarks.common import Generated, normalize
+from augft.core.records import Question
+from augft.eval.benchmarks.common import Generated, normalize
 
 Heuristic = Callable[[Question, Generated], int]
 

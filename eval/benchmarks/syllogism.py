@@ -19,11 +19,11 @@ import re
 from functools import lru_cache
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from core.records import Document
-from eval.benchmarks.checker import Checker, Claim, Target
-from eval.benchmarks.common import (Generated, balanced_positions, cap, docs_by_fact,
+from augft.core.records import Document
+from augft.eval.benchmarks.checker import Checker, Claim, Target
+from augft.eval.benchmarks.common import (Generated, balanced_positions, cap, docs_by_fact,
                                     make_question, make_rng, normalize, oracle_aug)
-from eval.benchmarks.vocab import Vocab
+from augft.eval.benchmarks.vocab import Vocab
 
 QUANTS = ("all", "some", "no", "somenot")
 TERMS = ("S", "M", "P")

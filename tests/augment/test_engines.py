@@ -5,14 +5,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from augment.engines.base import GenRequest, Sampling
-from core.config import load_config
-from core.errors import AugftError
+from augft.augment.engines.base import GenRequest, Sampling
+from augft.core.config import load_config
+from augft.core.errors import AugftError
 from helpers import free_port
 
 
 def test_hf_shared_prefix_cache_matches_recompute(tiny_model):
-    from augment.engines.hf import HFEngine
+    from augft.augment.engines.hf import HFEngine
 
     cfg = load_config(None, [f"model.name={tiny_model}"])
     eng = HFEngine(cfg.model, batch_size=4)
@@ -37,7 +37,7 @@ def test_hf_shared_prefix_cache_matches_recompute(tiny_model):
 
 
 def test_vllm_config_mapping():
-    from augment.engines.vllm import actor_resources, engine_kwargs, sampling_kwargs
+    from augft.augment.engines.vllm import actor_resources, engine_kwargs, sampling_kwargs
 
     cfg = load_config(None, ["model.name=tiny-random-llama", "augment.engine=vllm",
                              "augment.vllm.tensor_parallel_size=2", "augment.vllm.replicas=3",
@@ -62,7 +62,7 @@ def test_vllm_missing_is_a_clear_error():
         pytest.skip("vllm installed")
     except ImportError:
         pass
-    from augment.engines.vllm import VLLMEngine
+    from augft.augment.engines.vllm import VLLMEngine
 
     with pytest.raises(AugftError, match="vllm package"):
         VLLMEngine(load_config(None, ["model.name=tiny-random-llama"]))
@@ -122,7 +122,7 @@ def _ocfg(url, retries=3):
 
 
 def test_openai_retries_429_500_timeout_and_records_errors():
-    from augment.engines.openai import OpenAIEngine
+    from augft.augment.engines.openai import OpenAIEngine
 
     srv = _Server({1: 429, 2: 500, 3: "timeout"})
     try:
@@ -143,7 +143,7 @@ def test_openai_retries_429_500_timeout_and_records_errors():
 
 
 def test_openai_unreachable_endpoint_fails_fast():
-    from augment.engines.openai import check_endpoint
+    from augft.augment.engines.openai import check_endpoint
 
     with pytest.raises(AugftError, match="cannot reach"):
         check_endpoint(f"http://127.0.0.1:{free_port()}", timeout=1.0)
@@ -152,7 +152,7 @@ def test_openai_unreachable_endpoint_fails_fast():
 def test_augment_through_openai_engine_counts_failed_rows(tmp_path, make_corpus):
     """The whole stage against the HTTP server: a row whose retries run out is counted
     as failed (with its error in the manifest), every other row is kept or filtered."""
-    from augment.api import augment
+    from augft.augment.api import augment
 
     data = make_corpus(tmp_path / "d", 4)
     srv = _Server({1: 500, 2: 500, 3: 500})  # first request: 1 try + 2 retries, all 500

@@ -1,5 +1,5 @@
-from augment.filters import FilterConfig, StatementFilter, parse_statements
-from augment.units import process_unit
+from augft.augment.filters import FilterConfig, StatementFilter, parse_statements
+from augft.augment.units import process_unit
 
 
 def test_parse_strips_bullets_labels_and_stops_at_next_demo():

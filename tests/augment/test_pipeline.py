@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from augment.api import augment, read_augmentations
-from core.config import load_config
-from core.errors import AugftError
+from augft.augment.api import augment, read_augmentations
+from augft.core.config import load_config
+from augft.core.errors import AugftError
 from helpers import BIN
 
 ARGS = ["model.name=tiny-random-llama", "augment.strategies=[local]", "augment.unit_size=2",
@@ -136,8 +136,8 @@ class FakeChecker:
 
 
 def test_quality_report_and_oracle_shard(tmp_path, monkeypatch, make_corpus):
-    import augment.report as report
-    from core.records import write_jsonl
+    import augft.augment.report as report
+    from augft.core.records import write_jsonl
 
     data = make_corpus(tmp_path / "d", 2)
     facts = {"Zeb Grannow": "the composer of the silent opera",

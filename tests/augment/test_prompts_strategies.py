@@ -1,10 +1,10 @@
 import pytest
 
-from augment.prompts import BUILTIN, render, resolve_templates, template_hash
-from augment.strategies import Planner, PlanStats, entities_from_generation, entity_sets
-from augment.filters import parse_statements
-from core.errors import AugftError
-from core.records import Document
+from augft.augment.prompts import BUILTIN, render, resolve_templates, template_hash
+from augft.augment.strategies import Planner, PlanStats, entities_from_generation, entity_sets
+from augft.augment.filters import parse_statements
+from augft.core.errors import AugftError
+from augft.core.records import Document
 
 
 def test_template_missing_required_field_is_a_config_error():

@@ -5,9 +5,9 @@ import sys
 
 import ray
 
-from cluster.jobs import resources
-from core.config import load_config
-from core.errors import AugftError
+from augft.cluster.jobs import resources
+from augft.core.config import load_config
+from augft.core.errors import AugftError
 
 ray.init(address=sys.argv[1], logging_level="ERROR", log_to_driver=False)
 out = {}

@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from cluster.jobs.entry import _submission_id, entrypoint, main, plan
-from core.errors import AugftError
+from augft.cluster.jobs.entry import _submission_id, entrypoint, main, plan
+from augft.core.errors import AugftError
 
 
 def test_entrypoint_is_a_quoted_module_command():
     ep = entrypoint("train", ["--data", "my data", "train.mix={corpus: 1.0}"], python="py3")
-    assert shlex.split(ep) == ["py3", "-m", "cluster.jobs", "train", "--data", "my data",
+    assert shlex.split(ep) == ["py3", "-m", "augft.cluster.jobs", "train", "--data", "my data",
                                "train.mix={corpus: 1.0}"]
 
 

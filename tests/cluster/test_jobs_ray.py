@@ -61,7 +61,7 @@ def _ray_job_submit(head, storage, *args, timeout=300):
     return subprocess.run([str(BIN / "ray"), "job", "submit", "--address", head.dashboard_url,
                            "--working-dir", str(REPO), "--runtime-env-json", renv,
                            "--submission-id", f"augft-{args[0]}-raycli", "--",
-                           "python", "-m", "cluster.jobs", *args],
+                           "python", "-m", "augft.cluster.jobs", *args],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
 
 

@@ -1,9 +1,9 @@
 """Config -> Ray resources: placement bundles, scaling, fit checks (no Ray needed)."""
 import pytest
 
-from cluster.jobs import resources as R
-from core.config import load_config
-from core.errors import AugftError
+from augft.cluster.jobs import resources as R
+from augft.core.config import load_config
+from augft.core.errors import AugftError
 
 
 def cfg(*overrides):

@@ -69,7 +69,7 @@ def test_gpu_overlay_has_gpu_worker_groups_and_cpu_dev_none(rendered):
 
 
 def test_rayjob_entrypoints_are_real_cli_commands(rendered):
-    from cluster.jobs.entry import JOB_COMMANDS
+    from augft.cluster.jobs.entry import JOB_COMMANDS
 
     seen = set()
     for docs, _ in rendered.values():
@@ -81,13 +81,13 @@ def test_rayjob_entrypoints_are_real_cli_commands(rendered):
 
 
 @pytest.mark.parametrize("entrypoint,message", [
-    ("python -m cluster.jobs trian --data d", "not an augft job command"),
-    ("python -m cluster.jobs train --data d train.lr=fast", "train.lr"),
-    ("python -m cluster.jobs train --data d --bogus-flag", "rejects"),
-    ("python train.py", "expected `python -m cluster.jobs"),
-    ("python -m cluster.jobs eval --data d && python -m cluster.jobs eval --config nope.yaml",
+    ("python -m augft.cluster.jobs trian --data d", "not an augft job command"),
+    ("python -m augft.cluster.jobs train --data d train.lr=fast", "train.lr"),
+    ("python -m augft.cluster.jobs train --data d --bogus-flag", "rejects"),
+    ("python train.py", "expected `python -m augft.cluster.jobs"),
+    ("python -m augft.cluster.jobs eval --data d && python -m augft.cluster.jobs eval --config nope.yaml",
      "nope.yaml"),
-    ("python -m cluster.jobs eval --data d; rm -rf x", "shell operators"),
+    ("python -m augft.cluster.jobs eval --data d; rm -rf x", "shell operators"),
 ])
 def test_bad_entrypoints_are_caught(entrypoint, message):
     errors = V.entrypoint_errors(entrypoint)

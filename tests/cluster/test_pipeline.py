@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from cluster.pipeline import run_study
-from cluster.pipeline_conditions import parse_conditions, trained_models
-from cluster.pipeline_stages import StageFns
-from core.config import load_config
-from core.errors import AugftError
-from core.records import Augmentation, Document, Question, write_records
-from tracking.runs import Tracker
+from augft.cluster.pipeline import run_study
+from augft.cluster.pipeline_conditions import parse_conditions, trained_models
+from augft.cluster.pipeline_stages import StageFns
+from augft.core.config import load_config
+from augft.core.errors import AugftError
+from augft.core.records import Augmentation, Document, Question, write_records
+from augft.tracking.runs import Tracker
 
 # Labels with brackets are quoted inside a YAML flow list (as on the command line).
 CONDS = "[base,icl,ft,'aug_ft[local]','aug_ft[local+global]','aug_ft[oracle]',ft+icl]"
@@ -206,7 +206,7 @@ def test_user_data_keyed_by_content(tmp_path):
 
 def test_unreachable_tracking_fails_before_any_stage(tmp_path):
     from helpers import free_port
-    from tracking.uri import TrackingError
+    from augft.tracking.uri import TrackingError
 
     fake = FakeStages()
     cfg = load_config(None, [f"tracking.uri=http://127.0.0.1:{free_port()}", "pipeline.conditions=[base]"])
@@ -224,7 +224,7 @@ def mlflow_uri(tmp_path):
 
 @pytest.mark.slow
 def test_study_is_tracked_as_parent_and_nested_runs(tmp_path, mlflow_uri, capsys):
-    from tracking.compare import main as compare_main
+    from augft.tracking.compare import main as compare_main
 
     cfg = load_config(None, [f"tracking.uri={mlflow_uri}", "tracking.experiment=pipe",
                              "tracking.run_name=study-1", "tracking.tags={team: nlp}",

@@ -50,7 +50,7 @@ def test_sweep_end_to_end_on_local_ray(tmp_path, cli, tiny_model):
     assert best["validation_split"] == "forward" and set(best["test"]) == {"reversal"}
     assert "test splits (evaluated once)" in proc.stdout
 
-    from tracking.runs import Tracker
+    from augft.tracking.runs import Tracker
 
     tracker = Tracker(db, "tiny-sweep")
     runs = tracker.client.search_runs([tracker.experiment_id], "")

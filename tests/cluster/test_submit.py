@@ -1,8 +1,8 @@
 """`augft submit` without a cluster: arguments, env forwarding, runtime env, errors."""
 import pytest
 
-from cluster import submit as S
-from core.errors import AugftError
+from augft.cluster import submit as S
+from augft.core.errors import AugftError
 from helpers import REPO, free_port
 
 

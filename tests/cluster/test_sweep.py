@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from cluster.pipeline_stages import StageFns
-from cluster.sweep import search_space, sweep, validation_split
-from cluster.sweep_trial import condition_for, trial_cfg, weights
-from core.config import load_config
-from core.errors import AugftError
-from core.records import Document, Question, write_records
+from augft.cluster.pipeline_stages import StageFns
+from augft.cluster.sweep import search_space, sweep, validation_split
+from augft.cluster.sweep_trial import condition_for, trial_cfg, weights
+from augft.core.config import load_config
+from augft.core.errors import AugftError
+from augft.core.records import Document, Question, write_records
 
 
 def _data(folder: Path, splits=("forward", "reversal")):
@@ -37,7 +37,7 @@ class SweepFakes:
     def augment(self, cfg, data_dir, out_dir):
         (s,) = list(cfg.augment.strategies)
         self._log(f"augment {s} {cfg.augment.num_candidates} {cfg.augment.temperature:.4f}")
-        from core.records import Augmentation
+        from augft.core.records import Augmentation
         write_records(Path(out_dir) / s / "part-00000.parquet",
                       [Augmentation(f"{s}0", "x y z", s, ["d0"], "h", "m")])
         (Path(out_dir) / "manifest.json").write_text(json.dumps({"strategies": {s: {"ok": 1}}}))
@@ -96,7 +96,7 @@ def test_validation_split_is_rephrase_then_forward(tmp_path):
 def test_sweep_on_local_ray_logs_every_trial(tmp_path):
     import cloudpickle
 
-    from tracking.runs import Tracker
+    from augft.tracking.runs import Tracker
 
     cloudpickle.register_pickle_by_value(sys.modules[__name__])  # Ray workers cannot import tests
     data = _data(tmp_path / "data")

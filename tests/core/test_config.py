@@ -3,8 +3,8 @@ import typing
 
 import pytest
 
-from core.config import AugftConfig, ConfigError, field_docs, load_config
-from core.config.load import to_flat_dict
+from augft.core.config import AugftConfig, ConfigError, field_docs, load_config
+from augft.core.config.load import to_flat_dict
 
 
 def test_defaults_load_and_are_typed():

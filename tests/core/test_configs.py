@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from core.config import load_config
-from core.config.load import to_flat_dict
+from augft.core.config import load_config
+from augft.core.config.load import to_flat_dict
 
 CONFIGS = sorted((Path(__file__).resolve().parents[2] / "configs").glob("*.yaml"))
 
@@ -15,7 +15,7 @@ def test_the_shipped_configs_exist():
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
 def test_config_loads_and_its_conditions_parse(path):
-    from cluster.pipeline_conditions import parse_conditions
+    from augft.cluster.pipeline_conditions import parse_conditions
 
     cfg = load_config(path)
     assert to_flat_dict(cfg)  # resolvable, no missing values

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from core.models import ModelError, load_model, resolve_model_path
+from augft.core.models import ModelError, load_model, resolve_model_path
 
 
 def test_tiny_model_loads_and_runs(tiny_model):

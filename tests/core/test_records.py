@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from core.records import (Augmentation, Document, Question, RecordError, read_corpus,
+from augft.core.records import (Augmentation, Document, Question, RecordError, read_corpus,
                           read_records, write_records)
 
 

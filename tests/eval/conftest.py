@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from core.records import Document, Question, write_jsonl
+from augft.core.records import Document, Question, write_jsonl
 
 NAMES = ["femp", "glon", "yomp", "troff", "blick", "dax"]
 

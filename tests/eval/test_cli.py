@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from core.models import resolve_model_path
+from augft.core.models import resolve_model_path
 
 TINY = "model.name=tiny-random-llama"
 
@@ -16,7 +16,7 @@ class Result:
 @pytest.fixture
 def augft(capsys):
     """`augft` in this process (the real CLI entry point, without a subprocess's start-up)."""
-    from cluster.cli import main
+    from augft.cluster.cli import main
 
     def run(*args):
         capsys.readouterr()
@@ -70,9 +70,9 @@ def test_eval_all_conditions_writes_every_output(tmp_path, mc_data, cli, tiny_mo
 
 
 def test_scoring_variants_are_consistent(tmp_path, mc_data, tiny_model):
-    from core.config import load_config
-    from eval.api import evaluate
-    from eval.metrics import choose
+    from augft.core.config import load_config
+    from augft.eval.api import evaluate
+    from augft.eval.metrics import choose
 
     cfg = load_config(None, [TINY, "eval.conditions=[base]", "eval.scoring=calibrated", "eval.bootstrap=0"])
     res = evaluate(cfg, mc_data, tmp_path / "o")
@@ -142,8 +142,8 @@ def test_failure_midway_leaves_no_report(tmp_path, mc_data, augft):
 
 
 def test_subsampled_context_is_logged(tmp_path, mc_data, tiny_model):
-    from core.config import load_config
-    from eval.api import evaluate
+    from augft.core.config import load_config
+    from augft.eval.api import evaluate
 
     cfg = load_config(None, [TINY, "eval.conditions=[icl]", "eval.icl_max_tokens=80", "eval.bootstrap=0"])
     res = evaluate(cfg, mc_data, tmp_path / "o")

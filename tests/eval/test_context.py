@@ -1,11 +1,11 @@
 """The ICL context: whole corpus when it fits, a seeded subsample when not, a clear error when nothing fits."""
 import pytest
 
-from core.errors import AugftError
-from core.models import load_tokenizer
-from core.records import Document
-from eval.context import build_context
-from eval.encoding import Encoder
+from augft.core.errors import AugftError
+from augft.core.models import load_tokenizer
+from augft.core.records import Document
+from augft.eval.context import build_context
+from augft.eval.encoding import Encoder
 
 
 @pytest.fixture(scope="module")

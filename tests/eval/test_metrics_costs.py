@@ -3,10 +3,10 @@ import json
 
 import pytest
 
-from core.errors import AugftError
-from eval.conditions import parse_conditions
-from eval.costs import augment_flops, cost_table, train_flops
-from eval.metrics import bootstrap_ci, choose, summarize
+from augft.core.errors import AugftError
+from augft.eval.conditions import parse_conditions
+from augft.eval.costs import augment_flops, cost_table, train_flops
+from augft.eval.metrics import bootstrap_ci, choose, summarize
 
 
 def test_bootstrap_ci_brackets_the_mean_and_is_seeded():

@@ -2,9 +2,9 @@
 import pytest
 import torch
 
-from core.models import load_model
-from eval.encoding import Encoder
-from eval.scoring import ContextCache, Scorer
+from augft.core.models import load_model
+from augft.eval.encoding import Encoder
+from augft.eval.scoring import ContextCache, Scorer
 
 ITEMS = [
     ("The capital of France is", ["Paris", "London", "a big city in Europe"]),

@@ -1,7 +1,7 @@
 """A real `mlflow server` on 127.0.0.1 (sqlite backend), shared by the tracking tests."""
 import pytest
 
-from tracking.server import LocalServer
+from augft.tracking.server import LocalServer
 
 
 @pytest.fixture(scope="session")

@@ -3,9 +3,9 @@ import json
 
 import pytest
 
-from tracking.compare import collect, format_table, main as compare_main
-from tracking.runs import Tracker
-from tracking.stage_log import log_stage_dir
+from augft.tracking.compare import collect, format_table, main as compare_main
+from augft.tracking.runs import Tracker
+from augft.tracking.stage_log import log_stage_dir
 
 pytestmark = pytest.mark.slow
 

@@ -1,9 +1,9 @@
 """Tracking URI resolution and the reachability check (no server needed)."""
 import pytest
 
-from core.config import load_config
+from augft.core.config import load_config
 from helpers import free_port
-from tracking.uri import TrackingError, check_reachable, preflight, resolve_uri
+from augft.tracking.uri import TrackingError, check_reachable, preflight, resolve_uri
 
 
 def test_resolution_order(monkeypatch, tmp_path):

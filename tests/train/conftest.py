@@ -3,7 +3,7 @@ import random
 
 import pytest
 
-from core.records import Document, Question, write_records
+from augft.core.records import Document, Question, write_records
 
 WORDS = ["femp", "glon", "yomp", "troff", "blick", "zarn", "quell", "morp"]
 

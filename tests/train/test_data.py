@@ -1,9 +1,9 @@
 import pytest
 
-from core.config import load_config
-from core.models import load_model, load_tokenizer
-from core.records import Augmentation, write_records
-from train.data import (IGNORE, Example, Tokenized, TrainDataError, batch_indices, build_trainset,
+from augft.core.config import load_config
+from augft.core.models import load_model, load_tokenizer
+from augft.core.records import Augmentation, write_records
+from augft.train.data import (IGNORE, Example, Tokenized, TrainDataError, batch_indices, build_trainset,
                         collate, load_sources, mix_examples, pack, padding_waste, split_examples,
                         tokenize, unpacked)
 
@@ -114,7 +114,7 @@ def test_build_trainset_stats(corpus_dir, tiny_model):
 
 def test_eval_examples_never_repeat_in_train(corpus_dir, tiny_model):
     """A mix weight of 2 copies every example; none of the held-out ones may be trained on."""
-    from train.data import Example, held_out, mix_examples
+    from augft.train.data import Example, held_out, mix_examples
 
     pool = [Example(f"s{i}.") for i in range(10)]
     examples = mix_examples({"corpus": pool}, {"corpus": 2.0}, False, seed=0)

@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from core.models import load_model
+from augft.core.models import load_model
 from helpers import BIN
-from train.checkpoints import latest_checkpoint, list_checkpoints
+from augft.train.checkpoints import latest_checkpoint, list_checkpoints
 
 pytestmark = pytest.mark.slow
 

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from core.config import load_config
+from augft.core.config import load_config
 
 pytestmark = pytest.mark.gpu
 
@@ -11,7 +11,7 @@ pytestmark = pytest.mark.gpu
 def test_gpu_zero3_bf16_reports_mfu(tiny_model, corpus_dir, tmp_path):
     import torch
 
-    from train.api import train
+    from augft.train.api import train
 
     n = torch.cuda.device_count()
     cfg = load_config(None, [f"model.name={tiny_model}", "train.launcher=torchrun", "train.use_gpu=true",

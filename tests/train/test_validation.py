@@ -3,10 +3,10 @@ import json
 
 import pytest
 
-from core.config import load_config
-from core.errors import AugftError
-from train.api import prepare
-from train.checkpoints import checkpoint_dir
+from augft.core.config import load_config
+from augft.core.errors import AugftError
+from augft.train.api import prepare
+from augft.train.checkpoints import checkpoint_dir
 
 
 def _cfg(tiny_model, *overrides):

@@ -1,8 +1,8 @@
 """Benchmarks generated once per test session at their default sizes (fast: no model)."""
 import pytest
 
-from core.config import load_config
-from eval.benchmarks.api import BENCHMARKS, build
+from augft.core.config import load_config
+from augft.eval.benchmarks.api import BENCHMARKS, build
 
 
 @pytest.fixture(scope="session")

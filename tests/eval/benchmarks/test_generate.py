@@ -2,10 +2,10 @@ import json
 
 import pytest
 
-from core.config import load_config
-from core.errors import AugftError
-from core.records import Augmentation, read_corpus, read_questions, read_records
-from eval.benchmarks.api import BENCHMARKS, build, generate, load_checker
+from augft.core.config import load_config
+from augft.core.errors import AugftError
+from augft.core.records import Augmentation, read_corpus, read_questions, read_records
+from augft.eval.benchmarks.api import BENCHMARKS, build, generate, load_checker
 
 SPLITS = {
     "reversal": {"reversal", "rephrase"},

@@ -1,8 +1,8 @@
 """No simple surface heuristic solves a test split: each stays near or below chance."""
 import pytest
 
-from eval.benchmarks.api import BENCHMARKS
-from eval.benchmarks.shortcuts import evaluate
+from augft.eval.benchmarks.api import BENCHMARKS
+from augft.eval.benchmarks.shortcuts import evaluate
 
 # Validation splits test recall of a trained fact; copying the context is the right
 # strategy there, so copy heuristics are only judged on the generalization splits.
@@ -47,8 +47,8 @@ def test_syllogism_premise_order_gives_no_cue(generated):
 
 def test_fixed_premise_order_would_be_caught():
     """The measured failure mode (always "All A are B. All C are A.") is detected."""
-    from core.config import load_config
-    from eval.benchmarks.api import build
+    from augft.core.config import load_config
+    from augft.eval.benchmarks.api import build
 
     g = build("syllogism", load_config())
     for q, it in zip(g.questions, g.truth["items"]):  # force Barbara, minor premise last

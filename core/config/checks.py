@@ -1,0 +1,44 @@
+"""What a config value may be, checked where the field is declared.
+
+- `choices(name, values)` makes an Enum whose members are strings: OmegaConf rejects any
+  other value at load time with the key's name, and a member compares equal to its string
+  and prints as it, so code and YAML keep reading `"cosine"`, `"global"`.
+- `require(...)` is for `__post_init__` checks (ranges, combinations): `load_config`
+  instantiates every section once, so a bad value fails there, naming its key, before any
+  command starts its work (also `augft submit`, before it uploads anything).
+"""
+from __future__ import annotations
+
+from enum import Enum
+from typing import Iterable
+
+from augft.core.errors import AugftError
+
+
+class ConfigError(AugftError, ValueError):
+    """A config problem, with the key (and file) it concerns in the message."""
+
+
+class Choice(str, Enum):
+    """Base of the config's string enums."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
+
+
+def choices(name: str, values: Iterable[str], module: str) -> type:
+    """A `Choice` enum whose member names equal their values (`global` included)."""
+    return Choice(name, [(v, v) for v in values], module=module)
+
+
+def require(ok: bool, key: str, message: str) -> None:
+    """Raise ConfigError naming `key` unless `ok`."""
+    if not ok:
+        raise ConfigError(f"config key '{key}': {message}")
+
+
+def values(enum_cls) -> list:
+    return [m.value for m in enum_cls]
