@@ -31,16 +31,6 @@ STRATEGIES = ("local", "global", "entity", "oracle")
 ENGINES = ("hf", "vllm", "openai")
 
 
-def run_augment(cfg, data: Optional[Path] = None, out: Path = Path("out/augment")) -> int:
-    """CLI entry point."""
-    if data is None:
-        raise AugftError("augft augment needs --data DIR")
-    manifest = augment(cfg, Path(data), Path(out))
-    print(manifest["summary_table"], end="")
-    print(f"wrote {out}/manifest.json")
-    return 0
-
-
 def read_augmentations(aug_dir: Path, strategies: Optional[List[str]] = None) -> List[Augmentation]:
     """All records of an augment output folder (the strategies given, or all in the manifest)."""
     out = AugmentOutput(Path(aug_dir))
@@ -223,13 +213,10 @@ def augment(cfg, data_dir: Path, out_dir: Path, engine_factory=None) -> Dict:
 
 def _manifest(cfg, a, data_dir, out_dir, docs, units, plans, templates, model_name) -> Dict:
     from augft.augment.oracle import copy_oracle
-    from augft.augment.report import load_checker, quality
-
     strategies: Dict[str, Dict] = {}
-    texts: Dict[str, List[str]] = {}
     for strat in a.strategies:
         if strat == "oracle":
-            strategies["oracle"], texts["oracle"] = copy_oracle(data_dir, out_dir, len(docs))
+            strategies["oracle"], _ = copy_oracle(data_dir, out_dir, len(docs))
             continue
         agg = {"ok": 0, "filtered": Counter(), "failed": 0, "inputs": 0, "prompts": 0, "shards": [],
                "prompt_tokens": 0, "completion_tokens": 0, "gen_s": 0.0, "errors": []}
@@ -247,8 +234,6 @@ def _manifest(cfg, a, data_dir, out_dir, docs, units, plans, templates, model_na
         if strat == "entity":
             agg["extract"] = _extract_stats(out_dir, units["_extract"])
         strategies[strat] = agg
-        texts[strat] = [r.text for sh in agg["shards"]
-                        for r in read_records(out_dir / strat / sh, Augmentation)]
     gen_s = sum(s.get("gen_s", 0.0) for s in strategies.values())
     toks = sum(s.get("completion_tokens", 0) for s in strategies.values())
     return {
@@ -259,7 +244,6 @@ def _manifest(cfg, a, data_dir, out_dir, docs, units, plans, templates, model_na
         "prompt_set": a.prompt_set,
         "prompt_hashes": {k: template_hash(v) for k, v in templates.items()},
         "timings": {"gen_s": round(gen_s, 3), "tokens_per_s": round(toks / gen_s, 2) if gen_s else 0.0},
-        "quality": quality(load_checker(data_dir), texts),
         "seed": int(cfg.seed),
     }
 

@@ -20,7 +20,7 @@ from augft.core.errors import AugftError
 STAGES: Dict[str, Tuple[str, str, bool]] = {
     "benchmark": ("augft.eval.benchmarks.api:run_benchmark",
                   "generate a controlled synthetic benchmark (corpus.jsonl, questions.jsonl)", False),
-    "augment": ("augft.augment.api:run_augment",
+    "augment": ("augft.cluster.augment_command:run_augment",
                 "augment a corpus with a model's in-context reasoning (shards + manifest)", True),
     "train": ("augft.train.api:run_train",
               "fine-tune on the corpus plus an augmentation mix (DeepSpeed ZeRO on Ray Train)", True),

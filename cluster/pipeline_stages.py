@@ -19,6 +19,7 @@ from typing import Callable, Dict, Mapping, Optional, Sequence
 from omegaconf import OmegaConf
 
 from augft.cluster import pipeline_cache as cache
+from augft.cluster.augment_command import record_quality
 from augft.core.errors import AugftError
 
 log = logging.getLogger(__name__)
@@ -109,7 +110,8 @@ def augment_stage(cfg, strategy: str, data: StageResult, out: Path, fns: StageFn
         from augft.augment.oracle import write_oracle_output
 
         return run_cached(out, "augment", "oracle", {"strategy": "oracle"}, {"data": data.key},
-                          lambda d: write_oracle_output(data.dir, d), use_cache)
+                          lambda d: (write_oracle_output(data.dir, d), record_quality(data.dir, d)),
+                          use_cache)
     from augft.augment.api import RUNTIME_KEYS, generator_name
 
     # Only what changes the records: moving a study onto a cluster reuses its augmentations.
@@ -119,7 +121,7 @@ def augment_stage(cfg, strategy: str, data: StageResult, out: Path, fns: StageFn
     scfg = copy.deepcopy(cfg)
     scfg.augment.strategies = [strategy]
     return run_cached(out, "augment", strategy, hashed, {"data": data.key},
-                      lambda d: fns.augment(scfg, data.dir, d), use_cache)
+                      lambda d: (fns.augment(scfg, data.dir, d), record_quality(data.dir, d)), use_cache)
 
 
 def train_mix(strategies: Sequence[str], weight: float | Mapping[str, float]) -> Dict[str, float]:

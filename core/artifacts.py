@@ -67,6 +67,18 @@ class AugmentOutput:
     def write_manifest(self, manifest: dict) -> Path:
         return atomic_write_json(self.manifest_path, manifest)
 
+    @property
+    def quality_path(self) -> Path:
+        return Path(self.dir) / "quality.json"
+
+    def quality(self) -> dict:
+        """Checker verdicts per strategy (written beside the manifest by the orchestrator;
+        {} for user data, which has no exact checker)."""
+        return read_json(self.quality_path, "augmentation quality") if self.quality_path.is_file() else {}
+
+    def write_quality(self, quality: dict) -> Path:
+        return atomic_write_json(self.quality_path, quality)
+
     def strategy_dir(self, strategy: str) -> Path:
         return Path(self.dir) / str(strategy)
 

@@ -109,51 +109,17 @@ def test_changed_config_in_same_out_is_refused(tmp_path, make_corpus):
         augment(load_config(None, base + ["augment.temperature=0.5"]), data, tmp_path / "o")
 
 
-class FakeChecker:
-    """Ground truth: 'X is Y' facts; a statement is true if it states a fact or its reversal."""
-
-    def __init__(self, facts):
-        self.facts = facts  # name -> description
-
-    def check(self, text):
-        t = text.lower().strip(". ")
-        for name, desc in self.facts.items():
-            if name.lower() in t and desc.lower() in t:
-                return "true"
-        return "uncheckable" if not any(n.lower() in t for n in self.facts) else "false"
-
-    def targets(self):
-        return {f"rev:{n}": f"{d} is {n}" for n, d in self.facts.items()}
-
-    def covered(self, texts):
-        out = set()
-        for t in texts:
-            t = t.lower().strip(". ")
-            for n, d in self.facts.items():
-                if t.startswith(d.lower()) and t.endswith(n.lower()):
-                    out.add(f"rev:{n}")
-        return out
-
-
-def test_quality_report_and_oracle_shard(tmp_path, monkeypatch, make_corpus):
-    import augft.augment.report as report
+def test_oracle_shard(tmp_path, make_corpus):
     from augft.core.records import write_jsonl
 
     data = make_corpus(tmp_path / "d", 2)
-    facts = {"Zeb Grannow": "the composer of the silent opera",
-             "Mara Grannow": "the first diver to reach the blue trench"}
     write_jsonl(data / "oracle.jsonl", [
-        {"id": f"o{i}", "text": f"{d.capitalize()} is {n}.", "strategy": "oracle", "source_ids": [f"d{i}"],
-         "prompt_hash": "oracle", "model": "oracle"} for i, (n, d) in enumerate(facts.items())])
-    monkeypatch.setattr(report, "load_checker", lambda d: FakeChecker(facts))
+        {"id": f"o{i}", "text": f"Fact {i} reversed.", "strategy": "oracle", "source_ids": [f"d{i}"],
+         "prompt_hash": "oracle", "model": "oracle"} for i in range(2)])
     cfg = load_config(None, ["model.name=tiny-random-llama", "augment.use_ray=false",
                              "augment.strategies=[local,oracle]", "augment.max_new_tokens=8",
                              "augment.num_candidates=1"])
     m = augment(cfg, data, tmp_path / "o")
-    q = m["quality"]
-    assert q["oracle"]["covered"] == 2 and q["oracle"]["coverage"] == 1.0 and q["oracle"]["true"] == 2
-    assert q["local"]["n"] == m["strategies"]["local"]["ok"]
-    assert q["local"]["true"] + q["local"]["false"] + q["local"]["uncheckable"] == q["local"]["n"]
+    assert m["strategies"]["oracle"]["ok"] == 2 and "quality" not in m
     recs = read_augmentations(tmp_path / "o", ["oracle"])
     assert {r.model for r in recs} == {"oracle"} and len(recs) == 2
-    assert "2/2 (100%)" in m["summary_table"]

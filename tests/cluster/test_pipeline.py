@@ -38,7 +38,7 @@ class FakeStages:
         write_records(out / "questions.jsonl", qs)
         write_records(out / "oracle.jsonl", [Augmentation(f"o{i}", f"Book {i} was written by Person {i}.",
                                                           "oracle", [f"d{i}"], "-", "oracle") for i in range(3)])
-        (out / "benchmark.json").write_text(json.dumps({"name": name, "seed": cfg.seed}))
+        # No benchmark.json: a checker-free data folder, like user data.
         return {"corpus": 3, "questions": 6}
 
     def augment(self, cfg, data_dir, out_dir):

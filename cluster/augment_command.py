@@ -1,0 +1,35 @@
+"""`augft augment` as a command: the augment stage, then (on a built-in benchmark) the exact
+checker's verdicts on what it wrote, kept beside the manifest as quality.json.
+
+Augment never imports eval; the orchestrator puts the two together here and in the study.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Dict, Optional
+
+from augft.core.artifacts import AugmentOutput
+from augft.core.errors import AugftError
+
+
+def record_quality(data_dir: Path, aug_dir: Path) -> Dict:
+    """Score an augment output against `data_dir`'s benchmark checker; {} for user data."""
+    from augft.eval.benchmarks.quality import augmentation_quality
+
+    q = augmentation_quality(Path(data_dir), Path(aug_dir))
+    if q:
+        AugmentOutput(Path(aug_dir)).write_quality(q)
+    return q
+
+
+def run_augment(cfg, data: Optional[Path] = None, out: Path = Path("out/augment")) -> int:
+    """CLI entry point."""
+    from augft.augment.api import augment
+    from augft.augment.report import summary_table
+
+    if data is None:
+        raise AugftError("augft augment needs --data DIR")
+    manifest = augment(cfg, Path(data), Path(out))
+    print(summary_table(manifest, record_quality(Path(data), Path(out))), end="")
+    print(f"wrote {out}/manifest.json")
+    return 0
