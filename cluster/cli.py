@@ -26,7 +26,7 @@ STAGES: Dict[str, Tuple[str, str, bool]] = {
               "fine-tune on the corpus plus an augmentation mix (DeepSpeed ZeRO on Ray Train)", True),
     "eval": ("augft.eval.api:run_eval",
              "score conditions (base, icl, ft, aug_ft, ft+icl) on a multiple-choice test set", True),
-    "run": ("augft.cluster.pipeline:run_pipeline",
+    "run": ("augft.cluster.study:run_study_command",
             "the whole study: benchmark -> augment -> train -> eval -> report, tracked in MLflow", False),
     "sweep": ("augft.cluster.sweep:run_sweep",
               "Ray Tune sweep of the augmentation mix, objective on the validation split", False),
