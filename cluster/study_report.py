@@ -9,8 +9,8 @@ from typing import Dict, List, Mapping, Optional, Tuple
 from augft.core.artifacts import AugmentOutput, EvalOutput
 from augft.core.errors import AugftError
 from augft.core.io import atomic_path, atomic_write_json, atomic_write_text
-from augft.core.tables import (accuracy_grid, condition_order, footer_rows, interval_label, render_markdown,
-                               render_text)
+from augft.core.tables import (RETENTION_HEADER, accuracy_grid, condition_order, footer_rows, interval_label,
+                               render_markdown, render_text, retention_rows)
 from augft.eval.costs import augment_flops, cost_table
 
 
@@ -36,6 +36,23 @@ def _condition_entry(label: str, folder: Path) -> Tuple[Optional[dict], dict, di
     return entry, cost, {k: res[k] for k in ("scoring", "interval", "n_questions") if k in res}
 
 
+def _add_retained(merged: dict, eval_dirs: Mapping[str, Path]) -> None:
+    """Each condition's accuracy on the retention questions the base model answers correctly."""
+    from augft.eval.retention import retained
+
+    if "base" not in eval_dirs or "base" not in merged["conditions"]:
+        return
+    try:
+        base_rows = list(EvalOutput(eval_dirs["base"]).predictions())
+        for cond, folder in eval_dirs.items():
+            if cond in merged["conditions"]:
+                kept = retained(base_rows, EvalOutput(folder).predictions())
+                if kept is not None:
+                    merged["conditions"][cond].setdefault("retention", {})["retained"] = kept
+    except OSError:  # a folder without predictions (older outputs): no retention row
+        return
+
+
 def merge_results(eval_dirs: Mapping[str, Path], manifests: Optional[Mapping[str, List[Path]]] = None,
                   aug_dirs: Optional[Mapping[str, Path]] = None) -> dict:
     """{condition: eval folder} -> one results dict in eval's format (conditions, costs, quality).
@@ -52,6 +69,7 @@ def merge_results(eval_dirs: Mapping[str, Path], manifests: Optional[Mapping[str
             merged.setdefault(k, v)
         if cost:
             entries[cond] = cost
+    _add_retained(merged, eval_dirs)
     merged["quality"] = {s: AugmentOutput(d).quality().get(s) for s, d in (aug_dirs or {}).items()
                          if AugmentOutput(d).quality().get(s)}
     if entries and all({"n_params", "tokens_per_query", "icl"} <= set(e) for e in entries.values()):
@@ -188,6 +206,11 @@ def write_report(folder: Path, merged: dict, stage_costs: Mapping[str, Mapping[s
           "", markdown_table(tab), ""]
     if png:
         md += ["![accuracy per split and condition](plot.png)", ""]
+    if any(c.get("retention") for c in merged["conditions"].values()):
+        md += ["## Gain and retention", "", "Retention: general-knowledge questions unrelated to the corpus "
+               "(those the base model answers correctly) and perplexity on general text shipped with "
+               "Python; a drop is what fine-tuning forgot.", "",
+               render_markdown(RETENTION_HEADER, retention_rows(merged["conditions"])), ""]
     if merged.get("quality"):
         md += ["## Augmentations, by the benchmark's exact checker", "", quality_markdown(merged["quality"]), ""]
     md += ["## Costs", "", "One-off compute (augmentation, training) against the per-query compute; "

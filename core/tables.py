@@ -67,3 +67,26 @@ def render_markdown(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str
 
 def interval_label(method: str) -> str:
     return "95% bootstrap CI" if str(method) == "bootstrap" else "95% Wilson CI"
+
+
+def retention_rows(conditions: Mapping[str, Mapping], retention_split: str = "retention") -> List[List[str]]:
+    """Per condition: mean accuracy gain over `base` on the corpus's splits, accuracy on the
+    retention questions base answers correctly (n), and general-text perplexity (vs base)."""
+    base = conditions.get("base", {})
+    base_ppl = (base.get("retention") or {}).get("general_ppl")
+    rows = []
+    for cond in sorted(conditions, key=condition_order):
+        c = conditions[cond]
+        gains = [m["accuracy"] - base["splits"][s]["accuracy"] for s, m in c.get("splits", {}).items()
+                 if s != retention_split and s in base.get("splits", {})]
+        ret = c.get("retention") or {}
+        kept = ret.get("retained")
+        ppl = ret.get("general_ppl")
+        rows.append([cond, f"{sum(gains) / len(gains):+.3f}" if gains and base else "-",
+                     f"{kept['accuracy']:.3f} ({kept['n']})" if kept else "-",
+                     "-" if ppl is None else (f"{ppl:.2f}" + (f" ({ppl - base_ppl:+.2f})" if base_ppl else ""))])
+    return rows
+
+
+RETENTION_HEADER = ["condition", "gain vs base (corpus splits, mean)",
+                    "retention: accuracy on what base knew (n)", "general-text perplexity (vs base)"]

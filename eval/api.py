@@ -37,6 +37,10 @@ def _select_questions(cfg, data_dir: Path) -> List[Question]:
         questions = [q for q in questions if q.split in wanted]
     if cfg.eval.limit > 0:
         questions = questions[:cfg.eval.limit]
+    if cfg.eval.retention and not cfg.eval.splits:
+        from augft.eval import retention
+
+        questions += retention.questions()
     return questions
 
 
@@ -87,6 +91,19 @@ def _score_all(cfg, evs: List[Evaluated], questions, corpus) -> Dict[str, Condit
     return out
 
 
+def _add_retained(scored: Dict[str, ConditionResult]) -> None:
+    """With `base` among the conditions: each one's accuracy on the retention questions the
+    base model answers correctly (the study does the same across its eval folders)."""
+    from augft.eval.retention import retained
+
+    if "base" not in scored:
+        return
+    for res in scored.values():
+        kept = retained(scored["base"].rows, res.rows)
+        if kept is not None:
+            res.summary.setdefault("retention", {})["retained"] = kept
+
+
 def evaluate(cfg, data_dir: Path, out_dir: Path, models: Optional[Dict[str, str]] = None) -> dict:
     """Score every condition of cfg.eval on data_dir's questions; write and return the results."""
     from augft.eval.costs import cost_table
@@ -104,6 +121,7 @@ def evaluate(cfg, data_dir: Path, out_dir: Path, models: Optional[Dict[str, str]
     out_dir.mkdir(parents=True, exist_ok=True)
     scored = _score_all(cfg, evs, questions, corpus)
     labels = [ev.label for ev in evs]
+    _add_retained(scored)
     costs = {k: {kk: vv for kk, vv in scored[k].cost_input.items() if kk != "one_off"} for k in labels}
     results = {
         "complete": True, "scoring": str(cfg.eval.scoring), "interval": str(cfg.eval.interval),

@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Dict, List
 
 from augft.core.io import atomic_path, atomic_write_text
-from augft.core.tables import accuracy_cell, accuracy_grid, footer_rows, interval_label, render_markdown
+from augft.core.tables import (RETENTION_HEADER, accuracy_cell, accuracy_grid, footer_rows, interval_label,
+                               render_markdown, retention_rows)
 
 def _splits(results: dict) -> List[str]:
     names = set()
@@ -64,6 +65,11 @@ def markdown(results: dict) -> str:
         for sc, per in c["by_scoring"].items():
             lines.append(f"| {cond} | {sc} | " + " | ".join(
                 f"{per[s]:.3f}" if s in per else "-" for s in _splits(results)) + " |")
+    if any(c.get("retention") for c in results["conditions"].values()):
+        lines += ["", "## Gain and retention", "",
+                  "Retention: general-knowledge questions unrelated to the corpus (those the base model "
+                  "answers correctly) and perplexity on general text; a drop is what fine-tuning forgot.", "",
+                  render_markdown(RETENTION_HEADER, retention_rows(results["conditions"]))]
     costs = results["costs"]
     lines += ["", "## Costs", "",
               "FLOPs = 2 x params x tokens read per query (context + prompt + all choices).", "",

@@ -49,7 +49,15 @@ class ModelSession:
             if len(eq.prompt) + max(len(c) for c in eq.choices) > self.window:
                 raise AugftError(f"{_where(q)} is longer than the model's {self.window}-token window")
         self.neutral = self._calibration()
+        self.general_ppl = self._general_ppl(m)
         self.variants = [sc for sc in SCORINGS if sc != "calibrated" or self.neutral]
+
+    def _general_ppl(self, m) -> Optional[float]:
+        if not (self.e.retention and self.e.general_text_tokens > 0):
+            return None
+        from augft.eval.retention import perplexity
+
+        return perplexity(m.model, m.tokenizer, int(self.e.general_text_tokens))
 
     def _calibration(self) -> Dict[str, float]:
         """Each distinct choice once after the neutral prompt; only when asked for (one more
@@ -113,6 +121,8 @@ class ModelSession:
                    "splits": summarize(rows, "split", method, resamples, seed),
                    "kinds": summarize(rows, "split_kind", method, resamples, seed),
                    "by_scoring": by_scoring, "seconds": round(seconds, 3)}
+        if self.general_ppl is not None:
+            summary["retention"] = {"general_ppl": self.general_ppl}
         n = len(encoded)
         prompt_tokens = ctx_len + sum(len(eq.prompt) for eq in encoded) / n
         choice_tokens = sum(sum(len(c) for c in eq.choices) for eq in encoded) / n

@@ -58,6 +58,12 @@ class EvalConfig:
     """Resamples when eval.interval=bootstrap."""
     limit: int = 0
     """Evaluate only the first N questions (0 = all); for quick runs."""
+    retention: bool = True
+    """Also score the `retention` split (general-knowledge questions shipped with augft; reports
+    count the ones the base model answers correctly) and the model's perplexity on general text
+    shipped with Python: what fine-tuning costs beside what it gains."""
+    general_text_tokens: int = 1024
+    """Tokens of general text for the retention perplexity (0 skips it)."""
     splits: List[str] = field(default_factory=list)
     """Evaluate only these splits (empty = all)."""
     costs: CostConfig = field(default_factory=CostConfig)
@@ -72,3 +78,4 @@ class EvalConfig:
         require(self.bootstrap >= 0, "eval.bootstrap", f"must be >= 0, got {self.bootstrap}")
         require(self.limit >= 0, "eval.limit", "must be >= 0")
         require(self.icl_max_tokens >= 0, "eval.icl_max_tokens", "must be >= 0")
+        require(self.general_text_tokens >= 0, "eval.general_text_tokens", "must be >= 0")
