@@ -29,7 +29,7 @@ from augft.augment.storage import OutputStore
 from augft.augment.strategies import Planner, PlanStats, entities_from_generation
 from augft.augment.tokens import TokenCounter
 from augft.augment.units import RecordContext
-from augft.augment.windows import UnitPlan
+from augft.augment.windows import GlobalPlan, UnitPlan
 from augft.core.artifacts import AugmentOutput
 from augft.core.corpus import Corpus, combine_digests, discover, is_uri, iter_corpus
 from augft.core.errors import AugftError
@@ -217,7 +217,7 @@ class Aggregate:
         return d
 
 
-def _plan_global(run: Run) -> "GlobalPlan":  # noqa: F821 - from augment.windows
+def _plan_global(run: Run) -> GlobalPlan:
     a, cfg = run.cfg.augment, run.cfg
     tmpl = run.templates["global"]
     prefix, focal = render(tmpl, context="", text="")

@@ -15,7 +15,7 @@ from augft.augment.tokens import TokenCounter
 from augft.augment.windows import (HIST, WIDTH, GlobalPlan, KeyPlan, Row, ShardScan, UnitPlan,
                                    budget_for, key_rows, pack_partition, partitions_for,
                                    scan_shard)
-from augft.core.corpus import Corpus
+from augft.core.corpus import Corpus, public
 from augft.core.records import RecordError
 
 _SKETCHES: Dict[str, np.ndarray] = {}
@@ -83,7 +83,7 @@ def plan_global(corpus: Corpus, spec: GlobalSpec, use_ray: bool) -> GlobalPlan:
         sketch += s.sketch
     total = sum(counts)
     if total == 0:
-        raise RecordError(f"{corpus.location}: no records (an empty corpus cannot be used)")
+        raise RecordError(f"{public(corpus.location)}: no records (an empty corpus cannot be used)")
     n_docs = min(total, spec.limit) if spec.limit else total
     budget = budget_for(hist, spec.max_context, spec.max_new_tokens, spec.window_tokens,
                         spec.focal_overhead, spec.prefix_overhead)

@@ -30,6 +30,11 @@ def is_uri(location: str) -> bool:
     return "://" in str(location)
 
 
+def public(location: str) -> str:
+    """A location as errors show it: without the query string (filesystem options, keys)."""
+    return os.fspath(location).split("?", 1)[0]
+
+
 def open_location(location: str):
     """(pyarrow filesystem, path inside it) for a local path or a URI."""
     from pyarrow import fs as pafs
@@ -40,7 +45,7 @@ def open_location(location: str):
     try:
         filesystem, path = pafs.FileSystem.from_uri(loc)
     except Exception as exc:  # pyarrow raises ArrowInvalid / OSError with its own words
-        raise RecordError(f"{loc}: cannot open this location ({exc})") from None
+        raise RecordError(f"{public(loc)}: cannot open this location ({exc})") from None
     return filesystem, path.rstrip("/")
 
 
@@ -79,7 +84,7 @@ class Corpus:
         """How errors name a shard: the user's location plus the shard's place in it."""
         root = open_location(self.location)[1]
         rel = shard.path[len(root):].lstrip("/") if shard.path.startswith(root) else shard.path
-        return join_uri(self.location.split("?", 1)[0], rel) if rel else self.location
+        return join_uri(public(self.location), rel) if rel else public(self.location)
 
 
 def _format(name: str) -> Optional[str]:
@@ -100,7 +105,7 @@ def discover(location: str, stem: str = "corpus") -> Corpus:
     filesystem, root = open_location(location)
     info = filesystem.get_file_info(root)
     if info.type != pafs.FileType.Directory:
-        raise RecordError(f"{location}: not a folder (--data names a folder holding {stem}.jsonl, "
+        raise RecordError(f"{public(location)}: not a folder (--data names a folder holding {stem}.jsonl, "
                           f"{stem}-*.jsonl|parquet shards or a {stem}/ folder of them)")
     files = _files(filesystem, root)
     names = {f.rsplit("/", 1)[-1]: f for f in files}
@@ -113,7 +118,7 @@ def discover(location: str, stem: str = "corpus") -> Corpus:
         if filesystem.get_file_info(sub).type == pafs.FileType.Directory:
             sharded = [f for f in _files(filesystem, sub) if _format(f.rsplit("/", 1)[-1])]
     if not sharded:
-        raise RecordError(f"{location}: no {stem}.jsonl, {stem}.parquet, {stem}-*.jsonl|parquet "
+        raise RecordError(f"{public(location)}: no {stem}.jsonl, {stem}.parquet, {stem}-*.jsonl|parquet "
                           f"shards or {stem}/ folder of shards here")
     return Corpus(location, tuple(Shard(f, _format(f.rsplit("/", 1)[-1])) for f in sorted(sharded)))
 
