@@ -1,34 +1,43 @@
 """`augft augment`: corpus -> augmentation shards + manifest.
 
-Layout of the output folder:
-    <strategy>/part-NNNNN.parquet        Augmentation records of one work unit
-    <strategy>/part-NNNNN.stats.json     its counts (written last: marks the unit done)
-    entity/_extract/part-NNNNN.stats.json  entities extracted per document
-    plan.json                            fingerprint of config + corpus (resume guard)
-    manifest.json                        written last, when every unit is done
+Layout of the output location (a folder, or a URI such as s3://bucket/out):
+    <strategy>/part-<stem>.parquet        Augmentation records of one work unit
+    <strategy>/part-<stem>.stats.json     its counts (written last: marks the unit done)
+    entity/_extract/part-<stem>.stats.json  entities extracted per document
+    plan.json                             fingerprint of config + corpus (resume guard)
+    manifest.json                         written last, when every unit is done
+
+The corpus (`data`) is a folder or URI of shards (augft.core.corpus). Global windows are
+planned and run on the workers; the driver holds counts (docs/augment.md, "Data plane").
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import time
-from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
-from augft.augment import pipeline
-from augft.augment.filters import parse_statements
-from augft.augment.prompts import STOP, resolve_templates, template_hash
+from augft.augment import executor
+from augft.augment.engines.base import Sampling
+from augft.augment.executor import Job
+from augft.augment.filters import FilterConfig, parse_statements
+from augft.augment.global_plan import GlobalSpec, plan_global, scans
+from augft.augment.prompts import STOP, render, resolve_templates, template_hash
+from augft.augment.storage import OutputStore
 from augft.augment.strategies import Planner, PlanStats, entities_from_generation
+from augft.augment.tokens import TokenCounter
+from augft.augment.units import RecordContext
+from augft.augment.windows import GlobalPlan, UnitPlan
 from augft.core.artifacts import AugmentOutput
+from augft.core.corpus import Corpus, combine_digests, discover, is_uri, iter_corpus
 from augft.core.errors import AugftError
-from augft.core.records import Augmentation, Document, read_corpus, read_records, write_jsonl
+from augft.core.records import Augmentation, Document, RecordError
 
-log = logging.getLogger(__name__)
-
-STRATEGIES = ("local", "global", "entity", "oracle")
-ENGINES = ("hf", "vllm", "openai")
+# How augmentation runs, not what it writes: changing these never changes the records (the
+# generating model is hashed by its resolved name instead of the openai section).
+RUNTIME_KEYS = ("use_ray", "num_actors", "actor_cpus", "openai", "vllm")
 
 
 def read_augmentations(aug_dir: Path, strategies: Optional[List[str]] = None) -> List[Augmentation]:
@@ -39,75 +48,106 @@ def read_augmentations(aug_dir: Path, strategies: Optional[List[str]] = None) ->
     return out.records(strategies)
 
 
-def _validate(cfg) -> Dict[str, str]:
-    a = cfg.augment
-    bad = [s for s in a.strategies if s not in STRATEGIES]
-    if bad or not a.strategies:
-        raise AugftError(f"augment.strategies: unknown {bad or 'empty list'}; choose from {list(STRATEGIES)}")
-    if a.engine not in ENGINES:
-        raise AugftError(f"augment.engine: unknown engine '{a.engine}'; choose one of {list(ENGINES)}")
-    for key, ok in (("num_candidates", a.num_candidates >= 1), ("batch_size", a.batch_size >= 1),
-                    ("max_new_tokens", a.max_new_tokens >= 1), ("unit_size", a.unit_size >= 1),
-                    ("long_documents", a.long_documents in ("split", "skip")),
-                    ("local_unit", a.local_unit in ("document", "sentence")),
-                    ("near_duplicate_threshold", 0 < a.near_duplicate_threshold <= 1)):
-        if not ok:
-            raise AugftError(f"augment.{key}: invalid value {getattr(a, key)!r}")
-    return resolve_templates(a.prompt_set, a.templates)
-
-
-def _token_counter(cfg):
-    """(count_tokens, max_context) without loading weights."""
-    from augft.core.models import ModelError, load_tokenizer, resolve_model_path
-
-    try:
-        tok = load_tokenizer(cfg.model.name, cfg.model.cache_dir, cfg.model.trust_remote_code)
-        from transformers import AutoConfig
-
-        mc = AutoConfig.from_pretrained(resolve_model_path(cfg.model.name, cfg.model.cache_dir))
-        ctx = int(cfg.model.max_context or getattr(mc, "max_position_embeddings", 2048))
-        return (lambda t: len(tok(t, add_special_tokens=False)["input_ids"])), ctx
-    except ModelError:
-        if cfg.augment.engine != "openai":
-            raise
-        # A remote model without a local tokenizer: estimate 4 characters per token.
-        return (lambda t: len(t) // 4 + 1), int(cfg.model.max_context or 4096)
-
-
-# How augmentation runs, not what it writes: changing these never changes the records (the
-# generating model is hashed by its resolved name instead of the openai section).
-RUNTIME_KEYS = ("use_ray", "num_actors", "actor_cpus", "openai", "vllm")
-
-
 def generator_name(cfg) -> str:
     """The model that writes the augmentations (the openai engine may name its own)."""
     a = cfg.augment
     return (a.openai.model or cfg.model.name) if a.engine == "openai" else cfg.model.name
 
 
-def _fingerprint(cfg, docs: List[Document], templates: Dict[str, str], model_name: str, max_context: int) -> str:
+def _token_counter(cfg):
+    """(TokenCounter, max_context) without loading weights."""
+    from augft.core.models import ModelError, resolve_model_path
+
+    m = cfg.model
+    try:
+        counter = TokenCounter(m.name, m.cache_dir, bool(m.trust_remote_code))
+        counter("probe")
+        from transformers import AutoConfig
+
+        mc = AutoConfig.from_pretrained(resolve_model_path(m.name, m.cache_dir))
+        return counter, int(m.max_context or getattr(mc, "max_position_embeddings", 2048))
+    except ModelError:
+        if cfg.augment.engine != "openai":
+            raise
+        # A remote model without a local tokenizer: estimate 4 characters per token.
+        return TokenCounter(m.name, estimate=True), int(m.max_context or 4096)
+
+
+def _sampling(cfg, greedy: bool = False) -> Sampling:
+    a = cfg.augment
+    return Sampling(temperature=0.0 if greedy else float(a.temperature), top_p=float(a.top_p),
+                    max_new_tokens=int(a.max_new_tokens), n=1 if greedy else int(a.num_candidates),
+                    stop=list(STOP))
+
+
+@dataclass
+class Run:
+    """One `augment` call's fixed inputs."""
+    cfg: object
+    data: str
+    out: str
+    corpus: Corpus
+    templates: Dict[str, str]
+    counter: TokenCounter
+    max_context: int
+    job: Job
+    engine_factory: Optional[Callable] = None
+    plans: Dict[str, PlanStats] = field(default_factory=dict)
+
+    @property
+    def use_ray(self) -> bool:
+        return bool(self.cfg.augment.use_ray)
+
+
+def _location(p) -> str:
+    return str(p) if is_uri(str(p)) else str(Path(p))
+
+
+def _prepare(cfg, data, out, engine_factory) -> Run:
+    a = cfg.augment
+    templates = resolve_templates(str(a.prompt_set), a.templates)
+    data, out = _location(data), _location(out)
+    corpus = discover(data)
+    if "oracle" in a.strategies and (is_uri(data) or not (Path(data) / "oracle.jsonl").is_file()):
+        raise AugftError(f"augment.strategies has 'oracle' but {data}/oracle.jsonl does not exist "
+                         "(only built-in benchmarks have an oracle)")
+    if a.engine == "openai":
+        from augft.augment.engines.openai import check_endpoint
+
+        check_endpoint(a.openai.url, timeout=min(5.0, float(a.openai.timeout_s)))
+    counter, max_context = _token_counter(cfg)
+    fcfg = FilterConfig(min_words=int(a.min_words), max_chars=int(a.max_chars),
+                        near_duplicate_threshold=float(a.near_duplicate_threshold),
+                        require_source_overlap=bool(a.require_source_overlap))
+    job = Job(store=OutputStore(out), templates=templates,
+              records=RecordContext(generator_name(cfg), str(a.engine), fcfg))
+    return Run(cfg, data, out, corpus, templates, counter, max_context, job, engine_factory)
+
+
+def _fingerprint(run: Run, corpus_digest: str) -> str:
     from omegaconf import OmegaConf
 
-    a = OmegaConf.to_container(cfg.augment, resolve=True)
+    a = OmegaConf.to_container(run.cfg.augment, resolve=True, enum_to_str=True)
     for k in RUNTIME_KEYS:
         a.pop(k, None)
     # The model that generates (the openai engine may name its own) and the context that
     # sizes windows and units decide the output as much as the augment section does.
-    blob = json.dumps({"augment": a, "model": model_name, "max_context": max_context, "seed": cfg.seed,
-                       "templates": {k: template_hash(v) for k, v in templates.items()},
-                       "corpus": [(d.id, d.text) for d in docs]}, sort_keys=True)
+    blob = json.dumps({"augment": a, "model": run.job.records.model_name, "max_context": run.max_context,
+                       "seed": int(run.cfg.seed), "corpus": corpus_digest,
+                       "templates": {k: template_hash(v) for k, v in run.templates.items()}},
+                      sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def _guard(out_dir: Path, fp: str) -> None:
-    plan = out_dir / "plan.json"
-    if plan.is_file():
-        old = json.loads(plan.read_text()).get("fingerprint")
+def _guard(run: Run, fp: str) -> None:
+    store = run.job.store
+    if store.exists("plan.json"):
+        old = store.read_json("plan.json").get("fingerprint")
         if old != fp:
-            raise AugftError(f"{out_dir}: holds units from a different config or corpus "
+            raise AugftError(f"{run.out}: holds units from a different config or corpus "
                              f"(fingerprint {old} != {fp}); use a new --out or remove it")
         return
-    write_jsonl(plan, [{"fingerprint": fp}])
+    store.write_json("plan.json", {"fingerprint": fp})
 
 
 class _Progress:
@@ -128,129 +168,187 @@ class _Progress:
         self.bar.close()
 
 
-def _sampling(cfg, greedy: bool = False) -> Dict:
-    a = cfg.augment
-    return {"temperature": 0.0 if greedy else float(a.temperature), "top_p": float(a.top_p),
-            "max_new_tokens": int(a.max_new_tokens), "n": 1 if greedy else int(a.num_candidates),
-            "stop": list(STOP)}
-
-
-def _run_phase(units, cfg, out_dir, model_name, fcfg, desc, engine_factory=None) -> None:
-    pending = [u for u in units if not pipeline.is_done(out_dir, u)]
-    if not pending:
-        return
-    prog = _Progress(sum(len(u["items"]) for u in pending), desc)
+def _run_units(run: Run, units, total: int, desc: str, into: Dict[str, "Aggregate"]) -> None:
+    """Execute units, summing each one's stats into `into[strategy or "_extract"]`."""
+    prog = _Progress(total, desc)
     try:
-        pipeline.execute(units, cfg, out_dir, model_name, fcfg, prog, engine_factory)
+        for s in executor.execute(units, run.cfg, run.job, run.engine_factory):
+            key = "_extract" if s["phase"] == "entity_extract" else s["strategy"]
+            into.setdefault(key, Aggregate()).add(s)
+            if not s.get("resumed"):
+                prog(s)
+            else:
+                prog.bar.update(s["prompts"])
     finally:
         prog.close()
 
 
-def augment(cfg, data_dir: Path, out_dir: Path, engine_factory=None) -> Dict:
-    """Run every configured strategy; returns the manifest (also written to out_dir).
+@dataclass
+class Aggregate:
+    """A strategy's unit stats summed as they arrive (the driver keeps nothing else)."""
+    ok: int = 0
+    failed: int = 0
+    inputs: int = 0
+    prompts: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    gen_s: float = 0.0
+    filtered: Dict[str, int] = field(default_factory=dict)
+    shards: List[str] = field(default_factory=list)
+    errors: List[str] = field(default_factory=list)
+    nodes: Dict[str, int] = field(default_factory=dict)
+    entities: Dict[str, List[str]] = field(default_factory=dict)
 
-    `engine_factory` (plain-loop runs only) supplies an already built engine, for
-    benchmarks and tests that reuse one loaded model.
+    def add(self, s: Dict) -> None:
+        for k in ("ok", "failed", "inputs", "prompts", "prompt_tokens", "completion_tokens", "gen_s"):
+            setattr(self, k, getattr(self, k) + s[k])
+        for k, v in s["filtered"].items():
+            self.filtered[k] = self.filtered.get(k, 0) + v
+        if "shard" in s:
+            self.shards.append(s["shard"])
+        self.errors.extend(s["errors"][: max(0, 5 - len(self.errors))])
+        self.nodes[s.get("node", "local")] = self.nodes.get(s.get("node", "local"), 0) + 1
+        self.entities.update(s.get("entities", {}))
+
+    def manifest_entry(self) -> Dict:
+        d = {k: getattr(self, k) for k in ("ok", "filtered", "failed", "inputs", "prompts",
+                                           "prompt_tokens", "completion_tokens", "errors")}
+        d.update(gen_s=round(self.gen_s, 3), shards=sorted(self.shards), units=sum(self.nodes.values()))
+        return d
+
+
+def _plan_global(run: Run) -> GlobalPlan:
+    a, cfg = run.cfg.augment, run.cfg
+    tmpl = run.templates["global"]
+    prefix, focal = render(tmpl, context="", text="")
+    spec = GlobalSpec(counter=run.counter, max_context=run.max_context, max_new_tokens=int(a.max_new_tokens),
+                      window_tokens=int(a.window_tokens), focal_overhead=run.counter(focal) + 2,
+                      prefix_overhead=run.counter(prefix), seed=int(cfg.seed), limit=int(a.limit),
+                      units=UnitPlan(sampling=_sampling(cfg), prompt_hash=template_hash(tmpl),
+                                     seed=int(cfg.seed)))
+    if run.use_ray:
+        executor.ensure_ray(cfg)
+    return plan_global(run.corpus, spec, run.use_ray)
+
+
+def _corpus_digest(run: Run) -> str:
+    if run.use_ray:
+        executor.ensure_ray(run.cfg)
+    digests = {s.shard: s.digest for s in scans(run.corpus, None, run.use_ray)}
+    return combine_digests(run.corpus, [digests[i] for i in range(len(run.corpus.shards))])
+
+
+def _driver_docs(run: Run) -> List[Document]:
+    """The corpus in this process: only the local and entity strategies need it here."""
+    docs = list(iter_corpus(run.corpus, int(run.cfg.augment.limit)))
+    if not docs:
+        raise RecordError(f"{run.corpus.display(run.corpus.shards[0])}: no records "
+                          "(an empty corpus cannot be used)")
+    return docs
+
+
+def _planner(run: Run) -> Planner:
+    a = run.cfg.augment
+    return Planner(templates=run.templates, seed=int(run.cfg.seed), max_context=run.max_context,
+                   max_new_tokens=int(a.max_new_tokens), count_tokens=run.counter,
+                   unit_size=int(a.unit_size), long_documents=str(a.long_documents))
+
+
+def augment(cfg, data_dir, out_dir, engine_factory=None) -> Dict:
+    """Run every configured strategy; returns the manifest (also written to `out_dir`).
+
+    `data_dir` and `out_dir` are folders or URIs. `engine_factory` builds the engine instead of
+    the config (benchmarks and tests); in plain-loop runs the engine it returns stays open.
     """
     t_start = time.perf_counter()
-    a = cfg.augment
-    templates = _validate(cfg)
-    data_dir, out_dir = Path(data_dir), Path(out_dir)
-    docs = read_corpus(data_dir)
-    if a.limit:
-        docs = docs[: int(a.limit)]
-    if "oracle" in a.strategies and not (data_dir / "oracle.jsonl").is_file():
-        raise AugftError(f"augment.strategies has 'oracle' but {data_dir}/oracle.jsonl does not exist "
-                         "(only built-in benchmarks have an oracle)")
-    if a.engine == "openai":
-        from augft.augment.engines.openai import check_endpoint
-
-        check_endpoint(a.openai.url, timeout=min(5.0, float(a.openai.timeout_s)))
-    model_name = generator_name(cfg)
-    count_tokens, max_context = _token_counter(cfg)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    _guard(out_dir, _fingerprint(cfg, docs, templates, model_name, max_context))
-    planner = Planner(templates=templates, seed=int(cfg.seed), max_context=max_context,
-                      max_new_tokens=int(a.max_new_tokens), count_tokens=count_tokens,
-                      unit_size=int(a.unit_size), long_documents=a.long_documents)
-    fcfg = {"min_words": int(a.min_words), "max_chars": int(a.max_chars),
-            "near_duplicate_threshold": float(a.near_duplicate_threshold),
-            "require_source_overlap": bool(a.require_source_overlap)}
-    plans: Dict[str, PlanStats] = {}
-    units: Dict[str, List[Dict]] = {}
-    for strat in a.strategies:
-        st = plans[strat] = PlanStats(documents=len(docs))
-        if strat == "local":
-            units[strat] = planner.pack("local", "local", planner.local(docs, a.local_unit, st),
-                                        _sampling(cfg))
-        elif strat == "global":
-            units[strat] = planner.pack("global", "global",
-                                        planner.global_(docs, int(a.window_tokens), st), _sampling(cfg))
-        elif strat == "entity":
-            units["_extract"] = planner.pack("entity", "entity_extract", planner.entity_extract(docs),
-                                             _sampling(cfg, greedy=True))
-    phase1 = [u for k, us in units.items() for u in us]
-    _run_phase(phase1, cfg, out_dir, model_name, fcfg, "augment", engine_factory)
-    if "entity" in a.strategies:
-        by_id = {d.id: d for d in docs}
-        entities = {}
-        for u in units["_extract"]:
-            for key, texts in pipeline.read_unit_stats(out_dir, u)["entities"].items():
-                entities[key] = entities_from_generation(by_id[key], texts, parse_statements)
-        items = planner.entity_pairs(docs, entities, int(a.entity_max_pairs), bool(a.entity_triples))
-        units["entity"] = planner.pack("entity", "entity", items, _sampling(cfg))
-        plans["entity"].long_documents["no_entity_pairs"] = sum(
-            1 for d in docs if len(entities.get(d.id, [])) < 2)
-        _run_phase(units["entity"], cfg, out_dir, model_name, fcfg, "entity pairs", engine_factory)
-    manifest = _manifest(cfg, a, data_dir, out_dir, docs, units, plans, templates, model_name)
+    run = _prepare(cfg, data_dir, out_dir, engine_factory)
+    strategies = [str(s) for s in cfg.augment.strategies]
+    gplan = _plan_global(run) if "global" in strategies else None
+    digest = combine_digests(run.corpus, gplan.digests) if gplan else _corpus_digest(run)
+    docs = _driver_docs(run) if {"local", "entity", "oracle"} & set(strategies) else []
+    _guard(run, _fingerprint(run, digest))
+    aggs: Dict[str, Aggregate] = {}
+    _run_driver_strategies(run, docs, strategies, aggs)
+    if gplan is not None:
+        run.plans["global"] = PlanStats(documents=gplan.documents)
+        run.plans["global"].long_documents.update({"skipped": gplan.skipped} if gplan.skipped else {})
+        _run_units(run, gplan.units, gplan.fit, "global", aggs)
+    if "entity" in strategies:
+        _run_entity_pairs(run, docs, aggs)
+    manifest = _manifest(run, strategies, aggs, len(docs) or (gplan.documents if gplan else 0))
     manifest["timings"]["total_s"] = round(time.perf_counter() - t_start, 3)
     from augft.augment.report import summary_table
 
     manifest["summary_table"] = summary_table(manifest)
-    AugmentOutput(out_dir).write_manifest(manifest)
+    _write_manifest(run, manifest)
     return manifest
 
 
-def _manifest(cfg, a, data_dir, out_dir, docs, units, plans, templates, model_name) -> Dict:
+def _run_driver_strategies(run: Run, docs: List[Document], strategies: List[str],
+                           aggs: Dict[str, "Aggregate"]) -> None:
+    """Local units and the entity extraction phase, planned here from `docs`."""
+    a, planner = run.cfg.augment, _planner(run)
+    units = []
+    if "local" in strategies:
+        st = run.plans["local"] = PlanStats(documents=len(docs))
+        units += planner.pack("local", "local", planner.local(docs, str(a.local_unit), st),
+                              _sampling(run.cfg))
+    if "entity" in strategies:
+        run.plans["entity"] = PlanStats(documents=len(docs))
+        units += planner.pack("entity", "entity_extract", planner.entity_extract(docs),
+                              _sampling(run.cfg, greedy=True))
+    if units:
+        _run_units(run, units, sum(len(u.items) for u in units), "augment", aggs)
+
+
+def _run_entity_pairs(run: Run, docs: List[Document], aggs: Dict[str, "Aggregate"]) -> None:
+    a, planner = run.cfg.augment, _planner(run)
+    found = aggs["_extract"].entities
+    entities = {d.id: entities_from_generation(d, found[d.id], parse_statements)
+                for d in docs if d.id in found}
+    items = planner.entity_pairs(docs, entities, int(a.entity_max_pairs), bool(a.entity_triples))
+    units = planner.pack("entity", "entity", items, _sampling(run.cfg))
+    run.plans["entity"].long_documents["no_entity_pairs"] = sum(
+        1 for d in docs if len(entities.get(d.id, [])) < 2)
+    _run_units(run, units, sum(len(u.items) for u in units), "entity pairs", aggs)
+
+
+def _manifest(run: Run, strategies: List[str], aggs: Dict[str, Aggregate], n_docs: int) -> Dict:
     from augft.augment.oracle import copy_oracle
-    strategies: Dict[str, Dict] = {}
-    for strat in a.strategies:
+
+    out: Dict[str, Dict] = {}
+    for strat in strategies:
         if strat == "oracle":
-            strategies["oracle"], _ = copy_oracle(data_dir, out_dir, len(docs))
+            out["oracle"], _ = copy_oracle(Path(run.data), Path(run.out), n_docs)
             continue
-        agg = {"ok": 0, "filtered": Counter(), "failed": 0, "inputs": 0, "prompts": 0, "shards": [],
-               "prompt_tokens": 0, "completion_tokens": 0, "gen_s": 0.0, "errors": []}
-        for u in units[strat]:
-            s = pipeline.read_unit_stats(out_dir, u)
-            for k in ("ok", "failed", "inputs", "prompts", "prompt_tokens", "completion_tokens", "gen_s"):
-                agg[k] += s[k]
-            agg["filtered"].update(s["filtered"])
-            agg["shards"].append(s["shard"])
-            agg["errors"].extend(s["errors"][: max(0, 5 - len(agg["errors"]))])
-        agg["filtered"] = dict(agg["filtered"])
-        agg["documents"] = plans[strat].documents
-        agg["long_documents"] = dict(plans[strat].long_documents)
-        agg["template"] = "entity_pair" if strat == "entity" else strat
+        entry = aggs.get(strat, Aggregate()).manifest_entry()
+        entry["documents"] = run.plans[strat].documents
+        entry["long_documents"] = dict(run.plans[strat].long_documents)
+        entry["template"] = "entity_pair" if strat == "entity" else strat
         if strat == "entity":
-            agg["extract"] = _extract_stats(out_dir, units["_extract"])
-        strategies[strat] = agg
-    gen_s = sum(s.get("gen_s", 0.0) for s in strategies.values())
-    toks = sum(s.get("completion_tokens", 0) for s in strategies.values())
-    return {
-        "strategies": strategies,
-        "model": model_name,
-        "engine": a.engine,
-        "sampling": {k: v for k, v in _sampling(cfg).items()},
-        "prompt_set": a.prompt_set,
-        "prompt_hashes": {k: template_hash(v) for k, v in templates.items()},
-        "timings": {"gen_s": round(gen_s, 3), "tokens_per_s": round(toks / gen_s, 2) if gen_s else 0.0},
-        "seed": int(cfg.seed),
-    }
+            ex = aggs.get("_extract", Aggregate())
+            entry["extract"] = {k: getattr(ex, k) for k in ("prompts", "failed", "prompt_tokens",
+                                                            "completion_tokens")}
+            entry["extract"]["gen_s"] = round(ex.gen_s, 3)
+        out[strat] = entry
+    gen_s = sum(s.get("gen_s", 0.0) for s in out.values())
+    toks = sum(s.get("completion_tokens", 0) for s in out.values())
+    a = run.cfg.augment
+    return {"strategies": out, "model": run.job.records.model_name, "engine": str(a.engine),
+            "sampling": _sampling_dict(run.cfg), "prompt_set": str(a.prompt_set),
+            "prompt_hashes": {k: template_hash(v) for k, v in run.templates.items()},
+            "timings": {"gen_s": round(gen_s, 3), "tokens_per_s": round(toks / gen_s, 2) if gen_s else 0.0},
+            "seed": int(run.cfg.seed)}
 
 
-def _extract_stats(out_dir: Path, units) -> Dict:
-    s = [pipeline.read_unit_stats(out_dir, u) for u in units]
-    return {"prompts": sum(x["prompts"] for x in s), "failed": sum(x["failed"] for x in s),
-            "prompt_tokens": sum(x["prompt_tokens"] for x in s),
-            "completion_tokens": sum(x["completion_tokens"] for x in s),
-            "gen_s": round(sum(x["gen_s"] for x in s), 3)}
+def _sampling_dict(cfg) -> Dict:
+    s = _sampling(cfg)
+    return {"temperature": s.temperature, "top_p": s.top_p, "max_new_tokens": s.max_new_tokens,
+            "n": s.n, "stop": list(s.stop)}
+
+
+def _write_manifest(run: Run, manifest: Dict) -> None:
+    if is_uri(run.out):
+        run.job.store.write_json("manifest.json", manifest)
+    else:
+        AugmentOutput(Path(run.out)).write_manifest(manifest)

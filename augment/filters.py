@@ -85,6 +85,8 @@ class StatementFilter:
     def __init__(self, cfg: FilterConfig):
         self.cfg = cfg
         self._states: Dict[str, FilterState] = {}
+        # A global window is every focal document's source: normalise it once, not per document.
+        self._sources: Dict[str, str] = {}
 
     def _minhash(self, norm: str):
         from datasketch import MinHash
@@ -110,7 +112,9 @@ class StatementFilter:
             return "too_short"
         st = self._states.get(source_key)
         if st is None:
-            src = normalize(source_text)
+            src = self._sources.get(source_text)
+            if src is None:
+                src = self._sources[source_text] = normalize(source_text)
             st = self._states[source_key] = FilterState(src=src, src_words=set(src.split()))
         if norm in st.src:
             return "verbatim_copy"

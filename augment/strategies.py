@@ -1,27 +1,27 @@
-"""Strategies turn a corpus into deterministic work units of prompts.
+"""Strategies turn a corpus into deterministic work units (augment.units.Unit).
 
-A unit is a plain dict (it travels through Ray Data as JSON):
-    {"unit_id", "strategy", "phase", "sampling": {...}, "items": [item, ...]}
-and each item is one prompt:
-    {"id", "key", "source_ids", "source_text", "prompt", "prefix", "seed", "prompt_hash"}
-`key` groups the items whose statements are deduplicated together (one source
-document); a key never spans two units, so a unit's output does not depend on
-other units and a resumed run writes exactly what an uninterrupted one would.
+Local and entity units are planned here, on the driver; global windows are planned by
+augment.windows / augment.global_plan on the workers. An item's `key` groups the items whose
+statements are deduplicated together (one source document); a key never spans two units, so
+a unit's output does not depend on other units and a resumed run writes exactly what an
+uninterrupted one would.
 """
 from __future__ import annotations
 
 import hashlib
 import itertools
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Sequence
 
+from augft.augment.engines.base import Sampling
 from augft.augment.prompts import render, template_hash
+from augft.augment.units import Item, Unit
 from augft.core.records import Document
 from augft.core.text import split_sentences
 
-_CAPS = re.compile(r"\b[A-Z][\w'-]*(?:\s+(?:of|the|de|van|von)?\s*[A-Z][\w'-]*)*")
+CAPS = re.compile(r"\b[A-Z][\w'-]*(?:\s+(?:of|the|de|van|von)?\s*[A-Z][\w'-]*)*")
 
 
 def stable_seed(*parts) -> int:
@@ -50,12 +50,11 @@ class Planner:
         return template_hash(self.templates[name])
 
     def item(self, strategy: str, tname: str, key: str, idx: int, source_ids: Sequence[str],
-             source_text: str, **values) -> Dict:
-        prefix, prompt = render(self.templates[tname], **values)
+             source_text: str, **values) -> Item:
         rid = f"{key}:{strategy}:{self.hash(tname)}:{idx}"
-        return {"id": rid, "key": key, "source_ids": list(source_ids), "source_text": source_text,
-                "prompt": prompt, "prefix": prefix, "seed": stable_seed(self.seed, rid),
-                "prompt_hash": self.hash(tname)}
+        return Item(id=rid, key=key, template=tname, prompt_hash=self.hash(tname),
+                    seed=stable_seed(self.seed, rid), values=dict(values),
+                    source_ids=list(source_ids), source_text=source_text)
 
     def full(self, tname: str, **values) -> str:
         return "".join(render(self.templates[tname], **values))
@@ -63,12 +62,13 @@ class Planner:
     def fits(self, text: str) -> bool:
         return self.count_tokens(text) + self.max_new_tokens <= self.max_context
 
-    def pack(self, strategy: str, phase: str, items: List[Dict], sampling: Dict) -> List[Dict]:
+    def pack(self, strategy: str, phase: str, items: List[Item], sampling: Sampling) -> List[Unit]:
         """Group items by key, then fill units of about `unit_size` prompts in order."""
-        groups: Dict[str, List[Dict]] = {}
+        groups: Dict[str, List[Item]] = {}
         for it in items:
-            groups.setdefault(it["key"], []).append(it)
-        units, cur = [], []
+            groups.setdefault(it.key, []).append(it)
+        units: List[List[Item]] = []
+        cur: List[Item] = []
         for g in groups.values():
             if cur and len(cur) + len(g) > self.unit_size:
                 units.append(cur)
@@ -76,11 +76,11 @@ class Planner:
             cur.extend(g)
         if cur:
             units.append(cur)
-        return [{"unit_id": f"{phase}-{i:05d}", "strategy": strategy, "phase": phase,
-                 "sampling": sampling, "items": u} for i, u in enumerate(units)]
+        return [Unit(unit_id=f"{phase}-{i:05d}", stem=f"{i:05d}", strategy=strategy, phase=phase,
+                     sampling=sampling, items=u) for i, u in enumerate(units)]
 
     # -- local ---------------------------------------------------------------
-    def local(self, docs: Sequence[Document], per: str, stats: PlanStats) -> List[Dict]:
+    def local(self, docs: Sequence[Document], per: str, stats: PlanStats) -> List[Item]:
         items = []
         for d in docs:
             parts = split_sentences(d.text) if per == "sentence" else [d.text]
@@ -97,68 +97,13 @@ class Planner:
                 items.append(self.item("local", "local", d.id, j, [d.id], d.text, text=p))
         return items
 
-    # -- global --------------------------------------------------------------
-    def windows(self, docs: Sequence[Document], budget: int) -> List[List[Document]]:
-        """Pack documents into windows of at most `budget` tokens, related documents together."""
-        ents = entity_sets(docs)
-        sizes = {d.id: self.count_tokens(d.text) + 1 for d in docs}
-        index: Dict[str, List[int]] = defaultdict(list)
-        for i, d in enumerate(docs):
-            for e in ents[d.id]:
-                index[e].append(i)
-        left = set(range(len(docs)))
-        out: List[List[Document]] = []
-        for start in range(len(docs)):
-            if start not in left:
-                continue
-            left.discard(start)
-            win, used, wents = [start], sizes[docs[start].id], set(ents[docs[start].id])
-            while True:
-                # Prefer unassigned documents sharing the most entities with the window.
-                score: Counter = Counter()
-                for e in wents:
-                    for j in index[e]:
-                        if j in left:
-                            score[j] += 1
-                cands = sorted(score, key=lambda j: (-score[j], j)) + sorted(left - set(score))
-                nxt = next((j for j in cands if used + sizes[docs[j].id] <= budget), None)
-                if nxt is None:
-                    break
-                left.discard(nxt)
-                win.append(nxt)
-                used += sizes[docs[nxt].id]
-                wents |= ents[docs[nxt].id]
-            out.append([docs[i] for i in sorted(win)])
-        return out
-
-    def global_(self, docs: Sequence[Document], window_tokens: int, stats: PlanStats) -> List[Dict]:
-        longest = max(self.count_tokens(render(self.templates["global"], context="", text=d.text)[1])
-                      for d in docs)
-        overhead = self.count_tokens(render(self.templates["global"], context="", text="")[0])
-        budget = window_tokens or (self.max_context - self.max_new_tokens - longest - overhead)
-        fit = []
-        for d in docs:
-            if self.count_tokens(d.text) + 1 > budget:
-                stats.long_documents["skipped"] += 1  # cannot be in any window
-            else:
-                fit.append(d)
-        items = []
-        for w, win in enumerate(self.windows(fit, budget)):
-            context = "\n".join(d.text for d in win)
-            for d in win:
-                it = self.item("global", "global", d.id, 0, [d.id] + [x.id for x in win if x.id != d.id],
-                               context, context=context, text=d.text)
-                it["window"] = w
-                items.append(it)
-        return items
-
     # -- entity --------------------------------------------------------------
-    def entity_extract(self, docs: Sequence[Document]) -> List[Dict]:
+    def entity_extract(self, docs: Sequence[Document]) -> List[Item]:
         return [self.item("entity", "entity_extract", d.id, 0, [d.id], d.text, text=d.text)
                 for d in docs if self.fits(self.full("entity_extract", text=d.text))]
 
     def entity_pairs(self, docs: Sequence[Document], entities: Dict[str, List[str]], max_pairs: int,
-                     triples: bool) -> List[Dict]:
+                     triples: bool) -> List[Item]:
         items = []
         for d in docs:
             ents = entities.get(d.id, [])
@@ -195,7 +140,7 @@ def entity_sets(docs: Sequence[Document]) -> Dict[str, set]:
     out = {}
     for d in docs:
         ents = {str(e).lower() for e in d.meta.get("entities", []) if isinstance(e, str)}
-        ents |= {m.group(0).lower() for m in _CAPS.finditer(d.text)}
+        ents |= {m.group(0).lower() for m in CAPS.finditer(d.text)}
         ents |= {w for w in words[d.id] if df[w] <= cutoff}
         out[d.id] = ents
     return out
@@ -212,7 +157,7 @@ def entities_from_generation(doc: Document, texts: Sequence[str], parse) -> List
             seen.add(k)
             out.append(cand)
     if len(out) < 2:  # the model found too few: fall back to capitalised spans
-        for m in _CAPS.finditer(doc.text):
+        for m in CAPS.finditer(doc.text):
             if m.group(0).lower() not in seen:
                 seen.add(m.group(0).lower())
                 out.append(m.group(0))

@@ -1,89 +1,209 @@
-"""Running one work unit through an engine, then parsing and filtering its output.
+"""Work units: what one engine call gets, how its prompts are rendered, how its output is kept.
 
-Both steps are pure functions of the unit (and the engine's deterministic
+A `Unit` travels through Ray as one JSON string. A global unit carries its window once
+(`docs`, the window's documents in order); its items point into it, and the prompts are
+rendered on the worker that runs the engine, so a window's shared prefix is built and cached
+there. Local and entity units carry each prompt's template values instead.
+
+Running and processing are pure functions of the unit (and the engine's deterministic
 sampling), which is what makes retries and resumed runs reproduce the same rows.
 """
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
-from dataclasses import asdict
-from typing import Dict, List
+from dataclasses import asdict, dataclass, field
+from typing import Dict, List, Mapping
 
 from augft.augment.engines.base import GenRequest, GenResult, Sampling
 from augft.augment.filters import FilterConfig, StatementFilter, parse_statements
+from augft.augment.prompts import render
 
 
-def run_unit(engine, unit: Dict) -> Dict:
-    s = unit["sampling"]
-    sampling = Sampling(temperature=s["temperature"], top_p=s["top_p"],
-                        max_new_tokens=s["max_new_tokens"], n=s["n"], stop=list(s.get("stop", [])))
-    reqs = [GenRequest(id=it["id"], prompt=it["prompt"], prefix=it["prefix"], seed=it["seed"])
-            for it in unit["items"]]
+@dataclass
+class Item:
+    """One prompt of a unit."""
+    id: str
+    key: str
+    """The source document; a key's statements are deduplicated together and never span units."""
+    template: str
+    """Template name (local, global, entity_extract, entity_pair)."""
+    prompt_hash: str
+    seed: int
+    values: Dict[str, str] = field(default_factory=dict)
+    """Template values; a global item's `text` and `context` come from its unit's window."""
+    source_ids: List[str] = field(default_factory=list)
+    source_text: str = ""
+    """What statements are checked against (empty: the unit's window)."""
+    doc: int = -1
+    """Index of the focal document in the unit's window (global), else -1."""
+
+
+@dataclass
+class WindowDoc:
+    id: str
+    text: str
+
+
+@dataclass
+class Unit:
+    unit_id: str
+    stem: str
+    """Names the unit's files: part-<stem>.parquet and part-<stem>.stats.json."""
+    strategy: str
+    phase: str
+    sampling: Sampling
+    items: List[Item]
+    docs: List[WindowDoc] = field(default_factory=list)
+    """A global unit's window, once."""
+    window: str = ""
+
+    @property
+    def context(self) -> str:
+        return "\n".join(d.text for d in self.docs)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Unit":
+        d = json.loads(text)
+        d["sampling"] = Sampling(**d["sampling"])
+        d["items"] = [Item(**it) for it in d["items"]]
+        d["docs"] = [WindowDoc(**w) for w in d.get("docs", [])]
+        return cls(**d)
+
+    def source_ids(self, item: Item) -> List[str]:
+        if item.doc < 0:
+            return list(item.source_ids)
+        return [item.key] + [d.id for d in self.docs if d.id != item.key]
+
+    def source_text(self, item: Item, context: str) -> str:
+        return item.source_text or context
+
+
+def render_requests(unit: Unit, templates: Mapping[str, str]) -> List[GenRequest]:
+    """The unit's prompts, rendered here (on the engine's worker); the window joins once."""
+    context = unit.context if unit.docs else ""
+    reqs = []
+    for it in unit.items:
+        values = dict(it.values)
+        if it.doc >= 0:
+            values["text"] = unit.docs[it.doc].text
+            values["context"] = context
+        prefix, prompt = render(templates[it.template], **values)
+        reqs.append(GenRequest(id=it.id, prompt=prompt, prefix=prefix, seed=it.seed))
+    return reqs
+
+
+@dataclass
+class UnitOutput:
+    results: List[GenResult]
+    gen_s: float
+
+
+def run_unit(engine, unit: Unit, templates: Mapping[str, str]) -> UnitOutput:
+    reqs = render_requests(unit, templates)
     t = time.perf_counter()
     try:
-        results = engine.generate(reqs, sampling)
+        results = engine.generate(reqs, unit.sampling)
     except Exception as exc:  # a whole-batch failure is recorded per row, never dropped
         results = [GenResult(id=r.id, texts=[], error=f"{type(exc).__name__}: {exc}") for r in reqs]
-    return {"unit_id": unit["unit_id"], "results": [asdict(r) for r in results],
-            "gen_s": time.perf_counter() - t}
+    return UnitOutput(results=list(results), gen_s=time.perf_counter() - t)
 
 
-def process_unit(unit: Dict, out: Dict, model_name: str, fcfg: FilterConfig, engine_name: str) -> Dict:
+@dataclass
+class UnitStats:
+    prompts: int = 0
+    inputs: int = 0
+    ok: int = 0
+    filtered: Counter = field(default_factory=Counter)
+    failed: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    gen_s: float = 0.0
+    errors: List[str] = field(default_factory=list)
+
+    def to_dict(self) -> Dict:
+        d = asdict(self)
+        d["filtered"] = dict(self.filtered)
+        return d
+
+
+@dataclass
+class Processed:
+    unit: Unit
+    records: List[Dict]
+    entities: Dict[str, List[str]]
+    stats: UnitStats
+
+
+@dataclass(frozen=True)
+class RecordContext:
+    """What every record of a run says about how it was made."""
+    model_name: str
+    engine_name: str
+    filter: FilterConfig
+
+
+def process_unit(unit: Unit, out: UnitOutput, ctx: RecordContext) -> Processed:
     """Parse generations into statements, filter with counted reasons, build records."""
-    filt = StatementFilter(fcfg)
-    filtered: Counter = Counter()
-    ok = failed = inputs = ptok = ctok = 0
+    filt = StatementFilter(ctx.filter)
+    st = UnitStats(prompts=len(unit.items), gen_s=out.gen_s)
     records: List[Dict] = []
     entities: Dict[str, List[str]] = {}
-    errors: List[str] = []
     counters: Dict[str, int] = {}
-    s = unit["sampling"]
-    for it, res in zip(unit["items"], out["results"]):
-        ptok += res["prompt_tokens"]
-        ctok += res["completion_tokens"]
-        if res["error"]:
-            n_fail = max(1, int(s["n"]))
-            failed += n_fail
-            inputs += n_fail
-            if len(errors) < 5:
-                errors.append(f"{it['id']}: {res['error']}")
-            continue
-        if unit["phase"] == "entity_extract":
-            entities[it["key"]] = list(res["texts"])
-            inputs += len(res["texts"])
-            ok += len(res["texts"])
-            continue
-        for c, text in enumerate(res["texts"]):
-            stmts = parse_statements(text)
-            if not stmts:
-                inputs += 1
-                filtered["empty"] += 1
-                continue
-            for stmt in stmts:
-                inputs += 1
-                # Index counts every parsed statement of this source, so ids stay
-                # stable when filter settings change.
-                idx = counters.get(it["key"], 0)
-                counters[it["key"]] = idx + 1
-                reason = filt.check(stmt, it["key"], it["source_text"])
-                if reason:
-                    filtered[reason] += 1
-                    continue
-                ok += 1
-                records.append({
-                    "id": f"{it['key']}:{unit['strategy']}:{it['prompt_hash']}:{idx}",
-                    "text": stmt, "strategy": unit["strategy"], "source_ids": it["source_ids"],
-                    "prompt_hash": it["prompt_hash"], "model": model_name,
-                    "sampling": {"temperature": s["temperature"], "top_p": s["top_p"],
-                                 "max_new_tokens": s["max_new_tokens"], "n": s["n"],
-                                 "seed": it["seed"]},
-                    "meta": {"candidate": c, "engine": engine_name, "unit": unit["unit_id"],
-                             **({"window": it["window"]} if "window" in it else {})},
-                })
-    assert ok + sum(filtered.values()) + failed == inputs  # the accounting invariant
-    stats = {"prompts": len(unit["items"]), "inputs": inputs, "ok": ok, "filtered": dict(filtered),
-             "failed": failed, "prompt_tokens": ptok, "completion_tokens": ctok,
-             "gen_s": out["gen_s"], "errors": errors}
-    return {"unit_id": unit["unit_id"], "strategy": unit["strategy"], "phase": unit["phase"],
-            "records": records, "entities": entities, "stats": stats}
+    context = unit.context if unit.docs else ""
+    for it, res in zip(unit.items, out.results):
+        st.prompt_tokens += res.prompt_tokens
+        st.completion_tokens += res.completion_tokens
+        if res.error:
+            n_fail = max(1, int(unit.sampling.n))
+            st.failed += n_fail
+            st.inputs += n_fail
+            if len(st.errors) < 5:
+                st.errors.append(f"{it.id}: {res.error}")
+        elif unit.phase == "entity_extract":
+            entities[it.key] = list(res.texts)
+            st.inputs += len(res.texts)
+            st.ok += len(res.texts)
+        else:
+            for c, text in enumerate(res.texts):
+                for stmt, idx in _statements(text, it.key, counters, st):
+                    reason = filt.check(stmt, it.key, unit.source_text(it, context))
+                    if reason:
+                        st.filtered[reason] += 1
+                    else:
+                        st.ok += 1
+                        records.append(_record(unit, it, stmt, idx, c, ctx))
+    assert st.ok + sum(st.filtered.values()) + st.failed == st.inputs  # the accounting invariant
+    return Processed(unit=unit, records=records, entities=entities, stats=st)
+
+
+def _statements(text: str, key: str, counters: Dict[str, int], st: UnitStats):
+    """(statement, index) pairs; the index counts every parsed statement of the source, so
+    record ids stay stable when filter settings change."""
+    stmts = parse_statements(text)
+    if not stmts:
+        st.inputs += 1
+        st.filtered["empty"] += 1
+    for stmt in stmts:
+        st.inputs += 1
+        idx = counters.get(key, 0)
+        counters[key] = idx + 1
+        yield stmt, idx
+
+
+def _record(unit: Unit, it: Item, stmt: str, idx: int, candidate: int, ctx: RecordContext) -> Dict:
+    s = unit.sampling
+    meta: Dict = {"candidate": candidate, "engine": ctx.engine_name, "unit": unit.unit_id}
+    if unit.window:
+        meta["window"] = unit.window
+    return {"id": f"{it.key}:{unit.strategy}:{it.prompt_hash}:{idx}", "text": stmt,
+            "strategy": unit.strategy, "source_ids": unit.source_ids(it),
+            "prompt_hash": it.prompt_hash, "model": ctx.model_name,
+            "sampling": {"temperature": s.temperature, "top_p": s.top_p,
+                         "max_new_tokens": s.max_new_tokens, "n": s.n, "seed": it.seed},
+            "meta": meta}
+

@@ -13,10 +13,11 @@ import json
 import time
 from pathlib import Path
 
-from augft.augment.engines.base import GenRequest, Sampling
+from augft.augment.engines.base import Sampling
 from augft.augment.engines.hf import HFEngine
-from augft.augment.prompts import STOP, resolve_templates
-from augft.augment.strategies import Planner, PlanStats
+from augft.augment.prompts import STOP, resolve_templates, template_hash
+from augft.augment.units import render_requests
+from augft.augment.windows import Row, UnitPlan, window_unit
 from augft.core.config import load_config
 from augft.core.models import load_model
 from augft.eval.benchmarks.api import build
@@ -35,12 +36,14 @@ def main() -> None:
     cfg = load_config(None, [f"model.name={args.model}"])
     lm = load_model(args.model)
     count = lambda t: len(lm.tokenizer(t, add_special_tokens=False)["input_ids"])
-    planner = Planner(templates=resolve_templates("fewshot-v1", {}), seed=0, max_context=lm.max_context,
-                      max_new_tokens=args.max_new_tokens, count_tokens=count)
-    items = planner.global_(docs, 100_000, PlanStats())
-    assert len({it["prefix"] for it in items}) == 1, "expected one window"
-    reqs = [GenRequest(id=it["id"], prompt=it["prompt"], prefix=it["prefix"], seed=it["seed"]) for it in items]
+    templates = resolve_templates("fewshot-v1", {})
     s = Sampling(temperature=0.0, max_new_tokens=args.max_new_tokens, n=1, stop=list(STOP))
+    # One global window holding every document, as the planner builds it; prompts rendered
+    # from the unit as the engine's worker renders them.
+    rows = [Row(d.id, d.text, i, count(d.text), "") for i, d in enumerate(docs)]
+    unit = window_unit(0, 0, rows, UnitPlan(sampling=s, prompt_hash=template_hash(templates["global"]), seed=0))
+    reqs = render_requests(unit, templates)
+    assert len({r.prefix for r in reqs}) == 1, "expected one window"
     eng = HFEngine(cfg.model, batch_size=args.batch_size, loaded=lm)
     eng.generate(reqs[:2], Sampling(temperature=0.0, max_new_tokens=2, n=1))  # warm-up
     timings, outs = {}, {}
@@ -50,7 +53,7 @@ def main() -> None:
         outs[label] = eng.generate(reqs, s)
         timings[label] = time.perf_counter() - t
     same = sum(a.texts == b.texts for a, b in zip(outs["cached"], outs["recompute"]))
-    out = {"model": args.model, "window_docs": len(docs), "window_tokens": count(items[0]["prefix"]),
+    out = {"model": args.model, "window_docs": len(docs), "window_tokens": count(reqs[0].prefix),
            "focal_prompts": len(reqs), "batch_size": args.batch_size, "max_new_tokens": args.max_new_tokens,
            "cached_s": round(timings["cached"], 2), "recompute_s": round(timings["recompute"], 2),
            "speedup": round(timings["recompute"] / timings["cached"], 2),

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from augft.augment.api import augment, read_augmentations
-from augft.augment.pipeline import ensure_ray
+from augft.augment.executor import ensure_ray
 from augft.core.config import load_config
 from augft.core.records import Document, write_records
 

@@ -29,7 +29,8 @@ def run_augment(cfg, data: Optional[Path] = None, out: Path = Path("out/augment"
 
     if data is None:
         raise AugftError("augft augment needs --data DIR")
-    manifest = augment(cfg, Path(data), Path(out))
-    print(summary_table(manifest, record_quality(Path(data), Path(out))), end="")
+    manifest = augment(cfg, data, out)  # folders or URIs (s3://...)
+    local = "://" not in f"{data}{out}"
+    print(summary_table(manifest, record_quality(Path(data), Path(out)) if local else {}), end="")
     print(f"wrote {out}/manifest.json")
     return 0

@@ -149,12 +149,14 @@ def run_command(argv: Optional[List[str]] = None) -> int:
             print(to_yaml(cfg), end="")
         return 0
     target, _, needs_data = STAGES[args.command]
-    data = Path(args.data) if args.data else None
+    # augment reads and writes through pyarrow filesystems: its locations may be URIs (s3://...)
+    place = (lambda v: v if "://" in v else Path(v)) if args.command == "augment" else Path
+    data = place(args.data) if args.data else None
     if needs_data and data is None:
         raise AugftError(f"augft {args.command} needs --data DIR (a folder with corpus.jsonl and questions.jsonl)")
-    if data is not None and not data.is_dir():
+    if isinstance(data, Path) and not data.is_dir():
         raise AugftError(f"--data {data}: not a folder")
-    out = Path(args.out) if args.out else Path(DEFAULT_OUT) / args.command
+    out = place(args.out) if args.out else Path(DEFAULT_OUT) / args.command
     return int(_load(target)(cfg, data=data, out=out) or 0)
 
 

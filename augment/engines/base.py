@@ -2,8 +2,8 @@
 
 A request may carry a `prefix` shared with other requests (a global window, an
 entity document); engines that can cache it (hf, vLLM prefix caching) compute it
-once. Requests travel through Ray as plain dicts, so both are dataclasses with
-to/from dict helpers.
+once. Requests are built on the worker that runs the engine (augment.units), so they
+never travel through Ray themselves.
 """
 from __future__ import annotations
 

@@ -1,21 +1,62 @@
 """Engine for any OpenAI-compatible completions server (vllm serve, llama.cpp server).
 
-Bounded concurrency (a thread pool of `concurrency`), retries with exponential
-backoff and jitter on 429, 5xx, timeouts and connection errors, and a per-row
-error in the result when retries run out: a row is never dropped.
+Bounded concurrency (a thread pool of `concurrency`); retries by tenacity on 429, 5xx,
+timeouts and connection errors, waiting what the server's `Retry-After` header asks for, else
+exponential backoff with jitter; a per-row error in the result when retries run out: a row is
+never dropped.
 """
 from __future__ import annotations
 
 import os
-import random
-import time
+import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Dict, List, Sequence
+from email.utils import parsedate_to_datetime
+from typing import Dict, List, Optional, Sequence
+
+import tenacity
 
 from augft.augment.engines.base import GenRequest, GenResult, Sampling
 from augft.core.errors import AugftError
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+MAX_RETRY_AFTER_S = 120.0
+
+
+class Retryable(Exception):
+    """A failure worth retrying; `retry_after` is the server's requested wait, if it sent one."""
+
+    def __init__(self, reason: str, retry_after: Optional[float] = None):
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+def retry_after_seconds(value: Optional[str]) -> Optional[float]:
+    """A `Retry-After` header in seconds (it may be a number or an HTTP date); None if absent."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        from datetime import datetime, timezone
+
+        return max(0.0, (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds())
+    except (TypeError, ValueError):
+        return None
+
+
+class WaitRetryAfter(tenacity.wait.wait_base):
+    """Wait what the server asked for (capped), else the fallback backoff."""
+
+    def __init__(self, fallback):
+        self.fallback = fallback
+
+    def __call__(self, retry_state) -> float:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(exc, Retryable) and exc.retry_after is not None:
+            return min(exc.retry_after, MAX_RETRY_AFTER_S)
+        return self.fallback(retry_state)
 
 
 def check_endpoint(url: str, timeout: float = 5.0) -> None:
@@ -45,45 +86,50 @@ class OpenAIEngine:
         self.headers = {"Authorization": f"Bearer {key}"} if key else {}
         self.session = requests.Session()
         self.retries = 0  # total retries made, for the manifest/tests
+        self._lock = threading.Lock()
 
     def close(self) -> None:
         self.session.close()
 
-    def _one(self, r: GenRequest, s: Sampling) -> GenResult:
+    def _count_retry(self, retry_state) -> None:
+        with self._lock:
+            self.retries += 1
+
+    def _post(self, r: GenRequest, body: Dict) -> GenResult:
         import requests
 
+        try:
+            resp = self.session.post(self.url, json=body, headers=self.headers, timeout=self.timeout_s)
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            raise Retryable(type(exc).__name__) from None
+        if resp.status_code in RETRY_STATUS:
+            raise Retryable(f"HTTP {resp.status_code}", retry_after_seconds(resp.headers.get("Retry-After")))
+        if resp.status_code != 200:
+            return GenResult(id=r.id, texts=[], error=f"HTTP {resp.status_code}: {resp.text[:200]}")
+        try:
+            data = resp.json()
+            choices = sorted(data["choices"], key=lambda c: c.get("index", 0))
+            usage: Dict = data.get("usage") or {}
+            return GenResult(id=r.id, texts=[c["text"] for c in choices],
+                             prompt_tokens=int(usage.get("prompt_tokens", 0)),
+                             completion_tokens=int(usage.get("completion_tokens", 0)))
+        except (ValueError, KeyError, TypeError) as exc:
+            return GenResult(id=r.id, texts=[], error=f"bad response: {exc}")
+
+    def _one(self, r: GenRequest, s: Sampling) -> GenResult:
         body = {"model": self.model_name, "prompt": r.prefix + r.prompt, "n": s.n,
                 "temperature": s.temperature, "top_p": s.top_p, "max_tokens": s.max_new_tokens,
                 "seed": r.seed}
         if s.stop:
             body["stop"] = list(s.stop)[:4]  # the OpenAI API accepts at most 4
-        last = ""
-        rng = random.Random(r.seed)
-        for attempt in range(self.max_retries + 1):
-            if attempt:
-                self.retries += 1
-                time.sleep(self.backoff_s * (2 ** (attempt - 1)) * (0.5 + rng.random()))
-            try:
-                resp = self.session.post(self.url, json=body, headers=self.headers,
-                                         timeout=self.timeout_s)
-            except (requests.Timeout, requests.ConnectionError) as exc:
-                last = f"{type(exc).__name__}"
-                continue
-            if resp.status_code in RETRY_STATUS:
-                last = f"HTTP {resp.status_code}"
-                continue
-            if resp.status_code != 200:
-                return GenResult(id=r.id, texts=[], error=f"HTTP {resp.status_code}: {resp.text[:200]}")
-            try:
-                data = resp.json()
-                choices = sorted(data["choices"], key=lambda c: c.get("index", 0))
-                usage: Dict = data.get("usage") or {}
-                return GenResult(id=r.id, texts=[c["text"] for c in choices],
-                                 prompt_tokens=int(usage.get("prompt_tokens", 0)),
-                                 completion_tokens=int(usage.get("completion_tokens", 0)))
-            except (ValueError, KeyError, TypeError) as exc:
-                return GenResult(id=r.id, texts=[], error=f"bad response: {exc}")
-        return GenResult(id=r.id, texts=[], error=f"gave up after {self.max_retries} retries: {last}")
+        backoff = tenacity.wait_exponential_jitter(initial=self.backoff_s, max=60.0, jitter=self.backoff_s)
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.max_retries + 1), wait=WaitRetryAfter(backoff),
+            retry=tenacity.retry_if_exception_type(Retryable), before_sleep=self._count_retry, reraise=True)
+        try:
+            return retrying(self._post, r, body)
+        except Retryable as exc:
+            return GenResult(id=r.id, texts=[], error=f"gave up after {self.max_retries} retries: {exc}")
 
     def generate(self, requests: Sequence[GenRequest], sampling: Sampling) -> List[GenResult]:
         with ThreadPoolExecutor(self.concurrency) as pool:

@@ -4,7 +4,8 @@ One `vllm.LLM` per actor (replica) with prefix caching on, so the shared window
 of a global unit is prefilled once per replica; a unit (a window's prompts) is
 one batch, which keeps prompts sharing a window on the same replica. With
 tensor parallelism > 1 the actor reserves no GPU itself: it is scheduled into a
-placement group of one GPU bundle per shard, and vLLM's Ray executor places its
+placement group of one GPU bundle per shard on one node (STRICT_PACK); vLLM's Ray executor
+places its
 workers into that group (placement_group_capture_child_tasks).
 
 vLLM is imported lazily: it only exists on GPU machines. The config mapping
@@ -66,13 +67,20 @@ def actor_resources(cfg) -> Dict[str, Any]:
     return out
 
 
+def placement_spec(tp: int) -> Dict[str, Any]:
+    """The placement group of one tensor-parallel replica: one GPU bundle per shard, all on one
+    node (STRICT_PACK): tensor-parallel ranks exchange activations every layer, which only
+    NVLink/PCIe inside a node carries fast enough."""
+    return {"bundles": [{"GPU": 1, "CPU": 1}] * tp, "strategy": "STRICT_PACK"}
+
+
 def placement_strategy_fn(tp: int):
-    """A function giving each new actor its own placement group of `tp` GPU bundles."""
+    """A function giving each new actor its own placement group (`placement_spec`)."""
     def make() -> Dict[str, Any]:
         import ray
         from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 
-        pg = ray.util.placement_group([{"GPU": 1, "CPU": 1}] * tp, strategy="PACK")
+        pg = ray.util.placement_group(**placement_spec(tp))
         return {"scheduling_strategy": PlacementGroupSchedulingStrategy(
             pg, placement_group_capture_child_tasks=True)}
     return make

@@ -1,6 +1,15 @@
-"""Augment section (owned by augment/)."""
+"""Augment section (owned by augment/): allowed values as enums, ranges checked at load time."""
 from dataclasses import dataclass, field
 from typing import Dict, List
+
+from augft.core.config.checks import choices, require
+
+Strategy = choices("Strategy", ["local", "global", "entity", "oracle"], __name__)
+Engine = choices("Engine", ["hf", "vllm", "openai"], __name__)
+LocalUnit = choices("LocalUnit", ["document", "sentence"], __name__)
+LongDocuments = choices("LongDocuments", ["split", "skip"], __name__)
+# The built-in prompt sets (augment.prompts.BUILTIN; a test keeps the two in step).
+PromptSet = choices("PromptSet", ["fewshot-v1", "zeroshot-v1"], __name__)
 
 
 @dataclass
@@ -20,6 +29,12 @@ class OpenAIEngineConfig:
     timeout_s: float = 60.0
     """Per-request timeout in seconds."""
 
+    def __post_init__(self):
+        require(self.concurrency >= 1, "augment.openai.concurrency", "must be >= 1")
+        require(self.max_retries >= 0, "augment.openai.max_retries", "must be >= 0")
+        require(self.backoff_s >= 0, "augment.openai.backoff_s", "must be >= 0")
+        require(self.timeout_s > 0, "augment.openai.timeout_s", "must be > 0")
+
 
 @dataclass
 class VLLMEngineConfig:
@@ -36,12 +51,19 @@ class VLLMEngineConfig:
     enforce_eager: bool = False
     """Disable CUDA graphs (slower, faster start-up)."""
 
+    def __post_init__(self):
+        require(self.tensor_parallel_size >= 1, "augment.vllm.tensor_parallel_size", "must be >= 1")
+        require(self.replicas >= 1, "augment.vllm.replicas", "must be >= 1")
+        require(0 < self.gpu_memory_utilization <= 1, "augment.vllm.gpu_memory_utilization",
+                "must be in (0, 1]")
+        require(self.max_model_len >= 0, "augment.vllm.max_model_len", "must be >= 0")
+
 
 @dataclass
 class AugmentConfig:
-    strategies: List[str] = field(default_factory=lambda: ["local"])
+    strategies: List[Strategy] = field(default_factory=lambda: [Strategy.local])
     """Strategies to run: local, global, entity, oracle."""
-    engine: str = "hf"
+    engine: Engine = Engine.hf
     """Generation engine: hf (transformers), vllm (vLLM in Ray actors) or openai (HTTP server)."""
     num_candidates: int = 4
     """Candidates sampled per prompt before filtering."""
@@ -55,15 +77,15 @@ class AugmentConfig:
     """Prompts per engine batch."""
     limit: int = 0
     """Augment only the first N documents (0 = all); for quick runs."""
-    prompt_set: str = "fewshot-v1"
+    prompt_set: PromptSet = PromptSet["fewshot-v1"]
     """Built-in prompt templates: fewshot-v1 (few-shot demonstrations with nonsense names) or zeroshot-v1."""
     templates: Dict[str, str] = field(default_factory=dict)
     """Override a template by name (local, global, entity_extract, entity_pair); the text's hash is its provenance."""
-    local_unit: str = "document"
+    local_unit: LocalUnit = LocalUnit.document
     """What one local prompt covers: document (a training item) or sentence."""
     window_tokens: int = 0
     """Token budget of one global window (the corpus in context); 0 = model context minus room for the prompt."""
-    long_documents: str = "split"
+    long_documents: LongDocuments = LongDocuments.split
     """Documents longer than the context: split (into sentence chunks) or skip; either is counted."""
     entity_max_pairs: int = 6
     """Entity strategy: cap on entity pairs per document."""
@@ -89,3 +111,17 @@ class AugmentConfig:
     """The openai engine's server and retry policy."""
     vllm: VLLMEngineConfig = field(default_factory=VLLMEngineConfig)
     """The vllm engine's parallelism and caching."""
+
+    def __post_init__(self):
+        require(len(self.strategies) > 0, "augment.strategies", "empty list; choose from "
+                "local, global, entity, oracle")
+        for key in ("num_candidates", "max_new_tokens", "batch_size", "unit_size", "num_actors"):
+            require(getattr(self, key) >= 1, f"augment.{key}", f"must be >= 1, got {getattr(self, key)}")
+        for key in ("limit", "window_tokens", "entity_max_pairs", "min_words"):
+            require(getattr(self, key) >= 0, f"augment.{key}", f"must be >= 0, got {getattr(self, key)}")
+        require(self.max_chars >= 1, "augment.max_chars", f"must be >= 1, got {self.max_chars}")
+        require(self.temperature >= 0, "augment.temperature", f"must be >= 0, got {self.temperature}")
+        require(0 < self.top_p <= 1, "augment.top_p", f"must be in (0, 1], got {self.top_p}")
+        require(0 < self.near_duplicate_threshold <= 1, "augment.near_duplicate_threshold",
+                f"must be in (0, 1], got {self.near_duplicate_threshold}")
+        require(self.actor_cpus > 0, "augment.actor_cpus", f"must be > 0, got {self.actor_cpus}")

@@ -37,7 +37,7 @@ def test_hf_shared_prefix_cache_matches_recompute(tiny_model):
 
 
 def test_vllm_config_mapping():
-    from augft.augment.engines.vllm import actor_resources, engine_kwargs, sampling_kwargs
+    from augft.augment.engines.vllm import actor_resources, engine_kwargs, placement_spec, sampling_kwargs
 
     cfg = load_config(None, ["model.name=tiny-random-llama", "augment.engine=vllm",
                              "augment.vllm.tensor_parallel_size=2", "augment.vllm.replicas=3",
@@ -48,6 +48,8 @@ def test_vllm_config_mapping():
     assert kw["dtype"] == "bfloat16" and kw["seed"] == 5 and kw["model"].endswith("tiny-random-llama")
     res = actor_resources(cfg)
     assert res["concurrency"] == 3 and res["num_gpus"] == 0 and callable(res["ray_remote_args_fn"])
+    # Tensor-parallel ranks of one replica must share a node: STRICT_PACK, one GPU bundle per rank.
+    assert placement_spec(2) == {"bundles": [{"GPU": 1, "CPU": 1}] * 2, "strategy": "STRICT_PACK"}
     cfg1 = load_config(None, ["augment.engine=vllm"])
     assert actor_resources(cfg1)["num_gpus"] == 1 and "ray_remote_args_fn" not in actor_resources(cfg1)
     sk = sampling_kwargs(Sampling(temperature=0.7, top_p=0.9, max_new_tokens=12, n=3, stop=["\nFact:"]), 11)
@@ -93,8 +95,11 @@ class _Server:
                 if action == "timeout":
                     time.sleep(1.0)
                     return
-                if action in (429, 500):
-                    self.send_response(action)
+                if action in (429, 500) or isinstance(action, tuple):
+                    code, wait = action if isinstance(action, tuple) else (action, None)
+                    self.send_response(code)
+                    if wait is not None:
+                        self.send_header("Retry-After", str(wait))
                     self.end_headers()
                     return
                 text = " echo " + body["prompt"][-12:]
@@ -140,6 +145,24 @@ def test_openai_retries_429_500_timeout_and_records_errors():
         assert bad[0].texts == [] and "HTTP 500" in bad[0].error and "2 retries" in bad[0].error
     finally:
         srv.close()
+
+
+def test_openai_honours_retry_after():
+    """A 429 with Retry-After waits what the server asked, not the (tiny) configured backoff."""
+    from augft.augment.engines.openai import OpenAIEngine, retry_after_seconds
+
+    srv = _Server({1: (429, 1), 2: (503, 0)})
+    try:
+        eng = OpenAIEngine(_ocfg(srv.url), model="m")
+        t = time.perf_counter()
+        res = eng.generate([GenRequest(id="r", prompt="p", seed=1)], Sampling(n=1, max_new_tokens=4))
+        took = time.perf_counter() - t
+    finally:
+        srv.close()
+    assert res[0].error is None and eng.retries == 2 and srv.calls == 3
+    assert 1.0 <= took < 5.0, took  # backoff_s=0.01 alone would be ~0.03 s
+    assert retry_after_seconds("7") == 7.0 and retry_after_seconds(None) is None
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # a date in the past
 
 
 def test_openai_unreachable_endpoint_fails_fast():

@@ -1,5 +1,6 @@
 from augft.augment.filters import FilterConfig, StatementFilter, parse_statements
-from augft.augment.units import process_unit
+from augft.augment.engines.base import GenResult, Sampling
+from augft.augment.units import Item, RecordContext, Unit, UnitOutput, process_unit
 
 
 def test_parse_strips_bullets_labels_and_stops_at_next_demo():
@@ -31,22 +32,22 @@ def test_filter_reasons():
 
 
 def test_accounting_adds_up_with_failures_and_empties():
-    unit = {"unit_id": "local-00000", "strategy": "local", "phase": "local",
-            "sampling": {"temperature": 0.8, "top_p": 0.9, "max_new_tokens": 8, "n": 2},
-            "items": [{"id": f"d{i}:local:h:0", "key": f"d{i}", "source_ids": [f"d{i}"],
-                       "source_text": "Zeb is the mayor of Quillport.", "prompt": "p", "prefix": "",
-                       "seed": i, "prompt_hash": "h"} for i in range(3)]}
-    out = {"gen_s": 0.1, "results": [
-        {"id": "a", "texts": ["- The mayor of Quillport is Zeb.\n- ok", ""], "prompt_tokens": 3,
-         "completion_tokens": 5, "error": None},
-        {"id": "b", "texts": [], "prompt_tokens": 0, "completion_tokens": 0, "error": "HTTP 500"},
-        {"id": "c", "texts": ["Zeb is the mayor of Quillport.", "Quillport has Zeb as its mayor."],
-         "prompt_tokens": 3, "completion_tokens": 5, "error": None}]}
-    res = process_unit(unit, out, "m", FilterConfig(), "hf")
-    s = res["stats"]
+    unit = Unit(unit_id="local-00000", stem="00000", strategy="local", phase="local",
+                sampling=Sampling(temperature=0.8, top_p=0.9, max_new_tokens=8, n=2),
+                items=[Item(id=f"d{i}:local:h:0", key=f"d{i}", template="local", prompt_hash="h", seed=i,
+                            values={"text": "t"}, source_ids=[f"d{i}"],
+                            source_text="Zeb is the mayor of Quillport.") for i in range(3)])
+    out = UnitOutput(gen_s=0.1, results=[
+        GenResult(id="a", texts=["- The mayor of Quillport is Zeb.\n- ok", ""], prompt_tokens=3,
+                  completion_tokens=5),
+        GenResult(id="b", texts=[], error="HTTP 500"),
+        GenResult(id="c", texts=["Zeb is the mayor of Quillport.", "Quillport has Zeb as its mayor."],
+                  prompt_tokens=3, completion_tokens=5)])
+    res = process_unit(unit, out, RecordContext("m", "hf", FilterConfig()))
+    s = res.stats.to_dict()
     assert s["failed"] == 2  # both candidates of the failed row
     assert s["filtered"] == {"too_short": 1, "empty": 1, "verbatim_copy": 1}
-    assert s["ok"] == 2 == len(res["records"])
+    assert s["ok"] == 2 == len(res.records)
     assert s["ok"] + sum(s["filtered"].values()) + s["failed"] == s["inputs"] == 7
-    ids = [r["id"] for r in res["records"]]
+    ids = [r["id"] for r in res.records]
     assert ids == ["d0:local:h:0", "d2:local:h:1"]  # source + strategy + hash + index

@@ -2,7 +2,10 @@ import pytest
 
 from augft.augment.prompts import BUILTIN, render, resolve_templates, template_hash
 from augft.augment.strategies import Planner, PlanStats, entities_from_generation, entity_sets
+from augft.augment.engines.base import Sampling
 from augft.augment.filters import parse_statements
+from augft.augment.units import Unit, render_requests
+from augft.augment.windows import Row, pack, related_share
 from augft.core.errors import AugftError
 from augft.core.records import Document
 
@@ -38,14 +41,16 @@ def test_units_keep_a_source_together_and_ids_are_stable():
     docs = [Document(f"d{i}", f"Ab Cd{i} is good. It is fine.") for i in range(5)]
     p = _planner(unit_size=3)
     items = p.local(docs, "sentence", PlanStats())
-    units = p.pack("local", "local", items, {"n": 1})
+    units = p.pack("local", "local", items, Sampling(n=1))
     for u in units:
-        keys = {it["key"] for it in u["items"]}
-        assert all(sum(1 for v in units for it in v["items"] if it["key"] == k) ==
-                   sum(1 for it in u["items"] if it["key"] == k) for k in keys)
-    assert [it["id"] for it in items] == [it["id"] for it in _planner(unit_size=3).local(
+        keys = {it.key for it in u.items}
+        assert all(sum(1 for v in units for it in v.items if it.key == k) ==
+                   sum(1 for it in u.items if it.key == k) for k in keys)
+    assert [it.id for it in items] == [it.id for it in _planner(unit_size=3).local(
         docs, "sentence", PlanStats())]
-    assert len({it["seed"] for it in items}) == len(items)
+    assert len({it.seed for it in items}) == len(items)
+    # A unit survives its JSON trip (how it travels through Ray) unchanged.
+    assert Unit.from_json(units[0].to_json()) == units[0]
 
 
 def test_long_documents_split_or_skipped_with_a_count():
@@ -60,25 +65,72 @@ def test_long_documents_split_or_skipped_with_a_count():
     assert st2.long_documents["skipped"] == 1
 
 
-def test_windows_pack_related_documents_within_budget():
+def _global_plan(tmp_path, docs, budget, use_ray=False):
+    from augft.augment.global_plan import GlobalSpec, plan_global
+    from augft.augment.tokens import TokenCounter
+    from augft.augment.windows import UnitPlan
+    from augft.core.corpus import discover
+    from augft.core.records import write_jsonl
+
+    write_jsonl(tmp_path / "corpus.jsonl", docs)
+    words = TokenCounter("words", estimate=True)
+    spec = GlobalSpec(counter=words, max_context=4096, max_new_tokens=16, window_tokens=budget,
+                      focal_overhead=4, prefix_overhead=10, seed=0, limit=0,
+                      units=UnitPlan(sampling=Sampling(n=1), prompt_hash="h", seed=0))
+    return plan_global(discover(str(tmp_path)), spec, use_ray)
+
+
+def test_windows_pack_related_documents_within_budget(tmp_path):
     docs = [Document("a1", "femp are bigger than glon."), Document("b1", "troff are older than yomp."),
-            Document("a2", "glon are bigger than wug."), Document("b2", "yomp are older than dax.")]
-    p = _planner()
-    wins = p.windows(docs, budget=12)
-    ids = [[d.id for d in w] for w in wins]
-    assert ["a1", "a2"] in ids and ["b1", "b2"] in ids
-    items = p.global_(docs, 12, PlanStats())
-    by_window = {}
-    for it in items:
-        by_window.setdefault(it["window"], set()).add(it["prefix"])
-    assert all(len(v) == 1 for v in by_window.values())  # one shared prefix per window
+            Document("a2", "glon are bigger than wug."), Document("b2", "yomp are older than dax."),
+            Document("c1", "zorp is alone here.")]
+    plan = _global_plan(tmp_path, docs, budget=16)
+    wins = [[d.id for d in u.docs] for u in plan.units]
+    assert ["a1", "a2"] in wins and ["b1", "b2"] in wins and ["c1"] in wins
+    assert plan.documents == 5 and plan.fit == 5 and plan.budget == 16
+    u = next(u for u in plan.units if len(u.docs) == 2)
+    reqs = render_requests(u, resolve_templates("fewshot-v1", {}))
+    # One window per unit, carried once: every prompt of the unit shares one prefix holding it.
+    assert len({r.prefix for r in reqs}) == 1 and all(d.text in reqs[0].prefix for d in u.docs)
+    assert [it.key for it in u.items] == [d.id for d in u.docs]
+    assert u.source_ids(u.items[0]) == [u.docs[0].id, u.docs[1].id]
 
 
+def test_pack_keeps_groups_whole_and_never_exceeds_budget():
+    rows = [Row(f"k{k}-{i}", "t", pos=10 * k + i, ntok=3, key=f"k{k}") for k in range(5) for i in range(3)]
+    rows += [Row(f"big-{i}", "t", pos=100 + i, ntok=4, key="big") for i in range(9)]
+    rows += [Row(f"left-{i}", "t", pos=200 + i, ntok=2, key="") for i in range(7)]
+    rows.sort(key=lambda r: (r.key, r.pos))
+    wins = pack(rows, budget=20)
+    assert sorted(r.id for w in wins for r in w) == sorted(r.id for r in rows)
+    assert all(sum(r.ntok + 1 for r in w) <= 20 for w in wins)
+    for k in range(5):  # a 12-token group fits, so it is never split
+        assert sum(1 for w in wins if any(r.key == f"k{k}" for r in w)) == 1
+    left = [r.pos for w in wins for r in w if not r.key]
+    assert left == sorted(left)  # leftovers in corpus order
+
+
+def test_global_plan_is_deterministic_and_equal_on_ray(tmp_path):
+    import random
+
+    rng = random.Random(3)
+    names = [f"zq{chr(97 + i)}{chr(97 + j)}" for i in range(6) for j in range(6)]
+    docs = [Document(f"d{i}", f"{rng.choice(names)} are older than {rng.choice(names)} and the sky.")
+            for i in range(300)]
+    a = _global_plan(tmp_path / "a", docs, budget=60)
+    b = _global_plan(tmp_path / "b", docs, budget=60)
+    assert [u.to_json() for u in a.units] == [u.to_json() for u in b.units]
+    assert sorted(it.key for u in a.units for it in u.items) == sorted(d.id for d in docs)
+    ents = entity_sets(docs)
+    share = related_share([[d.id for d in u.docs] for u in a.units], ents)
+    assert share > 0.9, share
 def test_entities_must_occur_in_the_document():
     d = Document("d", "Tamsin Orrow built the Velk Observatory.")
     ents = entities_from_generation(d, ["Tamsin Orrow\n- Velk Observatory\n- Paris"], parse_statements)
     assert ents == ["Tamsin Orrow", "Velk Observatory"]
     pairs = _planner().entity_pairs([d], {"d": ents + ["the"]}, max_pairs=2, triples=True)
-    assert len(pairs) == 2 and "Tamsin Orrow and Velk Observatory" in pairs[0]["prompt"]
-    assert pairs[0]["prefix"] == pairs[1]["prefix"]
+    assert len(pairs) == 2 and pairs[0].values["entities"] == "Tamsin Orrow and Velk Observatory"
+    t = resolve_templates("fewshot-v1", {})
+    (p0, q0), (p1, _) = (render(t["entity_pair"], **it.values) for it in pairs)
+    assert p0 == p1 and "Tamsin Orrow and Velk Observatory" in q0
     assert "tamsin orrow" in entity_sets([d])["d"]

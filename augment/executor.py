@@ -1,0 +1,157 @@
+"""Executing work units, resumable: a Ray Data actor pool, or a plain loop in this process.
+
+units -> engine actors (map_batches, one unit per batch). The actor renders the unit's
+prompts, generates, parses and filters, then writes `part-<stem>.parquet` and, last,
+`part-<stem>.stats.json` to the output location itself (local folder or URI): records never
+travel back. It returns the unit's stats (a few hundred bytes), which is all the driver sees;
+the driver sums them for the manifest and the progress bar. A unit whose stats file exists is
+not run again, only its stats are returned: that is how a rerun after a crash resumes.
+Ray Data restarts a dead engine actor and retries its batch (actor pools default to
+max_restarts=-1, max_task_retries=-1); a unit is written whole or not at all.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from typing import Callable, Dict, Iterable, Iterator, Mapping, Optional
+
+from augft.augment.storage import OutputStore
+from augft.augment.units import Processed, RecordContext, Unit, process_unit, run_unit
+
+log = logging.getLogger(__name__)
+
+
+def unit_files(strategy: str, phase: str, stem: str):
+    """(shard, stats) paths of a unit, relative to the output location."""
+    d = f"{strategy}/_extract" if phase == "entity_extract" else str(strategy)
+    return f"{d}/part-{stem}.parquet", f"{d}/part-{stem}.stats.json"
+
+
+@dataclass(frozen=True)
+class Job:
+    """What a worker needs, besides its engine, to turn a unit into files."""
+    store: OutputStore
+    templates: Mapping[str, str]
+    records: RecordContext
+
+
+def node_id() -> str:
+    """The Ray node this process runs on ('local' outside Ray): recorded in every unit's stats."""
+    try:
+        import ray
+
+        if ray.is_initialized():
+            return ray.get_runtime_context().get_node_id()
+    except Exception:  # noqa: BLE001 - provenance only, never worth failing a unit
+        pass
+    return "local"
+
+
+def write_unit(store: OutputStore, p: Processed) -> Dict:
+    """The unit's shard, then its stats file (which marks it done); returns the stats."""
+    u = p.unit
+    data, stats_path = unit_files(u.strategy, u.phase, u.stem)
+    stats = dict(p.stats.to_dict(), unit_id=u.unit_id, stem=u.stem, strategy=u.strategy,
+                 phase=u.phase, node=node_id(), pid=os.getpid())
+    if u.phase == "entity_extract":
+        stats["entities"] = p.entities
+    else:
+        store.write_parquet(data, p.records)
+        stats["shard"] = data.rsplit("/", 1)[-1]
+    store.write_json(stats_path, stats)
+    return stats
+
+
+def run_or_resume(engine, unit: Unit, job: Job) -> Dict:
+    """A done unit's stats (marked `resumed`), or the stats of running it now."""
+    stats_path = unit_files(unit.strategy, unit.phase, unit.stem)[1]
+    if job.store.exists(stats_path):
+        return dict(job.store.read_json(stats_path), resumed=True)
+    p = process_unit(unit, run_unit(engine, unit, job.templates), job.records)
+    return dict(write_unit(job.store, p), resumed=False)
+
+
+class EngineActor:
+    """Ray Data callable class: one engine per actor, one unit per batch."""
+
+    def __init__(self, cfg_yaml: str, job: Job, engine_factory: Optional[Callable] = None):
+        from omegaconf import OmegaConf
+
+        from augft.augment.engines.base import make_engine
+
+        # The driver's resolved config, untyped: a worker whose copy of the schema
+        # differs (another version on a cluster) still reads the keys it needs.
+        self.engine = engine_factory() if engine_factory else make_engine(OmegaConf.create(cfg_yaml))
+        self.job = job
+
+    def __call__(self, batch):
+        stats = [json.dumps(run_or_resume(self.engine, Unit.from_json(u), self.job)) for u in batch["unit"]]
+        return {"stats": stats}
+
+
+def ensure_ray(cfg) -> None:
+    import ray
+
+    if ray.is_initialized():
+        return
+    addr = cfg.cluster.address or os.environ.get("RAY_ADDRESS", "")
+    if addr:
+        ray.init(address=addr, log_to_driver=False)
+    else:
+        ray.init(num_cpus=int(cfg.cluster.num_cpus) or None, include_dashboard=False,
+                 log_to_driver=False, configure_logging=False)
+    ctx = ray.data.DataContext.get_current()
+    ctx.enable_progress_bars = False  # our own bar reports rows/s and tokens/s
+
+
+def execute(units, cfg, job: Job, engine_factory: Optional[Callable] = None) -> Iterator[Dict]:
+    """Every unit's stats, as units finish (done units: their stored stats).
+
+    `units` is an iterable of Unit (built on the driver) or a Ray Dataset of {"unit": json}
+    rows (built on the workers, the global windows). `engine_factory` builds the engine instead
+    of the config (benchmarks); in the plain loop it is the caller's and stays open.
+    """
+    if not cfg.augment.use_ray:
+        yield from _execute_loop(units, cfg, job, engine_factory)
+        return
+    yield from _execute_ray(units, cfg, job, engine_factory)
+
+
+def _execute_loop(units: Iterable[Unit], cfg, job: Job, engine_factory) -> Iterator[Dict]:
+    from augft.augment.engines.base import make_engine
+
+    engine = None
+    try:
+        for u in units:
+            if engine is None and not job.store.exists(unit_files(u.strategy, u.phase, u.stem)[1]):
+                engine = engine_factory() if engine_factory else make_engine(cfg)
+            yield run_or_resume(engine, u, job)
+    finally:
+        if engine is not None and engine_factory is None:  # a caller's engine stays open
+            engine.close()
+
+
+def _execute_ray(units, cfg, job: Job, engine_factory) -> Iterator[Dict]:
+    import ray
+    from omegaconf import OmegaConf
+
+    from augft.augment.engines.vllm import actor_resources
+
+    ensure_ray(cfg)
+    if isinstance(units, ray.data.Dataset):
+        ds = units
+    else:
+        rows = [{"unit": u.to_json()} for u in units]
+        if not rows:
+            return
+        ds = ray.data.from_items(rows, override_num_blocks=len(rows))
+    res_args = actor_resources(cfg)
+    res_args["compute"] = ray.data.ActorPoolStrategy(size=res_args.pop("concurrency"))
+    ds = ds.map_batches(EngineActor, batch_size=1, batch_format="numpy",
+                        fn_constructor_kwargs={"cfg_yaml": OmegaConf.to_yaml(cfg), "job": job,
+                                               "engine_factory": engine_factory},
+                        **res_args)
+    for row in ds.iter_rows():
+        yield json.loads(row["stats"])

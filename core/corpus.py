@@ -1,0 +1,222 @@
+"""A corpus as a list of shards, read where it lies: discovery, validated streaming reads, digests.
+
+`--data` may be
+- a folder holding `corpus.jsonl` or `corpus.parquet` (one shard, the small case),
+- a folder holding `corpus-*.jsonl` / `corpus-*.parquet` shards, or a `corpus/` folder of them,
+- any of these behind a URI that pyarrow can open (`s3://bucket/prefix`, `gs://...`, `file://`).
+  Options of the filesystem ride in the query string, e.g.
+  `s3://bucket/data?endpoint_override=127.0.0.1:9000&scheme=http`.
+
+Nothing here holds a corpus: `iter_shard` streams one shard's validated Documents with their
+`file:line` (JSONL) or `file:row N` (Parquet) position for errors; `shard_digest` streams its
+bytes through a hash. A `Corpus` is small and picklable, so Ray workers open shards themselves.
+"""
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from typing import Iterator, List, Optional, Tuple
+from urllib.parse import urlsplit, urlunsplit
+
+from augft.core.records import Document, RecordError, from_dict
+
+_CHUNK = 1 << 20
+
+
+def is_uri(location: str) -> bool:
+    return "://" in str(location)
+
+
+def public(location: str) -> str:
+    """A location as errors show it: without the query string (filesystem options, keys)."""
+    return os.fspath(location).split("?", 1)[0]
+
+
+def open_location(location: str):
+    """(pyarrow filesystem, path inside it) for a local path or a URI."""
+    from pyarrow import fs as pafs
+
+    loc = os.fspath(location)
+    if not is_uri(loc):
+        return pafs.LocalFileSystem(), os.path.abspath(loc)
+    try:
+        filesystem, path = pafs.FileSystem.from_uri(loc)
+    except Exception as exc:  # pyarrow raises ArrowInvalid / OSError with its own words
+        raise RecordError(f"{public(loc)}: cannot open this location ({exc})") from None
+    return filesystem, path.rstrip("/")
+
+
+def join_uri(location: str, *parts: str) -> str:
+    """`location` with path parts appended, keeping a URI's query string (filesystem options)."""
+    loc = os.fspath(location)
+    if not is_uri(loc):
+        return os.path.join(loc, *parts)
+    u = urlsplit(loc)
+    path = "/".join([u.path.rstrip("/")] + [p.strip("/") for p in parts])
+    return urlunsplit((u.scheme, u.netloc, path, u.query, u.fragment))
+
+
+@dataclass(frozen=True)
+class Shard:
+    path: str
+    """Path inside the corpus filesystem."""
+    format: str
+    """jsonl or parquet."""
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """Where a corpus lies and its shards in reading order (sorted by name)."""
+    location: str
+    shards: Tuple[Shard, ...]
+
+    def filesystem(self):
+        return open_location(self.location)[0]
+
+    def display(self, shard: Shard) -> str:
+        """How errors name a shard: the user's location plus the shard's place in it."""
+        root = open_location(self.location)[1]
+        rel = shard.path[len(root):].lstrip("/") if shard.path.startswith(root) else shard.path
+        return join_uri(public(self.location), rel) if rel else public(self.location)
+
+
+def _format(name: str) -> Optional[str]:
+    return "jsonl" if name.endswith(".jsonl") else "parquet" if name.endswith(".parquet") else None
+
+
+def _files(filesystem, folder: str) -> List[str]:
+    from pyarrow import fs as pafs
+
+    infos = filesystem.get_file_info(pafs.FileSelector(folder, allow_not_found=True))
+    return sorted(i.path for i in infos if i.type == pafs.FileType.File)
+
+
+def discover(location: str, stem: str = "corpus") -> Corpus:
+    """The shards of `location` (see the module docstring); a clear error when there are none."""
+    from pyarrow import fs as pafs
+
+    filesystem, root = open_location(location)
+    info = filesystem.get_file_info(root)
+    if info.type != pafs.FileType.Directory:
+        raise RecordError(f"{public(location)}: not a folder (--data names a folder holding {stem}.jsonl, "
+                          f"{stem}-*.jsonl|parquet shards or a {stem}/ folder of them)")
+    files = _files(filesystem, root)
+    names = {f.rsplit("/", 1)[-1]: f for f in files}
+    for single in (f"{stem}.jsonl", f"{stem}.parquet"):
+        if single in names:
+            return Corpus(location, (Shard(names[single], _format(single)),))
+    sharded = [f for n, f in names.items() if fnmatch.fnmatch(n, f"{stem}-*") and _format(n)]
+    if not sharded:
+        sub = root + "/" + stem
+        if filesystem.get_file_info(sub).type == pafs.FileType.Directory:
+            sharded = [f for f in _files(filesystem, sub) if _format(f.rsplit("/", 1)[-1])]
+    if not sharded:
+        raise RecordError(f"{public(location)}: no {stem}.jsonl, {stem}.parquet, {stem}-*.jsonl|parquet "
+                          f"shards or {stem}/ folder of shards here")
+    return Corpus(location, tuple(Shard(f, _format(f.rsplit("/", 1)[-1])) for f in sorted(sharded)))
+
+
+def _jsonl_objects(filesystem, shard: Shard, where: str) -> Iterator[Tuple[str, object]]:
+    with filesystem.open_input_stream(shard.path) as fh:
+        buf, lineno = b"", 0
+        while True:
+            chunk = fh.read(_CHUNK)
+            lines = (buf + chunk).split(b"\n")
+            buf = lines.pop() if chunk else b""
+            for raw in lines:
+                lineno += 1
+                pos = f"{where}:{lineno}"
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise RecordError(f"{pos}: invalid UTF-8 ({exc.reason} at byte {exc.start})") from None
+                if not line.strip():
+                    continue
+                try:
+                    yield pos, json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise RecordError(f"{pos}: bad JSON: {exc.msg} (column {exc.colno})") from None
+            if not chunk:
+                return
+
+
+def _parquet_objects(filesystem, shard: Shard, where: str) -> Iterator[Tuple[str, object]]:
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(filesystem.open_input_file(shard.path))
+    except Exception as exc:
+        raise RecordError(f"{where}: not a readable Parquet file: {exc}") from None
+    row = 0
+    for batch in pf.iter_batches(batch_size=4096):
+        for obj in batch.to_pylist():
+            meta = obj.get("meta")
+            if isinstance(meta, str):  # our writer stores nested dicts as JSON text
+                try:
+                    obj["meta"] = json.loads(meta)
+                except json.JSONDecodeError:
+                    raise RecordError(f"{where}:row {row}: field 'meta' is not valid JSON") from None
+            elif meta is None:
+                obj.pop("meta", None)
+            yield f"{where}:row {row}", obj
+            row += 1
+
+
+def iter_shard(corpus: Corpus, shard: Shard, filesystem=None) -> Iterator[Tuple[int, Document]]:
+    """(position in the shard, Document) for every record, validated; a duplicate id within the
+    shard is an error naming both lines."""
+    filesystem = filesystem or corpus.filesystem()
+    where = corpus.display(shard)
+    objects = _jsonl_objects if shard.format == "jsonl" else _parquet_objects
+    seen = {}
+    for i, (pos, obj) in enumerate(objects(filesystem, shard, where)):
+        doc = from_dict(Document, obj, pos)
+        if doc.id in seen:
+            raise RecordError(f"{pos}: duplicate id '{doc.id}' (first at {seen[doc.id]})")
+        seen[doc.id] = pos.rsplit(":", 1)[-1]
+        yield i, doc
+
+
+def iter_corpus(corpus: Corpus, limit: int = 0) -> Iterator[Document]:
+    """Every document in shard order (the first `limit` when limit > 0)."""
+    filesystem = corpus.filesystem()
+    n = 0
+    for shard in corpus.shards:
+        for _, doc in iter_shard(corpus, shard, filesystem):
+            if limit and n >= limit:
+                return
+            n += 1
+            yield doc
+
+
+def shard_digest(corpus: Corpus, shard: Shard, filesystem=None) -> str:
+    """sha256 of a shard's bytes, read in 1 MiB chunks."""
+    filesystem = filesystem or corpus.filesystem()
+    h = hashlib.sha256()
+    with filesystem.open_input_stream(shard.path) as fh:
+        while True:
+            chunk = fh.read(_CHUNK)
+            if not chunk:
+                break
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def combine_digests(corpus: Corpus, digests: List[str]) -> str:
+    """One digest for the corpus from its shards' digests (in shard order, with their names)."""
+    h = hashlib.sha256()
+    for shard, d in zip(corpus.shards, digests):
+        h.update(f"{shard.name}\x1f{d}\n".encode())
+    return h.hexdigest()
+
+
+def corpus_digest(corpus: Corpus) -> str:
+    filesystem = corpus.filesystem()
+    return combine_digests(corpus, [shard_digest(corpus, s, filesystem) for s in corpus.shards])

@@ -1,0 +1,123 @@
+"""Global augmentation at scale, for real: a three-node Ray cluster on 127.0.0.1 writing into a
+folder that stands for shared storage, and an S3-compatible server (moto) on 127.0.0.1 that
+holds the corpus shards and receives the output shards through s3://."""
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from augft.augment.api import augment, read_augmentations
+from augft.core.config import load_config
+from augft.core.records import RecordError
+from helpers import free_port
+
+ARGS = ["model.name=tiny-random-llama", "augment.strategies=[global]", "augment.window_tokens=60",
+        "augment.max_new_tokens=8", "augment.num_candidates=1", "augment.require_source_overlap=false"]
+
+
+def _records(out: Path):
+    return sorted((r.id, r.text, tuple(r.source_ids)) for r in read_augmentations(out))
+
+
+def _shard(folder: Path, n_shards: int = 2) -> Path:
+    """Split a corpus.jsonl into corpus-NNNNN.jsonl shards (the sharded layout)."""
+    lines = (folder / "corpus.jsonl").read_text().splitlines(keepends=True)
+    (folder / "corpus.jsonl").unlink()
+    per = -(-len(lines) // n_shards)
+    for i in range(n_shards):
+        (folder / f"corpus-{i:05d}.jsonl").write_text("".join(lines[i * per:(i + 1) * per]))
+    return folder
+
+
+@pytest.mark.slow
+def test_global_on_a_three_node_cluster_equals_a_single_node_run(tmp_path, make_corpus):
+    import ray
+    from ray.cluster_utils import Cluster
+
+    data = _shard(make_corpus(tmp_path / "data", 24))
+    ref = tmp_path / "single"
+    augment(load_config(None, ARGS + ["augment.use_ray=false"]), data, ref)
+    ray.shutdown()
+    cluster = Cluster(initialize_head=True, head_node_args={
+        "num_cpus": 0, "object_store_memory": 150 << 20, "include_dashboard": False})
+    # Each worker node fits one engine actor (2 CPUs) and keeps a CPU for Ray Data's tasks.
+    workers = [cluster.add_node(num_cpus=3, object_store_memory=150 << 20) for _ in range(2)]
+    cluster.wait_for_nodes()
+    shared = tmp_path / "shared"
+    try:
+        ray.init(address=cluster.address, log_to_driver=False)
+        head = ray.get_runtime_context().get_node_id()
+        cfg = load_config(None, ARGS + ["augment.num_actors=2", "augment.actor_cpus=2",
+                                        f"cluster.address={cluster.address}"])
+        m = augment(cfg, data, shared)
+    finally:
+        ray.shutdown()
+        cluster.shutdown()
+    stats = [json.loads(p.read_text()) for p in (shared / "global").glob("part-*.stats.json")]
+    nodes = {s["node"] for s in stats}
+    assert len(stats) == m["strategies"]["global"]["units"] > 1
+    assert head not in nodes and nodes == {w.node_id for w in workers}, (nodes, head)
+    assert all(s["pid"] != os.getpid() for s in stats)  # written by worker processes
+    assert _records(shared) == _records(ref) and len(_records(ref)) > 0
+
+
+@pytest.fixture
+def s3(monkeypatch):
+    """A moto S3 server on 127.0.0.1 with one bucket; yields (pyarrow S3 filesystem, URI options)."""
+    from moto.server import ThreadedMotoServer
+    from pyarrow import fs as pafs
+
+    for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                 "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}.items():
+        monkeypatch.setenv(k, v)
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        s3fs = pafs.S3FileSystem(endpoint_override=f"127.0.0.1:{port}", scheme="http", region="us-east-1",
+                                 access_key="testing", secret_key="testing", allow_bucket_creation=True)
+        s3fs.create_dir("augft")
+        yield s3fs, f"endpoint_override=127.0.0.1:{port}&scheme=http&region=us-east-1"
+    finally:
+        server.stop()
+
+
+def _upload(s3fs, folder: Path, prefix: str) -> None:
+    for p in sorted(folder.glob("corpus-*.jsonl")):
+        with s3fs.open_output_stream(f"{prefix}/{p.name}") as fh:
+            fh.write(p.read_bytes())
+
+
+@pytest.mark.slow
+def test_s3_corpus_in_and_shards_out(tmp_path, make_corpus, s3):
+    import pyarrow.parquet as pq
+    import ray
+
+    s3fs, opts = s3
+    data = _shard(make_corpus(tmp_path / "data", 16))
+    _upload(s3fs, data, "augft/data")
+    args = ARGS[:1] + ["augment.strategies=[local,global]"] + ARGS[2:] + ["cluster.num_cpus=2"]
+    ref = tmp_path / "local-run"
+    augment(load_config(None, args + ["augment.use_ray=false"]), data, ref)
+    ray.shutdown()
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)  # workers inherit the AWS_* env
+    try:
+        m = augment(load_config(None, args), f"s3://augft/data?{opts}", f"s3://augft/out?{opts}")
+    finally:
+        ray.shutdown()
+    got = []
+    for strat in ("local", "global"):
+        assert m["strategies"][strat]["shards"], strat
+        for name in m["strategies"][strat]["shards"]:
+            assert s3fs.get_file_info(f"augft/out/{strat}/{name.replace('.parquet', '.stats.json')}").size > 0
+            for r in pq.read_table(f"augft/out/{strat}/{name}", filesystem=s3fs).to_pylist():
+                got.append((r["id"], r["text"], tuple(r["source_ids"])))
+    assert json.loads(s3fs.open_input_stream("augft/out/manifest.json").read())["strategies"].keys() == {"local", "global"}
+    assert sorted(got) == _records(ref) and len(got) > 0
+    # A bad record behind a URI is named by its URI and line.
+    with s3fs.open_output_stream("augft/bad/corpus-00000.jsonl") as fh:
+        fh.write(b'{"id": "a", "text": "Fine."}\n{"id": "b", "text": 3}\n')
+    with pytest.raises(RecordError, match=r"s3://augft/bad/corpus-00000\.jsonl:2: field 'text'"):
+        augment(load_config(None, args + ["augment.use_ray=false"]), f"s3://augft/bad?{opts}",
+                f"s3://augft/bad-out?{opts}")
