@@ -26,6 +26,11 @@ STAGES: Dict[str, Tuple[str, str, bool]] = {
               "fine-tune on the corpus plus an augmentation mix (DeepSpeed ZeRO on Ray Train)", True),
     "eval": ("augft.eval.api:run_eval",
              "score conditions (base, icl, ft, aug_ft, ft+icl) on a multiple-choice test set", True),
+    "ingest": ("augft.ingest.api:run_ingest",
+               "turn files and folders (md, txt, html, pdf, Document jsonl/parquet) into corpus.jsonl", False),
+    "questions": ("augft.cluster.questions_command:run_questions",
+                  "build a held-out multiple-choice questions.jsonl from a corpus (forward, reversal, "
+                  "inference)", True),
     "run": ("augft.cluster.pipeline:run_pipeline",
             "the whole study: benchmark -> augment -> train -> eval -> report, tracked in MLflow", False),
     "sweep": ("augft.cluster.sweep:run_sweep",
@@ -54,6 +59,10 @@ def _stage_parser(sub, name: str, help_: str, needs_data: bool) -> None:
     if name == "benchmark":
         p.add_argument("--name", help="benchmark name (same as benchmark.name=...); "
                        "'all' generates every benchmark into subfolders")
+    if name == "ingest":  # PATH... and key=value share the positionals: a path has no '='
+        p.add_argument("overrides", nargs="*", metavar="PATH | key=value",
+                       help="files or folders to ingest, and config overrides (ingest.max_tokens=256)")
+        return
     p.add_argument("overrides", nargs="*", metavar="key=value",
                    help="config overrides, e.g. train.lr=1e-4 augment.strategies=[local,global]")
 
@@ -100,7 +109,8 @@ def run_command(argv: Optional[List[str]] = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    overrides = _split_overrides(args.overrides)
+    paths = [i for i in args.overrides if "=" not in i] if args.command == "ingest" else []
+    overrides = _split_overrides([i for i in args.overrides if i not in paths])
     if args.command == "benchmark" and args.name:
         overrides = [f"benchmark.name={args.name}"] + overrides
     cfg = load_config(args.config, overrides)
@@ -125,7 +135,8 @@ def run_command(argv: Optional[List[str]] = None) -> int:
     if data is not None and not data.is_dir():
         raise AugftError(f"--data {data}: not a folder")
     out = Path(args.out) if args.out else Path(DEFAULT_OUT) / args.command
-    return int(_load(target)(cfg, data=data, out=out) or 0)
+    extra = {"paths": paths} if args.command == "ingest" else {}
+    return int(_load(target)(cfg, data=data, out=out, **extra) or 0)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
