@@ -135,6 +135,8 @@ def run_command(argv: Optional[List[str]] = None) -> int:
     if data is not None and not data.is_dir():
         raise AugftError(f"--data {data}: not a folder")
     out = Path(args.out) if args.out else Path(DEFAULT_OUT) / args.command
+    if args.command == "questions" and not args.out:
+        out = data  # the test set goes beside the corpus it was built from
     extra = {"paths": paths} if args.command == "ingest" else {}
     return int(_load(target)(cfg, data=data, out=out, **extra) or 0)
 
