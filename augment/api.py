@@ -48,17 +48,38 @@ def read_augmentations(aug_dir: Path, strategies: Optional[List[str]] = None) ->
     return out.records(strategies)
 
 
+def teacher(cfg):
+    """The `model` section augmentation runs with: augment.model (the teacher) when set, else
+    model.* (the student)."""
+    from augft.core.models import with_name
+
+    return with_name(cfg.model, cfg.augment.model)
+
+
 def generator_name(cfg) -> str:
     """The model that writes the augmentations (the openai engine may name its own)."""
     a = cfg.augment
-    return (a.openai.model or cfg.model.name) if a.engine == "openai" else cfg.model.name
+    return (a.openai.model or teacher(cfg).name) if a.engine == "openai" else teacher(cfg).name
+
+
+def generator_params(cfg) -> Optional[int]:
+    """The teacher's parameter count (for the cost table); None for a remote model."""
+    from augft.core.models import ModelError, count_parameters
+
+    m = teacher(cfg)
+    try:
+        return count_parameters(m.name, m.cache_dir, bool(m.trust_remote_code))
+    except (ModelError, OSError, ValueError):
+        if cfg.augment.engine == "openai":
+            return None
+        raise
 
 
 def _token_counter(cfg):
     """(TokenCounter, max_context) without loading weights."""
     from augft.core.models import ModelError, resolve_model_path
 
-    m = cfg.model
+    m = teacher(cfg)
     try:
         counter = TokenCounter(m.name, m.cache_dir, bool(m.trust_remote_code))
         counter("probe")
@@ -334,7 +355,8 @@ def _manifest(run: Run, strategies: List[str], aggs: Dict[str, Aggregate], n_doc
     gen_s = sum(s.get("gen_s", 0.0) for s in out.values())
     toks = sum(s.get("completion_tokens", 0) for s in out.values())
     a = run.cfg.augment
-    return {"strategies": out, "model": run.job.records.model_name, "engine": str(a.engine),
+    return {"strategies": out, "model": run.job.records.model_name, "model_params": generator_params(run.cfg),
+            "student": run.cfg.model.name, "engine": str(a.engine),
             "sampling": _sampling_dict(run.cfg), "prompt_set": str(a.prompt_set),
             "prompt_hashes": {k: template_hash(v) for k, v in run.templates.items()},
             "timings": {"gen_s": round(gen_s, 3), "tokens_per_s": round(toks / gen_s, 2) if gen_s else 0.0},

@@ -51,15 +51,18 @@ def make_engine(cfg) -> Engine:
     """Build the configured engine in this process (inside a Ray actor for pipelines)."""
     from augft.core.errors import AugftError
 
+    from augft.core.models import with_name
+
     name = cfg.augment.engine
+    model = with_name(cfg.model, cfg.augment.get("model", ""))  # the teacher (augment.model)
     if name == "hf":
         from augft.augment.engines.hf import HFEngine
 
-        return HFEngine(cfg.model, batch_size=int(cfg.augment.batch_size))
+        return HFEngine(model, batch_size=int(cfg.augment.batch_size))
     if name == "openai":
         from augft.augment.engines.openai import OpenAIEngine
 
-        return OpenAIEngine(cfg.augment.openai, model=cfg.augment.openai.model or cfg.model.name)
+        return OpenAIEngine(cfg.augment.openai, model=cfg.augment.openai.model or model.name)
     if name == "vllm":
         from augft.augment.engines.vllm import VLLMEngine
 

@@ -63,6 +63,11 @@ class VLLMEngineConfig:
 class AugmentConfig:
     strategies: List[Strategy] = field(default_factory=lambda: [Strategy.local])
     """Strategies to run: local, global, entity, oracle."""
+    model: str = ""
+    """The teacher: the model that writes the augmentations (a name, local Hugging Face folder or
+    cached id, as model.name; with engine=openai, the server's model unless augment.openai.model
+    names it). Empty: model.name, the student that is fine-tuned. Provenance and the cost table
+    record the teacher (its own parameter count)."""
     engine: Engine = Engine.hf
     """Generation engine: hf (transformers), vllm (vLLM in Ray actors) or openai (HTTP server)."""
     num_candidates: int = 4
