@@ -139,7 +139,8 @@ def _prepare(cfg, data, out, engine_factory) -> Run:
     counter, max_context = _token_counter(cfg)
     fcfg = FilterConfig(min_words=int(a.min_words), max_chars=int(a.max_chars),
                         near_duplicate_threshold=float(a.near_duplicate_threshold),
-                        require_source_overlap=bool(a.require_source_overlap))
+                        require_source_overlap=bool(a.require_source_overlap),
+                        global_consistency=bool(a.global_consistency))
     job = Job(store=OutputStore(out), templates=templates,
               records=RecordContext(generator_name(cfg), str(a.engine), fcfg))
     return Run(cfg, data, out, corpus, templates, counter, max_context, job, engine_factory)

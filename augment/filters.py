@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 from augft.augment.prompts import DEMO_WORDS, STOP
 
@@ -67,6 +67,7 @@ class FilterConfig:
     max_chars: int = 400
     near_duplicate_threshold: float = 0.8
     require_source_overlap: bool = True
+    global_consistency: bool = True
     num_perm: int = 64
 
 
@@ -98,8 +99,10 @@ class StatementFilter:
             m.update(g.encode("utf-8"))
         return m
 
-    def check(self, statement: str, source_key: str, source_text: str) -> Optional[str]:
-        """None when kept, else the reason it is dropped."""
+    def check(self, statement: str, source_key: str, source_text: str,
+              consistent: Optional[Callable[[str], bool]] = None) -> Optional[str]:
+        """None when kept, else the reason it is dropped. `consistent` (global statements) says
+        whether the statement's entities are linked in its window (augment.consistency)."""
         s = statement.strip()
         if not s:
             return "empty"
@@ -124,6 +127,8 @@ class StatementFilter:
             return "demo_leak"
         if self.cfg.require_source_overlap and not {w for w in words if len(w) >= 4 and w not in _COMMON} & src_words:
             return "unrelated"
+        if consistent is not None and not consistent(s):
+            return "inconsistent"
         if norm in st.exact:
             return "duplicate"
         mh = self._minhash(norm)

@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Dict, List, Mapping
 
+from augft.augment.consistency import WindowEntities
 from augft.augment.engines.base import GenRequest, GenResult, Sampling
 from augft.augment.filters import FilterConfig, StatementFilter, parse_statements
 from augft.augment.prompts import render
@@ -155,6 +156,9 @@ def process_unit(unit: Unit, out: UnitOutput, ctx: RecordContext) -> Processed:
     entities: Dict[str, List[str]] = {}
     counters: Dict[str, int] = {}
     context = unit.context if unit.docs else ""
+    check_window = None
+    if unit.docs and ctx.filter.global_consistency:
+        check_window = WindowEntities(d.text for d in unit.docs).consistent
     for it, res in zip(unit.items, out.results):
         st.prompt_tokens += res.prompt_tokens
         st.completion_tokens += res.completion_tokens
@@ -171,7 +175,7 @@ def process_unit(unit: Unit, out: UnitOutput, ctx: RecordContext) -> Processed:
         else:
             for c, text in enumerate(res.texts):
                 for stmt, idx in _statements(text, it.key, counters, st):
-                    reason = filt.check(stmt, it.key, unit.source_text(it, context))
+                    reason = filt.check(stmt, it.key, unit.source_text(it, context), check_window)
                     if reason:
                         st.filtered[reason] += 1
                     else:

@@ -102,6 +102,10 @@ class AugmentConfig:
     """Filter: statements longer than this are dropped as too_long."""
     require_source_overlap: bool = True
     """Filter: drop statements sharing no content word with their source as unrelated (off only for random test models)."""
+    global_consistency: bool = True
+    """Filter (global): drop a statement naming entities of its window that no chain of the
+    window's documents links (an invented connection, e.g. one person's deed stated of another)
+    as inconsistent."""
     near_duplicate_threshold: float = 0.8
     """Filter: Jaccard similarity (MinHash over word 3-grams) above which a statement is a near duplicate."""
     unit_size: int = 32

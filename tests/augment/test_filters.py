@@ -51,3 +51,32 @@ def test_accounting_adds_up_with_failures_and_empties():
     assert s["ok"] + sum(s["filtered"].values()) + s["failed"] == s["inputs"] == 7
     ids = [r["id"] for r in res.records]
     assert ids == ["d0:local:h:0", "d2:local:h:1"]  # source + strategy + hash + index
+
+
+def test_window_consistency_links_entities_only_through_documents():
+    from augft.augment.consistency import WindowEntities, entity_keys
+
+    docs = ["Dafna Krell is the composer of the opera Velmora.",
+            "Ever heard of Omri Task? They're the first person to cross the Quillan Strait on foot.",
+            "A korrim is a kind of wuzzle.", "Wuzzle can swim like brandle."]
+    w = WindowEntities(docs)
+    assert entity_keys(docs[0]) == {"dafna", "krell", "velmora"}
+    assert w.consistent("The opera Velmora was composed by Dafna Krell.")
+    assert w.consistent("Krell wrote Velmora.")  # one person's parts are linked
+    assert not w.consistent("Omri Task is the composer of the opera Velmora.")  # another's deed
+    assert not w.consistent("Dafna Krell crossed the Quillan Strait.")
+    assert w.consistent("A korrim can swim like brandle.")  # linked through the wuzzle documents
+    assert w.consistent("Some people like operas.")  # names no window entity
+    assert w.consistent("Zorblat Frindle is a composer.")  # unknown names: left to other filters
+
+
+def test_inconsistent_statements_are_counted():
+    from augft.augment.consistency import WindowEntities
+    from augft.augment.filters import FilterConfig, StatementFilter
+
+    window = "Dafna Krell is the composer of the opera Velmora.\nOmri Task crossed the Quillan Strait."
+    check = WindowEntities(window.split("\n")).consistent
+    f = StatementFilter(FilterConfig())
+    assert f.check("Omri Task composed the opera Velmora.", "d0", window, check) == "inconsistent"
+    assert f.check("The opera Velmora was composed by Dafna Krell.", "d0", window, check) is None
+    assert f.check("Omri Task composed the opera Velmora.", "d0", window) is None  # off without a window
