@@ -34,10 +34,15 @@ from augft.core.artifacts import AugmentOutput
 from augft.core.corpus import Corpus, combine_digests, discover, is_uri, iter_corpus
 from augft.core.errors import AugftError
 from augft.core.records import Augmentation, Document, RecordError
+from augft.core.text import split_sentences
 
 # How augmentation runs, not what it writes: changing these never changes the records (the
 # generating model is hashed by its resolved name instead of the openai section).
 RUNTIME_KEYS = ("use_ray", "num_actors", "actor_cpus", "openai", "vllm")
+# Strategies that prompt the model once per training item, each with its own template.
+PROMPTED_LOCAL = ("local", "rephrase", "qa")
+# Strategies that need no model (their manifest entries cost nothing).
+MODEL_FREE = ("oracle", "reverse")
 
 
 def read_augmentations(aug_dir: Path, strategies: Optional[List[str]] = None) -> List[Augmentation]:
@@ -287,7 +292,7 @@ def augment(cfg, data_dir, out_dir, engine_factory=None) -> Dict:
     strategies = [str(s) for s in cfg.augment.strategies]
     gplan = _plan_global(run) if "global" in strategies else None
     digest = combine_digests(run.corpus, gplan.digests) if gplan else _corpus_digest(run)
-    docs = _driver_docs(run) if {"local", "entity", "oracle"} & set(strategies) else []
+    docs = _driver_docs(run) if {*PROMPTED_LOCAL, "entity", "oracle", "reverse"} & set(strategies) else []
     _guard(run, _fingerprint(run, digest))
     aggs: Dict[str, Aggregate] = {}
     _run_driver_strategies(run, docs, strategies, aggs)
@@ -297,7 +302,8 @@ def augment(cfg, data_dir, out_dir, engine_factory=None) -> Dict:
         _run_units(run, gplan.units, gplan.fit, "global", aggs)
     if "entity" in strategies:
         _run_entity_pairs(run, docs, aggs)
-    manifest = _manifest(run, strategies, aggs, len(docs) or (gplan.documents if gplan else 0))
+    fixed = {"reverse": _write_reverse(run, docs)} if "reverse" in strategies else {}
+    manifest = _manifest(run, strategies, aggs, len(docs) or (gplan.documents if gplan else 0), fixed)
     manifest["timings"]["total_s"] = round(time.perf_counter() - t_start, 3)
     from augft.augment.report import summary_table
 
@@ -311,10 +317,11 @@ def _run_driver_strategies(run: Run, docs: List[Document], strategies: List[str]
     """Local units and the entity extraction phase, planned here from `docs`."""
     a, planner = run.cfg.augment, _planner(run)
     units = []
-    if "local" in strategies:
-        st = run.plans["local"] = PlanStats(documents=len(docs))
-        units += planner.pack("local", "local", planner.local(docs, str(a.local_unit), st),
-                              _sampling(run.cfg))
+    for name in PROMPTED_LOCAL:
+        if name in strategies:
+            st = run.plans[name] = PlanStats(documents=len(docs))
+            units += planner.pack(name, name, planner.local(docs, str(a.local_unit), st, name),
+                                  _sampling(run.cfg))
     if "entity" in strategies:
         run.plans["entity"] = PlanStats(documents=len(docs))
         units += planner.pack("entity", "entity_extract", planner.entity_extract(docs),
@@ -335,13 +342,30 @@ def _run_entity_pairs(run: Run, docs: List[Document], aggs: Dict[str, "Aggregate
     _run_units(run, units, sum(len(u.items) for u in units), "entity pairs", aggs)
 
 
-def _manifest(run: Run, strategies: List[str], aggs: Dict[str, Aggregate], n_docs: int) -> Dict:
+def _write_reverse(run: Run, docs: List[Document]) -> Dict:
+    """The model-free `reverse` strategy: one shard, written here; its manifest entry."""
+    from augft.augment.reverse import reverse_records
+
+    recs = reverse_records(docs)
+    shard = "part-00000.parquet"
+    run.job.store.write_parquet(f"reverse/{shard}", recs)
+    n_sents = sum(len(split_sentences(d.text)) for d in docs)
+    return {"ok": len(recs), "filtered": {"too_short": n_sents - len(recs)} if n_sents > len(recs) else {},
+            "failed": 0, "inputs": n_sents, "prompts": 0, "shards": [shard], "documents": len(docs),
+            "model_free": True, "prompt_tokens": 0, "completion_tokens": 0, "gen_s": 0.0}
+
+
+def _manifest(run: Run, strategies: List[str], aggs: Dict[str, Aggregate], n_docs: int,
+              fixed: Dict[str, Dict]) -> Dict:
     from augft.augment.oracle import copy_oracle
 
     out: Dict[str, Dict] = {}
     for strat in strategies:
         if strat == "oracle":
             out["oracle"], _ = copy_oracle(Path(run.data), Path(run.out), n_docs)
+            continue
+        if strat in fixed:
+            out[strat] = fixed[strat]
             continue
         entry = aggs.get(strat, Aggregate()).manifest_entry()
         entry["documents"] = run.plans[strat].documents

@@ -16,7 +16,8 @@ from typing import Callable, Dict, List, Optional, Sequence
 from augft.augment.prompts import DEMO_WORDS, STOP
 
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]+|\d+[.)]|\(\d+\))\s*")
-_LABEL = re.compile(r"^(statements|inferences|entities|rewritten|fact|answer)\s*:\s*$", re.I)
+_LABEL = re.compile(r"^(statements|inferences|entities|rewritten|rewrites|fact|answer|questions and answers)\s*:\s*$",
+                    re.I)
 _SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 # Words too common to show that a statement is about its source.
@@ -35,15 +36,16 @@ def truncate_at_stop(text: str, stops: Sequence[str] = STOP) -> str:
     return text[:cut]
 
 
-def parse_statements(text: str) -> List[str]:
-    """Split a generation into statements: list items or lines, then sentences."""
+def parse_statements(text: str, sentences: bool = True) -> List[str]:
+    """Split a generation into statements: list items or lines, then (unless `sentences` is off,
+    as for question-answer pairs, which stay whole) sentences."""
     text = truncate_at_stop(text)
     out: List[str] = []
     for line in text.splitlines():
         line = _BULLET.sub("", line).strip()
         if not line or _LABEL.match(line):
             continue
-        for sent in _SENT.split(line):
+        for sent in (_SENT.split(line) if sentences else [line]):
             sent = sent.strip().strip('"').strip()
             if sent:
                 out.append(sent)

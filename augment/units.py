@@ -174,7 +174,7 @@ def process_unit(unit: Unit, out: UnitOutput, ctx: RecordContext) -> Processed:
             st.ok += len(res.texts)
         else:
             for c, text in enumerate(res.texts):
-                for stmt, idx in _statements(text, it.key, counters, st):
+                for stmt, idx in _statements(text, it.key, counters, st, unit.strategy != "qa"):
                     reason = filt.check(stmt, it.key, unit.source_text(it, context), check_window)
                     if reason:
                         st.filtered[reason] += 1
@@ -185,10 +185,10 @@ def process_unit(unit: Unit, out: UnitOutput, ctx: RecordContext) -> Processed:
     return Processed(unit=unit, records=records, entities=entities, stats=st)
 
 
-def _statements(text: str, key: str, counters: Dict[str, int], st: UnitStats):
+def _statements(text: str, key: str, counters: Dict[str, int], st: UnitStats, sentences: bool = True):
     """(statement, index) pairs; the index counts every parsed statement of the source, so
     record ids stay stable when filter settings change."""
-    stmts = parse_statements(text)
+    stmts = parse_statements(text, sentences)
     if not stmts:
         st.inputs += 1
         st.filtered["empty"] += 1

@@ -4,7 +4,7 @@ from typing import Dict, List
 
 from augft.core.config.checks import choices, require
 
-Strategy = choices("Strategy", ["local", "global", "entity", "oracle"], __name__)
+Strategy = choices("Strategy", ["local", "global", "entity", "oracle", "rephrase", "qa", "reverse"], __name__)
 Engine = choices("Engine", ["hf", "vllm", "openai"], __name__)
 LocalUnit = choices("LocalUnit", ["document", "sentence"], __name__)
 LongDocuments = choices("LongDocuments", ["split", "skip"], __name__)
