@@ -29,6 +29,7 @@ from augft.augment.storage import OutputStore
 from augft.augment.strategies import Planner, PlanStats, entities_from_generation
 from augft.augment.tokens import TokenCounter
 from augft.augment.units import RecordContext
+from augft.augment.verify import unsupported_rate
 from augft.augment.windows import GlobalPlan, UnitPlan
 from augft.core.artifacts import AugmentOutput
 from augft.core.corpus import Corpus, combine_digests, discover, is_uri, iter_corpus
@@ -147,8 +148,16 @@ def _prepare(cfg, data, out, engine_factory) -> Run:
                         require_source_overlap=bool(a.require_source_overlap),
                         global_consistency=bool(a.global_consistency))
     job = Job(store=OutputStore(out), templates=templates,
-              records=RecordContext(generator_name(cfg), str(a.engine), fcfg))
+              records=RecordContext(generator_name(cfg), str(a.engine), fcfg,
+                                    float(a.verify_threshold) if _verify_on(cfg, data) else None))
     return Run(cfg, data, out, corpus, templates, counter, max_context, job, engine_factory)
+
+
+def _verify_on(cfg, data: str) -> bool:
+    """augment.verify: null (auto) is on for user data, off on a built-in benchmark (its checker counts)."""
+    if cfg.augment.verify is not None:
+        return bool(cfg.augment.verify)
+    return is_uri(data) or not (Path(data) / "benchmark.json").is_file()
 
 
 def _fingerprint(run: Run, corpus_digest: str) -> str:
@@ -371,6 +380,8 @@ def _manifest(run: Run, strategies: List[str], aggs: Dict[str, Aggregate], n_doc
         entry["documents"] = run.plans[strat].documents
         entry["long_documents"] = dict(run.plans[strat].long_documents)
         entry["template"] = "entity_pair" if strat == "entity" else strat
+        if run.job.records.verify_threshold is not None:
+            entry["unsupported_rate"] = unsupported_rate(entry)
         if strat == "entity":
             ex = aggs.get("_extract", Aggregate())
             entry["extract"] = {k: getattr(ex, k) for k in ("prompts", "failed", "prompt_tokens",
@@ -385,6 +396,8 @@ def _manifest(run: Run, strategies: List[str], aggs: Dict[str, Aggregate], n_doc
             "sampling": _sampling_dict(run.cfg), "prompt_set": str(a.prompt_set),
             "prompt_hashes": {k: template_hash(v) for k, v in run.templates.items()},
             "timings": {"gen_s": round(gen_s, 3), "tokens_per_s": round(toks / gen_s, 2) if gen_s else 0.0},
+            "verify": {"on": run.job.records.verify_threshold is not None,
+                       "threshold": run.job.records.verify_threshold},
             "seed": int(run.cfg.seed)}
 
 

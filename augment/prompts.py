@@ -21,6 +21,7 @@ REQUIRED: Dict[str, Set[str]] = {
     "local": {"text"},
     "rephrase": {"text"},
     "qa": {"text"},
+    "verify": {"source", "statement"},
     "global": {"context", "text"},
     "entity_extract": {"text"},
     "entity_pair": {"text", "entities"},
@@ -100,6 +101,23 @@ Questions and answers:
 Questions and answers:
 -"""
 
+# Self-verification (augment.verify): the generating model judges each kept statement against
+# its source; the next-token P(Yes) / (P(Yes) + P(No)) is the statement's support score.
+_VERIFY = """\
+Answer Yes if the text states or implies the statement, and No if it does not.
+
+Text: Orlen Bastique was the first person to sail around the glass reef.
+Statement: The glass reef was first sailed around by Orlen Bastique.
+Answer: Yes
+
+Text: Orlen Bastique was the first person to sail around the glass reef.
+Statement: Orlen Bastique was born on the glass reef and won a medal.
+Answer: No
+
+Text: {source}
+Statement: {statement}
+Answer:"""
+
 _GLOBAL = """\
 Below are documents. After them comes one focal document. Write the inferences that link \
 the focal document to the other documents: facts that follow from combining them, reversed \
@@ -140,9 +158,9 @@ Statements:
 -"""
 
 BUILTIN: Dict[str, Dict[str, str]] = {
-    "fewshot-v1": {"local": _LOCAL_FEWSHOT, "global": _GLOBAL, "rephrase": _REPHRASE, "qa": _QA,
+    "fewshot-v1": {"local": _LOCAL_FEWSHOT, "global": _GLOBAL, "rephrase": _REPHRASE, "qa": _QA, "verify": _VERIFY,
                    "entity_extract": _ENTITY_EXTRACT, "entity_pair": _ENTITY_PAIR},
-    "zeroshot-v1": {"local": _LOCAL_ZEROSHOT, "global": _GLOBAL, "rephrase": _REPHRASE, "qa": _QA,
+    "zeroshot-v1": {"local": _LOCAL_ZEROSHOT, "global": _GLOBAL, "rephrase": _REPHRASE, "qa": _QA, "verify": _VERIFY,
                     "entity_extract": _ENTITY_EXTRACT, "entity_pair": _ENTITY_PAIR},
 }
 

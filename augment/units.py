@@ -14,7 +14,7 @@ import json
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import Dict, List, Mapping
+from typing import Dict, List, Mapping, Optional
 
 from augft.augment.consistency import WindowEntities
 from augft.augment.engines.base import GenRequest, GenResult, Sampling
@@ -146,6 +146,8 @@ class RecordContext:
     model_name: str
     engine_name: str
     filter: FilterConfig
+    verify_threshold: Optional[float] = None
+    """Self-verification (augment.verify) at this threshold; None: off."""
 
 
 def process_unit(unit: Unit, out: UnitOutput, ctx: RecordContext) -> Processed:

@@ -110,5 +110,14 @@ class VLLMEngine:
                           completion_tokens=sum(len(c.token_ids) for c in o.outputs))
                 for r, o in zip(requests, outs)]
 
+    def yes_probability(self, prompts: Sequence[str]) -> List[float]:
+        """From the top-20 log-probabilities of one generated token per prompt."""
+        from augft.augment.engines.base import yes_share
+
+        params = self._vllm.SamplingParams(max_tokens=1, temperature=0.0, logprobs=20)
+        outs = self.llm.generate(list(prompts), params, use_tqdm=False)
+        return [yes_share({lp.decoded_token: lp.logprob for lp in o.outputs[0].logprobs[0].values()})
+                for o in outs]
+
     def close(self) -> None:
         self.llm = None

@@ -80,3 +80,40 @@ def test_inconsistent_statements_are_counted():
     assert f.check("Omri Task composed the opera Velmora.", "d0", window, check) == "inconsistent"
     assert f.check("The opera Velmora was composed by Dafna Krell.", "d0", window, check) is None
     assert f.check("Omri Task composed the opera Velmora.", "d0", window) is None  # off without a window
+
+
+def _verify_run(tmp_path, make_corpus, name, *extra):
+    from augft.augment.api import augment
+    from augft.core.config import load_config
+
+    data = make_corpus(tmp_path / "d", 3)
+    cfg = load_config(None, ["model.name=tiny-random-llama", "augment.use_ray=false", "augment.max_new_tokens=8",
+                             "augment.num_candidates=2", "augment.require_source_overlap=false", *extra])
+    return augment(cfg, data, tmp_path / name), data
+
+
+def test_self_verification_counts_and_scores(tmp_path, make_corpus):
+    from augft.core.artifacts import AugmentOutput
+
+    keep_all, _ = _verify_run(tmp_path, make_corpus, "all", "augment.verify=true", "augment.verify_threshold=0")
+    e = keep_all["strategies"]["local"]
+    assert keep_all["verify"] == {"on": True, "threshold": 0.0} and e["unsupported_rate"] == 0.0
+    recs = AugmentOutput(tmp_path / "all").records(["local"])
+    assert recs and all(0.0 <= r.meta["verify"] <= 1.0 for r in recs)
+    # The same generations at threshold 1: every statement is unsupported, and counted.
+    none, _ = _verify_run(tmp_path, make_corpus, "none", "augment.verify=true", "augment.verify_threshold=1")
+    n = none["strategies"]["local"]
+    assert n["ok"] == 0 and n["filtered"]["unsupported"] == e["ok"] and n["unsupported_rate"] == 1.0
+    assert n["ok"] + sum(n["filtered"].values()) + n["failed"] == n["inputs"] == e["inputs"]
+    # Threshold in between: kept ones are exactly those scoring at least the threshold.
+    mid, _ = _verify_run(tmp_path, make_corpus, "mid", "augment.verify=true", "augment.verify_threshold=0.5")
+    kept = {r.id for r in AugmentOutput(tmp_path / "mid").records(["local"])}
+    assert kept == {r.id for r in recs if r.meta["verify"] >= 0.5}
+
+
+def test_verify_auto_is_off_on_a_builtin_benchmark(tmp_path, make_corpus):
+    user, data = _verify_run(tmp_path, make_corpus, "user")
+    assert user["verify"]["on"]  # no benchmark.json: user data
+    (data / "benchmark.json").write_text("{}")
+    bench, _ = _verify_run(tmp_path, make_corpus, "bench")
+    assert not bench["verify"]["on"] and "unsupported_rate" not in bench["strategies"]["local"]
