@@ -1,6 +1,7 @@
 import pytest
 
 from augft.core.config import load_config
+from augft.core.config.checks import ConfigError
 from augft.core.models import load_model, load_tokenizer
 from augft.core.records import Augmentation, write_records
 from augft.train.data import (IGNORE, Example, Tokenized, TrainDataError, batch_indices, build_trainset,
@@ -23,8 +24,8 @@ def test_split_independent_and_cumulative():
     assert [e.text for e in cum] == [e.text for e in ind]
     assert cum[2].context == "Femp are big. Glon are small!"
     assert split_examples([text], "none", "corpus")[0].text == text
-    with pytest.raises(TrainDataError, match="train.split"):
-        split_examples([text], "bogus", "corpus")
+    with pytest.raises(ConfigError, match="train.split"):  # refused when the config loads
+        load_config(None, ["train.split=bogus"])
 
 
 def test_cumulative_context_is_not_scored(tiny_model):

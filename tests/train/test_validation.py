@@ -7,6 +7,7 @@ from augft.core.config import load_config
 from augft.core.errors import AugftError
 from augft.train.api import prepare
 from augft.train.checkpoints import checkpoint_dir
+from augft.train.plan import WorkerPlan
 
 
 def _cfg(tiny_model, *overrides):
@@ -14,15 +15,21 @@ def _cfg(tiny_model, *overrides):
 
 
 @pytest.mark.parametrize("overrides,match", [
-    (["train.zero_stage=4"], "train.zero_stage must be 0, 1, 2 or 3"),
+    (["train.zero_stage=4"], "train.zero_stage': must be 0, 1, 2 or 3"),
     (["train.zero_stage=-1"], "train.zero_stage"),
     (["train.block_size=4096"], "train.block_size=4096 is above the model's context of 2048"),
     (["train.mix.local=1.0"], "names \\['local'\\] but train.augmentations lists no"),
     (["train.mix.corpus=0.0"], "training set is empty"),
     (["train.resume=auto"], "no complete checkpoint"),
-    (["train.batch_size=5"], "train.batch_size=5 is not a multiple"),
-    (["train.offload_params=true", "train.zero_stage=2"], "train.offload_params needs train.zero_stage=3"),
+    (["train.batch_size=5"], "train.batch_size': 5 is not a multiple"),
+    (["train.offload_params=true", "train.zero_stage=2"], "train.offload_params': needs train.zero_stage=3"),
     (["train.launcher=slurm"], "train.launcher"),
+    (["train.schedule=step"], "train.schedule"),
+    (["train.precision=fp16"], "train.precision': fp16 needs train.use_gpu=true"),
+    (["train.eval_fraction=1.0"], "train.eval_fraction': must be in \\[0, 1\\)"),
+    (["train.num_workers=0"], "train.num_workers': must be >= 1"),
+    (["train.max_failures=-1"], "train.max_failures': must be >= 0"),
+    (["train.mix.local=-1.0"], "train.mix.local': is -1.0"),
     pytest.param(["train.use_gpu=true"], "no CUDA GPU", marks=pytest.mark.skipif(
         __import__("torch").cuda.is_available(), reason="this machine has a GPU")),
 ])
@@ -50,15 +57,17 @@ def test_missing_shard_and_torn_checkpoint(tiny_model, corpus_dir, tmp_path):
 def test_plan_shapes_batches_and_steps(tiny_model, corpus_dir, tmp_path):
     plan = prepare(_cfg(tiny_model, "train.num_workers=2", "train.micro_batch_size=1", "train.epochs=2"),
                    corpus_dir, tmp_path / "out")
-    assert plan["micro_batch"] == 1 and plan["grad_accum"] == 2
-    ds = plan["ds_config"]
+    assert plan.micro_batch == 1 and plan.grad_accum == 2
+    ds = plan.ds_config
     assert ds["train_batch_size"] == 4 and ds["zero_optimization"]["stage"] == 3
-    n = plan["data_stats"]["n_blocks"]
-    assert plan["total_steps"] == -(-2 * n // 4)
-    assert plan["precision"] == "fp32" and ds["bf16"]["enabled"] is False
+    n = plan.data_stats["n_blocks"]
+    assert plan.total_steps == -(-2 * n // 4)
+    assert plan.precision == "fp32" and ds["bf16"]["enabled"] is False
+    # The plan file reads back as the same typed plan.
+    assert WorkerPlan.from_json(tmp_path / "out" / "plan.json") == plan
 
 
 def test_cli_reports_bad_stage(cli, tiny_model, corpus_dir, tmp_path):
     r = cli("train", "--data", corpus_dir, "--out", tmp_path / "o", f"model.name={tiny_model}",
             "train.zero_stage=5")
-    assert r.returncode == 2 and "train.zero_stage must be 0, 1, 2 or 3" in r.stderr
+    assert r.returncode == 2 and "train.zero_stage': must be 0, 1, 2 or 3" in r.stderr
