@@ -61,6 +61,10 @@ def _strategy_shards(aug_dir: Path) -> Dict[str, List[Path]]:
         raise TrainDataError(str(exc)) from None
 
 
+# General text (not the held-out half eval measures perplexity on) to limit forgetting.
+REPLAY = "replay"
+
+
 def load_sources(data_dir: Path, aug_dirs: Sequence[str], mix: Dict[str, float]) -> Dict[str, List[str]]:
     """Texts per source named in the mix. Errors name the missing strategy or shard."""
     if not mix:
@@ -68,7 +72,11 @@ def load_sources(data_dir: Path, aug_dirs: Sequence[str], mix: Dict[str, float])
     texts: Dict[str, List[str]] = {}
     if "corpus" in mix:
         texts["corpus"] = [d.text for d in read_corpus(data_dir)]
-    wanted = [k for k in mix if k != "corpus"]
+    if REPLAY in mix:
+        from augft.core.general_text import replay_paragraphs
+
+        texts[REPLAY] = replay_paragraphs()
+    wanted = [k for k in mix if k not in ("corpus", REPLAY)]
     if not wanted:
         return texts
     if not aug_dirs:

@@ -18,9 +18,11 @@ class TrainConfig:
     """Augmentation output folders (each with manifest.json and <strategy>/part-*.parquet) to draw
     the mix's strategies from."""
     mix: Dict[str, float] = field(default_factory=lambda: {"corpus": 1.0})
-    """Sources of the training set: `corpus` or a strategy name -> weight. A weight w takes
-    round(w x n) of that source's examples (w<1 subsamples, w>1 repeats), deterministic by seed;
-    with `mix_counts` the values are absolute example counts instead."""
+    """Sources of the training set: `corpus`, a strategy name, or `replay` -> weight. A weight w
+    takes round(w x n) of that source's examples (w<1 subsamples, w>1 repeats), deterministic by
+    seed; with `mix_counts` the values are absolute example counts instead. `replay` is general
+    text that ships with Python (the half eval's retention perplexity does not measure), mixed
+    in to limit what fine-tuning forgets."""
     mix_counts: bool = False
     """Read `mix` values as absolute example counts rather than multiples of each source's size."""
     split: Split = Split.independent
