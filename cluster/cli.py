@@ -13,6 +13,7 @@ import logging
 import sys
 from pathlib import Path
 from dataclasses import dataclass
+from enum import Enum
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from augft.core.errors import AugftError
@@ -145,6 +146,8 @@ def _config_command(ns: argparse.Namespace) -> int:
             val = OmegaConf.select(cfg, key)
         except Exception:
             val = None
+        if isinstance(val, Enum):
+            val = val.value
         shown = "" if OmegaConf.is_config(val) else f" = {val!r}"
         print(f"{key}{shown}\n    {doc}")
     return 0
