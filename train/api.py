@@ -23,6 +23,7 @@ from augft.train.plan import LoraSpec, WorkerPlan
 
 log = logging.getLogger(__name__)
 
+
 class TrainConfigError(AugftError):
     """A train.* setting that cannot work; the message names the key."""
 

@@ -34,13 +34,21 @@ def _split_task(task: dict) -> List[tuple]:
     return [(e.context, e.text) for e in split_examples(task["texts"], task["mode"], task["source"])]
 
 
+def _encode(tokenizer, texts: List[str]) -> List[List[int]]:
+    if not texts:
+        return []
+    if getattr(tokenizer, "is_fast", False):
+        # What `tokenizer(texts)` runs, without building a BatchEncoding per text.
+        return [e.ids for e in tokenizer.backend_tokenizer.encode_batch(texts, add_special_tokens=False)]
+    return tokenizer(texts, add_special_tokens=False)["input_ids"]
+
+
 def tokenize_batch(examples: Sequence[Example], tokenizer, block_size: int) -> tuple:
     """`data.tokenize` with one tokenizer call per chunk instead of per example (same ids)."""
     eos = tokenizer.eos_token_id
-    txt = tokenizer([e.text for e in examples], add_special_tokens=False)["input_ids"]
+    txt = _encode(tokenizer, [e.text for e in examples])
     with_ctx = [i for i, e in enumerate(examples) if e.context]
-    ctx_ids = tokenizer([examples[i].context + " " for i in with_ctx], add_special_tokens=False)["input_ids"] \
-        if with_ctx else []
+    ctx_ids = _encode(tokenizer, [examples[i].context + " " for i in with_ctx])
     ctx: Dict[int, List[int]] = dict(zip(with_ctx, ctx_ids))
     out, truncated = [], 0
     for i, t in enumerate(txt):

@@ -7,7 +7,6 @@ builder is tested against and the benchmark's baseline.
 """
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass
 from pathlib import Path

@@ -71,3 +71,23 @@ def test_cli_reports_bad_stage(cli, tiny_model, corpus_dir, tmp_path):
     r = cli("train", "--data", corpus_dir, "--out", tmp_path / "o", f"model.name={tiny_model}",
             "train.zero_stage=5")
     assert r.returncode == 2 and "train.zero_stage': must be 0, 1, 2 or 3" in r.stderr
+
+
+@pytest.mark.parametrize("overrides,match", [
+    (["seed=7"], "saved with seed=0, this run has seed=7"),
+    (["train.batch_size=8"], "saved with train.batch_size=4, this run has train.batch_size=8"),
+    (["train.mix.corpus=2.0"], "saved with train.mix=\\{'corpus': 1.0\\}, this run has train.mix=\\{'corpus': 2.0\\}"),
+])
+def test_resume_names_what_differs(tiny_model, corpus_dir, tmp_path, overrides, match):
+    """A checkpoint resumes only a run with the same seed, batch size and mix (else the batches differ)."""
+    ck = checkpoint_dir(tmp_path / "out", 2)
+    (ck / "ds").mkdir(parents=True)
+    (ck / "ds" / "mp_rank_00_model_states.pt").write_bytes(b"x")  # complete for ZeRO-0
+    (ck / "trainer_state.json").write_text(json.dumps({
+        "step": 2, "world_size": 1, "zero_stage": 0, "seed": 0, "batch_size": 4,
+        "mix": {"corpus": 1.0}, "mix_counts": False}))
+    base = ["train.num_workers=1", "train.zero_stage=0", "train.resume=auto"]
+    plan = prepare(_cfg(tiny_model, *base), corpus_dir, tmp_path / "out")  # same shape: accepted
+    assert plan.resume_dir.endswith("step-000002")
+    with pytest.raises(AugftError, match=match):
+        prepare(_cfg(tiny_model, *base, *overrides), corpus_dir, tmp_path / "out")
