@@ -134,3 +134,10 @@ def test_entities_must_occur_in_the_document():
     (p0, q0), (p1, _) = (render(t["entity_pair"], **it.values) for it in pairs)
     assert p0 == p1 and "Tamsin Orrow and Velk Observatory" in q0
     assert "tamsin orrow" in entity_sets([d])["d"]
+
+
+def test_config_prompt_sets_are_the_builtin_ones():
+    from augft.core.config.augment import PromptSet
+    from augft.core.config.checks import values
+
+    assert sorted(values(PromptSet)) == sorted(BUILTIN)
