@@ -20,7 +20,7 @@ sys.path.insert(0, str(REPO))
 
 
 def main(argv=None) -> int:
-    from augft.cluster.pipeline import run_study
+    from augft.cluster.study import run_study
     from augft.core.config import load_config
 
     extra = list(sys.argv[1:] if argv is None else argv)

@@ -12,7 +12,8 @@ import importlib
 import logging
 import sys
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Tuple
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from augft.core.errors import AugftError
 
@@ -26,7 +27,7 @@ STAGES: Dict[str, Tuple[str, str, bool]] = {
               "fine-tune on the corpus plus an augmentation mix (DeepSpeed ZeRO on Ray Train)", True),
     "eval": ("augft.eval.api:run_eval",
              "score conditions (base, icl, ft, aug_ft, ft+icl) on a multiple-choice test set", True),
-    "run": ("augft.cluster.pipeline:run_pipeline",
+    "run": ("augft.cluster.study:run_study_command",
             "the whole study: benchmark -> augment -> train -> eval -> report, tracked in MLflow", False),
     "sweep": ("augft.cluster.sweep:run_sweep",
               "Ray Tune sweep of the augmentation mix, objective on the validation split", False),
@@ -38,6 +39,35 @@ TOOLS: Dict[str, Tuple[str, str]] = {
 }
 
 DEFAULT_OUT = "out"
+
+
+class _Parser(argparse.ArgumentParser):
+    """Argument errors become AugftError (the CLI prints them and exits 2), so the job
+    entrypoint, `augft submit` and the manifest checks can parse a command line without exiting."""
+
+    def error(self, message: str):
+        raise AugftError(f"{self.prog}: {message}")
+
+
+@dataclass(frozen=True)
+class StageArgs:
+    """A stage command's arguments as `augft` reads them."""
+    command: str
+    config: Optional[str]
+    data: Optional[str]
+    out: Optional[str]
+    overrides: Tuple[str, ...]
+
+
+def parse_stage_args(command: str, args: Sequence[str]) -> StageArgs:
+    """Parse `augft <command> <args>` for a stage command (AugftError on bad arguments)."""
+    if command not in STAGES:
+        raise AugftError(f"'{command}' is not a stage command; stages: {', '.join(STAGES)}")
+    ns = build_parser().parse_args([command, *map(str, args)])
+    overrides = _split_overrides(ns.overrides)
+    if command == "benchmark" and ns.name:
+        overrides = [f"benchmark.name={ns.name}"] + overrides
+    return StageArgs(command, ns.config, ns.data, ns.out, tuple(overrides))
 
 
 def _load(target: str) -> Callable:
@@ -59,7 +89,7 @@ def _stage_parser(sub, name: str, help_: str, needs_data: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="augft",
         description="Augmented fine-tuning: augment a corpus with a model's own in-context "
                     "reasoning, fine-tune on it, and compare how each way of customizing a "

@@ -4,6 +4,7 @@
 
 It wraps the Ray Job Submission SDK: the working dir is uploaded (the job runs
 `python -m augft.cluster.jobs <command> [args...]` inside it, see cluster/jobs/entry.py),
+this augft's code travels with it as a py_module (cluster/code_snapshot.py),
 environment variables such as MLFLOW_TRACKING_URI travel in the runtime env, and the
 job driver's CPUs/GPUs come from `cluster.entrypoint_num_cpus/gpus` in the job's own
 config. The exit status is the job driver's (0 when it succeeded).
@@ -13,13 +14,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import sys
 import time
 import uuid
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-from augft.cluster.jobs.entry import JOB_COMMANDS, STAGE_COMMANDS, split_args, entrypoint
+from augft.cluster.cli import parse_stage_args
+from augft.cluster.code_snapshot import temp_snapshot
+from augft.cluster.jobs.entry import JOB_COMMANDS, STAGE_COMMANDS, entrypoint
 from augft.core.errors import AugftError
 
 DEFAULT_ADDRESS = "http://127.0.0.1:8265"
@@ -46,7 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--working-dir", default=".",
                    help="folder uploaded as the job's working dir (default: the current one)")
     p.add_argument("--no-working-dir", action="store_true",
-                   help="upload nothing: the cluster's image already has this version of augft")
+                   help="upload no working dir (data and configs are on the cluster's shared storage)")
+    p.add_argument("--code", choices=("upload", "installed"), default="upload",
+                   help="upload: ship this augft's code with the job (default); installed: run the "
+                        "augft installed in the cluster's image")
     p.add_argument("--env", action="append", default=[], metavar="KEY[=VALUE]",
                    help="environment variable for the job (KEY alone forwards the local value); "
                         f"forwarded when set: {', '.join(FORWARD_ENV)}")
@@ -86,25 +93,31 @@ def job_env(items: Sequence[str], env=os.environ) -> Dict[str, str]:
 
 
 def job_config(command: str, args: Sequence[str], working_dir: Optional[Path]):
-    """Load the job's config here, so a bad key fails before anything is submitted.
+    """Load the job's config here, so a bad key or value fails before anything is submitted.
 
     `--config` is relative to the working dir, as it will be inside the job.
     """
     from augft.core.config import load_config
 
-    parsed = split_args(args)
-    cfg_path = parsed.get("--config")
+    if command not in STAGE_COMMANDS:
+        return load_config(None, [])
+    parsed = parse_stage_args(command, args)
+    cfg_path = parsed.config
     if cfg_path and working_dir is not None and not Path(cfg_path).is_absolute():
         cfg_path = working_dir / cfg_path
-    overrides = parsed["overrides"] if command in STAGE_COMMANDS else []
-    return load_config(cfg_path, overrides)
+    return load_config(cfg_path, parsed.overrides)
 
 
-def runtime_env(working_dir: Optional[Path], env_vars: Dict[str, str]) -> Dict[str, object]:
+def runtime_env(working_dir: Optional[Path], env_vars: Dict[str, str],
+                code: Optional[Path] = None) -> Dict[str, object]:
+    """The job's runtime env: its working dir, environment and (unless the cluster's own augft
+    is used) the augft code snapshot as a py_module."""
     renv: Dict[str, object] = {"env_vars": env_vars}
     if working_dir is not None:
         renv["working_dir"] = str(working_dir)
         renv["excludes"] = list(EXCLUDES)
+    if code is not None:
+        renv["py_modules"] = [str(code)]
     return renv
 
 
@@ -174,10 +187,12 @@ def _use_token_auth() -> None:
 
 def submit(command: str, args: Sequence[str] = (), address: Optional[str] = None,
            working_dir: Optional[str | Path] = ".", env: Optional[Dict[str, str]] = None,
-           python: str = "python", submission_id: Optional[str] = None, cfg=None) -> tuple:
+           python: str = "python", submission_id: Optional[str] = None, cfg=None,
+           upload_code: bool = True) -> tuple:
     """Submit `augft <command> <args>` as a Ray job; returns (client, submission_id).
 
-    `cfg` (default: the job's own config, loaded here) gives the driver's resources.
+    `cfg` (default: the job's own config, loaded here) gives the driver's resources;
+    `upload_code` ships this augft with the job (else the cluster's installed one runs).
     """
     from ray.job_submission import JobSubmissionClient
 
@@ -198,13 +213,18 @@ def submit(command: str, args: Sequence[str] = (), address: Optional[str] = None
         raise AugftError(f"cannot reach the Ray dashboard at {addr} ({exc}); start a cluster "
                          "(ray start --head) or pass --address / set $RAY_ADDRESS") from None
     sid = submission_id or f"augft-{command}-{uuid.uuid4().hex[:8]}"
-    client.submit_job(
-        entrypoint=entrypoint(command, args, python=python),
-        submission_id=sid,
-        runtime_env=runtime_env(wd, dict(env or {})),
-        metadata={"augft_command": command},
-        **entrypoint_resources(cfg),
-    )
+    code = temp_snapshot() if upload_code else None
+    try:
+        client.submit_job(
+            entrypoint=entrypoint(command, args, python=python),
+            submission_id=sid,
+            runtime_env=runtime_env(wd, dict(env or {}), code),
+            metadata={"augft_command": command},
+            **entrypoint_resources(cfg),
+        )
+    finally:  # Ray has uploaded the snapshot once submit_job returns
+        if code is not None:
+            shutil.rmtree(code.parent, ignore_errors=True)
     return client, sid
 
 
@@ -213,7 +233,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     env = job_env(ns.env)
     wd = None if ns.no_working_dir else ns.working_dir
     client, sid = submit(ns.command, ns.args, address=ns.address, working_dir=wd, env=env,
-                         python=ns.python, submission_id=ns.submission_id)
+                         python=ns.python, submission_id=ns.submission_id,
+                         upload_code=ns.code == "upload")
     print(f"augft submit: job {sid} submitted to {resolve_address(ns.address)}", file=sys.stderr)
     if ns.no_wait:
         print(sid)

@@ -11,19 +11,20 @@ test splits. Every trial attempt is an MLflow run under the sweep's parent run.
 """
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from augft.cluster.pipeline_conditions import STRATEGIES
-from augft.cluster.pipeline_stages import StageFns, StageResult, eval_stage, prepare_data
+from augft.cluster.stages import StageFns, StageResult, eval_stage, prepare_data
 from augft.cluster.sweep_trial import SweepContext, condition_for, run_trial, trial_cfg, weights
 from augft.core.config.load import to_flat_dict, to_yaml
+from augft.core.artifacts import EvalOutput, TrainOutput
 from augft.core.errors import AugftError
+from augft.core.io import atomic_write_json
+from augft.core.ray_init import ray_session
 from augft.core.records import read_questions
-from augft.tracking.runs import Tracker
+from augft.tracking.runs import RunHandle, Tracker
 from augft.tracking.stage_log import log_stage_dir
 
 log = logging.getLogger(__name__)
@@ -49,19 +50,16 @@ def search_space(cfg) -> dict:
     from ray import tune
 
     s = cfg.pipeline.sweep
+    from augft.augment.api import STRATEGIES
+
     bad = [x for x in s.strategies if x not in STRATEGIES]
     if bad:
         raise AugftError(f"pipeline.sweep.strategies: unknown {bad}; known: {', '.join(STRATEGIES)}")
-    if not s.weight_choices or not s.candidates_choices or not s.split_choices:
-        raise AugftError("pipeline.sweep: weight_choices, candidates_choices and split_choices "
-                         "must each list at least one value")
-    if not 0 <= s.temperature_min <= s.temperature_max:
-        raise AugftError("pipeline.sweep: need 0 <= temperature_min <= temperature_max")
     space = {f"w_{x}": tune.choice(list(s.weight_choices)) for x in s.strategies}
     space["num_candidates"] = tune.choice(list(s.candidates_choices))
     space["temperature"] = (tune.uniform(s.temperature_min, s.temperature_max)
                             if s.temperature_max > s.temperature_min else s.temperature_min)
-    space["split"] = tune.choice(list(s.split_choices))
+    space["split"] = tune.choice([str(x) for x in s.split_choices])
     return space
 
 
@@ -75,27 +73,9 @@ def _search_alg(cfg):
 
         sampler = optuna.samplers.TPESampler(seed=int(cfg.seed))
         return ConcurrencyLimiter(OptunaSearch(sampler=sampler), max_concurrent=conc)
-    if s.search == "random":
-        from ray.tune.search import BasicVariantGenerator
+    from ray.tune.search import BasicVariantGenerator  # search=random
 
-        return BasicVariantGenerator(max_concurrent=conc, random_state=int(cfg.seed))
-    raise AugftError(f"pipeline.sweep.search must be optuna or random, got '{s.search}'")
-
-
-def _init_ray(cfg) -> bool:
-    """Join cluster.address (or $RAY_ADDRESS), else start a local Ray; True if we started it."""
-    import os
-
-    import ray
-
-    if ray.is_initialized():
-        return False
-    address = cfg.cluster.address or os.environ.get("RAY_ADDRESS", "")
-    if address:
-        ray.init(address=address, log_to_driver=True)
-    else:
-        ray.init(num_cpus=int(cfg.cluster.num_cpus) or None, include_dashboard=False)
-    return True
+    return BasicVariantGenerator(max_concurrent=conc, random_state=int(cfg.seed))
 
 
 def _best_row(grid):
@@ -122,77 +102,73 @@ def _trial_records(grid) -> List[dict]:
     return out
 
 
-def sweep(cfg, data: Optional[Path], out: Path, fns: Optional[StageFns] = None,
-          tracker: Optional[Tracker] = None) -> dict:
-    """Run the search and the best config's test evaluation; returns the summary (best.json)."""
+def _tuner(cfg, ctx: SweepContext, out: Path):
     from ray import tune
+    from ray.tune.schedulers import ASHAScheduler
 
     from augft.cluster.jobs.resources import tune_settings
 
+    s = cfg.pipeline.sweep
+    settings = tune_settings(cfg, with_train_workers=cfg.train.launcher == "ray")
+    scheduler = ASHAScheduler(time_attr="training_iteration", max_t=int(s.max_epochs),
+                              grace_period=int(s.grace_period), reduction_factor=int(s.reduction_factor))
+    return tune.Tuner(
+        tune.with_resources(tune.with_parameters(run_trial, ctx=ctx), settings["resources"]),
+        param_space=search_space(cfg),
+        tune_config=tune.TuneConfig(metric=METRIC, mode="max", search_alg=_search_alg(cfg),
+                                    scheduler=scheduler, num_samples=int(s.num_samples),
+                                    max_concurrent_trials=settings["max_concurrent_trials"]),
+        run_config=tune.RunConfig(name="tune", storage_path=str(out / "ray"), verbose=1,
+                                  failure_config=tune.FailureConfig(max_failures=int(s.max_failures))))
+
+
+def _best(grid, out: Path, tracker: Tracker, parent: RunHandle, val: str) -> tuple:
+    """Record every trial; return (summary, best report row, best params)."""
+    trials = _trial_records(grid)
+    _close_stopped_trials(tracker, parent.run_id)
+    atomic_write_json(out / "trials.json", trials)
+    parent.log_artifact(out / "trials.json")
+    n_err = sum(t["status"] == "ERROR" for t in trials)
+    parent.log_metrics({"trials": len(trials), "trials_failed": n_err})
+    best = _best_row(grid)
+    if best is None:
+        raise AugftError(f"every sweep trial failed ({n_err} of {len(trials)}); see {out / 'trials.json'}")
+    result, row = best
+    params = dict(result.config)
+    summary = {"validation_split": val, "best_config": params, "best_val_accuracy": float(row[METRIC]),
+               "best_epoch": int(row["epoch"]), "condition": row["condition"],
+               "trials": len(trials), "trials_failed": n_err, "test": None}
+    parent.log_params({f"best.{k}": v for k, v in params.items()})
+    parent.log_metrics({"best_val_accuracy": summary["best_val_accuracy"], "best_epoch": summary["best_epoch"]})
+    return summary, row, params
+
+
+def sweep(cfg, data: Optional[Path], out: Path, fns: Optional[StageFns] = None,
+          tracker: Optional[Tracker] = None) -> dict:
+    """Run the search and the best config's test evaluation; returns the summary (best.json)."""
     fns = fns or StageFns()
     out = Path(out).resolve()
     cache_dir = out / "cache"
     tracker = tracker or Tracker.from_config(cfg.tracking)  # fails early when unreachable
-    s = cfg.pipeline.sweep
-    space = search_space(cfg)
+    search_space(cfg)  # a bad search space fails before any run starts
     name = cfg.tracking.run_name or f"sweep-{time.strftime('%Y%m%d-%H%M%S')}"
-    parent = tracker.start_run(name, kind="sweep", tags={"augft.command": "sweep"})
-    if parent.active:
-        print(f"MLflow: sweep run {parent.run_id} in experiment '{tracker.experiment}' at {tracker.uri}")
-    started_ray = False
-    try:
+    with tracker.start_run(name, kind="sweep", tags={"augft.command": "sweep"}) as parent:
+        if parent.active:
+            print(f"MLflow: sweep run {parent.run_id} in experiment '{tracker.experiment}' at {tracker.uri}")
         parent.log_params(to_flat_dict(cfg))
         parent.log_text(to_yaml(cfg), "resolved_config.yaml")
         dres = prepare_data(cfg, data.resolve() if data else None, cache_dir, fns, bool(cfg.pipeline.cache))
         val = validation_split(cfg, dres.dir)
         parent.set_tags({"augft.validation_split": val})
-        started_ray = _init_ray(cfg)
-        ctx = SweepContext(cfg=cfg, data=dres, cache=cache_dir, val_split=val,
-                           tracking_uri=tracker.uri, experiment=tracker.experiment,
-                           tags=dict(tracker.tags), parent_run_id=parent.run_id, fns=fns)
-        settings = tune_settings(cfg, with_train_workers=cfg.train.launcher == "ray")
-        from ray.tune.schedulers import ASHAScheduler
-
-        scheduler = ASHAScheduler(time_attr="training_iteration", max_t=int(s.max_epochs),
-                                  grace_period=int(s.grace_period), reduction_factor=int(s.reduction_factor))
-        tuner = tune.Tuner(
-            tune.with_resources(tune.with_parameters(run_trial, ctx=ctx), settings["resources"]),
-            param_space=space,
-            tune_config=tune.TuneConfig(metric=METRIC, mode="max", search_alg=_search_alg(cfg),
-                                        scheduler=scheduler, num_samples=int(s.num_samples),
-                                        max_concurrent_trials=settings["max_concurrent_trials"]),
-            run_config=tune.RunConfig(name="tune", storage_path=str(out / "ray"), verbose=1,
-                                      failure_config=tune.FailureConfig(max_failures=int(s.max_failures))))
-        grid = tuner.fit()
-        trials = _trial_records(grid)
-        _close_stopped_trials(tracker, parent.run_id)
-        (out / "trials.json").write_text(json.dumps(trials, indent=2, default=str))
-        parent.log_artifact(out / "trials.json")
-        n_err = sum(t["status"] == "ERROR" for t in trials)
-        parent.log_metrics({"trials": len(trials), "trials_failed": n_err})
-        best = _best_row(grid)
-        if best is None:
-            raise AugftError(f"every sweep trial failed ({n_err} of {len(trials)}); see {out / 'trials.json'}")
-        result, row = best
-        params = dict(result.config)
-        summary = {"validation_split": val, "best_config": params, "best_val_accuracy": float(row[METRIC]),
-                   "best_epoch": int(row["epoch"]), "condition": row["condition"],
-                   "trials": len(trials), "trials_failed": n_err, "test": None}
-        parent.log_params({f"best.{k}": v for k, v in params.items()})
-        parent.log_metrics({"best_val_accuracy": summary["best_val_accuracy"], "best_epoch": summary["best_epoch"]})
-        if s.test_eval:
-            summary["test"] = _test_eval(cfg, params, row, dres, val, cache_dir, fns, tracker, parent)
-        (out / "best.json").write_text(json.dumps(summary, indent=2, default=str))
+        with ray_session(cfg.cluster):
+            ctx = SweepContext(cfg=cfg, data=dres, cache=cache_dir, val_split=val,
+                               tracking_uri=tracker.uri, experiment=tracker.experiment,
+                               tags=dict(tracker.tags), parent_run_id=parent.run_id, fns=fns)
+            summary, row, params = _best(_tuner(cfg, ctx, out).fit(), out, tracker, parent, val)
+            if cfg.pipeline.sweep.test_eval:
+                summary["test"] = _test_eval(cfg, params, row, dres, val, cache_dir, fns, tracker, parent)
+        atomic_write_json(out / "best.json", summary)
         parent.log_artifact(out / "best.json")
-    except BaseException:
-        parent.end("FAILED")
-        raise
-    finally:
-        if started_ray:
-            import ray
-
-            ray.shutdown()
-    parent.end()
     summary["run_id"] = parent.run_id
     return summary
 
@@ -210,14 +186,13 @@ def _test_eval(cfg, params, row, dres: StageResult, val: str, cache_dir: Path, f
                             tags={"augft.condition": f"best:{cond.label}"})
     try:
         res = eval_stage(tcfg, cond, dres, cache_dir, fns, model=model, splits=splits)
-        run.set_tags({"augft.model_path": str(model.dir / "model")})
+        run.set_tags({"augft.model_path": str(TrainOutput(model.dir).model_dir)})
         log_stage_dir(run, res.dir, cond.label)
     except BaseException:
         run.end("FAILED")
         raise
     run.end()
-    body = json.loads((res.dir / "results.json").read_text())["conditions"]
-    return (body.get(cond.label) or next(iter(body.values())))["splits"]
+    return EvalOutput(res.dir).condition(cond.label)["splits"]
 
 
 def _close_stopped_trials(tracker: Tracker, parent_id: Optional[str]) -> None:

@@ -7,13 +7,13 @@ is marked FAILED there before Ray Tune retries it, so nothing is lost.
 from __future__ import annotations
 
 import copy
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Optional
 
-from augft.cluster.pipeline_conditions import Condition
-from augft.cluster.pipeline_stages import StageFns, StageResult, augment_stage, eval_stage, train_stage
+from augft.cluster.stages import StageFns, StageResult, augment_stage, eval_stage, train_stage
+from augft.core.artifacts import EvalOutput
+from augft.core.conditions import Condition
 
 
 @dataclass
@@ -47,16 +47,7 @@ def weights(params: dict) -> Dict[str, float]:
 
 
 def condition_for(w: Dict[str, float]) -> Condition:
-    if not w:
-        return Condition("ft", "ft", (), False)
-    label = "aug_ft[" + "+".join(w) + "]"
-    return Condition(label, label, tuple(w), False)
-
-
-def split_accuracy(res_dir: Path, cond: str, split: str) -> float:
-    res = json.loads((res_dir / "results.json").read_text())
-    body = res["conditions"].get(cond) or next(iter(res["conditions"].values()))
-    return float(body["splits"][split]["accuracy"])
+    return Condition.fine_tuned(tuple(w))
 
 
 def run_trial(params: dict, ctx: SweepContext) -> None:
@@ -83,7 +74,7 @@ def run_trial(params: dict, ctx: SweepContext) -> None:
                                 weight=w, base_model=prev)
             ev = eval_stage(cfg, cond, ctx.data, ctx.cache, fns, model=model, augs=augs,
                             splits=[ctx.val_split])
-            acc = split_accuracy(ev.dir, cond.label, ctx.val_split)
+            acc = EvalOutput(ev.dir).split_accuracy(cond.label, ctx.val_split)
             run.log_metrics({"val_accuracy": acc}, step=epoch)
             prev = model
             tune.report({"val_accuracy": acc, "epoch": epoch, "condition": cond.label,

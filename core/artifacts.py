@@ -198,6 +198,13 @@ class EvalOutput:
     def write_results(self, results: dict) -> Path:
         return atomic_write_json(self.results_path, results)
 
+    def predictions(self) -> Iterator[dict]:
+        """Rows of predictions.jsonl (one per condition and question)."""
+        with open(self.predictions_path, encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    yield json.loads(line)
+
     def condition(self, label: str) -> dict:
         """One condition's results: by label, else the only one in the file."""
         conds = self.results().get("conditions", {})

@@ -5,18 +5,9 @@ import math
 from pathlib import Path
 from typing import Dict, List
 
-
-
-def _atomic_target(path: Path):
-    """(target, temp file beside it): write the temp file, then rename it over the target."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path, path.with_name(f".{path.name}.tmp")
-
-
-def _cell(s: dict) -> str:
-    return f"{s['accuracy']:.3f} [{s['ci_low']:.2f}, {s['ci_high']:.2f}]"
-
+from augft.core.io import atomic_path, atomic_write_text
+from augft.core.tables import (RETENTION_HEADER, accuracy_cell, accuracy_grid, footer_rows, interval_label,
+                               render_markdown, retention_rows)
 
 def _splits(results: dict) -> List[str]:
     names = set()
@@ -33,18 +24,15 @@ def _fmt_num(x) -> str:
     return f"{x:,.0f}" if isinstance(x, (int, float)) else str(x)
 
 
+def _cells(results: dict) -> dict:
+    return {c: v["splits"] for c, v in results["conditions"].items()}
+
+
 def table_rows(results: dict) -> tuple:
-    splits = _splits(results)
-    header = ["condition"] + splits
-    rows = []
-    for cond, c in results["conditions"].items():
-        rows.append([cond] + [_cell(c["splits"][s]) if s in c["splits"] else "-" for s in splits])
-    any_cond = next(iter(results["conditions"].values()))
-    rows.append(["chance"] + [f"{any_cond['splits'][s]['chance']:.3f}" if s in any_cond["splits"] else "-"
-                              for s in splits])
-    rows.append(["n"] + [str(any_cond["splits"][s]["n"]) if s in any_cond["splits"] else "-"
-                         for s in splits])
-    return header, rows
+    """(header, rows): conditions in the order evaluated, then chance and n."""
+    cells = _cells(results)
+    header, rows = accuracy_grid(cells, order=False)
+    return header, rows + footer_rows(cells)
 
 
 def print_table(results: dict) -> None:
@@ -52,7 +40,7 @@ def print_table(results: dict) -> None:
     from rich.table import Table
 
     header, rows = table_rows(results)
-    t = Table(title=f"accuracy ({results['scoring']} scoring, 95% bootstrap CI)")
+    t = Table(title=f"accuracy ({results['scoring']} scoring, {interval_label(results.get('interval'))})")
     for h in header:
         t.add_column(h)
     for r in rows:
@@ -64,13 +52,12 @@ def markdown(results: dict) -> str:
     header, rows = table_rows(results)
     lines = ["# augft eval report", "",
              f"{results['n_questions']} questions; scoring: {results['scoring']}; "
-             f"cells are accuracy [95% bootstrap CI, {results['bootstrap']} resamples].", "",
-             "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
+             f"cells are accuracy [{interval_label(results.get('interval'))}].", "",
+             render_markdown(header, rows)]
     lines += ["", "## By kind", "", "| condition | split/kind | accuracy | n | chance |", "|---|---|---|---|---|"]
     for cond, c in results["conditions"].items():
         for k, s in c["kinds"].items():
-            lines.append(f"| {cond} | {k} | {_cell(s)} | {s['n']} | {s['chance']:.3f} |")
+            lines.append(f"| {cond} | {k} | {accuracy_cell(s)} | {s['n']} | {s['chance']:.3f} |")
     lines += ["", "## Other scorings (accuracy per split)", "",
               "| condition | scoring | " + " | ".join(_splits(results)) + " |",
               "|---|---|" + "---|" * len(_splits(results))]
@@ -78,6 +65,11 @@ def markdown(results: dict) -> str:
         for sc, per in c["by_scoring"].items():
             lines.append(f"| {cond} | {sc} | " + " | ".join(
                 f"{per[s]:.3f}" if s in per else "-" for s in _splits(results)) + " |")
+    if any(c.get("retention") for c in results["conditions"].values()):
+        lines += ["", "## Gain and retention", "",
+                  "Retention: general-knowledge questions unrelated to the corpus (those the base model "
+                  "answers correctly) and perplexity on general text; a drop is what fine-tuning forgot.", "",
+                  render_markdown(RETENTION_HEADER, retention_rows(results["conditions"]))]
     costs = results["costs"]
     lines += ["", "## Costs", "",
               "FLOPs = 2 x params x tokens read per query (context + prompt + all choices).", "",
@@ -102,12 +94,6 @@ def markdown(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_text(path: Path, text: str) -> None:
-    path, tmp = _atomic_target(path)
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-
-
 def plot_split(results: dict, split: str, path: Path) -> None:
     import matplotlib
 
@@ -117,7 +103,8 @@ def plot_split(results: dict, split: str, path: Path) -> None:
     conds = [c for c, v in results["conditions"].items() if split in v["splits"]]
     stats = [results["conditions"][c]["splits"][split] for c in conds]
     acc = [s["accuracy"] for s in stats]
-    err = [[a - s["ci_low"] for a, s in zip(acc, stats)], [s["ci_high"] - a for a, s in zip(acc, stats)]]
+    err = [[max(0.0, a - s["ci_low"]) for a, s in zip(acc, stats)],
+           [max(0.0, s["ci_high"] - a) for a, s in zip(acc, stats)]]
     fig, ax = plt.subplots(figsize=(1.2 + 1.1 * len(conds), 3.6))
     ax.bar(conds, acc, yerr=err, capsize=4, color="#4c78a8")
     ax.axhline(stats[0]["chance"], ls="--", color="grey", label="chance")
@@ -126,10 +113,9 @@ def plot_split(results: dict, split: str, path: Path) -> None:
     ax.set_title(f"{split} (n={stats[0]['n']}, 95% CI)")
     ax.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
-    target, tmp = _atomic_target(path)
-    fig.savefig(tmp, format="png", dpi=120)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=120)
     plt.close(fig)
-    tmp.replace(target)
 
 
 def write_all(results: dict, out: Path) -> Dict[str, str]:
@@ -139,5 +125,5 @@ def write_all(results: dict, out: Path) -> Dict[str, str]:
         p = out / f"plot_{safe}.png"
         plot_split(results, split, p)
         files[split] = p.name
-    write_text(out / "report.md", markdown(results))
+    atomic_write_text(out / "report.md", markdown(results))
     return files

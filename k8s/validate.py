@@ -211,8 +211,8 @@ def policy_errors(docs: List[dict]) -> List[str]:
 
 def entrypoint_errors(entrypoint: str) -> List[str]:
     """Errors for a RayJob entrypoint: each `&&` step must be a real augft job command."""
-    from augft.cluster.cli import build_parser
-    from augft.cluster.jobs.entry import JOB_COMMANDS, STAGE_COMMANDS, split_args
+    from augft.cluster.cli import parse_stage_args
+    from augft.cluster.jobs.entry import JOB_COMMANDS, STAGE_COMMANDS
     from augft.core.config import load_config
     from augft.core.errors import AugftError
 
@@ -243,18 +243,17 @@ def entrypoint_errors(entrypoint: str) -> List[str]:
             continue
         if command not in STAGE_COMMANDS:
             continue
-        try:  # argparse exits on unknown flags; turn that into an error message
-            build_parser().parse_args([command, *args])
-        except SystemExit:
-            errors.append(f"'{text}': the augft CLI rejects these arguments")
+        try:
+            parsed = parse_stage_args(command, args)
+        except AugftError as e:
+            errors.append(f"'{text}': the augft CLI rejects these arguments ({e})")
             continue
-        parsed = split_args(args)
-        cfg_path = parsed.get("--config")
+        cfg_path = parsed.config
         if cfg_path and not (REPO / cfg_path).is_file():
             errors.append(f"'{text}': --config {cfg_path} is not a file in the repository")
             continue
         try:
-            load_config(REPO / cfg_path if cfg_path else None, parsed["overrides"])
+            load_config(REPO / cfg_path if cfg_path else None, parsed.overrides)
         except AugftError as e:
             errors.append(f"'{text}': {e}")
     return errors

@@ -11,20 +11,11 @@ import sys
 from typing import Dict, List, Optional, Sequence
 
 from augft.core.errors import AugftError
+from augft.core.tables import accuracy_grid, render_text
 from augft.tracking.runs import KIND_TAG, PARENT_TAG
 from augft.tracking.uri import check_reachable, local_uri
 
 CONDITION_TAG = "augft.condition"
-_ORDER = ["base", "icl", "ft", "ft+icl"]
-
-
-def condition_order(name: str):
-    """base, icl, ft, aug_ft[...] (alphabetical), ft+icl, then anything else."""
-    if name.startswith("aug_ft"):
-        return (3, name)
-    if name == "ft+icl":
-        return (4, name)
-    return (_ORDER.index(name), name) if name in _ORDER else (5, name)
 
 
 def _quote(v: str) -> str:
@@ -44,27 +35,7 @@ def parse_filters(items: Sequence[str]) -> str:
 
 def format_table(cells: Dict[str, Dict[str, dict]], title: str = "") -> str:
     """cells[condition][split] = {"accuracy", "ci_low", "ci_high"} -> aligned text table."""
-    splits = sorted({s for row in cells.values() for s in row})
-    header = ["condition"] + splits
-    rows = [header]
-    for cond in sorted(cells, key=condition_order):
-        row = [cond]
-        for s in splits:
-            m = cells[cond].get(s)
-            if m is None or m.get("accuracy") is None:
-                row.append("-")
-            elif m.get("ci_low") is not None and m.get("ci_high") is not None:
-                row.append(f"{m['accuracy']:.3f} [{m['ci_low']:.2f}, {m['ci_high']:.2f}]")
-            else:
-                row.append(f"{m['accuracy']:.3f}")
-        rows.append(row)
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    lines = [title] if title else []
-    for i, r in enumerate(rows):
-        lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
-        if i == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return render_text(*accuracy_grid(cells), title=title)
 
 
 def run_cells(runs) -> Dict[str, Dict[str, dict]]:

@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence
 
+from augft.cluster.cli import STAGES, StageArgs, parse_stage_args
 from augft.core.errors import AugftError
 
 # Stage commands take --config/--data/--out; tools pass their arguments through.
-STAGE_COMMANDS = ("benchmark", "augment", "train", "eval", "run", "sweep")
+STAGE_COMMANDS = tuple(STAGES)
 TOOL_COMMANDS = ("compare",)
 JOB_COMMANDS = STAGE_COMMANDS + TOOL_COMMANDS
 
@@ -44,28 +45,8 @@ def _check_command(command: str) -> None:
                          f"choose one of: {', '.join(JOB_COMMANDS)}")
 
 
-def split_args(args: Sequence[str]) -> Dict[str, object]:
-    """Find --config, --data, --out and key=value overrides (both `--x V` and `--x=V`)."""
-    found: Dict[str, object] = {"overrides": []}
-    i = 0
-    while i < len(args):
-        a = args[i]
-        flag, eq, val = a.partition("=")
-        if flag in ("--config", "--data", "--out"):
-            if not eq:
-                if i + 1 >= len(args):
-                    raise AugftError(f"{flag} needs a value")
-                val = args[i + 1]
-                i += 1
-            found[flag] = val
-        elif not a.startswith("-") and "=" in a:
-            found["overrides"].append(a)
-        i += 1
-    return found
-
-
-def _override(parsed: Mapping[str, object], key: str) -> Optional[str]:
-    for item in parsed["overrides"]:
+def _override(args: StageArgs, key: str) -> Optional[str]:
+    for item in args.overrides:
         k, _, val = item.partition("=")
         if k == key:
             return val
@@ -94,12 +75,12 @@ def plan(argv: Sequence[str], env: Optional[Mapping[str, str]] = None,
     _check_command(command)
     if command in TOOL_COMMANDS:
         return JobPlan(argv, cwd)
-    parsed = split_args(args)
+    parsed = parse_stage_args(command, args)
     cfg = None
-    if parsed.get("--config"):
+    if parsed.config:
         from augft.core.config import load_config
 
-        cfg = load_config(cwd / str(parsed["--config"]))
+        cfg = load_config(cwd / parsed.config)
     root = _override(parsed, "cluster.storage")
     if root is None:
         root = (cfg.cluster.storage if cfg is not None else "") or env.get("AUGFT_STORAGE", "")
@@ -148,6 +129,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
     os.environ.update(job.env)
     os.chdir(job.cwd)
-    print(f"augft job {_submission_id(os.environ)}: augft {shlex.join(job.argv)} (in {job.cwd})",
-          flush=True)
+    import augft.cluster
+
+    code = Path(augft.cluster.__file__).resolve().parents[1]
+    print(f"augft job {_submission_id(os.environ)}: augft {shlex.join(job.argv)} (in {job.cwd}; "
+          f"augft from {code})", flush=True)
     return cli_main(job.argv)

@@ -1,6 +1,11 @@
 """Benchmark section: sizes of the controlled synthetic datasets."""
 from dataclasses import dataclass, field
 
+from augft.core.config.checks import choices
+
+BenchmarkName = choices("BenchmarkName", ["reversal", "syllogism", "semantic", "people", "family", "all"],
+                        __name__)
+
 
 @dataclass
 class ReversalSizes:
@@ -62,7 +67,7 @@ class FamilySizes:
 
 @dataclass
 class BenchmarkConfig:
-    name: str = "people"
+    name: BenchmarkName = BenchmarkName.people
     """Which benchmark `augft benchmark` generates: reversal, syllogism, semantic, people,
     family, or all (one subfolder each)."""
     seed: int = 0

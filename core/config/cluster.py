@@ -1,11 +1,15 @@
-"""Cluster section (owned by cluster/): where Ray runs and what jobs, training workers and
-sweep trials ask of it.
+"""Cluster section: where Ray runs and what jobs, training workers and sweep trials ask of it.
 
-`cluster.jobs.resources` turns these (with train.num_workers/use_gpu and the augment
-section's engine keys) into placement groups, so the same command runs on a laptop, a
-Ray cluster or KubeRay with only config changes. docs/cluster.md maps every key.
+Each stage turns its keys into its own resource request (train: the Ray Train ScalingConfig;
+the sweep: one placement group per trial; `augft submit`: the job driver's resources), so
+the same command runs on a laptop, a Ray cluster or KubeRay with only config changes.
+docs/cluster.md maps every key.
 """
 from dataclasses import dataclass
+
+from augft.core.config.checks import choices, require
+
+PlacementStrategy = choices("PlacementStrategy", ["PACK", "SPREAD", "STRICT_PACK", "STRICT_SPREAD"], __name__)
 
 
 @dataclass
@@ -22,7 +26,7 @@ class ClusterConfig:
     """GPUs per training worker when train.use_gpu is on (workers = train.num_workers)."""
     train_cpus_per_worker: float = 1.0
     """CPUs reserved per training worker."""
-    train_placement_strategy: str = "PACK"
+    train_placement_strategy: PlacementStrategy = PlacementStrategy.PACK
     """Ray placement strategy for the training workers: PACK (co-locate for ZeRO, spill if
     needed), STRICT_PACK (one node only), SPREAD or STRICT_SPREAD."""
     max_concurrent_trials: int = 1
@@ -37,3 +41,10 @@ class ClusterConfig:
     """GPUs reserved for a submitted job's driver process (`augft submit`)."""
     placement_timeout_s: float = 600.0
     """Seconds to wait for a placement group before failing with the resources it needs."""
+
+    def __post_init__(self):
+        for key in ("num_cpus", "train_gpus_per_worker", "train_cpus_per_worker", "trial_cpus", "trial_gpus",
+                    "entrypoint_num_cpus", "entrypoint_num_gpus"):
+            require(getattr(self, key) >= 0, f"cluster.{key}", f"must be >= 0, got {getattr(self, key)}")
+        require(self.max_concurrent_trials >= 1, "cluster.max_concurrent_trials", "must be >= 1")
+        require(self.placement_timeout_s > 0, "cluster.placement_timeout_s", "must be > 0")

@@ -2,6 +2,11 @@
 from dataclasses import dataclass, field
 from typing import Dict, List
 
+from augft.core.config.checks import choices, require
+
+Scoring = choices("Scoring", ["sum", "mean", "calibrated"], __name__)
+Interval = choices("Interval", ["wilson", "bootstrap"], __name__)
+
 
 @dataclass
 class CostConfig:
@@ -22,7 +27,7 @@ class EvalConfig:
     models: Dict[str, str] = field(default_factory=dict)
     """Condition label -> model (path or name) for fine-tuned conditions, e.g.
     {ft: runs/t/model}. base and icl use model.name."""
-    scoring: str = "sum"
+    scoring: Scoring = Scoring.sum
     """Multiple-choice score: sum (total log-likelihood), mean (per token) or calibrated
     (sum minus the choice's log-likelihood after eval.calibration_prompt)."""
     calibrate: bool = False
@@ -46,11 +51,31 @@ class EvalConfig:
     icl_reuse_cache: bool = True
     """Compute the ICL context's KV cache once and reuse it for every question (off recomputes
     it per question; same scores, for benchmarking)."""
+    interval: Interval = Interval.wilson
+    """95% confidence interval of an accuracy: wilson (Wilson score interval) or bootstrap
+    (seeded percentile bootstrap with eval.bootstrap resamples)."""
     bootstrap: int = 1000
-    """Bootstrap resamples for the 95% confidence intervals."""
+    """Resamples when eval.interval=bootstrap."""
     limit: int = 0
     """Evaluate only the first N questions (0 = all); for quick runs."""
+    retention: bool = True
+    """Also score the `retention` split (general-knowledge questions shipped with augft; reports
+    count the ones the base model answers correctly) and the model's perplexity on general text
+    shipped with Python: what fine-tuning costs beside what it gains."""
+    general_text_tokens: int = 1024
+    """Tokens of general text for the retention perplexity (0 skips it)."""
     splits: List[str] = field(default_factory=list)
     """Evaluate only these splits (empty = all)."""
     costs: CostConfig = field(default_factory=CostConfig)
     """Optional inputs for the one-off costs of fine-tuned conditions."""
+
+    def __post_init__(self):
+        from augft.core.conditions import parse_all
+
+        parse_all(self.conditions, key="eval.conditions")
+        require(self.batch_size >= 1, "eval.batch_size", f"must be >= 1, got {self.batch_size}")
+        require(self.max_batch_tokens >= 1, "eval.max_batch_tokens", "must be >= 1")
+        require(self.bootstrap >= 0, "eval.bootstrap", f"must be >= 0, got {self.bootstrap}")
+        require(self.limit >= 0, "eval.limit", "must be >= 0")
+        require(self.icl_max_tokens >= 0, "eval.icl_max_tokens", "must be >= 0")
+        require(self.general_text_tokens >= 0, "eval.general_text_tokens", "must be >= 0")

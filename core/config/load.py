@@ -36,6 +36,14 @@ def _describe(exc: OmegaConfBaseException, where: str) -> str:
     return f"{where}: invalid config at key '{key}': {msg}"
 
 
+def _unparsable(override: str) -> bool:
+    try:
+        OmegaConf.from_dotlist([override])
+        return False
+    except Exception:
+        return True
+
+
 def _merge(base: DictConfig, other, where: str) -> DictConfig:
     try:
         return OmegaConf.merge(base, other)
@@ -85,6 +93,10 @@ def load_config(
             dot = OmegaConf.from_dotlist(overrides)
         except OmegaConfBaseException as exc:
             raise ConfigError(_describe(exc, "command line")) from None
+        except Exception as exc:  # a value YAML cannot parse, e.g. an unquoted [a-b] in a list
+            bad = next((o for o in overrides if _unparsable(o)), overrides[0])
+            raise ConfigError(f"command line: cannot parse the override '{bad}' "
+                              f"({type(exc).__name__}); quote values with special characters") from None
         cfg = _merge(cfg, dot, "command line")
     try:  # surfaces missing mandatory values (???) with their key
         OmegaConf.to_container(cfg, throw_on_missing=True)

@@ -1,6 +1,10 @@
 """Model section."""
 from dataclasses import dataclass
 
+from augft.core.config.checks import choices, require
+
+DType = choices("DType", ["auto", "float32", "fp32", "bfloat16", "bf16", "float16", "fp16"], __name__)
+
 
 @dataclass
 class ModelConfig:
@@ -10,7 +14,7 @@ class ModelConfig:
     Face id already in the local cache."""
     cache_dir: str = ""
     """Where converted models are cached; empty means $AUGFT_CACHE or ~/.cache/augft."""
-    dtype: str = "auto"
+    dtype: DType = DType.auto
     """Weights dtype: auto (bf16 on GPU, fp32 on CPU), float32, bfloat16 or float16."""
     device: str = "auto"
     """Device: auto (cuda if available, else cpu), cpu or cuda."""
@@ -18,3 +22,9 @@ class ModelConfig:
     """Allow model repositories to run their own code. Off unless you trust the source."""
     max_context: int = 0
     """Context window in tokens; 0 takes it from the model's config."""
+
+    def __post_init__(self):
+        dev = str(self.device)
+        require(dev in ("auto", "cpu") or dev == "cuda" or dev.startswith("cuda:"), "model.device",
+                f"must be auto, cpu, cuda or cuda:N, got '{dev}'")
+        require(self.max_context >= 0, "model.max_context", "must be >= 0 (0 takes it from the model)")

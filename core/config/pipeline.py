@@ -1,13 +1,18 @@
-"""Pipeline section (owned by cluster/ and tracking/): the end-to-end study and sweeps."""
+"""Pipeline section (owned by cluster/): the end-to-end study (`augft run`) and sweeps."""
 from dataclasses import dataclass, field
 from typing import List
+
+from augft.core.config.checks import choices, require
+
+Search = choices("Search", ["optuna", "random"], __name__)
+SplitMode = choices("SplitMode", ["independent", "cumulative", "none"], __name__)
 
 
 @dataclass
 class SweepConfig:
     num_samples: int = 8
     """Trials the search algorithm proposes."""
-    search: str = "optuna"
+    search: Search = Search.optuna
     """Search algorithm: optuna (TPE, Bayesian) or random."""
     max_epochs: int = 3
     """Epochs per trial; the trial reports validation accuracy after each (ASHA's time axis)."""
@@ -27,12 +32,26 @@ class SweepConfig:
     """Lower bound of the searched sampling temperature."""
     temperature_max: float = 1.2
     """Upper bound of the searched sampling temperature."""
-    split_choices: List[str] = field(default_factory=lambda: ["independent", "cumulative"])
+    split_choices: List[SplitMode] = field(default_factory=lambda: [SplitMode.independent, SplitMode.cumulative])
     """Candidate sentence-splitting modes (train.split)."""
     validation_split: str = ""
     """Split the objective is measured on; empty picks `rephrase`, else `forward` (people)."""
     test_eval: bool = True
     """Evaluate the best configuration once on the test splits after the search."""
+
+    def __post_init__(self):
+        require(self.num_samples >= 1, "pipeline.sweep.num_samples", "must be >= 1")
+        require(self.max_epochs >= 1, "pipeline.sweep.max_epochs", "must be >= 1")
+        require(1 <= self.grace_period <= self.max_epochs, "pipeline.sweep.grace_period",
+                "must be between 1 and pipeline.sweep.max_epochs")
+        require(self.reduction_factor >= 2, "pipeline.sweep.reduction_factor", "must be >= 2")
+        require(bool(self.weight_choices) and all(w >= 0 for w in self.weight_choices),
+                "pipeline.sweep.weight_choices", "needs at least one weight, all >= 0")
+        require(bool(self.candidates_choices) and all(c >= 1 for c in self.candidates_choices),
+                "pipeline.sweep.candidates_choices", "needs at least one value, all >= 1")
+        require(bool(self.split_choices), "pipeline.sweep.split_choices", "needs at least one mode")
+        require(0 <= self.temperature_min <= self.temperature_max, "pipeline.sweep.temperature_min",
+                "need 0 <= temperature_min <= temperature_max")
 
 
 @dataclass
@@ -50,3 +69,9 @@ class PipelineConfig:
     """Print the comparison table at the end of `augft run`."""
     sweep: SweepConfig = field(default_factory=SweepConfig)
     """`augft sweep`: the search over the augmentation mix."""
+
+    def __post_init__(self):
+        from augft.core.conditions import parse_all
+
+        parse_all(self.conditions, key="pipeline.conditions")
+        require(self.aug_weight >= 0, "pipeline.aug_weight", f"must be >= 0, got {self.aug_weight}")

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Dict, Optional
 
 from augft.core.errors import AugftError
+from augft.core.io import atomic_write_json
+from augft.core.tables import render_text
 from augft.core.records import write_records
 from augft.eval.benchmarks.checker import Checker
 from augft.eval.benchmarks.common import Generated
@@ -61,14 +61,6 @@ def counts(g: Generated) -> dict:
     return {"documents": len(g.documents), "questions": splits, "oracle": len(g.oracle)}
 
 
-def _write_json(path: Path, obj) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(obj, fh, indent=1, sort_keys=True, ensure_ascii=False)
-        fh.write("\n")
-    os.replace(tmp, path)
-
-
 def write(g: Generated, out: Path) -> dict:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -76,7 +68,7 @@ def write(g: Generated, out: Path) -> dict:
     write_records(out / "questions.jsonl", g.questions)
     write_records(out / "oracle.jsonl", g.oracle)
     c = counts(g)
-    _write_json(out / "benchmark.json", {"name": g.name, "seed": g.seed, "sizes": g.sizes,
+    atomic_write_json(out / "benchmark.json", {"name": g.name, "seed": g.seed, "sizes": g.sizes,
                                          "counts": c, "version": FORMAT_VERSION,
                                          "truth": g.truth, **g.extra})
     return c
@@ -93,9 +85,7 @@ def format_table(rows: Dict[str, dict]) -> str:
     body = [[name, str(c["documents"]), str(sum(c["questions"].values())),
              ", ".join(f"{s}={n}" for s, n in c["questions"].items()), str(c["oracle"])]
             for name, c in rows.items()]
-    widths = [max(len(r[i]) for r in [head] + body) for i in range(len(head))]
-    line = lambda r: "  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip()
-    return "\n".join([line(head), line(["-" * w for w in widths])] + [line(r) for r in body])
+    return render_text(head, body)
 
 
 def run_benchmark(cfg, data: Optional[Path] = None, out: Path = Path("out/benchmark")) -> int:

@@ -111,10 +111,19 @@ def generate(sizes, seed: int) -> Generated:
             docs.append(Document(id=f"{fid}-t{t}", text=TRAIN_TEMPLATES[t].format(p=people[p], c=people[c]),
                                  meta={"fact_ids": [fid], "template": t}))
     rng.shuffle(docs)
-    # (split, subject shown in the prompt, answer, its supporting facts, hard distractor pool)
+    questions = _questions(_specs(tree, rng), tree, people, meta, k, rng)
+    checker_truth = {"people": people, "parents": [list(pc) for pc in parents], "meta": meta}
+    return Generated(name="family", seed=seed,
+                     sizes={"n_families": n_fam, "generations": gens, "children_per_parent": per,
+                            "n_choices": k, "items_per_fact": items},
+                     documents=docs, questions=questions, oracle=_oracle(tree, docs, checker_truth),
+                     truth=checker_truth)
+
+
+def _specs(tree: "Tree", rng) -> list:
+    """(split, subject shown in the prompt, answer, its supporting facts, hard distractor pool)."""
     specs = []
-    everyone = sorted(people)
-    for x in everyone:
+    for x in sorted(tree.people):
         if tree.children_of[x]:
             c = rng.choice(sorted(tree.children_of[x]))
             grandchildren = {g for k in tree.children_of[x] for g in tree.children_of[k]}
@@ -133,10 +142,15 @@ def generate(sizes, seed: int) -> Generated:
             cousins = {c for g in tree.grandparents(x) for a in tree.children_of[g]
                        for c in tree.children_of[a]} - tree.siblings(x) - {x}
             specs.append(("sibling", x, s, [f"par-{z}-{x}", f"par-{z}-{s}"], sorted(cousins)))
+    return specs
+
+
+def _questions(specs: list, tree: "Tree", people: Dict, meta: Dict, k: int, rng) -> list:
     true_of = {"rephrase": lambda x, y: tree.holds("parent", x, y),
                "reversal": lambda x, y: tree.holds("parent", y, x),
                "grandparent": lambda x, y: tree.holds("grandparent", y, x),
                "sibling": lambda x, y: tree.holds("sibling", x, y)}
+    everyone = sorted(people)
     by_split: Dict[str, list] = {}
     for s in specs:
         by_split.setdefault(s[0], []).append(s)
@@ -158,24 +172,25 @@ def generate(sizes, seed: int) -> Generated:
             questions.append(make_question(
                 f"{split}-{x}", split, split, PROMPTS[split].format(x=people[x]), " " + people[ans],
                 [" " + people[d] for d in pool], pos, facts, {"subject": x, "answer_id": ans}))
-    checker_truth = {"people": people, "parents": [list(pc) for pc in parents], "meta": meta}
+    return questions
+
+
+def _oracle(tree: "Tree", docs: List[Document], truth: Dict) -> list:
     fact_docs: Dict[str, List[str]] = {}
     for d in docs:
         fact_docs.setdefault(d.meta["fact_ids"][0], []).append(d.id)
     oracle = []
-    chk = FamilyChecker(checker_truth)
-    for tid, t in chk._targets.items():
+    for tid, t in FamilyChecker(truth)._targets.items():
         _, rel, x, y = t.key
+        # Sorted: set order follows string hashing, which differs between processes.
+        parents_y = sorted(tree.parents_of[y])
         facts = ([f"par-{x}-{y}"] if rel == "parent" else
-                 [f"par-{z}-{w}" for z in tree.parents_of[y] for w in (x, y) if z in tree.parents_of[w]]
+                 [f"par-{z}-{w}" for z in parents_y for w in (x, y) if z in tree.parents_of[w]]
                  if rel == "sibling" else
-                 [f for z in tree.parents_of[y] if x in tree.parents_of[z] for f in (f"par-{x}-{z}", f"par-{z}-{y}")])
+                 [f for z in parents_y if x in tree.parents_of[z] for f in (f"par-{x}-{z}", f"par-{z}-{y}")])
         src = sorted({d for f in facts for d in fact_docs.get(f, [])})
         oracle.append(oracle_aug(f"{tid}-oracle", t.text, src, {"fact_ids": facts, "target": tid}))
-    return Generated(name="family", seed=seed,
-                     sizes={"n_families": n_fam, "generations": gens, "children_per_parent": per,
-                            "n_choices": k, "items_per_fact": items},
-                     documents=docs, questions=questions, oracle=oracle, truth=checker_truth)
+    return oracle
 
 
 # The verb is optional for appositions ("Hatram, a parent of Gajik, lives nearby").

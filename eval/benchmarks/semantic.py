@@ -102,11 +102,27 @@ def generate(sizes, seed: int) -> Generated:
             rels[c] = [[rng.choice(verbs), rng.choice(options)]]
     truth = {"parent": parent, "props": props, "rels": rels, "verbs": verbs, "holdout": holdout}
     world = World(truth)
+    docs = _documents(world, cats, per, rng)
+    questions, targets = _questions(_specs(world, rng), cap_q, k, rng)
+    truth["targets"] = targets
+    fact_docs = docs_by_fact(docs)
+    oracle = [oracle_aug(f"{tid}-oracle", t["text"],
+                         sorted({d for f in t["fact_ids"] for d in fact_docs.get(f, [])}),
+                         {"fact_ids": t["fact_ids"], "target": tid}) for tid, t in targets.items()]
+    return Generated(name="semantic", seed=seed,
+                     sizes={"n_categories": n, "n_holdout": len(holdout), "max_questions_per_split": cap_q,
+                            "docs_per_category": per, "n_choices": k},
+                     documents=docs, questions=questions, oracle=oracle, truth=truth)
+
+
+def _documents(world: World, cats: List[str], per: int, rng) -> List[Document]:
+    """`per` styled documents per category; a held-out category gets only its parent relation."""
+    parent, props, rels, holdout = world.parent, world.props, world.rels, world.holdout
     docs: List[Document] = []
     for c in cats:
         fids = ([f"isa:{c}"] if parent[c] else []) + [f"prop:{c}:{w}" for _, w in props.get(c, [])] \
             + [f"rel:{c}:{v}:{t}" for v, t in rels.get(c, [])]
-        if c in holdout:  # only the parent relation is trained
+        if c in holdout:
             for s in range(2):
                 docs.append(Document(id=f"sem-{c}-d{s}", text=isa_sentence(c, parent[c], s),
                                      meta={"fact_ids": [f"isa:{c}"], "style": "isa_only", "category": c}))
@@ -114,7 +130,11 @@ def generate(sizes, seed: int) -> Generated:
         for s in range(per):
             docs.append(Document(id=f"sem-{c}-d{s}", text=_document(world, c, s, rng),
                                  meta={"fact_ids": fids, "style": STYLES[s % len(STYLES)], "category": c}))
-    specs = _specs(world, rng)
+    return docs
+
+
+def _questions(specs, cap_q: int, k: int, rng):
+    """Questions per split (capped, deterministic subsample) and the checker's targets."""
     questions, targets = [], {}
     for split in ("rephrase", "reversal", "syllogism", "category_holdout"):
         group = specs[split]
@@ -128,15 +148,7 @@ def generate(sizes, seed: int) -> Generated:
             if split != "rephrase":
                 targets[f"{qid}.target"] = {"text": text, "key": list(key), "order": order,
                                             "fact_ids": facts}
-    truth["targets"] = targets
-    fact_docs = docs_by_fact(docs)
-    oracle = [oracle_aug(f"{tid}-oracle", t["text"],
-                         sorted({d for f in t["fact_ids"] for d in fact_docs.get(f, [])}),
-                         {"fact_ids": t["fact_ids"], "target": tid}) for tid, t in targets.items()]
-    return Generated(name="semantic", seed=seed,
-                     sizes={"n_categories": n, "n_holdout": len(holdout), "max_questions_per_split": cap_q,
-                            "docs_per_category": per, "n_choices": k},
-                     documents=docs, questions=questions, oracle=oracle, truth=truth)
+    return questions, targets
 
 
 def _prop_fact(world: World, c: str, w: str) -> str:

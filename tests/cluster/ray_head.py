@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List
 
-import socket
+from augft.core.io import free_ports
 
 BIN = Path(sys.executable).parent
 
@@ -56,24 +56,10 @@ def _pids_of(head: "RayHead") -> List[int]:
     return pids
 
 
-def _free_ports(n: int) -> List[int]:
-    """n distinct free ports (all held open while choosing, so none repeats)."""
-    socks = []
-    try:
-        for _ in range(n):
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            socks.append(s)
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
-
-
 def start_head(num_cpus: int = 2, timeout: float = 120) -> RayHead:
     # Short path: Ray's unix sockets live under the temp dir (108-byte limit).
     temp_dir = Path(tempfile.mkdtemp(prefix="augft-ray-"))
-    port, dash, *more = _free_ports(9)
+    port, dash, *more = free_ports(9)
     env = dict(os.environ)
     # The job's entrypoint runs `python`: put this environment's first on PATH, as a
     # user with the venv activated would have it.

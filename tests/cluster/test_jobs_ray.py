@@ -111,3 +111,45 @@ def test_placement_groups_on_a_real_cluster(head):
     assert out["train"] == {"bundles": 2, "strategy": "STRICT_PACK", "state": "CREATED"}
     # Tensor parallel 2 needs 2 GPUs on one node: this head has none, so it fails fast.
     assert out["gpu_error"] and "augment.vllm.tensor_parallel_size" in out["gpu_error"]
+
+
+SHADOW = "raise SystemExit(\"the user's own {} was imported instead of augft's\")\n"
+
+
+def test_job_from_a_folder_that_shadows_stage_names(head, tmp_path, tiny_model):
+    """A working dir with a user's train.py, eval.py and core/ runs augft's stages, from the
+    code snapshot shipped with the job (not the working dir, not the cluster's install)."""
+    import shutil
+
+    from augft.core.artifacts import EvalOutput
+
+    wd = tmp_path / "project"
+    (wd / "core").mkdir(parents=True)
+    for name in ("train.py", "eval.py", "core/__init__.py"):
+        (wd / name).write_text(SHADOW.format(name))
+    shutil.copy(REPO / "configs" / "tiny.yaml", wd / "tiny.yaml")
+    storage = tmp_path / "storage"
+    jobs = [["benchmark", "--config", "tiny.yaml", "--out", "bench", "tracking.enabled=false"],
+            ["eval", "--config", "tiny.yaml", "--data", "bench", "--out", "ev", "eval.conditions=[base]",
+             "eval.limit=4", "tracking.enabled=false"]]
+    for job in jobs:
+        res = augft_cli("submit", "--address", head.dashboard_url, "--working-dir", wd,
+                        "--env", f"AUGFT_STORAGE={storage}", "--timeout", "240", *job,
+                        cwd=wd, env={"RAY_ADDRESS": "", **head.env}, timeout=300)
+        out = res.stdout + res.stderr
+        assert res.returncode == 0, out[-4000:]
+        assert "instead of augft" not in out
+        # The job imported the snapshot Ray unpacked for it, not this checkout.
+        ran_from = re.search(r"augft from (\S+)\)", res.stdout).group(1)
+        assert not ran_from.startswith(str(REPO)) and ran_from.endswith("augft"), ran_from
+    assert EvalOutput(storage / "ev").condition("base")["splits"]
+
+
+def test_import_from_a_folder_with_stage_named_files(tmp_path):
+    import subprocess
+
+    for name in ("train.py", "eval.py", "core.py", "cluster.py"):
+        (tmp_path / name).write_text(SHADOW.format(name))
+    res = subprocess.run([sys.executable, "-c", "import augft.train.api, augft.eval.api, augft.core.records, "
+                          "augft.cluster.cli; print('ok')"], cwd=tmp_path, capture_output=True, text=True)
+    assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from augft.cluster.pipeline_stages import StageFns
+from augft.cluster.stages import StageFns
 from augft.cluster.sweep import search_space, sweep, validation_split
 from augft.cluster.sweep_trial import condition_for, trial_cfg, weights
 from augft.core.config import load_config

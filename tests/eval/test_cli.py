@@ -42,10 +42,17 @@ def test_eval_all_conditions_writes_every_output(tmp_path, mc_data, cli, tiny_mo
     res = json.loads((out / "results.json").read_text())
     assert res["complete"] and list(res["conditions"]) == ["base", "icl", "ft", "ft+icl"]
     for cond in res["conditions"].values():
-        assert set(cond["splits"]) == {"rephrase", "reversal"}
-        for s in cond["splits"].values():
-            assert s["ci_low"] <= s["accuracy"] <= s["ci_high"] and s["n"] == 6
-        assert set(cond["kinds"]) == {"rephrase/forward", "reversal/reversal"}
+        assert set(cond["splits"]) == {"rephrase", "reversal", "retention"}
+        for name, s in cond["splits"].items():
+            assert s["ci_low"] <= s["accuracy"] <= s["ci_high"] and s["n"] == (66 if name == "retention" else 6)
+        assert set(cond["kinds"]) == {"rephrase/forward", "reversal/reversal", "retention/general"}
+        # Retention: the questions base answers correctly, and perplexity on general text.
+        assert cond["retention"]["general_ppl"] > 1.0
+        assert cond["retention"]["retained"]["n"] == round(res["conditions"]["base"]["splits"]["retention"]
+                                                           ["accuracy"] * 66)
+    assert res["conditions"]["base"]["retention"]["retained"]["accuracy"] == 1.0
+    assert res["conditions"]["ft"]["retention"] == res["conditions"]["base"]["retention"]
+    assert "## Gain and retention" in (out / "report.md").read_text()
     assert res["conditions"]["icl"]["icl"]["docs_used"] == 12
     # Same weights: ft equals base and ft+icl equals icl.
     assert res["conditions"]["ft"]["splits"] == res["conditions"]["base"]["splits"]
@@ -60,7 +67,7 @@ def test_eval_all_conditions_writes_every_output(tmp_path, mc_data, cli, tiny_mo
     saving = costs["conditions"]["icl"]["flops_per_query"] - costs["conditions"]["ft"]["flops_per_query"]
     assert be["queries"] == -(-(4.0e12 + 2 * n_params * 1000) // saving)
     preds = (out / "predictions.jsonl").read_text().splitlines()
-    assert len(preds) == 4 * 12
+    assert len(preds) == 4 * (12 + 66)
     row = json.loads(preds[0])
     assert row["pred"] == max(range(len(row["scores"])), key=lambda i: row["scores"][i])
     report = (out / "report.md").read_text()

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from augft.core.errors import AugftError
-from augft.eval.conditions import parse_conditions
+from augft.eval.conditions import resolve
 from augft.eval.costs import augment_flops, cost_table, train_flops
 from augft.eval.metrics import bootstrap_ci, choose, summarize
 
@@ -35,13 +35,13 @@ def test_scoring_variants():
 
 
 def test_conditions_resolve_models():
-    conds = parse_conditions(["base", "icl", "ft", "ft+icl", "aug_ft[local]"],
-                             {"ft": "m/ft", "aug_ft[local]": "m/aug"}, "smol")
-    got = {c.label: (c.model, c.icl) for c in conds}
+    conds = resolve(["base", "icl", "ft", "ft+icl", "aug_ft[local]"],
+                    {"ft": "m/ft", "aug_ft[local]": "m/aug"}, "smol")
+    got = {c.label: (c.model, c.condition.icl) for c in conds}
     assert got == {"base": ("smol", False), "icl": ("smol", True), "ft": ("m/ft", False),
                    "ft+icl": ("m/ft", True), "aug_ft[local]": ("m/aug", False)}
     with pytest.raises(AugftError, match="eval.models has no 'aug_ft' entry"):
-        parse_conditions(["aug_ft"], {}, "smol")
+        resolve(["aug_ft"], {}, "smol")
 
 
 def test_break_even_queries():

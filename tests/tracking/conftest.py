@@ -1,7 +1,11 @@
 """A real `mlflow server` on 127.0.0.1 (sqlite backend), shared by the tracking tests."""
 import pytest
 
-from augft.tracking.server import LocalServer
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from mlflow_server import LocalServer  # noqa: E402
 
 
 @pytest.fixture(scope="session")

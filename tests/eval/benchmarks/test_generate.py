@@ -26,6 +26,17 @@ def test_files_are_byte_identical_for_the_same_seed(name, tmp_path, default_cfg)
     assert (tmp_path / "a" / "corpus.jsonl").read_bytes() != (tmp_path / "c" / "corpus.jsonl").read_bytes()
 
 
+def test_files_are_byte_identical_across_processes(tmp_path, cli):
+    """Python salts string hashes per process: no generator may depend on set order."""
+    for seed in ("1", "2"):
+        r = cli("benchmark", "--name", "all", "--out", tmp_path / seed, env={"PYTHONHASHSEED": seed})
+        assert r.returncode == 0, r.stderr
+    files = sorted(p.relative_to(tmp_path / "1") for p in (tmp_path / "1").rglob("*.json*"))
+    assert files
+    for f in files:
+        assert (tmp_path / "1" / f).read_bytes() == (tmp_path / "2" / f).read_bytes(), f
+
+
 @pytest.mark.parametrize("name", list(BENCHMARKS))
 def test_records_valid_and_contract_fields(name, tmp_path, default_cfg):
     sizes = generate(name, default_cfg, tmp_path)

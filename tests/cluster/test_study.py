@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from augft.cluster.pipeline import run_study
-from augft.cluster.pipeline_conditions import parse_conditions, trained_models
-from augft.cluster.pipeline_stages import StageFns
+from augft.cluster.study import run_study
+from augft.core.conditions import parse_all, trained_models
+from augft.cluster.stages import StageFns
 from augft.core.config import load_config
 from augft.core.errors import AugftError
 from augft.core.records import Augmentation, Document, Question, write_records
@@ -104,14 +104,17 @@ def _study(tmp_path, fake, *overrides, data=None):
 
 
 def test_conditions_parse_and_reject_unknown():
-    conds = parse_conditions(["base", "aug_ft[local+global]", "ft+icl", "aug_ft"], ["entity"])
+    known = ["local", "global", "entity", "oracle"]
+    conds = parse_all(["base", "aug_ft[local+global]", "ft+icl", "aug_ft"], ["entity"], known)
     assert [c.strategies for c in conds] == [(), ("local", "global"), (), ("entity",)]
-    assert conds[2].trained == "ft" and conds[2].icl
-    assert [m for m, _ in trained_models(conds)] == ["aug_ft[local+global]", "ft", "aug_ft"]
+    assert conds[2].trained == "ft" and conds[2].icl and conds[2].label == "ft+icl"
+    assert [m.trained for m in trained_models(conds)] == ["aug_ft[local+global]", "ft", "aug_ft"]
     with pytest.raises(AugftError, match="aug_ft\\[bogus\\]"):
-        parse_conditions(["aug_ft[bogus]"])
-    with pytest.raises(AugftError, match="unknown condition 'fine'"):
-        parse_conditions(["fine"])
+        parse_all(["aug_ft[bogus]"], (), known)
+    with pytest.raises(AugftError, match="unknown condition 'aug_ft\\[a b\\]'"):
+        parse_all(["aug_ft[a b]"])
+    with pytest.raises(AugftError, match="listed twice"):
+        parse_all(["ft", "ft"])
 
 
 def test_full_graph_then_rerun_is_all_cached(tmp_path):

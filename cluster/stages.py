@@ -18,8 +18,9 @@ from typing import Callable, Dict, Mapping, Optional, Sequence
 
 from omegaconf import OmegaConf
 
-from augft.cluster import pipeline_cache as cache
+from augft.cluster import stage_cache as cache
 from augft.cluster.augment_command import record_quality
+from augft.core.artifacts import AugmentOutput, TrainOutput
 from augft.core.errors import AugftError
 
 log = logging.getLogger(__name__)
@@ -177,10 +178,10 @@ def eval_stage(cfg, condition, data: StageResult, out: Path, fns: StageFns,
         if model is None:
             raise AugftError(f"condition {condition.label} needs the trained model {condition.trained}")
         inputs["model"] = model.key
-        models[condition.trained] = str(model.dir / "model")
+        models[condition.trained] = str(TrainOutput(model.dir).model_dir)
         # The cost model reads the one-off costs from these files.
-        ecfg.eval.costs.train_summaries = {condition.label: str(model.dir / "summary.json")}
-        manifests = [str(augs[s].dir / "manifest.json") for s in condition.strategies if s in augs]
+        ecfg.eval.costs.train_summaries = {condition.label: str(TrainOutput(model.dir).summary_path)}
+        manifests = [str(AugmentOutput(augs[s].dir).manifest_path) for s in condition.strategies if s in augs]
         if manifests:
             ecfg.eval.costs.augment_manifests = {condition.label: manifests[0]}
     ecfg.eval.models = models

@@ -2,66 +2,82 @@
 and a cost table, merged from the per-condition eval outputs."""
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional
+from typing import Dict, List, Mapping, Optional, Tuple
 
-from augft.tracking.compare import condition_order, format_table
-
-
-def _load(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
-        return {}
+from augft.core.artifacts import AugmentOutput, EvalOutput
+from augft.core.errors import AugftError
+from augft.core.io import atomic_path, atomic_write_json, atomic_write_text
+from augft.core.tables import (RETENTION_HEADER, accuracy_grid, condition_order, footer_rows, interval_label,
+                               render_markdown, render_text, retention_rows)
+from augft.eval.costs import augment_flops, cost_table
 
 
-def _augment_flops(manifests: List[str], n_params) -> Optional[float]:
+def _augment_flops(aug_dirs: List[Path], n_params: int) -> Optional[float]:
     """Sum over all of a condition's augmentation runs (eval's cost model takes one per label)."""
-    from augft.core.errors import AugftError
-
-    try:
-        from augft.eval.costs import augment_flops
-    except ImportError:
-        return None
     total = 0.0
-    for m in manifests:
+    for d in aug_dirs:
         try:
-            total += augment_flops(m, m, int(n_params))
+            total += augment_flops(str(AugmentOutput(d).manifest_path), "study", int(n_params))
         except AugftError:
             return None
     return total
 
 
-def merge_results(eval_dirs: Mapping[str, Path], manifests: Optional[Mapping[str, List[str]]] = None) -> dict:
-    """{condition: eval folder} -> one results dict in eval's format (conditions, costs).
+def _condition_entry(label: str, folder: Path) -> Tuple[Optional[dict], dict, dict]:
+    """(results entry, cost entry, file-level keys) of one condition's eval folder."""
+    try:
+        res = EvalOutput(folder).results()
+        entry = EvalOutput(folder).condition(label)
+    except AugftError:
+        return None, {}, {}
+    cost = (res.get("costs") or {}).get("conditions", {}).get(label, {})
+    return entry, cost, {k: res[k] for k in ("scoring", "interval", "n_questions") if k in res}
+
+
+def _add_retained(merged: dict, eval_dirs: Mapping[str, Path]) -> None:
+    """Each condition's accuracy on the retention questions the base model answers correctly."""
+    from augft.eval.retention import retained
+
+    if "base" not in eval_dirs or "base" not in merged["conditions"]:
+        return
+    try:
+        base_rows = list(EvalOutput(eval_dirs["base"]).predictions())
+        for cond, folder in eval_dirs.items():
+            if cond in merged["conditions"]:
+                kept = retained(base_rows, EvalOutput(folder).predictions())
+                if kept is not None:
+                    merged["conditions"][cond].setdefault("retention", {})["retained"] = kept
+    except OSError:  # a folder without predictions (older outputs): no retention row
+        return
+
+
+def merge_results(eval_dirs: Mapping[str, Path], manifests: Optional[Mapping[str, List[Path]]] = None,
+                  aug_dirs: Optional[Mapping[str, Path]] = None) -> dict:
+    """{condition: eval folder} -> one results dict in eval's format (conditions, costs, quality).
 
     The cost table is rebuilt over all conditions with eval's cost model, so break-even
     pairs every fine-tuned condition with every ICL condition across the eval folders."""
     merged: dict = {"conditions": {}, "costs": {"conditions": {}, "break_even": {}}}
     entries: Dict[str, dict] = {}
     for cond, folder in eval_dirs.items():
-        res = _load(folder / "results.json")
-        body = res.get("conditions", {})
-        # An eval folder evaluates one condition; take it by name, else its only entry.
-        entry = body.get(cond) or (next(iter(body.values())) if len(body) == 1 else None)
+        entry, cost, keys = _condition_entry(cond, Path(folder))
         if entry is not None:
             merged["conditions"][cond] = entry
-        for k in ("scoring", "bootstrap", "n_questions"):
-            if k in res:
-                merged.setdefault(k, res[k])
-        ce = (res.get("costs") or {}).get("conditions", {})
-        if cond in ce:
-            entries[cond] = ce[cond]
+        for k, v in keys.items():
+            merged.setdefault(k, v)
+        if cost:
+            entries[cond] = cost
+    _add_retained(merged, eval_dirs)
+    merged["quality"] = {s: AugmentOutput(d).quality().get(s) for s, d in (aug_dirs or {}).items()
+                         if AugmentOutput(d).quality().get(s)}
     if entries and all({"n_params", "tokens_per_query", "icl"} <= set(e) for e in entries.values()):
-        from augft.eval.costs import cost_table
-
         one_off = {c: {"train_flops": e.get("train_flops"), "augment_flops": e.get("augment_flops")}
                    for c, e in entries.items()}
-        for c, paths in (manifests or {}).items():
-            if c in entries and len(paths) > 1:
-                summed = _augment_flops(paths, entries[c]["n_params"])
+        for c, dirs in (manifests or {}).items():
+            if c in entries and len(dirs) > 1:
+                summed = _augment_flops(list(dirs), entries[c]["n_params"])
                 if summed is not None:
                     one_off[c]["augment_flops"] = summed
         merged["costs"] = cost_table(entries, one_off)
@@ -80,25 +96,18 @@ def _num(x) -> Optional[float]:
 
 def cost_rows(merged: dict, stage_costs: Mapping[str, Mapping[str, float]]) -> List[dict]:
     """Per condition: one-off compute (augmentation, training), per-query compute, and the
-    number of queries after which it is cheaper than ICL (ICL pays its context every query)."""
+    number of queries after which it is cheaper than ICL (eval's cost model's break-even)."""
     rows = []
     per = merged["costs"].get("conditions", {})
-    icl_q = _num(per.get("icl", {}).get("flops_per_query"))
     for cond in sorted(merged["conditions"], key=condition_order):
         c = per.get(cond, {})
         sc = stage_costs.get(cond, {})
-        aug = _num(c.get("augment_flops"))
         train = _num(c.get("train_flops"))
-        if train is None:
-            train = _num(sc.get("train_flops"))
-        per_q = _num(c.get("flops_per_query"))
         be_entry = merged["costs"].get("break_even", {}).get(f"{cond} vs icl")
-        be = _num(be_entry.get("queries")) if be_entry else None
-        one_off = (aug or 0.0) + (train or 0.0)
-        if be is None and icl_q is not None and per_q is not None and one_off > 0 and icl_q > per_q:
-            be = float(math.ceil(one_off / (icl_q - per_q)))
-        rows.append({"condition": cond, "augment_flops": aug, "train_flops": train,
-                     "per_query_flops": per_q, "break_even_queries": be,
+        rows.append({"condition": cond, "augment_flops": _num(c.get("augment_flops")),
+                     "train_flops": train if train is not None else _num(sc.get("train_flops")),
+                     "per_query_flops": _num(c.get("flops_per_query")),
+                     "break_even_queries": _num(be_entry.get("queries")) if be_entry else None,
                      "augment_wall_s": sc.get("augment_wall_s"), "train_wall_s": sc.get("train_wall_s"),
                      "eval_wall_s": sc.get("eval_wall_s")})
     return rows
@@ -114,7 +123,7 @@ def _fmt(x, kind: str = "g") -> str:
     return f"{x:.3g}"
 
 
-def cost_table(rows: List[dict]) -> str:
+def cost_markdown(rows: List[dict]) -> str:
     head = "| condition | augmentation FLOPs | training FLOPs | FLOPs per query | break-even queries vs ICL | augment / train / eval wall |"
     lines = [head, "|---|---|---|---|---|---|"]
     for r in rows:
@@ -125,25 +134,21 @@ def cost_table(rows: List[dict]) -> str:
 
 
 def markdown_table(tab: Dict[str, Dict[str, dict]]) -> str:
-    splits = sorted({s for row in tab.values() for s in row})
-    lines = ["| condition | " + " | ".join(splits) + " |", "|---" * (len(splits) + 1) + "|"]
-    for cond in sorted(tab, key=condition_order):
-        cells_ = []
-        for s in splits:
-            m = tab[cond].get(s)
-            if not m or m.get("accuracy") is None:
-                cells_.append("-")
-            else:
-                ci = (f" [{m['ci_low']:.2f}, {m['ci_high']:.2f}]"
-                      if m.get("ci_low") is not None and m.get("ci_high") is not None else "")
-                cells_.append(f"{m['accuracy']:.3f}{ci}")
-        lines.append(f"| {cond} | " + " | ".join(cells_) + " |")
-    chance = {s: m.get("chance") for row in tab.values() for s, m in row.items() if m.get("chance") is not None}
-    ns = {s: m.get("n") for row in tab.values() for s, m in row.items() if m.get("n") is not None}
-    if chance or ns:
-        lines.append("")
-        lines.append("Chance / questions per split: " + ", ".join(
-            f"{s}: {_fmt(chance.get(s))} / {ns.get(s, '-')}" for s in splits) + ".")
+    lines = [render_markdown(*accuracy_grid(tab))]
+    chance, ns = footer_rows(tab)
+    splits = accuracy_grid(tab)[0][1:]
+    if splits:
+        lines += ["", "Chance / questions per split: " + ", ".join(
+            f"{s}: {c} / {n}" for s, c, n in zip(splits, chance[1:], ns[1:])) + "."]
+    return "\n".join(lines)
+
+
+def quality_markdown(quality: Mapping[str, dict]) -> str:
+    """The exact checker's verdicts on each strategy's augmentations (built-in benchmarks)."""
+    lines = ["| strategy | statements | true | false | uncheckable | targets covered |", "|---|---|---|---|---|---|"]
+    for s, q in quality.items():
+        lines.append(f"| {s} | {q['n']} | {q['true']} | {q['false']} | {q['uncheckable']} | "
+                     f"{q['covered']}/{q['targets']} |")
     return "\n".join(lines)
 
 
@@ -183,7 +188,8 @@ def plot(tab: Dict[str, Dict[str, dict]], path: Path) -> Optional[Path]:
     ax.legend(fontsize=7, ncol=min(4, len(conds)), loc="upper center", bbox_to_anchor=(0.5, -0.1),
               frameon=False)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=120)
     plt.close(fig)
     return path
 
@@ -194,18 +200,25 @@ def write_report(folder: Path, merged: dict, stage_costs: Mapping[str, Mapping[s
     tab = cells(merged)
     rows = cost_rows(merged, stage_costs)
     merged = {**merged, "cost_table": rows}
-    (folder / "results.json").write_text(json.dumps(merged, indent=2, default=str))
+    atomic_write_json(folder / "results.json", merged)
     png = plot(tab, folder / "plot.png")
-    md = [f"# {title}", "", "## Accuracy per split and condition (95% bootstrap CI)", "",
-          markdown_table(tab), ""]
+    md = [f"# {title}", "", f"## Accuracy per split and condition ({interval_label(merged.get('interval'))})",
+          "", markdown_table(tab), ""]
     if png:
         md += ["![accuracy per split and condition](plot.png)", ""]
+    if any(c.get("retention") for c in merged["conditions"].values()):
+        md += ["## Gain and retention", "", "Retention: general-knowledge questions unrelated to the corpus "
+               "(those the base model answers correctly) and perplexity on general text shipped with "
+               "Python; a drop is what fine-tuning forgot.", "",
+               render_markdown(RETENTION_HEADER, retention_rows(merged["conditions"])), ""]
+    if merged.get("quality"):
+        md += ["## Augmentations, by the benchmark's exact checker", "", quality_markdown(merged["quality"]), ""]
     md += ["## Costs", "", "One-off compute (augmentation, training) against the per-query compute; "
            "break-even is the number of queries after which the condition costs less than ICL, "
-           "which pays for its context on every query.", "", cost_table(rows), ""]
-    (folder / "report.md").write_text("\n".join(md))
-    return folder / "report.md"
+           "which pays for its context on every query.", "", cost_markdown(rows), ""]
+    return atomic_write_text(folder / "report.md", "\n".join(md))
 
 
 def console_table(merged: dict) -> str:
-    return format_table(cells(merged), "accuracy per split (95% CI)")
+    return render_text(*accuracy_grid(cells(merged)),
+                       title=f"accuracy per split ({interval_label(merged.get('interval'))})")

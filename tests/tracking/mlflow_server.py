@@ -1,22 +1,16 @@
-"""Start a local `mlflow server` on 127.0.0.1 (tests, demos) and stop it by its pid."""
+"""Test helper: a real `mlflow server` on 127.0.0.1, stopped by its pid."""
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Optional
 
+from augft.core.io import free_port
 from augft.tracking.uri import TrackingError
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class LocalServer:
@@ -24,7 +18,7 @@ class LocalServer:
 
     def __init__(self, folder: Path, port: int = 0, startup_timeout: float = 90.0):
         self.folder = Path(folder)
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self.startup_timeout = startup_timeout
         self.proc: Optional[subprocess.Popen] = None
 

@@ -1,0 +1,227 @@
+"""`augft run`: the whole study, cached per stage and tracked in MLflow.
+
+benchmark (or the user's --data) -> augment (each strategy the conditions need)
+-> train (one model per trained condition) -> eval (every condition) -> report.
+Stages are cached by content hash (cluster.stage_cache); the study is one MLflow parent
+run with a nested run per stage and per evaluated condition. The study is a list of stage
+specs run in order inside the parent run: each spec says how to run (or reuse) its stage
+and what to log about it.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, Iterator, List, Optional
+
+from tqdm import tqdm
+
+from augft.cluster import study_report as report
+from augft.cluster.stages import StageFns, StageResult, augment_stage, eval_stage, prepare_data, train_stage
+from augft.core.artifacts import TrainOutput
+from augft.core.conditions import Condition, needed_strategies, parse_all, trained_models
+from augft.core.config.load import to_flat_dict, to_yaml
+from augft.core.io import atomic_write_text
+from augft.tracking.runs import RunHandle, Tracker
+from augft.tracking.stage_log import log_augmentations, log_data_dir, log_stage_dir
+
+
+@dataclass
+class StageSpec:
+    """One stage of the study: how to get its result and what its MLflow run records."""
+    kind: str
+    """benchmark, data, augment, train or eval."""
+    label: str
+    run: Callable[[], StageResult]
+    params: Callable[[StageResult], dict] = lambda res: {}
+    after: Callable[[RunHandle, StageResult], None] = lambda run, res: None
+    """Extra logging once the stage is done (datasets, model references)."""
+    condition: Optional[str] = None
+    """The evaluated condition (eval stages: a `condition` run `augft compare` reads)."""
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind}[{self.label}]"
+
+
+def _prefixed(cfg, section: str) -> dict:
+    return {f"{section}.{k}": v for k, v in to_flat_dict(cfg[section]).items()}
+
+
+@dataclass
+class Study:
+    cfg: object
+    data: Optional[Path]
+    out: Path
+    fns: StageFns
+    conditions: List[Condition]
+    results: Dict[str, StageResult] = field(default_factory=dict)
+
+    @property
+    def use_cache(self) -> bool:
+        return bool(self.cfg.pipeline.cache)
+
+    def _get(self, kind: str, label: str) -> StageResult:
+        return self.results[f"{kind}[{label}]"]
+
+    def _augs(self) -> Dict[str, StageResult]:
+        return {k[len("augment["):-1]: v for k, v in self.results.items() if k.startswith("augment[")}
+
+    def specs(self) -> Iterator[StageSpec]:
+        cfg, data = self.cfg, self.data
+        yield StageSpec("benchmark" if data is None else "data", cfg.benchmark.name if data is None else "user",
+                        lambda: prepare_data(cfg, data, self.out, self.fns, self.use_cache),
+                        lambda res: _prefixed(cfg, "benchmark") if data is None else {})
+        for s in needed_strategies(self.conditions):
+            yield StageSpec("augment", s, lambda s=s: augment_stage(cfg, s, self.data_result, self.out, self.fns,
+                                                                   self.use_cache),
+                            lambda res, s=s: {**_prefixed(cfg, "augment"), "strategy": s})
+        for model in trained_models(self.conditions):
+            yield self._train_spec(model)
+        for cond in self.conditions:
+            yield self._eval_spec(cond)
+
+    @property
+    def data_result(self) -> StageResult:
+        return next(iter(self.results.values()))
+
+    def _train_spec(self, model: Condition) -> StageSpec:
+        def run() -> StageResult:
+            return train_stage(self.cfg, model.trained, model.strategies, self._augs(), self.data_result,
+                               self.out, self.fns, self.cfg.pipeline.aug_weight, use_cache=self.use_cache)
+
+        def after(run_: RunHandle, res: StageResult) -> None:
+            # The training inputs: the corpus and each mixed-in augmentation, with digests.
+            log_data_dir(run_, self.data_result.dir, stems=("corpus",))
+            for s in model.strategies:
+                log_augmentations(run_, self._augs()[s].dir, n_samples=0, context="training")
+
+        return StageSpec("train", model.trained, run,
+                         lambda res: {**_prefixed(self.cfg, "train"), "mix": str(res.hashed.get("mix"))}, after)
+
+    def _eval_spec(self, cond: Condition) -> StageSpec:
+        def model() -> Optional[StageResult]:
+            return self._get("train", cond.trained) if cond.trained else None
+
+        def run() -> StageResult:
+            return eval_stage(self.cfg, cond, self.data_result, self.out, self.fns, model(), self._augs(),
+                              use_cache=self.use_cache)
+
+        def params(res: StageResult) -> dict:
+            p = _prefixed(self.cfg, "eval")
+            if model() is not None:
+                p["model_key"] = model().key
+            return p
+
+        def after(run_: RunHandle, res: StageResult) -> None:
+            log_data_dir(run_, self.data_result.dir, stems=("questions",) + (("corpus",) if cond.icl else ()))
+            if model() is not None:
+                run_.set_tags({"augft.model_path": str(TrainOutput(model().dir).model_dir.resolve())})
+
+        return StageSpec("eval", cond.label, run, params, after, condition=cond.label)
+
+    def stage_costs(self) -> Dict[str, Dict[str, Optional[float]]]:
+        """Per condition: wall time of the stages it needed, and its training FLOPs."""
+        augs = self._augs()
+        out = {}
+        for cond in self.conditions:
+            model = self._get("train", cond.trained) if cond.trained else None
+            out[cond.label] = {
+                "train_wall_s": _done_wall(model.dir) if model else None,
+                "augment_wall_s": sum(_done_wall(augs[s].dir) or 0.0 for s in cond.strategies) or None,
+                "eval_wall_s": _done_wall(self._get("eval", cond.label).dir),
+                "train_flops": _train_flops(model.dir) if model else None}
+        return out
+
+
+def _run_stage(tracker: Tracker, parent: RunHandle, spec: StageSpec) -> StageResult:
+    tags = {"augft.stage": spec.kind, "augft.label": spec.label}
+    if spec.condition:
+        tags["augft.condition"] = spec.condition
+    with tracker.start_run(spec.name, parent=parent, tags=tags,
+                           kind="condition" if spec.condition else "stage") as run:
+        res = spec.run()
+        spec.after(run, res)
+        run.set_tags({"augft.cached": str(res.cached).lower(), "augft.key": res.key,
+                      "augft.dir": str(res.dir.resolve())})
+        run.log_params(spec.params(res))
+        run.log_metrics({"stage_wall_s": res.wall_s})
+        log_stage_dir(run, res.dir, spec.condition)
+    return res
+
+
+def run_study(cfg, data: Optional[Path], out: Path, fns: Optional[StageFns] = None,
+              tracker: Optional[Tracker] = None) -> dict:
+    """Run (or reuse) every stage and write `<out>/report/`. Returns the merged results
+    with the stage folders under "stages"."""
+    from augft.augment.api import STRATEGIES
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    conditions = parse_all(cfg.pipeline.conditions, [str(s) for s in cfg.augment.strategies],
+                           STRATEGIES, key="pipeline.conditions")
+    study = Study(cfg, data, out, fns or StageFns(), conditions)
+    # Fail before any work: the tracking store must answer (or tracking be off/offline).
+    tracker = tracker or Tracker.from_config(cfg.tracking)
+    name = cfg.tracking.run_name or f"run-{time.strftime('%Y%m%d-%H%M%S')}"
+    with tracker.start_run(name, kind="study", tags={"augft.command": "run", "augft.conditions":
+                                                      ",".join(c.label for c in conditions)}) as parent:
+        if parent.active:
+            print(f"MLflow: run {parent.run_id} in experiment '{tracker.experiment}' at {tracker.uri}")
+        parent.log_params(to_flat_dict(cfg))
+        parent.log_text(to_yaml(cfg), "resolved_config.yaml")
+        atomic_write_text(out / "resolved_config.yaml", to_yaml(cfg))
+        specs = list(study.specs())
+        with tqdm(total=len(specs) + 1, desc="study", unit="stage") as bar:
+            for spec in specs:
+                bar.set_description(spec.name)
+                study.results[spec.name] = _run_stage(tracker, parent, spec)
+                bar.update()
+            bar.set_description("report")
+            merged = _write_report(study, parent, name)
+            bar.update()
+    merged["stages"] = {k: {"dir": str(v.dir), "key": v.key, "cached": v.cached, "wall_s": v.wall_s}
+                        for k, v in study.results.items()}
+    merged["run_id"] = parent.run_id
+    return merged
+
+
+def _write_report(study: Study, parent: RunHandle, name: str) -> dict:
+    augs = study._augs()
+    evals = {c.label: study._get("eval", c.label).dir for c in study.conditions}
+    manifests = {c.label: [augs[s].dir for s in c.strategies if s in augs] for c in study.conditions}
+    merged = report.merge_results(evals, manifests, {s: r.dir for s, r in augs.items()})
+    folder = study.out / "report"
+    report.write_report(folder, merged, study.stage_costs(), title=f"augft study: {name}")
+    for f in ("report.md", "results.json", "plot.png"):
+        if (folder / f).is_file():
+            parent.log_artifact(folder / f)
+    parent.log_metrics({"stages_cached": sum(r.cached for r in study.results.values()),
+                        "stages_run": sum(not r.cached for r in study.results.values())})
+    return merged
+
+
+def _done_wall(folder: Path) -> Optional[float]:
+    """Wall time the stage took when it actually ran (kept in its done marker)."""
+    try:
+        return float(json.loads((folder / "done").read_text())["wall_s"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _train_flops(folder: Path) -> Optional[float]:
+    try:
+        return TrainOutput(folder).train_flops()
+    except Exception:  # an older or partial train folder: the cost is unknown, not fatal
+        return None
+
+
+def run_study_command(cfg, data: Optional[Path] = None, out: Path = Path("out/run")) -> int:
+    """CLI entry (`augft run`)."""
+    merged = run_study(cfg, data, out)
+    if cfg.pipeline.print_report:
+        print()
+        print(report.console_table(merged))
+        print(f"\nreport: {Path(out) / 'report' / 'report.md'}")
+    return 0

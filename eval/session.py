@@ -1,0 +1,133 @@
+"""Scoring the conditions that share one model: load it once, encode the questions once, score
+each condition (with or without the ICL context) and return its results as one value."""
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence
+
+from augft.core.errors import AugftError
+from augft.core.records import Document, Question
+from augft.eval.conditions import Evaluated
+from augft.eval.metrics import SCORINGS, argmax, choose, summarize
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ConditionResult:
+    """What one condition produced: its summary (results.json), predictions and cost inputs."""
+    label: str
+    summary: dict
+    rows: List[dict]
+    cost_input: dict
+
+
+def _where(q: Question) -> str:
+    return f"question '{q.id}'"
+
+
+class ModelSession:
+    """One loaded model and its encoder/scorer, for every condition that uses it."""
+
+    def __init__(self, cfg, name: str, questions: Sequence[Question]):
+        from augft.core.models import load_model
+        from augft.eval.encoding import Encoder
+        from augft.eval.scoring import Scorer
+
+        self.cfg, self.e, self.questions = cfg, cfg.eval, list(questions)
+        m = load_model(name, cfg.model.cache_dir, cfg.model.device, cfg.model.dtype, cfg.model.trust_remote_code)
+        self.name, self.n_params = m.name, m.n_params
+        self.enc = Encoder(m.tokenizer, self.e.target_delimiter, self.e.chat_template)
+        self.scorer = Scorer(m.model, m.tokenizer.pad_token_id)
+        self.window = cfg.model.max_context or m.max_context
+        self.plain = [self.enc.question(q.prompt, q.choices, has_context=False, where=_where(q))
+                      for q in self.questions]
+        for q, eq in zip(self.questions, self.plain):
+            if len(eq.prompt) + max(len(c) for c in eq.choices) > self.window:
+                raise AugftError(f"{_where(q)} is longer than the model's {self.window}-token window")
+        self.neutral = self._calibration()
+        self.general_ppl = self._general_ppl(m)
+        self.variants = [sc for sc in SCORINGS if sc != "calibrated" or self.neutral]
+
+    def _general_ppl(self, m) -> Optional[float]:
+        if not (self.e.retention and self.e.general_text_tokens > 0):
+            return None
+        from augft.eval.retention import perplexity
+
+        return perplexity(m.model, m.tokenizer, int(self.e.general_text_tokens))
+
+    def _calibration(self) -> Dict[str, float]:
+        """Each distinct choice once after the neutral prompt; only when asked for (one more
+        pass over every distinct choice)."""
+        e = self.e
+        if e.scoring != "calibrated" and not e.calibrate:
+            return {}
+        uniq = sorted({c for q in self.questions for c in q.choices})
+        neutral_q = [self.enc.question(e.calibration_prompt, [c], has_context=False) for c in uniq]
+        scores = self.scorer.score(neutral_q, e.batch_size, max_tokens=e.max_batch_tokens,
+                                   progress=f"{self.name}: calibration")
+        return {c: s[0].logprob for c, s in zip(uniq, scores)}
+
+    def _scores(self, ev: Evaluated, corpus: Optional[Sequence[Document]]):
+        """(scores, encoded questions, context length, ICL log) of one condition."""
+        from augft.eval.context import build_context
+
+        e = self.e
+        if not ev.condition.icl:
+            scores = self.scorer.score(self.plain, e.batch_size, max_tokens=e.max_batch_tokens, progress=ev.label)
+            return scores, self.plain, 0, None
+        with_ctx = [self.enc.question(q.prompt, q.choices, has_context=True, where=_where(q))
+                    for q in self.questions]
+        room = max(len(eq.prompt) + max(len(c) for c in eq.choices) for eq in with_ctx) + 1
+        budget = self.window - room
+        if e.icl_max_tokens > 0:
+            budget = min(budget, e.icl_max_tokens)
+        ctx = build_context(corpus, self.enc, budget, e.icl_separator, self.cfg.seed)
+        log.info("%s: ICL context of %d/%d documents, %d tokens", ev.label, len(ctx.doc_ids),
+                 ctx.n_docs_total, len(ctx.ids))
+        scores = self.scorer.score(with_ctx, e.batch_size, context_ids=ctx.ids, reuse_cache=e.icl_reuse_cache,
+                                   max_tokens=e.max_batch_tokens, progress=ev.label)
+        return scores, with_ctx, len(ctx.ids), ctx.log()
+
+    def _row(self, label: str, q: Question, s) -> dict:
+        lps = [c.logprob for c in s]
+        ntok = [c.n_tokens for c in s]
+        neu = [self.neutral[c] for c in q.choices] if self.neutral else None
+        chosen = choose(lps, ntok, str(self.e.scoring), neu)
+        pred = argmax(chosen)
+        return {"condition": label, "id": q.id, "split": q.split, "kind": q.kind,
+                "split_kind": f"{q.split}/{q.kind}", "answer": q.answer, "pred": pred,
+                "correct": pred == q.answer, "choices": q.choices, "scores": chosen,
+                "logprob": lps, "n_tokens": ntok, "neutral_logprob": neu, "greedy": [c.greedy for c in s],
+                "by_scoring": {sc: argmax(choose(lps, ntok, sc, neu)) == q.answer for sc in self.variants}}
+
+    def score(self, ev: Evaluated, corpus: Optional[Sequence[Document]]) -> ConditionResult:
+        e, seed = self.e, self.cfg.seed
+        t0 = time.perf_counter()
+        scores, encoded, ctx_len, icl_log = self._scores(ev, corpus)
+        seconds = time.perf_counter() - t0
+        rows = [self._row(ev.label, q, s) for q, s in zip(self.questions, scores)]
+        by_scoring = {}
+        for sc in self.variants:
+            per = defaultdict(list)
+            for r in rows:
+                per[r["split"]].append(r["by_scoring"][sc])
+            by_scoring[sc] = {k: sum(v) / len(v) for k, v in sorted(per.items())}
+        method, resamples = str(e.interval), int(e.bootstrap)
+        summary = {"model": ev.model, "model_label": ev.condition.model_label, "icl": icl_log,
+                   "splits": summarize(rows, "split", method, resamples, seed),
+                   "kinds": summarize(rows, "split_kind", method, resamples, seed),
+                   "by_scoring": by_scoring, "seconds": round(seconds, 3)}
+        if self.general_ppl is not None:
+            summary["retention"] = {"general_ppl": self.general_ppl}
+        n = len(encoded)
+        prompt_tokens = ctx_len + sum(len(eq.prompt) for eq in encoded) / n
+        choice_tokens = sum(sum(len(c) for c in eq.choices) for eq in encoded) / n
+        cost = {"n_params": self.n_params, "icl": ev.condition.icl,
+                "finetuned": ev.condition.trained is not None,
+                "prompt_tokens_per_query": prompt_tokens, "tokens_per_query": prompt_tokens + choice_tokens,
+                "seconds_per_query": seconds / n}
+        return ConditionResult(ev.label, summary, rows, cost)

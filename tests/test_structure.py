@@ -1,0 +1,83 @@
+"""The rules of the tree, checked: who may import whom, function length, what gets installed.
+
+- core imports no stage; no stage (augment, train, eval, tracking, ingest) imports another
+  stage or the orchestrator (cluster); cluster may import everything.
+- no function outside tests/ is longer than 60 lines.
+- every package folder is installed under the augft namespace (pyproject lists it).
+"""
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import REPO
+
+STAGES = ("augment", "train", "eval", "tracking", "ingest")
+PACKAGES = ("core", *STAGES, "cluster")
+MAX_LINES = 60
+
+
+def _sources(*folders: str):
+    for folder in folders:
+        yield from sorted((REPO / folder).rglob("*.py")) if (REPO / folder).is_dir() else []
+
+
+def _augft_imports(path: Path):
+    """(line, top-level augft package) of every `augft.X` import in a file, nested ones too."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    for node in ast.walk(tree):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module] + ([f"{node.module}.{a.name}" for a in node.names] if node.module == "augft" else [])
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == "augft" and len(parts) > 1:
+                yield node.lineno, parts[1]
+
+
+def _allowed(owner: str) -> set:
+    if owner == "core":
+        return {"core"}
+    if owner == "cluster":
+        return set(PACKAGES)
+    return {"core", owner}
+
+
+@pytest.mark.parametrize("owner", PACKAGES)
+def test_import_contracts(owner):
+    bad = [f"{p.relative_to(REPO)}:{line} imports augft.{target}"
+           for p in _sources(owner) for line, target in _augft_imports(p) if target not in _allowed(owner)]
+    assert not bad, "import contract broken:\n" + "\n".join(bad)
+
+
+def test_no_function_over_60_lines():
+    long = []
+    for p in _sources(*PACKAGES, "benchmarks", "k8s"):
+        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                n = node.end_lineno - node.lineno + 1
+                if n > MAX_LINES:
+                    long.append(f"{p.relative_to(REPO)}:{node.lineno} {node.name} ({n} lines)")
+    assert not long, "functions over 60 lines:\n" + "\n".join(long)
+
+
+def test_every_package_is_installed_under_augft():
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    conf = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(conf["packages"])
+    mapping = conf["package-dir"]
+    found = set()
+    for pkg, folder in mapping.items():
+        for init in (REPO / folder).rglob("__init__.py"):
+            rel = init.parent.relative_to(REPO / folder)
+            found.add(".".join([pkg, *rel.parts]))
+    assert found == listed, f"not listed in pyproject: {sorted(found - listed)}; listed but missing: " \
+                            f"{sorted(listed - found)}"
