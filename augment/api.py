@@ -32,10 +32,15 @@ from augft.augment.units import RecordContext
 from augft.augment.verify import unsupported_rate
 from augft.augment.windows import GlobalPlan, UnitPlan
 from augft.core.artifacts import AugmentOutput
+from augft.core.config.augment import Strategy
+from augft.core.config.checks import values
 from augft.core.corpus import Corpus, combine_digests, discover, is_uri, iter_corpus
 from augft.core.errors import AugftError
 from augft.core.records import Augmentation, Document, RecordError
 from augft.core.text import split_sentences
+
+# The augmentation strategies, as the config's enum allows them (one source of truth).
+STRATEGIES = tuple(values(Strategy))
 
 # How augmentation runs, not what it writes: changing these never changes the records (the
 # generating model is hashed by its resolved name instead of the openai section).

@@ -96,18 +96,13 @@ class EngineActor:
 
 
 def ensure_ray(cfg) -> None:
+    """Join or start Ray (core.ray_init); our own bar reports rows/s and tokens/s."""
     import ray
 
-    if ray.is_initialized():
-        return
-    addr = cfg.cluster.address or os.environ.get("RAY_ADDRESS", "")
-    if addr:
-        ray.init(address=addr, log_to_driver=False)
-    else:
-        ray.init(num_cpus=int(cfg.cluster.num_cpus) or None, include_dashboard=False,
-                 log_to_driver=False, configure_logging=False)
-    ctx = ray.data.DataContext.get_current()
-    ctx.enable_progress_bars = False  # our own bar reports rows/s and tokens/s
+    from augft.core.ray_init import init_ray
+
+    if init_ray(cfg.cluster, log_to_driver=False):
+        ray.data.DataContext.get_current().enable_progress_bars = False
 
 
 def execute(units, cfg, job: Job, engine_factory: Optional[Callable] = None) -> Iterator[Dict]:

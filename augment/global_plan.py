@@ -141,4 +141,6 @@ def _units_ray(corpus: Corpus, kp: KeyPlan, sketch: np.ndarray, up: UnitPlan):
     ref = ray.put(sketch)
     rows = _shards_ds(corpus).map_batches(_key_batch, batch_size=1, batch_format="numpy",
                                           fn_kwargs={"corpus": corpus, "kp": kp, "sketch_ref": ref})
-    return rows.groupby("part").map_groups(_pack_group, fn_kwargs={"up": up}, batch_format="pyarrow")
+    # As many shuffle partitions as groups (keyed partitions + one leftover group per shard), capped.
+    groups = rows.groupby("part", num_partitions=min(64, kp.partitions + len(corpus.shards)))
+    return groups.map_groups(_pack_group, fn_kwargs={"up": up}, batch_format="pyarrow")

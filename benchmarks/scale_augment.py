@@ -19,6 +19,7 @@ import argparse
 import json
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -231,25 +232,38 @@ def main() -> None:
                      "sizes": {}}
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
-            data = Path(tmp) / f"data-{n}" / "corpus"
-            write_shards(data, n)
-            res = subprocess.run([sys.executable, __file__, "--one", str(n), "--data", str(data.parent),
-                                  "--out", str(Path(tmp) / f"out-{n}"), "--cpus", str(args.cpus)],
-                                 capture_output=True, text=True)
-            line = [ln for ln in res.stdout.splitlines() if ln.startswith("RESULT ")]
-            if res.returncode or not line:
-                raise SystemExit(f"size {n} failed:\n{res.stderr[-3000:]}")
-            r = json.loads(line[-1][7:])
-            if n in args.old_sizes:
-                r["old_planner"] = old_planner_time(n, r["budget_tokens"], args.old_limit_s)
-            results["sizes"][str(n)] = r
+            results["sizes"][str(n)] = r = _size(n, Path(tmp), args)
             print(json.dumps(r), flush=True)
+            _write(results)  # what is measured so far survives a later size's failure
         budget = next(iter(results["sizes"].values()))["budget_tokens"]
         results["related_share"] = quality(Path(tmp), budget)
     _ratios(results)
+    _write(results)
+    print(json.dumps(results, indent=2))
+
+
+def _size(n: int, tmp: Path, args) -> Dict:
+    data = tmp / f"data-{n}" / "corpus"
+    write_shards(data, n)
+    res = subprocess.run([sys.executable, __file__, "--one", str(n), "--data", str(data.parent),
+                          "--out", str(tmp / f"out-{n}"), "--cpus", str(args.cpus)],
+                         capture_output=True, text=True)
+    line = [ln for ln in res.stdout.splitlines() if ln.startswith("RESULT ")]
+    if res.returncode or not line:
+        raise SystemExit(f"size {n} failed:\n{res.stderr[-3000:]}")
+    r = json.loads(line[-1][7:])
+    if n in args.old_sizes:
+        r["old_planner"] = old_planner_time(n, r["budget_tokens"], args.old_limit_s)
+    else:
+        r["old_planner"] = {"plan_s": None, "note": "not run (quadratic; see --old-sizes)"}
+    shutil.rmtree(data.parent, ignore_errors=True)
+    shutil.rmtree(tmp / f"out-{n}", ignore_errors=True)
+    return r
+
+
+def _write(results: Dict) -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "scale_augment.json").write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
 
 
 def _ratios(results: Dict) -> None:

@@ -189,3 +189,10 @@ def test_qa_pairs_stay_whole():
     assert parse_statements(text, sentences=False) == [
         "Who is Dafna Krell? Dafna Krell is the composer.", "Who composed Velmora? It was Dafna Krell."]
     assert len(parse_statements(text)) == 4
+
+
+def test_config_prompt_sets_are_the_builtin_ones():
+    from augft.core.config.augment import PromptSet
+    from augft.core.config.checks import values
+
+    assert sorted(values(PromptSet)) == sorted(BUILTIN)

@@ -121,3 +121,23 @@ def test_s3_corpus_in_and_shards_out(tmp_path, make_corpus, s3):
     with pytest.raises(RecordError, match=r"s3://augft/bad/corpus-00000\.jsonl:2: field 'text'"):
         augment(load_config(None, args + ["augment.use_ray=false"]), f"s3://augft/bad?{opts}",
                 f"s3://augft/bad-out?{opts}")
+
+
+def test_global_resume_reruns_only_missing_units(tmp_path, make_corpus):
+    """Units whose stats file is missing (a crash before they finished) run again on rerun, and
+    the result equals the uninterrupted run: nothing lost, nothing duplicated."""
+    data = _shard(make_corpus(tmp_path / "data", 12), n_shards=3)
+    cfg = load_config(None, ARGS + ["augment.use_ray=false"])
+    out = tmp_path / "out"
+    first = augment(cfg, data, out)
+    before = _records(out)
+    stats = sorted((out / "global").glob("part-*.stats.json"))
+    assert len(stats) >= 3
+    for p in stats[::2]:  # as if the driver died before these units were written
+        p.unlink()
+        p.with_name(p.name.replace(".stats.json", ".parquet")).unlink()
+    (out / "manifest.json").unlink()
+    again = augment(cfg, data, out)
+    assert _records(out) == before and len(before) > 0
+    g1, g2 = first["strategies"]["global"], again["strategies"]["global"]
+    assert (g2["ok"], g2["inputs"], g2["units"], g2["shards"]) == (g1["ok"], g1["inputs"], g1["units"], g1["shards"])
