@@ -47,22 +47,11 @@ def fit(loop: Callable[[dict], None], loop_config: dict, resources: TrainResourc
 
 
 def launch_ray(plan_path: Path, cfg) -> None:
-    import ray
+    from augft.core.ray_init import ray_session
 
     resources = train_resources(cfg)
-    started = False
-    if not ray.is_initialized():
-        address = cfg.cluster.address or os.environ.get("RAY_ADDRESS") or None
-        kwargs = {"include_dashboard": False, "log_to_driver": True}
-        if address is None:
-            # A local Ray needs the workers' CPUs plus one for Ray Train's controller.
-            need = int(resources.total().get("CPU", 0) + 0.999) + 1
-            kwargs["num_cpus"] = cfg.cluster.num_cpus or max(os.cpu_count() or 1, need)
-        ray.init(address=address, **kwargs)
-        started = True
+    # A local Ray needs the workers' CPUs plus one for Ray Train's controller.
+    need = int(resources.total().get("CPU", 0) + 0.999) + 1
     out = Path(plan_path).resolve().parent
-    try:
+    with ray_session(cfg.cluster, min_cpus=need):
         fit(_worker, {"plan": str(Path(plan_path).resolve())}, resources, int(cfg.train.max_failures), out / "ray")
-    finally:
-        if started:
-            ray.shutdown()
