@@ -235,9 +235,10 @@ def main() -> None:
             results["sizes"][str(n)] = r = _size(n, Path(tmp), args)
             print(json.dumps(r), flush=True)
             _write(results)  # what is measured so far survives a later size's failure
+        _ratios(results)
+        _write(results)
         budget = next(iter(results["sizes"].values()))["budget_tokens"]
         results["related_share"] = quality(Path(tmp), budget)
-    _ratios(results)
     _write(results)
     print(json.dumps(results, indent=2))
 
