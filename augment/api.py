@@ -23,7 +23,7 @@ from augft.augment import executor
 from augft.augment.engines.base import Sampling
 from augft.augment.executor import Job
 from augft.augment.filters import FilterConfig, parse_statements
-from augft.augment.global_plan import GlobalSpec, plan_global, scans
+from augft.augment.global_plan import GlobalSpec, plan_global
 from augft.augment.prompts import STOP, render, resolve_templates, template_hash
 from augft.augment.storage import OutputStore
 from augft.augment.strategies import Planner, PlanStats, entities_from_generation
@@ -34,7 +34,7 @@ from augft.augment.windows import GlobalPlan, UnitPlan
 from augft.core.artifacts import AugmentOutput
 from augft.core.config.augment import Strategy
 from augft.core.config.checks import values
-from augft.core.corpus import Corpus, combine_digests, discover, is_uri, iter_corpus
+from augft.core.corpus import Corpus, combine_digests, corpus_digest, discover, is_uri, iter_corpus
 from augft.core.errors import AugftError
 from augft.core.records import Augmentation, Document, RecordError
 from augft.core.text import split_sentences
@@ -273,10 +273,9 @@ def _plan_global(run: Run) -> GlobalPlan:
 
 
 def _corpus_digest(run: Run) -> str:
-    if run.use_ray:
-        executor.ensure_ray(run.cfg)
-    digests = {s.shard: s.digest for s in scans(run.corpus, None, run.use_ray)}
-    return combine_digests(run.corpus, [digests[i] for i in range(len(run.corpus.shards))])
+    """The shards' sha256, streamed here: the local and entity strategies read the corpus on the
+    driver anyway (the global plan gets its digests from the workers' scans instead)."""
+    return corpus_digest(run.corpus)
 
 
 def _driver_docs(run: Run) -> List[Document]:

@@ -8,6 +8,7 @@ So for every strategy ok + sum(filtered) + failed == inputs, nothing silent.
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -63,6 +64,15 @@ def _is_non_text(s: str) -> bool:
     return letters < 0.6 * len(s.replace(" ", "")) if s.strip() else True
 
 
+@functools.lru_cache(maxsize=None)
+def _lsh_params(threshold: float, num_perm: int):
+    """The (bands, rows) datasketch would pick for this threshold, found once: it integrates
+    numerically for every new index otherwise (7 ms each, one index per source document)."""
+    from datasketch.lsh import _optimal_param
+
+    return _optimal_param(threshold, num_perm, 0.5, 0.5)
+
+
 @dataclass
 class FilterConfig:
     min_words: int = 3
@@ -89,7 +99,7 @@ class StatementFilter:
         self.cfg = cfg
         self._states: Dict[str, FilterState] = {}
         # A global window is every focal document's source: normalise it once, not per document.
-        self._sources: Dict[str, str] = {}
+        self._sources: Dict[str, tuple] = {}
 
     def _minhash(self, norm: str):
         from datasketch import MinHash
@@ -117,10 +127,11 @@ class StatementFilter:
             return "too_short"
         st = self._states.get(source_key)
         if st is None:
-            src = self._sources.get(source_text)
-            if src is None:
-                src = self._sources[source_text] = normalize(source_text)
-            st = self._states[source_key] = FilterState(src=src, src_words=set(src.split()))
+            if source_text not in self._sources:
+                src = normalize(source_text)
+                self._sources[source_text] = (src, set(src.split()))  # shared, never mutated
+            src, words = self._sources[source_text]
+            st = self._states[source_key] = FilterState(src=src, src_words=words)
         if norm in st.src:
             return "verbatim_copy"
         words, src_words = set(norm.split()), st.src_words
@@ -137,7 +148,8 @@ class StatementFilter:
         if st.lsh is None:
             from datasketch import MinHashLSH
 
-            st.lsh = MinHashLSH(threshold=self.cfg.near_duplicate_threshold, num_perm=self.cfg.num_perm)
+            st.lsh = MinHashLSH(threshold=self.cfg.near_duplicate_threshold, num_perm=self.cfg.num_perm,
+                                params=_lsh_params(self.cfg.near_duplicate_threshold, self.cfg.num_perm))
         if st.lsh.query(mh):
             return "near_duplicate"
         st.exact.add(norm)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
@@ -222,8 +223,38 @@ def window_unit(part: int, k: int, win: Sequence[Row], up: UnitPlan) -> Unit:
                 window=stem)
 
 
+def attach_lonely(rows: List[Row]) -> None:
+    """A document alone in its group (its partners chose other keys) joins the group of a
+    document in this partition that shares its rarest term with it; in place, deterministic."""
+    size = Counter(r.key for r in rows if r.key)
+    lonely = [i for i, r in enumerate(rows) if r.key and size[r.key] == 1]
+    if not lonely:
+        return
+    cutoff = max(2, len(rows) // 10)
+    terms = []
+    index: Dict[str, List[int]] = {}
+    for i, r in enumerate(rows):
+        named, words = doc_terms(r.text, {})
+        terms.append(named + words)
+        for t in named + words:
+            index.setdefault(t, []).append(i)
+    common = {t for t, ix in index.items() if len(ix) > cutoff}
+    for i in lonely:
+        if size[rows[i].key] != 1:
+            continue  # another lonely document joined it meanwhile
+        shared = sorted((len(index[t]), t) for t in terms[i] if len(index[t]) > 1 and t not in common)
+        if shared:
+            j = next(j for j in index[shared[0][1]] if j != i)
+            size[rows[i].key] -= 1
+            rows[i].key = rows[j].key
+            size[rows[j].key] += 1
+
+
 def pack_partition(part: int, rows: Iterable[Row], up: UnitPlan) -> List[Unit]:
-    ordered = sorted(rows, key=lambda r: (r.key, r.pos))
+    ordered = sorted(rows, key=lambda r: r.pos)
+    if ordered and ordered[0].key:  # keyed partition (leftovers share nothing)
+        attach_lonely(ordered)
+    ordered.sort(key=lambda r: (r.key, r.pos))
     return [window_unit(part, k, w, up) for k, w in enumerate(pack(ordered, up.budget))]
 
 

@@ -112,7 +112,7 @@ def test_pack_keeps_groups_whole_and_never_exceeds_budget():
     assert left == sorted(left)  # leftovers in corpus order
 
 
-def test_global_plan_is_deterministic_and_equal_on_ray(tmp_path):
+def test_global_plan_is_deterministic_and_keeps_related_documents_together(tmp_path):
     import random
 
     rng = random.Random(3)
