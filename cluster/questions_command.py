@@ -47,11 +47,18 @@ def _rewrites(cfg, cands: Dict[str, List[Candidate]], report: dict) -> Dict[str,
         engine.close()
     out: Dict[str, List[Candidate]] = {s: [] for s in SPLITS}
     reasons: Dict[str, Dict[str, int]] = {s: {} for s in SPLITS}
+    # A rewrite that lands on a prompt another candidate already has is no new question.
+    seen = {(c.split, " ".join(c.prompt.lower().split()), c.answer) for s in SPLITS for c in cands[s]}
     for c, res in zip(flat, results):
         text = res.texts[0] if res.texts and not res.error else ""
         why = "engine_error" if res.error else rewrite.accept(c, text)
         if why is None:
-            out[c.split].append(rewrite.rewritten(c, text, model))
+            new = rewrite.rewritten(c, text, model)
+            key = (new.split, " ".join(new.prompt.lower().split()), new.answer)
+            why = "duplicate" if key in seen else None
+            if why is None:
+                seen.add(key)
+                out[c.split].append(new)
         reasons[c.split][why or "accepted"] = reasons[c.split].get(why or "accepted", 0) + 1
     report["writer"] = {"engine": str(cfg.augment.engine), "model": model, "prompt_hash": rewrite.PROMPT_HASH,
                         "temperature": float(q.temperature), "asked": {s: len(asked[s]) for s in SPLITS},

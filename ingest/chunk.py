@@ -22,11 +22,23 @@ def sentences(paragraph: str) -> List[str]:
     return [s for s in (p.strip() for p in _SENT_END.split(paragraph)) if s]
 
 
+def _words(sentence: str, max_tokens: int) -> Iterator[str]:
+    """The sentence's words; a word denser than the limit ("a,b,c,...") cut between tokens."""
+    for word in sentence.split():
+        spans = [m.span() for m in _TOKEN.finditer(word)]
+        if len(spans) <= max_tokens:
+            yield word
+            continue
+        for i in range(0, len(spans), max_tokens):
+            end = spans[min(i + max_tokens, len(spans)) - 1][1]
+            yield word[spans[i][0]:end if i + max_tokens < len(spans) else len(word)]
+
+
 def _split_words(sentence: str, max_tokens: int) -> Iterator[str]:
     """A sentence longer than the limit, cut between words."""
     piece: List[str] = []
     n = 0
-    for word in sentence.split():
+    for word in _words(sentence, max_tokens):
         k = count_tokens(word)
         if piece and n + k > max_tokens:
             yield " ".join(piece)
@@ -70,5 +82,4 @@ def chunk_paragraphs(paragraphs: List[str], max_tokens: int) -> List[str]:
             first = False
     if cur:
         chunks.append(cur)
-    # Word-piece and joins never exceed the limit, but a single token-dense "word" could.
-    return [c for c in chunks if c.strip()]
+    return chunks

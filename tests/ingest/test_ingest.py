@@ -120,11 +120,11 @@ def test_passthrough_and_bad_record(tmp_path: Path):
 
 
 def test_chunking_never_exceeds_the_limit():
-    paras = ["word " * 25, "short one.", "x" * 3 + ". " + "y " * 30]
+    paras = ["word " * 25, "short one.", "x" * 3 + ". " + "y " * 30, ",".join("abcdefghijklmnopqrst")]
     for limit in (8, 10, 17):
         chunks = chunk_paragraphs(paras, limit)
         assert all(count_tokens(c) <= limit for c in chunks)
-        assert " ".join(" ".join(chunks).split()) == " ".join(" ".join(paras).split())
+        assert "".join("".join(chunks).split()) == "".join("".join(paras).split())  # nothing lost
 
 
 def test_cli(folder: Path, tmp_path: Path, cli):
