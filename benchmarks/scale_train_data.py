@@ -246,7 +246,7 @@ def main(argv=None) -> int:
         "speedup": speedup, "peak_rss_ratio": new["peak_rss_mb"] / old["peak_rss_mb"],
         "rank_rss_fraction_of_shards": worst_rank, "same_blocks_and_stats": same,
         "targets": {"speedup >= 1.7": speedup >= 1.7, "rank RSS < 10% of token file": worst_rank < 0.10},
-        "command": "python benchmarks/scale_train_data.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "command": f"python benchmarks/scale_train_data.py --tokens {args.tokens} --workers {args.workers}",
     }
     print(json.dumps(result, indent=1))
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -35,15 +35,16 @@ def _ray_address(t, cluster_address: str = "") -> str:
     return (cluster_address or os.environ.get("RAY_ADDRESS", "")) if t.launcher == "ray" else ""
 
 
-def _data_on_ray(t, cluster_address: str = "") -> bool:
-    """Build the shards with Ray Data when the run targets a Ray cluster, unless this process
-    already is a Ray task or actor (a sweep trial): its placement group is for its workers."""
+def _data_ray_address(t, cluster_address: str = "") -> str:
+    """The cluster that builds the shards with Ray Data: the one the run targets, unless this
+    process already is a Ray task or actor (a sweep trial): its placement group is for its
+    workers, so a process pool builds them."""
     import sys
 
-    if not _ray_address(t, cluster_address):
-        return False
     ray = sys.modules.get("ray")
-    return not (ray is not None and ray.is_initialized() and ray.get_runtime_context().worker.mode == ray.WORKER_MODE)
+    if ray is not None and ray.is_initialized() and ray.get_runtime_context().worker.mode == ray.WORKER_MODE:
+        return ""
+    return _ray_address(t, cluster_address)
 
 
 def _check_machine(t, cluster_address: str = "") -> None:
@@ -193,7 +194,7 @@ def prepare(cfg, data_dir: Path, out: Path) -> WorkerPlan:
     tok = load_tokenizer(cfg.model.name, cfg.model.cache_dir, cfg.model.trust_remote_code)
     _fresh_out(out, resume)
     stats = build_shards(Path(data_dir), t, tok, cfg.seed, micro, out / "data", workers=t.data_workers,
-                         use_ray=_data_on_ray(t, cfg.cluster.address))
+                         ray_address=_data_ray_address(t, cfg.cluster.address))
     if not stats["n_blocks"]:
         raise AugftError("the training set is empty after tokenization")
     plan = _plan(cfg, out, model_path, tok, stats, resume)

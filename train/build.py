@@ -73,8 +73,9 @@ def _tokenize_task(task: dict) -> dict:
 class Runner:
     """Runs chunk tasks in order: inline, in a process pool, or on Ray Data."""
 
-    def __init__(self, tokenizer, workers: int = 0, use_ray: bool = False):
-        self.tokenizer, self.use_ray = tokenizer, use_ray
+    def __init__(self, tokenizer, workers: int = 0, ray_address: str = ""):
+        self.tokenizer, self.ray_address = tokenizer, ray_address
+        self.use_ray = bool(ray_address)
         self.workers = workers or os.cpu_count() or 1
         self._pool = None
 
@@ -95,7 +96,7 @@ class Runner:
 
     def map(self, fn: Callable[[dict], object], tasks: List[dict]) -> list:
         if self.use_ray:
-            return _ray_map(fn, tasks, self.tokenizer)
+            return _ray_map(fn, tasks, self.tokenizer, self.ray_address)
         if self._pool is not None:
             return self._pool.map(fn, tasks, chunksize=1)
         return [fn(t) for t in tasks]
@@ -108,9 +109,12 @@ def _ray_batch(batch: dict, fn, tokenizer) -> dict:
     return {"i": np.asarray(batch["i"]), "result": np.asarray(results, dtype=object)}
 
 
-def _ray_map(fn, tasks: List[dict], tokenizer) -> list:
+def _ray_map(fn, tasks: List[dict], tokenizer, address: str) -> list:
     """One Ray Data row per task; `map_batches` runs them on the cluster's CPUs."""
     import ray
+
+    if not ray.is_initialized():  # else Ray Data would start (or find) some other Ray
+        ray.init(address=address, include_dashboard=False, log_to_driver=True)
 
     ds = ray.data.from_items([{"i": i, "task": pickle.dumps(t)} for i, t in enumerate(tasks)],
                              override_num_blocks=max(1, len(tasks)))
@@ -162,12 +166,13 @@ def write_split(folder: Path, examples: List[Example], tcfg, pad_id: int, runner
 
 
 def build_shards(data_dir: Path, tcfg, tokenizer, seed: int, micro_batch: int, out: Path,
-                 workers: int = 0, use_ray: bool = False) -> Dict[str, object]:
+                 workers: int = 0, ray_address: str = "") -> Dict[str, object]:
     """Build OUT/train (and OUT/eval when examples are held out); returns the statistics
-    `data.build_trainset` reports, plus `has_eval`."""
+    `data.build_trainset` reports, plus `has_eval`. With `ray_address`, Ray Data runs the
+    tasks on that cluster; else a pool of `workers` processes (0 = one per CPU)."""
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     texts = load_sources(data_dir, list(tcfg.augmentations), dict(tcfg.mix))
-    with Runner(tokenizer, workers, use_ray) as runner:
+    with Runner(tokenizer, workers, ray_address) as runner:
         sources = split_sources(texts, tcfg.split, int(tcfg.data_chunk_examples), runner)
         eval_ex, train_ex = select_examples(sources, tcfg, seed)
         tr = write_split(Path(out) / "train", train_ex, tcfg, pad, runner)

@@ -307,8 +307,10 @@ def batch_indices(n_items: int, global_batch: int, step: int, seed: int) -> List
     while len(out) < global_batch:
         epoch, off = divmod(pos, n_items)
         g = torch.Generator().manual_seed(seed * 100003 + epoch)
-        perm = torch.randperm(n_items, generator=g).tolist()
+        perm = torch.randperm(n_items, generator=g)
         take = min(global_batch - len(out), n_items - off)
-        out.extend(perm[off:off + take])
+        # Only this batch's slice becomes Python ints: a whole-epoch list would be ~36 bytes
+        # per block on every step (several MiB at millions of tokens).
+        out.extend(perm[off:off + take].tolist())
         pos += take
     return out

@@ -99,13 +99,16 @@ def test_kill_and_resume_matches_uninterrupted(ray_run, tiny_model, tmp_path):
     assert s["final_eval_loss"] == pytest.approx(ref_summary["final_eval_loss"], abs=1e-3)
 
 
-def _train_workers(cluster):
-    """Ray Train worker processes of the cluster's head node (children of its raylet)."""
+def _descendants(cluster):
     import psutil
 
     raylet = cluster.head_node.all_processes["raylet"][0].process.pid
-    return [p for p in psutil.Process(raylet).children(recursive=True)
-            if "RayTrainWorker" in " ".join(p.cmdline())]
+    return psutil.Process(raylet).children(recursive=True)
+
+
+def _train_workers(cluster):
+    """Ray Train worker processes of the cluster's head node (children of its raylet)."""
+    return [p for p in _descendants(cluster) if "RayTrainWorker" in " ".join(p.cmdline())]
 
 
 def test_lost_ray_worker_restarts_and_resumes(ray_run, tiny_model, tmp_path):
@@ -124,8 +127,9 @@ def test_lost_ray_worker_restarts_and_resumes(ray_run, tiny_model, tmp_path):
         deadline = time.time() + 300
         while latest_checkpoint(out) is None and proc.poll() is None and time.time() < deadline:
             time.sleep(0.05)
+        assert proc.poll() is None, proc.communicate()[0][-4000:]
         workers = _train_workers(cluster)
-        assert len(workers) == 2, [p.cmdline() for p in workers]
+        assert len(workers) == 2, _descendants(cluster)
         killed_at = json.loads((latest_checkpoint(out) / "trainer_state.json").read_text())["step"]
         os.kill(workers[-1].pid, signal.SIGKILL)
         log, _ = proc.communicate(timeout=400)

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_resources_from_config_keys():
-    r = train_resources(load_config(None, ["train.num_workers=3", "cluster.train_cpus_per_worker=2",
+    r = train_resources(load_config(None, ["train.num_workers=3", "train.batch_size=12", "cluster.train_cpus_per_worker=2",
                                            "cluster.train_placement_strategy=SPREAD"]))
     assert r.bundles() == [{"CPU": 2.0}] * 3 and r.strategy == "SPREAD" and not r.use_gpu
     g = train_resources(load_config(None, ["train.use_gpu=true", "cluster.train_gpus_per_worker=0.5"]))
