@@ -1,11 +1,10 @@
 """Executing work units, resumable: a Ray Data actor pool, or a plain loop in this process.
 
-units -> engine actors (map_batches, one unit per batch: the actor renders the unit's prompts
-and generates) -> a worker task (map) that parses, filters and writes `part-<stem>.parquet`
-and, last, `part-<stem>.stats.json` to the output location itself (local folder or URI), while
-the engine moves on to the next unit: records never travel to the driver. The task returns
-the unit's stats (a few hundred bytes), which is all the driver sees; the driver sums them
-for the manifest and the progress bar. A unit whose stats file exists is
+units -> engine actors (map_batches, one unit per batch). The actor renders the unit's
+prompts, generates, parses and filters, then writes `part-<stem>.parquet` and, last,
+`part-<stem>.stats.json` to the output location itself (local folder or URI): records never
+travel back. It returns the unit's stats (a few hundred bytes), which is all the driver sees;
+the driver sums them for the manifest and the progress bar. A unit whose stats file exists is
 not run again, only its stats are returned: that is how a rerun after a crash resumes.
 Ray Data restarts a dead engine actor and retries its batch (actor pools default to
 max_restarts=-1, max_task_retries=-1); a unit is written whole or not at all.
@@ -19,7 +18,7 @@ from dataclasses import dataclass
 from typing import Callable, Dict, Iterable, Iterator, Mapping, Optional
 
 from augft.augment.storage import OutputStore
-from augft.augment.units import Processed, RecordContext, Unit, UnitOutput, process_unit, run_unit
+from augft.augment.units import Processed, RecordContext, Unit, process_unit, run_unit
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +54,7 @@ def write_unit(store: OutputStore, p: Processed) -> Dict:
     u = p.unit
     data, stats_path = unit_files(u.strategy, u.phase, u.stem)
     stats = dict(p.stats.to_dict(), unit_id=u.unit_id, stem=u.stem, strategy=u.strategy,
-                 phase=u.phase, node=node_id(), pid=os.getpid(), engine_node=p.engine_node)
+                 phase=u.phase, node=node_id(), pid=os.getpid())
     if u.phase == "entity_extract":
         stats["entities"] = p.entities
     else:
@@ -65,23 +64,17 @@ def write_unit(store: OutputStore, p: Processed) -> Dict:
     return stats
 
 
-def stored_stats(unit: Unit, job: Job) -> Optional[Dict]:
-    """A done unit's stats (marked `resumed`), else None."""
-    stats_path = unit_files(unit.strategy, unit.phase, unit.stem)[1]
-    return dict(job.store.read_json(stats_path), resumed=True) if job.store.exists(stats_path) else None
-
-
 def run_or_resume(engine, unit: Unit, job: Job) -> Dict:
-    """A done unit's stats, or the stats of running it now (the plain loop)."""
-    done = stored_stats(unit, job)
-    if done is not None:
-        return done
+    """A done unit's stats (marked `resumed`), or the stats of running it now."""
+    stats_path = unit_files(unit.strategy, unit.phase, unit.stem)[1]
+    if job.store.exists(stats_path):
+        return dict(job.store.read_json(stats_path), resumed=True)
     p = process_unit(unit, run_unit(engine, unit, job.templates), job.records)
     return dict(write_unit(job.store, p), resumed=False)
 
 
 class EngineActor:
-    """Ray Data callable class: one engine per actor, one unit per batch; generation only."""
+    """Ray Data callable class: one engine per actor, one unit per batch."""
 
     def __init__(self, cfg_yaml: str, job: Job, engine_factory: Optional[Callable] = None):
         from omegaconf import OmegaConf
@@ -92,28 +85,10 @@ class EngineActor:
         # differs (another version on a cluster) still reads the keys it needs.
         self.engine = engine_factory() if engine_factory else make_engine(OmegaConf.create(cfg_yaml))
         self.job = job
-        self.node = node_id()
 
     def __call__(self, batch):
-        rows: Dict[str, list] = {"unit": [], "out": [], "stats": []}
-        for text in batch["unit"]:
-            unit = Unit.from_json(text)
-            done = stored_stats(unit, self.job)
-            out = None if done else run_unit(self.engine, unit, self.job.templates)
-            if out is not None:
-                out.engine_node = self.node
-            rows["unit"].append(text)
-            rows["out"].append(out.to_json() if out else "")
-            rows["stats"].append(json.dumps(done) if done else "")
-        return rows
-
-
-def finish_row(row, job: Job):
-    """Ray Data map: parse, filter and write one generated unit; its stats."""
-    if row["stats"]:
-        return {"stats": row["stats"]}
-    p = process_unit(Unit.from_json(row["unit"]), UnitOutput.from_json(row["out"]), job.records)
-    return {"stats": json.dumps(dict(write_unit(job.store, p), resumed=False))}
+        stats = [json.dumps(run_or_resume(self.engine, Unit.from_json(u), self.job)) for u in batch["unit"]]
+        return {"stats": stats}
 
 
 def ensure_ray(cfg) -> None:
@@ -173,6 +148,5 @@ def _execute_ray(units, cfg, job: Job, engine_factory) -> Iterator[Dict]:
                         fn_constructor_kwargs={"cfg_yaml": OmegaConf.to_yaml(cfg), "job": job,
                                                "engine_factory": engine_factory},
                         **res_args)
-    ds = ds.map(finish_row, fn_kwargs={"job": job}, num_cpus=0.1)
     for row in ds.iter_rows():
         yield json.loads(row["stats"])

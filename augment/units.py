@@ -101,17 +101,6 @@ def render_requests(unit: Unit, templates: Mapping[str, str]) -> List[GenRequest
 class UnitOutput:
     results: List[GenResult]
     gen_s: float
-    engine_node: str = ""
-    """The node whose engine generated it (provenance, recorded in the unit's stats)."""
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
-
-    @classmethod
-    def from_json(cls, text: str) -> "UnitOutput":
-        d = json.loads(text)
-        d["results"] = [GenResult(**r) for r in d["results"]]
-        return cls(**d)
 
 
 def run_unit(engine, unit: Unit, templates: Mapping[str, str]) -> UnitOutput:
@@ -148,7 +137,6 @@ class Processed:
     records: List[Dict]
     entities: Dict[str, List[str]]
     stats: UnitStats
-    engine_node: str = ""
 
 
 @dataclass(frozen=True)
@@ -190,7 +178,7 @@ def process_unit(unit: Unit, out: UnitOutput, ctx: RecordContext) -> Processed:
                         st.ok += 1
                         records.append(_record(unit, it, stmt, idx, c, ctx))
     assert st.ok + sum(st.filtered.values()) + st.failed == st.inputs  # the accounting invariant
-    return Processed(unit=unit, records=records, entities=entities, stats=st, engine_node=out.engine_node)
+    return Processed(unit=unit, records=records, entities=entities, stats=st)
 
 
 def _statements(text: str, key: str, counters: Dict[str, int], st: UnitStats):
