@@ -29,6 +29,7 @@ from augft.augment.storage import OutputStore
 from augft.augment.strategies import Planner, PlanStats, entities_from_generation
 from augft.augment.tokens import TokenCounter
 from augft.augment.units import RecordContext
+from augft.augment.verify import unsupported_rate
 from augft.augment.windows import GlobalPlan, UnitPlan
 from augft.core.artifacts import AugmentOutput
 from augft.core.config.augment import Strategy
@@ -36,6 +37,7 @@ from augft.core.config.checks import values
 from augft.core.corpus import Corpus, combine_digests, corpus_digest, discover, is_uri, iter_corpus
 from augft.core.errors import AugftError
 from augft.core.records import Augmentation, Document, RecordError
+from augft.core.text import split_sentences
 
 # The augmentation strategies, as the config's enum allows them (one source of truth).
 STRATEGIES = tuple(values(Strategy))
@@ -43,6 +45,10 @@ STRATEGIES = tuple(values(Strategy))
 # How augmentation runs, not what it writes: changing these never changes the records (the
 # generating model is hashed by its resolved name instead of the openai section).
 RUNTIME_KEYS = ("use_ray", "num_actors", "actor_cpus", "openai", "vllm")
+# Strategies that prompt the model once per training item, each with its own template.
+PROMPTED_LOCAL = ("local", "rephrase", "qa")
+# Strategies that need no model (their manifest entries cost nothing).
+MODEL_FREE = ("oracle", "reverse")
 
 
 def read_augmentations(aug_dir: Path, strategies: Optional[List[str]] = None) -> List[Augmentation]:
@@ -53,17 +59,38 @@ def read_augmentations(aug_dir: Path, strategies: Optional[List[str]] = None) ->
     return out.records(strategies)
 
 
+def teacher(cfg):
+    """The `model` section augmentation runs with: augment.model (the teacher) when set, else
+    model.* (the student)."""
+    from augft.core.models import with_name
+
+    return with_name(cfg.model, cfg.augment.model)
+
+
 def generator_name(cfg) -> str:
     """The model that writes the augmentations (the openai engine may name its own)."""
     a = cfg.augment
-    return (a.openai.model or cfg.model.name) if a.engine == "openai" else cfg.model.name
+    return (a.openai.model or teacher(cfg).name) if a.engine == "openai" else teacher(cfg).name
+
+
+def generator_params(cfg) -> Optional[int]:
+    """The teacher's parameter count (for the cost table); None for a remote model."""
+    from augft.core.models import ModelError, count_parameters
+
+    m = teacher(cfg)
+    try:
+        return count_parameters(m.name, m.cache_dir, bool(m.trust_remote_code))
+    except (ModelError, OSError, ValueError):
+        if cfg.augment.engine == "openai":
+            return None
+        raise
 
 
 def _token_counter(cfg):
     """(TokenCounter, max_context) without loading weights."""
     from augft.core.models import ModelError, resolve_model_path
 
-    m = cfg.model
+    m = teacher(cfg)
     try:
         counter = TokenCounter(m.name, m.cache_dir, bool(m.trust_remote_code))
         counter("probe")
@@ -123,10 +150,19 @@ def _prepare(cfg, data, out, engine_factory) -> Run:
     counter, max_context = _token_counter(cfg)
     fcfg = FilterConfig(min_words=int(a.min_words), max_chars=int(a.max_chars),
                         near_duplicate_threshold=float(a.near_duplicate_threshold),
-                        require_source_overlap=bool(a.require_source_overlap))
+                        require_source_overlap=bool(a.require_source_overlap),
+                        global_consistency=bool(a.global_consistency))
     job = Job(store=OutputStore(out), templates=templates,
-              records=RecordContext(generator_name(cfg), str(a.engine), fcfg))
+              records=RecordContext(generator_name(cfg), str(a.engine), fcfg,
+                                    float(a.verify_threshold) if _verify_on(cfg, data) else None))
     return Run(cfg, data, out, corpus, templates, counter, max_context, job, engine_factory)
+
+
+def _verify_on(cfg, data: str) -> bool:
+    """augment.verify: null (auto) is on for user data, off on a built-in benchmark (its checker counts)."""
+    if cfg.augment.verify is not None:
+        return bool(cfg.augment.verify)
+    return is_uri(data) or not (Path(data) / "benchmark.json").is_file()
 
 
 def _fingerprint(run: Run, corpus_digest: str) -> str:
@@ -269,7 +305,7 @@ def augment(cfg, data_dir, out_dir, engine_factory=None) -> Dict:
     strategies = [str(s) for s in cfg.augment.strategies]
     gplan = _plan_global(run) if "global" in strategies else None
     digest = combine_digests(run.corpus, gplan.digests) if gplan else _corpus_digest(run)
-    docs = _driver_docs(run) if {"local", "entity", "oracle"} & set(strategies) else []
+    docs = _driver_docs(run) if {*PROMPTED_LOCAL, "entity", "oracle", "reverse"} & set(strategies) else []
     _guard(run, _fingerprint(run, digest))
     aggs: Dict[str, Aggregate] = {}
     _run_driver_strategies(run, docs, strategies, aggs)
@@ -279,7 +315,8 @@ def augment(cfg, data_dir, out_dir, engine_factory=None) -> Dict:
         _run_units(run, gplan.units, gplan.fit, "global", aggs)
     if "entity" in strategies:
         _run_entity_pairs(run, docs, aggs)
-    manifest = _manifest(run, strategies, aggs, len(docs) or (gplan.documents if gplan else 0))
+    fixed = {"reverse": _write_reverse(run, docs)} if "reverse" in strategies else {}
+    manifest = _manifest(run, strategies, aggs, len(docs) or (gplan.documents if gplan else 0), fixed)
     manifest["timings"]["total_s"] = round(time.perf_counter() - t_start, 3)
     from augft.augment.report import summary_table
 
@@ -293,10 +330,11 @@ def _run_driver_strategies(run: Run, docs: List[Document], strategies: List[str]
     """Local units and the entity extraction phase, planned here from `docs`."""
     a, planner = run.cfg.augment, _planner(run)
     units = []
-    if "local" in strategies:
-        st = run.plans["local"] = PlanStats(documents=len(docs))
-        units += planner.pack("local", "local", planner.local(docs, str(a.local_unit), st),
-                              _sampling(run.cfg))
+    for name in PROMPTED_LOCAL:
+        if name in strategies:
+            st = run.plans[name] = PlanStats(documents=len(docs))
+            units += planner.pack(name, name, planner.local(docs, str(a.local_unit), st, name),
+                                  _sampling(run.cfg))
     if "entity" in strategies:
         run.plans["entity"] = PlanStats(documents=len(docs))
         units += planner.pack("entity", "entity_extract", planner.entity_extract(docs),
@@ -317,7 +355,21 @@ def _run_entity_pairs(run: Run, docs: List[Document], aggs: Dict[str, "Aggregate
     _run_units(run, units, sum(len(u.items) for u in units), "entity pairs", aggs)
 
 
-def _manifest(run: Run, strategies: List[str], aggs: Dict[str, Aggregate], n_docs: int) -> Dict:
+def _write_reverse(run: Run, docs: List[Document]) -> Dict:
+    """The model-free `reverse` strategy: one shard, written here; its manifest entry."""
+    from augft.augment.reverse import reverse_records
+
+    recs = reverse_records(docs)
+    shard = "part-00000.parquet"
+    run.job.store.write_parquet(f"reverse/{shard}", recs)
+    n_sents = sum(len(split_sentences(d.text)) for d in docs)
+    return {"ok": len(recs), "filtered": {"too_short": n_sents - len(recs)} if n_sents > len(recs) else {},
+            "failed": 0, "inputs": n_sents, "prompts": 0, "shards": [shard], "documents": len(docs),
+            "model_free": True, "prompt_tokens": 0, "completion_tokens": 0, "gen_s": 0.0}
+
+
+def _manifest(run: Run, strategies: List[str], aggs: Dict[str, Aggregate], n_docs: int,
+              fixed: Dict[str, Dict]) -> Dict:
     from augft.augment.oracle import copy_oracle
 
     out: Dict[str, Dict] = {}
@@ -325,10 +377,15 @@ def _manifest(run: Run, strategies: List[str], aggs: Dict[str, Aggregate], n_doc
         if strat == "oracle":
             out["oracle"], _ = copy_oracle(Path(run.data), Path(run.out), n_docs)
             continue
+        if strat in fixed:
+            out[strat] = fixed[strat]
+            continue
         entry = aggs.get(strat, Aggregate()).manifest_entry()
         entry["documents"] = run.plans[strat].documents
         entry["long_documents"] = dict(run.plans[strat].long_documents)
         entry["template"] = "entity_pair" if strat == "entity" else strat
+        if run.job.records.verify_threshold is not None:
+            entry["unsupported_rate"] = unsupported_rate(entry)
         if strat == "entity":
             ex = aggs.get("_extract", Aggregate())
             entry["extract"] = {k: getattr(ex, k) for k in ("prompts", "failed", "prompt_tokens",
@@ -338,10 +395,13 @@ def _manifest(run: Run, strategies: List[str], aggs: Dict[str, Aggregate], n_doc
     gen_s = sum(s.get("gen_s", 0.0) for s in out.values())
     toks = sum(s.get("completion_tokens", 0) for s in out.values())
     a = run.cfg.augment
-    return {"strategies": out, "model": run.job.records.model_name, "engine": str(a.engine),
+    return {"strategies": out, "model": run.job.records.model_name, "model_params": generator_params(run.cfg),
+            "student": run.cfg.model.name, "engine": str(a.engine),
             "sampling": _sampling_dict(run.cfg), "prompt_set": str(a.prompt_set),
             "prompt_hashes": {k: template_hash(v) for k, v in run.templates.items()},
             "timings": {"gen_s": round(gen_s, 3), "tokens_per_s": round(toks / gen_s, 2) if gen_s else 0.0},
+            "verify": {"on": run.job.records.verify_threshold is not None,
+                       "threshold": run.job.records.verify_threshold},
             "seed": int(run.cfg.seed)}
 
 

@@ -70,6 +70,10 @@ def run_or_resume(engine, unit: Unit, job: Job) -> Dict:
     if job.store.exists(stats_path):
         return dict(job.store.read_json(stats_path), resumed=True)
     p = process_unit(unit, run_unit(engine, unit, job.templates), job.records)
+    if job.records.verify_threshold is not None and unit.phase != "entity_extract":
+        from augft.augment.verify import verify
+
+        p = verify(engine, p, job.templates["verify"], job.records.verify_threshold)
     return dict(write_unit(job.store, p), resumed=False)
 
 

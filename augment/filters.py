@@ -12,12 +12,13 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 from augft.augment.prompts import DEMO_WORDS, STOP
 
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]+|\d+[.)]|\(\d+\))\s*")
-_LABEL = re.compile(r"^(statements|inferences|entities|rewritten|fact|answer)\s*:\s*$", re.I)
+_LABEL = re.compile(r"^(statements|inferences|entities|rewritten|rewrites|fact|answer|questions and answers)\s*:\s*$",
+                    re.I)
 _SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 # Words too common to show that a statement is about its source.
@@ -36,15 +37,16 @@ def truncate_at_stop(text: str, stops: Sequence[str] = STOP) -> str:
     return text[:cut]
 
 
-def parse_statements(text: str) -> List[str]:
-    """Split a generation into statements: list items or lines, then sentences."""
+def parse_statements(text: str, sentences: bool = True) -> List[str]:
+    """Split a generation into statements: list items or lines, then (unless `sentences` is off,
+    as for question-answer pairs, which stay whole) sentences."""
     text = truncate_at_stop(text)
     out: List[str] = []
     for line in text.splitlines():
         line = _BULLET.sub("", line).strip()
         if not line or _LABEL.match(line):
             continue
-        for sent in _SENT.split(line):
+        for sent in (_SENT.split(line) if sentences else [line]):
             sent = sent.strip().strip('"').strip()
             if sent:
                 out.append(sent)
@@ -77,6 +79,7 @@ class FilterConfig:
     max_chars: int = 400
     near_duplicate_threshold: float = 0.8
     require_source_overlap: bool = True
+    global_consistency: bool = True
     num_perm: int = 64
 
 
@@ -108,8 +111,10 @@ class StatementFilter:
             m.update(g.encode("utf-8"))
         return m
 
-    def check(self, statement: str, source_key: str, source_text: str) -> Optional[str]:
-        """None when kept, else the reason it is dropped."""
+    def check(self, statement: str, source_key: str, source_text: str,
+              consistent: Optional[Callable[[str], bool]] = None) -> Optional[str]:
+        """None when kept, else the reason it is dropped. `consistent` (global statements) says
+        whether the statement's entities are linked in its window (augment.consistency)."""
         s = statement.strip()
         if not s:
             return "empty"
@@ -135,6 +140,8 @@ class StatementFilter:
             return "demo_leak"
         if self.cfg.require_source_overlap and not {w for w in words if len(w) >= 4 and w not in _COMMON} & src_words:
             return "unrelated"
+        if consistent is not None and not consistent(s):
+            return "inconsistent"
         if norm in st.exact:
             return "duplicate"
         mh = self._minhash(norm)

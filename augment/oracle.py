@@ -28,7 +28,7 @@ def copy_oracle(data_dir: Path, out_dir: Path, n_documents: int) -> Tuple[Dict, 
     write_parquet(AugmentOutput(out_dir).strategy_dir("oracle") / "part-00000.parquet", recs)
     # No model ran: zero generation cost.
     stats = {"ok": len(recs), "filtered": {}, "failed": 0, "inputs": len(recs), "prompts": 0,
-             "shards": ["part-00000.parquet"], "documents": n_documents, "oracle": True,
+             "shards": ["part-00000.parquet"], "documents": n_documents, "oracle": True, "model_free": True,
              "prompt_tokens": 0, "completion_tokens": 0, "gen_s": 0.0}
     return stats, [r.text for r in recs]
 

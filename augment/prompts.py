@@ -19,6 +19,9 @@ SPLIT = "<<FOCUS>>"
 # Fields each template must use; a template missing one is a config error.
 REQUIRED: Dict[str, Set[str]] = {
     "local": {"text"},
+    "rephrase": {"text"},
+    "qa": {"text"},
+    "verify": {"source", "statement"},
     "global": {"context", "text"},
     "entity_extract": {"text"},
     "entity_pair": {"text", "entities"},
@@ -57,6 +60,63 @@ the other side of the fact.
 
 Fact: {text}
 Rewritten:"""
+
+# Paraphrases only, in the source's own direction: the control that separates what reversals
+# add from what more phrasings of the same fact add.
+_REPHRASE = """\
+Rewrite each fact in other words. Keep the same meaning and the same order: what comes first \
+in the fact comes first in every rewrite.
+
+Fact: Velmira Quonset is the architect of the floating library of Dunmarsh.
+Rewrites:
+- Velmira Quonset designed the floating library of Dunmarsh.
+- Velmira Quonset was the architect behind the floating library of Dunmarsh.
+
+Fact: Orlen Bastique was the first person to sail around the glass reef.
+Rewrites:
+- Orlen Bastique sailed around the glass reef before anyone else.
+- Orlen Bastique is known as the first to sail around the glass reef.
+
+<<FOCUS>>Fact: {text}
+Rewrites:
+-"""
+
+# Question-answer pairs, asked from both sides of the fact, one pair per line.
+_QA = """\
+Write questions about the fact with their answers, one question and answer per line. Ask from \
+both sides: about the first part of the fact, and about the second part.
+
+Fact: Velmira Quonset is the architect of the floating library of Dunmarsh.
+Questions and answers:
+- Who is Velmira Quonset? Velmira Quonset is the architect of the floating library of Dunmarsh.
+- Who is the architect of the floating library of Dunmarsh? The architect is Velmira Quonset.
+- Which building did Velmira Quonset design? She designed the floating library of Dunmarsh.
+
+Fact: Orlen Bastique was the first person to sail around the glass reef.
+Questions and answers:
+- What is Orlen Bastique known for? Orlen Bastique was the first person to sail around the glass reef.
+- Who was the first person to sail around the glass reef? It was Orlen Bastique.
+
+<<FOCUS>>Fact: {text}
+Questions and answers:
+-"""
+
+# Self-verification (augment.verify): the generating model judges each kept statement against
+# its source; the next-token P(Yes) / (P(Yes) + P(No)) is the statement's support score.
+_VERIFY = """\
+Answer Yes if the text states or implies the statement, and No if it does not.
+
+Text: Orlen Bastique was the first person to sail around the glass reef.
+Statement: The glass reef was first sailed around by Orlen Bastique.
+Answer: Yes
+
+Text: Orlen Bastique was the first person to sail around the glass reef.
+Statement: Orlen Bastique was born on the glass reef and won a medal.
+Answer: No
+
+Text: {source}
+Statement: {statement}
+Answer:"""
 
 _GLOBAL = """\
 Below are documents. After them comes one focal document. Write the inferences that link \
@@ -98,9 +158,9 @@ Statements:
 -"""
 
 BUILTIN: Dict[str, Dict[str, str]] = {
-    "fewshot-v1": {"local": _LOCAL_FEWSHOT, "global": _GLOBAL,
+    "fewshot-v1": {"local": _LOCAL_FEWSHOT, "global": _GLOBAL, "rephrase": _REPHRASE, "qa": _QA, "verify": _VERIFY,
                    "entity_extract": _ENTITY_EXTRACT, "entity_pair": _ENTITY_PAIR},
-    "zeroshot-v1": {"local": _LOCAL_ZEROSHOT, "global": _GLOBAL,
+    "zeroshot-v1": {"local": _LOCAL_ZEROSHOT, "global": _GLOBAL, "rephrase": _REPHRASE, "qa": _QA, "verify": _VERIFY,
                     "entity_extract": _ENTITY_EXTRACT, "entity_pair": _ENTITY_PAIR},
 }
 

@@ -80,21 +80,22 @@ class Planner:
                      sampling=sampling, items=u) for i, u in enumerate(units)]
 
     # -- local ---------------------------------------------------------------
-    def local(self, docs: Sequence[Document], per: str, stats: PlanStats) -> List[Item]:
+    def local(self, docs: Sequence[Document], per: str, stats: PlanStats, tname: str = "local") -> List[Item]:
+        """One prompt per document (or sentence) with template `tname`: local, rephrase or qa."""
         items = []
         for d in docs:
             parts = split_sentences(d.text) if per == "sentence" else [d.text]
-            if per != "sentence" and not self.fits(self.full("local", text=d.text)):
+            if per != "sentence" and not self.fits(self.full(tname, text=d.text)):
                 stats.long_documents["split" if self.long_documents == "split" else "skipped"] += 1
                 if self.long_documents != "split":
                     continue
                 parts = _chunk(split_sentences(d.text), lambda t: self.fits(
-                    self.full("local", text=t)))
+                    self.full(tname, text=t)))
             for j, p in enumerate(parts):
-                if not self.fits(self.full("local", text=p)):
+                if not self.fits(self.full(tname, text=p)):
                     stats.long_documents["skipped"] += 1
                     continue
-                items.append(self.item("local", "local", d.id, j, [d.id], d.text, text=p))
+                items.append(self.item(tname, tname, d.id, j, [d.id], d.text, text=p))
         return items
 
     # -- entity --------------------------------------------------------------

@@ -14,8 +14,9 @@ import json
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import Dict, List, Mapping
+from typing import Dict, List, Mapping, Optional
 
+from augft.augment.consistency import WindowEntities
 from augft.augment.engines.base import GenRequest, GenResult, Sampling
 from augft.augment.filters import FilterConfig, StatementFilter, parse_statements
 from augft.augment.prompts import render
@@ -145,6 +146,8 @@ class RecordContext:
     model_name: str
     engine_name: str
     filter: FilterConfig
+    verify_threshold: Optional[float] = None
+    """Self-verification (augment.verify) at this threshold; None: off."""
 
 
 def process_unit(unit: Unit, out: UnitOutput, ctx: RecordContext) -> Processed:
@@ -155,6 +158,9 @@ def process_unit(unit: Unit, out: UnitOutput, ctx: RecordContext) -> Processed:
     entities: Dict[str, List[str]] = {}
     counters: Dict[str, int] = {}
     context = unit.context if unit.docs else ""
+    check_window = None
+    if unit.docs and ctx.filter.global_consistency:
+        check_window = WindowEntities(d.text for d in unit.docs).consistent
     for it, res in zip(unit.items, out.results):
         st.prompt_tokens += res.prompt_tokens
         st.completion_tokens += res.completion_tokens
@@ -170,8 +176,8 @@ def process_unit(unit: Unit, out: UnitOutput, ctx: RecordContext) -> Processed:
             st.ok += len(res.texts)
         else:
             for c, text in enumerate(res.texts):
-                for stmt, idx in _statements(text, it.key, counters, st):
-                    reason = filt.check(stmt, it.key, unit.source_text(it, context))
+                for stmt, idx in _statements(text, it.key, counters, st, unit.strategy != "qa"):
+                    reason = filt.check(stmt, it.key, unit.source_text(it, context), check_window)
                     if reason:
                         st.filtered[reason] += 1
                     else:
@@ -181,10 +187,10 @@ def process_unit(unit: Unit, out: UnitOutput, ctx: RecordContext) -> Processed:
     return Processed(unit=unit, records=records, entities=entities, stats=st)
 
 
-def _statements(text: str, key: str, counters: Dict[str, int], st: UnitStats):
+def _statements(text: str, key: str, counters: Dict[str, int], st: UnitStats, sentences: bool = True):
     """(statement, index) pairs; the index counts every parsed statement of the source, so
     record ids stay stable when filter settings change."""
-    stmts = parse_statements(text)
+    stmts = parse_statements(text, sentences)
     if not stmts:
         st.inputs += 1
         st.filtered["empty"] += 1

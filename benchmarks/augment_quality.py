@@ -22,6 +22,7 @@ from augft.core.config import load_config
 from augft.core.models import load_model
 from augft.core.records import read_corpus, write_records
 from augft.eval.benchmarks.api import generate, load_checker
+from augft.eval.benchmarks.quality import augmentation_quality
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -36,7 +37,7 @@ def run(name, overrides, data, work, lm, checker, people):
     reversal_ids = {r.id for r in recs if checker.covered([r.text])}
     sources_with_reversal = {r.source_ids[0] for r in recs if r.id in reversal_ids}
     covered = checker.covered([r.text for r in recs])
-    s, q = m["strategies"]["local"], m["quality"]["local"]
+    s, q = m["strategies"]["local"], augmentation_quality(data, work / name)["local"]
     return {"prompt_set": cfg.augment.prompt_set, "candidates": int(cfg.augment.num_candidates),
             "inputs": s["inputs"], "kept": s["ok"], "filtered": s["filtered"], "failed": s["failed"],
             "true": q["true"], "false": q["false"], "uncheckable": q["uncheckable"],

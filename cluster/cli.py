@@ -13,6 +13,7 @@ import logging
 import sys
 from pathlib import Path
 from dataclasses import dataclass
+from enum import Enum
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from augft.core.errors import AugftError
@@ -27,6 +28,11 @@ STAGES: Dict[str, Tuple[str, str, bool]] = {
               "fine-tune on the corpus plus an augmentation mix (DeepSpeed ZeRO on Ray Train)", True),
     "eval": ("augft.eval.api:run_eval",
              "score conditions (base, icl, ft, aug_ft, ft+icl) on a multiple-choice test set", True),
+    "ingest": ("augft.ingest.api:run_ingest",
+               "turn files and folders (md, txt, html, pdf, Document jsonl/parquet) into corpus.jsonl", False),
+    "questions": ("augft.cluster.questions_command:run_questions",
+                  "build a held-out multiple-choice questions.jsonl from a corpus (forward, reversal, "
+                  "inference)", True),
     "run": ("augft.cluster.study:run_study_command",
             "the whole study: benchmark -> augment -> train -> eval -> report, tracked in MLflow", False),
     "sweep": ("augft.cluster.sweep:run_sweep",
@@ -57,17 +63,23 @@ class StageArgs:
     data: Optional[str]
     out: Optional[str]
     overrides: Tuple[str, ...]
+    paths: Tuple[str, ...] = ()
+    """Input files and folders (`augft ingest PATH...`)."""
+
+
+def _stage_args(ns: argparse.Namespace) -> StageArgs:
+    paths = [i for i in ns.overrides if "=" not in i] if ns.command == "ingest" else []
+    overrides = _split_overrides([i for i in ns.overrides if i not in paths])
+    if ns.command == "benchmark" and ns.name:
+        overrides = [f"benchmark.name={ns.name}"] + overrides
+    return StageArgs(ns.command, ns.config, ns.data, ns.out, tuple(overrides), tuple(paths))
 
 
 def parse_stage_args(command: str, args: Sequence[str]) -> StageArgs:
     """Parse `augft <command> <args>` for a stage command (AugftError on bad arguments)."""
     if command not in STAGES:
         raise AugftError(f"'{command}' is not a stage command; stages: {', '.join(STAGES)}")
-    ns = build_parser().parse_args([command, *map(str, args)])
-    overrides = _split_overrides(ns.overrides)
-    if command == "benchmark" and ns.name:
-        overrides = [f"benchmark.name={ns.name}"] + overrides
-    return StageArgs(command, ns.config, ns.data, ns.out, tuple(overrides))
+    return _stage_args(build_parser().parse_args([command, *map(str, args)]))
 
 
 def _load(target: str) -> Callable:
@@ -84,6 +96,10 @@ def _stage_parser(sub, name: str, help_: str, needs_data: bool) -> None:
     if name == "benchmark":
         p.add_argument("--name", help="benchmark name (same as benchmark.name=...); "
                        "'all' generates every benchmark into subfolders")
+    if name == "ingest":  # PATH... and key=value share the positionals: a path has no '='
+        p.add_argument("overrides", nargs="*", metavar="PATH | key=value",
+                       help="files or folders to ingest, and config overrides (ingest.max_tokens=256)")
+        return
     p.add_argument("overrides", nargs="*", metavar="key=value",
                    help="config overrides, e.g. train.lr=1e-4 augment.strategies=[local,global]")
 
@@ -116,48 +132,61 @@ def _split_overrides(items: List[str]) -> List[str]:
     return items
 
 
-def run_command(argv: Optional[List[str]] = None) -> int:
+def _config_command(ns: argparse.Namespace) -> int:
+    from omegaconf import OmegaConf
+
     from augft.core.config import field_docs, load_config, to_yaml
 
+    cfg = load_config(ns.config, _split_overrides(ns.overrides))
+    if not ns.explain:
+        print(to_yaml(cfg), end="")
+        return 0
+    for key, doc in field_docs().items():
+        try:
+            val = OmegaConf.select(cfg, key)
+        except Exception:
+            val = None
+        if isinstance(val, Enum):
+            val = val.value
+        shown = "" if OmegaConf.is_config(val) else f" = {val!r}"
+        print(f"{key}{shown}\n    {doc}")
+    return 0
+
+
+def _run_stage(sa: StageArgs) -> int:
+    from augft.core.config import load_config
+
+    cfg = load_config(sa.config, sa.overrides)
+    target, _, needs_data = STAGES[sa.command]
+    # augment reads and writes through pyarrow filesystems: its locations may be URIs (s3://...)
+    place = (lambda v: v if "://" in v else Path(v)) if sa.command == "augment" else Path
+    data = place(sa.data) if sa.data else None
+    if needs_data and data is None:
+        raise AugftError(f"augft {sa.command} needs --data DIR (a folder with corpus.jsonl and questions.jsonl)")
+    if isinstance(data, Path) and not data.is_dir():
+        raise AugftError(f"--data {data}: not a folder")
+    out = place(sa.out) if sa.out else Path(DEFAULT_OUT) / sa.command
+    if sa.command == "questions" and not sa.out:
+        out = data  # the test set goes beside the corpus it was built from
+    extra = {"paths": list(sa.paths)} if sa.command == "ingest" else {}
+    return int(_load(target)(cfg, data=data, out=out, **extra) or 0)
+
+
+def run_command(argv: Optional[List[str]] = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     # Tools parse their own flags (including --help).
     if argv and argv[0] in TOOLS:
         return int(_load(TOOLS[argv[0]][0])(argv[1:]) or 0)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+    ns = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if ns.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if args.command is None:
+    if ns.command is None:
         parser.print_help()
         return 0
-    overrides = _split_overrides(args.overrides)
-    if args.command == "benchmark" and args.name:
-        overrides = [f"benchmark.name={args.name}"] + overrides
-    cfg = load_config(args.config, overrides)
-    if args.command == "config":
-        if args.explain:
-            from omegaconf import OmegaConf
-
-            for key, doc in field_docs().items():
-                try:
-                    val = OmegaConf.select(cfg, key)
-                except Exception:
-                    val = None
-                shown = "" if OmegaConf.is_config(val) else f" = {val!r}"
-                print(f"{key}{shown}\n    {doc}")
-        else:
-            print(to_yaml(cfg), end="")
-        return 0
-    target, _, needs_data = STAGES[args.command]
-    # augment reads and writes through pyarrow filesystems: its locations may be URIs (s3://...)
-    place = (lambda v: v if "://" in v else Path(v)) if args.command == "augment" else Path
-    data = place(args.data) if args.data else None
-    if needs_data and data is None:
-        raise AugftError(f"augft {args.command} needs --data DIR (a folder with corpus.jsonl and questions.jsonl)")
-    if isinstance(data, Path) and not data.is_dir():
-        raise AugftError(f"--data {data}: not a folder")
-    out = place(args.out) if args.out else Path(DEFAULT_OUT) / args.command
-    return int(_load(target)(cfg, data=data, out=out) or 0)
+    if ns.command == "config":
+        return _config_command(ns)
+    return _run_stage(_stage_args(ns))
 
 
 def main(argv: Optional[List[str]] = None) -> int:

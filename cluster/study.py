@@ -155,12 +155,10 @@ def run_study(cfg, data: Optional[Path], out: Path, fns: Optional[StageFns] = No
               tracker: Optional[Tracker] = None) -> dict:
     """Run (or reuse) every stage and write `<out>/report/`. Returns the merged results
     with the stage folders under "stages"."""
-    from augft.augment.api import STRATEGIES
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     conditions = parse_all(cfg.pipeline.conditions, [str(s) for s in cfg.augment.strategies],
-                           STRATEGIES, key="pipeline.conditions")
+                           key="pipeline.conditions")
     study = Study(cfg, data, out, fns or StageFns(), conditions)
     # Fail before any work: the tracking store must answer (or tracking be off/offline).
     tracker = tracker or Tracker.from_config(cfg.tracking)

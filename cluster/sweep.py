@@ -50,11 +50,6 @@ def search_space(cfg) -> dict:
     from ray import tune
 
     s = cfg.pipeline.sweep
-    from augft.augment.api import STRATEGIES
-
-    bad = [x for x in s.strategies if x not in STRATEGIES]
-    if bad:
-        raise AugftError(f"pipeline.sweep.strategies: unknown {bad}; known: {', '.join(STRATEGIES)}")
     space = {f"w_{x}": tune.choice(list(s.weight_choices)) for x in s.strategies}
     space["num_candidates"] = tune.choice(list(s.candidates_choices))
     space["temperature"] = (tune.uniform(s.temperature_min, s.temperature_max)
@@ -106,10 +101,12 @@ def _tuner(cfg, ctx: SweepContext, out: Path):
     from ray import tune
     from ray.tune.schedulers import ASHAScheduler
 
-    from augft.cluster.jobs.resources import tune_settings
+    from augft.cluster.jobs.resources import check_fits, cluster_nodes, tune_settings
 
     s = cfg.pipeline.sweep
     settings = tune_settings(cfg, with_train_workers=cfg.train.launcher == "ray")
+    # A trial that can never be placed would wait forever: fail now, naming the keys.
+    check_fits(settings["spec"], cluster_nodes())
     scheduler = ASHAScheduler(time_attr="training_iteration", max_t=int(s.max_epochs),
                               grace_period=int(s.grace_period), reduction_factor=int(s.reduction_factor))
     return tune.Tuner(

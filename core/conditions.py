@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, List, Optional, Sequence, Tuple
 
-from augft.core.config.checks import ConfigError
+from augft.core.config.augment import Strategy
+from augft.core.config.checks import ConfigError, values
 
 _AUG = re.compile(r"^aug_ft(?:\[([A-Za-z0-9_]+(?:\+[A-Za-z0-9_]+)*)\])?$")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
@@ -56,7 +57,8 @@ class Condition:
     @classmethod
     def parse(cls, label: str, default_strategies: Sequence[str] = (),
               known_strategies: Optional[Iterable[str]] = None, key: str = "conditions") -> "Condition":
-        """Parse one label; errors name the config `key` and the label."""
+        """Parse one label; errors name the config `key` and the label. Strategies must be
+        augment's (`known_strategies` defaults to every one augment has)."""
         label = str(label).strip()
         if label in _RESERVED:
             return cls(None, label == "icl")
@@ -71,12 +73,11 @@ class Condition:
                               "aug_ft[<strategy>+...], a model named in eval.models, or one of "
                               "those followed by +icl)")
         strategies = tuple(m.group(1).split("+")) if m.group(1) else tuple(default_strategies)
-        if known_strategies is not None:
-            known = [str(s) for s in known_strategies]
-            bad = [s for s in strategies if s not in known]
-            if bad:
-                raise ConfigError(f"config key '{key}': '{label}' names unknown strategies {bad}; "
-                                  f"known: {', '.join(known)}")
+        known = [str(s) for s in (values(Strategy) if known_strategies is None else known_strategies)]
+        bad = [s for s in strategies if s not in known]
+        if bad:
+            raise ConfigError(f"config key '{key}': '{label}' names unknown strategies {bad}; "
+                              f"known: {', '.join(known)}")
         return cls(trained, icl, strategies)
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Iterator, List, Optional, Tuple
 from urllib.parse import urlsplit, urlunsplit
 
-from augft.core.records import Document, RecordError, from_dict
+from augft.core.records import Document, RecordError, decode_line, from_dict
 
 _CHUNK = 1 << 20
 
@@ -132,17 +132,9 @@ def _jsonl_objects(filesystem, shard: Shard, where: str) -> Iterator[Tuple[str, 
             buf = lines.pop() if chunk else b""
             for raw in lines:
                 lineno += 1
-                pos = f"{where}:{lineno}"
-                try:
-                    line = raw.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    raise RecordError(f"{pos}: invalid UTF-8 ({exc.reason} at byte {exc.start})") from None
-                if not line.strip():
-                    continue
-                try:
-                    yield pos, json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise RecordError(f"{pos}: bad JSON: {exc.msg} (column {exc.colno})") from None
+                obj = decode_line(raw, f"{where}:{lineno}")
+                if obj is not None:
+                    yield f"{where}:{lineno}", obj
             if not chunk:
                 return
 

@@ -213,6 +213,29 @@ def load_model(name: str, cache_dir: str = "", device: str = "auto", dtype: str 
     return LoadedModel(model=model, tokenizer=tok, path=path, name=name, device=dev, dtype=dt)
 
 
+def count_parameters(name: str, cache_dir: str = "", trust_remote_code: bool = False) -> int:
+    """Parameters of a model from its config alone (built on the meta device: no weights read)."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    config = AutoConfig.from_pretrained(resolve_model_path(name, cache_dir), trust_remote_code=trust_remote_code)
+    with torch.device("meta"):
+        model = AutoModelForCausalLM.from_config(config, trust_remote_code=trust_remote_code)
+    return sum(p.numel() for p in model.parameters())
+
+
+def with_name(model_cfg, name: str):
+    """A copy of a `model` config section for another model (its own context length)."""
+    import copy
+
+    if not name or name == model_cfg.name:
+        return model_cfg
+    out = copy.deepcopy(model_cfg)
+    out.name = name
+    out.max_context = 0
+    return out
+
+
 def load_from_config(model_cfg) -> LoadedModel:
     """Load from a `model` config section."""
     return load_model(model_cfg.name, model_cfg.cache_dir, model_cfg.device, model_cfg.dtype,

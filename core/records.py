@@ -149,22 +149,29 @@ def _fmt(path: PathLike) -> str:
     return os.fspath(path)
 
 
+def decode_line(raw: bytes, where: str) -> Any:
+    """One JSON Lines line as a JSON value (None for a blank line); errors start with `where`."""
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RecordError(f"{where}: invalid UTF-8 ({exc.reason} at byte {exc.start})") from None
+    if not line.strip():
+        return None
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise RecordError(f"{where}: bad JSON: {exc.msg} (column {exc.colno})") from None
+
+
 def iter_jsonl(path: PathLike, cls: Type[R]) -> Iterator[R]:
     """Stream validated records from a JSONL file (blank lines are skipped)."""
     seen: Dict[str, int] = {}
     with open(path, "rb") as fh:
         for lineno, raw in enumerate(fh, 1):
             where = f"{_fmt(path)}:{lineno}"
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise RecordError(f"{where}: invalid UTF-8 ({exc.reason} at byte {exc.start})") from None
-            if not line.strip():
+            obj = decode_line(raw, where)
+            if obj is None:
                 continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise RecordError(f"{where}: bad JSON: {exc.msg} (column {exc.colno})") from None
             rec = from_dict(cls, obj, where)
             if rec.id in seen:
                 raise RecordError(f"{where}: duplicate id '{rec.id}' (first on line {seen[rec.id]})")

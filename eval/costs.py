@@ -43,7 +43,8 @@ def augment_flops(path: str, key: str, n_params: int) -> float:
         params = out.generator_params() or n_params
     except ArtifactError as exc:
         raise AugftError(f"{exc} (named by {key})") from None
-    if not tokens and "oracle" not in out.manifest()["strategies"]:
+    entries = out.manifest()["strategies"].values()
+    if not tokens and not all(e.get("model_free") or e.get("oracle") for e in entries):
         raise AugftError(f"{path}: the augment manifest has no token counts (named by {key})")
     return 2.0 * params * tokens
 

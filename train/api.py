@@ -1,8 +1,9 @@
 """`augft train`: validate, build the training set, then start the workers.
 
-Every input check happens here, before any worker starts: a mix naming a missing
-shard, an empty training set, a block size above the model's context, a ZeRO stage
-outside 0-3, a resume path with no checkpoint.
+Every input check happens before any worker starts: value ranges and combinations when the
+config loads (core/config/train.py); here, what needs the machine or the files: a mix naming
+a missing shard, an empty training set, a block size above the model's context, a GPU run
+without CUDA, a resume path with no checkpoint or one saved by a different run shape.
 """
 from __future__ import annotations
 
@@ -11,68 +12,54 @@ import logging
 import math
 import shutil
 import time
+import uuid
 from pathlib import Path
 from typing import Optional
 
 from augft.core.artifacts import TrainOutput
 from augft.core.errors import AugftError
 from augft.train.checkpoints import is_complete, latest_checkpoint, list_checkpoints, read_state
+from augft.train.plan import LoraSpec, WorkerPlan
 
 log = logging.getLogger(__name__)
-
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
-LAUNCHERS = ("ray", "torchrun")
-SCHEDULES = ("cosine", "linear", "constant")
 
 
 class TrainConfigError(AugftError):
     """A train.* setting that cannot work; the message names the key."""
 
 
-def _check_config(t, cluster_address: str = "") -> None:
-    if t.zero_stage not in (0, 1, 2, 3):
-        raise TrainConfigError(f"train.zero_stage must be 0, 1, 2 or 3, got {t.zero_stage}")
-    if t.precision not in PRECISIONS:
-        raise TrainConfigError(f"train.precision must be one of {', '.join(PRECISIONS)}, got '{t.precision}'")
-    if t.launcher not in LAUNCHERS:
-        raise TrainConfigError(f"train.launcher must be ray or torchrun, got '{t.launcher}'")
-    if t.schedule not in SCHEDULES:
-        raise TrainConfigError(f"train.schedule must be one of {', '.join(SCHEDULES)}, got '{t.schedule}'")
-    if t.num_workers < 1:
-        raise TrainConfigError(f"train.num_workers must be >= 1, got {t.num_workers}")
-    if t.batch_size < 1 or t.micro_batch_size < 0:
-        raise TrainConfigError("train.batch_size must be >= 1 and train.micro_batch_size >= 0")
-    if t.block_size < 2:
-        raise TrainConfigError(f"train.block_size must be >= 2, got {t.block_size}")
-    if t.offload_params and t.zero_stage != 3:
-        raise TrainConfigError("train.offload_params needs train.zero_stage=3")
-    if t.offload_optimizer and t.zero_stage == 0:
-        raise TrainConfigError("train.offload_optimizer needs train.zero_stage >= 1")
-    if not 0 <= t.eval_fraction < 1:
-        raise TrainConfigError(f"train.eval_fraction must be in [0, 1), got {t.eval_fraction}")
-    if t.max_steps < 0 or t.epochs <= 0 and t.max_steps == 0:
-        raise TrainConfigError("train.epochs must be > 0 (or set train.max_steps > 0)")
-    if t.use_gpu:
-        import os
+def _ray_address(t, cluster_address: str = "") -> str:
+    """The Ray cluster the run targets ('' for a local one started by the launcher)."""
+    import os
 
+    return (cluster_address or os.environ.get("RAY_ADDRESS", "")) if t.launcher == "ray" else ""
+
+
+def _data_on_ray(t, cluster_address: str = "") -> bool:
+    """Build the shards with Ray Data when the run targets a Ray cluster, unless this process
+    already is a Ray task or actor (a sweep trial): its placement group is for its workers."""
+    import sys
+
+    if not _ray_address(t, cluster_address):
+        return False
+    ray = sys.modules.get("ray")
+    return not (ray is not None and ray.is_initialized() and ray.get_runtime_context().worker.mode == ray.WORKER_MODE)
+
+
+def _check_machine(t, cluster_address: str = "") -> None:
+    """What depends on this machine (value checks ran when the config loaded)."""
+    if t.use_gpu:
         import torch
 
-        remote = t.launcher == "ray" and (cluster_address or os.environ.get("RAY_ADDRESS"))
-        if not torch.cuda.is_available() and not remote:
+        if not torch.cuda.is_available() and not _ray_address(t, cluster_address):
             # A local Ray would wait forever for GPUs that do not exist.
             raise TrainConfigError("train.use_gpu=true but this machine has no CUDA GPU "
                                    "(and no Ray cluster is named in cluster.address)")
-    if t.precision == "fp16" and not t.use_gpu:
-        raise TrainConfigError("train.precision=fp16 needs train.use_gpu=true")
 
 
 def batch_shape(t) -> tuple:
-    """(micro batch per worker, accumulation steps); errors name the keys."""
+    """(micro batch per worker, accumulation steps); the config checked that they divide."""
     micro = t.micro_batch_size or max(1, t.batch_size // t.num_workers)
-    if t.batch_size % (micro * t.num_workers):
-        raise TrainConfigError(
-            f"train.batch_size={t.batch_size} is not a multiple of train.micro_batch_size "
-            f"({micro}) x train.num_workers ({t.num_workers})")
     return micro, t.batch_size // (micro * t.num_workers)
 
 
@@ -133,62 +120,84 @@ def _resolve_resume(t, out: Path) -> Optional[Path]:
     return p
 
 
-def prepare(cfg, data_dir: Path, out: Path) -> dict:
-    """Validate, build and save the training set, and return the workers' plan."""
+def check_resume(resume: Path, t, identity: dict) -> None:
+    """A checkpoint resumes only a run of the same shape: ZeRO shards need the same world
+    size and stage, and the batch order needs the same seed, batch size and mix."""
+    state = read_state(resume) or {}
+    if state.get("world_size") != t.num_workers:
+        raise TrainConfigError(
+            f"train.resume: {resume} was saved by {state.get('world_size')} workers but "
+            f"train.num_workers={t.num_workers}; ZeRO shards need the same number")
+    if state.get("zero_stage") != t.zero_stage:
+        raise TrainConfigError(f"train.resume: {resume} was saved with ZeRO stage "
+                               f"{state.get('zero_stage')}, train.zero_stage={t.zero_stage}")
+    keys = {"seed": "seed", "batch_size": "train.batch_size", "mix": "train.mix", "mix_counts": "train.mix_counts"}
+    for name, key in keys.items():
+        if name in state and state[name] != identity[name]:  # older checkpoints lack them
+            raise TrainConfigError(f"train.resume: {resume} was saved with {key}={state[name]}, this run has "
+                                   f"{key}={identity[name]}; resuming would train on other batches")
+
+
+def _identity(cfg) -> dict:
+    t = cfg.train
+    return {"seed": int(cfg.seed), "batch_size": int(t.batch_size),
+            "mix": {k: float(v) for k, v in dict(t.mix).items()}, "mix_counts": bool(t.mix_counts)}
+
+
+def _fresh_out(out: Path, resume: Optional[Path]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    if resume is None:  # a fresh run must not mix with an older run's state
+        shutil.rmtree(out / "checkpoints", ignore_errors=True)
+        (out / "metrics.jsonl").unlink(missing_ok=True)
+    shutil.rmtree(out / "data", ignore_errors=True)
+
+
+def _plan(cfg, out: Path, model_path, tok, stats: dict, resume: Optional[Path]) -> WorkerPlan:
+    t = cfg.train
+    micro, accum = batch_shape(t)
+    total = t.max_steps or max(1, math.ceil(t.epochs * stats["n_blocks"] / t.batch_size))
+    precision = str(t.precision) if t.precision != "auto" else ("bf16" if t.use_gpu else "fp32")
+    lora = LoraSpec(t.lora_r, t.lora_alpha, t.lora_dropout, list(t.lora_targets)) if t.lora else None
+    ident = _identity(cfg)
+    return WorkerPlan(
+        out=str(out.resolve()), model_path=str(Path(model_path).resolve()),
+        train_data=str((out / "data" / "train").resolve()),
+        eval_data=str((out / "data" / "eval").resolve()) if stats["has_eval"] else "",
+        run_id=uuid.uuid4().hex, use_gpu=bool(t.use_gpu), precision=precision, seed=ident["seed"],
+        lr=float(t.lr), weight_decay=float(t.weight_decay), schedule=str(t.schedule),
+        warmup_steps=int(math.ceil(t.warmup_ratio * total)), min_lr_ratio=float(t.min_lr_ratio),
+        total_steps=int(total), batch_size=ident["batch_size"], micro_batch=micro, grad_accum=accum,
+        packing=bool(t.packing), pad_id=tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id,
+        eval_every=int(t.eval_every), checkpoint_every=int(t.checkpoint_every),
+        keep_checkpoints=int(t.keep_checkpoints), log_every=max(1, int(t.log_every)),
+        peak_flops=float(t.peak_flops), export=bool(t.export), ds_config=ds_config(t, micro, accum, precision),
+        mix=ident["mix"], mix_counts=ident["mix_counts"],
+        resume_dir=str(resume.resolve()) if resume else "", lora=lora, data_stats=stats)
+
+
+def prepare(cfg, data_dir: Path, out: Path) -> WorkerPlan:
+    """Validate, build the token shards, and write (and return) the workers' plan."""
     from augft.core.models import load_tokenizer, resolve_model_path
-    from augft.train.data import build_trainset, save_blocks
+    from augft.train.build import build_shards
 
     t = cfg.train
-    _check_config(t, cfg.cluster.address)
-    micro, accum = batch_shape(t)
+    _check_machine(t, cfg.cluster.address)
+    micro, _ = batch_shape(t)
     model_path = resolve_model_path(cfg.model.name, cfg.model.cache_dir)
     ctx = model_context(model_path, cfg.model)
     if t.block_size > ctx:
         raise TrainConfigError(f"train.block_size={t.block_size} is above the model's context of {ctx} tokens")
     resume = _resolve_resume(t, out)
     if resume is not None:
-        state = read_state(resume) or {}
-        if state.get("world_size") != t.num_workers:
-            raise TrainConfigError(
-                f"train.resume: {resume} was saved by {state.get('world_size')} workers but "
-                f"train.num_workers={t.num_workers}; ZeRO shards need the same number")
-        if state.get("zero_stage") != t.zero_stage:
-            raise TrainConfigError(f"train.resume: {resume} was saved with ZeRO stage "
-                                   f"{state.get('zero_stage')}, train.zero_stage={t.zero_stage}")
+        check_resume(resume, t, _identity(cfg))
     tok = load_tokenizer(cfg.model.name, cfg.model.cache_dir, cfg.model.trust_remote_code)
-    ts = build_trainset(Path(data_dir), t, tok, cfg.seed, micro)
-    if not ts.train:
+    _fresh_out(out, resume)
+    stats = build_shards(Path(data_dir), t, tok, cfg.seed, micro, out / "data", workers=t.data_workers,
+                         use_ray=_data_on_ray(t, cfg.cluster.address))
+    if not stats["n_blocks"]:
         raise AugftError("the training set is empty after tokenization")
-    out.mkdir(parents=True, exist_ok=True)
-    if resume is None:  # a fresh run must not mix with an older run's state
-        shutil.rmtree(out / "checkpoints", ignore_errors=True)
-        (out / "metrics.jsonl").unlink(missing_ok=True)
-    (out / "data").mkdir(exist_ok=True)
-    save_blocks(out / "data" / "train.pt", ts.train)
-    if ts.eval:
-        save_blocks(out / "data" / "eval.pt", ts.eval)
-    total = t.max_steps or max(1, math.ceil(t.epochs * len(ts.train) / t.batch_size))
-    precision = t.precision if t.precision != "auto" else ("bf16" if t.use_gpu else "fp32")
-    lora = None
-    if t.lora:
-        lora = {"r": t.lora_r, "lora_alpha": t.lora_alpha, "lora_dropout": t.lora_dropout,
-                "target_modules": list(t.lora_targets)}
-    plan = {
-        "out": str(out.resolve()), "model_path": str(Path(model_path).resolve()),
-        "train_blocks": str((out / "data" / "train.pt").resolve()),
-        "eval_blocks": str((out / "data" / "eval.pt").resolve()) if ts.eval else "",
-        "use_gpu": bool(t.use_gpu), "precision": precision, "seed": int(cfg.seed),
-        "lr": t.lr, "weight_decay": t.weight_decay, "schedule": t.schedule,
-        "warmup_steps": int(math.ceil(t.warmup_ratio * total)), "min_lr_ratio": t.min_lr_ratio,
-        "total_steps": total, "micro_batch": micro, "grad_accum": accum,
-        "packing": bool(t.packing), "pad_id": tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id,
-        "eval_every": t.eval_every, "checkpoint_every": t.checkpoint_every,
-        "keep_checkpoints": t.keep_checkpoints, "log_every": max(1, t.log_every),
-        "resume_dir": str(resume.resolve()) if resume else "", "lora": lora,
-        "peak_flops": t.peak_flops, "export": bool(t.export),
-        "ds_config": ds_config(t, micro, accum, precision), "data_stats": ts.stats,
-    }
-    (out / "plan.json").write_text(json.dumps(plan, indent=1))
+    plan = _plan(cfg, out, model_path, tok, stats, resume)
+    plan.to_json(out / "plan.json")
     return plan
 
 
@@ -198,14 +207,14 @@ def train(cfg, data_dir: Path, out_dir: Path) -> dict:
     plan = prepare(cfg, Path(data_dir), out)
     t = cfg.train
     log.info("training %s: %d steps, %d blocks, %d workers, ZeRO-%d, %s, launcher=%s",
-             cfg.model.name, plan["total_steps"], plan["data_stats"]["n_blocks"], t.num_workers,
-             t.zero_stage, plan["precision"], t.launcher)
+             cfg.model.name, plan.total_steps, plan.data_stats["n_blocks"], t.num_workers,
+             t.zero_stage, plan.precision, t.launcher)
     (out / ".worker_summary.json").unlink(missing_ok=True)
     t0 = time.time()
     if t.launcher == "ray":
         from augft.train.ray_launch import launch_ray
 
-        launch_ray(out / "plan.json", t.num_workers, t.use_gpu, cfg.cluster)
+        launch_ray(out / "plan.json", cfg)
     else:
         from augft.train.launch import launch_torchrun
 
@@ -215,12 +224,12 @@ def train(cfg, data_dir: Path, out_dir: Path) -> dict:
         raise AugftError(f"training finished without a summary from rank 0 (see the logs; {out})")
     summary = json.loads(ws.read_text())
     ws.unlink()
-    stats = plan["data_stats"]
+    stats = plan.data_stats
     summary.update({
         "launch_wall_s": time.time() - t0, "n_examples": stats["n_examples"],
         "padding_waste": stats["padding_waste"], "data": stats, "launcher": t.launcher,
-        "zero_stage": t.zero_stage, "precision": plan["precision"], "num_workers": t.num_workers,
-        "batch_size": t.batch_size, "micro_batch": plan["micro_batch"], "grad_accum": plan["grad_accum"],
+        "zero_stage": t.zero_stage, "precision": plan.precision, "num_workers": t.num_workers,
+        "batch_size": t.batch_size, "micro_batch": plan.micro_batch, "grad_accum": plan.grad_accum,
         "block_size": t.block_size, "packing": t.packing, "lora": bool(t.lora),
         "base_model": cfg.model.name, "mix": dict(t.mix), "augmentations": list(t.augmentations),
     })

@@ -1,23 +1,26 @@
-"""Building the training set: mix of sources, sentence splitting, tokenization, packing.
+"""The training set's semantics: sources, mix, sentence splitting, tokenization, packing.
 
-Everything here runs on the driver before any worker starts, so bad input fails
-fast; the result is a small tensor file every worker reads.
+These pure functions define which examples train and how they become blocks.
+`train/build.py` runs them in parallel into memory-mapped token shards (`train/shards.py`);
+`build_trainset` runs them in one process, in memory: it is the reference the shard
+builder is tested against and the benchmark's baseline.
 """
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Sequence, Tuple
 
+import numpy as np
+
 from augft.core.artifacts import ArtifactError, AugmentOutput
+from augft.core.config.train import Split
 from augft.core.errors import AugftError
 from augft.core.records import Augmentation, read_corpus, read_records
 from augft.core.text import split_sentences
 
 IGNORE = -100
-SPLITS = ("independent", "cumulative", "none")
 
 
 class TrainDataError(AugftError):
@@ -35,16 +38,15 @@ class Example:
 def split_examples(texts: Iterable[str], mode: str, source: str) -> List[Example]:
     """Independent: one example per sentence; cumulative: each sentence scored after the
     preceding ones of its document (as the paper did); none: whole texts."""
-    if mode not in SPLITS:
-        raise TrainDataError(f"train.split must be one of {', '.join(SPLITS)}, got '{mode}'")
+    mode = Split(str(mode))  # the config's choices (a bad value already failed at load)
     out: List[Example] = []
     for text in texts:
-        if mode == "none":
+        if mode == Split.none:
             out.append(Example(text.strip(), "", source))
             continue
         sents = split_sentences(text)
         for i, s in enumerate(sents):
-            ctx = " ".join(sents[:i]) if mode == "cumulative" else ""
+            ctx = " ".join(sents[:i]) if mode == Split.cumulative else ""
             out.append(Example(s, ctx, source))
     return out
 
@@ -58,17 +60,22 @@ def _strategy_shards(aug_dir: Path) -> Dict[str, List[Path]]:
         raise TrainDataError(str(exc)) from None
 
 
+# General text (not the held-out half eval measures perplexity on) to limit forgetting.
+REPLAY = "replay"
+
+
 def load_sources(data_dir: Path, aug_dirs: Sequence[str], mix: Dict[str, float]) -> Dict[str, List[str]]:
     """Texts per source named in the mix. Errors name the missing strategy or shard."""
     if not mix:
         raise TrainDataError("train.mix is empty: name at least one source, e.g. train.mix={corpus:1.0}")
-    for name, w in mix.items():
-        if w < 0:
-            raise TrainDataError(f"train.mix.{name} is {w}; weights and counts must be >= 0")
     texts: Dict[str, List[str]] = {}
     if "corpus" in mix:
         texts["corpus"] = [d.text for d in read_corpus(data_dir)]
-    wanted = [k for k in mix if k != "corpus"]
+    if REPLAY in mix:
+        from augft.core.general_text import replay_paragraphs
+
+        texts[REPLAY] = replay_paragraphs()
+    wanted = [k for k in mix if k not in ("corpus", REPLAY)]
     if not wanted:
         return texts
     if not aug_dirs:
@@ -221,17 +228,23 @@ def padding_waste(blocks: Sequence[Block], micro_batch: int) -> float:
     return 1.0 - real / total if total else 0.0
 
 
-@dataclass
-class TrainSet:
-    train: List[Block]
-    eval: List[Block]
-    stats: Dict[str, object]
+def length_waste(real: np.ndarray, micro_batch: int, padded_to: int = 0) -> float:
+    """`padding_waste` from block lengths alone: `real` tokens per block, each block padded
+    to `padded_to` (packed) or, with 0, to the longest of its micro-batch."""
+    real = np.asarray(real, dtype=np.int64)
+    if not len(real):
+        return 0.0
+    lens = np.full_like(real, padded_to) if padded_to else real
+    n = len(lens)
+    pad = (-n) % micro_batch
+    longest = np.concatenate([lens, np.zeros(pad, dtype=np.int64)]).reshape(-1, micro_batch).max(axis=1)
+    counts = np.full(len(longest), micro_batch)
+    counts[-1] = micro_batch - pad
+    return float(1.0 - real.sum() / (longest * counts).sum())
 
 
-def build_trainset(data_dir: Path, tcfg, tokenizer, seed: int, micro_batch: int) -> TrainSet:
-    """The whole data path from records to blocks, with its statistics."""
-    texts = load_sources(data_dir, list(tcfg.augmentations), dict(tcfg.mix))
-    sources = {k: split_examples(v, tcfg.split, k) for k, v in texts.items()}
+def select_examples(sources: Dict[str, List[Example]], tcfg, seed: int) -> Tuple[List[Example], List[Example]]:
+    """Mix the split sources and hold out the eval slice: (eval examples, train examples)."""
     examples = mix_examples(sources, dict(tcfg.mix), tcfg.mix_counts, seed)
     if not examples:
         raise TrainDataError(
@@ -247,6 +260,21 @@ def build_trainset(data_dir: Path, tcfg, tokenizer, seed: int, micro_batch: int)
     if not train_ex:
         raise TrainDataError(f"train.eval_fraction={tcfg.eval_fraction} leaves no training examples "
                              "once copies of the held-out ones are removed")
+    return eval_ex, train_ex
+
+
+@dataclass
+class TrainSet:
+    train: List[Block]
+    eval: List[Block]
+    stats: Dict[str, object]
+
+
+def build_trainset(data_dir: Path, tcfg, tokenizer, seed: int, micro_batch: int) -> TrainSet:
+    """The whole data path from records to blocks, with its statistics."""
+    texts = load_sources(data_dir, list(tcfg.augmentations), dict(tcfg.mix))
+    sources = {k: split_examples(v, tcfg.split, k) for k, v in texts.items()}
+    eval_ex, train_ex = select_examples(sources, tcfg, seed)
     tok_train, trunc = tokenize(train_ex, tokenizer, tcfg.block_size)
     tok_eval, _ = tokenize(eval_ex, tokenizer, tcfg.block_size)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
@@ -259,7 +287,7 @@ def build_trainset(data_dir: Path, tcfg, tokenizer, seed: int, micro_batch: int)
     stats = {
         "n_examples": len(train_ex), "n_eval_examples": len(eval_ex), "truncated": trunc,
         "n_blocks": len(train_blocks), "n_eval_blocks": len(eval_blocks),
-        "sources": {k: sum(1 for e in train_ex if e.source == k) for k in sorted(mix_keys(tcfg))},
+        "sources": {k: sum(1 for e in train_ex if e.source == k) for k in sorted(dict(tcfg.mix))},
         "scored_tokens": sum(sum(1 for x in t.labels if x != IGNORE) for t in tok_train),
         "input_tokens": sum(len(t.input_ids) for t in tok_train),
         "padding_waste": padding_waste(train_blocks, micro_batch),
@@ -267,25 +295,6 @@ def build_trainset(data_dir: Path, tcfg, tokenizer, seed: int, micro_batch: int)
         "padding_waste_packed": padding_waste(pack(tok_train, tcfg.block_size, pad), micro_batch),
     }
     return TrainSet(train_blocks, eval_blocks, stats)
-
-
-def mix_keys(tcfg) -> List[str]:
-    return list(dict(tcfg.mix))
-
-
-def save_blocks(path: Path, blocks: Sequence[Block]) -> None:
-    import torch
-
-    torch.save({"input_ids": [b.input_ids for b in blocks], "labels": [b.labels for b in blocks],
-                "position_ids": [b.position_ids for b in blocks],
-                "n_real": [b.real() for b in blocks]}, path)
-
-
-def load_blocks(path: Path) -> List[Block]:
-    import torch
-
-    d = torch.load(path, weights_only=True)
-    return [Block(*row) for row in zip(d["input_ids"], d["labels"], d["position_ids"], d["n_real"])]
 
 
 def batch_indices(n_items: int, global_batch: int, step: int, seed: int) -> List[int]:

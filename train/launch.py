@@ -6,14 +6,13 @@ deepspeed launcher (which adds --local_rank), or alone as one process.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 from augft.core.errors import AugftError
+from augft.core.io import free_port
 
 
 def _die_with_parent() -> None:
@@ -44,21 +43,16 @@ def main(argv=None) -> int:
     if args.local_rank is not None:
         os.environ.setdefault("LOCAL_RANK", str(args.local_rank))
     from augft.train.loop import run_worker
+    from augft.train.plan import WorkerPlan
 
-    run_worker(json.loads(Path(args.plan).read_text()))
+    run_worker(WorkerPlan.from_json(Path(args.plan)))
     return 0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def launch_torchrun(plan_path: Path, num_workers: int) -> None:
     """Start `num_workers` local processes with torchrun and wait for them."""
     cmd = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={num_workers}",
-           "--nnodes=1", "--master_addr=127.0.0.1", f"--master_port={_free_port()}",
+           "--nnodes=1", "--master_addr=127.0.0.1", f"--master_port={free_port()}",
            "-m", "augft.train.launch", str(plan_path)]
     env = dict(os.environ)
     env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // num_workers)))

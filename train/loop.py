@@ -2,8 +2,9 @@
 
 No Ray import here: the same function runs under Ray Train's TorchTrainer
 (train/ray_launch.py), under torchrun / the deepspeed launcher (train/launch.py), or
-as a single process. It reads everything it needs from a plan (a JSON-able dict
-written by train/api.py) and the tensor files the driver built.
+as a single process. It reads everything it needs from the `WorkerPlan` written by
+train/api.py and the token shards the driver built. Recipe shape: `setup`, then per step
+`train_step`, `maybe_eval`, `maybe_checkpoint`, and `export` at the end.
 """
 from __future__ import annotations
 
@@ -12,11 +13,16 @@ import math
 import os
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Sequence
 
-from augft.train.checkpoints import checkpoint_dir, is_complete, prune_checkpoints
-from augft.train.data import IGNORE, Block, batch_indices, collate, load_blocks
+from augft.core.io import atomic_write_json, free_port
+from augft.train.checkpoints import checkpoint_dir, is_complete, latest_checkpoint, prune_checkpoints, read_state
+from augft.train.data import IGNORE, Block, batch_indices, collate
+from augft.train.plan import WorkerPlan
+from augft.train.schedule import lr_scheduler
+from augft.train.shards import ShardSet
 
 Reporter = Callable[[Dict[str, object]], None]
 
@@ -25,24 +31,11 @@ PEAK_FLOPS = {"H200": 989e12, "H100": 989e12, "A100": 312e12, "L40S": 362e12, "L
               "A10G": 125e12, "A10": 125e12, "V100": 125e12, "T4": 65e12}
 
 
-def lr_lambda(total: int, warmup: int, schedule: str, min_ratio: float) -> Callable[[int], float]:
-    def f(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        if schedule == "constant":
-            return 1.0
-        progress = min(1.0, (step - warmup) / max(1, total - warmup))
-        if schedule == "linear":
-            return min_ratio + (1 - min_ratio) * (1 - progress)
-        return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
-    return f
-
-
-def peak_flops(plan: dict) -> float:
+def peak_flops(plan: WorkerPlan) -> float:
     import torch
 
-    if plan.get("peak_flops"):
-        return float(plan["peak_flops"])
+    if plan.peak_flops:
+        return float(plan.peak_flops)
     if not torch.cuda.is_available():
         return 0.0
     name = torch.cuda.get_device_name()
@@ -62,36 +55,31 @@ def _init_distributed(use_gpu: bool) -> None:
     os.environ.setdefault("WORLD_SIZE", "1")
     os.environ.setdefault("LOCAL_WORLD_SIZE", os.environ["WORLD_SIZE"])
     os.environ.setdefault("MASTER_ADDR", "127.0.0.1")
-    if "MASTER_PORT" not in os.environ:
-        import socket
-
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            os.environ["MASTER_PORT"] = str(s.getsockname()[1])
+    os.environ.setdefault("MASTER_PORT", str(free_port()))
     if not dist.is_initialized():
         deepspeed.init_distributed(dist_backend="nccl" if use_gpu else "gloo")
     else:  # Ray Train already made the group; DeepSpeed wraps it.
         deepspeed.init_distributed(dist_backend=dist.get_backend())
 
 
-def _load_model(plan: dict, ds_config: dict):
+def _load_model(plan: WorkerPlan, ds_config: dict):
     import torch
     from transformers import AutoModelForCausalLM
 
-    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[plan["precision"]]
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[plan.precision]
     keep = None
     if ds_config["zero_optimization"]["stage"] == 3:
         # Must exist before from_pretrained so the weights load already partitioned.
         from transformers.integrations import HfDeepSpeedConfig
 
         keep = HfDeepSpeedConfig(ds_config)
-    model = AutoModelForCausalLM.from_pretrained(plan["model_path"], dtype=dtype,
+    model = AutoModelForCausalLM.from_pretrained(plan.model_path, dtype=dtype,
                                                  use_safetensors=True, attn_implementation="sdpa")
     model.config.use_cache = False
-    if plan["lora"]:
+    if plan.lora:
         from peft import LoraConfig, get_peft_model
 
-        model = get_peft_model(model, LoraConfig(**plan["lora"], task_type="CAUSAL_LM"))
+        model = get_peft_model(model, LoraConfig(**plan.lora.kwargs(), task_type="CAUSAL_LM"))
     return model, keep
 
 
@@ -118,8 +106,9 @@ class _Writer:
                 fh.write(json.dumps(row) + "\n")
 
 
-def _micro_batches(blocks: List[Block], idx: List[int], rank: int, world: int, micro: int, accum: int):
-    """This rank's micro-batches of one global batch: rank-major within each accumulation step."""
+def _micro_batches(blocks: Sequence[Block], idx: List[int], rank: int, world: int, micro: int, accum: int):
+    """This rank's micro-batches of one global batch: rank-major within each accumulation step.
+    Only these blocks are read from the shards: each rank maps its own slice of the batch."""
     for a in range(accum):
         start = (a * world + rank) * micro
         yield [blocks[i] for i in idx[start:start + micro]]
@@ -132,49 +121,47 @@ def _forward(engine, batch: dict, packed: bool, device):
     return engine(**{k: batch[k].to(device) for k in keys}, use_cache=False)
 
 
-def _evaluate(engine, blocks: List[Block], plan: dict, rank: int, world: int, device) -> float:
+def _evaluate(engine, blocks: Sequence[Block], plan: WorkerPlan, rank: int, world: int, device) -> float:
     import torch
     import torch.distributed as dist
 
     engine.eval()
-    micro = plan["micro_batch"]
-    mine = blocks[rank::world]
+    micro = plan.micro_batch
+    mine = range(rank, len(blocks), world)
     # Every rank runs the same number of forwards: ZeRO-3 gathers weights collectively.
     n_batches = math.ceil(math.ceil(len(blocks) / world) / micro)
     tot = torch.zeros(2, dtype=torch.float64)
     with torch.no_grad():
         for b in range(n_batches):
-            chunk = mine[b * micro:(b + 1) * micro]
+            chunk = [blocks[i] for i in mine[b * micro:(b + 1) * micro]]
             weight = 1.0 if chunk else 0.0
-            chunk = chunk or blocks[:1]
-            batch, _ = collate(chunk, plan["pad_id"])
+            chunk = chunk or [blocks[0]]
+            batch, _ = collate(chunk, plan.pad_id)
             n = float((batch["labels"][:, 1:] != IGNORE).sum())
-            loss = _forward(engine, batch, plan["packing"], device).loss.float().item()
+            loss = _forward(engine, batch, plan.packing, device).loss.float().item()
             tot += torch.tensor([loss * n * weight, n * weight], dtype=torch.float64)
     dist.all_reduce(tot)
     engine.train()
     return float(tot[0] / tot[1]) if tot[1] > 0 else float("nan")
 
 
-def save_checkpoint(engine, plan: dict, step: int, rank: int, world: int, extra: dict) -> Path:
+def save_checkpoint(engine, plan: WorkerPlan, step: int, rank: int, world: int, extra: dict) -> Path:
     """Every rank writes its ZeRO shard; rank 0 then marks the folder complete."""
     import torch.distributed as dist
 
-    d = checkpoint_dir(Path(plan["out"]), step)
+    d = checkpoint_dir(Path(plan.out), step)
     engine.save_checkpoint(str(d), tag="ds", client_state={"step": step})
     dist.barrier()
     if rank == 0:
-        state = {"step": step, "world_size": world, "zero_stage": plan["ds_config"]["zero_optimization"]["stage"],
-                 "total_steps": plan["total_steps"], "lora": bool(plan["lora"]), **extra}
-        tmp = d / "trainer_state.json.tmp"
-        tmp.write_text(json.dumps(state, indent=1))
-        os.replace(tmp, d / "trainer_state.json")
-        prune_checkpoints(Path(plan["out"]), plan["keep_checkpoints"])
+        state = {"step": step, "world_size": world, "zero_stage": plan.zero_stage, "total_steps": plan.total_steps,
+                 "lora": bool(plan.lora), "run_id": plan.run_id, **plan.identity(), **extra}
+        atomic_write_json(d / "trainer_state.json", state, indent=1)
+        prune_checkpoints(Path(plan.out), plan.keep_checkpoints)
     dist.barrier()
     return d
 
 
-def export_model(engine, plan: dict, rank: int) -> Optional[Path]:
+def export_model(engine, plan: WorkerPlan, rank: int) -> Optional[Path]:
     """Gather every (possibly partitioned) weight onto rank 0 and save a plain HF model."""
     import deepspeed
     import torch
@@ -194,143 +181,205 @@ def export_model(engine, plan: dict, rank: int) -> Optional[Path]:
     # Otherwise from_config would build a ZeRO-3 partitioned (empty) model here too.
     unset_hf_deepspeed_config()
     dtype = state[next(iter(state))].dtype
-    config = AutoConfig.from_pretrained(plan["model_path"])
+    config = AutoConfig.from_pretrained(plan.model_path)
     model = AutoModelForCausalLM.from_config(config, dtype=dtype)
-    if plan["lora"]:
+    if plan.lora:
         from peft import LoraConfig, get_peft_model
 
-        model = get_peft_model(model, LoraConfig(**plan["lora"], task_type="CAUSAL_LM"))
+        model = get_peft_model(model, LoraConfig(**plan.lora.kwargs(), task_type="CAUSAL_LM"))
     missing, unexpected = model.load_state_dict(state, strict=False)
     missing = [k for k in missing if "lm_head" not in k]  # tied to the embeddings
     if missing or unexpected:
         raise RuntimeError(f"export: state dict mismatch, missing={missing[:5]} unexpected={unexpected[:5]}")
-    if plan["lora"]:
+    if plan.lora:
         model = model.merge_and_unload()
     model.tie_weights()
-    dst = Path(plan["out"]) / "model"
+    dst = Path(plan.out) / "model"
     tmp = dst.with_name(".model.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     model.save_pretrained(tmp, safe_serialization=True)
-    AutoTokenizer.from_pretrained(plan["model_path"]).save_pretrained(tmp)
+    AutoTokenizer.from_pretrained(plan.model_path).save_pretrained(tmp)
     shutil.rmtree(dst, ignore_errors=True)
     os.replace(tmp, dst)
     return dst
 
 
-def run_worker(plan: dict, report: Optional[Reporter] = None) -> Optional[dict]:
-    """Train per the plan on this process's rank. Returns the summary on rank 0."""
-    import deepspeed
-    import torch
-    import torch.distributed as dist
+def resume_point(plan: WorkerPlan) -> Optional[Path]:
+    """Where this worker group starts: the newest complete checkpoint this run wrote (a
+    restarted group, after Ray Train replaced a lost worker), else the plan's resume_dir."""
+    own = latest_checkpoint(Path(plan.out))
+    if own is not None and (read_state(own) or {}).get("run_id") == plan.run_id:
+        return own
+    return Path(plan.resume_dir) if plan.resume_dir else None
 
-    use_gpu = plan["use_gpu"]
-    _init_distributed(use_gpu)
-    rank, world = dist.get_rank(), dist.get_world_size()
+
+@dataclass
+class Session:
+    """One worker's training state between the recipe's steps."""
+    plan: WorkerPlan
+    engine: object
+    scheduler: object
+    rank: int
+    world: int
+    device: object
+    train_data: ShardSet
+    eval_data: Optional[ShardSet]
+    writer: _Writer
+    n_params: int
+    peak: float
+    start_step: int
+    tokens_done: int = 0
+    last_loss: float = float("nan")
+    last_eval: float = float("nan")
+    hf_ds_config: object = None
+    """ZeRO-3's HfDeepSpeedConfig: transformers holds it weakly, so the session keeps it alive."""
+
+    @property
+    def global_batch(self) -> int:
+        return self.plan.micro_batch * self.plan.grad_accum * self.world
+
+
+def _device(use_gpu: bool, world: int):
+    import torch
+
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     if use_gpu:
         torch.cuda.set_device(local_rank)
-        device = torch.device("cuda", local_rank)
-    else:
-        device = torch.device("cpu")
-        local_world = int(os.environ.get("LOCAL_WORLD_SIZE", world))
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // local_world))
-    torch.manual_seed(plan["seed"])
+        return torch.device("cuda", local_rank)
+    local_world = int(os.environ.get("LOCAL_WORLD_SIZE", world))
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // local_world))
+    return torch.device("cpu")
 
-    ds_config = plan["ds_config"]
-    model, _keep = _load_model(plan, ds_config)
+
+def _engine(plan: WorkerPlan, world: int):
+    import deepspeed
+    import torch
+
+    model, keep = _load_model(plan, plan.ds_config)
     params = [p for p in model.parameters() if p.requires_grad]
     # torch's AdamW: DeepSpeed's fused/CPU Adam would compile C++/CUDA ops at start. torch's
     # own fused kernel (CPU and CUDA) steps 135M params ~6x faster than the per-tensor loop.
-    optimizer = torch.optim.AdamW(params, lr=plan["lr"], weight_decay=plan["weight_decay"],
-                                  betas=(0.9, 0.95), fused=True)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lr_lambda(plan["total_steps"], plan["warmup_steps"], plan["schedule"], plan["min_lr_ratio"]))
-    engine, optimizer, _, scheduler = deepspeed.initialize(
-        model=model, optimizer=optimizer, lr_scheduler=scheduler, config=ds_config)
-    if world == 1 and ds_config["zero_optimization"]["stage"] == 0:
+    optimizer = torch.optim.AdamW(params, lr=plan.lr, weight_decay=plan.weight_decay, betas=(0.9, 0.95), fused=True)
+    scheduler = lr_scheduler(optimizer, plan.total_steps, plan.warmup_steps, plan.schedule, plan.min_lr_ratio)
+    engine, _, _, scheduler = deepspeed.initialize(model=model, optimizer=optimizer, lr_scheduler=scheduler,
+                                                   config=plan.ds_config)
+    if world == 1 and plan.zero_stage == 0:
         # One worker has nothing to reduce; DeepSpeed would still flatten, all-reduce and copy
         # back every gradient (~4% of a CPU step on the embedded model).
         engine.enable_backward_allreduce = False
-    n_params = _n_params(engine.module)
+    return engine, scheduler, keep
 
+
+def setup(plan: WorkerPlan) -> Session:
+    """Process group, device, engine (resumed when there is a checkpoint), data, metrics."""
+    import torch
+    import torch.distributed as dist
+
+    _init_distributed(plan.use_gpu)
+    rank, world = dist.get_rank(), dist.get_world_size()
+    device = _device(plan.use_gpu, world)
+    torch.manual_seed(plan.seed)
+    engine, scheduler, keep = _engine(plan, world)
     start_step = 0
-    if plan.get("resume_dir"):
-        rd = Path(plan["resume_dir"])
-        if not is_complete(rd):
-            raise RuntimeError(f"{rd}: not a complete checkpoint")
-        engine.load_checkpoint(str(rd), tag="ds")
-        start_step = json.loads((rd / "trainer_state.json").read_text())["step"]
+    resume = resume_point(plan)
+    if resume is not None:
+        if not is_complete(resume):
+            raise RuntimeError(f"{resume}: not a complete checkpoint")
+        engine.load_checkpoint(str(resume), tag="ds")
+        start_step = int(read_state(resume)["step"])
+    eval_data = ShardSet(Path(plan.eval_data)) if plan.eval_data else None
+    return Session(plan, engine, scheduler, rank, world, device, ShardSet(Path(plan.train_data)), eval_data,
+                   _Writer(Path(plan.out) / "metrics.jsonl", rank, start_step), _n_params(engine.module),
+                   peak_flops(plan) if plan.use_gpu else 0.0, start_step, hf_ds_config=keep)
 
-    train_blocks = load_blocks(Path(plan["train_blocks"]))
-    eval_blocks = load_blocks(Path(plan["eval_blocks"])) if plan.get("eval_blocks") else []
-    writer = _Writer(Path(plan["out"]) / "metrics.jsonl", rank, start_step)
-    total, micro, accum = plan["total_steps"], plan["micro_batch"], plan["grad_accum"]
-    global_batch = micro * accum * world
-    peak = peak_flops(plan) if use_gpu else 0.0
-    packed = plan["packing"]
 
+def train_step(s: Session, step: int) -> dict:
+    """One optimizer step (all its accumulation micro-batches); returns its metrics row."""
+    import torch
+    import torch.distributed as dist
+
+    plan = s.plan
+    t0, c0 = time.time(), time.process_time()
+    # Seeded per step so dropout (LoRA) replays identically after a resume.
+    torch.manual_seed(plan.seed * 1000003 + step * 101 + s.rank)
+    idx = batch_indices(len(s.train_data), s.global_batch, step, plan.seed)
+    lr = s.scheduler.get_last_lr()[0]
+    acc = torch.zeros(3, dtype=torch.float64)  # loss sum, micro count, real tokens
+    for chunk in _micro_batches(s.train_data, idx, s.rank, s.world, plan.micro_batch, plan.grad_accum):
+        batch, real = collate(chunk, plan.pad_id)
+        loss = _forward(s.engine, batch, plan.packing, s.device).loss
+        s.engine.backward(loss)
+        s.engine.step()
+        acc += torch.tensor([loss.detach().float().item(), 1.0, real], dtype=torch.float64)
+    dist.all_reduce(acc)
+    dt, cpu = time.time() - t0, time.process_time() - c0
+    grad_norm = s.engine.get_global_grad_norm()
+    s.last_loss, tokens = float(acc[0] / acc[1]), int(acc[2])
+    s.tokens_done += tokens
+    done = step + 1
+    row = {"step": done, "loss": s.last_loss, "lr": lr,
+           "grad_norm": float(grad_norm) if grad_norm is not None else float("nan"), "tokens": tokens,
+           "tokens_per_s": tokens / dt if dt > 0 else 0.0, "step_s": dt,
+           "cpu_s": cpu,  # rank 0's CPU time: comparable across runs on a shared machine
+           "epoch": done * s.global_batch / len(s.train_data)}
+    if s.peak:
+        row["mfu"] = 6 * s.n_params * tokens / dt / (s.peak * s.world)
+    if done % plan.log_every == 0 or done == plan.total_steps:
+        s.writer.write(row)
+    return row
+
+
+def maybe_eval(s: Session, done: int) -> None:
+    every = s.plan.eval_every
+    if s.eval_data is not None and ((every and done % every == 0) or done == s.plan.total_steps):
+        s.last_eval = _evaluate(s.engine, s.eval_data, s.plan, s.rank, s.world, s.device)
+        s.writer.write({"step": done, "eval_loss": s.last_eval})
+
+
+def maybe_checkpoint(s: Session, done: int, report: Optional[Reporter]) -> None:
+    every = s.plan.checkpoint_every
+    if (every and done % every == 0) or done == s.plan.total_steps:
+        d = save_checkpoint(s.engine, s.plan, done, s.rank, s.world, {"loss": s.last_loss})
+        if report is not None:
+            report({"step": done, "loss": s.last_loss, "checkpoint": str(d), "rank": s.rank,
+                    "shard": f"zero_pp_rank_{s.rank}"})
+
+
+def export(s: Session, wall: float) -> Optional[dict]:
+    """The consolidated model (when asked) and, on rank 0, the worker summary."""
+    import torch.distributed as dist
+
+    plan = s.plan
+    exported = export_model(s.engine, plan, s.rank) if plan.export else None
+    dist.barrier()
+    if s.rank != 0:
+        return None
+    summary = {"steps": plan.total_steps, "resumed_from": s.start_step, "tokens": s.tokens_done, "wall_s": wall,
+               "train_flops": 6 * s.n_params * s.tokens_done, "n_params": s.n_params, "world_size": s.world,
+               "final_loss": s.last_loss, "final_eval_loss": s.last_eval,
+               "tokens_per_s": s.tokens_done / wall if wall > 0 else 0.0,
+               "model": str(exported) if exported else None}
+    atomic_write_json(Path(plan.out) / ".worker_summary.json", summary, indent=1)
+    return summary
+
+
+def run_worker(plan: WorkerPlan, report: Optional[Reporter] = None) -> Optional[dict]:
+    """Train per the plan on this process's rank. Returns the summary on rank 0."""
+    s = setup(plan)
     progress = None
-    if rank == 0:
+    if s.rank == 0:
         from tqdm import tqdm
 
-        progress = tqdm(total=total, initial=start_step, desc="train", unit="step", dynamic_ncols=True)
+        progress = tqdm(total=plan.total_steps, initial=s.start_step, desc="train", unit="step", dynamic_ncols=True)
     t_start = time.time()
-    tokens_done = 0
-    last_loss = last_eval = float("nan")
-    engine.train()
-    for step in range(start_step, total):
-        t0, c0 = time.time(), time.process_time()
-        # Seeded per step so dropout (LoRA) replays identically after a resume.
-        torch.manual_seed(plan["seed"] * 1000003 + step * 101 + rank)
-        idx = batch_indices(len(train_blocks), global_batch, step, plan["seed"])
-        lr = scheduler.get_last_lr()[0]
-        acc = torch.zeros(3, dtype=torch.float64)  # loss sum, micro count, real tokens
-        for chunk in _micro_batches(train_blocks, idx, rank, world, micro, accum):
-            batch, real = collate(chunk, plan["pad_id"])
-            loss = _forward(engine, batch, packed, device).loss
-            engine.backward(loss)
-            engine.step()
-            acc += torch.tensor([loss.detach().float().item(), 1.0, real], dtype=torch.float64)
-        dist.all_reduce(acc)
-        dt, cpu = time.time() - t0, time.process_time() - c0
-        grad_norm = engine.get_global_grad_norm()
-        grad_norm = float(grad_norm) if grad_norm is not None else float("nan")
-        last_loss = float(acc[0] / acc[1])
-        tokens = int(acc[2])
-        tokens_done += tokens
-        done = step + 1
-        row = {"step": done, "loss": last_loss, "lr": lr, "grad_norm": grad_norm, "tokens": tokens,
-               "tokens_per_s": tokens / dt if dt > 0 else 0.0, "step_s": dt,
-               "cpu_s": cpu,  # rank 0's CPU time: comparable across runs on a shared machine
-               "epoch": done * global_batch / len(train_blocks)}
-        if peak:
-            row["mfu"] = 6 * n_params * tokens / dt / (peak * world)
-        if done % plan["log_every"] == 0 or done == total:
-            writer.write(row)
+    s.engine.train()
+    for step in range(s.start_step, plan.total_steps):
+        row = train_step(s, step)
         if progress is not None:
             progress.update(1)
-            progress.set_postfix(loss=f"{last_loss:.4f}", tok_s=f"{row['tokens_per_s']:.0f}")
-        if eval_blocks and ((plan["eval_every"] and done % plan["eval_every"] == 0) or done == total):
-            last_eval = _evaluate(engine, eval_blocks, plan, rank, world, device)
-            writer.write({"step": done, "eval_loss": last_eval})
-        if (plan["checkpoint_every"] and done % plan["checkpoint_every"] == 0) or done == total:
-            d = save_checkpoint(engine, plan, done, rank, world, {"loss": last_loss})
-            if report is not None:
-                report({"step": done, "loss": last_loss, "checkpoint": str(d), "rank": rank,
-                        "shard": f"zero_pp_rank_{rank}"})
+            progress.set_postfix(loss=f"{s.last_loss:.4f}", tok_s=f"{row['tokens_per_s']:.0f}")
+        maybe_eval(s, step + 1)
+        maybe_checkpoint(s, step + 1, report)
     if progress is not None:
         progress.close()
-    wall = time.time() - t_start
-    exported = export_model(engine, plan, rank) if plan["export"] else None
-    dist.barrier()
-    if rank != 0:
-        return None
-    summary = {"steps": total, "resumed_from": start_step, "tokens": tokens_done, "wall_s": wall,
-            "train_flops": 6 * n_params * tokens_done, "n_params": n_params, "world_size": world,
-            "final_loss": last_loss, "final_eval_loss": last_eval,
-            "tokens_per_s": tokens_done / wall if wall > 0 else 0.0,
-            "model": str(exported) if exported else None}
-    tmp = Path(plan["out"]) / ".worker_summary.json.tmp"
-    tmp.write_text(json.dumps(summary, indent=1))
-    os.replace(tmp, Path(plan["out"]) / ".worker_summary.json")
-    return summary
+    return export(s, time.time() - t_start)

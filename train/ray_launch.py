@@ -1,17 +1,21 @@
 """Run the training loop on Ray Train: one TorchTrainer worker per process/GPU.
 
 Ray Train creates the torch process group (gloo on CPU, NCCL on GPU); the loop in
-train/loop.py then hands it to DeepSpeed. Each rank reports its checkpoint shard to
-Ray with `ray.train.report` when it saves one.
+train/loop.py then hands it to DeepSpeed. The workers' resources come from the config
+(train/resources.py). When a worker dies, Ray Train restarts the whole group up to
+`train.max_failures` times; the restarted workers resume from the run's latest complete
+checkpoint (`loop.resume_point`). Each rank reports its checkpoint shard to Ray with
+`ray.train.report` when it saves one.
 """
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
+from typing import Callable
 
 from augft.core.errors import AugftError
+from augft.train.resources import TrainResources, train_resources
 
 
 def _worker(config: dict) -> None:
@@ -21,39 +25,33 @@ def _worker(config: dict) -> None:
     os.environ["LOCAL_RANK"] = str(ctx.get_local_rank())
     os.environ["LOCAL_WORLD_SIZE"] = str(ctx.get_local_world_size())
     from augft.train.loop import run_worker
+    from augft.train.plan import WorkerPlan
 
-    run_worker(json.loads(Path(config["plan"]).read_text()),
-               report=lambda metrics: ray.train.report(metrics))
+    run_worker(WorkerPlan.from_json(Path(config["plan"])), report=lambda metrics: ray.train.report(metrics))
 
 
-def launch_ray(plan_path: Path, num_workers: int, use_gpu: bool, cluster_cfg) -> None:
-    import ray
-    from ray.train import FailureConfig, RunConfig, ScalingConfig
+def fit(loop: Callable[[dict], None], loop_config: dict, resources: TrainResources, max_failures: int,
+        storage: Path) -> None:
+    """Run `loop` on Ray Train workers reserved per `resources` (Ray must be initialized)."""
+    from ray.train import FailureConfig, RunConfig
     from ray.train.torch import TorchTrainer
 
-    started = False
-    if not ray.is_initialized():
-        address = cluster_cfg.address or os.environ.get("RAY_ADDRESS") or None
-        kwargs = {"include_dashboard": False, "log_to_driver": True}
-        if address is None:
-            # A local Ray needs a CPU per worker plus one for Ray Train's controller.
-            kwargs["num_cpus"] = cluster_cfg.num_cpus or max(os.cpu_count() or 1, num_workers + 1)
-        ray.init(address=address, **kwargs)
-        started = True
-    out = Path(plan_path).resolve().parent
+    trainer = TorchTrainer(
+        loop, train_loop_config=loop_config, scaling_config=resources.scaling_config(),
+        run_config=RunConfig(storage_path=str(storage), name=f"train-{int(time.time() * 1000)}",
+                             failure_config=FailureConfig(max_failures=max_failures)))
     try:
-        trainer = TorchTrainer(
-            _worker,
-            train_loop_config={"plan": str(Path(plan_path).resolve())},
-            scaling_config=ScalingConfig(num_workers=num_workers, use_gpu=use_gpu,
-                                         resources_per_worker={"CPU": 1, **({"GPU": 1} if use_gpu else {})}),
-            run_config=RunConfig(storage_path=str(out / "ray"), name=f"train-{int(time.time())}",
-                                 failure_config=FailureConfig(max_failures=0)),
-        )
-        try:
-            trainer.fit()
-        except Exception as exc:
-            raise AugftError(f"Ray Train run failed: {type(exc).__name__}: {exc}") from exc
-    finally:
-        if started:
-            ray.shutdown()
+        trainer.fit()
+    except Exception as exc:
+        raise AugftError(f"Ray Train run failed: {type(exc).__name__}: {exc}") from exc
+
+
+def launch_ray(plan_path: Path, cfg) -> None:
+    from augft.core.ray_init import ray_session
+
+    resources = train_resources(cfg)
+    # A local Ray needs the workers' CPUs plus one for Ray Train's controller.
+    need = int(resources.total().get("CPU", 0) + 0.999) + 1
+    out = Path(plan_path).resolve().parent
+    with ray_session(cfg.cluster, min_cpus=need):
+        fit(_worker, {"plan": str(Path(plan_path).resolve())}, resources, int(cfg.train.max_failures), out / "ray")

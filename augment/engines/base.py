@@ -7,8 +7,10 @@ never travel through Ray themselves.
 """
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
-from typing import List, Optional, Protocol, Sequence
+from typing import Dict, List, Optional, Protocol, Sequence
 
 
 @dataclass
@@ -46,20 +48,35 @@ class Engine(Protocol):
 
     def close(self) -> None: ...
 
+    def yes_probability(self, prompts: Sequence[str]) -> List[float]:
+        """For each prompt ending in a yes/no question: P(" Yes") / (P(" Yes") + P(" No")) as the
+        next token (the self-verification filter, augment.verify)."""
+
+
+def yes_share(logprobs: Dict[str, float]) -> float:
+    """P(yes) / (P(yes) + P(no)) from next-token log-probabilities keyed by token text (the
+    first token of " Yes"/" No" in any casing); 0.5 when the model puts neither in its top."""
+    yes = sum(math.exp(lp) for t, lp in logprobs.items() if t.strip().lower() == "yes")
+    no = sum(math.exp(lp) for t, lp in logprobs.items() if t.strip().lower() == "no")
+    return yes / (yes + no) if yes + no > 0 else 0.5
+
 
 def make_engine(cfg) -> Engine:
     """Build the configured engine in this process (inside a Ray actor for pipelines)."""
     from augft.core.errors import AugftError
 
+    from augft.core.models import with_name
+
     name = cfg.augment.engine
+    model = with_name(cfg.model, cfg.augment.get("model", ""))  # the teacher (augment.model)
     if name == "hf":
         from augft.augment.engines.hf import HFEngine
 
-        return HFEngine(cfg.model, batch_size=int(cfg.augment.batch_size))
+        return HFEngine(model, batch_size=int(cfg.augment.batch_size))
     if name == "openai":
         from augft.augment.engines.openai import OpenAIEngine
 
-        return OpenAIEngine(cfg.augment.openai, model=cfg.augment.openai.model or cfg.model.name)
+        return OpenAIEngine(cfg.augment.openai, model=cfg.augment.openai.model or model.name)
     if name == "vllm":
         from augft.augment.engines.vllm import VLLMEngine
 

@@ -45,6 +45,23 @@ class HFEngine:
     def close(self) -> None:
         self.lm = None
 
+    def yes_probability(self, prompts: Sequence[str]) -> List[float]:
+        """Next-token P(Yes) / (P(Yes) + P(No)) per prompt, batched, left-padded."""
+        import torch
+
+        pair = [self.tok(w, add_special_tokens=False)["input_ids"][0] for w in (" Yes", " No")]
+        out: List[float] = []
+        for s in range(0, len(prompts), self.batch_size):
+            enc = self.tok(list(prompts[s:s + self.batch_size]), return_tensors="pt", padding=True)
+            mask = enc["attention_mask"].to(self.lm.device)
+            pos = (mask.cumsum(-1) - 1).clamp(min=0)
+            with torch.inference_mode():
+                logits = self.lm.model(input_ids=enc["input_ids"].to(self.lm.device), attention_mask=mask,
+                                       position_ids=pos, use_cache=False, logits_to_keep=1).logits
+            two = logits[:, -1, pair].float().softmax(-1)
+            out.extend(float(p) for p in two[:, 0])
+        return out
+
     def _ids(self, text: str, first: bool) -> List[int]:
         return self.tok(text, add_special_tokens=first)["input_ids"]
 

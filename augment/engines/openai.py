@@ -131,6 +131,20 @@ class OpenAIEngine:
         except Retryable as exc:
             return GenResult(id=r.id, texts=[], error=f"gave up after {self.max_retries} retries: {exc}")
 
+    def _yes_one(self, prompt: str) -> float:
+        from augft.augment.engines.base import yes_share
+
+        body = {"model": self.model_name, "prompt": prompt, "max_tokens": 1, "temperature": 0.0, "logprobs": 10}
+        resp = self.session.post(self.url, json=body, headers=self.headers, timeout=self.timeout_s)
+        resp.raise_for_status()
+        top = (resp.json()["choices"][0].get("logprobs") or {}).get("top_logprobs") or [{}]
+        return yes_share(top[0])
+
+    def yes_probability(self, prompts: Sequence[str]) -> List[float]:
+        """From the server's top log-probabilities of one generated token per prompt."""
+        with ThreadPoolExecutor(self.concurrency) as pool:
+            return list(pool.map(self._yes_one, prompts))
+
     def generate(self, requests: Sequence[GenRequest], sampling: Sampling) -> List[GenResult]:
         with ThreadPoolExecutor(self.concurrency) as pool:
             return list(pool.map(lambda r: self._one(r, sampling), requests))

@@ -21,26 +21,27 @@ from augft.core.errors import AugftError
 
 def engine_kwargs(cfg) -> Dict[str, Any]:
     """Keyword arguments for `vllm.LLM(...)` from the config."""
-    from augft.core.models import resolve_model_path
+    from augft.core.models import resolve_model_path, with_name
 
+    m = with_name(cfg.model, cfg.augment.get("model", ""))  # the teacher (augment.model)
     v = cfg.augment.vllm
     tp = int(v.tensor_parallel_size)
     if tp < 1:
         raise AugftError("augment.vllm.tensor_parallel_size must be >= 1")
     kw: Dict[str, Any] = {
-        "model": str(resolve_model_path(cfg.model.name, cfg.model.cache_dir)),
+        "model": str(resolve_model_path(m.name, m.cache_dir)),
         "tensor_parallel_size": tp,
         "gpu_memory_utilization": float(v.gpu_memory_utilization),
         "enable_prefix_caching": bool(v.enable_prefix_caching),
         "enforce_eager": bool(v.enforce_eager),
-        "trust_remote_code": bool(cfg.model.trust_remote_code),
+        "trust_remote_code": bool(m.trust_remote_code),
         "seed": int(cfg.seed),
         "distributed_executor_backend": "ray" if tp > 1 else "uni",
     }
-    dtype = cfg.model.dtype
+    dtype = str(m.dtype)
     kw["dtype"] = "auto" if dtype == "auto" else {"fp32": "float32", "bf16": "bfloat16",
                                                    "fp16": "float16"}.get(dtype, dtype)
-    max_len = int(v.max_model_len or cfg.model.max_context or 0)
+    max_len = int(v.max_model_len or m.max_context or 0)
     if max_len:
         kw["max_model_len"] = max_len
     return kw
@@ -96,7 +97,7 @@ class VLLMEngine:
             raise AugftError("augment.engine=vllm needs the vllm package (pip install 'augft[gpu]' "
                              "on a GPU machine); use engine=hf or engine=openai here") from None
         self._vllm = vllm
-        self.model_name = cfg.model.name
+        self.model_name = cfg.augment.get("model", "") or cfg.model.name
         self.llm = vllm.LLM(**engine_kwargs(cfg))
 
     def generate(self, requests: Sequence[GenRequest], sampling: Sampling) -> List[GenResult]:
@@ -108,6 +109,15 @@ class VLLMEngine:
                           prompt_tokens=len(o.prompt_token_ids or []),
                           completion_tokens=sum(len(c.token_ids) for c in o.outputs))
                 for r, o in zip(requests, outs)]
+
+    def yes_probability(self, prompts: Sequence[str]) -> List[float]:
+        """From the top-20 log-probabilities of one generated token per prompt."""
+        from augft.augment.engines.base import yes_share
+
+        params = self._vllm.SamplingParams(max_tokens=1, temperature=0.0, logprobs=20)
+        outs = self.llm.generate(list(prompts), params, use_tqdm=False)
+        return [yes_share({lp.decoded_token: lp.logprob for lp in o.outputs[0].logprobs[0].values()})
+                for o in outs]
 
     def close(self) -> None:
         self.llm = None

@@ -1,10 +1,10 @@
 """Augment section (owned by augment/): allowed values as enums, ranges checked at load time."""
 from dataclasses import dataclass, field
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from augft.core.config.checks import choices, require
 
-Strategy = choices("Strategy", ["local", "global", "entity", "oracle"], __name__)
+Strategy = choices("Strategy", ["local", "global", "entity", "oracle", "rephrase", "qa", "reverse"], __name__)
 Engine = choices("Engine", ["hf", "vllm", "openai"], __name__)
 LocalUnit = choices("LocalUnit", ["document", "sentence"], __name__)
 LongDocuments = choices("LongDocuments", ["split", "skip"], __name__)
@@ -63,6 +63,11 @@ class VLLMEngineConfig:
 class AugmentConfig:
     strategies: List[Strategy] = field(default_factory=lambda: [Strategy.local])
     """Strategies to run: local, global, entity, oracle."""
+    model: str = ""
+    """The teacher: the model that writes the augmentations (a name, local Hugging Face folder or
+    cached id, as model.name; with engine=openai, the server's model unless augment.openai.model
+    names it). Empty: model.name, the student that is fine-tuned. Provenance and the cost table
+    record the teacher (its own parameter count)."""
     engine: Engine = Engine.hf
     """Generation engine: hf (transformers), vllm (vLLM in Ray actors) or openai (HTTP server)."""
     num_candidates: int = 4
@@ -97,6 +102,18 @@ class AugmentConfig:
     """Filter: statements longer than this are dropped as too_long."""
     require_source_overlap: bool = True
     """Filter: drop statements sharing no content word with their source as unrelated (off only for random test models)."""
+    global_consistency: bool = True
+    """Filter (global): drop a statement naming entities of its window that no chain of the
+    window's documents links (an invented connection, e.g. one person's deed stated of another)
+    as inconsistent."""
+    verify: Optional[bool] = None
+    """Self-verification: the generating model judges each kept statement against its source and
+    drops the ones it does not support (counted as unsupported). true, false, or null (the
+    default): on for user data (no benchmark.json beside the corpus), off on built-in benchmarks,
+    whose exact checker counts true and false statements instead."""
+    verify_threshold: float = 0.5
+    """Lowest P(Yes) / (P(Yes) + P(No)) a statement needs to be kept (0 keeps all and records
+    each score in meta.verify)."""
     near_duplicate_threshold: float = 0.8
     """Filter: Jaccard similarity (MinHash over word 3-grams) above which a statement is a near duplicate."""
     unit_size: int = 32
@@ -114,7 +131,7 @@ class AugmentConfig:
 
     def __post_init__(self):
         require(len(self.strategies) > 0, "augment.strategies", "empty list; choose from "
-                "local, global, entity, oracle")
+                + ", ".join(m.value for m in Strategy))
         for key in ("num_candidates", "max_new_tokens", "batch_size", "unit_size", "num_actors"):
             require(getattr(self, key) >= 1, f"augment.{key}", f"must be >= 1, got {getattr(self, key)}")
         for key in ("limit", "window_tokens", "entity_max_pairs", "min_words"):
@@ -125,3 +142,5 @@ class AugmentConfig:
         require(0 < self.near_duplicate_threshold <= 1, "augment.near_duplicate_threshold",
                 f"must be in (0, 1], got {self.near_duplicate_threshold}")
         require(self.actor_cpus > 0, "augment.actor_cpus", f"must be > 0, got {self.actor_cpus}")
+        require(0 <= self.verify_threshold <= 1, "augment.verify_threshold",
+                f"must be in [0, 1], got {self.verify_threshold}")

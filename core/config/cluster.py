@@ -39,12 +39,9 @@ class ClusterConfig:
     """CPUs reserved for a submitted job's driver process (`augft submit`)."""
     entrypoint_num_gpus: float = 0.0
     """GPUs reserved for a submitted job's driver process (`augft submit`)."""
-    placement_timeout_s: float = 600.0
-    """Seconds to wait for a placement group before failing with the resources it needs."""
 
     def __post_init__(self):
         for key in ("num_cpus", "train_gpus_per_worker", "train_cpus_per_worker", "trial_cpus", "trial_gpus",
                     "entrypoint_num_cpus", "entrypoint_num_gpus"):
             require(getattr(self, key) >= 0, f"cluster.{key}", f"must be >= 0, got {getattr(self, key)}")
         require(self.max_concurrent_trials >= 1, "cluster.max_concurrent_trials", "must be >= 1")
-        require(self.placement_timeout_s > 0, "cluster.placement_timeout_s", "must be > 0")

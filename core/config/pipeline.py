@@ -2,6 +2,7 @@
 from dataclasses import dataclass, field
 from typing import List
 
+from augft.core.config.augment import Strategy
 from augft.core.config.checks import choices, require
 
 Search = choices("Search", ["optuna", "random"], __name__)
@@ -24,7 +25,7 @@ class SweepConfig:
     """Retries of a failed trial before it is recorded as failed (it is never dropped)."""
     weight_choices: List[float] = field(default_factory=lambda: [0.0, 0.5, 1.0, 2.0])
     """Candidate mix weights for each searched strategy (0 leaves it out)."""
-    strategies: List[str] = field(default_factory=lambda: ["local", "global", "entity"])
+    strategies: List[Strategy] = field(default_factory=lambda: [Strategy.local, Strategy["global"], Strategy.entity])
     """Strategies whose mix weights are searched."""
     candidates_choices: List[int] = field(default_factory=lambda: [1, 2, 4])
     """Candidate values for augment.num_candidates (augmentations sampled per prompt)."""

@@ -5,6 +5,7 @@ from augft.core.config.augment import AugmentConfig
 from augft.core.config.benchmark import BenchmarkConfig
 from augft.core.config.cluster import ClusterConfig
 from augft.core.config.eval import EvalConfig
+from augft.core.config.ingest import IngestConfig, QuestionsConfig
 from augft.core.config.model import ModelConfig
 from augft.core.config.pipeline import PipelineConfig
 from augft.core.config.tracking import TrackingConfig
@@ -17,6 +18,10 @@ class AugftConfig:
     """Global seed; stages derive their own seeds from it deterministically."""
     benchmark: BenchmarkConfig = field(default_factory=BenchmarkConfig)
     """Controlled synthetic benchmark generation (`augft benchmark`)."""
+    ingest: IngestConfig = field(default_factory=IngestConfig)
+    """Turning user files into corpus.jsonl (`augft ingest`)."""
+    questions: QuestionsConfig = field(default_factory=QuestionsConfig)
+    """Building a held-out test set from a corpus (`augft questions`)."""
     model: ModelConfig = field(default_factory=ModelConfig)
     """The model that augments, is fine-tuned and is evaluated."""
     augment: AugmentConfig = field(default_factory=AugmentConfig)

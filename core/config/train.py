@@ -1,6 +1,15 @@
-"""Train section (owned by train/)."""
+"""Train section (owned by train/): allowed values and ranges are checked here, at load
+time, so every command (and `augft submit`, before upload) refuses a bad value naming its key.
+Checks that depend on the machine (is there a CUDA GPU) or on files stay in train/."""
 from dataclasses import dataclass, field
 from typing import Dict, List
+
+from augft.core.config.checks import choices, require
+
+Split = choices("Split", ["independent", "cumulative", "none"], __name__)
+Schedule = choices("Schedule", ["cosine", "linear", "constant"], __name__)
+Precision = choices("Precision", ["auto", "fp32", "bf16", "fp16"], __name__)
+Launcher = choices("Launcher", ["ray", "torchrun"], __name__)
 
 
 @dataclass
@@ -9,12 +18,14 @@ class TrainConfig:
     """Augmentation output folders (each with manifest.json and <strategy>/part-*.parquet) to draw
     the mix's strategies from."""
     mix: Dict[str, float] = field(default_factory=lambda: {"corpus": 1.0})
-    """Sources of the training set: `corpus` or a strategy name -> weight. A weight w takes
-    round(w x n) of that source's examples (w<1 subsamples, w>1 repeats), deterministic by seed;
-    with `mix_counts` the values are absolute example counts instead."""
+    """Sources of the training set: `corpus`, a strategy name, or `replay` -> weight. A weight w
+    takes round(w x n) of that source's examples (w<1 subsamples, w>1 repeats), deterministic by
+    seed; with `mix_counts` the values are absolute example counts instead. `replay` is general
+    text that ships with Python (the half eval's retention perplexity does not measure), mixed
+    in to limit what fine-tuning forgets."""
     mix_counts: bool = False
     """Read `mix` values as absolute example counts rather than multiples of each source's size."""
-    split: str = "independent"
+    split: Split = Split.independent
     """Sentence splitting of multi-sentence texts: independent (one example per sentence),
     cumulative (each sentence with the preceding ones as unscored context) or none."""
     packing: bool = True
@@ -26,7 +37,7 @@ class TrainConfig:
     """Optimizer steps to run; 0 derives them from `epochs`."""
     lr: float = 5e-5
     """Peak learning rate (AdamW)."""
-    schedule: str = "cosine"
+    schedule: Schedule = Schedule.cosine
     """Learning-rate decay after warmup: cosine, linear or constant."""
     warmup_ratio: float = 0.05
     """Fraction of the optimizer steps spent warming the learning rate up linearly from 0."""
@@ -49,14 +60,23 @@ class TrainConfig:
     """Keep optimizer states in CPU memory (ZeRO stage >= 1)."""
     offload_params: bool = False
     """Keep parameters in CPU memory (ZeRO stage 3)."""
-    precision: str = "auto"
+    precision: Precision = Precision.auto
     """Training precision: auto (bf16 on GPU, fp32 on CPU), fp32, bf16 or fp16."""
     num_workers: int = 2
     """Training workers (processes); one per GPU on a GPU cluster."""
     use_gpu: bool = False
     """Train on GPUs (one per worker, NCCL); off trains on CPU over gloo."""
-    launcher: str = "ray"
+    launcher: Launcher = Launcher.ray
     """How workers start: ray (Ray Train TorchTrainer) or torchrun (local processes, no Ray)."""
+    max_failures: int = 2
+    """Ray launcher: how many times Ray Train restarts the worker group after a worker dies
+    (a lost node, an evicted pod); each restart resumes from the latest complete checkpoint
+    under OUT/checkpoints. 0 fails the run on the first lost worker. Ignored by torchrun."""
+    data_workers: int = 0
+    """Processes that split and tokenize the training set (0 = one per CPU). On a Ray cluster
+    (cluster.address or $RAY_ADDRESS with the ray launcher) Ray Data tasks do it instead."""
+    data_chunk_examples: int = 20000
+    """Examples per parallel tokenization task (one token shard each)."""
     eval_fraction: float = 0.02
     """Fraction of the examples held out for the evaluation loss (0 = no evaluation)."""
     eval_every: int = 0
@@ -84,3 +104,44 @@ class TrainConfig:
     """Peak FLOP/s per GPU for MFU; 0 looks the GPU up in a table (H100/H200/A100/L4...)."""
     export: bool = True
     """Write the consolidated Hugging Face model to OUT/model at the end."""
+
+    def __post_init__(self):
+        self._check_ranges()
+        self._check_combinations()
+
+    def _check_ranges(self):
+        require(self.zero_stage in (0, 1, 2, 3), "train.zero_stage",
+                f"must be 0, 1, 2 or 3, got {self.zero_stage}")
+        require(self.num_workers >= 1, "train.num_workers", f"must be >= 1, got {self.num_workers}")
+        require(self.batch_size >= 1, "train.batch_size", f"must be >= 1, got {self.batch_size}")
+        require(self.micro_batch_size >= 0, "train.micro_batch_size",
+                f"must be >= 0 (0 = batch_size / num_workers), got {self.micro_batch_size}")
+        require(self.block_size >= 2, "train.block_size", f"must be >= 2, got {self.block_size}")
+        require(0 <= self.eval_fraction < 1, "train.eval_fraction", f"must be in [0, 1), got {self.eval_fraction}")
+        require(self.max_steps >= 0, "train.max_steps", f"must be >= 0, got {self.max_steps}")
+        require(self.epochs > 0 or self.max_steps > 0, "train.epochs",
+                f"must be > 0 (or set train.max_steps > 0), got {self.epochs}")
+        require(self.lr > 0, "train.lr", f"must be > 0, got {self.lr}")
+        require(0 <= self.warmup_ratio <= 1, "train.warmup_ratio", f"must be in [0, 1], got {self.warmup_ratio}")
+        require(0 <= self.min_lr_ratio <= 1, "train.min_lr_ratio", f"must be in [0, 1], got {self.min_lr_ratio}")
+        for key in ("weight_decay", "max_grad_norm", "eval_every", "checkpoint_every", "keep_checkpoints",
+                    "max_failures", "data_workers", "peak_flops"):
+            require(getattr(self, key) >= 0, f"train.{key}", f"must be >= 0, got {getattr(self, key)}")
+        require(self.data_chunk_examples >= 1, "train.data_chunk_examples",
+                f"must be >= 1, got {self.data_chunk_examples}")
+        for name, w in dict(self.mix).items():
+            require(w >= 0, f"train.mix.{name}", f"is {w}; weights and counts must be >= 0")
+
+    def _check_combinations(self):
+        micro = self.micro_batch_size or max(1, self.batch_size // self.num_workers)
+        require(self.batch_size % (micro * self.num_workers) == 0, "train.batch_size",
+                f"{self.batch_size} is not a multiple of train.micro_batch_size ({micro}) x "
+                f"train.num_workers ({self.num_workers})")
+        require(not self.offload_params or self.zero_stage == 3, "train.offload_params",
+                "needs train.zero_stage=3")
+        require(not self.offload_optimizer or self.zero_stage >= 1, "train.offload_optimizer",
+                "needs train.zero_stage >= 1")
+        require(self.precision != Precision.fp16 or self.use_gpu, "train.precision",
+                "fp16 needs train.use_gpu=true")
+        require(not self.lora or (self.lora_r >= 1 and self.lora_alpha > 0 and 0 <= self.lora_dropout < 1),
+                "train.lora_r", "LoRA needs lora_r >= 1, lora_alpha > 0 and lora_dropout in [0, 1)")

@@ -4,8 +4,9 @@ Two measures, neither tied to any corpus:
 - the `retention` split: general-knowledge multiple-choice questions shipped with augft
   (`general.jsonl`, 66 questions). Reports count a condition's accuracy on the questions the
   base model answers correctly, so 1.00 means nothing it knew was forgotten;
-- perplexity on held-out general text that ships with Python itself (the reference texts of
-  `pydoc_data.topics`: no download), first `eval.general_text_tokens` tokens.
+- perplexity on held-out general text that ships with Python itself (half of the reference
+  texts of `pydoc_data.topics`, core.general_text: no download), first `eval.general_text_tokens`
+  tokens; the other half is what `train.mix.replay` trains on.
 """
 from __future__ import annotations
 
@@ -24,10 +25,11 @@ def questions() -> List[Question]:
 
 
 def general_text() -> str:
-    """Python's own reference texts, in a fixed order (the same text on every machine)."""
-    from pydoc_data.topics import topics
+    """The held-out half of the general text Python ships (core.general_text; never trained on,
+    also not by the `replay` source)."""
+    from augft.core.general_text import held_out
 
-    return "\n\n".join(topics[k].strip() for k in sorted(topics))
+    return held_out()
 
 
 def perplexity(model, tokenizer, max_tokens: int, window: int = 512) -> float:

@@ -191,3 +191,30 @@ def test_augment_through_openai_engine_counts_failed_rows(tmp_path, make_corpus)
     assert s["failed"] == 2 and "HTTP 500" in s["errors"][0]
     assert s["ok"] + sum(s["filtered"].values()) + s["failed"] == s["inputs"]
     assert s["prompts"] == 4 and m["engine"] == "openai"
+
+
+def test_teacher_writes_while_the_student_is_another_model(tmp_path, make_corpus):
+    """augment.model: a teacher other than the fine-tuned student writes the augmentations;
+    provenance and the manifest name it, with its own parameter count for the cost table."""
+    from augft.augment.api import augment, generator_name
+    from augft.core.artifacts import AugmentOutput
+    from augft.core.config import load_config
+    from augft.core.models import build_random_llama, count_parameters
+    from augft.eval.costs import augment_flops
+
+    teacher = tmp_path / "teacher"
+    n_teacher = build_random_llama(teacher, hidden_size=96, intermediate_size=192, num_hidden_layers=3,
+                                   num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048)
+    assert count_parameters(str(teacher)) == n_teacher
+    data = make_corpus(tmp_path / "d", 2)
+    cfg = load_config(None, ["model.name=tiny-random-llama", f"augment.model={teacher}", "augment.use_ray=false",
+                             "augment.max_new_tokens=8", "augment.num_candidates=1",
+                             "augment.require_source_overlap=false"])
+    assert generator_name(cfg) == str(teacher)
+    m = augment(cfg, data, tmp_path / "o")
+    assert m["model"] == str(teacher) and m["student"] == "tiny-random-llama"
+    assert m["model_params"] == n_teacher != count_parameters("tiny-random-llama")
+    out = AugmentOutput(tmp_path / "o")
+    assert {r.model for r in out.records()} <= {str(teacher)}
+    tokens = out.token_count()
+    assert tokens > 0 and augment_flops(str(out.manifest_path), "k", n_params=1) == 2.0 * n_teacher * tokens

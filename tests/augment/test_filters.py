@@ -51,3 +51,69 @@ def test_accounting_adds_up_with_failures_and_empties():
     assert s["ok"] + sum(s["filtered"].values()) + s["failed"] == s["inputs"] == 7
     ids = [r["id"] for r in res.records]
     assert ids == ["d0:local:h:0", "d2:local:h:1"]  # source + strategy + hash + index
+
+
+def test_window_consistency_links_entities_only_through_documents():
+    from augft.augment.consistency import WindowEntities, entity_keys
+
+    docs = ["Dafna Krell is the composer of the opera Velmora.",
+            "Ever heard of Omri Task? They're the first person to cross the Quillan Strait on foot.",
+            "A korrim is a kind of wuzzle.", "Wuzzle can swim like brandle."]
+    w = WindowEntities(docs)
+    assert entity_keys(docs[0]) == {"dafna", "krell", "velmora"}
+    assert w.consistent("The opera Velmora was composed by Dafna Krell.")
+    assert w.consistent("Krell wrote Velmora.")  # one person's parts are linked
+    assert not w.consistent("Omri Task is the composer of the opera Velmora.")  # another's deed
+    assert not w.consistent("Dafna Krell crossed the Quillan Strait.")
+    assert w.consistent("A korrim can swim like brandle.")  # linked through the wuzzle documents
+    assert w.consistent("Some people like operas.")  # names no window entity
+    assert w.consistent("Zorblat Frindle is a composer.")  # unknown names: left to other filters
+
+
+def test_inconsistent_statements_are_counted():
+    from augft.augment.consistency import WindowEntities
+    from augft.augment.filters import FilterConfig, StatementFilter
+
+    window = "Dafna Krell is the composer of the opera Velmora.\nOmri Task crossed the Quillan Strait."
+    check = WindowEntities(window.split("\n")).consistent
+    f = StatementFilter(FilterConfig())
+    assert f.check("Omri Task composed the opera Velmora.", "d0", window, check) == "inconsistent"
+    assert f.check("The opera Velmora was composed by Dafna Krell.", "d0", window, check) is None
+    assert f.check("Omri Task composed the opera Velmora.", "d0", window) is None  # off without a window
+
+
+def _verify_run(tmp_path, make_corpus, name, *extra):
+    from augft.augment.api import augment
+    from augft.core.config import load_config
+
+    data = make_corpus(tmp_path / "d", 3)
+    cfg = load_config(None, ["model.name=tiny-random-llama", "augment.use_ray=false", "augment.max_new_tokens=8",
+                             "augment.num_candidates=2", "augment.require_source_overlap=false", *extra])
+    return augment(cfg, data, tmp_path / name), data
+
+
+def test_self_verification_counts_and_scores(tmp_path, make_corpus):
+    from augft.core.artifacts import AugmentOutput
+
+    keep_all, _ = _verify_run(tmp_path, make_corpus, "all", "augment.verify=true", "augment.verify_threshold=0")
+    e = keep_all["strategies"]["local"]
+    assert keep_all["verify"] == {"on": True, "threshold": 0.0} and e["unsupported_rate"] == 0.0
+    recs = AugmentOutput(tmp_path / "all").records(["local"])
+    assert recs and all(0.0 <= r.meta["verify"] <= 1.0 for r in recs)
+    # The same generations at threshold 1: every statement is unsupported, and counted.
+    none, _ = _verify_run(tmp_path, make_corpus, "none", "augment.verify=true", "augment.verify_threshold=1")
+    n = none["strategies"]["local"]
+    assert n["ok"] == 0 and n["filtered"]["unsupported"] == e["ok"] and n["unsupported_rate"] == 1.0
+    assert n["ok"] + sum(n["filtered"].values()) + n["failed"] == n["inputs"] == e["inputs"]
+    # Threshold in between: kept ones are exactly those scoring at least the threshold.
+    mid, _ = _verify_run(tmp_path, make_corpus, "mid", "augment.verify=true", "augment.verify_threshold=0.5")
+    kept = {r.id for r in AugmentOutput(tmp_path / "mid").records(["local"])}
+    assert kept == {r.id for r in recs if r.meta["verify"] >= 0.5}
+
+
+def test_verify_auto_is_off_on_a_builtin_benchmark(tmp_path, make_corpus):
+    user, data = _verify_run(tmp_path, make_corpus, "user")
+    assert user["verify"]["on"]  # no benchmark.json: user data
+    (data / "benchmark.json").write_text("{}")
+    bench, _ = _verify_run(tmp_path, make_corpus, "bench")
+    assert not bench["verify"]["on"] and "unsupported_rate" not in bench["strategies"]["local"]

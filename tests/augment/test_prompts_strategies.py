@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from augft.augment.prompts import BUILTIN, render, resolve_templates, template_hash
@@ -134,6 +136,59 @@ def test_entities_must_occur_in_the_document():
     (p0, q0), (p1, _) = (render(t["entity_pair"], **it.values) for it in pairs)
     assert p0 == p1 and "Tamsin Orrow and Velk Observatory" in q0
     assert "tamsin orrow" in entity_sets([d])["d"]
+
+
+def test_rephrase_qa_and_reverse_strategies(tmp_path, make_corpus):
+    """The trust controls: rephrase-only and question-answer prompts (model-written) and the
+    model-free entity-preserving reversal, through augment, conditions and the cost model."""
+    from augft.augment.api import augment
+    from augft.core.artifacts import AugmentOutput
+    from augft.core.conditions import parse_all
+    from augft.core.config import load_config
+    from augft.core.text import split_sentences
+    from augft.eval.costs import augment_flops
+
+    data = make_corpus(tmp_path / "d", 3)
+    cfg = load_config(None, ["model.name=tiny-random-llama", "augment.use_ray=false", "augment.max_new_tokens=8",
+                             "augment.num_candidates=1", "augment.require_source_overlap=false",
+                             "augment.strategies=[rephrase,qa,reverse]"])
+    m = augment(cfg, data, tmp_path / "o")
+    out = AugmentOutput(tmp_path / "o")
+    for s in ("rephrase", "qa", "reverse"):
+        e = m["strategies"][s]
+        assert e["ok"] + sum(e["filtered"].values()) + e["failed"] == e["inputs"], s
+    assert m["strategies"]["rephrase"]["prompts"] == m["strategies"]["qa"]["prompts"] == 3
+    rev = out.records(["reverse"])
+    docs = [json.loads(line) for line in (data / "corpus.jsonl").read_text().splitlines()]
+    assert len(rev) == sum(len(split_sentences(d["text"])) for d in docs)
+    assert {r.model for r in rev} == {"none"} and m["strategies"]["reverse"]["model_free"]
+    assert {r.prompt_hash for r in out.records(["qa"])} <= {m["prompt_hashes"]["qa"]}
+    labels = [c.label for c in parse_all(["aug_ft[qa]", "aug_ft[reverse]", "aug_ft[local+qa]"])]
+    assert labels == ["aug_ft[qa]", "aug_ft[reverse]", "aug_ft[local+qa]"]
+    # A reverse-only output costs nothing to make.
+    cfg2 = load_config(None, ["model.name=tiny-random-llama", "augment.use_ray=false",
+                              "augment.strategies=[reverse]"])
+    augment(cfg2, data, tmp_path / "r")
+    assert augment_flops(str(AugmentOutput(tmp_path / "r").manifest_path), "k", 10) == 0.0
+
+
+def test_reverse_keeps_entity_spans_in_order():
+    from augft.augment.reverse import reverse_sentence
+
+    assert reverse_sentence("Dafna Krell is the composer of the opera Velmora.") == \
+        "Velmora opera the of composer the is Dafna Krell."
+    assert reverse_sentence("Marie Curie won the Nobel Prize in Physics.") == \
+        "Physics in Nobel Prize the won Marie Curie."
+    assert reverse_sentence("Hello.") == ""
+
+
+def test_qa_pairs_stay_whole():
+    from augft.augment.filters import parse_statements
+
+    text = " Who is Dafna Krell? Dafna Krell is the composer.\n- Who composed Velmora? It was Dafna Krell."
+    assert parse_statements(text, sentences=False) == [
+        "Who is Dafna Krell? Dafna Krell is the composer.", "Who composed Velmora? It was Dafna Krell."]
+    assert len(parse_statements(text)) == 4
 
 
 def test_config_prompt_sets_are_the_builtin_ones():

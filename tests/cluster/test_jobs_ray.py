@@ -108,9 +108,10 @@ def test_placement_groups_on_a_real_cluster(head):
     line = [ln for ln in res.stdout.splitlines() if ln.startswith("PROBE ")]
     assert res.returncode == 0 and line, res.stdout[-3000:] + res.stderr[-3000:]
     out = json.loads(line[-1][6:])
-    assert out["train"] == {"bundles": 2, "strategy": "STRICT_PACK", "state": "CREATED"}
-    # Tensor parallel 2 needs 2 GPUs on one node: this head has none, so it fails fast.
-    assert out["gpu_error"] and "augment.vllm.tensor_parallel_size" in out["gpu_error"]
+    # Driver bundle + 2 worker bundles, on one node as the train strategy asks.
+    assert out["trial"] == {"bundles": 3, "strategy": "STRICT_PACK", "state": "CREATED"}
+    # 4 workers x 1 CPU + the driver cannot fit a 2-CPU head: fails at once, naming the keys.
+    assert out["error"] and "cluster.train_cpus_per_worker" in out["error"]
 
 
 SHADOW = "raise SystemExit(\"the user's own {} was imported instead of augft's\")\n"

@@ -15,12 +15,11 @@ def test_the_shipped_configs_exist():
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
 def test_config_loads_and_its_conditions_parse(path):
-    from augft.augment.api import STRATEGIES
     from augft.core.conditions import parse_all
 
     cfg = load_config(path)
     assert to_flat_dict(cfg)  # resolvable, no missing values
-    conds = parse_all(cfg.pipeline.conditions, cfg.augment.strategies, STRATEGIES)  # raises on a bad label
+    conds = parse_all(cfg.pipeline.conditions, cfg.augment.strategies)  # raises on a bad label
     # Each study compares against both baselines of the paper.
     assert {"base", "icl"} <= {c.label for c in conds}
 

@@ -1,6 +1,7 @@
 import pytest
 
 from augft.core.config import load_config
+from augft.core.config.checks import ConfigError
 from augft.core.models import load_model, load_tokenizer
 from augft.core.records import Augmentation, write_records
 from augft.train.data import (IGNORE, Example, Tokenized, TrainDataError, batch_indices, build_trainset,
@@ -23,8 +24,8 @@ def test_split_independent_and_cumulative():
     assert [e.text for e in cum] == [e.text for e in ind]
     assert cum[2].context == "Femp are big. Glon are small!"
     assert split_examples([text], "none", "corpus")[0].text == text
-    with pytest.raises(TrainDataError, match="train.split"):
-        split_examples([text], "bogus", "corpus")
+    with pytest.raises(ConfigError, match="train.split"):  # refused when the config loads
+        load_config(None, ["train.split=bogus"])
 
 
 def test_cumulative_context_is_not_scored(tiny_model):
@@ -125,3 +126,18 @@ def test_eval_examples_never_repeat_in_train(corpus_dir, tiny_model):
     cfg = load_config(None, ["train.block_size=64", "train.eval_fraction=0.1", "train.mix.corpus=2.0"])
     s = build_trainset(corpus_dir, cfg.train, load_tokenizer(tiny_model), seed=0, micro_batch=4).stats
     assert s["n_eval_examples"] == 16 and s["n_examples"] <= 2 * (80 - 16)
+
+
+def test_replay_source_is_general_text_disjoint_from_the_held_out_half(tmp_path):
+    from augft.core.general_text import held_out, replay_paragraphs
+    from augft.train.data import load_sources, mix_examples, split_examples
+
+    (tmp_path / "corpus.jsonl").write_text('{"id": "d0", "text": "Zeb Grannow is the mayor of Quillport."}\n')
+    texts = load_sources(tmp_path, [], {"corpus": 1.0, "replay": 0.01})
+    assert texts["replay"] == replay_paragraphs() and len(texts["replay"]) > 100
+    held = held_out()
+    assert not any(p in held for p in texts["replay"])
+    sources = {k: split_examples(v, "independent", k) for k, v in texts.items()}
+    mixed = mix_examples(sources, {"corpus": 1.0, "replay": 0.01}, False, 0)
+    n_replay = sum(e.source == "replay" for e in mixed)
+    assert n_replay == round(0.01 * len(sources["replay"])) and n_replay > 0

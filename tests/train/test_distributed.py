@@ -99,6 +99,52 @@ def test_kill_and_resume_matches_uninterrupted(ray_run, tiny_model, tmp_path):
     assert s["final_eval_loss"] == pytest.approx(ref_summary["final_eval_loss"], abs=1e-3)
 
 
+def _train_workers(cluster):
+    """Ray Train worker processes of the cluster's head node (children of its raylet)."""
+    import psutil
+
+    raylet = cluster.head_node.all_processes["raylet"][0].process.pid
+    return [p for p in psutil.Process(raylet).children(recursive=True)
+            if "RayTrainWorker" in " ".join(p.cmdline())]
+
+
+def test_lost_ray_worker_restarts_and_resumes(ray_run, tiny_model, tmp_path):
+    """SIGKILL one Ray Train worker mid-run: Ray Train restarts the group (train.max_failures)
+    and the new workers resume from the latest complete checkpoint, ending where the
+    uninterrupted run ended. The run targets a Ray cluster, so Ray Data builds its shards."""
+    from ray.cluster_utils import Cluster
+
+    data, ref_out = ray_run
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 3, "include_dashboard": False})
+    out = tmp_path / "lost"
+    cmd = [str(BIN / "augft"), "train", "--data", str(data), "--out", str(out), f"model.name={tiny_model}",
+           "train.launcher=ray", f"cluster.address={cluster.address}", "train.max_failures=2", *COMMON]
+    try:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.time() + 300
+        while latest_checkpoint(out) is None and proc.poll() is None and time.time() < deadline:
+            time.sleep(0.05)
+        workers = _train_workers(cluster)
+        assert len(workers) == 2, [p.cmdline() for p in workers]
+        killed_at = json.loads((latest_checkpoint(out) / "trainer_state.json").read_text())["step"]
+        os.kill(workers[-1].pid, signal.SIGKILL)
+        log, _ = proc.communicate(timeout=400)
+    finally:
+        cluster.shutdown()
+    assert proc.returncode == 0, log[-4000:]
+    assert killed_at < STEPS
+    s = json.loads((out / "summary.json").read_text())
+    ref_summary = json.loads((ref_out / "summary.json").read_text())
+    assert s["steps"] == STEPS and s["resumed_from"] >= killed_at > 0  # the restarted group resumed
+    mine = [r["step"] for r in _metrics(out) if "loss" in r]
+    assert mine == list(range(1, STEPS + 1))  # each step once, none lost or repeated
+    assert s["final_loss"] == pytest.approx(ref_summary["final_loss"], abs=1e-3)
+    assert s["final_eval_loss"] == pytest.approx(ref_summary["final_eval_loss"], abs=1e-3)
+    # Ray Data's shards are the process pool's, byte for byte.
+    digest = lambda d: {p.name: p.read_bytes() for p in sorted((d / "data" / "train").iterdir())}  # noqa: E731
+    assert digest(out) == digest(ref_out)
+
+
 def test_lora_zero3_exports_merged_model(corpus_dir, tiny_model, tmp_path):
     import torch
     from safetensors import safe_open

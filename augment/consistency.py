@@ -1,0 +1,85 @@
+"""Entity consistency of a global statement with its window.
+
+A global prompt shows the model many documents at once, and a small model attributes one
+entity's facts to another ("<person B> is the first to cross the <strait>", a deed of person
+A). A window links entities only through documents: two entities are linked when some
+document names both, directly or through a chain of documents. A statement that names
+entities of the window which no chain of documents links is an invented connection: it is
+dropped as `inconsistent`. Statements that combine facts along such chains (the inferences
+global augmentation is for) pass.
+
+Entities are the words of a text that are not English dictionary words (names, places,
+invented terms), lower-cased; common words link nothing.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Dict, FrozenSet, Iterable, List, Set
+
+_TOKEN = re.compile(r"[A-Za-z][A-Za-z'-]+")
+
+
+@lru_cache(maxsize=1)
+def _english() -> FrozenSet[str]:
+    from english_words import get_english_words_set
+
+    return frozenset(get_english_words_set(["web2", "gcide"], lower=True, alpha=True))
+
+
+_SUFFIXES = ("s", "es", "ed", "d", "ing", "ly", "er", "ers")
+
+
+def _is_english(k: str) -> bool:
+    """A dictionary word, or an inflection of one (plural, past, -ing, British -ise)."""
+    eng = _english()
+    if k in eng:
+        return True
+    stems = [k[: -len(s)] for s in _SUFFIXES if k.endswith(s) and len(k) > len(s) + 2]
+    stems += [s + "e" for s in stems]
+    stems += [s.replace("is", "iz") for s in stems if "is" in s]
+    return any(s in eng for s in stems)
+
+
+def entity_keys(text: str) -> Set[str]:
+    """Tokens of `text` that are not English words (at least 3 letters)."""
+    out = set()
+    for tok in _TOKEN.findall(text):
+        k = tok.lower().strip("'-")
+        if "'" in k:  # a possessive names its owner; other contractions (they're, didn't) name nothing
+            head, _, tail = k.partition("'")
+            if tail != "s":
+                continue
+            k = head
+        if len(k) >= 3 and not _is_english(k):
+            out.add(k)
+    return out
+
+
+class WindowEntities:
+    """The entity components of a window: entities linked through its documents."""
+
+    def __init__(self, docs: Iterable[str]):
+        self._parent: Dict[str, str] = {}
+        for text in docs:
+            keys = sorted(entity_keys(text))
+            for k in keys:
+                self._parent.setdefault(k, k)
+            for a, b in zip(keys, keys[1:]):
+                self._union(a, b)
+
+    def _find(self, k: str) -> str:
+        while self._parent[k] != k:
+            self._parent[k] = self._parent[self._parent[k]]
+            k = self._parent[k]
+        return k
+
+    def _union(self, a: str, b: str) -> None:
+        ra, rb = self._find(a), self._find(b)
+        if ra != rb:
+            self._parent[max(ra, rb)] = min(ra, rb)
+
+    def consistent(self, statement: str) -> bool:
+        """Whether every window entity the statement names lies in one linked component."""
+        roots: List[str] = [self._find(k) for k in entity_keys(statement) if k in self._parent]
+        return len(set(roots)) <= 1

@@ -1,0 +1,137 @@
+"""`augft questions --data DIR [--out DIR]`: a held-out multiple-choice test set from a corpus.
+
+Mechanical candidates (eval.questions.build) -> model-written rewrites of a seeded sample of
+them (any augment engine: the embedded model by default) -> the keep/drop rule scored with
+eval's scorer (eval.questions.judge) -> a per-split subsample. Writes, into the output folder
+(the data folder by default): questions.jsonl, heldout.jsonl (the statements the questions
+test, which augmentation must not copy verbatim), questions.json (the report: generated, by
+which model, how many candidates, rewrites and keeps per split), and corpus.jsonl when the
+output folder is not the data folder, so it is a complete data folder for `augft run --data`.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import shutil
+import time
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from augft.core.errors import AugftError
+from augft.core.io import atomic_write_json
+from augft.core.records import read_corpus, write_jsonl
+from augft.eval.questions import rewrite
+from augft.eval.questions.build import SPLITS, Candidate, mechanical
+from augft.eval.questions.keep import counts, heldout, select, to_questions
+
+log = logging.getLogger(__name__)
+REPORT = "questions.json"
+
+
+def _rewrites(cfg, cands: Dict[str, List[Candidate]], report: dict) -> Dict[str, List[Candidate]]:
+    """Ask the configured engine to rewrite up to questions.per_split candidates per split."""
+    from augft.augment.engines.base import GenRequest, Sampling, make_engine
+
+    q = cfg.questions
+    rng = random.Random(cfg.seed)
+    asked = {s: rng.sample(c, min(len(c), int(q.per_split))) for s, c in cands.items()}
+    flat = [c for s in SPLITS for c in asked[s]]
+    engine = make_engine(cfg)
+    try:
+        t0 = time.time()
+        results = engine.generate([GenRequest(c.id, rewrite.render(c), seed=cfg.seed) for c in flat],
+                                  Sampling(temperature=float(q.temperature), max_new_tokens=int(q.max_new_tokens),
+                                           n=1, stop=rewrite.STOP))
+        model = engine.model_name
+    finally:
+        engine.close()
+    out: Dict[str, List[Candidate]] = {s: [] for s in SPLITS}
+    reasons: Dict[str, Dict[str, int]] = {s: {} for s in SPLITS}
+    # A rewrite that lands on a prompt another candidate already has is no new question.
+    seen = {(c.split, " ".join(c.prompt.lower().split()), c.answer) for s in SPLITS for c in cands[s]}
+    for c, res in zip(flat, results):
+        text = res.texts[0] if res.texts and not res.error else ""
+        why = "engine_error" if res.error else rewrite.accept(c, text)
+        if why is None:
+            new = rewrite.rewritten(c, text, model)
+            key = (new.split, " ".join(new.prompt.lower().split()), new.answer)
+            why = "duplicate" if key in seen else None
+            if why is None:
+                seen.add(key)
+                out[c.split].append(new)
+        reasons[c.split][why or "accepted"] = reasons[c.split].get(why or "accepted", 0) + 1
+    report["writer"] = {"engine": str(cfg.augment.engine), "model": model, "prompt_hash": rewrite.PROMPT_HASH,
+                        "temperature": float(q.temperature), "asked": {s: len(asked[s]) for s in SPLITS},
+                        "outcomes": reasons, "wall_s": round(time.time() - t0, 1)}
+    return out
+
+
+def _judge(cfg, cands: List[Candidate], docs) -> list:
+    from augft.core.models import load_from_config
+    from augft.eval.questions.judge import judge
+
+    lm = load_from_config(cfg.model)
+    return judge(lm.model, lm.tokenizer, cands, {d.id: d for d in docs}, cfg.eval)
+
+
+def build_questions(cfg, data: Path, out: Path) -> dict:
+    """Write the test set into `out`; returns the report (also questions.json)."""
+    q = cfg.questions
+    docs = read_corpus(data)
+    out.mkdir(parents=True, exist_ok=True)
+    if (out / "questions.jsonl").is_file() and not (out / REPORT).is_file():
+        raise AugftError(f"{out / 'questions.jsonl'} exists and was not written by augft questions; "
+                         "pass --out to write the generated test set elsewhere")
+    t0 = time.time()
+    mech = mechanical(docs, int(q.n_choices), int(cfg.seed))
+    report: dict = {"generated": True, "corpus_documents": len(docs), "seed": int(cfg.seed),
+                    "n_choices": int(q.n_choices), "candidates": {s: counts(mech[s], lambda c: c.kind)
+                                                                   for s in SPLITS}}
+    if not any(mech.values()):
+        raise AugftError(f"{data}: no sentence in the corpus states a fact augft questions can ask about "
+                         "(a name followed by an entity, number or description it completes)")
+    cands = {s: list(mech[s]) for s in SPLITS}
+    if q.generate:
+        for s, extra in _rewrites(cfg, mech, report).items():
+            cands[s] += extra
+    flat = [c for s in SPLITS for c in cands[s]]
+    if q.filter:
+        verdicts = _judge(cfg, flat, docs)
+        report["judge"] = {"model": str(cfg.model.name), "rule": "kept when ICL with the source documents "
+                           "answers and the base model without context does not",
+                           "outcomes": {s: counts([v for c, v in zip(flat, verdicts) if c.split == s],
+                                                  lambda v: v.reason) for s in SPLITS}}
+        kept = [c for c, v in zip(flat, verdicts) if v.keep]
+    else:
+        kept = flat
+    chosen = [c for s in SPLITS for c in select([c for c in kept if c.split == s], int(q.per_split), cfg.seed)]
+    questions = to_questions(chosen, int(cfg.seed))
+    report["kept"] = {s: counts([x for x in questions if x.split == s], lambda x: x.kind) for s in SPLITS}
+    report["questions"] = len(questions)
+    if not questions:
+        atomic_write_json(out / REPORT, report)
+        raise AugftError("no question passed the keep rule (see the judge outcomes); try questions.filter=false "
+                         "or a stronger model for the rule (model.name)")
+    by_id = {c.id: c for c in chosen}
+    write_jsonl(out / "heldout.jsonl", heldout(questions, by_id))
+    write_jsonl(out / "questions.jsonl", questions)
+    if out.resolve() != Path(data).resolve():
+        for name in ("corpus.jsonl", "corpus.parquet"):
+            if (Path(data) / name).is_file():
+                shutil.copyfile(Path(data) / name, out / name)
+    report["wall_s"] = round(time.time() - t0, 1)
+    atomic_write_json(out / REPORT, report)
+    return report
+
+
+def run_questions(cfg, data: Optional[Path] = None, out: Optional[Path] = None) -> int:
+    """CLI entry (`augft questions`)."""
+    if data is None:
+        raise AugftError("augft questions needs --data DIR (a folder with corpus.jsonl)")
+    out = Path(out) if out is not None else Path(data)
+    report = build_questions(cfg, Path(data), out)
+    for s in SPLITS:
+        print(f"{s:10s} kept {sum(report['kept'][s].values()):4d}  {report['kept'][s]}")
+    writer = report.get("writer", {}).get("model", "none (questions.generate=false)")
+    print(f"written by: templates + {writer}; test set: {out / 'questions.jsonl'}; report: {out / REPORT}")
+    return 0

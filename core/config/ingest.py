@@ -1,0 +1,49 @@
+"""Ingest section (`augft ingest`) and test-set building (`augft questions`) from user documents."""
+from dataclasses import dataclass, field
+from typing import List
+
+from augft.core.config.checks import require
+
+
+@dataclass
+class IngestConfig:
+    max_tokens: int = 128
+    """Largest document written to corpus.jsonl, in tokens (words and punctuation marks, counted
+    without a model); text is split at paragraph, then sentence boundaries to stay under it
+    (a single longer sentence is split between words)."""
+    min_chars: int = 1
+    """Extracted text shorter than this (after cleaning) counts as empty and is reported as skipped."""
+    workers: int = 0
+    """Processes that extract files in parallel (0: one per CPU core)."""
+    extensions: List[str] = field(default_factory=lambda: [".md", ".txt", ".html", ".htm", ".pdf",
+                                                      ".jsonl", ".parquet"])
+    """File types read from folders; any other file met is listed in ingest.json as unsupported."""
+
+    def __post_init__(self):
+        require(self.max_tokens >= 8, "ingest.max_tokens", f"must be at least 8, got {self.max_tokens}")
+        require(self.min_chars >= 1, "ingest.min_chars", f"must be at least 1, got {self.min_chars}")
+        require(self.workers >= 0, "ingest.workers", f"must be 0 (auto) or more, got {self.workers}")
+
+
+@dataclass
+class QuestionsConfig:
+    per_split: int = 60
+    """Most questions kept per split (forward, reversal, inference), a seeded subsample."""
+    n_choices: int = 4
+    """Choices per question: the answer plus same-type distractors from other documents."""
+    generate: bool = True
+    """Let a model (augment.engine: the embedded one by default) write rephrased, reversed and
+    inference questions; off: only the mechanical (template) questions are built."""
+    filter: bool = True
+    """Keep a question only when ICL with its source documents answers it and the base model
+    without context does not (so it tests the documents, not prior knowledge)."""
+    max_new_tokens: int = 48
+    """Generation budget for one model-written question."""
+    temperature: float = 0.0
+    """Sampling temperature for model-written questions (0: greedy)."""
+
+    def __post_init__(self):
+        require(self.per_split >= 1, "questions.per_split", f"must be at least 1, got {self.per_split}")
+        require(self.n_choices >= 2, "questions.n_choices", f"must be at least 2, got {self.n_choices}")
+        require(self.max_new_tokens >= 8, "questions.max_new_tokens",
+                f"must be at least 8, got {self.max_new_tokens}")

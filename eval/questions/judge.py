@@ -1,0 +1,49 @@
+"""Scoring candidates for the keep/drop rule: base (no context) and ICL (source documents only).
+
+Uses eval's scorer and encoder, so a verdict here is what `augft eval` would score: the same
+tokenization conventions and log-likelihood choice. Candidates with the same source documents
+share one context (its KV cache computed once).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Dict, List, Sequence
+
+from augft.core.records import Document
+from augft.eval.context import render
+from augft.eval.encoding import Encoder
+from augft.eval.metrics import argmax, choose
+from augft.eval.questions.build import Candidate
+from augft.eval.questions.keep import Verdict, choice_order
+from augft.eval.scoring import Scorer
+
+
+def _picks(scorer: Scorer, encoded, scoring: str, batch_size: int, context_ids=None) -> List[int]:
+    scores = scorer.score(encoded, batch_size, context_ids=context_ids)
+    return [argmax(choose([c.logprob for c in s], [c.n_tokens for c in s], scoring)) for s in scores]
+
+
+def judge(model, tokenizer, cands: Sequence[Candidate], docs: Dict[str, Document], eval_cfg,
+          progress: bool = True) -> List[Verdict]:
+    """One verdict per candidate. The answer is scored in the last position (choice_order with
+    the distractors first) so a tie never favours it: argmax takes the first best choice."""
+    from tqdm import tqdm
+
+    scoring = "mean" if eval_cfg.scoring == "mean" else "sum"
+    enc = Encoder(tokenizer, eval_cfg.target_delimiter, eval_cfg.chat_template)
+    scorer = Scorer(model)
+    bs = int(eval_cfg.batch_size)
+    choices = [choice_order(c, len(c.distractors)) for c in cands]
+    answer = [len(c.distractors) for c in cands]
+    plain = [enc.question(c.prompt, ch, has_context=False, where=c.id) for c, ch in zip(cands, choices)]
+    base = _picks(scorer, plain, scoring, bs)
+    icl = [0] * len(cands)
+    groups: Dict[tuple, List[int]] = defaultdict(list)
+    for i, c in enumerate(cands):
+        groups[tuple(c.source_ids)].append(i)
+    for ids, idx in tqdm(sorted(groups.items()), desc="icl check", unit="context", disable=not progress):
+        context = enc.context_ids(render([docs[d] for d in ids], eval_cfg.icl_separator))
+        encoded = [enc.question(cands[i].prompt, choices[i], has_context=True, where=cands[i].id) for i in idx]
+        for i, p in zip(idx, _picks(scorer, encoded, scoring, bs, context)):
+            icl[i] = p
+    return [Verdict(icl[i] == answer[i], base[i] == answer[i]) for i in range(len(cands))]

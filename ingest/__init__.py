@@ -1,0 +1,1 @@
+"""`augft ingest`: user files (Markdown, text, HTML, PDF, Document JSONL/Parquet) -> corpus.jsonl."""
