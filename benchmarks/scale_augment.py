@@ -91,7 +91,9 @@ def _cfg(cpus: int, extra=()):
                               "augment.actor_cpus=0.5",
                               # the fixed statement shares no word with most windows: keep it, so
                               # every prompt yields one record and the shards hold real rows
-                              "augment.require_source_overlap=false", *extra])
+                              "augment.require_source_overlap=false",
+                              # self-verification asks the model a question per statement: no model here
+                              "augment.verify=false", *extra])
 
 
 def one_size(n: int, data: Path, out: Path, cpus: int) -> Dict:
