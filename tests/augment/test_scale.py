@@ -57,8 +57,10 @@ def test_global_on_a_three_node_cluster_equals_a_single_node_run(tmp_path, make_
     stats = [json.loads(p.read_text()) for p in (shared / "global").glob("part-*.stats.json")]
     nodes = {s["node"] for s in stats}
     assert len(stats) == m["strategies"]["global"]["units"] > 1
-    assert head not in nodes and nodes == {w.node_id for w in workers}, (nodes, head)
-    assert all(s["pid"] != os.getpid() for s in stats)  # written by worker processes
+    # Shards are written by the engine replicas' processes on the worker nodes, never on the
+    # driver's node (one replica per node: 2 of its 3 CPUs; how many units each takes is Ray's).
+    assert nodes and nodes <= {w.node_id for w in workers} and head not in nodes, (nodes, head)
+    assert all(s["pid"] != os.getpid() for s in stats)
     assert _records(shared) == _records(ref) and len(_records(ref)) > 0
 
 
