@@ -21,6 +21,7 @@ from omegaconf import OmegaConf
 from augft.cluster import stage_cache as cache
 from augft.cluster.augment_command import record_quality
 from augft.core.artifacts import AugmentOutput, TrainOutput
+from augft.core.config.augment import Strategy
 from augft.core.errors import AugftError
 
 log = logging.getLogger(__name__)
@@ -120,7 +121,7 @@ def augment_stage(cfg, strategy: str, data: StageResult, out: Path, fns: StageFn
               "model": section(cfg, "model"), "generator": generator_name(cfg),
               "seed": cfg.seed, "strategy": strategy}
     scfg = copy.deepcopy(cfg)
-    scfg.augment.strategies = [strategy]
+    scfg.augment.strategies = [Strategy(str(strategy))]
     return run_cached(out, "augment", strategy, hashed, {"data": data.key},
                       lambda d: (fns.augment(scfg, data.dir, d), record_quality(data.dir, d)), use_cache)
 

@@ -14,6 +14,7 @@ from typing import Dict, Optional
 from augft.cluster.stages import StageFns, StageResult, augment_stage, eval_stage, train_stage
 from augft.core.artifacts import EvalOutput
 from augft.core.conditions import Condition
+from augft.core.config.train import Split
 
 
 @dataclass
@@ -36,7 +37,7 @@ def trial_cfg(cfg, params: dict):
     tcfg = copy.deepcopy(cfg)
     tcfg.augment.num_candidates = int(params["num_candidates"])
     tcfg.augment.temperature = float(params["temperature"])
-    tcfg.train.split = str(params["split"])
+    tcfg.train.split = Split(str(params["split"]))
     tcfg.train.epochs = 1.0  # one epoch per rung; the next rung continues from this model
     tcfg.train.max_steps = 0
     return tcfg

@@ -4,9 +4,9 @@ from typing import List
 
 from augft.core.config.augment import Strategy
 from augft.core.config.checks import choices, require
+from augft.core.config.train import Split
 
 Search = choices("Search", ["optuna", "random"], __name__)
-SplitMode = choices("SplitMode", ["independent", "cumulative", "none"], __name__)
 
 
 @dataclass
@@ -33,7 +33,7 @@ class SweepConfig:
     """Lower bound of the searched sampling temperature."""
     temperature_max: float = 1.2
     """Upper bound of the searched sampling temperature."""
-    split_choices: List[SplitMode] = field(default_factory=lambda: [SplitMode.independent, SplitMode.cumulative])
+    split_choices: List[Split] = field(default_factory=lambda: [Split.independent, Split.cumulative])
     """Candidate sentence-splitting modes (train.split)."""
     validation_split: str = ""
     """Split the objective is measured on; empty picks `rephrase`, else `forward` (people)."""
