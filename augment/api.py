@@ -132,7 +132,9 @@ class Run:
 
 
 def _location(p) -> str:
-    return str(p) if is_uri(str(p)) else str(Path(p))
+    # Absolute: engine actors write shards from their own working directory, which on a Ray
+    # cluster (or inside a job that changed directory) is not the driver's.
+    return str(p) if is_uri(str(p)) else str(Path(p).resolve())
 
 
 def _prepare(cfg, data, out, engine_factory) -> Run:
