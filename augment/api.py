@@ -28,6 +28,7 @@ from augft.augment.prompts import STOP, render, resolve_templates, template_hash
 from augft.augment.storage import OutputStore
 from augft.augment.strategies import Planner, PlanStats, entities_from_generation
 from augft.augment.tokens import TokenCounter
+from augft.augment.tally import Aggregate, Progress
 from augft.augment.units import RecordContext
 from augft.augment.verify import unsupported_rate
 from augft.augment.windows import GlobalPlan, UnitPlan
@@ -193,27 +194,9 @@ def _guard(run: Run, fp: str) -> None:
     store.write_json("plan.json", {"fingerprint": fp})
 
 
-class _Progress:
-    def __init__(self, total: int, desc: str):
-        from tqdm import tqdm
-
-        self.bar = tqdm(total=total, desc=desc, unit="prompt", dynamic_ncols=True)
-        self.t0 = time.perf_counter()
-        self.tokens = 0
-
-    def __call__(self, stats: Dict) -> None:
-        self.tokens += stats["completion_tokens"]
-        self.bar.update(stats["prompts"])
-        dt = max(1e-9, time.perf_counter() - self.t0)
-        self.bar.set_postfix(rows_s=f"{self.bar.n / dt:.1f}", tok_s=f"{self.tokens / dt:.1f}")
-
-    def close(self):
-        self.bar.close()
-
-
-def _run_units(run: Run, units, total: int, desc: str, into: Dict[str, "Aggregate"]) -> None:
+def _run_units(run: Run, units, total: int, desc: str, into: Dict[str, Aggregate]) -> None:
     """Execute units, summing each one's stats into `into[strategy or "_extract"]`."""
-    prog = _Progress(total, desc)
+    prog = Progress(total, desc)
     try:
         for s in executor.execute(units, run.cfg, run.job, run.engine_factory):
             key = "_extract" if s["phase"] == "entity_extract" else s["strategy"]
@@ -224,40 +207,6 @@ def _run_units(run: Run, units, total: int, desc: str, into: Dict[str, "Aggregat
                 prog.bar.update(s["prompts"])
     finally:
         prog.close()
-
-
-@dataclass
-class Aggregate:
-    """A strategy's unit stats summed as they arrive (the driver keeps nothing else)."""
-    ok: int = 0
-    failed: int = 0
-    inputs: int = 0
-    prompts: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    gen_s: float = 0.0
-    filtered: Dict[str, int] = field(default_factory=dict)
-    shards: List[str] = field(default_factory=list)
-    errors: List[str] = field(default_factory=list)
-    nodes: Dict[str, int] = field(default_factory=dict)
-    entities: Dict[str, List[str]] = field(default_factory=dict)
-
-    def add(self, s: Dict) -> None:
-        for k in ("ok", "failed", "inputs", "prompts", "prompt_tokens", "completion_tokens", "gen_s"):
-            setattr(self, k, getattr(self, k) + s[k])
-        for k, v in s["filtered"].items():
-            self.filtered[k] = self.filtered.get(k, 0) + v
-        if "shard" in s:
-            self.shards.append(s["shard"])
-        self.errors.extend(s["errors"][: max(0, 5 - len(self.errors))])
-        self.nodes[s.get("node", "local")] = self.nodes.get(s.get("node", "local"), 0) + 1
-        self.entities.update(s.get("entities", {}))
-
-    def manifest_entry(self) -> Dict:
-        d = {k: getattr(self, k) for k in ("ok", "filtered", "failed", "inputs", "prompts",
-                                           "prompt_tokens", "completion_tokens", "errors")}
-        d.update(gen_s=round(self.gen_s, 3), shards=sorted(self.shards), units=sum(self.nodes.values()))
-        return d
 
 
 def _plan_global(run: Run) -> GlobalPlan:
@@ -328,7 +277,7 @@ def augment(cfg, data_dir, out_dir, engine_factory=None) -> Dict:
 
 
 def _run_driver_strategies(run: Run, docs: List[Document], strategies: List[str],
-                           aggs: Dict[str, "Aggregate"]) -> None:
+                           aggs: Dict[str, Aggregate]) -> None:
     """Local units and the entity extraction phase, planned here from `docs`."""
     a, planner = run.cfg.augment, _planner(run)
     units = []
@@ -345,7 +294,7 @@ def _run_driver_strategies(run: Run, docs: List[Document], strategies: List[str]
         _run_units(run, units, sum(len(u.items) for u in units), "augment", aggs)
 
 
-def _run_entity_pairs(run: Run, docs: List[Document], aggs: Dict[str, "Aggregate"]) -> None:
+def _run_entity_pairs(run: Run, docs: List[Document], aggs: Dict[str, Aggregate]) -> None:
     a, planner = run.cfg.augment, _planner(run)
     found = aggs["_extract"].entities
     entities = {d.id: entities_from_generation(d, found[d.id], parse_statements)

@@ -1,0 +1,61 @@
+"""Counting while units finish: the progress bar and each strategy's summed unit stats.
+
+The driver keeps only these counts (never records); the manifest is built from them.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Dict, List
+
+
+class Progress:
+    def __init__(self, total: int, desc: str):
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, desc=desc, unit="prompt", dynamic_ncols=True)
+        self.t0 = time.perf_counter()
+        self.tokens = 0
+
+    def __call__(self, stats: Dict) -> None:
+        self.tokens += stats["completion_tokens"]
+        self.bar.update(stats["prompts"])
+        dt = max(1e-9, time.perf_counter() - self.t0)
+        self.bar.set_postfix(rows_s=f"{self.bar.n / dt:.1f}", tok_s=f"{self.tokens / dt:.1f}")
+
+    def close(self):
+        self.bar.close()
+
+
+@dataclass
+class Aggregate:
+    """A strategy's unit stats summed as they arrive (the driver keeps nothing else)."""
+    ok: int = 0
+    failed: int = 0
+    inputs: int = 0
+    prompts: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    gen_s: float = 0.0
+    filtered: Dict[str, int] = field(default_factory=dict)
+    shards: List[str] = field(default_factory=list)
+    errors: List[str] = field(default_factory=list)
+    nodes: Dict[str, int] = field(default_factory=dict)
+    entities: Dict[str, List[str]] = field(default_factory=dict)
+
+    def add(self, s: Dict) -> None:
+        for k in ("ok", "failed", "inputs", "prompts", "prompt_tokens", "completion_tokens", "gen_s"):
+            setattr(self, k, getattr(self, k) + s[k])
+        for k, v in s["filtered"].items():
+            self.filtered[k] = self.filtered.get(k, 0) + v
+        if "shard" in s:
+            self.shards.append(s["shard"])
+        self.errors.extend(s["errors"][: max(0, 5 - len(self.errors))])
+        self.nodes[s.get("node", "local")] = self.nodes.get(s.get("node", "local"), 0) + 1
+        self.entities.update(s.get("entities", {}))
+
+    def manifest_entry(self) -> Dict:
+        d = {k: getattr(self, k) for k in ("ok", "filtered", "failed", "inputs", "prompts",
+                                           "prompt_tokens", "completion_tokens", "errors")}
+        d.update(gen_s=round(self.gen_s, 3), shards=sorted(self.shards), units=sum(self.nodes.values()))
+        return d
