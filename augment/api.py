@@ -33,7 +33,7 @@ from augft.augment.units import RecordContext
 from augft.augment.verify import unsupported_rate
 from augft.augment.windows import GlobalPlan, UnitPlan
 from augft.core.artifacts import AugmentOutput
-from augft.core.config.augment import Strategy
+from augft.core.config.augment import GlobalContext, Strategy
 from augft.core.config.checks import values
 from augft.core.corpus import Corpus, combine_digests, corpus_digest, discover, is_uri, iter_corpus
 from augft.core.errors import AugftError
@@ -46,6 +46,10 @@ STRATEGIES = tuple(values(Strategy))
 # How augmentation runs, not what it writes: changing these never changes the records (the
 # generating model is hashed by its resolved name instead of the openai section).
 RUNTIME_KEYS = ("use_ray", "num_actors", "actor_cpus", "openai", "vllm")
+# Keys that change one strategy's records only: a study keys the other strategies without them,
+# so tuning global augmentation does not redo the local augmentations and their trainings.
+STRATEGY_KEYS = {"global": ("window_tokens", "global_context", "global_consistency"),
+                 "entity": ("entity_max_pairs", "entity_triples")}
 # Strategies that prompt the model once per training item, each with its own template.
 PROMPTED_LOCAL = ("local", "rephrase", "qa")
 # Strategies that need no model (their manifest entries cost nothing).
@@ -217,7 +221,7 @@ def _plan_global(run: Run) -> GlobalPlan:
                       window_tokens=int(a.window_tokens), focal_overhead=run.counter(focal) + 2,
                       prefix_overhead=run.counter(prefix), seed=int(cfg.seed), limit=int(a.limit),
                       units=UnitPlan(sampling=_sampling(cfg), prompt_hash=template_hash(tmpl),
-                                     seed=int(cfg.seed)))
+                                     seed=int(cfg.seed), linked=a.global_context == GlobalContext.linked))
     if run.use_ray:
         executor.ensure_ray(cfg)
     return plan_global(run.corpus, spec, run.use_ray)

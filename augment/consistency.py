@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Dict, FrozenSet, Iterable, List, Set
+from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set
 
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z'-]+")
 
@@ -79,7 +79,25 @@ class WindowEntities:
         if ra != rb:
             self._parent[max(ra, rb)] = min(ra, rb)
 
+    def component(self, text: str) -> Optional[str]:
+        """The linked component a document of the window belongs to (None: it names no entity)."""
+        keys = [k for k in entity_keys(text) if k in self._parent]
+        return self._find(keys[0]) if keys else None
+
     def consistent(self, statement: str) -> bool:
         """Whether every window entity the statement names lies in one linked component."""
         roots: List[str] = [self._find(k) for k in entity_keys(statement) if k in self._parent]
         return len(set(roots)) <= 1
+
+
+def linked_documents(texts: Sequence[str]) -> List[List[int]]:
+    """For each document of a window, the indices of the documents linked to it (itself
+    included) by chains of shared entities; [] for a document that names no entity (nothing to
+    anchor on: its prompt shows the whole window)."""
+    ents = WindowEntities(texts)
+    comps = [ents.component(t) for t in texts]
+    members: Dict[str, List[int]] = {}
+    for i, c in enumerate(comps):
+        if c is not None:
+            members.setdefault(c, []).append(i)
+    return [members[c] if c is not None else [] for c in comps]

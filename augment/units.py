@@ -39,6 +39,8 @@ class Item:
     """What statements are checked against (empty: the unit's window)."""
     doc: int = -1
     """Index of the focal document in the unit's window (global), else -1."""
+    context_docs: List[int] = field(default_factory=list)
+    """Global: indices of the window's documents this item's prompt shows (empty: all of them)."""
 
 
 @dataclass
@@ -75,24 +77,33 @@ class Unit:
         d["docs"] = [WindowDoc(**w) for w in d.get("docs", [])]
         return cls(**d)
 
+    def _context_docs(self, item: Item) -> List[WindowDoc]:
+        return [self.docs[i] for i in item.context_docs] if item.context_docs else self.docs
+
+    def item_context(self, item: Item) -> str:
+        """What a global item's prompt shows as its documents ("" for other items)."""
+        if item.doc < 0:
+            return ""
+        return "\n".join(d.text for d in self._context_docs(item)) if item.context_docs else self.context
+
     def source_ids(self, item: Item) -> List[str]:
         if item.doc < 0:
             return list(item.source_ids)
-        return [item.key] + [d.id for d in self.docs if d.id != item.key]
+        return [item.key] + [d.id for d in self._context_docs(item) if d.id != item.key]
 
-    def source_text(self, item: Item, context: str) -> str:
-        return item.source_text or context
+    def source_text(self, item: Item) -> str:
+        """What the item's statements are checked against: its source, or its prompt's documents."""
+        return item.source_text or self.item_context(item)
 
 
 def render_requests(unit: Unit, templates: Mapping[str, str]) -> List[GenRequest]:
     """The unit's prompts, rendered here (on the engine's worker); the window joins once."""
-    context = unit.context if unit.docs else ""
     reqs = []
     for it in unit.items:
         values = dict(it.values)
         if it.doc >= 0:
             values["text"] = unit.docs[it.doc].text
-            values["context"] = context
+            values["context"] = unit.item_context(it)
         prefix, prompt = render(templates[it.template], **values)
         reqs.append(GenRequest(id=it.id, prompt=prompt, prefix=prefix, seed=it.seed))
     return reqs
@@ -157,7 +168,6 @@ def process_unit(unit: Unit, out: UnitOutput, ctx: RecordContext) -> Processed:
     records: List[Dict] = []
     entities: Dict[str, List[str]] = {}
     counters: Dict[str, int] = {}
-    context = unit.context if unit.docs else ""
     check_window = None
     if unit.docs and ctx.filter.global_consistency:
         check_window = WindowEntities(d.text for d in unit.docs).consistent
@@ -177,7 +187,7 @@ def process_unit(unit: Unit, out: UnitOutput, ctx: RecordContext) -> Processed:
         else:
             for c, text in enumerate(res.texts):
                 for stmt, idx in _statements(text, it.key, counters, st, unit.strategy != "qa"):
-                    reason = filt.check(stmt, it.key, unit.source_text(it, context), check_window)
+                    reason = filt.check(stmt, it.key, unit.source_text(it), check_window)
                     if reason:
                         st.filtered[reason] += 1
                     else:

@@ -1,7 +1,7 @@
 """Self-verification: the generating model checks each kept statement against its source.
 
 Each statement that passed the other filters is put to the model with its source text (the
-document for local-style strategies, the window for global) in the `verify` template, which
+document for local-style strategies, the documents its global prompt showed) in the `verify` template, which
 asks whether the text states or implies it. The next-token P(Yes) / (P(Yes) + P(No)) is the
 statement's support; below `augment.verify_threshold` it is dropped and counted as
 `unsupported` in the filter table like every other reason, so ok + filtered + failed = inputs
@@ -19,9 +19,7 @@ REASON = "unsupported"
 
 def _sources(p: Processed) -> Dict[str, str]:
     """Source key -> the text its statements are checked against."""
-    unit = p.unit
-    context = unit.context if unit.docs else ""
-    return {it.key: unit.source_text(it, context) for it in unit.items}
+    return {it.key: p.unit.source_text(it) for it in p.unit.items}
 
 
 def verify(engine, p: Processed, template: str, threshold: float) -> Processed:

@@ -10,6 +10,7 @@ LocalUnit = choices("LocalUnit", ["document", "sentence"], __name__)
 LongDocuments = choices("LongDocuments", ["split", "skip"], __name__)
 # The built-in prompt sets (augment.prompts.BUILTIN; a test keeps the two in step).
 PromptSet = choices("PromptSet", ["fewshot-v1", "zeroshot-v1"], __name__)
+GlobalContext = choices("GlobalContext", ["linked", "window"], __name__)
 
 
 @dataclass
@@ -90,6 +91,10 @@ class AugmentConfig:
     """What one local prompt covers: document (a training item) or sentence."""
     window_tokens: int = 0
     """Token budget of one global window (the corpus in context); 0 = model context minus room for the prompt."""
+    global_context: GlobalContext = GlobalContext.linked
+    """What a global prompt shows besides its focal document: linked (the documents of its window
+    that a chain of shared entities links to the focal one; the whole window when the focal
+    document names no entity) or window (every document of the window)."""
     long_documents: LongDocuments = LongDocuments.split
     """Documents longer than the context: split (into sentence chunks) or skip; either is counted."""
     entity_max_pairs: int = 6

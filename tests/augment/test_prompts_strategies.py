@@ -67,7 +67,7 @@ def test_long_documents_split_or_skipped_with_a_count():
     assert st2.long_documents["skipped"] == 1
 
 
-def _global_plan(tmp_path, docs, budget, use_ray=False):
+def _global_plan(tmp_path, docs, budget, use_ray=False, linked=False):
     from augft.augment.global_plan import GlobalSpec, plan_global
     from augft.augment.tokens import TokenCounter
     from augft.augment.windows import UnitPlan
@@ -78,7 +78,7 @@ def _global_plan(tmp_path, docs, budget, use_ray=False):
     words = TokenCounter("words", estimate=True)
     spec = GlobalSpec(counter=words, max_context=4096, max_new_tokens=16, window_tokens=budget,
                       focal_overhead=4, prefix_overhead=10, seed=0, limit=0,
-                      units=UnitPlan(sampling=Sampling(n=1), prompt_hash="h", seed=0))
+                      units=UnitPlan(sampling=Sampling(n=1), prompt_hash="h", seed=0, linked=linked))
     return plan_global(discover(str(tmp_path)), spec, use_ray)
 
 
@@ -96,6 +96,30 @@ def test_windows_pack_related_documents_within_budget(tmp_path):
     assert len({r.prefix for r in reqs}) == 1 and all(d.text in reqs[0].prefix for d in u.docs)
     assert [it.key for it in u.items] == [d.id for d in u.docs]
     assert u.source_ids(u.items[0]) == [u.docs[0].id, u.docs[1].id]
+
+
+def test_linked_context_shows_only_documents_linked_to_the_focal_one(tmp_path):
+    people = [Document("k1", "Dafna Krell is the composer of the opera Velmora."),
+              Document("t1", "Omri Task is the first person to cross the Quillan Strait."),
+              Document("k2", "The composer of Velmora was born in a small town."),
+              Document("t2", "Omri Task was born by the sea."),
+              Document("n1", "Crossing a strait is brave.")]
+    # One window holds all five (a large budget); the prompts differ in what they show.
+    linked = _global_plan(tmp_path / "l", people, budget=400, linked=True).units
+    window = _global_plan(tmp_path / "w", people, budget=400).units
+    assert len(linked) == len(window) == 1
+    u = linked[0]
+    reqs = {it.key: r for it, r in zip(u.items, render_requests(u, resolve_templates("fewshot-v1", {})))}
+    # Krell's documents are linked through "velmora"; Task's through "omri task".
+    assert "Velmora was born" in reqs["k1"].prefix and "Omri" not in reqs["k1"].prefix
+    assert "Quillan" in reqs["t2"].prefix and "Velmora" not in reqs["t2"].prefix
+    assert reqs["n1"].prefix == render_requests(window[0], resolve_templates("fewshot-v1", {}))[0].prefix
+    by_key = {it.key: it for it in u.items}
+    assert sorted(u.source_ids(by_key["t1"])) == ["t1", "t2"]  # provenance names what was shown
+    assert "Omri" not in u.source_text(by_key["k2"])  # and statements are checked against it
+    assert len(u.source_ids(by_key["n1"])) == 5  # names no entity: the whole window
+    w = window[0]
+    assert all(len(w.source_ids(it)) == 5 for it in w.items)
 
 
 def test_pack_keeps_groups_whole_and_never_exceeds_budget():

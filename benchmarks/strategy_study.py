@@ -1,0 +1,117 @@
+"""Augmentation strategies compared in full studies: accuracy per split and condition, the
+benchmark checker's true/false counts per strategy, and the filters' counts per strategy.
+
+Each named study is one `augft run` (run_study, the same code path) on the embedded model;
+studies that share an output folder reuse each other's stages (the stage cache), so adding a
+condition costs only its own stages. The baseline of every row is in the same run: ft and
+aug_ft[local] beside the strategy under test. Writes benchmarks/results/strategy_study_<name>.json
+and prints the tables.
+
+    .venv/bin/python benchmarks/strategy_study.py --study people        # ~25 min on 2 cores
+    .venv/bin/python benchmarks/strategy_study.py --study people-trust  # qa, reverse, verify
+    .venv/bin/python benchmarks/strategy_study.py --study semantic
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List
+
+from augft.cluster.study import run_study
+from augft.core.artifacts import AugmentOutput
+from augft.core.config import load_config
+
+RESULTS = Path(__file__).resolve().parent / "results"
+_SEMANTIC = ["benchmark.name=semantic", "benchmark.semantic.n_categories=24", "benchmark.semantic.n_holdout=4",
+             "benchmark.semantic.docs_per_category=2", "benchmark.semantic.max_questions_per_split=30"]
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    out: str
+    conditions: List[str]
+    overrides: List[str] = field(default_factory=list)
+
+
+STUDIES: Dict[str, StudySpec] = {
+    # Issue: does global help or hurt beside local on the demo's people sizes?
+    "people": StudySpec("people", ["base", "icl", "ft", "aug_ft[local]", "aug_ft[global]",
+                                   "aug_ft[local+global]"]),
+    # The same with every global prompt showing its whole window (the old behaviour).
+    "people-window": StudySpec("people", ["ft", "aug_ft[local]", "aug_ft[global]", "aug_ft[local+global]"],
+                               ["augment.global_context=window"]),
+    # Strategies that need no window: question-answer pairs and the model-free reversal.
+    "people-strategies": StudySpec("people", ["ft", "aug_ft[local]", "aug_ft[qa]", "aug_ft[reverse]"]),
+    # Self-verification forced on (it is off by default on a built-in benchmark).
+    "people-verify": StudySpec("people", ["ft", "aug_ft[local]"], ["augment.verify=true"]),
+    "semantic": StudySpec("semantic", ["base", "icl", "ft", "aug_ft[local]", "aug_ft[global]",
+                                       "aug_ft[local+global]"], _SEMANTIC),
+}
+
+
+def _splits(merged: dict) -> Dict[str, Dict[str, dict]]:
+    out = {}
+    for label, c in merged["conditions"].items():
+        out[label] = {s: {"accuracy": round(v["accuracy"], 3), "ci": [round(v["ci_low"], 2), round(v["ci_high"], 2)],
+                          "n": v["n"]} for s, v in c["splits"].items()}
+    return out
+
+
+def _filters(stages: dict) -> Dict[str, dict]:
+    """Per strategy: what the filters dropped and why, from the augment stages' manifests."""
+    out = {}
+    for name, st in stages.items():
+        if not name.startswith("augment["):
+            continue
+        m = AugmentOutput(Path(st["dir"])).manifest()
+        for strategy, e in m.get("strategies", {}).items():
+            out[strategy] = {"kept": e.get("ok"), "filtered": e.get("filtered", {}),
+                             "wall_s": st["wall_s"], "cached": st["cached"]}
+    return out
+
+
+def run(name: str, config: str, root: Path) -> dict:
+    spec = STUDIES[name]
+    conds = "[" + ",".join(f'"{c}"' for c in spec.conditions) + "]"
+    cfg = load_config(config, [*spec.overrides, f"pipeline.conditions={conds}", "tracking.enabled=false"])
+    t0 = time.perf_counter()
+    merged = run_study(cfg, None, root / spec.out)
+    return {"study": name, "config": config, "overrides": spec.overrides, "conditions": spec.conditions,
+            "wall_s": round(time.perf_counter() - t0, 1), "accuracy": _splits(merged),
+            "checker": merged.get("quality", {}), "filters": _filters(merged["stages"])}
+
+
+def markdown(res: dict) -> str:
+    splits = sorted({s for c in res["accuracy"].values() for s in c})
+    lines = ["| condition | " + " | ".join(splits) + " |", "|---" * (len(splits) + 1) + "|"]
+    for label, c in res["accuracy"].items():
+        cells = [f"{c[s]['accuracy']:.3f} [{c[s]['ci'][0]:.2f}, {c[s]['ci'][1]:.2f}]" if s in c else "-"
+                 for s in splits]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines += ["", "| strategy | kept | true | false | uncheckable | targets covered | dropped by filter |",
+              "|---|---|---|---|---|---|---|"]
+    for s, q in res["checker"].items():
+        f = res["filters"].get(s, {}).get("filtered", {})
+        drops = ", ".join(f"{k} {v}" for k, v in sorted(f.items())) or "-"
+        lines.append(f"| {s} | {q['n']} | {q['true']} | {q['false']} | {q['uncheckable']} | "
+                     f"{q['covered']}/{q['targets']} | {drops} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--study", choices=sorted(STUDIES), required=True)
+    ap.add_argument("--config", default="configs/quickstart.yaml")
+    ap.add_argument("--out", default="out/strategy-study", help="studies' output root (stage cache)")
+    args = ap.parse_args()
+    res = run(args.study, args.config, Path(args.out))
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"strategy_study_{args.study}.json").write_text(json.dumps(res, indent=2) + "\n")
+    print(markdown(res))
+
+
+if __name__ == "__main__":
+    main()
