@@ -22,7 +22,7 @@ from typing import Callable, Dict, List, Optional
 from augft.augment import executor
 from augft.augment.engines.base import Sampling
 from augft.augment.executor import Job
-from augft.augment.filters import FilterConfig, parse_statements
+from augft.augment.filters import FilterConfig, HeldOut, normalize, parse_statements
 from augft.augment.global_plan import GlobalSpec, plan_global
 from augft.augment.prompts import STOP, render, resolve_templates, template_hash
 from augft.augment.storage import OutputStore
@@ -35,7 +35,8 @@ from augft.augment.windows import GlobalPlan, UnitPlan
 from augft.core.artifacts import AugmentOutput
 from augft.core.config.augment import GlobalContext, Strategy
 from augft.core.config.checks import values
-from augft.core.corpus import Corpus, combine_digests, corpus_digest, discover, is_uri, iter_corpus
+from augft.core.corpus import (Corpus, combine_digests, corpus_digest, discover, heldout_texts, is_uri,
+                               iter_corpus)
 from augft.core.errors import AugftError
 from augft.core.records import Augmentation, Document, RecordError
 from augft.core.text import split_sentences
@@ -158,7 +159,7 @@ def _prepare(cfg, data, out, engine_factory) -> Run:
     fcfg = FilterConfig(min_words=int(a.min_words), max_chars=int(a.max_chars),
                         near_duplicate_threshold=float(a.near_duplicate_threshold),
                         require_source_overlap=bool(a.require_source_overlap),
-                        global_consistency=bool(a.global_consistency))
+                        global_consistency=bool(a.global_consistency), heldout=tuple(heldout_texts(data)))
     job = Job(store=OutputStore(out), templates=templates,
               records=RecordContext(generator_name(cfg), str(a.engine), fcfg,
                                     float(a.verify_threshold) if _verify_on(cfg, data) else None))
@@ -182,6 +183,7 @@ def _fingerprint(run: Run, corpus_digest: str) -> str:
     # sizes windows and units decide the output as much as the augment section does.
     blob = json.dumps({"augment": a, "model": run.job.records.model_name, "max_context": run.max_context,
                        "seed": int(run.cfg.seed), "corpus": corpus_digest,
+                       "heldout": hashlib.sha256("\n".join(run.job.records.filter.heldout).encode()).hexdigest(),
                        "templates": {k: template_hash(v) for k, v in run.templates.items()}},
                       sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -314,11 +316,17 @@ def _write_reverse(run: Run, docs: List[Document]) -> Dict:
     """The model-free `reverse` strategy: one shard, written here; its manifest entry."""
     from augft.augment.reverse import reverse_records
 
+    fcfg = run.job.records.filter
+    held = HeldOut(fcfg.heldout, fcfg.min_words)
     recs = reverse_records(docs)
-    shard = "part-00000.parquet"
-    run.job.store.write_parquet(f"reverse/{shard}", recs)
     n_sents = sum(len(split_sentences(d.text)) for d in docs)
-    return {"ok": len(recs), "filtered": {"too_short": n_sents - len(recs)} if n_sents > len(recs) else {},
+    filtered = {"too_short": n_sents - len(recs)} if n_sents > len(recs) else {}
+    kept = [r for r in recs if not held.hit(normalize(r["text"]))]
+    if len(kept) < len(recs):
+        filtered["heldout_copy"] = len(recs) - len(kept)
+    recs, shard = kept, "part-00000.parquet"
+    run.job.store.write_parquet(f"reverse/{shard}", recs)
+    return {"ok": len(recs), "filtered": filtered,
             "failed": 0, "inputs": n_sents, "prompts": 0, "shards": [shard], "documents": len(docs),
             "model_free": True, "prompt_tokens": 0, "completion_tokens": 0, "gen_s": 0.0}
 
@@ -357,7 +365,7 @@ def _manifest(run: Run, strategies: List[str], aggs: Dict[str, Aggregate], n_doc
             "timings": {"gen_s": round(gen_s, 3), "tokens_per_s": round(toks / gen_s, 2) if gen_s else 0.0},
             "verify": {"on": run.job.records.verify_threshold is not None,
                        "threshold": run.job.records.verify_threshold},
-            "seed": int(run.cfg.seed)}
+            "heldout_statements": len(run.job.records.filter.heldout), "seed": int(run.cfg.seed)}
 
 
 def _sampling_dict(cfg) -> Dict:

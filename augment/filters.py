@@ -12,7 +12,7 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from augft.augment.prompts import DEMO_WORDS, STOP
 
@@ -73,6 +73,23 @@ def _lsh_params(threshold: float, num_perm: int):
     return _optimal_param(threshold, num_perm, 0.5, 0.5)
 
 
+class HeldOut:
+    """Statements a held-out test set asks about (heldout.jsonl): a statement containing one,
+    word for word (normalised), is dropped as `heldout_copy`, so augmentation cannot put the
+    test's own sentences into the training data."""
+
+    def __init__(self, texts: Sequence[str], min_words: int = 3):
+        norms = (normalize(t) for t in texts)
+        self._padded = tuple(sorted({f" {n} " for n in norms if len(n.split()) >= min_words}))
+
+    def __len__(self) -> int:
+        return len(self._padded)
+
+    def hit(self, norm: str) -> bool:
+        padded = f" {norm} "
+        return any(h in padded for h in self._padded)
+
+
 @dataclass
 class FilterConfig:
     min_words: int = 3
@@ -81,6 +98,8 @@ class FilterConfig:
     require_source_overlap: bool = True
     global_consistency: bool = True
     num_perm: int = 64
+    heldout: Tuple[str, ...] = ()
+    """Held-out test statements (heldout.jsonl beside the corpus) that may not be copied."""
 
 
 @dataclass
@@ -100,6 +119,7 @@ class StatementFilter:
         self._states: Dict[str, FilterState] = {}
         # A global window is every focal document's source: normalise it once, not per document.
         self._sources: Dict[str, tuple] = {}
+        self._heldout = HeldOut(cfg.heldout, cfg.min_words)
 
     def _minhash(self, norm: str):
         from datasketch import MinHash
@@ -134,6 +154,8 @@ class StatementFilter:
             st = self._states[source_key] = FilterState(src=src, src_words=words)
         if norm in st.src:
             return "verbatim_copy"
+        if self._heldout.hit(norm):
+            return "heldout_copy"
         words, src_words = set(norm.split()), st.src_words
         # Small models copy the few-shot demonstrations into their answers.
         if any(w in words and w not in src_words for w in DEMO_WORDS):

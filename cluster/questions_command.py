@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from augft.core.corpus import HELDOUT
 from augft.core.errors import AugftError
 from augft.core.io import atomic_write_json
 from augft.core.records import read_corpus, write_jsonl
@@ -113,7 +114,7 @@ def build_questions(cfg, data: Path, out: Path) -> dict:
         raise AugftError("no question passed the keep rule (see the judge outcomes); try questions.filter=false "
                          "or a stronger model for the rule (model.name)")
     by_id = {c.id: c for c in chosen}
-    write_jsonl(out / "heldout.jsonl", heldout(questions, by_id))
+    write_jsonl(out / HELDOUT, heldout(questions, by_id))
     write_jsonl(out / "questions.jsonl", questions)
     if out.resolve() != Path(data).resolve():
         for name in ("corpus.jsonl", "corpus.parquet"):

@@ -32,7 +32,7 @@ def data_key(data_dir: Path) -> str:
     """Key of a user data folder: digests of the files the stages read from it."""
     files = {}
     for name in ("corpus.jsonl", "corpus.parquet", "questions.jsonl", "questions.parquet",
-                 "oracle.jsonl", "benchmark.json"):
+                 "oracle.jsonl", "benchmark.json", "heldout.jsonl"):
         p = data_dir / name
         if p.is_file():
             files[name] = file_digest(p)

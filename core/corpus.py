@@ -18,10 +18,11 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterator, List, Optional, Tuple
 from urllib.parse import urlsplit, urlunsplit
 
-from augft.core.records import Document, RecordError, decode_line, from_dict
+from augft.core.records import Document, RecordError, decode_line, from_dict, read_records
 
 _CHUNK = 1 << 20
 
@@ -212,3 +213,15 @@ def combine_digests(corpus: Corpus, digests: List[str]) -> str:
 def corpus_digest(corpus: Corpus) -> str:
     filesystem = corpus.filesystem()
     return combine_digests(corpus, [shard_digest(corpus, s, filesystem) for s in corpus.shards])
+
+
+HELDOUT = "heldout.jsonl"
+"""Beside a corpus: the statements a generated test set asks about (written by `augft questions`),
+which augmentation must not copy verbatim."""
+
+
+def heldout_texts(location: str) -> List[str]:
+    """The held-out statements beside the corpus at `location` ([] when there are none)."""
+    if is_uri(location) or not (Path(location) / HELDOUT).is_file():
+        return []
+    return [d.text for d in read_records(Path(location) / HELDOUT, Document)]

@@ -125,3 +125,27 @@ def test_verify_auto_is_off_on_a_builtin_benchmark(tmp_path, make_corpus):
     (data / "benchmark.json").write_text("{}")
     bench, _ = _verify_run(tmp_path, make_corpus, "bench")
     assert not bench["verify"]["on"] and "unsupported_rate" not in bench["strategies"]["local"]
+
+
+def test_heldout_statements_are_never_copied(tmp_path, make_corpus):
+    """A generated test set's statements (heldout.jsonl beside the corpus) are dropped as
+    heldout_copy, by the model strategies' filter and by the model-free reverse strategy."""
+    from augft.augment.api import augment
+    from augft.augment.filters import FilterConfig, StatementFilter
+    from augft.augment.reverse import reverse_sentence
+    from augft.core.artifacts import AugmentOutput
+    from augft.core.config import load_config
+    from augft.core.records import Document, write_jsonl
+
+    f = StatementFilter(FilterConfig(heldout=("The mayor of Quillport is Zeb Grannow.",)))
+    assert f.check("Everyone knows the mayor of Quillport is Zeb Grannow.", "d0", "Zeb Grannow is the mayor.") \
+        == "heldout_copy"
+    assert f.check("Quillport's mayor is Zeb Grannow.", "d0", "Zeb Grannow is the mayor.") is None
+    data = make_corpus(tmp_path / "d", 6)
+    first = "Zeb Grannow is the composer of the silent opera."
+    write_jsonl(data / "heldout.jsonl", [Document("q0/0", reverse_sentence(first), {"question_id": "q0"})])
+    cfg = load_config(None, ["augment.strategies=[reverse]", "augment.use_ray=false", "augment.verify=false"])
+    m = augment(cfg, data, tmp_path / "out")["strategies"]["reverse"]
+    assert m["filtered"]["heldout_copy"] == 1 and m["ok"] + sum(m["filtered"].values()) == m["inputs"]
+    texts = {r.text for r in AugmentOutput(tmp_path / "out").records(["reverse"])}
+    assert reverse_sentence(first) not in texts and len(texts) == m["ok"]
