@@ -22,7 +22,7 @@ from typing import Callable, Dict, List, Optional
 from augft.augment import executor
 from augft.augment.engines.base import Sampling
 from augft.augment.executor import Job
-from augft.augment.filters import FilterConfig, HeldOut, normalize, parse_statements
+from augft.augment.filters import VERSION as FILTERS_VERSION, FilterConfig, HeldOut, normalize, parse_statements
 from augft.augment.global_plan import GlobalSpec, plan_global
 from augft.augment.prompts import STOP, render, resolve_templates, template_hash
 from augft.augment.storage import OutputStore
@@ -182,7 +182,7 @@ def _fingerprint(run: Run, corpus_digest: str) -> str:
     # The model that generates (the openai engine may name its own) and the context that
     # sizes windows and units decide the output as much as the augment section does.
     blob = json.dumps({"augment": a, "model": run.job.records.model_name, "max_context": run.max_context,
-                       "seed": int(run.cfg.seed), "corpus": corpus_digest,
+                       "seed": int(run.cfg.seed), "corpus": corpus_digest, "filters": FILTERS_VERSION,
                        "heldout": hashlib.sha256("\n".join(run.job.records.filter.heldout).encode()).hexdigest(),
                        "templates": {k: template_hash(v) for k, v in run.templates.items()}},
                       sort_keys=True)

@@ -16,11 +16,15 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from augft.augment.prompts import DEMO_WORDS, STOP
 
+# Bumped whenever a filter changes what is kept: part of the study's augment stage key and of
+# the resume fingerprint, so cached augmentations are never reused under different filters.
+VERSION = 2
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]+|\d+[.)]|\(\d+\))\s*")
 _LABEL = re.compile(r"^(statements|inferences|entities|rewritten|rewrites|fact|answer|questions and answers)\s*:\s*$",
                     re.I)
 _SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_NEGATION = re.compile(r"\b(?:not|never|no|nor|none|nobody|cannot)\b|n't\b", re.I)
 # Words too common to show that a statement is about its source.
 _COMMON = set("""that this with from have were they their there which what about more less than
 known also into been only most some other because these those them then when where while
@@ -108,6 +112,8 @@ class FilterState:
     src: str = ""
     """The normalised source text (a global window can be thousands of tokens: once per source)."""
     src_words: set = field(default_factory=set)
+    src_negates: bool = False
+    """Whether the source denies anything itself (else a denial is the model's invention)."""
     exact: set = field(default_factory=set)
     lsh: object = None
     n: int = 0
@@ -148,10 +154,10 @@ class StatementFilter:
         st = self._states.get(source_key)
         if st is None:
             if source_text not in self._sources:
-                src = normalize(source_text)
-                self._sources[source_text] = (src, set(src.split()))  # shared, never mutated
-            src, words = self._sources[source_text]
-            st = self._states[source_key] = FilterState(src=src, src_words=words)
+                src = normalize(source_text)  # shared, never mutated
+                self._sources[source_text] = (src, set(src.split()), bool(_NEGATION.search(source_text)))
+            src, words, negates = self._sources[source_text]
+            st = self._states[source_key] = FilterState(src=src, src_words=words, src_negates=negates)
         if norm in st.src:
             return "verbatim_copy"
         if self._heldout.hit(norm):
@@ -162,6 +168,10 @@ class StatementFilter:
             return "demo_leak"
         if self.cfg.require_source_overlap and not {w for w in words if len(w) >= 4 and w not in _COMMON} & src_words:
             return "unrelated"
+        # Small models "infer" denials ("X is not the painter of Y") from purely affirmative
+        # sources; such a statement contradicts or invents, it never follows.
+        if not st.src_negates and _NEGATION.search(s):
+            return "negation"
         if consistent is not None and not consistent(s):
             return "inconsistent"
         if norm in st.exact:

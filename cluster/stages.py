@@ -115,13 +115,14 @@ def augment_stage(cfg, strategy: str, data: StageResult, out: Path, fns: StageFn
                           lambda d: (write_oracle_output(data.dir, d), record_quality(data.dir, d)),
                           use_cache)
     from augft.augment.api import RUNTIME_KEYS, STRATEGY_KEYS, generator_name
+    from augft.augment.filters import VERSION as FILTERS
 
     # Only what changes the records: moving a study onto a cluster reuses its augmentations,
     # and another strategy's keys do not touch this one's.
     other = [k for s, keys in STRATEGY_KEYS.items() if s != strategy for k in keys]
     hashed = {"augment": section(cfg, "augment", ["strategies", *RUNTIME_KEYS, *other]),
               "model": section(cfg, "model"), "generator": generator_name(cfg),
-              "seed": cfg.seed, "strategy": strategy}
+              "seed": cfg.seed, "strategy": strategy, "filters": FILTERS}
     scfg = copy.deepcopy(cfg)
     scfg.augment.strategies = [Strategy(str(strategy))]
     return run_cached(out, "augment", strategy, hashed, {"data": data.key},

@@ -29,6 +29,13 @@ def test_filter_reasons():
     assert f.check("The more you know, the less you know.", "d0", src) == "unrelated"
     loose = StatementFilter(FilterConfig(require_source_overlap=False))
     assert loose.check("The more you know, the less you know.", "d0", src) is None
+    # A denial from an affirmative source is invented; a source that denies allows one.
+    assert f.check("The mayor of Quillport is not Zeb Grannow.", "d0", src) == "negation"
+    assert f.check("Zeb Grannow isn't Quillport's mayor.", "d0", src) == "negation"
+    assert f.check("Zeb Grannow has no rival in Quillport.", "d0", src) == "negation"
+    denies = "Zeb Grannow is not the mayor of Quillport; he never ran."
+    assert f.check("Quillport's mayor is not Zeb Grannow.", "d9", denies) is None
+    assert f.check("Nothing about Zeb Grannow is notable in Quillport.", "d0", src) is None  # words, not negations
 
 
 def test_accounting_adds_up_with_failures_and_empties():
