@@ -18,13 +18,18 @@ from augft.augment.prompts import DEMO_WORDS, STOP
 
 # Bumped whenever a filter changes what is kept: part of the study's augment stage key and of
 # the resume fingerprint, so cached augmentations are never reused under different filters.
-VERSION = 2
+VERSION = 3
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]+|\d+[.)]|\(\d+\))\s*")
 _LABEL = re.compile(r"^(statements|inferences|entities|rewritten|rewrites|fact|answer|questions and answers)\s*:\s*$",
                     re.I)
 _SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _NEGATION = re.compile(r"\b(?:not|never|no|nor|none|nobody|cannot)\b|n't\b", re.I)
+_AFFIRMING = re.compile(r"\bnone other than\b", re.I)  # negation words that affirm
+
+
+def _negates(text: str) -> bool:
+    return bool(_NEGATION.search(_AFFIRMING.sub(" ", text)))
 # Words too common to show that a statement is about its source.
 _COMMON = set("""that this with from have were they their there which what about more less than
 known also into been only most some other because these those them then when where while
@@ -155,7 +160,7 @@ class StatementFilter:
         if st is None:
             if source_text not in self._sources:
                 src = normalize(source_text)  # shared, never mutated
-                self._sources[source_text] = (src, set(src.split()), bool(_NEGATION.search(source_text)))
+                self._sources[source_text] = (src, set(src.split()), _negates(source_text))
             src, words, negates = self._sources[source_text]
             st = self._states[source_key] = FilterState(src=src, src_words=words, src_negates=negates)
         if norm in st.src:
@@ -170,7 +175,7 @@ class StatementFilter:
             return "unrelated"
         # Small models "infer" denials ("X is not the painter of Y") from purely affirmative
         # sources; such a statement contradicts or invents, it never follows.
-        if not st.src_negates and _NEGATION.search(s):
+        if not st.src_negates and _negates(s):
             return "negation"
         if consistent is not None and not consistent(s):
             return "inconsistent"

@@ -36,6 +36,9 @@ def test_filter_reasons():
     denies = "Zeb Grannow is not the mayor of Quillport; he never ran."
     assert f.check("Quillport's mayor is not Zeb Grannow.", "d9", denies) is None
     assert f.check("Nothing about Zeb Grannow is notable in Quillport.", "d0", src) is None  # words, not negations
+    idiom = "Zeb Grannow is none other than the mayor of Quillport."  # affirms: denials stay invented
+    assert f.check("Zeb Grannow is not the mayor of Quillport.", "d7", idiom) == "negation"
+    assert f.check("The mayor of Quillport is none other than Zeb Grannow.", "d7", idiom) is None
 
 
 def test_accounting_adds_up_with_failures_and_empties():
