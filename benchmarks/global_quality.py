@@ -1,7 +1,8 @@
 """How true global augmentation is, against local, by the people benchmark's exact checker.
 
 Generation runs on the embedded model at the demo's `people` sizes and augment settings, the
-global consistency filter off so every statement is seen: local once, global once per
+global consistency filter off so what it drops is seen (the text filters, negation included,
+stay on): local once, global once per
 `augment.global_context` (window: every prompt shows the whole window, the baseline; linked:
 only the documents linked to the focal one), then for each:
 - per strategy: statements kept, true / false / uncheckable, false share, reversal targets covered;

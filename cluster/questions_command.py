@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from augft.core.corpus import HELDOUT
+from augft.eval.questions.report import REPORT
 from augft.core.errors import AugftError
 from augft.core.io import atomic_write_json
 from augft.core.records import read_corpus, write_jsonl
@@ -26,7 +27,6 @@ from augft.eval.questions.build import SPLITS, Candidate, mechanical
 from augft.eval.questions.keep import counts, heldout, select, to_questions
 
 log = logging.getLogger(__name__)
-REPORT = "questions.json"
 
 
 def _rewrites(cfg, cands: Dict[str, List[Candidate]], report: dict) -> Dict[str, List[Candidate]]:

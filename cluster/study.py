@@ -23,6 +23,7 @@ from augft.core.artifacts import TrainOutput
 from augft.core.conditions import Condition, needed_strategies, parse_all, trained_models
 from augft.core.config.load import to_flat_dict, to_yaml
 from augft.core.io import atomic_write_text
+from augft.eval.questions.report import test_set_summary
 from augft.tracking.runs import RunHandle, Tracker
 from augft.tracking.stage_log import log_augmentations, log_data_dir, log_stage_dir
 
@@ -190,6 +191,8 @@ def _write_report(study: Study, parent: RunHandle, name: str) -> dict:
     evals = {c.label: study._get("eval", c.label).dir for c in study.conditions}
     manifests = {c.label: [augs[s].dir for s in c.strategies if s in augs] for c in study.conditions}
     merged = report.merge_results(evals, manifests, {s: r.dir for s, r in augs.items()})
+    if study.data is not None:
+        merged["test_set"] = test_set_summary(study.data)
     folder = study.out / "report"
     report.write_report(folder, merged, study.stage_costs(), title=f"augft study: {name}")
     for f in ("report.md", "results.json", "plot.png"):

@@ -12,6 +12,7 @@ from augft.core.io import atomic_path, atomic_write_json, atomic_write_text
 from augft.core.tables import (RETENTION_HEADER, accuracy_grid, condition_order, footer_rows, interval_label,
                                render_markdown, render_text, retention_rows)
 from augft.eval.costs import augment_flops, cost_table
+from augft.eval.questions.report import test_set_markdown
 
 
 def _augment_flops(aug_dirs: List[Path], n_params: int) -> Optional[float]:
@@ -211,6 +212,8 @@ def write_report(folder: Path, merged: dict, stage_costs: Mapping[str, Mapping[s
                "(those the base model answers correctly) and perplexity on general text shipped with "
                "Python; a drop is what fine-tuning forgot.", "",
                render_markdown(RETENTION_HEADER, retention_rows(merged["conditions"])), ""]
+    if merged.get("test_set"):
+        md += ["## Test set", "", test_set_markdown(merged["test_set"]), ""]
     if merged.get("quality"):
         md += ["## Augmentations, by the benchmark's exact checker", "", quality_markdown(merged["quality"]), ""]
     md += ["## Costs", "", "One-off compute (augmentation, training) against the per-query compute; "

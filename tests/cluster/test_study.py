@@ -213,6 +213,25 @@ def test_user_data_keyed_by_content(tmp_path):
         _study(tmp_path, FakeStages(), "pipeline.conditions=['aug_ft[oracle]']", data=data)
 
 
+def test_generated_test_set_is_reported_and_heldout_rekeys_augmentation(tmp_path):
+    data = tmp_path / "data"
+    FakeStages().generate("x", _cfg(), data)
+    (data / "oracle.jsonl").unlink()
+    (data / "questions.json").write_text(json.dumps({
+        "generated": True, "writer": {"engine": "hf", "model": "writer-m"},
+        "judge": {"model": "judge-m", "rule": "kept when ICL answers and base does not"},
+        "kept": {"forward": {"cloze": 3, "template": 2}, "reversal": {"reversal": 4}}}))
+    res = _study(tmp_path, FakeStages(), "pipeline.conditions=[base,'aug_ft[local]']", data=data)
+    assert res["test_set"]["kept"] == {"forward": 5, "reversal": 4}
+    md = (tmp_path / "out" / "report" / "report.md").read_text()
+    assert "## Test set" in md and "writer-m (hf)" in md and "forward 5, reversal 4" in md
+    # A new held-out file changes what augmentation may keep: it re-augments.
+    (data / "heldout.jsonl").write_text(json.dumps({"id": "q0/0", "text": "a held-out statement"}) + "\n")
+    fake = FakeStages()
+    _study(tmp_path, fake, "pipeline.conditions=[base,'aug_ft[local]']", data=data)
+    assert fake.calls[("augment", "local")] == 1
+
+
 def test_unreachable_tracking_fails_before_any_stage(tmp_path):
     from helpers import free_port
     from augft.tracking.uri import TrackingError
