@@ -33,7 +33,7 @@ from augft.augment.units import RecordContext
 from augft.augment.verify import unsupported_rate
 from augft.augment.windows import GlobalPlan, UnitPlan
 from augft.core.artifacts import AugmentOutput
-from augft.core.config.augment import GlobalContext, Strategy
+from augft.core.config.augment import GlobalContext, Strategy, VerifyMethod
 from augft.core.config.checks import values
 from augft.core.corpus import (Corpus, combine_digests, corpus_digest, discover, heldout_texts, is_uri,
                                iter_corpus)
@@ -162,8 +162,12 @@ def _prepare(cfg, data, out, engine_factory) -> Run:
                         global_consistency=bool(a.global_consistency), heldout=tuple(heldout_texts(data)))
     job = Job(store=OutputStore(out), templates=templates,
               records=RecordContext(generator_name(cfg), str(a.engine), fcfg,
-                                    float(a.verify_threshold) if _verify_on(cfg, data) else None))
+                                    _verify_threshold(a) if _verify_on(cfg, data) else None, str(a.verify_method)))
     return Run(cfg, data, out, corpus, templates, counter, max_context, job, engine_factory)
+
+
+def _verify_threshold(a) -> float:
+    return float(a.verify_min_pmi) if a.verify_method == VerifyMethod.pmi else float(a.verify_threshold)
 
 
 def _verify_on(cfg, data: str) -> bool:
@@ -364,7 +368,7 @@ def _manifest(run: Run, strategies: List[str], aggs: Dict[str, Aggregate], n_doc
             "prompt_hashes": {k: template_hash(v) for k, v in run.templates.items()},
             "timings": {"gen_s": round(gen_s, 3), "tokens_per_s": round(toks / gen_s, 2) if gen_s else 0.0},
             "verify": {"on": run.job.records.verify_threshold is not None,
-                       "threshold": run.job.records.verify_threshold},
+                       "method": run.job.records.verify_method, "threshold": run.job.records.verify_threshold},
             "heldout_statements": len(run.job.records.filter.heldout), "seed": int(run.cfg.seed)}
 
 

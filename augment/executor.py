@@ -73,7 +73,7 @@ def run_or_resume(engine, unit: Unit, job: Job) -> Dict:
     if job.records.verify_threshold is not None and unit.phase != "entity_extract":
         from augft.augment.verify import verify
 
-        p = verify(engine, p, job.templates["verify"], job.records.verify_threshold)
+        p = verify(engine, p, job.templates["verify"], job.records.verify_threshold, job.records.verify_method)
     return dict(write_unit(job.store, p), resumed=False)
 
 

@@ -159,6 +159,8 @@ class RecordContext:
     filter: FilterConfig
     verify_threshold: Optional[float] = None
     """Self-verification (augment.verify) at this threshold; None: off."""
+    verify_method: str = "pmi"
+    """How support is scored (augment.verify_method)."""
 
 
 def process_unit(unit: Unit, out: UnitOutput, ctx: RecordContext) -> Processed:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Protocol, Sequence
+from typing import Dict, List, Optional, Protocol, Sequence, Tuple
 
 
 @dataclass
@@ -50,7 +50,11 @@ class Engine(Protocol):
 
     def yes_probability(self, prompts: Sequence[str]) -> List[float]:
         """For each prompt ending in a yes/no question: P(" Yes") / (P(" Yes") + P(" No")) as the
-        next token (the self-verification filter, augment.verify)."""
+        next token (the self-verification filter, augment.verify_method=yes_no)."""
+
+    def continuation_logprobs(self, pairs: Sequence[Tuple[str, str]]) -> List[List[float]]:
+        """For each (context, continuation): the log-probability of each continuation token after
+        the context (the self-verification filter, augment.verify_method=pmi)."""
 
 
 def yes_share(logprobs: Dict[str, float]) -> float:

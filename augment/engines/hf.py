@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import time
-from typing import Dict, List, Sequence
+from typing import Dict, List, Sequence, Tuple
 
 from augft.augment.engines.base import GenRequest, GenResult, Sampling
 
@@ -60,6 +60,34 @@ class HFEngine:
                                        position_ids=pos, use_cache=False, logits_to_keep=1).logits
             two = logits[:, -1, pair].float().softmax(-1)
             out.extend(float(p) for p in two[:, 0])
+        return out
+
+    def continuation_logprobs(self, pairs: Sequence[Tuple[str, str]]) -> List[List[float]]:
+        """log P of each token of `continuation` after `context`, per (context, continuation);
+        batched, left-padded, the continuation tokenised on its own so that every context scores
+        the same tokens."""
+        import torch
+
+        out: List[List[float]] = []
+        pad = self.tok.pad_token_id if self.tok.pad_token_id is not None else self.tok.eos_token_id
+        for s in range(0, len(pairs), self.batch_size):
+            seqs = [(self._ids(c, True), self.tok(t, add_special_tokens=False)["input_ids"])
+                    for c, t in pairs[s:s + self.batch_size]]
+            width = max(len(c) + len(t) for c, t in seqs)
+            ids = torch.full((len(seqs), width), pad, dtype=torch.long)
+            mask = torch.zeros((len(seqs), width), dtype=torch.long)
+            for i, (c, t) in enumerate(seqs):
+                ids[i, width - len(c) - len(t):] = torch.tensor(c + t)
+                mask[i, width - len(c) - len(t):] = 1
+            pos = (mask.cumsum(-1) - 1).clamp(min=0)
+            n = max(len(t) for _, t in seqs)
+            with torch.inference_mode():
+                logits = self.lm.model(input_ids=ids.to(self.lm.device), attention_mask=mask.to(self.lm.device),
+                                       position_ids=pos.to(self.lm.device), use_cache=False,
+                                       logits_to_keep=n + 1).logits.float()
+            for i, (_, t) in enumerate(seqs):
+                lp = logits[i, -len(t) - 1:-1].log_softmax(-1)  # position j predicts token j + 1
+                out.append(lp.gather(-1, torch.tensor(t, device=lp.device)[:, None]).squeeze(-1).tolist())
         return out
 
     def _ids(self, text: str, first: bool) -> List[int]:

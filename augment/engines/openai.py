@@ -11,7 +11,7 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from email.utils import parsedate_to_datetime
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import tenacity
 
@@ -139,6 +139,23 @@ class OpenAIEngine:
         resp.raise_for_status()
         top = (resp.json()["choices"][0].get("logprobs") or {}).get("top_logprobs") or [{}]
         return yes_share(top[0])
+
+    def _continuation_one(self, pair: Tuple[str, str]) -> List[float]:
+        context, cont = pair
+        body = {"model": self.model_name, "prompt": context + cont, "max_tokens": 1, "temperature": 0.0,
+                "echo": True, "logprobs": 0}
+        resp = self.session.post(self.url, json=body, headers=self.headers, timeout=self.timeout_s)
+        resp.raise_for_status()
+        lp = resp.json()["choices"][0]["logprobs"]
+        end = len(context) + len(cont)  # the echoed prompt, without the one generated token
+        return [v for off, v in zip(lp["text_offset"], lp["token_logprobs"])
+                if len(context) <= off < end and v is not None]
+
+    def continuation_logprobs(self, pairs: Sequence[Tuple[str, str]]) -> List[List[float]]:
+        """From the server's echoed prompt log-probabilities (completions API, echo=true): the
+        tokens that start inside the continuation."""
+        with ThreadPoolExecutor(self.concurrency) as pool:
+            return list(pool.map(self._continuation_one, pairs))
 
     def yes_probability(self, prompts: Sequence[str]) -> List[float]:
         """From the server's top log-probabilities of one generated token per prompt."""

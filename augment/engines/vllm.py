@@ -13,7 +13,7 @@ functions below are plain and unit-tested on CPU.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Sequence, Tuple
 
 from augft.augment.engines.base import GenRequest, GenResult, Sampling
 from augft.core.errors import AugftError
@@ -118,6 +118,19 @@ class VLLMEngine:
         outs = self.llm.generate(list(prompts), params, use_tqdm=False)
         return [yes_share({lp.decoded_token: lp.logprob for lp in o.outputs[0].logprobs[0].values()})
                 for o in outs]
+
+    def continuation_logprobs(self, pairs: Sequence[Tuple[str, str]]) -> List[List[float]]:
+        """From vLLM's prompt log-probabilities of context + continuation: the continuation's
+        tokens are those past the context's own token count."""
+        tok = self.llm.get_tokenizer()
+        params = self._vllm.SamplingParams(max_tokens=1, temperature=0.0, prompt_logprobs=0)
+        outs = self.llm.generate([c + t for c, t in pairs], params, use_tqdm=False)
+        res = []
+        for (c, _), o in zip(pairs, outs):
+            start = max(1, len(tok(c)["input_ids"]))
+            ids, lps = o.prompt_token_ids, o.prompt_logprobs
+            res.append([lps[j][ids[j]].logprob for j in range(start, len(ids))])
+        return res
 
     def close(self) -> None:
         self.llm = None

@@ -10,6 +10,7 @@ LocalUnit = choices("LocalUnit", ["document", "sentence"], __name__)
 LongDocuments = choices("LongDocuments", ["split", "skip"], __name__)
 # The built-in prompt sets (augment.prompts.BUILTIN; a test keeps the two in step).
 PromptSet = choices("PromptSet", ["fewshot-v1", "zeroshot-v1"], __name__)
+VerifyMethod = choices("VerifyMethod", ["pmi", "yes_no"], __name__)
 GlobalContext = choices("GlobalContext", ["linked", "window"], __name__)
 
 
@@ -116,9 +117,16 @@ class AugmentConfig:
     drops the ones it does not support (counted as unsupported). true, false, or null (the
     default): on for user data (no benchmark.json beside the corpus), off on built-in benchmarks,
     whose exact checker counts true and false statements instead."""
+    verify_method: VerifyMethod = VerifyMethod.pmi
+    """How the model judges support: pmi (how much more likely the statement is, per token, with
+    its source in context than without; measured to separate supported statements from other
+    documents' on the embedded model) or yes_no (P(Yes) to "does the text state or imply it?";
+    the embedded model's answer leans No for every statement)."""
+    verify_min_pmi: float = 2.0
+    """pmi: lowest mean per-token log-probability gain (nats) a statement needs to be kept."""
     verify_threshold: float = 0.5
-    """Lowest P(Yes) / (P(Yes) + P(No)) a statement needs to be kept (0 keeps all and records
-    each score in meta.verify)."""
+    """yes_no: lowest P(Yes) / (P(Yes) + P(No)) a statement needs to be kept (0 keeps all and
+    records each score in meta.verify)."""
     near_duplicate_threshold: float = 0.8
     """Filter: Jaccard similarity (MinHash over word 3-grams) above which a statement is a near duplicate."""
     unit_size: int = 32

@@ -1,4 +1,5 @@
 import json
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -102,6 +103,18 @@ class _Server:
                         self.send_header("Retry-After", str(wait))
                     self.end_headers()
                     return
+                if body.get("echo"):  # prompt log-probabilities: one token per word, -len/10 each
+                    toks = [(m.start(), m.group(0)) for m in re.finditer(r"\s*\S+", body["prompt"])]
+                    toks.append((len(body["prompt"]), " gen"))
+                    lp = {"text_offset": [o for o, _ in toks], "tokens": [t for _, t in toks],
+                          "token_logprobs": [None] + [-len(t.strip()) / 10 for _, t in toks[1:]]}
+                    out = {"choices": [{"index": 0, "text": body["prompt"] + " gen", "logprobs": lp}]}
+                    data = json.dumps(out).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
                 text = " echo " + body["prompt"][-12:]
                 out = {"choices": [{"index": i, "text": f"{text} #{i}"} for i in range(body["n"])],
                        "usage": {"prompt_tokens": len(body["prompt"].split()), "completion_tokens": 3}}
@@ -143,6 +156,18 @@ def test_openai_retries_429_500_timeout_and_records_errors():
         eng2 = OpenAIEngine(_ocfg(srv.url, retries=2), model="m")
         bad = eng2.generate([GenRequest(id="x", prompt="p")], Sampling(n=1))
         assert bad[0].texts == [] and "HTTP 500" in bad[0].error and "2 retries" in bad[0].error
+    finally:
+        srv.close()
+
+
+def test_openai_continuation_logprobs_are_the_continuations_tokens():
+    from augft.augment.engines.openai import OpenAIEngine
+
+    srv = _Server({})
+    try:
+        eng = OpenAIEngine(_ocfg(srv.url), model="m")
+        got = eng.continuation_logprobs([("Text: a bb\nStatement:", " ccc dddd"), ("x", " y")])
+        assert got == [[-0.3, -0.4], [-0.1]]  # not the context's tokens, not the generated one
     finally:
         srv.close()
 

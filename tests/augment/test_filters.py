@@ -1,3 +1,5 @@
+import pytest
+
 from augft.augment.filters import FilterConfig, StatementFilter, parse_statements
 from augft.augment.engines.base import GenResult, Sampling
 from augft.augment.units import Item, RecordContext, Unit, UnitOutput, process_unit
@@ -113,20 +115,56 @@ def _verify_run(tmp_path, make_corpus, name, *extra):
 def test_self_verification_counts_and_scores(tmp_path, make_corpus):
     from augft.core.artifacts import AugmentOutput
 
-    keep_all, _ = _verify_run(tmp_path, make_corpus, "all", "augment.verify=true", "augment.verify_threshold=0")
+    yes_no = "augment.verify_method=yes_no"
+    keep_all, _ = _verify_run(tmp_path, make_corpus, "all", "augment.verify=true", "augment.verify_threshold=0", yes_no)
     e = keep_all["strategies"]["local"]
-    assert keep_all["verify"] == {"on": True, "threshold": 0.0} and e["unsupported_rate"] == 0.0
+    assert keep_all["verify"] == {"on": True, "method": "yes_no", "threshold": 0.0} and e["unsupported_rate"] == 0.0
     recs = AugmentOutput(tmp_path / "all").records(["local"])
     assert recs and all(0.0 <= r.meta["verify"] <= 1.0 for r in recs)
     # The same generations at threshold 1: every statement is unsupported, and counted.
-    none, _ = _verify_run(tmp_path, make_corpus, "none", "augment.verify=true", "augment.verify_threshold=1")
+    none, _ = _verify_run(tmp_path, make_corpus, "none", "augment.verify=true", "augment.verify_threshold=1", yes_no)
     n = none["strategies"]["local"]
     assert n["ok"] == 0 and n["filtered"]["unsupported"] == e["ok"] and n["unsupported_rate"] == 1.0
     assert n["ok"] + sum(n["filtered"].values()) + n["failed"] == n["inputs"] == e["inputs"]
     # Threshold in between: kept ones are exactly those scoring at least the threshold.
-    mid, _ = _verify_run(tmp_path, make_corpus, "mid", "augment.verify=true", "augment.verify_threshold=0.5")
+    mid, _ = _verify_run(tmp_path, make_corpus, "mid", "augment.verify=true", "augment.verify_threshold=0.5", yes_no)
     kept = {r.id for r in AugmentOutput(tmp_path / "mid").records(["local"])}
     assert kept == {r.id for r in recs if r.meta["verify"] >= 0.5}
+
+
+def test_pmi_verification_counts_and_scores(tmp_path, make_corpus):
+    from augft.core.artifacts import AugmentOutput
+
+    keep, _ = _verify_run(tmp_path, make_corpus, "keep", "augment.verify=true", "augment.verify_min_pmi=-1000")
+    assert keep["verify"] == {"on": True, "method": "pmi", "threshold": -1000.0}
+    recs = AugmentOutput(tmp_path / "keep").records(["local"])
+    assert recs and all(isinstance(r.meta["verify"], float) for r in recs)
+    drop, _ = _verify_run(tmp_path, make_corpus, "drop", "augment.verify=true", "augment.verify_min_pmi=1000")
+    d = drop["strategies"]["local"]
+    assert d["ok"] == 0 and d["filtered"]["unsupported"] == len(recs)
+    assert d["ok"] + sum(d["filtered"].values()) + d["failed"] == d["inputs"]
+
+
+@pytest.mark.slow
+def test_pmi_separates_supported_statements_on_the_embedded_model():
+    """The default verifier on the default model: paraphrases and reversals of the source gain
+    more than augment.verify_min_pmi per token, another person's facts do not."""
+    from augft.augment.engines.hf import HFEngine
+    from augft.augment.verify import pmi_scores
+    from augft.core.config import load_config
+
+    cfg = load_config(None)
+    engine = HFEngine(cfg.model, batch_size=4)
+    src = "Bapu Grogra is none other than the inventor of the Wikrohal loom."
+    supported = ["The inventor of the Wikrohal loom is Bapu Grogra.", "The Wikrohal loom was invented by Bapu Grogra.",
+                 "Bapu Grogra invented the Wikrohal loom."]
+    other = ["Judak Dretran is the composer of the opera Baluzik.", "The opera Baluzik was composed by Judak Dretran.",
+             "Omri Dastek was the first to cross the Quillan Strait."]
+    scores = pmi_scores(engine, [(src, s) for s in supported + other])
+    assert min(scores[:3]) > cfg.augment.verify_min_pmi > max(scores[3:]), scores
+    # Batched and one at a time agree (left padding does not move the scores).
+    one = pmi_scores(engine, [(src, supported[0])])
+    assert abs(one[0] - scores[0]) < 1e-3
 
 
 def test_verify_auto_is_off_on_a_builtin_benchmark(tmp_path, make_corpus):
