@@ -47,6 +47,9 @@ STUDIES: Dict[str, StudySpec] = {
     "people-strategies": StudySpec("people", ["ft", "aug_ft[local]", "aug_ft[qa]", "aug_ft[reverse]"]),
     # Self-verification forced on (it is off by default on a built-in benchmark).
     "people-verify": StudySpec("people", ["ft", "aug_ft[local]"], ["augment.verify=true"]),
+    # The same with the yes/no verifier (P(Yes) to "does the text state or imply it?").
+    "people-verify-yes_no": StudySpec("people", ["ft", "aug_ft[local]"],
+                                      ["augment.verify=true", "augment.verify_method=yes_no"]),
     "semantic": StudySpec("semantic", ["base", "icl", "ft", "aug_ft[local]", "aug_ft[global]",
                                        "aug_ft[local+global]"], _SEMANTIC),
 }
