@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set
+from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z'-]+")
 
@@ -90,14 +90,16 @@ class WindowEntities:
         return len(set(roots)) <= 1
 
 
-def linked_documents(texts: Sequence[str]) -> List[List[int]]:
-    """For each document of a window, the indices of the documents linked to it (itself
-    included) by chains of shared entities; [] for a document that names no entity (nothing to
-    anchor on: its prompt shows the whole window)."""
+def linked_groups(texts: Sequence[str]) -> Tuple[List[List[int]], List[int]]:
+    """The window's documents grouped by chains of shared entities: (groups, each a list of
+    document indices, listed once; per document the index of its group, or -1 when its prompt
+    shows the whole window: it names no entity, or its group is the whole window)."""
     ents = WindowEntities(texts)
-    comps = [ents.component(t) for t in texts]
     members: Dict[str, List[int]] = {}
+    comps = [ents.component(t) for t in texts]
     for i, c in enumerate(comps):
         if c is not None:
             members.setdefault(c, []).append(i)
-    return [members[c] if c is not None else [] for c in comps]
+    groups = [m for m in members.values() if len(m) < len(texts)]
+    index = {id(m): g for g, m in enumerate(groups)}
+    return groups, [index.get(id(members[c]), -1) if c is not None else -1 for c in comps]

@@ -39,8 +39,8 @@ class Item:
     """What statements are checked against (empty: the unit's window)."""
     doc: int = -1
     """Index of the focal document in the unit's window (global), else -1."""
-    context_docs: List[int] = field(default_factory=list)
-    """Global: indices of the window's documents this item's prompt shows (empty: all of them)."""
+    group: int = -1
+    """Global: the unit's `groups` entry this item's prompt shows (-1: the whole window)."""
 
 
 @dataclass
@@ -61,6 +61,8 @@ class Unit:
     docs: List[WindowDoc] = field(default_factory=list)
     """A global unit's window, once."""
     window: str = ""
+    groups: List[List[int]] = field(default_factory=list)
+    """Global, linked context: groups of the window's document indices, each listed once."""
 
     @property
     def context(self) -> str:
@@ -78,13 +80,13 @@ class Unit:
         return cls(**d)
 
     def _context_docs(self, item: Item) -> List[WindowDoc]:
-        return [self.docs[i] for i in item.context_docs] if item.context_docs else self.docs
+        return [self.docs[i] for i in self.groups[item.group]] if item.group >= 0 else self.docs
 
     def item_context(self, item: Item) -> str:
         """What a global item's prompt shows as its documents ("" for other items)."""
         if item.doc < 0:
             return ""
-        return "\n".join(d.text for d in self._context_docs(item)) if item.context_docs else self.context
+        return "\n".join(d.text for d in self._context_docs(item)) if item.group >= 0 else self.context
 
     def source_ids(self, item: Item) -> List[str]:
         if item.doc < 0:

@@ -26,7 +26,7 @@ from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from augft.augment.consistency import linked_documents
+from augft.augment.consistency import linked_groups
 from augft.augment.engines.base import Sampling
 from augft.augment.strategies import CAPS, stable_seed
 from augft.augment.tokens import TokenCounter
@@ -216,15 +216,17 @@ class UnitPlan:
 def window_unit(part: int, k: int, win: Sequence[Row], up: UnitPlan) -> Unit:
     """One unit per window: the window once, one focal item per document in it."""
     stem = f"{part:05d}-{k:06d}"
-    linked = linked_documents([r.text for r in win]) if up.linked else [[] for _ in win]
+    # The groups travel once per unit (an item names its group): a window whose documents all
+    # link up would otherwise carry the window's size squared in indices.
+    groups, group_of = linked_groups([r.text for r in win]) if up.linked else ([], [-1] * len(win))
     items = []
     for j, r in enumerate(win):
         rid = f"{r.id}:global:{up.prompt_hash}:0"
         items.append(Item(id=rid, key=r.id, template="global", prompt_hash=up.prompt_hash,
-                          seed=stable_seed(up.seed, rid), doc=j, context_docs=linked[j]))
+                          seed=stable_seed(up.seed, rid), doc=j, group=group_of[j]))
     return Unit(unit_id=f"global-{stem}", stem=stem, strategy="global", phase="global",
                 sampling=up.sampling, items=items, docs=[WindowDoc(r.id, r.text) for r in win],
-                window=stem)
+                window=stem, groups=groups)
 
 
 def attach_lonely(rows: List[Row]) -> None:

@@ -82,12 +82,14 @@ def test_window_consistency_links_entities_only_through_documents():
     assert w.consistent("Zorblat Frindle is a composer.")  # unknown names: left to other filters
 
 
-def test_linked_documents_follow_entity_chains():
-    from augft.augment.consistency import linked_documents
+def test_linked_groups_follow_entity_chains():
+    from augft.augment.consistency import linked_groups
 
     docs = ["A korrim is a kind of vexlin.", "Vexlin can swim like zorbak.", "Zorbak live in Quarrim.",
             "Omri Dastek crossed the strait.", "Dastek was born by the sea.", "The sea is cold."]
-    assert linked_documents(docs) == [[0, 1, 2], [0, 1, 2], [0, 1, 2], [3, 4], [3, 4], []]
+    assert linked_groups(docs) == ([[0, 1, 2], [3, 4]], [0, 0, 0, 1, 1, -1])
+    # One group spanning the whole window is the whole window: nothing listed.
+    assert linked_groups(docs[:3]) == ([], [-1, -1, -1])
 
 
 def test_inconsistent_statements_are_counted():
