@@ -22,7 +22,7 @@ from typing import Callable, Dict, List, Optional
 from augft.augment import executor
 from augft.augment.engines.base import Sampling
 from augft.augment.executor import Job
-from augft.augment.filters import VERSION as FILTERS_VERSION, FilterConfig, HeldOut, normalize, parse_statements
+from augft.augment.filters import VERSION as FILTERS_VERSION, FilterConfig, held_out, normalize, parse_statements
 from augft.augment.global_plan import GlobalSpec, plan_global
 from augft.augment.prompts import STOP, render, resolve_templates, template_hash
 from augft.augment.storage import OutputStore
@@ -321,7 +321,7 @@ def _write_reverse(run: Run, docs: List[Document]) -> Dict:
     from augft.augment.reverse import reverse_records
 
     fcfg = run.job.records.filter
-    held = HeldOut(fcfg.heldout, fcfg.min_words)
+    held = held_out(fcfg.heldout, fcfg.min_words)
     recs = reverse_records(docs)
     n_sents = sum(len(split_sentences(d.text)) for d in docs)
     filtered = {"too_short": n_sents - len(recs)} if n_sents > len(recs) else {}

@@ -96,10 +96,15 @@ def linked_groups(texts: Sequence[str]) -> Tuple[List[List[int]], List[int]]:
     shows the whole window: it names no entity, or its group is the whole window)."""
     ents = WindowEntities(texts)
     members: Dict[str, List[int]] = {}
-    comps = [ents.component(t) for t in texts]
-    for i, c in enumerate(comps):
+    for i, t in enumerate(texts):
+        c = ents.component(t)
         if c is not None:
             members.setdefault(c, []).append(i)
-    groups = [m for m in members.values() if len(m) < len(texts)]
-    index = {id(m): g for g, m in enumerate(groups)}
-    return groups, [index.get(id(members[c]), -1) if c is not None else -1 for c in comps]
+    groups: List[List[int]] = []
+    group_of = [-1] * len(texts)
+    for m in members.values():
+        if len(m) < len(texts):
+            for i in m:
+                group_of[i] = len(groups)
+            groups.append(m)
+    return groups, group_of

@@ -99,6 +99,12 @@ class HeldOut:
         return any(h in padded for h in self._padded)
 
 
+@functools.lru_cache(maxsize=4)
+def held_out(texts: Tuple[str, ...], min_words: int) -> HeldOut:
+    """One HeldOut per worker process and test set (a filter is made per unit)."""
+    return HeldOut(texts, min_words)
+
+
 @dataclass
 class FilterConfig:
     min_words: int = 3
@@ -130,7 +136,7 @@ class StatementFilter:
         self._states: Dict[str, FilterState] = {}
         # A global window is every focal document's source: normalise it once, not per document.
         self._sources: Dict[str, tuple] = {}
-        self._heldout = HeldOut(cfg.heldout, cfg.min_words)
+        self._heldout = held_out(cfg.heldout, cfg.min_words)
 
     def _minhash(self, norm: str):
         from datasketch import MinHash

@@ -86,7 +86,7 @@ class Unit:
         """What a global item's prompt shows as its documents ("" for other items)."""
         if item.doc < 0:
             return ""
-        return "\n".join(d.text for d in self._context_docs(item)) if item.group >= 0 else self.context
+        return self.context if item.group < 0 else "\n".join(d.text for d in self._context_docs(item))
 
     def source_ids(self, item: Item) -> List[str]:
         if item.doc < 0:
@@ -172,6 +172,8 @@ def process_unit(unit: Unit, out: UnitOutput, ctx: RecordContext) -> Processed:
     records: List[Dict] = []
     entities: Dict[str, List[str]] = {}
     counters: Dict[str, int] = {}
+    # Once per item, not per statement: a global source is thousands of tokens.
+    sources = {it.id: unit.source_text(it) for it in unit.items}
     check_window = None
     if unit.docs and ctx.filter.global_consistency:
         check_window = WindowEntities(d.text for d in unit.docs).consistent
@@ -191,7 +193,7 @@ def process_unit(unit: Unit, out: UnitOutput, ctx: RecordContext) -> Processed:
         else:
             for c, text in enumerate(res.texts):
                 for stmt, idx in _statements(text, it.key, counters, st, unit.strategy != "qa"):
-                    reason = filt.check(stmt, it.key, unit.source_text(it), check_window)
+                    reason = filt.check(stmt, it.key, sources[it.id], check_window)
                     if reason:
                         st.filtered[reason] += 1
                     else:

@@ -44,7 +44,7 @@ def support_scores(engine, method: str, template: str, pairs: Sequence[Tuple[str
     return engine.yes_probability(["".join(render(template, source=src, statement=stmt)) for src, stmt in pairs])
 
 
-def verify(engine, p: Processed, template: str, threshold: float, method: str = "yes_no") -> Processed:
+def verify(engine, p: Processed, template: str, threshold: float, method: str) -> Processed:
     """Score every record of a processed unit; drop the unsupported ones (counted)."""
     if not p.records:
         return p
