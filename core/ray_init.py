@@ -11,6 +11,16 @@ import os
 from typing import Iterator
 
 
+def join_ray(address: str, log_to_driver: bool = True) -> bool:
+    """Join the running cluster at `address` unless Ray is up already; True when this call joined."""
+    import ray
+
+    if ray.is_initialized():
+        return False
+    ray.init(address=address, log_to_driver=log_to_driver)
+    return True
+
+
 def init_ray(cluster_cfg, min_cpus: int = 0, log_to_driver: bool = True) -> bool:
     """Make sure Ray is initialised; True when this call started it (the caller shuts it down)."""
     import ray
@@ -19,7 +29,7 @@ def init_ray(cluster_cfg, min_cpus: int = 0, log_to_driver: bool = True) -> bool
         return False
     address = cluster_cfg.address or os.environ.get("RAY_ADDRESS", "")
     if address:
-        ray.init(address=address, log_to_driver=log_to_driver)
+        join_ray(address, log_to_driver)
     else:
         cpus = int(cluster_cfg.num_cpus) or max(os.cpu_count() or 1, int(min_cpus)) or None
         ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=log_to_driver,

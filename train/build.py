@@ -17,6 +17,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
+from augft.core.ray_init import join_ray
 from augft.train.data import (Example, Tokenized, length_waste, load_sources, select_examples,
                               split_examples)
 from augft.train.shards import ShardIndex, encode, pack_offsets, write_shard
@@ -113,8 +114,7 @@ def _ray_map(fn, tasks: List[dict], tokenizer, address: str) -> list:
     """One Ray Data row per task; `map_batches` runs them on the cluster's CPUs."""
     import ray
 
-    if not ray.is_initialized():  # else Ray Data would start (or find) some other Ray
-        ray.init(address=address, include_dashboard=False, log_to_driver=True)
+    join_ray(address)  # else Ray Data would start (or find) some other Ray
 
     ds = ray.data.from_items([{"i": i, "task": pickle.dumps(t)} for i, t in enumerate(tasks)],
                              override_num_blocks=max(1, len(tasks)))
