@@ -22,6 +22,8 @@ from typing import Callable, Dict, List, Optional
 from augft.augment import executor
 from augft.augment.engines.base import Sampling
 from augft.augment.executor import Job
+from augft.augment.engine_choice import resolve_engine
+from augft.augment.hosts import RunEngines
 from augft.augment.filters import VERSION as FILTERS_VERSION, FilterConfig, held_out, normalize, parse_statements
 from augft.augment.global_plan import GlobalSpec, plan_global
 from augft.augment.prompts import STOP, render, resolve_templates, template_hash
@@ -131,6 +133,7 @@ class Run:
     job: Job
     engine_factory: Optional[Callable] = None
     plans: Dict[str, PlanStats] = field(default_factory=dict)
+    engines: Optional[RunEngines] = None
 
     @property
     def use_ray(self) -> bool:
@@ -208,7 +211,7 @@ def _run_units(run: Run, units, total: int, desc: str, into: Dict[str, Aggregate
     """Execute units, summing each one's stats into `into[strategy or "_extract"]`."""
     prog = Progress(total, desc)
     try:
-        for s in executor.execute(units, run.cfg, run.job, run.engine_factory):
+        for s in executor.execute(units, run.cfg, run.job, run.engines):
             key = "_extract" if s["phase"] == "entity_extract" else s["strategy"]
             into.setdefault(key, Aggregate()).add(s)
             if not s.get("resumed"):
@@ -262,7 +265,22 @@ def augment(cfg, data_dir, out_dir, engine_factory=None) -> Dict:
     the config (benchmarks and tests); in plain-loop runs the engine it returns stays open.
     """
     t_start = time.perf_counter()
+    cfg, choice = resolve_engine(cfg, data_dir, engine_factory)
     run = _prepare(cfg, data_dir, out_dir, engine_factory)
+    with RunEngines(cfg, run.job, engine_factory) as run.engines:
+        manifest = _augment_all(run)
+    manifest["engine_choice"] = choice
+    manifest["timings"]["total_s"] = round(time.perf_counter() - t_start, 3)
+    from augft.augment.report import summary_table
+
+    manifest["summary_table"] = summary_table(manifest)
+    _write_manifest(run, manifest)
+    return manifest
+
+
+def _augment_all(run: Run) -> Dict:
+    """Every configured strategy, with the run's engines open; the manifest (not yet written)."""
+    cfg = run.cfg
     strategies = [str(s) for s in cfg.augment.strategies]
     gplan = _plan_global(run) if "global" in strategies else None
     digest = combine_digests(run.corpus, gplan.digests) if gplan else _corpus_digest(run)
@@ -277,13 +295,7 @@ def augment(cfg, data_dir, out_dir, engine_factory=None) -> Dict:
     if "entity" in strategies:
         _run_entity_pairs(run, docs, aggs)
     fixed = {"reverse": _write_reverse(run, docs)} if "reverse" in strategies else {}
-    manifest = _manifest(run, strategies, aggs, len(docs) or (gplan.documents if gplan else 0), fixed)
-    manifest["timings"]["total_s"] = round(time.perf_counter() - t_start, 3)
-    from augft.augment.report import summary_table
-
-    manifest["summary_table"] = summary_table(manifest)
-    _write_manifest(run, manifest)
-    return manifest
+    return _manifest(run, strategies, aggs, len(docs) or (gplan.documents if gplan else 0), fixed)
 
 
 def _run_driver_strategies(run: Run, docs: List[Document], strategies: List[str],

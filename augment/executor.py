@@ -19,6 +19,7 @@ from typing import Callable, Dict, Iterable, Iterator, Mapping, Optional
 
 from augft.augment.storage import OutputStore
 from augft.augment.units import Processed, RecordContext, Unit, process_unit, run_unit
+from augft.core.errors import AugftError
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,13 @@ def run_or_resume(engine, unit: Unit, job: Job) -> Dict:
     stats_path = unit_files(unit.strategy, unit.phase, unit.stem)[1]
     if job.store.exists(stats_path):
         return dict(job.store.read_json(stats_path), resumed=True)
-    p = process_unit(unit, run_unit(engine, unit, job.templates), job.records)
+    out = run_unit(engine, unit, job.templates)
+    if out.results and all(r.error for r in out.results):
+        # The engine is broken (bad sampling, a dead server), not one prompt: stop the run
+        # with the cause instead of writing a manifest of failures.
+        raise AugftError(f"augment unit {unit.stem} ({unit.strategy}): every prompt failed; "
+                         f"first error: {out.results[0].error}")
+    p = process_unit(unit, out, job.records)
     if job.records.verify_threshold is not None and unit.phase != "entity_extract":
         from augft.augment.verify import verify
 
@@ -105,38 +112,46 @@ def ensure_ray(cfg) -> None:
         ray.data.DataContext.get_current().enable_progress_bars = False
 
 
-def execute(units, cfg, job: Job, engine_factory: Optional[Callable] = None) -> Iterator[Dict]:
+def execute(units, cfg, job: Job, engines) -> Iterator[Dict]:
     """Every unit's stats, as units finish (done units: their stored stats).
 
     `units` is an iterable of Unit (built on the driver) or a Ray Dataset of {"unit": json}
-    rows (built on the workers, the global windows). `engine_factory` builds the engine instead
-    of the config (benchmarks); in the plain loop it is the caller's and stays open.
+    rows (built on the workers, the global windows). `engines` (augment.hosts.RunEngines) holds
+    the run's engines, so every call of one run shares them.
     """
     if not cfg.augment.use_ray:
-        yield from _execute_loop(units, cfg, job, engine_factory)
+        yield from _execute_loop(units, job, engines)
         return
-    yield from _execute_ray(units, cfg, job, engine_factory)
+    yield from _execute_ray(units, cfg, job, engines)
 
 
-def _execute_loop(units: Iterable[Unit], cfg, job: Job, engine_factory) -> Iterator[Dict]:
-    from augft.augment.engines.base import make_engine
-
-    engine = None
-    try:
-        for u in units:
-            if engine is None and not job.store.exists(unit_files(u.strategy, u.phase, u.stem)[1]):
-                engine = engine_factory() if engine_factory else make_engine(cfg)
-            yield run_or_resume(engine, u, job)
-    finally:
-        if engine is not None and engine_factory is None:  # a caller's engine stays open
-            engine.close()
+def _execute_loop(units: Iterable[Unit], job: Job, engines) -> Iterator[Dict]:
+    for u in units:
+        done = job.store.exists(unit_files(u.strategy, u.phase, u.stem)[1])
+        yield run_or_resume(None if done else engines.local(), u, job)
 
 
-def _execute_ray(units, cfg, job: Job, engine_factory) -> Iterator[Dict]:
+def _pool_args(cfg, job: Job, engines) -> Dict:
+    """`map_batches` arguments: proxies to the run's engine hosts (vllm), or an actor pool that
+    builds its own engine (hf, openai)."""
     import ray
     from omegaconf import OmegaConf
 
-    from augft.augment.engines.vllm import actor_resources
+    from augft.augment.hosts import HostProxy
+
+    a = cfg.augment
+    if engines.hosted:
+        hosts = engines.hosts()
+        return {"fn": HostProxy, "fn_constructor_kwargs": {"hosts": hosts}, "num_cpus": 0,
+                "compute": ray.data.ActorPoolStrategy(size=len(hosts))}
+    return {"fn": EngineActor, "num_cpus": float(a.actor_cpus),
+            "compute": ray.data.ActorPoolStrategy(size=max(1, int(a.num_actors))),
+            "fn_constructor_kwargs": {"cfg_yaml": OmegaConf.to_yaml(cfg), "job": job,
+                                      "engine_factory": engines.engine_factory}}
+
+
+def _execute_ray(units, cfg, job: Job, engines) -> Iterator[Dict]:
+    import ray
 
     ensure_ray(cfg)
     if isinstance(units, ray.data.Dataset):
@@ -146,11 +161,25 @@ def _execute_ray(units, cfg, job: Job, engine_factory) -> Iterator[Dict]:
         if not rows:
             return
         ds = ray.data.from_items(rows, override_num_blocks=len(rows))
-    res_args = actor_resources(cfg)
-    res_args["compute"] = ray.data.ActorPoolStrategy(size=res_args.pop("concurrency"))
-    ds = ds.map_batches(EngineActor, batch_size=1, batch_format="numpy",
-                        fn_constructor_kwargs={"cfg_yaml": OmegaConf.to_yaml(cfg), "job": job,
-                                               "engine_factory": engine_factory},
-                        **res_args)
-    for row in ds.iter_rows():
-        yield json.loads(row["stats"])
+    args = _pool_args(cfg, job, engines)
+    ds = ds.map_batches(args.pop("fn"), batch_size=1, batch_format="numpy", **args)
+    try:
+        for row in ds.iter_rows():
+            yield json.loads(row["stats"])
+    except Exception as exc:
+        cause = _augft_cause(exc)
+        if cause is None:
+            raise
+        raise AugftError(str(cause)) from None
+
+
+def _augft_cause(exc: BaseException) -> Optional[AugftError]:
+    """The AugftError a worker raised, found through Ray's wrappers (RayTaskError, Ray Data's
+    UserCodeException), so the CLI prints its message rather than a remote traceback."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, AugftError):
+            return exc
+        exc = getattr(exc, "cause", None) or exc.__cause__ or exc.__context__
+    return None

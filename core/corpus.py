@@ -225,3 +225,28 @@ def heldout_texts(location: str) -> List[str]:
     if is_uri(location) or not (Path(location) / HELDOUT).is_file():
         return []
     return [d.text for d in read_records(Path(location) / HELDOUT, Document)]
+
+
+def count_records(corpus: Corpus) -> int:
+    """Records in the corpus, without parsing them: Parquet footers, JSONL non-blank lines
+    (streamed in blocks; only the count is held)."""
+    import pyarrow.parquet as pq
+
+    fs = corpus.filesystem()
+    n = 0
+    for shard in corpus.shards:
+        if shard.format == "parquet":
+            with fs.open_input_file(shard.path) as fh:
+                n += pq.ParquetFile(fh).metadata.num_rows
+            continue
+        with fs.open_input_stream(shard.path) as fh:
+            tail = b""
+            while True:
+                block = fh.read(1 << 20)
+                if not block:
+                    break
+                lines = (tail + block).split(b"\n")
+                tail = lines.pop()
+                n += sum(1 for ln in lines if ln.strip())
+            n += 1 if tail.strip() else 0
+    return n

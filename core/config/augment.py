@@ -3,9 +3,10 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
 from augft.core.config.checks import choices, require
+from augft.core.config.vllm import AugmentVLLMConfig
 
 Strategy = choices("Strategy", ["local", "global", "entity", "oracle", "rephrase", "qa", "reverse"], __name__)
-Engine = choices("Engine", ["hf", "vllm", "openai"], __name__)
+Engine = choices("Engine", ["auto", "hf", "vllm", "openai"], __name__)
 LocalUnit = choices("LocalUnit", ["document", "sentence"], __name__)
 LongDocuments = choices("LongDocuments", ["split", "skip"], __name__)
 # The built-in prompt sets (augment.prompts.BUILTIN; a test keeps the two in step).
@@ -39,29 +40,6 @@ class OpenAIEngineConfig:
 
 
 @dataclass
-class VLLMEngineConfig:
-    tensor_parallel_size: int = 1
-    """GPUs per replica (tensor parallel); the replica's GPUs come from one placement group."""
-    replicas: int = 1
-    """Engine replicas (Ray actors); prompts sharing a window go to the same replica."""
-    gpu_memory_utilization: float = 0.9
-    """Fraction of each GPU's memory vLLM may use."""
-    max_model_len: int = 0
-    """Maximum sequence length (0 = the model's)."""
-    enable_prefix_caching: bool = True
-    """Reuse the KV cache of shared prompt prefixes (the shared global window)."""
-    enforce_eager: bool = False
-    """Disable CUDA graphs (slower, faster start-up)."""
-
-    def __post_init__(self):
-        require(self.tensor_parallel_size >= 1, "augment.vllm.tensor_parallel_size", "must be >= 1")
-        require(self.replicas >= 1, "augment.vllm.replicas", "must be >= 1")
-        require(0 < self.gpu_memory_utilization <= 1, "augment.vllm.gpu_memory_utilization",
-                "must be in (0, 1]")
-        require(self.max_model_len >= 0, "augment.vllm.max_model_len", "must be >= 0")
-
-
-@dataclass
 class AugmentConfig:
     strategies: List[Strategy] = field(default_factory=lambda: [Strategy.local])
     """Strategies to run: local, global, entity, oracle."""
@@ -71,7 +49,13 @@ class AugmentConfig:
     names it). Empty: model.name, the student that is fine-tuned. Provenance and the cost table
     record the teacher (its own parameter count)."""
     engine: Engine = Engine.hf
-    """Generation engine: hf (transformers), vllm (vLLM in Ray actors) or openai (HTTP server)."""
+    """Generation engine: hf (transformers), vllm (vLLM in Ray actors or this process), openai
+    (an OpenAI-compatible server), or auto: vllm when it is installed and the run has at least
+    augment.auto_vllm_min_prompts prompts (its start-up pays), hf otherwise; the manifest says
+    which ran and why."""
+    auto_vllm_min_prompts: int = 200
+    """engine=auto: the fewest prompts for which vLLM's start-up pays (measured by
+    benchmarks/augment_engines.py on the embedded model on a 2-core CPU)."""
     num_candidates: int = 4
     """Candidates sampled per prompt before filtering."""
     temperature: float = 0.8
@@ -139,15 +123,15 @@ class AugmentConfig:
     """CPUs reserved per engine actor."""
     openai: OpenAIEngineConfig = field(default_factory=OpenAIEngineConfig)
     """The openai engine's server and retry policy."""
-    vllm: VLLMEngineConfig = field(default_factory=VLLMEngineConfig)
-    """The vllm engine's parallelism and caching."""
+    vllm: AugmentVLLMConfig = field(default_factory=AugmentVLLMConfig)
+    """The vllm engine's device, parallelism, memory and caching."""
 
     def __post_init__(self):
         require(len(self.strategies) > 0, "augment.strategies", "empty list; choose from "
                 + ", ".join(m.value for m in Strategy))
         for key in ("num_candidates", "max_new_tokens", "batch_size", "unit_size", "num_actors"):
             require(getattr(self, key) >= 1, f"augment.{key}", f"must be >= 1, got {getattr(self, key)}")
-        for key in ("limit", "window_tokens", "entity_max_pairs", "min_words"):
+        for key in ("limit", "window_tokens", "entity_max_pairs", "min_words", "auto_vllm_min_prompts"):
             require(getattr(self, key) >= 0, f"augment.{key}", f"must be >= 0, got {getattr(self, key)}")
         require(self.max_chars >= 1, "augment.max_chars", f"must be >= 1, got {self.max_chars}")
         require(self.temperature >= 0, "augment.temperature", f"must be >= 0, got {self.temperature}")

