@@ -71,13 +71,13 @@ class Condition:
         if m is None:
             raise ConfigError(f"config key '{key}': unknown condition '{label}' (expected base, icl, ft, "
                               "aug_ft[<strategy>+...], a model named in eval.models, or one of "
-                              "those followed by +icl)")
+                              "those followed by +icl)", key=key)
         strategies = tuple(m.group(1).split("+")) if m.group(1) else tuple(default_strategies)
         known = [str(s) for s in (values(Strategy) if known_strategies is None else known_strategies)]
         bad = [s for s in strategies if s not in known]
         if bad:
             raise ConfigError(f"config key '{key}': '{label}' names unknown strategies {bad}; "
-                              f"known: {', '.join(known)}")
+                              f"known: {', '.join(known)}", key=key)
         return cls(trained, icl, strategies)
 
 

@@ -18,6 +18,12 @@ from augft.core.errors import AugftError
 class ConfigError(AugftError, ValueError):
     """A config problem, with the key (and file) it concerns in the message."""
 
+    def __init__(self, message: str, key: str = "") -> None:
+        super().__init__(message)
+        self.key = key
+        """The dotted config key the problem is about ('' when none): lets the loader blame
+        the command line or the YAML file, whichever set it."""
+
 
 class Choice(str, Enum):
     """Base of the config's string enums."""
@@ -37,7 +43,7 @@ def choices(name: str, values: Iterable[str], module: str) -> type:
 def require(ok: bool, key: str, message: str) -> None:
     """Raise ConfigError naming `key` unless `ok`."""
     if not ok:
-        raise ConfigError(f"config key '{key}': {message}")
+        raise ConfigError(f"config key '{key}': {message}", key=key)
 
 
 def values(enum_cls) -> list:

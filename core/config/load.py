@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import difflib
 import inspect
 import typing
 from pathlib import Path
@@ -22,13 +23,22 @@ from augft.core.config.root import AugftConfig
 from augft.core.mappings import flatten
 
 
+def _nearest_key(key: str) -> str:
+    """' (did you mean 'x.y'?)' for the known key closest to a mistyped one, else ''."""
+    known = list(field_docs())
+    close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+    if not close:  # a right leaf under a wrong section, or a wrong leaf: match the last part
+        leaf = str(key).rsplit(".", 1)[-1]
+        by_leaf = {k.rsplit(".", 1)[-1]: k for k in known}
+        close = [by_leaf[m] for m in difflib.get_close_matches(leaf, list(by_leaf), n=1, cutoff=0.75)]
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def _describe(exc: OmegaConfBaseException, where: str) -> str:
     key = getattr(exc, "full_key", None) or getattr(exc, "key", None) or "?"
     msg = str(exc).splitlines()[0]
     if isinstance(exc, (ConfigKeyError, AttributeError)) and "not in" in msg:
-        return f"{where}: unknown config key '{key}'"
+        return f"{where}: unknown config key '{key}'{_nearest_key(key)}"
     if isinstance(exc, MissingMandatoryValue):
         return f"{where}: missing required value for config key '{key}'"
     if isinstance(exc, (ValidationError, ConfigTypeError)):
@@ -102,16 +112,28 @@ def load_config(
         OmegaConf.to_container(cfg, throw_on_missing=True)
     except OmegaConfBaseException as exc:
         raise ConfigError(_describe(exc, str(path) if path else "config")) from None
-    validate(cfg, str(path) if path else "config")
+    validate(cfg, str(path) if path else "config", given=overrides)
     return cfg
 
 
-def validate(cfg: DictConfig, where: str = "config") -> None:
-    """Run every section's `__post_init__` checks (ranges, combinations) on `cfg`."""
+def _blame(key: str, where: str, given: Iterable[str]) -> str:
+    """The command line when an override set `key` (or a section above it), else `where`."""
+    for item in given:
+        name = item.split("=", 1)[0].lstrip("+~")
+        if key and (key == name or key.startswith(name + ".")):
+            return f"command line ({item})"
+    return where
+
+
+def validate(cfg: DictConfig, where: str = "config", given: Iterable[str] = ()) -> None:
+    """Run every section's `__post_init__` checks (ranges, combinations) on `cfg`.
+
+    `given`: the `key=value` overrides, so a bad value typed on the command line is blamed
+    there and not on the YAML file."""
     try:
         OmegaConf.to_object(cfg)
     except ConfigError as exc:
-        raise ConfigError(f"{where}: {exc}") from None
+        raise ConfigError(f"{_blame(exc.key, where, given)}: {exc}", key=exc.key) from None
     except OmegaConfBaseException as exc:
         raise ConfigError(_describe(exc, where)) from None
 

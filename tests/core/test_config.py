@@ -98,3 +98,34 @@ def test_required_value_supplied_on_command_line(tmp_path):
     p = tmp_path / "x.yaml"
     p.write_text("cluster:\n  address: ???\n")
     assert load_config(p, ["cluster.address=ray://head:10001"]).cluster.address == "ray://head:10001"
+
+
+@pytest.mark.parametrize("override", ["train.zero_stage=7", "augment.temperature=-1",
+                                      "train.epochs=0", "train.eval_fraction=2"])
+def test_bad_value_typed_on_command_line_is_blamed_there(tmp_path, override):
+    yaml = tmp_path / "c.yaml"
+    yaml.write_text("train:\n  lr: 1.0e-4\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(yaml, [override])
+    msg = str(err.value)
+    assert msg.startswith(f"command line ({override})"), msg
+    assert str(yaml) not in msg
+
+
+def test_bad_value_in_yaml_is_blamed_on_the_file(tmp_path):
+    yaml = tmp_path / "c.yaml"
+    yaml.write_text("train:\n  zero_stage: 9\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(yaml, ["train.lr=1e-4"])
+    assert str(err.value).startswith(f"{yaml}: config key 'train.zero_stage'")
+
+
+@pytest.mark.parametrize("override,nearest", [
+    ("train.zero_stag=1", "train.zero_stage"),
+    ("train.lrr=1e-4", "train.lr"),
+    ("augment.stratgies=[local]", "augment.strategies"),
+])
+def test_unknown_key_suggests_the_nearest(override, nearest):
+    with pytest.raises(ConfigError) as err:
+        load_config(None, [override])
+    assert f"did you mean '{nearest}'?" in str(err.value)
