@@ -11,11 +11,13 @@ import argparse
 import importlib
 import logging
 import sys
+import traceback
 from pathlib import Path
 from dataclasses import dataclass
 from enum import Enum
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+from augft.cluster.cli_help import HELP
 from augft.core.errors import AugftError
 
 # command -> (module:function, help, needs --data)
@@ -52,7 +54,8 @@ class _Parser(argparse.ArgumentParser):
     entrypoint, `augft submit` and the manifest checks can parse a command line without exiting."""
 
     def error(self, message: str):
-        raise AugftError(f"{self.prog}: {message}")
+        # main() adds the one "augft: error:" prefix; the hint names the command's own help
+        raise AugftError(f"{message} (see '{self.prog} --help')")
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,8 @@ def _stage_args(ns: argparse.Namespace) -> StageArgs:
     overrides = _split_overrides([i for i in ns.overrides if i not in paths])
     if ns.command == "benchmark" and ns.name:
         overrides = [f"benchmark.name={ns.name}"] + overrides
-    return StageArgs(ns.command, ns.config, ns.data, ns.out, tuple(overrides), tuple(paths))
+    data = getattr(ns, "data", None)  # benchmark and ingest take no --data
+    return StageArgs(ns.command, ns.config, data, ns.out, tuple(overrides), tuple(paths))
 
 
 def parse_stage_args(command: str, args: Sequence[str]) -> StageArgs:
@@ -87,12 +91,14 @@ def _load(target: str) -> Callable:
     return getattr(importlib.import_module(mod), fn)
 
 
-def _stage_parser(sub, name: str, help_: str, needs_data: bool) -> None:
-    p = sub.add_parser(name, help=help_, description=help_)
+def _stage_parser(sub, name: str, help_: str) -> None:
+    h = HELP[name]
+    p = sub.add_parser(name, help=help_, description=help_, epilog=f"example:\n  {h.example}",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", help="YAML config file (default: the embedded-default config)")
-    p.add_argument("--data", help="folder with corpus.jsonl and questions.jsonl"
-                   + (" (required)" if needs_data else ""))
-    p.add_argument("--out", help=f"output folder (default: {DEFAULT_OUT}/{name})")
+    if h.data is not None:
+        p.add_argument("--data", help=h.data)
+    p.add_argument("--out", help=h.out)
     if name == "benchmark":
         p.add_argument("--name", help="benchmark name (same as benchmark.name=...); "
                        "'all' generates every benchmark into subfolders")
@@ -104,16 +110,26 @@ def _stage_parser(sub, name: str, help_: str, needs_data: bool) -> None:
                    help="config overrides, e.g. train.lr=1e-4 augment.strategies=[local,global]")
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("augft")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="augft",
         description="Augmented fine-tuning: augment a corpus with a model's own in-context "
                     "reasoning, fine-tune on it, and compare how each way of customizing a "
                     "model generalizes.")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="debug logging, and a traceback with every error")
+    parser.add_argument("--version", action="version", version=f"augft {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="<command>")
-    for name, (_, help_, needs_data) in STAGES.items():
-        _stage_parser(sub, name, help_, needs_data)
+    for name, (_, help_, _needs_data) in STAGES.items():
+        _stage_parser(sub, name, help_)
     for name, (_, help_) in TOOLS.items():
         p = sub.add_parser(name, help=help_, add_help=False)
         p.add_argument("args", nargs=argparse.REMAINDER)
@@ -156,18 +172,22 @@ def _config_command(ns: argparse.Namespace) -> int:
 def _run_stage(sa: StageArgs) -> int:
     from augft.core.config import load_config
 
+    from augft.cluster.preflight import check_models, check_out
+
     cfg = load_config(sa.config, sa.overrides)
     target, _, needs_data = STAGES[sa.command]
     # augment reads and writes through pyarrow filesystems: its locations may be URIs (s3://...)
     place = (lambda v: v if "://" in v else Path(v)) if sa.command == "augment" else Path
     data = place(sa.data) if sa.data else None
     if needs_data and data is None:
-        raise AugftError(f"augft {sa.command} needs --data DIR (a folder with corpus.jsonl and questions.jsonl)")
+        raise AugftError(f"augft {sa.command} needs --data: {HELP[sa.command].data}")
     if isinstance(data, Path) and not data.is_dir():
         raise AugftError(f"--data {data}: not a folder")
     out = place(sa.out) if sa.out else Path(DEFAULT_OUT) / sa.command
     if sa.command == "questions" and not sa.out:
         out = data  # the test set goes beside the corpus it was built from
+    check_out(out, "--out" if sa.out else "the default --out")
+    check_models(cfg, sa.command)
     extra = {"paths": list(sa.paths)} if sa.command == "ingest" else {}
     return int(_load(target)(cfg, data=data, out=out, **extra) or 0)
 
@@ -181,22 +201,36 @@ def run_command(argv: Optional[List[str]] = None) -> int:
     ns = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if ns.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if ns.command is None:
-        parser.print_help()
-        return 0
+    if ns.command is None:  # a bare `augft` is a usage error: help on stderr, exit 2
+        parser.print_help(sys.stderr)
+        return 2
     if ns.command == "config":
         return _config_command(ns)
     return _run_stage(_stage_args(ns))
 
 
+def _error(message: str, verbose: bool) -> int:
+    """The one error path: `augft: error: <message>`, exit 2; the traceback only with -v."""
+    if verbose:
+        traceback.print_exc()
+    print(f"augft: error: {message}", file=sys.stderr)
+    return 2
+
+
 def main(argv: Optional[List[str]] = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    verbose = bool({"-v", "--verbose"} & set(args[:1]))
     try:
-        code = run_command(argv)
+        code = run_command(args)
     except AugftError as exc:
-        print(f"augft: error: {exc}", file=sys.stderr)
-        code = 2
+        code = _error(str(exc), verbose)
+    except OSError as exc:  # permission, a path that is a file, a full disk, a store gone away
+        from augft.cluster.preflight import os_error_message
+
+        code = _error(os_error_message(exc), verbose)
     except KeyboardInterrupt:
-        print("augft: interrupted", file=sys.stderr)
+        print("augft: interrupted; rerun the same command to resume (finished work is kept)",
+              file=sys.stderr)
         code = 130
     if argv is None:
         sys.exit(code)

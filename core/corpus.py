@@ -104,7 +104,11 @@ def discover(location: str, stem: str = "corpus") -> Corpus:
     from pyarrow import fs as pafs
 
     filesystem, root = open_location(location)
-    info = filesystem.get_file_info(root)
+    try:  # the first request to a store: an unreachable endpoint fails here
+        info = filesystem.get_file_info(root)
+    except OSError as exc:
+        raise RecordError(f"{public(location)}: cannot reach this location: "
+                          f"{str(exc).splitlines()[0]}") from None
     if info.type != pafs.FileType.Directory:
         raise RecordError(f"{public(location)}: not a folder (--data names a folder holding {stem}.jsonl, "
                           f"{stem}-*.jsonl|parquet shards or a {stem}/ folder of them)")

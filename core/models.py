@@ -119,6 +119,29 @@ def _build_tiny(name: str, dst: Path) -> None:
     build_random_llama(dst, max_position_embeddings=2048, **TINY_MODELS[name])
 
 
+def check_model_name(name: str, key: str = "model.name") -> None:
+    """Fail now (ModelError naming `key`) when `name` cannot resolve; builds and converts nothing.
+
+    The same rules as resolve_model_path, so a command checks its models before any work."""
+    if not name:
+        raise ModelError(f"{key} is empty")
+    if name == EMBEDDED:
+        return
+    if name.startswith(TINY_PREFIX):
+        if name not in TINY_MODELS:
+            raise ModelError(f"{key}: unknown tiny model '{name}'; choose {', '.join(TINY_MODELS)}")
+        return
+    p = Path(name).expanduser()
+    if p.exists():
+        if not (p / "config.json").is_file():
+            raise ModelError(f"{key}: model path {p} exists but has no config.json "
+                             "(not a Hugging Face model folder)")
+        return
+    if name.count("/") == 1 and not name.startswith((".", "/")):
+        return  # a hub id: resolve_model_path looks in the local cache (and names it if absent)
+    raise ModelError(f"{key}: model path '{name}' does not exist")
+
+
 def resolve_model_path(name: str, cache_dir: str = "") -> Path:
     """Turn a model name into a local Hugging Face folder, building it if needed."""
     if not name:
