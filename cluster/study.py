@@ -22,6 +22,7 @@ from augft.cluster.stages import StageFns, StageResult, augment_stage, eval_stag
 from augft.core.artifacts import TrainOutput
 from augft.core.conditions import Condition, needed_strategies, parse_all, trained_models
 from augft.core.config.load import to_flat_dict, to_yaml
+from augft.core.errors import AugftError
 from augft.core.io import atomic_write_text
 from augft.eval.questions.report import test_set_summary
 from augft.tracking.runs import RunHandle, Tracker
@@ -157,9 +158,10 @@ def run_study(cfg, data: Optional[Path], out: Path, fns: Optional[StageFns] = No
     """Run (or reuse) every stage and write `<out>/report/`. Returns the merged results
     with the stage folders under "stages"."""
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     conditions = parse_all(cfg.pipeline.conditions, [str(s) for s in cfg.augment.strategies],
                            key="pipeline.conditions")
+    check_data_fits(conditions, data)
+    out.mkdir(parents=True, exist_ok=True)
     study = Study(cfg, data, out, fns or StageFns(), conditions)
     # Fail before any work: the tracking store must answer (or tracking be off/offline).
     tracker = tracker or Tracker.from_config(cfg.tracking)
@@ -184,6 +186,24 @@ def run_study(cfg, data: Optional[Path], out: Path, fns: Optional[StageFns] = No
                         for k, v in study.results.items()}
     merged["run_id"] = parent.run_id
     return merged
+
+
+def check_data_fits(conditions: List[Condition], data: Optional[Path]) -> None:
+    """Fail before any work when the user's --data cannot serve the conditions: a test set is
+    needed, and `aug_ft[oracle]` needs a benchmark's ground truth (oracle.jsonl)."""
+    if data is None:  # a generated benchmark has both
+        return
+    if not (Path(data) / "questions.jsonl").is_file():
+        raise AugftError(f"--data {data}: no questions.jsonl, which the study's eval needs; "
+                         f"build a held-out test set first: augft questions --data {data}")
+    oracle = [c.label for c in conditions if "oracle" in c.strategies]
+    if oracle and not (Path(data) / "oracle.jsonl").is_file():
+        keep = ",".join(f'"{c.label}"' if "[" in c.label else c.label  # [ must be quoted for OmegaConf
+                        for c in conditions if "oracle" not in c.strategies)
+        raise AugftError(
+            f"config key 'pipeline.conditions': {', '.join(oracle)} trains on a benchmark's ground "
+            f"truth (oracle.jsonl), which --data {data} does not have (your own documents have no "
+            f"oracle); leave it out: 'pipeline.conditions=[{keep}]'")
 
 
 def _write_report(study: Study, parent: RunHandle, name: str) -> dict:

@@ -95,3 +95,18 @@ def test_verbose_shows_the_traceback(tmp_path):
     f.write_text("")
     r = augft_cli("-v", "ingest", tmp_path, "--out", f)
     assert r.returncode == 2 and "Traceback" in r.stderr and "augft: error: --out" in r.stderr
+
+
+def test_user_data_without_oracle_fails_before_any_work(tmp_path, people):
+    mine = tmp_path / "my-data"
+    mine.mkdir()
+    for f in ("corpus.jsonl", "questions.jsonl"):
+        (mine / f).write_bytes((people / f).read_bytes())
+    r = augft_cli("run", *TINY, "--data", mine, "--out", tmp_path / "study", cwd=cli_repo())
+    line = _one_line_error(r, "pipeline.conditions", "aug_ft[oracle]", "oracle.jsonl")
+    assert not (tmp_path / "study").exists()
+    fix = line.split("leave it out: ")[1].strip("'")  # the override the message suggests loads
+    assert augft_cli("config", *TINY, fix, cwd=cli_repo()).returncode == 0
+    (mine / "questions.jsonl").unlink()
+    _one_line_error(augft_cli("run", *TINY, "--data", mine, "--out", tmp_path / "study", fix,
+                              cwd=cli_repo()), "questions.jsonl", "augft questions --data")
