@@ -150,7 +150,7 @@ def _prepare(cfg, data, out, engine_factory) -> Run:
     a = cfg.augment
     templates = resolve_templates(str(a.prompt_set), a.templates)
     data, out = _location(data), _location(out)
-    corpus = discover(data)
+    corpus = discover(data, max_tokens=int(cfg.max_document_tokens))
     if "oracle" in a.strategies and (is_uri(data) or not (Path(data) / "oracle.jsonl").is_file()):
         raise AugftError(f"augment.strategies has 'oracle' but {data}/oracle.jsonl does not exist "
                          "(only built-in benchmarks have an oracle)")

@@ -17,11 +17,11 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from augft.core.corpus import HELDOUT
+from augft.core.corpus import HELDOUT, discover, iter_corpus
 from augft.eval.questions.report import REPORT
 from augft.core.errors import AugftError
 from augft.core.io import atomic_write_json
-from augft.core.records import read_corpus, write_jsonl
+from augft.core.records import write_jsonl
 from augft.eval.questions import rewrite
 from augft.eval.questions.build import SPLITS, Candidate, mechanical
 from augft.eval.questions.keep import counts, heldout, select, to_questions
@@ -78,7 +78,10 @@ def _judge(cfg, cands: List[Candidate], docs) -> list:
 def build_questions(cfg, data: Path, out: Path) -> dict:
     """Write the test set into `out`; returns the report (also questions.json)."""
     q = cfg.questions
-    docs = read_corpus(data)
+    corpus = discover(str(data), max_tokens=int(cfg.max_document_tokens))  # bounded documents
+    docs = list(iter_corpus(corpus))
+    if not docs:
+        raise AugftError(f"{data}: the corpus has no documents")
     out.mkdir(parents=True, exist_ok=True)
     if (out / "questions.jsonl").is_file() and not (out / REPORT).is_file():
         raise AugftError(f"{out / 'questions.jsonl'} exists and was not written by augft questions; "

@@ -23,6 +23,7 @@ from typing import Iterator, List, Optional, Tuple
 from urllib.parse import urlsplit, urlunsplit
 
 from augft.core.records import Document, RecordError, decode_line, from_dict, read_records
+from augft.core.text import count_tokens
 
 _CHUNK = 1 << 20
 
@@ -77,6 +78,9 @@ class Corpus:
     """Where a corpus lies and its shards in reading order (sorted by name)."""
     location: str
     shards: Tuple[Shard, ...]
+    max_tokens: int = 0
+    """Longest document accepted (core.text.count_tokens); a longer one is an error naming its
+    file:line when read, so no stage holds or prompts with it whole. 0: no limit."""
 
     def filesystem(self):
         return open_location(self.location)[0]
@@ -99,7 +103,7 @@ def _files(filesystem, folder: str) -> List[str]:
     return sorted(i.path for i in infos if i.type == pafs.FileType.File)
 
 
-def discover(location: str, stem: str = "corpus") -> Corpus:
+def discover(location: str, stem: str = "corpus", max_tokens: int = 0) -> Corpus:
     """The shards of `location` (see the module docstring); a clear error when there are none."""
     from pyarrow import fs as pafs
 
@@ -116,7 +120,7 @@ def discover(location: str, stem: str = "corpus") -> Corpus:
     names = {f.rsplit("/", 1)[-1]: f for f in files}
     for single in (f"{stem}.jsonl", f"{stem}.parquet"):
         if single in names:
-            return Corpus(location, (Shard(names[single], _format(single)),))
+            return Corpus(location, (Shard(names[single], _format(single)),), max_tokens)
     sharded = [f for n, f in names.items() if fnmatch.fnmatch(n, f"{stem}-*") and _format(n)]
     if not sharded:
         sub = root + "/" + stem
@@ -125,7 +129,8 @@ def discover(location: str, stem: str = "corpus") -> Corpus:
     if not sharded:
         raise RecordError(f"{public(location)}: no {stem}.jsonl, {stem}.parquet, {stem}-*.jsonl|parquet "
                           f"shards or {stem}/ folder of shards here")
-    return Corpus(location, tuple(Shard(f, _format(f.rsplit("/", 1)[-1])) for f in sorted(sharded)))
+    return Corpus(location, tuple(Shard(f, _format(f.rsplit("/", 1)[-1])) for f in sorted(sharded)),
+                  max_tokens)
 
 
 def _jsonl_objects(filesystem, shard: Shard, where: str) -> Iterator[Tuple[str, object]]:
@@ -166,6 +171,14 @@ def _parquet_objects(filesystem, shard: Shard, where: str) -> Iterator[Tuple[str
             row += 1
 
 
+def _check_size(doc: Document, max_tokens: int, pos: str) -> None:
+    # len(text) bounds the token count from above, so short documents are never counted
+    if max_tokens and len(doc.text) > max_tokens and count_tokens(doc.text) > max_tokens:
+        raise RecordError(f"{pos}: document '{doc.id}' has {count_tokens(doc.text)} tokens, above "
+                          f"max_document_tokens={max_tokens}; split it (augft ingest splits "
+                          f"documents to ingest.max_tokens) or raise max_document_tokens")
+
+
 def iter_shard(corpus: Corpus, shard: Shard, filesystem=None) -> Iterator[Tuple[int, Document]]:
     """(position in the shard, Document) for every record, validated; a duplicate id within the
     shard is an error naming both lines."""
@@ -175,6 +188,7 @@ def iter_shard(corpus: Corpus, shard: Shard, filesystem=None) -> Iterator[Tuple[
     seen = {}
     for i, (pos, obj) in enumerate(objects(filesystem, shard, where)):
         doc = from_dict(Document, obj, pos)
+        _check_size(doc, corpus.max_tokens, pos)
         if doc.id in seen:
             raise RecordError(f"{pos}: duplicate id '{doc.id}' (first at {seen[doc.id]})")
         seen[doc.id] = pos.rsplit(":", 1)[-1]

@@ -54,7 +54,8 @@ def ingest(paths: Iterable[Path], out: Path, cfg) -> dict:
     fn = partial(process_file, max_tokens=int(cfg.max_tokens), min_chars=int(cfg.min_chars))
     report = {"inputs": [str(p) for p in paths], "max_tokens": int(cfg.max_tokens),
               "token_count": "words and punctuation marks", "files_seen": len(files) + len(skipped),
-              "files_read": 0, "documents": 0, "tokens": 0, "by_format": {}, "skipped": []}
+              "files_read": 0, "documents": 0, "tokens": 0, "largest_document_tokens": 0,
+              "documents_split": 0, "by_format": {}, "skipped": []}
     report["skipped"] = [{"path": s.rel, "reason": s.reason} for s in skipped]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -91,8 +92,12 @@ def _write_all(results: Iterator[FileResult], fh, report: dict, total: int) -> N
                                  "ids must be unique across the corpus")
             seen[doc["id"]] = res.rel
             fh.write(json.dumps(doc, ensure_ascii=False) + "\n")
+            n = count_tokens(doc["text"])
             report["documents"] += 1
-            report["tokens"] += count_tokens(doc["text"])
+            report["tokens"] += n
+            report["largest_document_tokens"] = max(report["largest_document_tokens"], n)
+            report["documents_split"] += int((doc.get("meta") or {}).get("chunk") == 0
+                                             and "split_from" in (doc.get("meta") or {}))
 
 
 def run_ingest(cfg, data: Optional[Path] = None, out: Path = Path("out/ingest"),
@@ -100,7 +105,11 @@ def run_ingest(cfg, data: Optional[Path] = None, out: Path = Path("out/ingest"),
     """CLI entry (`augft ingest PATH... --out DIR`)."""
     report = ingest([Path(p) for p in (paths or [])], Path(out), cfg.ingest)
     print(f"ingested {report['files_read']} file(s) into {report['documents']} documents "
-          f"({report['tokens']} tokens, at most {report['max_tokens']} each): {Path(out) / CORPUS}")
+          f"({report['tokens']} tokens, the largest {report['largest_document_tokens']}; "
+          f"limit ingest.max_tokens={report['max_tokens']}): {Path(out) / CORPUS}")
+    if report["documents_split"]:
+        print(f"split {report['documents_split']} Document record(s) above the limit into "
+              f"<id>#<k> documents (meta.split_from names the original)")
     if report["skipped"]:
         print(f"skipped {report['n_skipped']} file(s):")
         for s in report["skipped"]:

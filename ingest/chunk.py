@@ -9,13 +9,10 @@ from __future__ import annotations
 import re
 from typing import Iterator, List
 
-_TOKEN = re.compile(r"\w+|[^\w\s]")
+from augft.core.text import _TOKEN, count_tokens  # noqa: F401  (ingest's count is core's)
+
 # A sentence ends at . ! ? (optionally followed by a closing quote or bracket) before a space.
 _SENT_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+")
-
-
-def count_tokens(text: str) -> int:
-    return len(_TOKEN.findall(text))
 
 
 def sentences(paragraph: str) -> List[str]:

@@ -30,7 +30,7 @@ def doc_id(rel: str, index: int, text: str) -> str:
 def process_file(src: SourceFile, max_tokens: int, min_chars: int) -> FileResult:
     fmt = src.path.suffix.lower().lstrip(".")
     if fmt in ("jsonl", "parquet"):
-        return _passthrough(src, fmt)
+        return _passthrough(src, fmt, max_tokens)
     try:
         sections = EXTRACTORS["." + fmt](src.path)
     except Unreadable as exc:
@@ -48,12 +48,25 @@ def process_file(src: SourceFile, max_tokens: int, min_chars: int) -> FileResult
     return FileResult(src.rel, fmt, docs)
 
 
-def _passthrough(src: SourceFile, fmt: str) -> FileResult:
-    """Document records are validated and kept as they are (ids and meta unchanged)."""
+def _passthrough(src: SourceFile, fmt: str, max_tokens: int) -> FileResult:
+    """Document records are validated and kept as they are (ids and meta unchanged), except one
+    above max_tokens: it is split like extracted text, into `<id>#<k>` with meta.split_from."""
     try:
         recs = read_records(src.path, Document)
     except RecordError as exc:
         return FileResult(src.rel, fmt, error=str(exc))
     if not recs:
         return FileResult(src.rel, fmt, skipped="empty: no records")
-    return FileResult(src.rel, fmt, [to_dict(r) for r in recs])
+    docs: List[dict] = []
+    for r in recs:
+        docs.extend(_split_record(r, max_tokens))
+    return FileResult(src.rel, fmt, docs)
+
+
+def _split_record(rec: Document, max_tokens: int) -> List[dict]:
+    if len(rec.text) <= max_tokens or count_tokens(rec.text) <= max_tokens:
+        return [to_dict(rec)]
+    paras = [p for p in rec.text.split("\n\n") if p.strip()]
+    return [to_dict(Document(f"{rec.id}#{k}", text, {**rec.meta, "split_from": rec.id, "chunk": k,
+                                                     "tokens": count_tokens(text)}))
+            for k, text in enumerate(chunk_paragraphs(paras, max_tokens))]

@@ -2,6 +2,7 @@
 from dataclasses import dataclass, field
 
 from augft.core.config.augment import AugmentConfig
+from augft.core.config.checks import require
 from augft.core.config.benchmark import BenchmarkConfig
 from augft.core.config.cluster import ClusterConfig
 from augft.core.config.eval import EvalConfig
@@ -16,6 +17,11 @@ from augft.core.config.train import TrainConfig
 class AugftConfig:
     seed: int = 0
     """Global seed; stages derive their own seeds from it deterministically."""
+    max_document_tokens: int = 4096
+    """Longest corpus document a stage accepts (augment, questions), in tokens counted as ingest
+    counts them (words and punctuation marks): a longer one is rejected naming its file:line
+    when the stage reads it, so no prompt or worker holds it whole (0: no limit). `augft ingest` splits
+    documents to ingest.max_tokens."""
     benchmark: BenchmarkConfig = field(default_factory=BenchmarkConfig)
     """Controlled synthetic benchmark generation (`augft benchmark`)."""
     ingest: IngestConfig = field(default_factory=IngestConfig)
@@ -36,3 +42,7 @@ class AugftConfig:
     """Ray cluster address and resources."""
     pipeline: PipelineConfig = field(default_factory=PipelineConfig)
     """The end-to-end study (`augft run`) and sweeps (`augft sweep`)."""
+
+    def __post_init__(self):
+        require(self.max_document_tokens >= 0, "max_document_tokens",
+                f"must be 0 (no limit) or more, got {self.max_document_tokens}")

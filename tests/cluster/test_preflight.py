@@ -110,3 +110,13 @@ def test_user_data_without_oracle_fails_before_any_work(tmp_path, people):
     (mine / "questions.jsonl").unlink()
     _one_line_error(augft_cli("run", *TINY, "--data", mine, "--out", tmp_path / "study", fix,
                               cwd=cli_repo()), "questions.jsonl", "augft questions --data")
+
+
+@pytest.mark.parametrize("command", ["augment", "questions"])
+def test_document_above_the_limit_is_rejected_by_augment_and_questions(tmp_path, command):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "corpus.jsonl").write_text('{"id": "a", "text": "Ada Brandt is a painter."}\n'
+                                       '{"id": "big", "text": "' + "rye " * 5000 + '"}\n')
+    r = augft_cli(command, *TINY, "--data", data, "--out", tmp_path / "o", cwd=cli_repo(), timeout=120)
+    _one_line_error(r, "corpus.jsonl:2", "'big' has 5000 tokens", "max_document_tokens=4096")

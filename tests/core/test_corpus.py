@@ -62,3 +62,17 @@ def test_join_uri_keeps_filesystem_options():
     assert join_uri("s3://b/data?endpoint_override=h:1&scheme=http", "out", "x.json") == \
         "s3://b/data/out/x.json?endpoint_override=h:1&scheme=http"
     assert join_uri("/tmp/a", "b") == "/tmp/a/b"
+
+
+def test_document_above_max_tokens_is_rejected_with_file_and_line(tmp_path):
+    from augft.core.corpus import discover, iter_corpus
+    from augft.core.records import RecordError
+
+    d = tmp_path / "data"
+    d.mkdir()
+    rows = [{"id": "a", "text": "Short."}, {"id": "b", "text": "word " * 60}]
+    (d / "corpus.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert len(list(iter_corpus(discover(str(d), max_tokens=60)))) == 2
+    with pytest.raises(RecordError, match=r"corpus\.jsonl:2: document 'b' has 60 tokens, above "
+                                          r"max_document_tokens=59"):
+        list(iter_corpus(discover(str(d), max_tokens=59)))

@@ -133,3 +133,23 @@ def test_cli(folder: Path, tmp_path: Path, cli):
     assert "skipped 4 file(s)" in r.stdout and "broken.pdf: unreadable" in r.stdout
     r = cli("ingest", tmp_path / "nope", "--out", tmp_path / "o2")
     assert r.returncode == 2 and "no such file or folder" in r.stderr
+
+
+def test_passthrough_document_above_the_limit_is_split_and_reported(tmp_path: Path, cli):
+    d = tmp_path / "in"
+    d.mkdir()
+    huge = " ".join(f"Mill {i} of the Orsk valley grinds rye" for i in range(3000))  # one line, no period
+    rows = [{"id": "big", "text": huge, "meta": {"k": 1}}, {"id": "small", "text": "Kept as is."}]
+    (d / "mine.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    r = cli("ingest", d, "--out", tmp_path / "out")
+    assert r.returncode == 0, r.stderr
+    docs = read_records(tmp_path / "out" / "corpus.jsonl", Document)
+    big = [x for x in docs if x.meta.get("split_from") == "big"]
+    assert len(big) > 100 and all(count_tokens(x.text) <= 128 for x in docs)
+    assert [x.id for x in big[:2]] == ["big#0", "big#1"] and big[0].meta["k"] == 1
+    assert "".join("".join(x.text for x in big).split()) == "".join(huge.split())  # nothing lost
+    assert docs[-1] == Document("small", "Kept as is.", {})
+    report = json.loads((tmp_path / "out" / "ingest.json").read_text())
+    assert report["documents_split"] == 1 and report["largest_document_tokens"] <= 128
+    assert f"the largest {report['largest_document_tokens']}; limit ingest.max_tokens=128" in r.stdout
+    assert "split 1 Document record(s)" in r.stdout
