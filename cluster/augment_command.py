@@ -33,4 +33,10 @@ def run_augment(cfg, data: Optional[Path] = None, out: Path = Path("out/augment"
     local = "://" not in f"{data}{out}"
     print(summary_table(manifest, record_quality(Path(data), Path(out)) if local else {}), end="")
     print(f"wrote {out}/manifest.json")
+    from augft.cluster import augment_health as health
+
+    for s, c in health.counts(manifest).items():
+        why = health.flag(c, float(cfg.pipeline.min_kept_share))
+        if why:
+            print(f"WARNING: {health.describe(s, c, why, [])}")
     return 0

@@ -17,9 +17,10 @@ from typing import Callable, Dict, Iterator, List, Optional
 
 from tqdm import tqdm
 
+from augft.cluster import augment_health as health
 from augft.cluster import study_report as report
 from augft.cluster.stages import StageFns, StageResult, augment_stage, eval_stage, prepare_data, train_stage
-from augft.core.artifacts import TrainOutput
+from augft.core.artifacts import AugmentOutput, TrainOutput
 from augft.core.conditions import Condition, needed_strategies, parse_all, trained_models
 from augft.core.config.load import to_flat_dict, to_yaml
 from augft.core.errors import AugftError
@@ -59,6 +60,8 @@ class Study:
     fns: StageFns
     conditions: List[Condition]
     results: Dict[str, StageResult] = field(default_factory=dict)
+    flags: Dict[str, str] = field(default_factory=dict)
+    """Degenerate augmentations: strategy -> the line the console and report.md show."""
 
     @property
     def use_cache(self) -> bool:
@@ -178,6 +181,8 @@ def run_study(cfg, data: Optional[Path], out: Path, fns: Optional[StageFns] = No
             for spec in specs:
                 bar.set_description(spec.name)
                 study.results[spec.name] = _run_stage(tracker, parent, spec)
+                if spec.kind == "augment":
+                    _check_augmentation(study, spec.label, parent)
                 bar.update()
             bar.set_description("report")
             merged = _write_report(study, parent, name)
@@ -186,6 +191,34 @@ def run_study(cfg, data: Optional[Path], out: Path, fns: Optional[StageFns] = No
                         for k, v in study.results.items()}
     merged["run_id"] = parent.run_id
     return merged
+
+
+def augmentation_counts(study: Study) -> Dict[str, health.StrategyCounts]:
+    out = {}
+    for s, res in study._augs().items():
+        try:
+            c = health.counts(AugmentOutput(res.dir).manifest()).get(s)
+        except AugftError:  # a stage folder without a manifest (a test's fake stage)
+            c = None
+        if c is not None:
+            out[s] = c
+    return out
+
+
+def _check_augmentation(study: Study, strategy: str, parent: RunHandle) -> None:
+    """Flag an augmentation that kept nothing (or too little) now, before training on it."""
+    c = augmentation_counts(study).get(strategy)
+    if c is None:
+        return
+    if c.share is not None:
+        parent.log_metrics({f"augment_kept_share.{strategy}": c.share})
+    why = health.flag(c, float(study.cfg.pipeline.min_kept_share))
+    if why is None:
+        return
+    users = [x.label for x in study.conditions if strategy in x.strategies]
+    study.flags[strategy] = health.describe(strategy, c, why, users)
+    tqdm.write(f"WARNING: {study.flags[strategy]}")
+    parent.set_tags({"augft.degenerate": ",".join(sorted(study.flags))})
 
 
 def check_data_fits(conditions: List[Condition], data: Optional[Path]) -> None:
@@ -213,6 +246,9 @@ def _write_report(study: Study, parent: RunHandle, name: str) -> dict:
     merged = report.merge_results(evals, manifests, {s: r.dir for s, r in augs.items()})
     if study.data is not None:
         merged["test_set"] = test_set_summary(study.data)
+    merged["augmentations"] = {s: {"kept": c.kept, "filtered": c.filtered, "failed": c.failed,
+                                   "degenerate": study.flags.get(s)}
+                               for s, c in augmentation_counts(study).items()}
     folder = study.out / "report"
     report.write_report(folder, merged, study.stage_costs(), title=f"augft study: {name}")
     for f in ("report.md", "results.json", "plot.png"):
@@ -244,5 +280,7 @@ def run_study_command(cfg, data: Optional[Path] = None, out: Path = Path("out/ru
     if cfg.pipeline.print_report:
         print()
         print(report.console_table(merged))
+        for line in report.degenerate_lines(merged):
+            print(f"WARNING: {line}")
         print(f"\nreport: {Path(out) / 'report' / 'report.md'}")
     return 0

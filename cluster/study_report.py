@@ -203,7 +203,8 @@ def write_report(folder: Path, merged: dict, stage_costs: Mapping[str, Mapping[s
     merged = {**merged, "cost_table": rows}
     atomic_write_json(folder / "results.json", merged)
     png = plot(tab, folder / "plot.png")
-    md = [f"# {title}", "", f"## Accuracy per split and condition ({interval_label(merged.get('interval'))})",
+    warn = [f"> **Degenerate augmentation:** {line}" for line in degenerate_lines(merged)]
+    md = [f"# {title}", "", *(warn + [""] if warn else []), f"## Accuracy per split and condition ({interval_label(merged.get('interval'))})",
           "", markdown_table(tab), ""]
     if png:
         md += ["![accuracy per split and condition](plot.png)", ""]
@@ -214,12 +215,27 @@ def write_report(folder: Path, merged: dict, stage_costs: Mapping[str, Mapping[s
                render_markdown(RETENTION_HEADER, retention_rows(merged["conditions"])), ""]
     if merged.get("test_set"):
         md += ["## Test set", "", test_set_markdown(merged["test_set"]), ""]
+    if merged.get("augmentations"):
+        md += ["## Augmentations", "", "What each strategy's model wrote: kept (trained on), filtered "
+               "(by the filter that dropped it) and failed.", "", augmentations_markdown(merged), ""]
     if merged.get("quality"):
         md += ["## Augmentations, by the benchmark's exact checker", "", quality_markdown(merged["quality"]), ""]
     md += ["## Costs", "", "One-off compute (augmentation, training) against the per-query compute; "
            "break-even is the number of queries after which the condition costs less than ICL, "
            "which pays for its context on every query.", "", cost_markdown(rows), ""]
     return atomic_write_text(folder / "report.md", "\n".join(md))
+
+
+def degenerate_lines(merged: dict) -> List[str]:
+    return [a["degenerate"] for a in (merged.get("augmentations") or {}).values() if a.get("degenerate")]
+
+
+def augmentations_markdown(merged: dict) -> str:
+    from augft.cluster.augment_health import StrategyCounts, markdown
+
+    augs = merged["augmentations"]
+    return markdown({s: StrategyCounts(a["kept"], dict(a["filtered"]), a["failed"]) for s, a in augs.items()},
+                    {s: a["degenerate"] for s, a in augs.items() if a.get("degenerate")})
 
 
 def console_table(merged: dict) -> str:

@@ -66,6 +66,10 @@ class PipelineConfig:
     trained on the corpus plus those strategies' augmentations), and <trained>+icl."""
     aug_weight: float = 1.0
     """Mix weight of each strategy's augmentations in an aug_ft condition (corpus weight 1)."""
+    min_kept_share: float = 0.05
+    """A strategy whose augmentation kept less than this share of the statements the model wrote
+    (or nothing) is flagged as degenerate on the console, in report.md and in MLflow (tag
+    augft.degenerate): its aug_ft condition trains on little more than ft's data."""
     print_report: bool = True
     """Print the comparison table at the end of `augft run`."""
     sweep: SweepConfig = field(default_factory=SweepConfig)
@@ -76,3 +80,5 @@ class PipelineConfig:
 
         parse_all(self.conditions, key="pipeline.conditions")
         require(self.aug_weight >= 0, "pipeline.aug_weight", f"must be >= 0, got {self.aug_weight}")
+        require(0 <= self.min_kept_share <= 1, "pipeline.min_kept_share",
+                f"must be in [0, 1], got {self.min_kept_share}")

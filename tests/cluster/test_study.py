@@ -298,3 +298,43 @@ def test_study_is_tracked_as_parent_and_nested_runs(tmp_path, mlflow_uri, capsys
     assert compare_main(["--tracking-uri", mlflow_uri, "--experiment", "pipe", "--limit", "1"]) == 0
     out = capsys.readouterr().out
     assert "study-1" in out and "aug_ft[local]" in out and "0.600 [0.10, 0.90]" in out
+
+
+class KeepsNothing(FakeStages):
+    """`global` keeps none of what it wrote (every statement filtered)."""
+
+    def augment(self, cfg, data_dir, out_dir):
+        manifest = super().augment(cfg, data_dir, out_dir)
+        (s,) = list(cfg.augment.strategies)
+        if s == "global":
+            manifest["strategies"][s].update(ok=0, filtered={"unrelated": 5, "too_short": 2}, failed=1)
+            (Path(out_dir) / "manifest.json").write_text(json.dumps(manifest))
+        return manifest
+
+
+def test_degenerate_augmentation_is_flagged_in_console_report_and_mlflow(tmp_path, capsys):
+    cfg = _cfg("tracking.enabled=true", f"tracking.uri=sqlite:///{tmp_path / 'mlflow.db'}")
+    res = run_study(cfg, None, tmp_path / "out", KeepsNothing().fns())
+    console = capsys.readouterr()
+    line = "augmentation 'global' kept nothing of 8 statements written (filtered: unrelated 5, too_short 2; failed: 1)"
+    assert line in console.out + console.err and "aug_ft[local+global]" in console.out + console.err
+    assert res["augmentations"]["global"]["degenerate"].startswith(line)
+    assert res["augmentations"]["local"] == {"kept": 2, "filtered": {"too_short": 1}, "failed": 0,
+                                             "degenerate": None}
+    md = (tmp_path / "out" / "report" / "report.md").read_text()
+    assert f"> **Degenerate augmentation:** {line}" in md
+    assert "| global | 0 | unrelated 5, too_short 2 | 1 | 0.00 | **degenerate** |" in md
+    assert "| local | 2 | too_short 1 | 0 | 0.67 |  |" in md
+    import mlflow
+
+    run = mlflow.MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}").get_run(res["run_id"])
+    assert run.data.tags["augft.degenerate"] == "global"
+    assert run.data.metrics["augment_kept_share.global"] == 0.0
+
+
+def test_share_below_min_kept_share_is_flagged():
+    from augft.cluster.augment_health import StrategyCounts, flag
+
+    assert flag(StrategyCounts(1, {"unrelated": 99}), 0.05).startswith("kept 1 of 100 statements (1.0%")
+    assert flag(StrategyCounts(10, {"unrelated": 90}), 0.05) is None
+    assert flag(StrategyCounts(0), 0.0) == "kept nothing of 0 statements written"

@@ -1,0 +1,57 @@
+"""Is an augmentation worth training on? Per strategy, what its manifest says was kept,
+filtered (by reason) and failed, and a flag when it kept nothing or less than
+`pipeline.min_kept_share` of what the model wrote: then `aug_ft[...]` trains on (almost) the
+corpus alone, i.e. what `ft` trains on, and the comparison would read as a method's result."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Mapping, Optional
+
+
+@dataclass(frozen=True)
+class StrategyCounts:
+    kept: int
+    filtered: Dict[str, int] = field(default_factory=dict)
+    failed: int = 0
+
+    @property
+    def written(self) -> int:
+        return self.kept + sum(self.filtered.values()) + self.failed
+
+    @property
+    def share(self) -> Optional[float]:
+        return self.kept / self.written if self.written else None
+
+
+def counts(manifest: Mapping) -> Dict[str, StrategyCounts]:
+    """{strategy: counts} from an augment manifest."""
+    return {s: StrategyCounts(int(st.get("ok", 0)), {k: int(v) for k, v in (st.get("filtered") or {}).items()},
+                              int(st.get("failed", 0)))
+            for s, st in (manifest.get("strategies") or {}).items()}
+
+
+def flag(c: StrategyCounts, min_share: float) -> Optional[str]:
+    """Why a strategy's augmentation is degenerate, or None."""
+    if c.kept == 0:
+        return f"kept nothing of {c.written} statements written"
+    if c.share is not None and c.share < min_share:
+        return f"kept {c.kept} of {c.written} statements ({c.share:.1%}, below pipeline.min_kept_share={min_share:g})"
+    return None
+
+
+def describe(strategy: str, c: StrategyCounts, why: str, conditions: List[str]) -> str:
+    """The console and report line for a flagged strategy."""
+    reasons = ", ".join(f"{k} {v}" for k, v in sorted(c.filtered.items(), key=lambda kv: -kv[1])) or "none"
+    using = f"; {', '.join(conditions)} trains on little more than the corpus ft trains on" if conditions else ""
+    return (f"augmentation '{strategy}' {why} (filtered: {reasons}; failed: {c.failed}){using}")
+
+
+def markdown(all_counts: Mapping[str, StrategyCounts], flags: Mapping[str, str]) -> str:
+    """Per strategy: kept, filtered by reason, failed, and the flag."""
+    lines = ["| strategy | kept | filtered (by reason) | failed | kept share | flag |", "|---|---|---|---|---|---|"]
+    for s, c in all_counts.items():
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted(c.filtered.items(), key=lambda kv: -kv[1])) or "0"
+        share = "-" if c.share is None else f"{c.share:.2f}"
+        lines.append(f"| {s} | {c.kept} | {reasons} | {c.failed} | {share} | "
+                     f"{'**degenerate**' if s in flags else ''} |")
+    return "\n".join(lines)

@@ -1,0 +1,13 @@
+"""`augft augment` says so when an augmentation kept nothing (the tiny random model's
+statements are all filtered), instead of exiting 0 in silence."""
+from helpers import REPO, augft_cli
+
+
+def test_augment_that_kept_nothing_warns(tmp_path):
+    data = tmp_path / "people"
+    assert augft_cli("benchmark", "--config", "configs/tiny.yaml", "--out", data, cwd=REPO).returncode == 0
+    r = augft_cli("augment", "--config", "configs/tiny.yaml", "--data", data, "--out", tmp_path / "aug",
+                  cwd=REPO, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "WARNING: augmentation 'local' kept nothing of 12 statements written (filtered: unrelated 12" \
+        in r.stdout, r.stdout[-2000:]
