@@ -217,7 +217,7 @@ def _run_units(run: Run, units, total: int, desc: str, into: Dict[str, Aggregate
             if not s.get("resumed"):
                 prog(s)
             else:
-                prog.bar.update(s["prompts"])
+                prog.resumed(s)
     finally:
         prog.close()
 

@@ -14,17 +14,35 @@ class Progress:
         from tqdm import tqdm
 
         self.bar = tqdm(total=total, desc=desc, unit="prompt", dynamic_ncols=True)
+        self.desc = desc
         self.t0 = time.perf_counter()
         self.tokens = 0
+        self.new_prompts = 0
+        self.reused_units = 0
+        self.reused_prompts = 0
 
     def __call__(self, stats: Dict) -> None:
         self.tokens += stats["completion_tokens"]
+        self.new_prompts += stats["prompts"]
         self.bar.update(stats["prompts"])
         dt = max(1e-9, time.perf_counter() - self.t0)
-        self.bar.set_postfix(rows_s=f"{self.bar.n / dt:.1f}", tok_s=f"{self.tokens / dt:.1f}")
+        # rates of this run's own work: units reused from an earlier run are not counted
+        self.bar.set_postfix({"prompts/s": f"{self.new_prompts / dt:.1f}",
+                              "generated tokens/s": f"{self.tokens / dt:.1f}"})
+
+    def resumed(self, stats: Dict) -> None:
+        """A unit an earlier run finished (its done-marker is there): counted, not redone."""
+        if not self.reused_units:
+            self.bar.write(f"{self.desc}: resuming: units an earlier run finished are reused")
+        self.reused_units += 1
+        self.reused_prompts += stats["prompts"]
+        self.bar.update(stats["prompts"])
 
     def close(self):
         self.bar.close()
+        if self.reused_units:
+            print(f"{self.desc}: resumed: {self.reused_units} unit(s) ({self.reused_prompts} prompts) "
+                  "were already done by an earlier run and reused")
 
 
 @dataclass

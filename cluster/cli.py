@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 import traceback
 from pathlib import Path
@@ -199,8 +198,9 @@ def run_command(argv: Optional[List[str]] = None) -> int:
     if argv and argv[0] in TOOLS:
         return int(_load(TOOLS[argv[0]][0])(argv[1:]) or 0)
     ns = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if ns.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from augft.core.logs import setup_logging
+
+    setup_logging(ns.verbose)
     if ns.command is None:  # a bare `augft` is a usage error: help on stderr, exit 2
         parser.print_help(sys.stderr)
         return 2

@@ -9,5 +9,11 @@ def test_augment_that_kept_nothing_warns(tmp_path):
     r = augft_cli("augment", "--config", "configs/tiny.yaml", "--data", data, "--out", tmp_path / "aug",
                   cwd=REPO, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
+    # quiet logs (not a TTY here): no escape codes, no nested weight-loading bar, no FutureWarning
+    assert "\x1b[" not in r.stderr and "Loading weights" not in r.stderr and "FutureWarning" not in r.stderr
     assert "WARNING: augmentation 'local' kept nothing of 12 statements written (filtered: unrelated 12" \
         in r.stdout, r.stdout[-2000:]
+    again = augft_cli("augment", "--config", "configs/tiny.yaml", "--data", data, "--out", tmp_path / "aug",
+                      cwd=REPO, timeout=300)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "augment: resumed: 1 unit(s) (12 prompts) were already done by an earlier run" in again.stdout
