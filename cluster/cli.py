@@ -67,6 +67,8 @@ class StageArgs:
     overrides: Tuple[str, ...]
     paths: Tuple[str, ...] = ()
     """Input files and folders (`augft ingest PATH...`)."""
+    force: bool = False
+    """`augft questions --force`: replace an existing test set."""
 
 
 def _stage_args(ns: argparse.Namespace) -> StageArgs:
@@ -75,7 +77,8 @@ def _stage_args(ns: argparse.Namespace) -> StageArgs:
     if ns.command == "benchmark" and ns.name:
         overrides = [f"benchmark.name={ns.name}"] + overrides
     data = getattr(ns, "data", None)  # benchmark and ingest take no --data
-    return StageArgs(ns.command, ns.config, data, ns.out, tuple(overrides), tuple(paths))
+    return StageArgs(ns.command, ns.config, data, ns.out, tuple(overrides), tuple(paths),
+                     bool(getattr(ns, "force", False)))
 
 
 def parse_stage_args(command: str, args: Sequence[str]) -> StageArgs:
@@ -101,6 +104,9 @@ def _stage_parser(sub, name: str, help_: str) -> None:
     if name == "benchmark":
         p.add_argument("--name", help="benchmark name (same as benchmark.name=...); "
                        "'all' generates every benchmark into subfolders")
+    if name == "questions":
+        p.add_argument("--force", action="store_true",
+                       help="replace a test set augft questions built in --out before")
     if name == "ingest":  # PATH... and key=value share the positionals: a path has no '='
         p.add_argument("overrides", nargs="*", metavar="PATH | key=value",
                        help="files or folders to ingest, and config overrides (ingest.max_tokens=256)")
@@ -188,6 +194,8 @@ def _run_stage(sa: StageArgs) -> int:
     check_out(out, "--out" if sa.out else "the default --out")
     check_models(cfg, sa.command)
     extra = {"paths": list(sa.paths)} if sa.command == "ingest" else {}
+    if sa.command == "questions":
+        extra = {"force": sa.force}
     return int(_load(target)(cfg, data=data, out=out, **extra) or 0)
 
 

@@ -29,7 +29,8 @@ HELP: Dict[str, CommandHelp] = {
         "folder with corpus.jsonl (required); the test set is written beside it",
         "output folder for questions.jsonl, heldout.jsonl and questions.json "
         "(default: the --data folder)",
-        "augft questions --data my-data"),
+        "augft questions --data my-data\n"
+        "  augft questions --data my-data --force   # replace the set built before"),
     "augment": CommandHelp(
         "folder or s3:// URI with corpus.jsonl or corpus shards (required); oracle.jsonl for "
         "the oracle strategy, heldout.jsonl (from augft questions) is kept out",

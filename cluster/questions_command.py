@@ -10,12 +10,15 @@ output folder is not the data folder, so it is a complete data folder for `augft
 """
 from __future__ import annotations
 
+import json
 import logging
 import random
 import shutil
 import time
 from pathlib import Path
 from typing import Dict, List, Optional
+
+from tqdm import tqdm
 
 from augft.core.corpus import HELDOUT, discover, iter_corpus
 from augft.eval.questions.report import REPORT
@@ -38,11 +41,18 @@ def _rewrites(cfg, cands: Dict[str, List[Candidate]], report: dict) -> Dict[str,
     asked = {s: rng.sample(c, min(len(c), int(q.per_split))) for s, c in cands.items()}
     flat = [c for s in SPLITS for c in asked[s]]
     engine = make_engine(cfg)
+    sampling = Sampling(temperature=float(q.temperature), max_new_tokens=int(q.max_new_tokens), n=1,
+                        stop=rewrite.STOP)
     try:
         t0 = time.time()
-        results = engine.generate([GenRequest(c.id, rewrite.render(c), seed=cfg.seed) for c in flat],
-                                  Sampling(temperature=float(q.temperature), max_new_tokens=int(q.max_new_tokens),
-                                           n=1, stop=rewrite.STOP))
+        results = []
+        step = max(1, int(cfg.augment.batch_size))  # one engine batch at a time: a bar that moves
+        with tqdm(total=len(flat), desc="questions: rewriting", unit="question") as bar:
+            for i in range(0, len(flat), step):
+                part = flat[i:i + step]
+                results += engine.generate([GenRequest(c.id, rewrite.render(c), seed=cfg.seed) for c in part],
+                                           sampling)
+                bar.update(len(part))
         model = engine.model_name
     finally:
         engine.close()
@@ -75,17 +85,29 @@ def _judge(cfg, cands: List[Candidate], docs) -> list:
     return judge(lm.model, lm.tokenizer, cands, {d.id: d for d in docs}, cfg.eval)
 
 
-def build_questions(cfg, data: Path, out: Path) -> dict:
+def _check_overwrite(out: Path, force: bool) -> None:
+    """A test set already in `out` is replaced only with --force: a model may have judged it,
+    a study may have been scored on it, and a rerun would silently change both."""
+    if not (out / "questions.jsonl").is_file():
+        return
+    if not (out / REPORT).is_file():
+        raise AugftError(f"{out / 'questions.jsonl'} exists and was not written by augft questions; "
+                         "pass --out to write the generated test set elsewhere")
+    if not force:
+        judged = "judged by a model, " if "judge" in json.loads((out / REPORT).read_text()) else ""
+        raise AugftError(f"{out / 'questions.jsonl'} is a test set augft questions built ({judged}see "
+                         f"{out / REPORT}); pass --force to replace it, or --out to write a new one elsewhere")
+
+
+def build_questions(cfg, data: Path, out: Path, force: bool = False) -> dict:
     """Write the test set into `out`; returns the report (also questions.json)."""
     q = cfg.questions
     corpus = discover(str(data), max_tokens=int(cfg.max_document_tokens))  # bounded documents
     docs = list(iter_corpus(corpus))
     if not docs:
         raise AugftError(f"{data}: the corpus has no documents")
+    _check_overwrite(out, force)
     out.mkdir(parents=True, exist_ok=True)
-    if (out / "questions.jsonl").is_file() and not (out / REPORT).is_file():
-        raise AugftError(f"{out / 'questions.jsonl'} exists and was not written by augft questions; "
-                         "pass --out to write the generated test set elsewhere")
     t0 = time.time()
     mech = mechanical(docs, int(q.n_choices), int(cfg.seed))
     report: dict = {"generated": True, "corpus_documents": len(docs), "seed": int(cfg.seed),
@@ -128,12 +150,12 @@ def build_questions(cfg, data: Path, out: Path) -> dict:
     return report
 
 
-def run_questions(cfg, data: Optional[Path] = None, out: Optional[Path] = None) -> int:
+def run_questions(cfg, data: Optional[Path] = None, out: Optional[Path] = None, force: bool = False) -> int:
     """CLI entry (`augft questions`)."""
     if data is None:
         raise AugftError("augft questions needs --data DIR (a folder with corpus.jsonl)")
     out = Path(out) if out is not None else Path(data)
-    report = build_questions(cfg, Path(data), out)
+    report = build_questions(cfg, Path(data), out, force)
     for s in SPLITS:
         print(f"{s:10s} kept {sum(report['kept'][s].values()):4d}  {report['kept'][s]}")
     writer = report.get("writer", {}).get("model", "none (questions.generate=false)")

@@ -10,9 +10,12 @@
 - inference / `pair`: where no bridge exists, two reversible facts of different subjects from
   two documents: "O1 and O2 are, respectively," completes with "S1 and S2".
 
-Distractors have the answer's span type and come from other documents; a span that ever
+Distractors have the answer's span type and role (the word before it in its sentence: a place
+after "to" or "in", a work after "opera") and come from other documents; a span that ever
 appears in a document together with the question's key span is never a distractor (it might
-be true as well).
+be true as well), nor is one that contains the key span or the answer ("the brother of Petra
+Lund" for a question about Petra Lund) or that the key span contains ("Jon Lund" for "the sister
+of Jon Lund is").
 """
 from __future__ import annotations
 
@@ -65,23 +68,35 @@ class SpanIndex:
 
     def __init__(self, docs: Sequence[Document], lower: Set[str]):
         self.by_type: Dict[str, Dict[str, str]] = defaultdict(dict)  # type -> norm -> text
+        self.roles: Dict[str, Set[str]] = defaultdict(set)  # norm -> roles it was seen in
         self.docs_of: Dict[str, Set[str]] = defaultdict(set)
         for d in docs:
             for sent in sentences(d.text):
                 for s in spans(sent, lower):
                     self.by_type[s.type].setdefault(_norm(s.text), s.text)
+                    self.roles[_norm(s.text)].add(s.role)
                     self.docs_of[_norm(s.text)].add(d.id)
 
     def distractors(self, answer: str, type_: str, key: str, k: int, rng: random.Random,
                     prefer: Set[str] = frozenset()) -> List[str]:
-        """k same-type spans that never share a document with `key` (nor equal the answer);
-        from `prefer` (normalised spans in the answer's role, e.g. fact subjects) when it has k."""
+        """k spans of the answer's type and role that never share a document with `key`, and
+        neither equal nor contain the answer or `key`; from `prefer` (normalised spans in the
+        answer's role, e.g. fact subjects) when it has k."""
         key_docs = self.docs_of.get(_norm(key), set())
+        roles = self.roles.get(_norm(answer), set())
         pool = sorted(t for n, t in self.by_type.get(type_, {}).items()
-                      if n != _norm(answer) and not (self.docs_of[n] & key_docs))
+                      if n != _norm(answer) and not (self.docs_of[n] & key_docs)
+                      and not _contains(n, _norm(answer)) and not _contains(n, _norm(key))
+                      and not _contains(_norm(key), n)  # a name the question itself mentions
+                      and (not roles or "" in roles or roles & self.roles[n]))
         preferred = [t for t in pool if _norm(t) in prefer]
         pool = preferred if len(preferred) >= k else pool
         return rng.sample(pool, k) if len(pool) >= k else []
+
+
+def _contains(text: str, part: str) -> bool:
+    """Whole-word containment of normalised strings."""
+    return bool(part) and f" {part} " in f" {text} "
 
 
 def mechanical(docs: Sequence[Document], n_choices: int, seed: int) -> Dict[str, List[Candidate]]:

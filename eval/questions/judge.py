@@ -36,12 +36,17 @@ def judge(model, tokenizer, cands: Sequence[Candidate], docs: Dict[str, Document
     choices = [choice_order(c, len(c.distractors)) for c in cands]
     answer = [len(c.distractors) for c in cands]
     plain = [enc.question(c.prompt, ch, has_context=False, where=c.id) for c, ch in zip(cands, choices)]
-    base = _picks(scorer, plain, scoring, bs)
+    base: List[int] = []
+    step = 4 * bs  # a few batches at a time, so the bar moves
+    with tqdm(total=len(plain), desc="questions: base check", unit="question", disable=not progress) as bar:
+        for i in range(0, len(plain), step):
+            base += _picks(scorer, plain[i:i + step], scoring, bs)
+            bar.update(len(plain[i:i + step]))
     icl = [0] * len(cands)
     groups: Dict[tuple, List[int]] = defaultdict(list)
     for i, c in enumerate(cands):
         groups[tuple(c.source_ids)].append(i)
-    for ids, idx in tqdm(sorted(groups.items()), desc="icl check", unit="context", disable=not progress):
+    for ids, idx in tqdm(sorted(groups.items()), desc="questions: icl check", unit="context", disable=not progress):
         context = enc.context_ids(render([docs[d] for d in ids], eval_cfg.icl_separator))
         encoded = [enc.question(cands[i].prompt, choices[i], has_context=True, where=cands[i].id) for i in idx]
         for i, p in zip(idx, _picks(scorer, encoded, scoring, bs, context)):

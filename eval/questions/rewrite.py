@@ -2,8 +2,10 @@
 
 The model rewrites a question's prompt (the start of a sentence the answer completes) in
 other words, from a few-shot demonstration. Its text is accepted only when it still names what
-the question is about (every `mention` span), does not give the answer away, is not the
-original, does not finish the sentence itself, and copies nothing from the demonstrations.
+the question is about (every `mention` span), keeps the fact's entities in their roles (the same
+names and numbers in the same order, the same ordinals and negations: "the second mill" never
+becomes "the first mill"), does not give the answer away, is not the original, does not finish
+the sentence itself, and copies nothing from the demonstrations.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from dataclasses import replace
 from typing import Optional
 
 from augft.eval.questions.build import Candidate
+from augft.eval.questions.spans import spans
 
 TEMPLATE = (
     "Rewrite the start of each sentence in other words. Keep every name exactly as written.\n\n"
@@ -25,6 +28,9 @@ TEMPLATE = (
 PROMPT_HASH = hashlib.sha256(TEMPLATE.encode()).hexdigest()[:12]
 DEMO_WORDS = {"quenmar", "harlo", "bisk"}
 STOP = ["\n"]
+# Words that change which fact a sentence states when swapped or dropped.
+_QUALIFIERS = {"first", "second", "third", "fourth", "fifth", "last", "next", "previous", "former",
+               "not", "never", "no", "only", "older", "younger", "eldest", "youngest"}
 
 
 def render(c: Candidate) -> str:
@@ -33,6 +39,12 @@ def render(c: Candidate) -> str:
 
 def _norm(s: str) -> str:
     return " ".join(re.findall(r"\w+", s.lower()))
+
+
+def entities(text: str) -> tuple:
+    """(names and numbers in order, the qualifier words): what a faithful rewrite keeps."""
+    names = tuple(_norm(s.text) for s in spans(text, set()) if s.type != "np")
+    return names, sorted(w for w in _norm(text).split() if w in _QUALIFIERS)
 
 
 def accept(c: Candidate, text: str) -> Optional[str]:
@@ -49,6 +61,8 @@ def accept(c: Candidate, text: str) -> Optional[str]:
         return "lost_subject"
     if _norm(c.answer) in norm:
         return "gives_answer"
+    if entities(out) != entities(c.prompt):
+        return "changed_entities"
     if norm == _norm(c.prompt):
         return "unchanged"
     if not 2 <= len(norm.split()) <= 48:

@@ -30,6 +30,10 @@ class Span:
     end: int
     type: str
     """`name<k>` (k capitalised words), `number`, or `np` (a noun phrase after a copula)."""
+    role: str = ""
+    """The lower-case word right before the span in its sentence ("to" in "moved to Orsk",
+    "opera" in "the opera Velmora"; "^" at the start): what kind of thing the sentence makes
+    it, so a distractor is a place where the answer is a place, not an opera's name."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,7 @@ def spans(sentence: str, corpus_lower: Set[str]) -> List[Span]:
     while i < len(words):
         w = words[i].group()
         if w[0].isdigit():
-            out.append(Span(w, words[i].start(), words[i].end(), "number"))
+            out.append(Span(w, words[i].start(), words[i].end(), "number", _role(words, i)))
             i += 1
             continue
         if w[0].isupper():
@@ -96,7 +100,8 @@ def spans(sentence: str, corpus_lower: Set[str]) -> List[Span]:
                 i += 1
                 continue
             text = sentence[words[i].start():words[j].end()]
-            out.append(Span(text, words[i].start(), words[j].end(), f"name{len(text.split())}"))
+            out.append(Span(text, words[i].start(), words[j].end(), f"name{len(text.split())}",
+                            _role(words, i)))
             i = j + 1
             continue
         i += 1
@@ -104,6 +109,13 @@ def spans(sentence: str, corpus_lower: Set[str]) -> List[Span]:
     if np_ is not None:
         out = [s for s in out if s.end <= np_.start] + [np_]
     return out
+
+
+def _role(words, i: int) -> str:
+    if i == 0:
+        return "^"
+    prev = words[i - 1].group()
+    return prev.lower() if prev[0].islower() else "^"  # after another name: a subject position
 
 
 def _final_np(sentence: str, words) -> Optional[Span]:

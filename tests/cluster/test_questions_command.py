@@ -76,6 +76,11 @@ def test_cli_writes_beside_the_corpus_and_protects_a_users_questions(user_data: 
             "questions.generate=false")
     assert r.returncode == 0, r.stderr
     assert (user_data / "questions.jsonl").is_file() and "reversal" in r.stdout
+    args = ["questions", "--data", user_data, f"model.name={tiny_model}", "questions.filter=false",
+            "questions.generate=false"]
+    again = cli(*args)  # a set augft questions built is not replaced silently
+    assert again.returncode == 2 and "pass --force to replace it" in again.stderr
+    assert cli(*args, "--force").returncode == 0
     (user_data / "questions.json").unlink()  # now it looks like the user's own test set
     with pytest.raises(AugftError, match="was not written by augft questions"):
         build_questions(_cfg(tiny_model), user_data, user_data)

@@ -3,6 +3,8 @@ import dataclasses
 import random
 from collections import Counter
 
+import pytest
+
 from augft.core.config import load_config
 from augft.core.records import Document, Question, from_dict, to_dict
 from augft.eval.benchmarks import people
@@ -102,3 +104,42 @@ def test_keep_rule_selection_and_records():
     held = heldout(qs[:1], {c.id: c for c in chosen})
     assert held[0].text == qs[0].prompt + qs[0].choices[qs[0].answer] and held[0].meta["role"] == "question"
     assert [h.text for h in held[1:]] == chosen[0].statements
+
+
+MIXED = ["Petra Lund is the sister of Jon Lund.", "Jon Lund is the brother of Petra Lund.",
+         "Nils Ek is the brother of Sara Ek.", "Uma Pell is the sister of Kai Pell.",
+         "Ada Vesk moved to Orsk.", "Ida Brom moved to Kalm.", "Tor Vesk moved to Plesk.", "Lia Dorn moved to Vamsk.",
+         "Eva Lind moved to Tarsk.", "Dafna Krell wrote the opera Velmora.",
+         "Mira Holt wrote the opera Sundra.", "Olf Brandt wrote the opera Tarvik."]
+
+
+def test_distractors_never_contain_the_subject_or_answer_and_keep_the_answers_role():
+    from augft.core.records import Document
+    from augft.eval.questions.build import mechanical
+
+    docs = [Document(f"d{i}", t) for i, t in enumerate(MIXED)]
+    m = mechanical(docs, 4, 0)
+    places, operas = {"Orsk", "Kalm", "Plesk", "Tarsk", "Vamsk"}, {"Velmora", "Sundra", "Tarvik"}
+    for c in (c for s in m.values() for c in s if c.kind != "pair"):
+        for d in c.distractors:
+            for part in c.mention + [c.answer]:
+                assert part.lower() not in d.lower() and d.lower() not in part.lower(), (c.prompt, d)
+        if c.answer in places:  # "moved to": places only, never an opera's name
+            assert set(c.distractors) <= places - {c.answer}, c.distractors
+    assert any(c.answer in places for c in m["forward"])
+    assert not any(set(c.distractors) & operas for c in m["forward"] if c.answer in places)
+
+
+@pytest.mark.parametrize("rewrite,why", [
+    ("The second mill was constructed by", None),
+    ("The first mill was built by", "changed_entities"),
+    ("The second mill of Kalm was built by", "changed_entities"),
+    ("The second mill was not built by", "changed_entities"),
+])
+def test_rewrite_keeps_the_facts_entities_in_their_roles(rewrite, why):
+    from augft.eval.questions.build import Candidate
+    from augft.eval.questions.rewrite import accept
+
+    c = Candidate("forward", "cloze", "The second mill was built by", "Dafna Krell", ["a", "b", "c"], ["d0"],
+                  ["mill"])
+    assert accept(c, rewrite) == why
