@@ -157,11 +157,13 @@ def _config_command(ns: argparse.Namespace) -> int:
     from omegaconf import OmegaConf
 
     from augft.core.config import field_docs, load_config, to_yaml
+    from augft.core.config.load import field_choices
 
     cfg = load_config(ns.config, _split_overrides(ns.overrides))
     if not ns.explain:
         print(to_yaml(cfg), end="")
         return 0
+    choices = field_choices()
     for key, doc in field_docs().items():
         try:
             val = OmegaConf.select(cfg, key)
@@ -170,7 +172,8 @@ def _config_command(ns: argparse.Namespace) -> int:
         if isinstance(val, Enum):
             val = val.value
         shown = "" if OmegaConf.is_config(val) else f" = {val!r}"
-        print(f"{key}{shown}\n    {doc}")
+        allowed = f"\n    choices: {', '.join(map(str, choices[key]))}" if key in choices else ""
+        print(f"{key}{shown}\n    {doc}{allowed}")
     return 0
 
 

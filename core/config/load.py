@@ -6,6 +6,7 @@ import dataclasses
 import difflib
 import inspect
 import typing
+from enum import Enum
 from pathlib import Path
 from typing import Dict, Iterable, Optional
 
@@ -159,6 +160,31 @@ def _attribute_docs(cls) -> Dict[str, str]:
                         and isinstance(nxt.value.value, str)):
                     docs[stmt.target.id] = " ".join(nxt.value.value.split())
     return docs
+
+
+def _enum_of(hint) -> Optional[type]:
+    """The Enum a field holds (itself, or the items of a List/Optional of it), else None."""
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return hint
+    for arg in typing.get_args(hint):
+        found = _enum_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def field_choices(cls=AugftConfig, prefix: str = "") -> Dict[str, list]:
+    """Every choice-valued key (dotted) mapped to its allowed values, read from the schema so
+    `config --explain` lists them all even where a docstring names only some."""
+    out: Dict[str, list] = {}
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        hint = hints.get(f.name)
+        if dataclasses.is_dataclass(hint):
+            out.update(field_choices(hint, f"{prefix}{f.name}."))
+        elif _enum_of(hint) is not None:
+            out[f"{prefix}{f.name}"] = [m.value for m in _enum_of(hint)]
+    return out
 
 
 def field_docs(cls=AugftConfig, prefix: str = "") -> Dict[str, str]:

@@ -52,3 +52,12 @@ def test_help_per_command_says_what_data_holds_and_shows_an_example():
 def test_benchmark_and_ingest_refuse_data():
     r = augft_cli("benchmark", "--data", "x")
     assert r.returncode == 2 and "unrecognized arguments: --data" in r.stderr
+
+
+def test_config_explain_lists_every_choice_from_the_schema():
+    from augft.core.config.augment import Strategy
+
+    out = augft_cli("config", "--explain").stdout
+    block = out.split("\naugment.strategies", 1)[1].split("\naugment.", 1)[0]
+    assert "choices: " + ", ".join(s.value for s in Strategy) in block
+    assert len(list(Strategy)) == 7
