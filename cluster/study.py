@@ -250,7 +250,8 @@ def _write_report(study: Study, parent: RunHandle, name: str) -> dict:
                                    "degenerate": study.flags.get(s)}
                                for s, c in augmentation_counts(study).items()}
     folder = study.out / "report"
-    report.write_report(folder, merged, study.stage_costs(), title=f"augft study: {name}")
+    report.write_report(folder, merged, study.stage_costs(), title=f"augft study: {name}",
+                        model=str(study.cfg.model.name))
     for f in ("report.md", "results.json", "plot.png"):
         if (folder / f).is_file():
             parent.log_artifact(folder / f)

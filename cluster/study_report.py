@@ -153,19 +153,25 @@ def quality_markdown(quality: Mapping[str, dict]) -> str:
     return "\n".join(lines)
 
 
-def plot(tab: Dict[str, Dict[str, dict]], path: Path) -> Optional[Path]:
-    """Grouped bars: one group per split, one bar per condition, 95% CI whiskers, chance lines."""
-    import matplotlib
+def _legend_row_major(handles: list, ncol: int) -> list:
+    """Handles reordered so a legend that fills column by column reads row by row."""
+    return [handles[row * ncol + col] for col in range(ncol) for row in range(-(-len(handles) // ncol))
+            if row * ncol + col < len(handles)]
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    conds = sorted(tab, key=condition_order)
-    splits = sorted({s for row in tab.values() for s in row})
-    if not conds or not splits:
-        return None
+def _split_labels(tab: Dict[str, Dict[str, dict]], conds: List[str], splits: List[str]) -> List[str]:
+    out = []
+    for s in splits:
+        n = next((tab[c][s].get("n") for c in conds if s in tab[c] and tab[c][s].get("n")), None)
+        out.append(f"{s}\n(n={n})" if n else s)
+    return out
+
+
+def _bars(ax, tab, conds: List[str], splits: List[str]) -> list:
+    """One bar per condition and split, with CI whiskers; a zero shows as an outlined stub and
+    its value, so a condition that scored 0 is visibly there."""
     width = 0.8 / len(conds)
-    fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(splits) * max(1, len(conds) / 3)), 4))
+    handles = []
     for i, cond in enumerate(conds):
         xs, ys, lo, hi = [], [], [], []
         for j, s in enumerate(splits):
@@ -177,17 +183,43 @@ def plot(tab: Dict[str, Dict[str, dict]], path: Path) -> Optional[Path]:
             ys.append(a)
             lo.append(max(0.0, a - m.get("ci_low", a)))
             hi.append(max(0.0, m.get("ci_high", a) - a))
-        ax.bar(xs, ys, width, yerr=[lo, hi], capsize=2, label=cond)
+        bars = ax.bar(xs, [max(y, 0.006) for y in ys], width, yerr=[lo, hi], capsize=2, label=cond,
+                      edgecolor="black", linewidth=0.4)
+        handles.append(bars)
+        for x, y, top in zip(xs, ys, hi):
+            if y == 0:  # above its whisker, which would hide it
+                ax.text(x, top + 0.015, "0", ha="center", va="bottom", fontsize=7)
+    return handles
+
+
+def plot(tab: Dict[str, Dict[str, dict]], path: Path, title: str = "", model: str = "") -> Optional[Path]:
+    """Grouped bars: one group per split (with its n), one bar per condition, 95% CI whiskers,
+    chance lines; the title names the study and the model."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    conds = sorted(tab, key=condition_order)
+    splits = sorted({s for row in tab.values() for s in row})
+    if not conds or not splits:
+        return None
+    fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(splits) * max(1, len(conds) / 3)), 4.4))
+    handles = _bars(ax, tab, conds, splits)
     for j, s in enumerate(splits):
         ch = next((tab[c][s].get("chance") for c in conds if s in tab[c] and tab[c][s].get("chance") is not None), None)
         if ch is not None:
             ax.hlines(ch, j - 0.45, j + 0.45, colors="gray", linestyles="dashed")
-    ax.set_xticks(range(len(splits)), splits)
+    ax.set_xticks(range(len(splits)), _split_labels(tab, conds, splits))
     ax.set_ylim(0, 1)
     ax.set_ylabel("accuracy (95% CI); dashed: chance")
+    heading = " - ".join(t for t in (title, f"model: {model}" if model else "") if t)
+    if heading:
+        ax.set_title(heading, fontsize=9)
     # Below the axes: inside, it hides the bars that reach 1.0.
-    ax.legend(fontsize=7, ncol=min(4, len(conds)), loc="upper center", bbox_to_anchor=(0.5, -0.1),
-              frameon=False)
+    ncol = min(4, len(conds))
+    ax.legend(_legend_row_major(handles, ncol), _legend_row_major(conds, ncol), fontsize=7, ncol=ncol,
+              loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False)
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=120)
@@ -196,13 +228,13 @@ def plot(tab: Dict[str, Dict[str, dict]], path: Path) -> Optional[Path]:
 
 
 def write_report(folder: Path, merged: dict, stage_costs: Mapping[str, Mapping[str, float]],
-                 title: str = "augft study") -> Path:
+                 title: str = "augft study", model: str = "") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     tab = cells(merged)
     rows = cost_rows(merged, stage_costs)
     merged = {**merged, "cost_table": rows}
     atomic_write_json(folder / "results.json", merged)
-    png = plot(tab, folder / "plot.png")
+    png = plot(tab, folder / "plot.png", title, model)
     warn = [f"> **Degenerate augmentation:** {line}" for line in degenerate_lines(merged)]
     md = [f"# {title}", "", *(warn + [""] if warn else []), f"## Accuracy per split and condition ({interval_label(merged.get('interval'))})",
           "", markdown_table(tab), ""]

@@ -338,3 +338,13 @@ def test_share_below_min_kept_share_is_flagged():
     assert flag(StrategyCounts(1, {"unrelated": 99}), 0.05).startswith("kept 1 of 100 statements (1.0%")
     assert flag(StrategyCounts(10, {"unrelated": 90}), 0.05) is None
     assert flag(StrategyCounts(0), 0.0) == "kept nothing of 0 statements written"
+
+
+def test_plot_legend_reads_row_by_row_and_names_n():
+    from augft.cluster.study_report import _legend_row_major, _split_labels
+
+    # matplotlib fills a legend column by column: this order makes rows read a, b, c, d / e, f
+    assert _legend_row_major(list("abcdef"), 4) == ["a", "e", "b", "f", "c", "d"]
+    assert _legend_row_major(list("abc"), 4) == ["a", "b", "c"]
+    tab = {"base": {"forward": {"accuracy": 0.0, "n": 30}}, "ft": {"forward": {"accuracy": 1.0, "n": 30}}}
+    assert _split_labels(tab, ["base", "ft"], ["forward"]) == ["forward\n(n=30)"]
