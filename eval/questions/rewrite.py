@@ -3,8 +3,8 @@
 The model rewrites a question's prompt (the start of a sentence the answer completes) in
 other words, from a few-shot demonstration. Its text is accepted only when it still names what
 the question is about (every `mention` span), keeps the fact's entities in their roles (the same
-names and numbers in the same order, the same ordinals and negations: "the second mill" never
-becomes "the first mill"), does not give the answer away, is not the original, does not finish
+names and numbers in the same order, a subject still the subject and not "the film <name>", the
+same ordinals and negations: "the second mill" never becomes "the first mill"), does not give the answer away, is not the original, does not finish
 the sentence itself, and copies nothing from the demonstrations.
 """
 from __future__ import annotations
@@ -41,10 +41,24 @@ def _norm(s: str) -> str:
     return " ".join(re.findall(r"\w+", s.lower()))
 
 
+# Words after which a name is still what the sentence is about ("Most people know X as",
+# "Historians agree that X was"), not the object of a new verb or noun ("the film X").
+_SUBJECT_INTRO = {"^", "as", "know", "knows", "known", "describe", "describes", "described", "call",
+                  "calls", "called", "named", "that", "remember", "remembers", "recognise", "recognize"}
+
+
 def entities(text: str) -> tuple:
     """(names and numbers in order, the qualifier words): what a faithful rewrite keeps."""
     names = tuple(_norm(s.text) for s in spans(text, set()) if s.type != "np")
     return names, sorted(w for w in _norm(text).split() if w in _QUALIFIERS)
+
+
+def _roles_kept(prompt: str, out: str) -> bool:
+    """Each name keeps its role: a subject stays the subject (or is introduced by a naming word),
+    any other name keeps the word before it ("the opera Velmora")."""
+    before = [s.role for s in spans(prompt, set()) if s.type != "np"]
+    after = [s.role for s in spans(out, set()) if s.type != "np"]
+    return all(b == a or (b == "^" and a in _SUBJECT_INTRO) for b, a in zip(before, after))
 
 
 def accept(c: Candidate, text: str) -> Optional[str]:
@@ -61,7 +75,7 @@ def accept(c: Candidate, text: str) -> Optional[str]:
         return "lost_subject"
     if _norm(c.answer) in norm:
         return "gives_answer"
-    if entities(out) != entities(c.prompt):
+    if entities(out) != entities(c.prompt) or not _roles_kept(c.prompt, out):
         return "changed_entities"
     if norm == _norm(c.prompt):
         return "unchanged"

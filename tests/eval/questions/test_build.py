@@ -137,9 +137,26 @@ def test_distractors_never_contain_the_subject_or_answer_and_keep_the_answers_ro
     ("The second mill was not built by", "changed_entities"),
 ])
 def test_rewrite_keeps_the_facts_entities_in_their_roles(rewrite, why):
+    """Rewrites the embedded model wrote on the people corpus, and changes to a fact's entities."""
     from augft.eval.questions.build import Candidate
     from augft.eval.questions.rewrite import accept
 
     c = Candidate("forward", "cloze", "The second mill was built by", "Dafna Krell", ["a", "b", "c"], ["d0"],
                   ["mill"])
+    assert accept(c, rewrite) == why
+
+
+@pytest.mark.parametrize("rewrite,why", [
+    ("Most people know Brogax Shibix as", None),
+    ("Historians have agreed that Brogax Shibix was", None),
+    ("The person who is known as Brogax Shibix is", None),
+    ("The person who created the film Brogax Shibix is", "changed_entities"),
+    ("The person who made Brogax Shibix famous today is", "changed_entities"),
+])
+def test_rewrite_keeps_the_subject_the_subject(rewrite, why):
+    from augft.eval.questions.build import Candidate
+    from augft.eval.questions.rewrite import accept
+
+    c = Candidate("forward", "cloze", "Brogax Shibix is", "the captain of the airship Laruzuk",
+                  ["a", "b", "c"], ["d0"], ["Brogax Shibix"])
     assert accept(c, rewrite) == why
