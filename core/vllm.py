@@ -83,7 +83,9 @@ def make_llm(model_cfg, vcfg, seed: int, key: str):
     try:
         return vllm.LLM(**kw)
     except (ValueError, RuntimeError) as exc:
-        raise AugftError(f"{key}: vLLM could not start {model_cfg.name}: {exc}") from exc
+        raise AugftError(f"{key}: vLLM could not start {model_cfg.name}: {exc} (on CPU its KV cache is "
+                         f"{vcfg._key}.kv_cache_gb; {vcfg._key}.max_model_len bounds what one sequence "
+                         "needs; vLLM's own log above names the cause)") from exc
 
 
 def shutdown(llm) -> None:
