@@ -87,6 +87,7 @@ def _score_all(cfg, evs: List[Evaluated], questions, corpus) -> Dict[str, Condit
         for ev in group:
             res = out[ev.label] = session.score(ev, corpus)
             res.cost_input["one_off"] = _one_off(cfg, ev, session.n_params)
+        session.close()
         del session
     return out
 

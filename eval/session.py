@@ -29,6 +29,15 @@ def _where(q: Question) -> str:
     return f"question '{q.id}'"
 
 
+def _vllm_scorer(cfg, name: str):
+    """eval.engine=vllm: the model `name` scored through vLLM's prompt log-probabilities (the hf
+    model stays loaded for the tokenizer, the retention perplexity and the parameter count)."""
+    from augft.core.models import with_name
+    from augft.eval.vllm_scoring import VLLMScorer
+
+    return VLLMScorer(with_name(cfg.model, name), cfg.eval.vllm, int(cfg.seed))
+
+
 class ModelSession:
     """One loaded model and its encoder/scorer, for every condition that uses it."""
 
@@ -41,7 +50,8 @@ class ModelSession:
         m = load_model(name, cfg.model.cache_dir, cfg.model.device, cfg.model.dtype, cfg.model.trust_remote_code)
         self.name, self.n_params = m.name, m.n_params
         self.enc = Encoder(m.tokenizer, self.e.target_delimiter, self.e.chat_template)
-        self.scorer = Scorer(m.model, m.tokenizer.pad_token_id)
+        self.scorer = Scorer(m.model, m.tokenizer.pad_token_id) if str(self.e.engine) == "hf" \
+            else _vllm_scorer(cfg, name)
         self.window = cfg.model.max_context or m.max_context
         self.plain = [self.enc.question(q.prompt, q.choices, has_context=False, where=_where(q))
                       for q in self.questions]
@@ -51,6 +61,11 @@ class ModelSession:
         self.neutral = self._calibration()
         self.general_ppl = self._general_ppl(m)
         self.variants = [sc for sc in SCORINGS if sc != "calibrated" or self.neutral]
+
+    def close(self) -> None:
+        """Release the scoring engine (vLLM's engine-core process) before the next model loads."""
+        if hasattr(self.scorer, "close"):
+            self.scorer.close()
 
     def _general_ppl(self, m) -> Optional[float]:
         if not (self.e.retention and self.e.general_text_tokens > 0):
