@@ -53,9 +53,10 @@ class AugmentConfig:
     (an OpenAI-compatible server), or auto: vllm when it is installed and the run has at least
     augment.auto_vllm_min_prompts prompts (its start-up pays), hf otherwise; the manifest says
     which ran and why."""
-    auto_vllm_min_prompts: int = 200
-    """engine=auto: the fewest prompts for which vLLM's start-up pays (measured by
-    benchmarks/augment_engines.py on the embedded model on a 2-core CPU)."""
+    auto_vllm_min_prompts: int = 25
+    """engine=auto: the fewest prompts for which vLLM's start-up pays; 25 is the break-even
+    benchmarks/augment_engines.py measured for local augmentation with the embedded model on a
+    2-core CPU (about 42 s of start-up against 1.3 s saved per prompt)."""
     num_candidates: int = 4
     """Candidates sampled per prompt before filtering."""
     temperature: float = 0.8

@@ -56,7 +56,7 @@ def test_auto_picks_vllm_for_a_large_enough_run_in_the_plain_loop(tmp_path, make
     loop = ARGS + ["augment.strategies=[local]", "augment.use_ray=false"]
     augment(load_config(None, loop), data, tmp_path / "hf")
     small = augment(load_config(None, loop + ["augment.engine=auto"]), data, tmp_path / "auto-hf")
-    assert small["engine"] == "hf" and "fewer than augment.auto_vllm_min_prompts=200" in small["engine_choice"]["reason"]
+    assert small["engine"] == "hf" and "fewer than augment.auto_vllm_min_prompts=25" in small["engine_choice"]["reason"]
     big = augment(load_config(None, loop + ["augment.engine=auto", "augment.auto_vllm_min_prompts=4"]),
                   data, tmp_path / "auto-vllm")
     assert big["engine"] == "vllm" and big["engine_choice"]["reason"].startswith("about 4 prompts")
