@@ -32,8 +32,10 @@ def init_ray(cluster_cfg, min_cpus: int = 0, log_to_driver: bool = True) -> bool
         join_ray(address, log_to_driver)
     else:
         cpus = int(cluster_cfg.num_cpus) or max(os.cpu_count() or 1, int(min_cpus)) or None
-        ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=log_to_driver,
-                 configure_logging=False)
+        # "local": without it Ray joins whatever cluster its bootstrap file names (a user's
+        # `ray start`, or a stale file a killed cluster left), where num_cpus is an error.
+        ray.init(address="local", num_cpus=cpus, include_dashboard=False,
+                 log_to_driver=log_to_driver, configure_logging=False)
     return True
 
 

@@ -38,3 +38,17 @@ def embedded_model_path() -> Path:
 @pytest.fixture
 def cli():
     return augft_cli
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _ray_not_left_running():
+    """A module that leaves Ray initialised in the test process would make the next
+    module's `ray.init` fail ("called ray.init twice"): shut it down and say which one."""
+    yield
+    import sys
+    import warnings
+
+    ray = sys.modules.get("ray")
+    if ray is not None and ray.is_initialized():
+        warnings.warn("a test module left Ray initialised in the test process; shut down")
+        ray.shutdown()

@@ -1,4 +1,5 @@
 """End-to-end `augft augment` runs: resume after SIGKILL of the driver, a killed engine actor, bad input."""
+import contextlib
 import json
 import os
 import signal
@@ -45,14 +46,17 @@ def test_sigkill_mid_run_then_rerun_equals_uninterrupted(baseline, tmp_path):
     data, ref, ref_manifest = baseline
     out = tmp_path / "killed"
     cmd = [str(BIN / "augft"), "augment", "--data", str(data), "--out", str(out), *ARGS]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    log = tmp_path / "killed.log"
+    with open(log, "w") as fh:
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.time() + 240
         while _done(out) < 2 and time.time() < deadline and proc.poll() is None:
             time.sleep(0.05)
+        assert proc.poll() is None, f"augft augment exited {proc.returncode} before the kill:\n" + log.read_text()[-3000:]
     finally:
-        os.killpg(proc.pid, signal.SIGKILL)  # the driver and everything it started
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # the driver and everything it started
         proc.wait()
     n_units = len(ref_manifest["strategies"]["local"]["shards"])
     done = _done(out)
@@ -67,6 +71,40 @@ def test_sigkill_mid_run_then_rerun_equals_uninterrupted(baseline, tmp_path):
     r = ref_manifest["strategies"]["local"]
     assert (m["ok"], m["filtered"], m["failed"], m["inputs"]) == (r["ok"], r["filtered"], r["failed"], r["inputs"])
     assert m["ok"] + sum(m["filtered"].values()) + m["failed"] == m["inputs"]
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_within_seconds_and_rerun_resumes(baseline, tmp_path):
+    """Ctrl-C in a terminal sends SIGINT to the whole foreground group (the driver and the
+    Ray processes it started): the command stops within seconds, says how to resume, and a
+    rerun ends with the uninterrupted run's records."""
+    data, ref, ref_manifest = baseline
+    out = tmp_path / "interrupted"
+    cmd = [str(BIN / "augft"), "augment", "--data", str(data), "--out", str(out), *ARGS]
+    log = tmp_path / "interrupted.log"
+    with open(log, "w") as fh:
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.time() + 240
+        while _done(out) < 1 and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        assert proc.poll() is None, log.read_text()[-3000:]
+        os.killpg(proc.pid, signal.SIGINT)
+        t0 = time.monotonic()
+        rc = proc.wait(timeout=30)
+        stopped_s = time.monotonic() - t0
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    text = log.read_text()
+    assert rc == 130 and "rerun the same command to resume" in text, text[-3000:]
+    assert "Traceback" not in text, text[-3000:]
+    assert stopped_s < 15, stopped_s
+    assert _done(out) < len(ref_manifest["strategies"]["local"]["shards"])
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=400)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert _records(out) == _records(ref) and len(_records(ref)) > 0
 
 
 def _kill_engine_actor_when(out: Path, units_done: int, killed: list) -> None:
@@ -91,7 +129,7 @@ def test_engine_actor_killed_mid_run_is_restarted_and_retried(baseline, tmp_path
 
     data, ref, ref_manifest = baseline
     out = tmp_path / "fault"
-    ray.init(num_cpus=2, include_dashboard=True, dashboard_host="127.0.0.1",
+    ray.init(address="local", num_cpus=2, include_dashboard=True, dashboard_host="127.0.0.1",
              log_to_driver=False, configure_logging=False)
     killed: list = []
     t = threading.Thread(target=_kill_engine_actor_when, args=(out, 2, killed), daemon=True)

@@ -105,7 +105,7 @@ def test_s3_corpus_in_and_shards_out(tmp_path, make_corpus, s3):
     ref = tmp_path / "local-run"
     augment(load_config(None, args + ["augment.use_ray=false"]), data, ref)
     ray.shutdown()
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)  # workers inherit the AWS_* env
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)  # workers inherit the AWS_* env
     try:
         m = augment(load_config(None, args), f"s3://augft/data?{opts}", f"s3://augft/out?{opts}")
     finally:
