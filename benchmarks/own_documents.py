@@ -49,6 +49,32 @@ def _table(results: Path) -> Dict[str, Dict[str, float]]:
             for label, c in conds.items()}
 
 
+def _jsonl(path: Path) -> List[dict]:
+    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+
+
+def _question_quality(data: Path, n_read: int = 30) -> dict:
+    """Questions with a distractor that contains, or lies inside, what the question is about
+    (`meta.about`; target 0), and the first `n_read` accepted rewrites beside their source
+    sentences, to be read and judged by a person (the count goes on the issue, not here)."""
+    questions = _jsonl(data / "questions.jsonl")
+    sources: Dict[str, List[str]] = {}
+    for d in _jsonl(data / "heldout.jsonl"):
+        if d.get("meta", {}).get("role") == "source":
+            sources.setdefault(d["meta"]["question_id"], []).append(d["text"])
+    bad = []
+    for q in questions:
+        about = [a.strip().lower() for a in q["meta"].get("about", []) if a.strip()]
+        wrong = [c.strip().lower() for i, c in enumerate(q["choices"]) if i != q["answer"]]
+        if any(a in d or d in a for a in about for d in wrong):
+            bad.append(q["id"])
+    rewrites = [q for q in questions if q["kind"].endswith("_rephrased")]
+    return {"questions": len(questions), "distractor_contains_subject": len(bad), "first_bad": bad[:5],
+            "rewrites": len(rewrites),
+            "rewrites_to_read": [{"id": q["id"], "prompt": q["prompt"], "answer": q["choices"][q["answer"]],
+                                  "sources": sources.get(q["id"], [])} for q in rewrites[:n_read]]}
+
+
 def _ranking(table: Dict[str, Dict[str, float]], split: str) -> List[str]:
     return sorted(table, key=lambda c: -table[c].get(split, 0.0))
 
@@ -73,6 +99,7 @@ def run(work: Path) -> dict:
     manifest = json.loads(next(study.glob("augment/local-*/manifest.json")).read_text())
     generated, own = _table(study / "report" / "results.json"), _table(work / "bench-eval" / "results.json")
     return {"files": n_files, "wall_s": wall, "questions_kept": report.get("kept"),
+            "question_quality": _question_quality(data),
             "heldout_statements": manifest.get("heldout_statements"),
             "heldout_copy_dropped": manifest["strategies"]["local"]["filtered"].get("heldout_copy", 0),
             "generated_questions": generated, "benchmark_questions": own,
@@ -97,6 +124,9 @@ def main() -> None:
     print("\nthe benchmark's own questions, same models:\n" + _markdown(res["benchmark_questions"]))
     print(f"\nheld-out statements {res['heldout_statements']}, augmentations dropped as copies "
           f"{res['heldout_copy_dropped']}; same reversal ranking: {res['same_reversal_ranking']}")
+    qq = res["question_quality"]
+    print(f"questions {qq['questions']}: {qq['distractor_contains_subject']} with a distractor containing "
+          f"their subject; {qq['rewrites']} rewrites ({len(qq['rewrites_to_read'])} listed to read)")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from omegaconf import OmegaConf
 from augft.cluster import stage_cache as cache
 from augft.cluster.augment_command import record_quality
 from augft.core.artifacts import AugmentOutput, TrainOutput
+from augft.core.conditions import Condition
 from augft.core.config.augment import Strategy
 from augft.core.errors import AugftError
 
@@ -129,6 +130,12 @@ def augment_stage(cfg, strategy: str, data: StageResult, out: Path, fns: StageFn
                       lambda d: (fns.augment(scfg, data.dir, d), record_quality(data.dir, d)), use_cache)
 
 
+def canonical_strategies(strategies: Sequence[str]) -> tuple:
+    """Strategies in the Strategy enum's order (the order of a mix never changes what it trains)."""
+    order = [str(m) for m in Strategy]
+    return tuple(sorted(strategies, key=lambda s: order.index(s) if s in order else len(order)))
+
+
 def train_mix(strategies: Sequence[str], weight: float | Mapping[str, float]) -> Dict[str, float]:
     """The corpus at weight 1 plus each strategy at its weight."""
     mix = {"corpus": 1.0}
@@ -141,7 +148,13 @@ def train_stage(cfg, label: str, strategies: Sequence[str], augs: Mapping[str, S
                 data: StageResult, out: Path, fns: StageFns, weight: float | Mapping[str, float] = 1.0,
                 base_model: Optional[StageResult] = None, use_cache: bool = True) -> StageResult:
     """One fine-tuned model: corpus + the strategies' augmentations. `base_model` continues
-    training from an earlier train stage's model (the sweep's per-epoch rungs)."""
+    training from an earlier train stage's model (the sweep's per-epoch rungs).
+
+    A model is identified by its content: aug_ft, aug_ft[global+local] and aug_ft[local+global]
+    with the same strategies train once, into one folder named in the canonical order."""
+    strategies = canonical_strategies(strategies)
+    if label == "ft" or label.startswith("aug_ft"):
+        label = Condition.fine_tuned(strategies).trained
     mix = train_mix(strategies, weight)
     hashed = {"train": section(cfg, "train", ["augmentations", "mix", "resume"]),
               "model": section(cfg, "model"), "seed": cfg.seed, "mix": mix}
@@ -187,7 +200,7 @@ def eval_stage(cfg, condition, data: StageResult, out: Path, fns: StageFns,
         ecfg.eval.costs.train_summaries = {condition.label: str(TrainOutput(model.dir).summary_path)}
         manifests = [str(AugmentOutput(augs[s].dir).manifest_path) for s in condition.strategies if s in augs]
         if manifests:
-            ecfg.eval.costs.augment_manifests = {condition.label: manifests[0]}
+            ecfg.eval.costs.augment_manifests = {condition.label: manifests}  # every strategy's cost
     ecfg.eval.models = models
     return run_cached(out, "eval", condition.label, hashed, inputs,
                       lambda d: fns.evaluate(ecfg, data.dir, d, models), use_cache)

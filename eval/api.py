@@ -62,8 +62,9 @@ def _one_off(cfg, ev: Evaluated, n_params: int) -> Dict[str, float]:
             out["train_flops"] = train_flops(costs.train_summaries[label],
                                              f"eval.costs.train_summaries.{label}")
         if "augment_flops" not in out and label in costs.augment_manifests:
-            out["augment_flops"] = augment_flops(costs.augment_manifests[label],
-                                                 f"eval.costs.augment_manifests.{label}", n_params)
+            key = f"eval.costs.augment_manifests.{label}"
+            out["augment_flops"] = sum(augment_flops(str(m), key, n_params)
+                                       for m in costs.augment_manifests[label])
     return out
 
 

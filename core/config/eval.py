@@ -15,9 +15,10 @@ class CostConfig:
     train_summaries: Dict[str, str] = field(default_factory=dict)
     """Condition label -> a train output's summary.json (its `train_flops` is the one-off
     training cost), e.g. {aug_ft[local]: runs/t/summary.json}. Optional."""
-    augment_manifests: Dict[str, str] = field(default_factory=dict)
-    """Condition label -> an augment output's manifest.json (its token counts give the one-off
-    augmentation cost, 2 x params x tokens). Optional."""
+    augment_manifests: Dict[str, List[str]] = field(default_factory=dict)
+    """Condition label -> the manifest.json of every augment output its training data used
+    (one per strategy of aug_ft[local+global]); their token counts, summed, give the one-off
+    augmentation cost, 2 x params x tokens. E.g. {aug_ft[local]: [runs/a/manifest.json]}. Optional."""
 
 
 @dataclass

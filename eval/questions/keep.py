@@ -57,7 +57,7 @@ def to_questions(cands: Sequence[Candidate], seed: int) -> List[Question]:
             rng.shuffle(by_k[k])
         pos = by_k[k].pop()
         out.append(Question(c.id, c.split, c.kind, c.prompt, choice_order(c, pos), pos, list(c.source_ids),
-                            {**c.meta, "generated": True}))
+                            {**c.meta, "about": list(c.mention), "generated": True}))
     return out
 
 

@@ -21,6 +21,7 @@ class FakeStages:
     def __init__(self, fail_on=None):
         self.calls = Counter()
         self.fail_on = fail_on  # (kind, label) that raises once
+        self.eval_manifests = {}  # condition -> the augment manifests its eval was given
 
     def _maybe_fail(self, kind, label):
         if self.fail_on == (kind, label):
@@ -73,6 +74,7 @@ class FakeStages:
     def evaluate(self, cfg, data_dir, out_dir, models):
         (cond,) = list(cfg.eval.conditions)
         self.calls[("eval", cond)] += 1
+        self.eval_manifests[cond] = [Path(m).parent.name for m in cfg.eval.costs.augment_manifests.get(cond, [])]
         out_dir = Path(out_dir)
         splits = list(cfg.eval.splits) or ["forward", "reversal"]
         # A deterministic score that depends on what was trained (so tests can see it move).
@@ -141,6 +143,9 @@ def test_full_graph_then_rerun_is_all_cached(tmp_path):
     assert rows["aug_ft[local]"]["break_even_queries"] == 234  # ceil(2.1e12 / 9e9)
     # Two augmentation runs: both counted (2 x 1000 params x 50 tokens each).
     assert rows["aug_ft[local+global]"]["augment_flops"] == 2e5
+    # Eval's own cost table is given every strategy's manifest, not the first one's.
+    assert [m.split("-")[0] for m in fake.eval_manifests["aug_ft[local+global]"]] == ["local", "global"]
+    assert [m.split("-")[0] for m in fake.eval_manifests["aug_ft[local]"]] == ["local"]
     oracle = next((tmp_path / "out" / "augment").glob("oracle-*"))
     assert (oracle / "oracle" / "part-00000.parquet").is_file()
 
@@ -348,3 +353,15 @@ def test_plot_legend_reads_row_by_row_and_names_n():
     assert _legend_row_major(list("abc"), 4) == ["a", "b", "c"]
     tab = {"base": {"forward": {"accuracy": 0.0, "n": 30}}, "ft": {"forward": {"accuracy": 1.0, "n": 30}}}
     assert _split_labels(tab, ["base", "ft"], ["forward"]) == ["forward\n(n=30)"]
+
+
+def test_same_mix_in_any_order_trains_once(tmp_path):
+    """A trained model is its content: aug_ft (the default strategies), aug_ft[local+global] and
+    aug_ft[global+local] name one mix, trained once; each condition is still evaluated and reported."""
+    fake = FakeStages()
+    conds = "pipeline.conditions=[ft,aug_ft,'aug_ft[local+global]','aug_ft[global+local]']"
+    res = _study(tmp_path, fake, conds, "augment.strategies=[local,global]")
+    assert {k: v for k, v in fake.calls.items() if k[0] == "train"} == {("train", "ft"): 1, ("train", "local+global"): 1}
+    assert set(res["conditions"]) == {"ft", "aug_ft", "aug_ft[local+global]", "aug_ft[global+local]"}
+    assert [p.name.split("-")[0] for p in sorted((tmp_path / "out" / "train").iterdir()) if p.is_dir()] == \
+        ["aug_ft_local+global", "ft"]

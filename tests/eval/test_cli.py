@@ -33,10 +33,15 @@ def test_eval_all_conditions_writes_every_output(tmp_path, mc_data, cli, tiny_mo
     manifest = tmp_path / "manifest.json"
     manifest.write_text(json.dumps({"strategies": {"local": {"prompt_tokens": 600, "completion_tokens": 400}},
                                     "sampling": {"max_new_tokens": 96}}))
+    # A two-strategy condition names both augment outputs; both costs count.
+    manifest2 = tmp_path / "global" / "manifest.json"
+    manifest2.parent.mkdir()
+    manifest2.write_text(json.dumps({"strategies": {"global": {"prompt_tokens": 300, "completion_tokens": 200}},
+                                     "sampling": {"max_new_tokens": 96}}))
     out = tmp_path / "out"
     r = cli("eval", "--data", mc_data, "--out", out, TINY, "eval.conditions=[base,icl,ft,ft+icl]",
             f"eval.models={{ft: {ft}}}", f"eval.costs.train_summaries={{ft: {summary}}}",
-            f"eval.costs.augment_manifests={{ft: {manifest}}}", "eval.bootstrap=200")
+            f"eval.costs.augment_manifests={{ft: [{manifest},{manifest2}]}}", "eval.bootstrap=200")
     assert r.returncode == 0, r.stderr
     assert "rephrase" in r.stdout and "icl" in r.stdout  # the printed table
     res = json.loads((out / "results.json").read_text())
@@ -62,10 +67,10 @@ def test_eval_all_conditions_writes_every_output(tmp_path, mc_data, cli, tiny_mo
         costs["conditions"]["base"]["prompt_tokens_per_query"] + 100
     assert costs["conditions"]["ft"]["train_flops"] == 4.0e12
     n_params = costs["conditions"]["ft"]["n_params"]
-    assert costs["conditions"]["ft"]["augment_flops"] == 2 * n_params * 1000
+    assert costs["conditions"]["ft"]["augment_flops"] == 2 * n_params * (1000 + 500)
     be = costs["break_even"]["ft vs icl"]
     saving = costs["conditions"]["icl"]["flops_per_query"] - costs["conditions"]["ft"]["flops_per_query"]
-    assert be["queries"] == -(-(4.0e12 + 2 * n_params * 1000) // saving)
+    assert be["queries"] == -(-(4.0e12 + 2 * n_params * 1500) // saving)
     preds = (out / "predictions.jsonl").read_text().splitlines()
     assert len(preds) == 4 * (12 + 66)
     row = json.loads(preds[0])
