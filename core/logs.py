@@ -15,7 +15,8 @@ import warnings
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 DATEFMT = "%Y-%m-%d %H:%M:%S"
-_NOISY_LOGGERS = ("DeepSpeed", "deepspeed", "accelerate", "urllib3", "filelock", "alembic")
+_NOISY_LOGGERS = ("DeepSpeed", "deepspeed", "accelerate", "urllib3", "filelock", "alembic",
+                  "mlflow.store")  # MLflow's database set-up lines, in a format of its own
 _NOISY_WARNINGS = (r".*past_key_values.*", r".*`torch_dtype` is deprecated.*")
 
 

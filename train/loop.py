@@ -377,7 +377,7 @@ def run_worker(plan: WorkerPlan, report: Optional[Reporter] = None) -> Optional[
         row = train_step(s, step)
         if progress is not None:
             progress.update(1)
-            progress.set_postfix(loss=f"{s.last_loss:.4f}", tok_s=f"{row['tokens_per_s']:.0f}")
+            progress.set_postfix({"loss": f"{s.last_loss:.4f}", "tokens/s": f"{row['tokens_per_s']:.0f}"})
         maybe_eval(s, step + 1)
         maybe_checkpoint(s, step + 1, report)
     if progress is not None:

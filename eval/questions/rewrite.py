@@ -61,6 +61,22 @@ def _roles_kept(prompt: str, out: str) -> bool:
     return all(b == a or (b == "^" and a in _SUBJECT_INTRO) for b, a in zip(before, after))
 
 
+def _word_before(norm: str, mention: str) -> str:
+    head = norm[:norm.find(mention)].split()
+    return head[-1] if head else "^"
+
+
+def _mentions_placed(c: Candidate, out: str) -> bool:
+    """What the question is about keeps its place: after the same word as in the prompt or after
+    a naming word, never inside a new clause ("The comet that was discovered by <description>")."""
+    prompt, norm = _norm(c.prompt), _norm(out)
+    for m in map(_norm, c.mention):
+        after = _word_before(norm, m)
+        if after != _word_before(prompt, m) and after not in _SUBJECT_INTRO:
+            return False
+    return True
+
+
 def accept(c: Candidate, text: str) -> Optional[str]:
     """None when `text` is a usable rewrite of `c.prompt`, else the reason it is not."""
     out = text.strip().split("\n")[0].strip().rstrip(",:;")
@@ -75,7 +91,7 @@ def accept(c: Candidate, text: str) -> Optional[str]:
         return "lost_subject"
     if _norm(c.answer) in norm:
         return "gives_answer"
-    if entities(out) != entities(c.prompt) or not _roles_kept(c.prompt, out):
+    if entities(out) != entities(c.prompt) or not _roles_kept(c.prompt, out) or not _mentions_placed(c, out):
         return "changed_entities"
     if norm == _norm(c.prompt):
         return "unchanged"

@@ -78,14 +78,16 @@ def test_rewrite_accept_rule():
     c = mechanical(town_corpus(), 4, seed=0)["reversal"][0]
     assert c.prompt == "The composer of the opera Velmora is"
     ok = " The person who wrote the opera Velmora is"
-    assert rewrite.accept(c, "The one behind the composer of the opera Velmora is called\nmore") is None
+    assert rewrite.accept(c, "The composer of the opera Velmora is known as\nmore") is None
+    # "The one behind <the composer>" is someone else: what the question is about left its place.
+    assert rewrite.accept(c, "The one behind the composer of the opera Velmora is called") == "changed_entities"
     assert rewrite.accept(c, ok) == "lost_subject"  # "the composer of the opera Velmora" is gone
     assert rewrite.accept(c, "The composer of the opera Velmora is Dafna Krell") == "gives_answer"
     assert rewrite.accept(c, "The composer of the opera Velmora is.") == "complete_sentence"
     assert rewrite.accept(c, "the composer of the opera Velmora  is") == "unchanged"
     assert rewrite.accept(c, "Harlo Bisk says the composer of the opera Velmora is") == "demo_leak"
     assert rewrite.accept(c, "") == "empty"
-    r = rewrite.rewritten(c, "The one behind the composer of the opera Velmora is called", "m")
+    r = rewrite.rewritten(c, "The composer of the opera Velmora is known as", "m")
     assert r.kind == "reversal_rephrased" and r.meta["writer"] == "m" and r.id != c.id
     assert "{prompt}" in rewrite.TEMPLATE and c.prompt in rewrite.render(c)
 
@@ -159,4 +161,20 @@ def test_rewrite_keeps_the_subject_the_subject(rewrite, why):
 
     c = Candidate("forward", "cloze", "Brogax Shibix is", "the captain of the airship Laruzuk",
                   ["a", "b", "c"], ["d0"], ["Brogax Shibix"])
+    assert accept(c, rewrite) == why
+
+
+@pytest.mark.parametrize("rewrite,why", [
+    ("Most people know the discoverer of the comet Thethesoth as", None),
+    ("Historians agree that the discoverer of the comet Thethesoth was", None),
+    # Written by the embedded model and accepted before this rule: the description became the
+    # agent of a new clause, and the question asked for a comet with a person as the answer.
+    ("The comet that was discovered by the discoverer of the comet Thethesoth is", "changed_entities"),
+])
+def test_rewrite_keeps_what_the_question_is_about_in_its_place(rewrite, why):
+    from augft.eval.questions.build import Candidate
+    from augft.eval.questions.rewrite import accept
+
+    c = Candidate("reversal", "reversal", "The discoverer of the comet Thethesoth is", "Thatrox Lofull",
+                  ["a", "b", "c"], ["d0"], ["the discoverer of the comet Thethesoth"])
     assert accept(c, rewrite) == why
