@@ -41,23 +41,31 @@ def _done(out: Path) -> int:
     return len(list((out / "local").glob("part-*.stats.json"))) if (out / "local").is_dir() else 0
 
 
+@contextlib.contextmanager
+def _augment_running(cmd, log: Path, out: Path, units: int):
+    """`augft augment` in a session of its own, yielded once `units` units are written; the
+    session (the driver and every process it started) is SIGKILLed on the way out."""
+    with open(log, "w") as fh:
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.time() + 240
+        while _done(out) < units and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        assert proc.poll() is None, f"augft augment exited {proc.returncode} early:\n" + log.read_text()[-3000:]
+        yield proc
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 @pytest.mark.slow
 def test_sigkill_mid_run_then_rerun_equals_uninterrupted(baseline, tmp_path):
     data, ref, ref_manifest = baseline
     out = tmp_path / "killed"
     cmd = [str(BIN / "augft"), "augment", "--data", str(data), "--out", str(out), *ARGS]
-    log = tmp_path / "killed.log"
-    with open(log, "w") as fh:
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.time() + 240
-        while _done(out) < 2 and time.time() < deadline and proc.poll() is None:
-            time.sleep(0.05)
-        assert proc.poll() is None, f"augft augment exited {proc.returncode} before the kill:\n" + log.read_text()[-3000:]
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)  # the driver and everything it started
-        proc.wait()
+    with _augment_running(cmd, tmp_path / "killed.log", out, units=2):
+        pass  # leaving the block SIGKILLs the driver and everything it started
     n_units = len(ref_manifest["strategies"]["local"]["shards"])
     done = _done(out)
     assert 2 <= done < n_units, f"kill landed at {done}/{n_units} units"
@@ -82,21 +90,11 @@ def test_ctrl_c_stops_within_seconds_and_rerun_resumes(baseline, tmp_path):
     out = tmp_path / "interrupted"
     cmd = [str(BIN / "augft"), "augment", "--data", str(data), "--out", str(out), *ARGS]
     log = tmp_path / "interrupted.log"
-    with open(log, "w") as fh:
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.time() + 240
-        while _done(out) < 1 and time.time() < deadline and proc.poll() is None:
-            time.sleep(0.05)
-        assert proc.poll() is None, log.read_text()[-3000:]
+    with _augment_running(cmd, log, out, units=1) as proc:
         os.killpg(proc.pid, signal.SIGINT)
         t0 = time.monotonic()
         rc = proc.wait(timeout=30)
         stopped_s = time.monotonic() - t0
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
     text = log.read_text()
     assert rc == 130 and "rerun the same command to resume" in text, text[-3000:]
     assert "Traceback" not in text, text[-3000:]
