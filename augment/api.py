@@ -185,7 +185,10 @@ def _fingerprint(run: Run, corpus_digest: str) -> str:
     from omegaconf import OmegaConf
 
     a = OmegaConf.to_container(run.cfg.augment, resolve=True, enum_to_str=True)
-    for k in RUNTIME_KEYS:
+    # The study's stage key leaves out the same keys: one folder, one identity, so a local run
+    # that crashed still resumes after a global-only key changed.
+    active = {str(s) for s in run.cfg.augment.strategies}
+    for k in (*RUNTIME_KEYS, *(k for s, keys in STRATEGY_KEYS.items() if s not in active for k in keys)):
         a.pop(k, None)
     # The model that generates (the openai engine may name its own) and the context that
     # sizes windows and units decide the output as much as the augment section does.

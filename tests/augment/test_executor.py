@@ -172,9 +172,18 @@ def test_changed_config_in_same_out_is_refused(tmp_path, make_corpus):
     data = make_corpus(tmp_path / "d", 2)
     base = ["model.name=tiny-random-llama", "augment.use_ray=false", "augment.max_new_tokens=4",
             "augment.num_candidates=1"]
-    augment(load_config(None, base), data, tmp_path / "o")
+    base.append("augment.strategies=[local]")
+    first = augment(load_config(None, base), data, tmp_path / "o")
+    records = _records(tmp_path / "o")
     with pytest.raises(AugftError, match="different config"):
         augment(load_config(None, base + ["augment.temperature=0.5"]), data, tmp_path / "o")
+    # Another strategy's keys are not this folder's identity (the study's stage key agrees):
+    # the local folder is reused, its units counted as done, after a global-only key changed.
+    (tmp_path / "o" / "manifest.json").unlink()  # as a crash before the end leaves it
+    again = augment(load_config(None, base + ["augment.window_tokens=64", "augment.global_context=window"]),
+                    data, tmp_path / "o")
+    assert again["strategies"]["local"]["ok"] == first["strategies"]["local"]["ok"]
+    assert _records(tmp_path / "o") == records
 
 
 def test_oracle_shard(tmp_path, make_corpus):
