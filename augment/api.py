@@ -12,13 +12,12 @@ planned and run on the workers; the driver holds counts (docs/augment.md, "Data 
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional
+from typing import Callable, Dict, List, Optional
 
 from augft.augment import executor
 from augft.augment.engines.base import Sampling
@@ -273,7 +272,7 @@ def augment(cfg, data_dir, out_dir, engine_factory=None) -> Dict:
     run = _prepare(cfg, data_dir, out_dir, engine_factory)
     # Ray started here is shut down here: an in-process caller (a notebook, a test, the
     # study) is left as it was, with no idle Ray holding cores and memory.
-    with _ray_for(run), RunEngines(cfg, run.job, engine_factory) as run.engines:
+    with executor.ray_for_run(cfg, run.use_ray), RunEngines(cfg, run.job, engine_factory) as run.engines:
         manifest = _augment_all(run)
     manifest["engine_choice"] = choice
     manifest["timings"]["total_s"] = round(time.perf_counter() - t_start, 3)
@@ -282,23 +281,6 @@ def augment(cfg, data_dir, out_dir, engine_factory=None) -> Dict:
     manifest["summary_table"] = summary_table(manifest)
     _write_manifest(run, manifest)
     return manifest
-
-
-@contextlib.contextmanager
-def _ray_for(run: Run) -> Iterator[None]:
-    """Ray for one run, when it uses Ray; shut down afterwards only if this run started it."""
-    if not run.use_ray:
-        yield
-        return
-    import ray
-
-    started = not ray.is_initialized()
-    executor.ensure_ray(run.cfg)
-    try:
-        yield
-    finally:
-        if started:
-            ray.shutdown()
 
 
 def _augment_all(run: Run) -> Dict:

@@ -11,6 +11,7 @@ max_restarts=-1, max_task_retries=-1); a unit is written whole or not at all.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -110,6 +111,24 @@ def ensure_ray(cfg) -> None:
 
     if init_ray(cfg.cluster, log_to_driver=False):
         ray.data.DataContext.get_current().enable_progress_bars = False
+
+
+@contextlib.contextmanager
+def ray_for_run(cfg, use_ray: bool) -> Iterator[None]:
+    """Ray for one augment run when it uses Ray; shut down afterwards only if the run started it,
+    so an in-process caller (a notebook, a test, the study) is left as it was."""
+    if not use_ray:
+        yield
+        return
+    import ray
+
+    started = not ray.is_initialized()
+    ensure_ray(cfg)
+    try:
+        yield
+    finally:
+        if started:
+            ray.shutdown()
 
 
 def execute(units, cfg, job: Job, engines) -> Iterator[Dict]:
