@@ -83,8 +83,11 @@ def make_llm(model_cfg, vcfg, seed: int, key: str):
     try:
         return vllm.LLM(**kw)
     except (ValueError, RuntimeError) as exc:
+        # The section from the stage's key: `vcfg` is a DictConfig here, whose `_key` is
+        # OmegaConf's own method, not the dataclass's ClassVar.
+        section = key.split(".")[0] + ".vllm"
         raise AugftError(f"{key}: vLLM could not start {model_cfg.name}: {exc} (on CPU its KV cache is "
-                         f"{vcfg._key}.kv_cache_gb; {vcfg._key}.max_model_len bounds what one sequence "
+                         f"{section}.kv_cache_gb; {section}.max_model_len bounds what one sequence "
                          "needs; vLLM's own log above names the cause)") from exc
 
 

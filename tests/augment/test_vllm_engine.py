@@ -56,3 +56,19 @@ def test_continuation_logprobs_and_yes_probability_match_hf(engines):
     prompts = ["Does the text state it? Answer Yes or No:", "Is glon a femp?"]
     for a, b in zip(hf.yes_probability(prompts), vl.yes_probability(prompts)):
         assert abs(a - b) < 1e-2
+
+
+def test_start_up_failure_names_the_config_keys():
+    """A KV cache too small for one sequence: vLLM refuses at start-up, and the error names the
+    two keys that fix it (from a real loaded config, a DictConfig, as in every stage)."""
+    from augft.augment.engines.vllm import VLLMEngine
+    from augft.core.config import load_config
+    from augft.core.errors import AugftError
+
+    cfg = load_config(None, [f"model.name={MODEL}", "model.dtype=float32", "augment.vllm.kv_cache_gb=0.00001",
+                             "augment.vllm.max_model_len=8192"])
+    with pytest.raises(AugftError) as err:
+        VLLMEngine(cfg.model, cfg.augment.vllm, seed=0)
+    msg = str(err.value)
+    assert "augment.vllm.kv_cache_gb" in msg and "augment.vllm.max_model_len" in msg, msg
+    assert "bound method" not in msg
