@@ -8,6 +8,9 @@ difference.
 
     .venv/bin/python benchmarks/eval_engines.py [--work out/eval-engines]
 
+On this 2-core machine the vLLM ICL pass alone runs for most of an hour (it recomputes the
+context per sequence); the base pass and the hf run finish in about a minute.
+
 Writes benchmarks/results/eval_engines.json and prints it.
 """
 from __future__ import annotations

@@ -2,9 +2,10 @@
 
 Each choice is one sequence `context + prompt + choice`, sent as token ids (the same ids the hf
 scorer packs), with `prompt_logprobs=1`: vLLM returns every prompt token's log-probability and
-rank, so a choice's score is the sum over its tokens and `greedy` is every rank being 1. The ICL
-context is the shared prefix of every sequence, so vLLM's prefix cache computes it once.
-Scores equal the hf scorer's up to the engines' float rounding (a test checks it).
+rank, so a choice's score is the sum over its tokens and `greedy` is every rank being 1.
+Scores equal the hf scorer's up to the engines' float rounding (a test checks it). Not faster
+than the hf scorer on CPU: vLLM recomputes a shared ICL context for every sequence when prompt
+log-probabilities are asked (benchmarks/eval_engines.py, docs/augment.md).
 """
 from __future__ import annotations
 
