@@ -36,15 +36,11 @@ from augft.augment.verify import unsupported_rate
 from augft.augment.windows import GlobalPlan, UnitPlan
 from augft.core.artifacts import AugmentOutput
 from augft.core.config.augment import GlobalContext, Strategy, VerifyMethod
-from augft.core.config.checks import values
 from augft.core.corpus import (Corpus, combine_digests, corpus_digest, discover, heldout_texts, is_uri,
                                iter_corpus)
 from augft.core.errors import AugftError
 from augft.core.records import Augmentation, Document, RecordError
 from augft.core.text import split_sentences
-
-# The augmentation strategies, as the config's enum allows them (one source of truth).
-STRATEGIES = tuple(values(Strategy))
 
 # How augmentation runs, not what it writes: changing these never changes the records (the
 # generating model is hashed by its resolved name instead of the openai section).
@@ -55,8 +51,6 @@ STRATEGY_KEYS = {"global": ("window_tokens", "global_context", "global_consisten
                  "entity": ("entity_max_pairs", "entity_triples")}
 # Strategies that prompt the model once per training item, each with its own template.
 PROMPTED_LOCAL = ("local", "rephrase", "qa")
-# Strategies that need no model (their manifest entries cost nothing).
-MODEL_FREE = ("oracle", "reverse")
 
 
 def read_augmentations(aug_dir: Path, strategies: Optional[List[str]] = None) -> List[Augmentation]:

@@ -49,6 +49,7 @@ def test_out_below_a_file(tmp_path):
     f = tmp_path / "taken"
     f.write_text("mine")
     _one_line_error(augft_cli("ingest", tmp_path, "--out", f / "sub"), str(f), "is a file")
+    assert f.read_text() == "mine"  # the file in the way is left as it was
 
 
 def test_out_not_writable(tmp_path, monkeypatch):
@@ -120,3 +121,4 @@ def test_document_above_the_limit_is_rejected_by_augment_and_questions(tmp_path,
                                        '{"id": "big", "text": "' + "rye " * 5000 + '"}\n')
     r = augft_cli(command, *TINY, "--data", data, "--out", tmp_path / "o", cwd=cli_repo(), timeout=120)
     _one_line_error(r, "corpus.jsonl:2", "'big' has 5000 tokens", "max_document_tokens=4096")
+    assert not list((tmp_path / "o").glob("**/*.parquet"))  # refused before any record was written
