@@ -35,7 +35,7 @@ from augft.augment.units import RecordContext
 from augft.augment.verify import unsupported_rate
 from augft.augment.windows import GlobalPlan, UnitPlan
 from augft.core.artifacts import AugmentOutput
-from augft.core.config.augment import GlobalContext, Strategy, VerifyMethod
+from augft.core.config.augment import GlobalContext, VerifyMethod
 from augft.core.corpus import (Corpus, combine_digests, corpus_digest, discover, heldout_texts, is_uri,
                                iter_corpus)
 from augft.core.errors import AugftError
