@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Dict, List, Mapping, Optional
 
 from augft.augment.consistency import WindowEntities
-from augft.augment.engines.base import GenRequest, GenResult, Sampling
+from augft.augment.engines.base import EngineUnavailable, GenRequest, GenResult, Sampling
 from augft.augment.filters import FilterConfig, StatementFilter, parse_statements
 from augft.augment.prompts import render
 
@@ -122,6 +122,8 @@ def run_unit(engine, unit: Unit, templates: Mapping[str, str]) -> UnitOutput:
     t = time.perf_counter()
     try:
         results = engine.generate(reqs, unit.sampling)
+    except EngineUnavailable:
+        raise  # nothing of the unit is written: a rerun generates it
     except Exception as exc:  # a whole-batch failure is recorded per row, never dropped
         results = [GenResult(id=r.id, texts=[], error=f"{type(exc).__name__}: {exc}") for r in reqs]
     return UnitOutput(results=list(results), gen_s=time.perf_counter() - t)

@@ -43,6 +43,8 @@ STAGES: Dict[str, Tuple[str, str, bool]] = {
 TOOLS: Dict[str, Tuple[str, str]] = {
     "compare": ("augft.tracking.compare:main", "side-by-side table of MLflow runs (conditions x splits)"),
     "submit": ("augft.cluster.submit:main", "submit any augft command as a Ray job and stream its logs"),
+    "serve": ("augft.augment.serve:main", "vLLM's OpenAI-compatible server for the augmentation model "
+              "(augment.engine=openai talks to it)"),
 }
 
 DEFAULT_OUT = "out"

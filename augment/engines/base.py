@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Protocol, Sequence, Tuple
 
+from augft.core.errors import AugftError
+
 
 @dataclass
 class Sampling:
@@ -39,6 +41,23 @@ class GenResult:
     error: Optional[str] = None
 
 
+class EngineUnavailable(AugftError):
+    """The engine could not answer at all (a server down past its retries), not a problem of one
+    prompt: the unit is not written, so the run stops and a rerun of the same command resumes
+    it, instead of recording its rows as failed (they would never be generated)."""
+
+
+def request_n(s: Sampling) -> int:
+    """Candidates to ask the engine for. vLLM refuses n > 1 at temperature 0, and greedy
+    candidates would all be the same text: one is generated and repeated (`candidates`)."""
+    return 1 if float(s.temperature) == 0.0 else int(s.n)
+
+
+def candidates(texts: List[str], s: Sampling) -> List[str]:
+    """`n` texts per request, as every engine returns them (greedy: the one text n times)."""
+    return texts * int(s.n) if float(s.temperature) == 0.0 and len(texts) == 1 else texts
+
+
 class Engine(Protocol):
     name: str
     model_name: str
@@ -57,18 +76,20 @@ class Engine(Protocol):
         the context (the self-verification filter, augment.verify_method=pmi)."""
 
 
-def yes_share(logprobs: Dict[str, float]) -> float:
-    """P(yes) / (P(yes) + P(no)) from next-token log-probabilities keyed by token text (the
-    first token of " Yes"/" No" in any casing); 0.5 when the model puts neither in its top."""
-    yes = sum(math.exp(lp) for t, lp in logprobs.items() if t.strip().lower() == "yes")
-    no = sum(math.exp(lp) for t, lp in logprobs.items() if t.strip().lower() == "no")
-    return yes / (yes + no) if yes + no > 0 else 0.5
+def yes_from_continuations(engine, prompts: Sequence[str]) -> List[float]:
+    """P(" Yes") / (P(" Yes") + P(" No")) as the next token, from the exact log-probabilities of
+    both words' first tokens (top-k log-probabilities would miss them where the model ranks
+    neither high); for engines that score continuations (vllm, openai)."""
+    lps = engine.continuation_logprobs([(p, w) for p in prompts for w in (" Yes", " No")])
+    out = []
+    for yes, no in zip(lps[0::2], lps[1::2]):
+        y, n = math.exp(yes[0]), math.exp(no[0])
+        out.append(y / (y + n))
+    return out
 
 
 def make_engine(cfg) -> Engine:
     """Build the configured engine in this process (inside a Ray actor for pipelines)."""
-    from augft.core.errors import AugftError
-
     from augft.core.models import with_name
 
     name = cfg.augment.engine

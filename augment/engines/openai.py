@@ -2,8 +2,11 @@
 
 Bounded concurrency (a thread pool of `concurrency`); retries by tenacity on 429, 5xx,
 timeouts and connection errors, waiting what the server's `Retry-After` header asks for, else
-exponential backoff with jitter; a per-row error in the result when retries run out: a row is
-never dropped.
+exponential backoff with jitter. When the retries run out the server is gone, not the prompt:
+`EngineUnavailable` stops the run before the unit is written, so a rerun generates it (a row
+recorded as failed would never be generated). A prompt the server refuses (HTTP 400: too long,
+bad parameters) is a per-row error, counted as failed. Greedy candidates are one request
+repeated, as vLLM refuses n > 1 at temperature 0.
 """
 from __future__ import annotations
 
@@ -15,7 +18,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import tenacity
 
-from augft.augment.engines.base import GenRequest, GenResult, Sampling
+from augft.augment.engines.base import (EngineUnavailable, GenRequest, GenResult, Sampling, candidates,
+                                         request_n, yes_from_continuations)
 from augft.core.errors import AugftError
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
@@ -87,6 +91,7 @@ class OpenAIEngine:
         self.session = requests.Session()
         self.retries = 0  # total retries made, for the manifest/tests
         self._lock = threading.Lock()
+        self._gone: Optional[EngineUnavailable] = None  # set when one call of a batch gives up
 
     def close(self) -> None:
         self.session.close()
@@ -95,7 +100,8 @@ class OpenAIEngine:
         with self._lock:
             self.retries += 1
 
-    def _post(self, r: GenRequest, body: Dict) -> GenResult:
+    def _send(self, body: Dict):
+        """One try; Retryable for what a retry may cure."""
         import requests
 
         try:
@@ -104,48 +110,53 @@ class OpenAIEngine:
             raise Retryable(type(exc).__name__) from None
         if resp.status_code in RETRY_STATUS:
             raise Retryable(f"HTTP {resp.status_code}", retry_after_seconds(resp.headers.get("Retry-After")))
+        return resp
+
+    def _call(self, body: Dict):
+        """The server's response (any status but the retried ones); EngineUnavailable once the
+        retries run out."""
+        backoff = tenacity.wait_exponential_jitter(initial=self.backoff_s, max=60.0, jitter=self.backoff_s)
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.max_retries + 1), wait=WaitRetryAfter(backoff),
+            retry=tenacity.retry_if_exception_type(Retryable), before_sleep=self._count_retry, reraise=True)
+        if self._gone is not None:
+            raise self._gone  # another prompt of this batch found the server gone: send nothing
+        try:
+            return retrying(self._send, body)
+        except Retryable as exc:
+            self._gone = EngineUnavailable(
+                f"augment.openai.url: {self.url} gave up after {self.max_retries} retries ({exc}); "
+                "this unit was not written: rerun the same command to resume once the server "
+                "answers (or raise augment.openai.max_retries / backoff_s)")
+            raise self._gone from None
+
+    def _one(self, r: GenRequest, s: Sampling) -> GenResult:
+        body = {"model": self.model_name, "prompt": r.prefix + r.prompt, "n": request_n(s),
+                "temperature": s.temperature, "top_p": s.top_p, "max_tokens": s.max_new_tokens,
+                "seed": r.seed}
+        if s.stop:
+            body["stop"] = list(s.stop)[:4]  # the OpenAI API accepts at most 4
+        resp = self._call(body)
         if resp.status_code != 200:
             return GenResult(id=r.id, texts=[], error=f"HTTP {resp.status_code}: {resp.text[:200]}")
         try:
             data = resp.json()
             choices = sorted(data["choices"], key=lambda c: c.get("index", 0))
             usage: Dict = data.get("usage") or {}
-            return GenResult(id=r.id, texts=[c["text"] for c in choices],
+            return GenResult(id=r.id, texts=candidates([c["text"] for c in choices], s),
                              prompt_tokens=int(usage.get("prompt_tokens", 0)),
                              completion_tokens=int(usage.get("completion_tokens", 0)))
         except (ValueError, KeyError, TypeError) as exc:
             return GenResult(id=r.id, texts=[], error=f"bad response: {exc}")
 
-    def _one(self, r: GenRequest, s: Sampling) -> GenResult:
-        body = {"model": self.model_name, "prompt": r.prefix + r.prompt, "n": s.n,
-                "temperature": s.temperature, "top_p": s.top_p, "max_tokens": s.max_new_tokens,
-                "seed": r.seed}
-        if s.stop:
-            body["stop"] = list(s.stop)[:4]  # the OpenAI API accepts at most 4
-        backoff = tenacity.wait_exponential_jitter(initial=self.backoff_s, max=60.0, jitter=self.backoff_s)
-        retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.max_retries + 1), wait=WaitRetryAfter(backoff),
-            retry=tenacity.retry_if_exception_type(Retryable), before_sleep=self._count_retry, reraise=True)
-        try:
-            return retrying(self._post, r, body)
-        except Retryable as exc:
-            return GenResult(id=r.id, texts=[], error=f"gave up after {self.max_retries} retries: {exc}")
-
-    def _yes_one(self, prompt: str) -> float:
-        from augft.augment.engines.base import yes_share
-
-        body = {"model": self.model_name, "prompt": prompt, "max_tokens": 1, "temperature": 0.0, "logprobs": 10}
-        resp = self.session.post(self.url, json=body, headers=self.headers, timeout=self.timeout_s)
-        resp.raise_for_status()
-        top = (resp.json()["choices"][0].get("logprobs") or {}).get("top_logprobs") or [{}]
-        return yes_share(top[0])
-
     def _continuation_one(self, pair: Tuple[str, str]) -> List[float]:
         context, cont = pair
         body = {"model": self.model_name, "prompt": context + cont, "max_tokens": 1, "temperature": 0.0,
                 "echo": True, "logprobs": 0}
-        resp = self.session.post(self.url, json=body, headers=self.headers, timeout=self.timeout_s)
-        resp.raise_for_status()
+        resp = self._call(body)
+        if resp.status_code != 200:
+            raise AugftError(f"augment.openai.url: {self.url} refused a scoring request "
+                             f"(HTTP {resp.status_code}: {resp.text[:200]})")
         lp = resp.json()["choices"][0]["logprobs"]
         end = len(context) + len(cont)  # the echoed prompt, without the one generated token
         return [v for off, v in zip(lp["text_offset"], lp["token_logprobs"])
@@ -154,14 +165,18 @@ class OpenAIEngine:
     def continuation_logprobs(self, pairs: Sequence[Tuple[str, str]]) -> List[List[float]]:
         """From the server's echoed prompt log-probabilities (completions API, echo=true): the
         tokens that start inside the continuation."""
-        with ThreadPoolExecutor(self.concurrency) as pool:
-            return list(pool.map(self._continuation_one, pairs))
+        return self._map(self._continuation_one, pairs)
 
     def yes_probability(self, prompts: Sequence[str]) -> List[float]:
-        """From the server's top log-probabilities of one generated token per prompt."""
-        with ThreadPoolExecutor(self.concurrency) as pool:
-            return list(pool.map(self._yes_one, prompts))
+        """From the echoed log-probabilities of " Yes" and " No" after each prompt (exact, where
+        the server's top-k might rank neither)."""
+        return yes_from_continuations(self, prompts)
 
     def generate(self, requests: Sequence[GenRequest], sampling: Sampling) -> List[GenResult]:
+        return self._map(lambda r: self._one(r, sampling), requests)
+
+    def _map(self, fn, items: Sequence) -> List:
+        """`fn` over a batch, `concurrency` at a time, in order."""
+        self._gone = None  # a restarted server gets every new batch
         with ThreadPoolExecutor(self.concurrency) as pool:
-            return list(pool.map(lambda r: self._one(r, sampling), requests))
+            return list(pool.map(fn, items))

@@ -15,21 +15,16 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Sequence, Tuple
 
-from augft.augment.engines.base import GenRequest, GenResult, Sampling
+from augft.augment.engines.base import (GenRequest, GenResult, Sampling, candidates, request_n,
+                                         yes_from_continuations)
 
 
 def sampling_kwargs(s: Sampling, seed: int) -> Dict[str, Any]:
-    """`vllm.SamplingParams(...)` for one request. vLLM refuses n > 1 at temperature 0; greedy
-    candidates would all be the same text, so one is generated and repeated (`candidates`)."""
+    """`vllm.SamplingParams(...)` for one request (greedy: one candidate, see `request_n`)."""
     greedy = float(s.temperature) == 0.0
-    return {"n": 1 if greedy else int(s.n), "temperature": float(s.temperature),
+    return {"n": request_n(s), "temperature": float(s.temperature),
             "top_p": 1.0 if greedy else float(s.top_p), "max_tokens": int(s.max_new_tokens),
             "stop": list(s.stop), "seed": int(seed)}
-
-
-def candidates(texts: List[str], s: Sampling) -> List[str]:
-    """`n` texts per request, as the other engines return (greedy: the one text n times)."""
-    return texts * int(s.n) if float(s.temperature) == 0.0 and len(texts) == 1 else texts
 
 
 def use_gpus(vcfg, cluster_gpus: float) -> bool:
@@ -84,17 +79,8 @@ class VLLMEngine:
                 for r, i, o in zip(requests, ids, outs)]
 
     def yes_probability(self, prompts: Sequence[str]) -> List[float]:
-        """P(" Yes") / (P(" Yes") + P(" No")) as the next token, from the exact log-probabilities
-        of both words' first tokens (as the hf engine computes it; vLLM's top-k logprobs would
-        miss them where the model ranks neither high). The prefix cache makes the second cheap."""
-        import math
-
-        lps = self.continuation_logprobs([(p, w) for p in prompts for w in (" Yes", " No")])
-        out = []
-        for yes, no in zip(lps[0::2], lps[1::2]):
-            y, n = math.exp(yes[0]), math.exp(no[0])
-            out.append(y / (y + n))
-        return out
+        """As the hf engine computes it; the prefix cache makes the second word cheap."""
+        return yes_from_continuations(self, prompts)
 
     def continuation_logprobs(self, pairs: Sequence[Tuple[str, str]]) -> List[List[float]]:
         """From vLLM's prompt log-probabilities of context + continuation, tokenised as the hf

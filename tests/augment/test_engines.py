@@ -6,7 +6,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from augft.augment.engines.base import GenRequest, Sampling
+from augft.augment.engines.base import EngineUnavailable, GenRequest, Sampling
 from augft.core.config import load_config
 from augft.core.errors import AugftError
 from helpers import free_port
@@ -151,7 +151,7 @@ def _ocfg(url, retries=3):
                               "augment.openai.concurrency=2"]).augment.openai
 
 
-def test_openai_retries_429_500_timeout_and_records_errors():
+def test_openai_retries_429_500_timeout_then_gives_up_as_unavailable():
     from augft.augment.engines.openai import OpenAIEngine
 
     srv = _Server({1: 429, 2: 500, 3: "timeout"})
@@ -163,11 +163,15 @@ def test_openai_retries_429_500_timeout_and_records_errors():
         assert all(len(r.texts) == 2 and r.texts[1].endswith("#1") for r in res)
         assert res[2].texts[0] == " echo " + "prompt number 2"[-12:] + " #0"  # rows keep their order
         assert eng.retries == 3
-        # A server that keeps failing: the row carries an error instead of vanishing.
+        # Greedy: one candidate asked for (vLLM refuses n > 1 at temperature 0), repeated.
+        greedy = eng.generate(reqs[:1], Sampling(n=3, temperature=0.0, max_new_tokens=4))
+        assert greedy[0].texts == [greedy[0].texts[0]] * 3 and greedy[0].texts[0].endswith("#0")
+        # A server that keeps failing is unavailable, not a bad row: the caller must not
+        # record the row (it would never be generated); it stops and a rerun resumes.
         srv.plan.update({k: 500 for k in range(srv.calls + 1, srv.calls + 10)})
         eng2 = OpenAIEngine(_ocfg(srv.url, retries=2), model="m")
-        bad = eng2.generate([GenRequest(id="x", prompt="p")], Sampling(n=1))
-        assert bad[0].texts == [] and "HTTP 500" in bad[0].error and "2 retries" in bad[0].error
+        with pytest.raises(EngineUnavailable, match=r"gave up after 2 retries \(HTTP 500\).*rerun the same command"):
+            eng2.generate([GenRequest(id="x", prompt="p")], Sampling(n=1))
     finally:
         srv.close()
 
@@ -209,25 +213,29 @@ def test_openai_unreachable_endpoint_fails_fast():
         check_endpoint(f"http://127.0.0.1:{free_port()}", timeout=1.0)
 
 
-def test_augment_through_openai_engine_counts_failed_rows(tmp_path, make_corpus):
-    """The whole stage against the HTTP server: a row whose retries run out is counted
-    as failed (with its error in the manifest), every other row is kept or filtered."""
+def test_augment_through_openai_engine_stops_when_the_server_is_gone_and_resumes(tmp_path, make_corpus):
+    """The whole stage against the HTTP server: a prompt the server refuses (HTTP 400) is a
+    failed row; a server that stops answering stops the run before the unit is written, and a
+    rerun resumes the units done and generates the rest, every prompt accounted for once."""
     from augft.augment.api import augment
 
     data = make_corpus(tmp_path / "d", 4)
-    srv = _Server({1: 500, 2: 500, 3: 500})  # first request: 1 try + 2 retries, all 500
+    srv = _Server({1: (400, None), 3: 500, 4: 500, 5: 500})  # unit 2: 1 try + 2 retries, all 500
     try:
         cfg = load_config(None, ["model.name=tiny-random-llama", "augment.engine=openai",
-                                 "augment.use_ray=false", "augment.num_candidates=2",
+                                 "augment.use_ray=false", "augment.num_candidates=2", "augment.unit_size=2",
                                  f"augment.openai.url={srv.url}", "augment.openai.max_retries=2",
                                  "augment.openai.backoff_s=0.01", "augment.openai.concurrency=1"])
+        with pytest.raises(EngineUnavailable, match="rerun the same command to resume"):
+            augment(cfg, data, tmp_path / "o")
+        assert len(list((tmp_path / "o").glob("**/part-*.stats.json"))) == 1 and srv.calls == 5
         m = augment(cfg, data, tmp_path / "o")
     finally:
         srv.close()
     s = m["strategies"]["local"]
-    assert s["failed"] == 2 and "HTTP 500" in s["errors"][0]
+    assert s["failed"] == 2 and "HTTP 400" in s["errors"][0]  # the refused prompt's 2 candidates
     assert s["ok"] + sum(s["filtered"].values()) + s["failed"] == s["inputs"]
-    assert s["prompts"] == 4 and m["engine"] == "openai"
+    assert s["prompts"] == 4 and m["engine"] == "openai" and srv.calls == 7
 
 
 def test_teacher_writes_while_the_student_is_another_model(tmp_path, make_corpus):
