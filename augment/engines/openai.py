@@ -115,12 +115,12 @@ class OpenAIEngine:
     def _call(self, body: Dict):
         """The server's response (any status but the retried ones); EngineUnavailable once the
         retries run out."""
+        if self._gone is not None:
+            raise self._gone  # another prompt of this batch found the server gone: send nothing
         backoff = tenacity.wait_exponential_jitter(initial=self.backoff_s, max=60.0, jitter=self.backoff_s)
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.max_retries + 1), wait=WaitRetryAfter(backoff),
             retry=tenacity.retry_if_exception_type(Retryable), before_sleep=self._count_retry, reraise=True)
-        if self._gone is not None:
-            raise self._gone  # another prompt of this batch found the server gone: send nothing
         try:
             return retrying(self._send, body)
         except Retryable as exc:
