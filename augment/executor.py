@@ -20,7 +20,7 @@ from typing import Callable, Dict, Iterable, Iterator, Mapping, Optional
 
 from augft.augment.storage import OutputStore
 from augft.augment.units import Processed, RecordContext, Unit, process_unit, run_unit
-from augft.core.errors import AugftError
+from augft.core.errors import AugftError, user_error
 
 log = logging.getLogger(__name__)
 
@@ -107,10 +107,11 @@ def ensure_ray(cfg) -> None:
     """Join or start Ray (core.ray_init); our own bar reports rows/s and tokens/s."""
     import ray
 
-    from augft.core.ray_init import init_ray
+    from augft.core.ray_init import init_ray, user_errors_as_themselves
 
     if init_ray(cfg.cluster, log_to_driver=False):
         ray.data.DataContext.get_current().enable_progress_bars = False
+    user_errors_as_themselves()
 
 
 @contextlib.contextmanager
@@ -186,19 +187,7 @@ def _execute_ray(units, cfg, job: Job, engines) -> Iterator[Dict]:
         for row in ds.iter_rows():
             yield json.loads(row["stats"])
     except Exception as exc:
-        cause = _augft_cause(exc)
+        cause = user_error(exc)
         if cause is None:
             raise
-        raise AugftError(str(cause)) from None
-
-
-def _augft_cause(exc: BaseException) -> Optional[AugftError]:
-    """The AugftError a worker raised, found through Ray's wrappers (RayTaskError, Ray Data's
-    UserCodeException), so the CLI prints its message rather than a remote traceback."""
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, AugftError):
-            return exc
-        exc = getattr(exc, "cause", None) or exc.__cause__ or exc.__context__
-    return None
+        raise cause from None  # its own message and type, not Ray's remote traceback

@@ -17,7 +17,7 @@ from enum import Enum
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from augft.cluster.cli_help import HELP
-from augft.core.errors import AugftError
+from augft.core.errors import AugftError, user_error
 
 # command -> (module:function, help, needs --data)
 STAGES: Dict[str, Tuple[str, str, bool]] = {
@@ -236,7 +236,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         code = run_command(args)
     except AugftError as exc:
-        code = _error(str(exc), verbose)
+        code = _error(str(user_error(exc) or exc), verbose)
     except OSError as exc:  # permission, a path that is a file, a full disk, a store gone away
         from augft.cluster.preflight import os_error_message
 

@@ -50,3 +50,28 @@ def ray_session(cluster_cfg, min_cpus: int = 0, log_to_driver: bool = True) -> I
             import ray
 
             ray.shutdown()
+
+
+def _not_while_handling_a_user_error(record) -> bool:
+    """Console filter: False for a record Ray Data logs while it handles an AugftError (a bad
+    record, a server gone), whose message the caller prints itself; the file log keeps it."""
+    import sys
+
+    from augft.core.errors import user_error
+
+    exc = sys.exc_info()[1] or (record.exc_info[1] if record.exc_info else None)
+    return exc is None or user_error(exc) is None
+
+
+def user_errors_as_themselves() -> None:
+    """Ray Data on this driver lets a worker's AugftError reach the caller as itself, and keeps
+    its own console quiet about it: by default Ray wraps the error in a UserCodeException whose
+    cause does not survive pickling, and the user sees a remote traceback instead of one line."""
+    import logging
+
+    import ray
+
+    ray.data.DataContext.get_current().raise_original_map_exception = True
+    for h in logging.getLogger("ray.data").handlers:
+        if not isinstance(h, logging.FileHandler) and _not_while_handling_a_user_error not in h.filters:
+            h.addFilter(_not_while_handling_a_user_error)

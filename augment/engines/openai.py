@@ -6,7 +6,8 @@ exponential backoff with jitter. When the retries run out the server is gone, no
 `EngineUnavailable` stops the run before the unit is written, so a rerun generates it (a row
 recorded as failed would never be generated). A prompt the server refuses (HTTP 400: too long,
 bad parameters) is a per-row error, counted as failed. Greedy candidates are one request
-repeated, as vLLM refuses n > 1 at temperature 0.
+repeated, as vLLM refuses n > 1 at temperature 0. The API takes at most 4 stop strings: the
+server gets the first 4 and the texts are cut at the others here, so every engine stops alike.
 """
 from __future__ import annotations
 
@@ -24,6 +25,13 @@ from augft.core.errors import AugftError
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 MAX_RETRY_AFTER_S = 120.0
+MAX_STOPS = 4  # the OpenAI completions API's limit
+
+
+def cut_at_stops(text: str, stops: Sequence[str]) -> str:
+    """`text` up to the first of `stops` (excluded), as a server ends a text at a stop string."""
+    ends = [i for i in (text.find(s) for s in stops if s) if i >= 0]
+    return text[:min(ends)] if ends else text
 
 
 class Retryable(Exception):
@@ -135,7 +143,7 @@ class OpenAIEngine:
                 "temperature": s.temperature, "top_p": s.top_p, "max_tokens": s.max_new_tokens,
                 "seed": r.seed}
         if s.stop:
-            body["stop"] = list(s.stop)[:4]  # the OpenAI API accepts at most 4
+            body["stop"] = list(s.stop)[:MAX_STOPS]
         resp = self._call(body)
         if resp.status_code != 200:
             return GenResult(id=r.id, texts=[], error=f"HTTP {resp.status_code}: {resp.text[:200]}")
@@ -143,7 +151,8 @@ class OpenAIEngine:
             data = resp.json()
             choices = sorted(data["choices"], key=lambda c: c.get("index", 0))
             usage: Dict = data.get("usage") or {}
-            return GenResult(id=r.id, texts=candidates([c["text"] for c in choices], s),
+            texts = [cut_at_stops(c["text"], s.stop[MAX_STOPS:]) for c in choices]
+            return GenResult(id=r.id, texts=candidates(texts, s),
                              prompt_tokens=int(usage.get("prompt_tokens", 0)),
                              completion_tokens=int(usage.get("completion_tokens", 0)))
         except (ValueError, KeyError, TypeError) as exc:

@@ -88,7 +88,7 @@ class _Server:
     injects failures: `plan` maps a request number to 429, 500 or 'timeout'."""
 
     def __init__(self, plan):
-        self.plan, self.calls, self.lock = plan, 0, threading.Lock()
+        self.plan, self.calls, self.lock, self.bodies = plan, 0, threading.Lock(), []
         outer = self
 
         class H(BaseHTTPRequestHandler):
@@ -104,6 +104,7 @@ class _Server:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 with outer.lock:
                     outer.calls += 1
+                    outer.bodies.append(body)
                     action = outer.plan.get(outer.calls)
                 if action == "timeout":
                     time.sleep(1.0)
@@ -176,6 +177,22 @@ def test_openai_retries_429_500_timeout_then_gives_up_as_unavailable():
         srv.close()
 
 
+def test_openai_sends_four_stops_and_cuts_texts_at_the_rest():
+    """The API takes at most 4 stop strings; a fifth (augment's "\n\n\n") still ends the text,
+    as it does on the hf and vllm engines, or the served run parses statements past it."""
+    from augft.augment.engines.openai import OpenAIEngine
+    from augft.augment.prompts import STOP
+
+    srv = _Server({})
+    try:
+        eng = OpenAIEngine(_ocfg(srv.url), model="m")
+        res = eng.generate([GenRequest(id="r", prompt="a b\n\n\nFact: c")], Sampling(n=1, stop=list(STOP)))
+    finally:
+        srv.close()
+    assert len(STOP) > 4 and srv.bodies[0]["stop"] == STOP[:4]
+    assert res[0].texts == [" echo " + "a b\n\n\nFact: c"[-12:].split("\n\n\n")[0]]
+
+
 def test_openai_continuation_logprobs_are_the_continuations_tokens():
     from augft.augment.engines.openai import OpenAIEngine
 
@@ -213,21 +230,25 @@ def test_openai_unreachable_endpoint_fails_fast():
         check_endpoint(f"http://127.0.0.1:{free_port()}", timeout=1.0)
 
 
-def test_augment_through_openai_engine_stops_when_the_server_is_gone_and_resumes(tmp_path, make_corpus):
+@pytest.mark.parametrize("use_ray", [False, True], ids=["loop", "ray"])
+def test_augment_through_openai_engine_stops_when_the_server_is_gone_and_resumes(tmp_path, make_corpus, use_ray):
     """The whole stage against the HTTP server: a prompt the server refuses (HTTP 400) is a
     failed row; a server that stops answering stops the run before the unit is written, and a
-    rerun resumes the units done and generates the rest, every prompt accounted for once."""
+    rerun resumes the units done and generates the rest, every prompt accounted for once. On Ray
+    the engine actor's EngineUnavailable reaches the caller as itself (not a remote traceback)."""
     from augft.augment.api import augment
 
     data = make_corpus(tmp_path / "d", 4)
     srv = _Server({1: (400, None), 3: 500, 4: 500, 5: 500})  # unit 2: 1 try + 2 retries, all 500
     try:
         cfg = load_config(None, ["model.name=tiny-random-llama", "augment.engine=openai",
-                                 "augment.use_ray=false", "augment.num_candidates=2", "augment.unit_size=2",
+                                 f"augment.use_ray={str(use_ray).lower()}", "augment.num_actors=1",
+                                 "cluster.num_cpus=2", "augment.num_candidates=2", "augment.unit_size=2",
                                  f"augment.openai.url={srv.url}", "augment.openai.max_retries=2",
                                  "augment.openai.backoff_s=0.01", "augment.openai.concurrency=1"])
-        with pytest.raises(EngineUnavailable, match="rerun the same command to resume"):
+        with pytest.raises(EngineUnavailable, match="rerun the same command to resume") as info:
             augment(cfg, data, tmp_path / "o")
+        assert "Traceback" not in str(info.value) and "Failed to apply" not in str(info.value)
         assert len(list((tmp_path / "o").glob("**/part-*.stats.json"))) == 1 and srv.calls == 5
         m = augment(cfg, data, tmp_path / "o")
     finally:

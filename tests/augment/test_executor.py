@@ -200,3 +200,19 @@ def test_oracle_shard(tmp_path, make_corpus):
     assert m["strategies"]["oracle"]["ok"] == 2 and "quality" not in m
     recs = read_augmentations(tmp_path / "o", ["oracle"])
     assert {r.model for r in recs} == {"oracle"} and len(recs) == 2
+
+
+def test_bad_record_found_on_a_ray_worker_is_one_line_naming_file_and_line(tmp_path, cli):
+    """Global planning validates records where the shards are (Ray Data tasks): the error
+    still reaches the user as its message, exit 2, not a worker's traceback."""
+    data = tmp_path / "bad"
+    data.mkdir()
+    (data / "corpus-00000.jsonl").write_text('{"id": "a", "text": "Fine."}\n')
+    (data / "corpus-00001.jsonl").write_text('{"id": "b", "text": "Fine too."}\n{"id": "c", "text": 3}\n')
+    res = cli("augment", "--data", data, "--out", tmp_path / "o", "model.name=tiny-random-llama",
+              "augment.strategies=[global]", "augment.use_ray=true", "cluster.num_cpus=2")
+    assert res.returncode == 2, res.stderr[-2000:]
+    err = res.stderr.strip().splitlines()
+    assert err[-1].startswith("augft: error: ") and "corpus-00001.jsonl:2: field 'text'" in err[-1], err[-5:]
+    assert "Traceback" not in res.stderr and "Failed to apply" not in res.stderr
+    assert not (tmp_path / "o" / "manifest.json").exists()
