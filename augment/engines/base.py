@@ -58,6 +58,23 @@ def candidates(texts: List[str], s: Sampling) -> List[str]:
     return texts * int(s.n) if float(s.temperature) == 0.0 and len(texts) == 1 else texts
 
 
+def prompt_ids(tok, r: GenRequest) -> List[int]:
+    """The token ids an engine gives the model for `r`, as the hf engine builds them: the shared
+    prefix with the tokenizer's special tokens and the rest without (so every prompt of a window
+    starts with the same ids, which prefix caches match), or the prompt alone with them.
+    Tokenising prefix + prompt as one text would merge tokens across the seam, and greedy texts
+    would differ between engines."""
+    if r.prefix:
+        return tok(r.prefix, add_special_tokens=True)["input_ids"] + tok(r.prompt, add_special_tokens=False)["input_ids"]
+    return tok(r.prompt, add_special_tokens=True)["input_ids"]
+
+
+def pair_ids(tok, context: str, continuation: str) -> Tuple[List[int], List[int]]:
+    """(context ids, continuation ids) for scoring, the continuation tokenised on its own."""
+    return (tok(context, add_special_tokens=True)["input_ids"],
+            tok(continuation, add_special_tokens=False)["input_ids"])
+
+
 class Engine(Protocol):
     name: str
     model_name: str
@@ -99,9 +116,10 @@ def make_engine(cfg) -> Engine:
 
         return HFEngine(model, batch_size=int(cfg.augment.batch_size))
     if name == "openai":
-        from augft.augment.engines.openai import OpenAIEngine
+        from augft.augment.engines.openai import OpenAIEngine, served_tokenizer
 
-        return OpenAIEngine(cfg.augment.openai, model=cfg.augment.openai.model or model.name)
+        o = cfg.augment.openai
+        return OpenAIEngine(o, model=o.model or model.name, tokenizer=served_tokenizer(o, model))
     if name == "vllm":
         from augft.augment.engines.vllm import VLLMEngine
 

@@ -8,6 +8,8 @@ recorded as failed would never be generated). A prompt the server refuses (HTTP 
 bad parameters) is a per-row error, counted as failed. Greedy candidates are one request
 repeated, as vLLM refuses n > 1 at temperature 0. The API takes at most 4 stop strings: the
 server gets the first 4 and the texts are cut at the others here, so every engine stops alike.
+Where the server runs augft's own model, prompts go as token ids built as the other engines
+build them (`augment.openai.token_ids`), so the served model sees the same tokens.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import tenacity
 
 from augft.augment.engines.base import (EngineUnavailable, GenRequest, GenResult, Sampling, candidates,
-                                         request_n, yes_from_continuations)
+                                         pair_ids, prompt_ids, request_n, yes_from_continuations)
 from augft.core.errors import AugftError
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
@@ -82,10 +84,27 @@ def check_endpoint(url: str, timeout: float = 5.0) -> None:
                          "is the server running?") from None
 
 
+def served_tokenizer(ocfg, model_cfg):
+    """The tokenizer to build token-id prompts with, or None to send text (augment.openai.token_ids:
+    unset means ids when the server runs augft's own model and its tokenizer is here)."""
+    from augft.core.models import ModelError, load_tokenizer
+
+    want = ocfg.token_ids
+    if want is False or (want is None and ocfg.model):
+        return None
+    try:
+        return load_tokenizer(model_cfg.name, model_cfg.cache_dir, bool(model_cfg.trust_remote_code))
+    except ModelError as exc:
+        if want:
+            raise AugftError(f"augment.openai.token_ids: no tokenizer for {model_cfg.name} here ({exc}); "
+                             "unset it to send text") from None
+        return None
+
+
 class OpenAIEngine:
     name = "openai"
 
-    def __init__(self, ocfg, model: str):
+    def __init__(self, ocfg, model: str, tokenizer=None):
         import requests
 
         self.url = ocfg.url.rstrip("/") + "/v1/completions"
@@ -100,6 +119,7 @@ class OpenAIEngine:
         self.retries = 0  # total retries made, for the manifest/tests
         self._lock = threading.Lock()
         self._gone: Optional[EngineUnavailable] = None  # set when one call of a batch gives up
+        self.tok = tokenizer  # None: prompts go as text
 
     def close(self) -> None:
         self.session.close()
@@ -139,7 +159,8 @@ class OpenAIEngine:
             raise self._gone from None
 
     def _one(self, r: GenRequest, s: Sampling) -> GenResult:
-        body = {"model": self.model_name, "prompt": r.prefix + r.prompt, "n": request_n(s),
+        prompt = prompt_ids(self.tok, r) if self.tok is not None else r.prefix + r.prompt
+        body = {"model": self.model_name, "prompt": prompt, "n": request_n(s),
                 "temperature": s.temperature, "top_p": s.top_p, "max_tokens": s.max_new_tokens,
                 "seed": r.seed}
         if s.stop:
@@ -160,13 +181,16 @@ class OpenAIEngine:
 
     def _continuation_one(self, pair: Tuple[str, str]) -> List[float]:
         context, cont = pair
-        body = {"model": self.model_name, "prompt": context + cont, "max_tokens": 1, "temperature": 0.0,
-                "echo": True, "logprobs": 0}
+        ids = pair_ids(self.tok, context, cont) if self.tok is not None else None
+        body = {"model": self.model_name, "prompt": ids[0] + ids[1] if ids else context + cont,
+                "max_tokens": 1, "temperature": 0.0, "echo": True, "logprobs": 0}
         resp = self._call(body)
         if resp.status_code != 200:
             raise AugftError(f"augment.openai.url: {self.url} refused a scoring request "
                              f"(HTTP {resp.status_code}: {resp.text[:200]})")
         lp = resp.json()["choices"][0]["logprobs"]
+        if ids:  # one log-probability per prompt token, then the generated one
+            return list(lp["token_logprobs"][len(ids[0]):len(ids[0]) + len(ids[1])])
         end = len(context) + len(cont)  # the echoed prompt, without the one generated token
         return [v for off, v in zip(lp["text_offset"], lp["token_logprobs"])
                 if len(context) <= off < end and v is not None]

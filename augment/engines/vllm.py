@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Sequence, Tuple
 
-from augft.augment.engines.base import (GenRequest, GenResult, Sampling, candidates, request_n,
-                                         yes_from_continuations)
+from augft.augment.engines.base import (GenRequest, GenResult, Sampling, candidates, pair_ids, prompt_ids,
+                                         request_n, yes_from_continuations)
 
 
 def sampling_kwargs(s: Sampling, seed: int) -> Dict[str, Any]:
@@ -60,17 +60,13 @@ class VLLMEngine:
         self.llm = make_llm(model_cfg, vcfg, seed, key="augment.engine")
         self.tok = self.llm.get_tokenizer()
 
-    def _ids(self, text: str, first: bool) -> List[int]:
-        return self.tok(text, add_special_tokens=first)["input_ids"]
-
     def _prompt(self, ids: List[int]):
         from vllm.inputs import TokensPrompt
 
         return TokensPrompt(prompt_token_ids=list(ids))
 
     def generate(self, requests: Sequence[GenRequest], sampling: Sampling) -> List[GenResult]:
-        ids = [(self._ids(r.prefix, True) + self._ids(r.prompt, False)) if r.prefix
-               else self._ids(r.prompt, True) for r in requests]
+        ids = [prompt_ids(self.tok, r) for r in requests]
         params = [self._vllm.SamplingParams(**sampling_kwargs(sampling, r.seed)) for r in requests]
         outs = self.llm.generate([self._prompt(i) for i in ids], params, use_tqdm=False)
         return [GenResult(id=r.id, texts=candidates([c.text for c in o.outputs], sampling),
@@ -85,7 +81,7 @@ class VLLMEngine:
     def continuation_logprobs(self, pairs: Sequence[Tuple[str, str]]) -> List[List[float]]:
         """From vLLM's prompt log-probabilities of context + continuation, tokenised as the hf
         engine does (the continuation on its own), so both engines score the same tokens."""
-        seqs = [(self._ids(c, True), self._ids(t, False)) for c, t in pairs]
+        seqs = [pair_ids(self.tok, c, t) for c, t in pairs]
         params = self._vllm.SamplingParams(max_tokens=1, temperature=0.0, prompt_logprobs=0)
         outs = self.llm.generate([self._prompt(c + t) for c, t in seqs], params, use_tqdm=False)
         res = []

@@ -31,6 +31,11 @@ class OpenAIEngineConfig:
     """First backoff delay in seconds; doubles on each retry (with jitter)."""
     timeout_s: float = 60.0
     """Per-request timeout in seconds."""
+    token_ids: Optional[bool] = None
+    """Send prompts as token ids built as the hf and vllm engines build them (a shared prefix and
+    its prompt tokenised apart), so a served model writes what the in-process engines write;
+    text is tokenised by the server as one string. Unset: token ids when the server runs augft's
+    own model (augment.openai.model empty) and its tokenizer is here."""
 
     def __post_init__(self):
         require(self.concurrency >= 1, "augment.openai.concurrency", "must be >= 1")

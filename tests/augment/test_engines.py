@@ -116,21 +116,25 @@ class _Server:
                         self.send_header("Retry-After", str(wait))
                     self.end_headers()
                     return
+                if isinstance(body["prompt"], list) and body.get("echo"):  # token ids: -0.1 each
+                    lp = {"token_logprobs": [None] + [-0.1] * len(body["prompt"])}
+                    out = {"choices": [{"index": 0, "text": " gen", "logprobs": lp}]}
+                    return self.reply(out)
+                if isinstance(body["prompt"], list):  # token ids: answered as if their text
+                    body = dict(body, prompt=" ".join(map(str, body["prompt"])))
                 if body.get("echo"):  # prompt log-probabilities: one token per word, -len/10 each
                     toks = [(m.start(), m.group(0)) for m in re.finditer(r"\s*\S+", body["prompt"])]
                     toks.append((len(body["prompt"]), " gen"))
                     lp = {"text_offset": [o for o, _ in toks], "tokens": [t for _, t in toks],
                           "token_logprobs": [None] + [-len(t.strip()) / 10 for _, t in toks[1:]]}
                     out = {"choices": [{"index": 0, "text": body["prompt"] + " gen", "logprobs": lp}]}
-                    data = json.dumps(out).encode()
-                    self.send_response(200)
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                    return
+                    return self.reply(out)
                 text = " echo " + body["prompt"][-12:]
                 out = {"choices": [{"index": i, "text": f"{text} #{i}"} for i in range(body["n"])],
                        "usage": {"prompt_tokens": len(body["prompt"].split()), "completion_tokens": 3}}
+                self.reply(out)
+
+            def reply(self, out):
                 data = json.dumps(out).encode()
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(data)))
@@ -253,6 +257,8 @@ def test_augment_through_openai_engine_stops_when_the_server_is_gone_and_resumes
         m = augment(cfg, data, tmp_path / "o")
     finally:
         srv.close()
+    # The server runs augft's model (augment.openai.model unset, its tokenizer here): token ids.
+    assert all(isinstance(b["prompt"], list) and all(isinstance(t, int) for t in b["prompt"]) for b in srv.bodies)
     s = m["strategies"]["local"]
     assert s["failed"] == 2 and "HTTP 400" in s["errors"][0]  # the refused prompt's 2 candidates
     assert s["ok"] + sum(s["filtered"].values()) + s["failed"] == s["inputs"]
@@ -284,3 +290,18 @@ def test_teacher_writes_while_the_student_is_another_model(tmp_path, make_corpus
     assert {r.model for r in out.records()} <= {str(teacher)}
     tokens = out.token_count()
     assert tokens > 0 and augment_flops(str(out.manifest_path), "k", n_params=1) == 2.0 * n_teacher * tokens
+
+
+def test_openai_token_ids_follow_the_served_model(tiny_model):
+    """Token ids only where the server runs augft's own model; a named server model gets text."""
+    from augft.augment.engines.openai import served_tokenizer
+
+    def tok(*over):
+        cfg = load_config(None, [f"model.name={tiny_model}", *over])
+        return served_tokenizer(cfg.augment.openai, cfg.model)
+
+    assert tok() is not None and tok("augment.openai.token_ids=true") is not None
+    assert tok("augment.openai.model=remote-llm") is None and tok("augment.openai.token_ids=false") is None
+    with pytest.raises(AugftError, match="augment.openai.token_ids: no tokenizer for no-such-model"):
+        cfg = load_config(None, ["model.name=no-such-model", "augment.openai.token_ids=true"])
+        served_tokenizer(cfg.augment.openai, cfg.model)
