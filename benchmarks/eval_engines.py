@@ -8,8 +8,9 @@ difference.
 
     .venv/bin/python benchmarks/eval_engines.py [--work out/eval-engines]
 
-On this 2-core machine the vLLM ICL pass alone runs for most of an hour (it recomputes the
-context per sequence); the base pass and the hf run finish in about a minute.
+ICL scoring on vLLM sends one request per choice token after the prefix-cached context (vLLM
+computes no prompt log-probabilities from its cache); `--block-size N` also times vLLM with
+`eval.vllm.block_size=N` (the default is 32; vLLM's own CPU default 128), same data.
 
 Writes benchmarks/results/eval_engines.json and prints it.
 """
@@ -54,7 +55,7 @@ def _vllm_startup_s() -> float:
     return round(took, 2)
 
 
-def run(work: Path) -> dict:
+def run(work: Path, block_size: int = 0) -> dict:
     if work.exists():
         shutil.rmtree(work)
     data = work / "data"
@@ -63,6 +64,10 @@ def run(work: Path) -> dict:
     hf_s = _timed_eval([], data, work / "hf")
     vllm_s = _timed_eval(["eval.engine=vllm"], data, work / "vllm")
     hf, vl = _rows(work / "hf"), _rows(work / "vllm")
+    extra = {}
+    if block_size:
+        extra[f"vllm_s_block_size_{block_size}"] = _timed_eval(
+            ["eval.engine=vllm", f"eval.vllm.block_size={block_size}"], data, work / f"vllm-{block_size}")
     agree = sum(hf[k]["pred"] == vl[k]["pred"] for k in hf)
     diff = max(abs(x - y) for k in hf for x, y in zip(hf[k]["logprob"], vl[k]["logprob"]))
     return {"name": "eval_engines", "model": "smollm2-135m-instruct", "config": CONFIG,
@@ -70,13 +75,16 @@ def run(work: Path) -> dict:
             "machine": f"{platform.machine()} cpu", "hf_s": hf_s, "vllm_s": vllm_s,
             "speedup_wall": round(hf_s / vllm_s, 2), "predictions_agree": agree,
             "max_abs_logprob_diff": round(diff, 5),
+            "vllm_block_size": int(load_config(CONFIG, []).eval.vllm.block_size), **extra,
             "target": "vLLM >= 2x the hf scorer with the same predictions"}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--work", default="out/eval-engines", help="scratch folder (replaced)")
-    res = run(Path(ap.parse_args().work))
+    ap.add_argument("--block-size", type=int, default=0, help="also time vLLM with this eval.vllm.block_size")
+    args = ap.parse_args()
+    res = run(Path(args.work), args.block_size)
     res["vllm_startup_s"] = _vllm_startup_s()
     res["speedup_without_startup"] = round(res["hf_s"] / max(1e-9, res["vllm_s"] - res["vllm_startup_s"]), 2)
     res["passed"] = bool(res["speedup_wall"] >= 2 and res["predictions_agree"] == res["predictions"])

@@ -61,6 +61,8 @@ def llm_kwargs(model_path: str, model_cfg, vcfg, seed: int, cpu: bool) -> Dict[s
         kw["kv_cache_memory_bytes"] = int(float(vcfg.kv_cache_gb) * (1 << 30))
     else:
         kw["gpu_memory_utilization"] = float(vcfg.gpu_memory_utilization)
+    if int(vcfg.block_size):
+        kw["block_size"] = int(vcfg.block_size)
     max_len = int(vcfg.max_model_len or model_cfg.max_context or 0)
     if max_len:
         kw["max_model_len"] = max_len

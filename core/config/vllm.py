@@ -32,6 +32,9 @@ class VLLMConfig:
     """Maximum sequence length (0 = the model's, or model.max_context)."""
     enable_prefix_caching: bool = True
     """Reuse the KV cache of shared prompt prefixes (a global window, the ICL context)."""
+    block_size: int = 0
+    """Tokens per KV-cache block (0 = vLLM's default: 128 on CPU). The prefix cache matches
+    whole blocks, so a request recomputes up to a block of its shared prefix."""
     enforce_eager: Optional[bool] = None
     """Skip graph capture/compilation: null (the default) is eager on CPU (the CPU build
     recompiles 75-150 s at every start) and CUDA graphs on GPU."""
@@ -44,6 +47,8 @@ class VLLMConfig:
         require(self.kv_cache_gb > 0, f"{k}.kv_cache_gb", f"must be > 0, got {self.kv_cache_gb}")
         require(0 < self.gpu_memory_utilization <= 1, f"{k}.gpu_memory_utilization", "must be in (0, 1]")
         require(self.max_model_len >= 0, f"{k}.max_model_len", "must be >= 0")
+        require(self.block_size >= 0 and self.block_size % 16 == 0, f"{k}.block_size",
+                f"must be 0 or a multiple of 16, got {self.block_size}")
         require(self.device != VLLMDevice.cpu or self.tensor_parallel_size == 1,
                 f"{k}.tensor_parallel_size", "tensor parallelism needs GPUs (device=cpu runs one process)")
 
@@ -56,3 +61,7 @@ class AugmentVLLMConfig(VLLMConfig):
 @dataclass
 class EvalVLLMConfig(VLLMConfig):
     _key: ClassVar[str] = "eval.vllm"
+    block_size: int = 32
+    """Tokens per KV-cache block. ICL scoring sends one request per choice token after the cached
+    context, and each recomputes the context's last partial block: smaller blocks than vLLM's
+    CPU default of 128 recompute less (benchmarks/eval_engines.py --block-size compares)."""
