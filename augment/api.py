@@ -28,6 +28,7 @@ from augft.augment.filters import VERSION as FILTERS_VERSION, FilterConfig, held
 from augft.augment.global_plan import GlobalSpec, plan_global
 from augft.augment.prompts import STOP, render, resolve_templates, template_hash
 from augft.augment.storage import OutputStore
+from augft.augment.registry import not_in_identity, spec, with_planner
 from augft.augment.strategies import Planner, PlanStats, entities_from_generation
 from augft.augment.tokens import TokenCounter
 from augft.augment.tally import Aggregate, Progress
@@ -42,15 +43,6 @@ from augft.core.errors import AugftError
 from augft.core.records import Augmentation, Document, RecordError
 from augft.core.text import split_sentences
 
-# How augmentation runs, not what it writes: changing these never changes the records (the
-# generating model is hashed by its resolved name instead of the openai section).
-RUNTIME_KEYS = ("use_ray", "num_actors", "actor_cpus", "openai", "vllm")
-# Keys that change one strategy's records only: a study keys the other strategies without them,
-# so tuning global augmentation does not redo the local augmentations and their trainings.
-STRATEGY_KEYS = {"global": ("window_tokens", "global_context", "global_consistency"),
-                 "entity": ("entity_max_pairs", "entity_triples")}
-# Strategies that prompt the model once per training item, each with its own template.
-PROMPTED_LOCAL = ("local", "rephrase", "qa")
 
 
 def read_augmentations(aug_dir: Path, strategies: Optional[List[str]] = None) -> List[Augmentation]:
@@ -145,9 +137,10 @@ def _prepare(cfg, data, out, engine_factory) -> Run:
     templates = resolve_templates(str(a.prompt_set), a.templates)
     data, out = _location(data), _location(out)
     corpus = discover(data, max_tokens=int(cfg.max_document_tokens))
-    if "oracle" in a.strategies and (is_uri(data) or not (Path(data) / "oracle.jsonl").is_file()):
-        raise AugftError(f"augment.strategies has 'oracle' but {data}/oracle.jsonl does not exist "
-                         "(only built-in benchmarks have an oracle)")
+    for need in (spec(st) for st in a.strategies if spec(st).data_file):
+        if is_uri(data) or not (Path(data) / need.data_file).is_file():
+            raise AugftError(f"augment.strategies has '{need.name}' but {data}/{need.data_file} does not "
+                             "exist (only built-in benchmarks have an oracle)")
     if a.engine == "openai":
         from augft.augment.engines.openai import check_endpoint
 
@@ -178,10 +171,9 @@ def _fingerprint(run: Run, corpus_digest: str) -> str:
     from omegaconf import OmegaConf
 
     a = OmegaConf.to_container(run.cfg.augment, resolve=True, enum_to_str=True)
-    # The study's stage key leaves out the same keys: one folder, one identity, so a local run
-    # that crashed still resumes after a global-only key changed.
-    active = {str(s) for s in run.cfg.augment.strategies}
-    for k in (*RUNTIME_KEYS, *(k for s, keys in STRATEGY_KEYS.items() if s not in active for k in keys)):
+    # The study's stage key leaves out the same keys (registry.not_in_identity): one folder, one
+    # identity, so a local run that crashed still resumes after a global-only key changed.
+    for k in not_in_identity(run.cfg.augment.strategies):
         a.pop(k, None)
     # The model that generates (the openai engine may name its own) and the context that
     # sizes windows and units decide the output as much as the augment section does.
@@ -283,7 +275,7 @@ def _augment_all(run: Run) -> Dict:
     strategies = [str(s) for s in cfg.augment.strategies]
     gplan = _plan_global(run) if "global" in strategies else None
     digest = combine_digests(run.corpus, gplan.digests) if gplan else _corpus_digest(run)
-    docs = _driver_docs(run) if {*PROMPTED_LOCAL, "entity", "oracle", "reverse"} & set(strategies) else []
+    docs = _driver_docs(run) if any(spec(s).reads_corpus_on_driver for s in strategies) else []
     _guard(run, _fingerprint(run, digest))
     aggs: Dict[str, Aggregate] = {}
     _run_driver_strategies(run, docs, strategies, aggs)
@@ -302,7 +294,7 @@ def _run_driver_strategies(run: Run, docs: List[Document], strategies: List[str]
     """Local units and the entity extraction phase, planned here from `docs`."""
     a, planner = run.cfg.augment, _planner(run)
     units = []
-    for name in PROMPTED_LOCAL:
+    for name in with_planner("local"):
         if name in strategies:
             st = run.plans[name] = PlanStats(documents=len(docs))
             units += planner.pack(name, name, planner.local(docs, str(a.local_unit), st, name),

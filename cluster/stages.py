@@ -109,19 +109,21 @@ def prepare_data(cfg, data: Optional[Path], out: Path, fns: StageFns, use_cache:
 
 def augment_stage(cfg, strategy: str, data: StageResult, out: Path, fns: StageFns,
                   use_cache: bool = True) -> StageResult:
-    if strategy == "oracle":
+    from augft.augment.registry import not_in_identity, spec
+
+    if spec(strategy).writer == "benchmark":  # copied from the data folder, no model
         from augft.augment.oracle import write_oracle_output
 
         return run_cached(out, "augment", "oracle", {"strategy": "oracle"}, {"data": data.key},
                           lambda d: (write_oracle_output(data.dir, d), record_quality(data.dir, d)),
                           use_cache)
-    from augft.augment.api import RUNTIME_KEYS, STRATEGY_KEYS, generator_name
+    from augft.augment.api import generator_name
     from augft.augment.filters import VERSION as FILTERS
 
     # Only what changes the records: moving a study onto a cluster reuses its augmentations,
-    # and another strategy's keys do not touch this one's.
-    other = [k for s, keys in STRATEGY_KEYS.items() if s != strategy for k in keys]
-    hashed = {"augment": section(cfg, "augment", ["strategies", *RUNTIME_KEYS, *other]),
+    # and another strategy's keys do not touch this one's (the same keys augment's own resume
+    # fingerprint leaves out).
+    hashed = {"augment": section(cfg, "augment", ["strategies", *not_in_identity([strategy])]),
               "model": section(cfg, "model"), "generator": generator_name(cfg),
               "seed": cfg.seed, "strategy": strategy, "filters": FILTERS}
     scfg = copy.deepcopy(cfg)

@@ -229,14 +229,21 @@ def check_data_fits(conditions: List[Condition], data: Optional[Path]) -> None:
     if not (Path(data) / "questions.jsonl").is_file():
         raise AugftError(f"--data {data}: no questions.jsonl, which the study's eval needs; "
                          f"build a held-out test set first: augft questions --data {data}")
-    oracle = [c.label for c in conditions if "oracle" in c.strategies]
-    if oracle and not (Path(data) / "oracle.jsonl").is_file():
+    from augft.augment.registry import spec
+
+    def missing(c) -> list:
+        return [spec(s).data_file for s in c.strategies
+                if spec(s).data_file and not (Path(data) / spec(s).data_file).is_file()]
+
+    lacking = [c for c in conditions if missing(c)]
+    if lacking:
         keep = ",".join(f'"{c.label}"' if "[" in c.label else c.label  # [ must be quoted for OmegaConf
-                        for c in conditions if "oracle" not in c.strategies)
+                        for c in conditions if c not in lacking)
         raise AugftError(
-            f"config key 'pipeline.conditions': {', '.join(oracle)} trains on a benchmark's ground "
-            f"truth (oracle.jsonl), which --data {data} does not have (your own documents have no "
-            f"oracle); leave it out: 'pipeline.conditions=[{keep}]'")
+            f"config key 'pipeline.conditions': {', '.join(c.label for c in lacking)} trains on a "
+            f"benchmark's ground truth ({', '.join(sorted({f for c in lacking for f in missing(c)}))}), "
+            f"which --data {data} does not have (your own documents have no oracle); leave it out: "
+            f"'pipeline.conditions=[{keep}]'")
 
 
 def _write_report(study: Study, parent: RunHandle, name: str) -> dict:

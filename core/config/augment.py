@@ -47,7 +47,8 @@ class OpenAIEngineConfig:
 @dataclass
 class AugmentConfig:
     strategies: List[Strategy] = field(default_factory=lambda: [Strategy.local])
-    """Strategies to run: local, global, entity, oracle."""
+    """Strategies to run: local, rephrase, qa, global, entity, reverse, oracle (augment/registry.py
+    declares each: what writes it, how it is planned, the keys that change it)."""
     model: str = ""
     """The teacher: the model that writes the augmentations (a name, local Hugging Face folder or
     cached id, as model.name; with engine=openai, the server's model unless augment.openai.model

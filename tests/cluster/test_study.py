@@ -180,6 +180,12 @@ def test_changed_config_reruns_only_dependents(tmp_path):
     assert set(k for k in fake.calls if k[0] == "augment") == {("augment", "global")}
     assert set(k for k in fake.calls if k[0] == "train") == {("train", "local+global")}
 
+    fake = FakeStages()
+    _study(tmp_path, fake, "augment.temperature=0.5", "augment.global_context=window", "augment.local_unit=sentence")
+    # A local-only key (augment/registry.py): local re-augments, global (and oracle) is reused.
+    assert set(k for k in fake.calls if k[0] == "augment") == {("augment", "local")}
+    assert set(k for k in fake.calls if k[0] == "train") == {("train", "local"), ("train", "local+global")}
+
 
 def test_crashed_stage_has_no_marker_and_reruns(tmp_path):
     fake = FakeStages(fail_on=("train", "local"))
