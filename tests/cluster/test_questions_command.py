@@ -84,3 +84,18 @@ def test_cli_writes_beside_the_corpus_and_protects_a_users_questions(user_data: 
     (user_data / "questions.json").unlink()  # now it looks like the user's own test set
     with pytest.raises(AugftError, match="was not written by augft questions"):
         build_questions(_cfg(tiny_model), user_data, user_data)
+
+
+@pytest.mark.slow
+def test_rewriting_through_vllm_writes_the_hf_engines_questions(user_data: Path, tmp_path: Path):
+    """The rewriting step on the vllm engine (vLLM's CPU build) writes the test set the hf engine
+    writes: embedded model, float32, greedy."""
+    over = ["model.name=smollm2-135m-instruct", "model.dtype=float32", "questions.temperature=0",
+            "questions.per_split=6", "questions.filter=false", "augment.vllm.kv_cache_gb=0.5",
+            "augment.vllm.max_model_len=2048"]
+    hf = build_questions(load_config(None, over), user_data, tmp_path / "hf")
+    vl = build_questions(load_config(None, over + ["augment.engine=vllm"]), user_data, tmp_path / "vllm")
+    assert vl["writer"]["engine"] == "vllm" and hf["writer"]["engine"] == "hf"
+    assert vl["writer"]["outcomes"] == hf["writer"]["outcomes"]
+    assert sum(o.get("accepted", 0) for o in vl["writer"]["outcomes"].values()) > 0  # real rewrites compared
+    assert (tmp_path / "vllm" / "questions.jsonl").read_bytes() == (tmp_path / "hf" / "questions.jsonl").read_bytes()
