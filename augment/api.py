@@ -17,7 +17,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 from augft.augment import executor
 from augft.augment.engines.base import Sampling
@@ -29,6 +29,7 @@ from augft.augment.global_plan import GlobalSpec, plan_global
 from augft.augment.prompts import STOP, render, resolve_templates, template_hash
 from augft.augment.storage import OutputStore
 from augft.augment.registry import not_in_identity, spec, with_planner
+from augft.augment.request import AugmentRequest
 from augft.augment.strategies import Planner, PlanStats, entities_from_generation
 from augft.augment.tokens import TokenCounter
 from augft.augment.tally import Aggregate, Progress
@@ -112,6 +113,7 @@ class Run:
     cfg: object
     data: str
     out: str
+    strategies: Tuple[str, ...]
     corpus: Corpus
     templates: Dict[str, str]
     counter: TokenCounter
@@ -132,12 +134,12 @@ def _location(p) -> str:
     return str(p) if is_uri(str(p)) else str(Path(p).resolve())
 
 
-def _prepare(cfg, data, out, engine_factory) -> Run:
+def _prepare(cfg, req: AugmentRequest, engine_factory) -> Run:
     a = cfg.augment
     templates = resolve_templates(str(a.prompt_set), a.templates)
-    data, out = _location(data), _location(out)
+    data, out = _location(req.data), _location(req.out)
     corpus = discover(data, max_tokens=int(cfg.max_document_tokens))
-    for need in (spec(st) for st in a.strategies if spec(st).data_file):
+    for need in (spec(st) for st in req.strategies if spec(st).data_file):
         if is_uri(data) or not (Path(data) / need.data_file).is_file():
             raise AugftError(f"augment.strategies has '{need.name}' but {data}/{need.data_file} does not "
                              "exist (only built-in benchmarks have an oracle)")
@@ -153,7 +155,7 @@ def _prepare(cfg, data, out, engine_factory) -> Run:
     job = Job(store=OutputStore(out), templates=templates,
               records=RecordContext(generator_name(cfg), str(a.engine), fcfg,
                                     _verify_threshold(a) if _verify_on(cfg, data) else None, str(a.verify_method)))
-    return Run(cfg, data, out, corpus, templates, counter, max_context, job, engine_factory)
+    return Run(cfg, data, out, req.strategies, corpus, templates, counter, max_context, job, engine_factory)
 
 
 def _verify_threshold(a) -> float:
@@ -173,8 +175,9 @@ def _fingerprint(run: Run, corpus_digest: str) -> str:
     a = OmegaConf.to_container(run.cfg.augment, resolve=True, enum_to_str=True)
     # The study's stage key leaves out the same keys (registry.not_in_identity): one folder, one
     # identity, so a local run that crashed still resumes after a global-only key changed.
-    for k in not_in_identity(run.cfg.augment.strategies):
+    for k in not_in_identity(run.strategies):
         a.pop(k, None)
+    a["strategies"] = list(run.strategies)
     # The model that generates (the openai engine may name its own) and the context that
     # sizes windows and units decide the output as much as the augment section does.
     blob = json.dumps({"augment": a, "model": run.job.records.model_name, "max_context": run.max_context,
@@ -248,14 +251,18 @@ def _planner(run: Run) -> Planner:
 
 
 def augment(cfg, data_dir, out_dir, engine_factory=None) -> Dict:
-    """Run every configured strategy; returns the manifest (also written to `out_dir`).
+    """Run every configured strategy (`augment.strategies`); returns the manifest (also written
+    to `out_dir`). `data_dir` and `out_dir` are folders or URIs."""
+    return run_augment(cfg, AugmentRequest.from_config(cfg, data_dir, out_dir), engine_factory)
 
-    `data_dir` and `out_dir` are folders or URIs. `engine_factory` builds the engine instead of
-    the config (benchmarks and tests); in plain-loop runs the engine it returns stays open.
-    """
+
+def run_augment(cfg, req: AugmentRequest, engine_factory=None) -> Dict:
+    """Run the request's strategies with the config's settings; returns the manifest (also
+    written to `req.out`). `engine_factory` builds the engine instead of the config (benchmarks
+    and tests); in plain-loop runs the engine it returns stays open."""
     t_start = time.perf_counter()
-    cfg, choice = resolve_engine(cfg, data_dir, engine_factory)
-    run = _prepare(cfg, data_dir, out_dir, engine_factory)
+    cfg, choice = resolve_engine(cfg, req.data, req.strategies, engine_factory)
+    run = _prepare(cfg, req, engine_factory)
     # Ray started here is shut down here: an in-process caller (a notebook, a test, the
     # study) is left as it was, with no idle Ray holding cores and memory.
     with executor.ray_for_run(cfg, run.use_ray), RunEngines(cfg, run.job, engine_factory) as run.engines:
@@ -272,7 +279,7 @@ def augment(cfg, data_dir, out_dir, engine_factory=None) -> Dict:
 def _augment_all(run: Run) -> Dict:
     """Every configured strategy, with the run's engines open; the manifest (not yet written)."""
     cfg = run.cfg
-    strategies = [str(s) for s in cfg.augment.strategies]
+    strategies = list(run.strategies)
     gplan = _plan_global(run) if "global" in strategies else None
     digest = combine_digests(run.corpus, gplan.digests) if gplan else _corpus_digest(run)
     docs = _driver_docs(run) if any(spec(s).reads_corpus_on_driver for s in strategies) else []

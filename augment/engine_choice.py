@@ -3,20 +3,18 @@ to pay, hf otherwise. The choice is made once per run, before anything is planne
 corpus's record count (no texts read), and written into the manifest with its reason."""
 from __future__ import annotations
 
-from typing import Dict, Tuple
+from typing import Dict, Sequence, Tuple
 
-# Prompts per document, by strategy: local-style strategies prompt once per document (sentence
-# units more), global once per focal document, entity twice (extraction, then pairs).
-_PROMPTS_PER_DOC = {"local": 1, "rephrase": 1, "qa": 1, "global": 1, "entity": 2}
+from augft.augment.registry import spec
 
 
-def estimated_prompts(cfg, documents: int) -> int:
+def estimated_prompts(cfg, documents: int, strategies: Sequence[str]) -> int:
     a = cfg.augment
     docs = min(documents, int(a.limit)) if int(a.limit) else documents
-    return docs * sum(_PROMPTS_PER_DOC.get(str(s), 0) for s in a.strategies)
+    return docs * sum(spec(s).prompts_per_doc for s in strategies)
 
 
-def resolve_engine(cfg, data, engine_factory=None) -> Tuple[object, Dict]:
+def resolve_engine(cfg, data, strategies: Sequence[str], engine_factory=None) -> Tuple[object, Dict]:
     """(config with augment.engine resolved, {engine, reason}) for this run."""
     from omegaconf import OmegaConf
 
@@ -31,7 +29,7 @@ def resolve_engine(cfg, data, engine_factory=None) -> Tuple[object, Dict]:
     elif not core_vllm.installed():
         engine, why = "hf", "vLLM is not installed"
     else:
-        n = estimated_prompts(cfg, count_records(discover(str(data))))
+        n = estimated_prompts(cfg, count_records(discover(str(data))), strategies)
         floor = int(a.auto_vllm_min_prompts)
         engine = "vllm" if n >= floor else "hf"
         why = f"about {n} prompts, {'at least' if engine == 'vllm' else 'fewer than'} " \

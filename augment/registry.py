@@ -31,6 +31,9 @@ class StrategySpec:
     other strategies' stage keys and resume fingerprints leave them out."""
     data_file: Optional[str] = None
     """A file of the data folder it needs (a benchmark's ground truth)."""
+    prompts_per_doc: int = 0
+    """Model prompts per corpus document, for `augment.engine=auto`'s estimate (entity: the
+    extraction, then its pairs; local with sentence units prompts more)."""
 
     @property
     def needs_model(self) -> bool:
@@ -45,13 +48,17 @@ class StrategySpec:
 _LOCAL_KEYS = ("local_unit",)
 REGISTRY: Dict[str, StrategySpec] = {s.name: s for s in (
     StrategySpec("local", "statements implied by one document (the paper's local augmentation)",
-                 "model", "local", ("local",), _LOCAL_KEYS),
-    StrategySpec("rephrase", "paraphrases of one document", "model", "local", ("rephrase",), _LOCAL_KEYS),
-    StrategySpec("qa", "questions and answers about one document", "model", "local", ("qa",), _LOCAL_KEYS),
+                 "model", "local", ("local",), _LOCAL_KEYS, prompts_per_doc=1),
+    StrategySpec("rephrase", "paraphrases of one document", "model", "local", ("rephrase",), _LOCAL_KEYS,
+                 prompts_per_doc=1),
+    StrategySpec("qa", "questions and answers about one document", "model", "local", ("qa",), _LOCAL_KEYS,
+                 prompts_per_doc=1),
     StrategySpec("global", "inferences linking a focal document to its linked documents",
-                 "model", "global", ("global",), ("window_tokens", "global_context", "global_consistency")),
+                 "model", "global", ("global",), ("window_tokens", "global_context", "global_consistency"),
+                 prompts_per_doc=1),
     StrategySpec("entity", "relations between entity pairs a document names (EntiGraph-style)",
-                 "model", "entity", ("entity_extract", "entity_pair"), ("entity_max_pairs", "entity_triples")),
+                 "model", "entity", ("entity_extract", "entity_pair"), ("entity_max_pairs", "entity_triples"),
+                 prompts_per_doc=2),
     StrategySpec("reverse", "each 'A is B' fact restated as 'B is A', no model", "rule", "reverse"),
     StrategySpec("oracle", "a built-in benchmark's ground-truth augmentations (an upper bound)",
                  "benchmark", "copy", data_file="oracle.jsonl"),

@@ -45,8 +45,8 @@ class StageFns:
     """The stages' public functions (contracts); replaced by fakes in tests."""
     generate: Callable = field(default_factory=lambda: _lazy("augft.eval.benchmarks.api:generate"))
     """generate(name, cfg, out) -> sizes"""
-    augment: Callable = field(default_factory=lambda: _lazy("augft.augment.api:augment"))
-    """augment(cfg, data_dir, out_dir) -> manifest"""
+    augment: Callable = field(default_factory=lambda: _lazy("augft.augment.api:run_augment"))
+    """run_augment(cfg, request: AugmentRequest) -> manifest"""
     train: Callable = field(default_factory=lambda: _lazy("augft.train.api:train"))
     """train(cfg, data_dir, out_dir) -> summary"""
     evaluate: Callable = field(default_factory=lambda: _lazy("augft.eval.api:evaluate"))
@@ -126,10 +126,13 @@ def augment_stage(cfg, strategy: str, data: StageResult, out: Path, fns: StageFn
     hashed = {"augment": section(cfg, "augment", ["strategies", *not_in_identity([strategy])]),
               "model": section(cfg, "model"), "generator": generator_name(cfg),
               "seed": cfg.seed, "strategy": strategy, "filters": FILTERS}
-    scfg = copy.deepcopy(cfg)
-    scfg.augment.strategies = [Strategy(str(strategy))]
-    return run_cached(out, "augment", strategy, hashed, {"data": data.key},
-                      lambda d: (fns.augment(scfg, data.dir, d), record_quality(data.dir, d)), use_cache)
+    def body(folder: Path):
+        from augft.augment.request import AugmentRequest
+
+        fns.augment(cfg, AugmentRequest(str(data.dir), str(folder), (str(strategy),)))
+        record_quality(data.dir, folder)
+
+    return run_cached(out, "augment", strategy, hashed, {"data": data.key}, body, use_cache)
 
 
 def canonical_strategies(strategies: Sequence[str]) -> tuple:

@@ -42,8 +42,8 @@ class FakeStages:
         # No benchmark.json: a checker-free data folder, like user data.
         return {"corpus": 3, "questions": 6}
 
-    def augment(self, cfg, data_dir, out_dir):
-        (s,) = list(cfg.augment.strategies)
+    def augment(self, cfg, req):
+        (s,), out_dir = req.strategies, req.out
         self.calls[("augment", s)] += 1
         self._maybe_fail("augment", s)
         out_dir = Path(out_dir)
@@ -314,12 +314,12 @@ def test_study_is_tracked_as_parent_and_nested_runs(tmp_path, mlflow_uri, capsys
 class KeepsNothing(FakeStages):
     """`global` keeps none of what it wrote (every statement filtered)."""
 
-    def augment(self, cfg, data_dir, out_dir):
-        manifest = super().augment(cfg, data_dir, out_dir)
-        (s,) = list(cfg.augment.strategies)
+    def augment(self, cfg, req):
+        manifest = super().augment(cfg, req)
+        (s,) = req.strategies
         if s == "global":
             manifest["strategies"][s].update(ok=0, filtered={"unrelated": 5, "too_short": 2}, failed=1)
-            (Path(out_dir) / "manifest.json").write_text(json.dumps(manifest))
+            (Path(req.out) / "manifest.json").write_text(json.dumps(manifest))
         return manifest
 
 

@@ -34,8 +34,8 @@ class SweepFakes:
         with open(self.folder / "calls" / "log.txt", "a") as f:
             f.write(what + "\n")
 
-    def augment(self, cfg, data_dir, out_dir):
-        (s,) = list(cfg.augment.strategies)
+    def augment(self, cfg, req):
+        (s,), out_dir = req.strategies, req.out
         self._log(f"augment {s} {cfg.augment.num_candidates} {cfg.augment.temperature:.4f}")
         from augft.core.records import Augmentation
         write_records(Path(out_dir) / s / "part-00000.parquet",
