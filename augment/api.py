@@ -253,10 +253,10 @@ def _planner(run: Run) -> Planner:
 def augment(cfg, data_dir, out_dir, engine_factory=None) -> Dict:
     """Run every configured strategy (`augment.strategies`); returns the manifest (also written
     to `out_dir`). `data_dir` and `out_dir` are folders or URIs."""
-    return run_augment(cfg, AugmentRequest.from_config(cfg, data_dir, out_dir), engine_factory)
+    return augment_request(cfg, AugmentRequest.from_config(cfg, data_dir, out_dir), engine_factory)
 
 
-def run_augment(cfg, req: AugmentRequest, engine_factory=None) -> Dict:
+def augment_request(cfg, req: AugmentRequest, engine_factory=None) -> Dict:
     """Run the request's strategies with the config's settings; returns the manifest (also
     written to `req.out`). `engine_factory` builds the engine instead of the config (benchmarks
     and tests); in plain-loop runs the engine it returns stays open."""

@@ -45,12 +45,12 @@ class StageFns:
     """The stages' public functions (contracts); replaced by fakes in tests."""
     generate: Callable = field(default_factory=lambda: _lazy("augft.eval.benchmarks.api:generate"))
     """generate(name, cfg, out) -> sizes"""
-    augment: Callable = field(default_factory=lambda: _lazy("augft.augment.api:run_augment"))
-    """run_augment(cfg, request: AugmentRequest) -> manifest"""
+    augment: Callable = field(default_factory=lambda: _lazy("augft.augment.api:augment_request"))
+    """augment_request(cfg, request: AugmentRequest) -> manifest"""
     train: Callable = field(default_factory=lambda: _lazy("augft.train.api:train"))
     """train(cfg, data_dir, out_dir) -> summary"""
-    evaluate: Callable = field(default_factory=lambda: _lazy("augft.eval.api:evaluate"))
-    """evaluate(cfg, data_dir, out_dir, models) -> results"""
+    evaluate: Callable = field(default_factory=lambda: _lazy("augft.eval.api:evaluate_request"))
+    """evaluate_request(cfg, request: EvalRequest) -> results"""
 
 
 @dataclass
@@ -191,21 +191,26 @@ def eval_stage(cfg, condition, data: StageResult, out: Path, fns: StageFns,
     if splits is not None:
         hashed["eval"]["splits"] = list(splits)
     inputs = {"data": data.key}
-    ecfg = copy.deepcopy(cfg)
-    ecfg.eval.conditions = [condition.label]
     models: Dict[str, str] = {}
-    if splits is not None:
-        ecfg.eval.splits = list(splits)
+    summaries: Dict[str, str] = {}
+    manifests: Dict[str, tuple] = {}
     if condition.trained:
         if model is None:
             raise AugftError(f"condition {condition.label} needs the trained model {condition.trained}")
         inputs["model"] = model.key
         models[condition.trained] = str(TrainOutput(model.dir).model_dir)
-        # The cost model reads the one-off costs from these files.
-        ecfg.eval.costs.train_summaries = {condition.label: str(TrainOutput(model.dir).summary_path)}
-        manifests = [str(AugmentOutput(augs[s].dir).manifest_path) for s in condition.strategies if s in augs]
-        if manifests:
-            ecfg.eval.costs.augment_manifests = {condition.label: manifests}  # every strategy's cost
-    ecfg.eval.models = models
-    return run_cached(out, "eval", condition.label, hashed, inputs,
-                      lambda d: fns.evaluate(ecfg, data.dir, d, models), use_cache)
+        # The cost model reads the one-off costs from these files: every strategy's manifest.
+        summaries[condition.label] = str(TrainOutput(model.dir).summary_path)
+        found = tuple(str(AugmentOutput(augs[s].dir).manifest_path) for s in condition.strategies if s in augs)
+        if found:
+            manifests[condition.label] = found
+
+    chosen = tuple(splits) if splits is not None else (tuple(str(s) for s in cfg.eval.splits) or None)
+
+    def body(folder: Path):
+        from augft.eval.request import EvalRequest
+
+        fns.evaluate(cfg, EvalRequest(str(data.dir), str(folder), (condition.label,), models, chosen,
+                                      summaries, manifests))
+
+    return run_cached(out, "eval", condition.label, hashed, inputs, body, use_cache)

@@ -3,6 +3,7 @@
 Public functions:
     run_eval(cfg, data, out) -> int        # the CLI stage
     evaluate(cfg, data_dir, out_dir, models=None) -> dict   # the results (also results.json)
+    evaluate_request(cfg, EvalRequest) -> dict              # the same, asked by a study stage
 
 Outputs (in out_dir): predictions.jsonl, plot_<split>.png, report.md, and results.json last;
 results.json (with "complete": true) exists only when every condition finished, and stale outputs
@@ -19,6 +20,7 @@ from augft.core.artifacts import EvalOutput
 from augft.core.errors import AugftError
 from augft.core.records import Question, read_corpus, read_questions, write_jsonl
 from augft.eval.conditions import Evaluated, resolve
+from augft.eval.request import EvalRequest
 from augft.eval.session import ConditionResult, ModelSession
 
 log = logging.getLogger(__name__)
@@ -26,10 +28,11 @@ log = logging.getLogger(__name__)
 OUTPUTS = ("results.json", "report.md", "predictions.jsonl")
 
 
-def _select_questions(cfg, data_dir: Path) -> List[Question]:
+def _select_questions(cfg, req: EvalRequest) -> List[Question]:
+    data_dir = Path(req.data)
     questions = read_questions(data_dir)
-    if cfg.eval.splits:
-        wanted = set(cfg.eval.splits)
+    if req.splits:
+        wanted = set(req.splits)
         missing = wanted - {q.split for q in questions}
         if missing:
             raise AugftError(f"eval.splits names {sorted(missing)}, which no question in "
@@ -37,7 +40,7 @@ def _select_questions(cfg, data_dir: Path) -> List[Question]:
         questions = [q for q in questions if q.split in wanted]
     if cfg.eval.limit > 0:
         questions = questions[:cfg.eval.limit]
-    if cfg.eval.retention and not cfg.eval.splits:
+    if cfg.eval.retention and not req.splits:
         from augft.eval import retention
 
         questions += retention.questions()
@@ -51,33 +54,32 @@ def _clear_outputs(out: Path) -> None:
         p.unlink()
 
 
-def _one_off(cfg, ev: Evaluated, n_params: int) -> Dict[str, float]:
-    """Training and augmentation FLOPs of a condition, from the files eval.costs names."""
+def _one_off(req: EvalRequest, ev: Evaluated, n_params: int) -> Dict[str, float]:
+    """Training and augmentation FLOPs of a condition, from the files the request names."""
     from augft.eval.costs import augment_flops, train_flops
 
-    costs = cfg.eval.costs
     out: Dict[str, float] = {}
     for label in (ev.label, ev.condition.model_label):
-        if "train_flops" not in out and label in costs.train_summaries:
-            out["train_flops"] = train_flops(costs.train_summaries[label],
+        if "train_flops" not in out and label in req.train_summaries:
+            out["train_flops"] = train_flops(req.train_summaries[label],
                                              f"eval.costs.train_summaries.{label}")
-        if "augment_flops" not in out and label in costs.augment_manifests:
+        if "augment_flops" not in out and label in req.augment_manifests:
             key = f"eval.costs.augment_manifests.{label}"
             out["augment_flops"] = sum(augment_flops(str(m), key, n_params)
-                                       for m in costs.augment_manifests[label])
+                                       for m in req.augment_manifests[label])
     return out
 
 
-def _check_inputs(cfg, evs: List[Evaluated]) -> None:
+def _check_inputs(cfg, req: EvalRequest, evs: List[Evaluated]) -> None:
     """Every model exists and every cost file reads before any scoring: no half-finished runs."""
     from augft.core.models import resolve_model_path
 
     for ev in evs:
         resolve_model_path(ev.model, cfg.model.cache_dir)
-        _one_off(cfg, ev, n_params=1)  # the FLOPs are scaled by the real count after scoring
+        _one_off(req, ev, n_params=1)  # the FLOPs are scaled by the real count after scoring
 
 
-def _score_all(cfg, evs: List[Evaluated], questions, corpus) -> Dict[str, ConditionResult]:
+def _score_all(cfg, req: EvalRequest, evs: List[Evaluated], questions, corpus) -> Dict[str, ConditionResult]:
     """Score conditions grouped by model, so each model loads once."""
     by_model: Dict[str, List[Evaluated]] = defaultdict(list)
     for ev in evs:
@@ -87,7 +89,7 @@ def _score_all(cfg, evs: List[Evaluated], questions, corpus) -> Dict[str, Condit
         session = ModelSession(cfg, name, questions)
         for ev in group:
             res = out[ev.label] = session.score(ev, corpus)
-            res.cost_input["one_off"] = _one_off(cfg, ev, session.n_params)
+            res.cost_input["one_off"] = _one_off(req, ev, session.n_params)
         session.close()
         del session
     return out
@@ -108,20 +110,25 @@ def _add_retained(scored: Dict[str, ConditionResult]) -> None:
 
 def evaluate(cfg, data_dir: Path, out_dir: Path, models: Optional[Dict[str, str]] = None) -> dict:
     """Score every condition of cfg.eval on data_dir's questions; write and return the results."""
+    return evaluate_request(cfg, EvalRequest.from_config(cfg, data_dir, out_dir, models))
+
+
+def evaluate_request(cfg, req: EvalRequest) -> dict:
+    """Score the request's conditions with the config's settings; write and return the results."""
     from augft.eval.costs import cost_table
     from augft.eval.report import write_all
 
-    data_dir, out_dir = Path(data_dir), Path(out_dir)
+    data_dir, out_dir = Path(req.data), Path(req.out)
     # Outputs of an earlier run go first, so a failure below never leaves a report behind
     # that reads as this run's.
     if out_dir.is_dir():
         _clear_outputs(out_dir)
-    evs = resolve(list(cfg.eval.conditions), {**dict(cfg.eval.models), **(models or {})}, cfg.model.name)
-    questions = _select_questions(cfg, data_dir)
+    evs = resolve(list(req.conditions), dict(req.models), cfg.model.name)
+    questions = _select_questions(cfg, req)
     corpus = read_corpus(data_dir) if any(ev.condition.icl for ev in evs) else None
-    _check_inputs(cfg, evs)
+    _check_inputs(cfg, req, evs)
     out_dir.mkdir(parents=True, exist_ok=True)
-    scored = _score_all(cfg, evs, questions, corpus)
+    scored = _score_all(cfg, req, evs, questions, corpus)
     labels = [ev.label for ev in evs]
     _add_retained(scored)
     costs = {k: {kk: vv for kk, vv in scored[k].cost_input.items() if kk != "one_off"} for k in labels}

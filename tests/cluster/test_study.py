@@ -71,12 +71,12 @@ class FakeStages:
         (out_dir / "summary.json").write_text(json.dumps(summary))
         return summary
 
-    def evaluate(self, cfg, data_dir, out_dir, models):
-        (cond,) = list(cfg.eval.conditions)
+    def evaluate(self, cfg, req):
+        (cond,), models = req.conditions, req.models
         self.calls[("eval", cond)] += 1
-        self.eval_manifests[cond] = [Path(m).parent.name for m in cfg.eval.costs.augment_manifests.get(cond, [])]
-        out_dir = Path(out_dir)
-        splits = list(cfg.eval.splits) or ["forward", "reversal"]
+        self.eval_manifests[cond] = [Path(m).parent.name for m in req.augment_manifests.get(cond, [])]
+        out_dir = Path(req.out)
+        splits = list(req.splits or ["forward", "reversal"])
         # A deterministic score that depends on what was trained (so tests can see it move).
         bonus = 0.1 * len(models) + (0.2 if "aug" in cond else 0.0) + (0.1 if "icl" in cond else 0.0)
         res = {"conditions": {cond: {"splits": {
@@ -85,9 +85,9 @@ class FakeStages:
             "costs": {"conditions": {cond: {
                 "n_params": 1000, "prompt_tokens_per_query": 5.0, "icl": "icl" in cond,
                 "tokens_per_query": 5e6 if "icl" in cond else 5e5, "finetuned": bool(models),
-                "train_flops": (json.loads(Path(cfg.eval.costs.train_summaries[cond]).read_text())["train_flops"]
-                                if cond in cfg.eval.costs.train_summaries else None),
-                "augment_flops": 1e11 if cond in cfg.eval.costs.augment_manifests else None}},
+                "train_flops": (json.loads(Path(req.train_summaries[cond]).read_text())["train_flops"]
+                                if cond in req.train_summaries else None),
+                "augment_flops": 1e11 if cond in req.augment_manifests else None}},
                 "break_even": {}}}
         (out_dir / "results.json").write_text(json.dumps(res))
         return res

@@ -55,14 +55,14 @@ class SweepFakes:
         (Path(out_dir) / "model" / "config.json").write_text(json.dumps({"mix": mix, "depth": depth}))
         (Path(out_dir) / "summary.json").write_text(json.dumps({"train_flops": 1.0}))
 
-    def evaluate(self, cfg, data_dir, out_dir, models):
-        (cond,) = list(cfg.eval.conditions)
-        (path,) = models.values()
+    def evaluate(self, cfg, req):
+        (cond,), out_dir = req.conditions, req.out
+        (path,) = req.models.values()
         m = json.loads((Path(path) / "config.json").read_text())
         acc = 0.2 + 0.1 * m["mix"].get("local", 0.0) + 0.01 * m["depth"]
-        self._log(f"eval {cond} {list(cfg.eval.splits)}")
+        self._log(f"eval {cond} {list(req.splits)}")
         res = {"conditions": {cond: {"splits": {s: {"accuracy": acc, "ci_low": acc - 0.1, "ci_high": acc + 0.1,
-                                                    "n": 3, "chance": 0.5} for s in cfg.eval.splits}}}}
+                                                    "n": 3, "chance": 0.5} for s in req.splits}}}}
         (Path(out_dir) / "results.json").write_text(json.dumps(res))
         return res
 

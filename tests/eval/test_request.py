@@ -1,0 +1,19 @@
+"""eval.request: the typed request a study stage (or the CLI) gives an eval run."""
+import pytest
+
+from augft.core.config import load_config
+from augft.core.errors import AugftError
+from augft.eval.request import EvalRequest
+
+
+def test_request_from_config_carries_conditions_models_splits_and_cost_files():
+    cfg = load_config(None, ["eval.conditions=[base,ft]", "eval.models={ft: m/ft}", "eval.splits=[reversal]",
+                             "eval.costs.train_summaries={ft: t/summary.json}",
+                             "eval.costs.augment_manifests={ft: [a/manifest.json, b/manifest.json]}"])
+    req = EvalRequest.from_config(cfg, "d", "o", models={"extra": "m/x"})
+    assert req.conditions == ("base", "ft") and req.models == {"ft": "m/ft", "extra": "m/x"}
+    assert req.splits == ("reversal",) and req.train_summaries == {"ft": "t/summary.json"}
+    assert req.augment_manifests == {"ft": ("a/manifest.json", "b/manifest.json")}
+    assert EvalRequest.from_config(load_config(None, []), "d", "o").splits is None
+    with pytest.raises(AugftError, match="at least one condition"):
+        EvalRequest("d", "o", ())
