@@ -8,7 +8,6 @@ graph can be tested with small fakes.
 """
 from __future__ import annotations
 
-import copy
 import importlib
 import logging
 import time
@@ -47,8 +46,8 @@ class StageFns:
     """generate(name, cfg, out) -> sizes"""
     augment: Callable = field(default_factory=lambda: _lazy("augft.augment.api:augment_request"))
     """augment_request(cfg, request: AugmentRequest) -> manifest"""
-    train: Callable = field(default_factory=lambda: _lazy("augft.train.api:train"))
-    """train(cfg, data_dir, out_dir) -> summary"""
+    train: Callable = field(default_factory=lambda: _lazy("augft.train.api:train_request"))
+    """train_request(cfg, request: TrainRequest) -> summary"""
     evaluate: Callable = field(default_factory=lambda: _lazy("augft.eval.api:evaluate_request"))
     """evaluate_request(cfg, request: EvalRequest) -> results"""
 
@@ -164,20 +163,20 @@ def train_stage(cfg, label: str, strategies: Sequence[str], augs: Mapping[str, S
     hashed = {"train": section(cfg, "train", ["augmentations", "mix", "resume"]),
               "model": section(cfg, "model"), "seed": cfg.seed, "mix": mix}
     inputs = {"data": data.key, **{f"augment.{s}": augs[s].key for s in strategies}}
-    tcfg = copy.deepcopy(cfg)
-    tcfg.train.mix = mix
+    init = ""
     if base_model is not None:
         inputs["init"] = base_model.key
-        tcfg.model.name = str(base_model.dir / "model")
+        init = str(base_model.dir / "model")
         hashed["model"] = {"init": base_model.key}
 
     def body(folder: Path):
         from augft.train.checkpoints import latest_checkpoint
+        from augft.train.request import TrainRequest
 
-        tcfg.train.augmentations = [str(augs[s].dir.resolve()) for s in strategies]
         # A stage that crashed left its checkpoints in this folder: continue from them.
-        tcfg.train.resume = "auto" if latest_checkpoint(folder) else ""
-        return fns.train(tcfg, data.dir, folder)
+        return fns.train(cfg, TrainRequest(str(data.dir), str(folder), mix,
+                                           tuple(str(augs[s].dir.resolve()) for s in strategies),
+                                           "auto" if latest_checkpoint(folder) else "", init))
 
     return run_cached(out, "train", label, hashed, inputs, body, use_cache)
 

@@ -4,6 +4,8 @@
   stage or the orchestrator (cluster); cluster may import everything.
 - no function outside tests/ is longer than 60 lines.
 - every package folder is installed under the augft namespace (pyproject lists it).
+- what a stage is asked to do travels in its typed request (AugmentRequest, TrainRequest,
+  EvalRequest), never by writing it into a config: no code assigns those config keys.
 """
 from __future__ import annotations
 
@@ -81,3 +83,30 @@ def test_every_package_is_installed_under_augft():
             found.add(".".join([pkg, *rel.parts]))
     assert found == listed, f"not listed in pyproject: {sorted(found - listed)}; listed but missing: " \
                             f"{sorted(listed - found)}"
+
+
+# The config keys a request carries (augment/request.py, train/request.py, eval/request.py).
+REQUEST_KEYS = {("augment", "strategies"), ("train", "mix"), ("train", "augmentations"), ("train", "resume"),
+                ("eval", "conditions"), ("eval", "models"), ("eval", "splits"), ("eval", "costs")}
+
+
+def _assigned_keys(path: Path):
+    """(line, (section, key)) of every assignment to `<x>.<section>.<key>` (or deeper) in a file."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    for node in ast.walk(tree):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+            node, (ast.AugAssign, ast.AnnAssign)) else []
+        for t in targets:
+            chain = []
+            while isinstance(t, ast.Attribute):
+                chain.append(t.attr)
+                t = t.value
+            chain.reverse()
+            for a, b in zip(chain, chain[1:]):
+                yield node.lineno, (a, b)
+
+
+def test_requests_not_config_edits_carry_what_a_stage_is_asked():
+    bad = [f"{p.relative_to(REPO)}:{line}: sets {a}.{b}" for p in _sources(*PACKAGES)
+           for line, (a, b) in _assigned_keys(p) if (a, b) in REQUEST_KEYS]
+    assert not bad, "pass a typed request instead:\n" + "\n".join(bad)

@@ -20,6 +20,7 @@ from augft.core.artifacts import TrainOutput
 from augft.core.errors import AugftError
 from augft.train.checkpoints import is_complete, latest_checkpoint, list_checkpoints, read_state
 from augft.train.plan import LoraSpec, WorkerPlan
+from augft.train.request import TrainRequest
 
 log = logging.getLogger(__name__)
 
@@ -101,10 +102,10 @@ def ds_config(t, micro: int, accum: int, precision: str) -> dict:
     return cfg
 
 
-def _resolve_resume(t, out: Path) -> Optional[Path]:
-    if not t.resume:
+def _resolve_resume(resume: str, out: Path) -> Optional[Path]:
+    if not resume:
         return None
-    if t.resume == "auto":
+    if resume == "auto":
         ck = latest_checkpoint(out)
         if ck is None:
             found = [p.name for p in list_checkpoints(out)]
@@ -112,11 +113,11 @@ def _resolve_resume(t, out: Path) -> Optional[Path]:
                 f"train.resume=auto but {out / 'checkpoints'} holds no complete checkpoint"
                 + (f" (incomplete: {found})" if found else ""))
         return ck
-    p = Path(t.resume)
+    p = Path(resume)
     if p.is_dir() and not (p / "trainer_state.json").exists() and latest_checkpoint(p) is not None:
         p = latest_checkpoint(p)  # a previous run's OUT folder
     if not p.is_dir() or not is_complete(p):
-        raise TrainConfigError(f"train.resume={t.resume}: no complete checkpoint there "
+        raise TrainConfigError(f"train.resume={resume}: no complete checkpoint there "
                                "(expected a folder with trainer_state.json and ds/ shards)")
     return p
 
@@ -139,10 +140,10 @@ def check_resume(resume: Path, t, identity: dict) -> None:
                                    f"{key}={identity[name]}; resuming would train on other batches")
 
 
-def _identity(cfg) -> dict:
+def _identity(cfg, req: TrainRequest) -> dict:
     t = cfg.train
     return {"seed": int(cfg.seed), "batch_size": int(t.batch_size),
-            "mix": {k: float(v) for k, v in dict(t.mix).items()}, "mix_counts": bool(t.mix_counts)}
+            "mix": dict(req.mix), "mix_counts": bool(t.mix_counts)}
 
 
 def _fresh_out(out: Path, resume: Optional[Path]) -> None:
@@ -153,13 +154,13 @@ def _fresh_out(out: Path, resume: Optional[Path]) -> None:
     shutil.rmtree(out / "data", ignore_errors=True)
 
 
-def _plan(cfg, out: Path, model_path, tok, stats: dict, resume: Optional[Path]) -> WorkerPlan:
+def _plan(cfg, req: TrainRequest, model_path, tok, stats: dict, resume: Optional[Path]) -> WorkerPlan:
     t = cfg.train
     micro, accum = batch_shape(t)
     total = t.max_steps or max(1, math.ceil(t.epochs * stats["n_blocks"] / t.batch_size))
     precision = str(t.precision) if t.precision != "auto" else ("bf16" if t.use_gpu else "fp32")
     lora = LoraSpec(t.lora_r, t.lora_alpha, t.lora_dropout, list(t.lora_targets)) if t.lora else None
-    ident = _identity(cfg)
+    ident, out = _identity(cfg, req), Path(req.out)
     return WorkerPlan(
         out=str(out.resolve()), model_path=str(Path(model_path).resolve()),
         train_data=str((out / "data" / "train").resolve()),
@@ -176,39 +177,47 @@ def _plan(cfg, out: Path, model_path, tok, stats: dict, resume: Optional[Path]) 
         resume_dir=str(resume.resolve()) if resume else "", lora=lora, data_stats=stats)
 
 
-def prepare(cfg, data_dir: Path, out: Path) -> WorkerPlan:
+def prepare(cfg, req: TrainRequest) -> WorkerPlan:
     """Validate, build the token shards, and write (and return) the workers' plan."""
     from augft.core.models import load_tokenizer, resolve_model_path
     from augft.train.build import build_shards
 
-    t = cfg.train
+    t, out = cfg.train, Path(req.out)
     _check_machine(t, cfg.cluster.address)
     micro, _ = batch_shape(t)
-    model_path = resolve_model_path(cfg.model.name, cfg.model.cache_dir)
+    model_path = resolve_model_path(req.model(cfg), cfg.model.cache_dir)
     ctx = model_context(model_path, cfg.model)
     if t.block_size > ctx:
         raise TrainConfigError(f"train.block_size={t.block_size} is above the model's context of {ctx} tokens")
-    resume = _resolve_resume(t, out)
+    resume = _resolve_resume(req.resume, out)
     if resume is not None:
-        check_resume(resume, t, _identity(cfg))
-    tok = load_tokenizer(cfg.model.name, cfg.model.cache_dir, cfg.model.trust_remote_code)
+        check_resume(resume, t, _identity(cfg, req))
+    tok = load_tokenizer(req.model(cfg), cfg.model.cache_dir, cfg.model.trust_remote_code)
     _fresh_out(out, resume)
-    stats = build_shards(Path(data_dir), t, tok, cfg.seed, micro, out / "data", workers=t.data_workers,
-                         ray_address=_data_ray_address(t, cfg.cluster.address))
+    stats = build_shards(Path(req.data), t, tok, cfg.seed, micro, out / "data", workers=t.data_workers,
+                         ray_address=_data_ray_address(t, cfg.cluster.address),
+                         mix=req.mix, augmentations=req.augmentations)
     if not stats["n_blocks"]:
         raise AugftError("the training set is empty after tokenization")
-    plan = _plan(cfg, out, model_path, tok, stats, resume)
+    plan = _plan(cfg, req, model_path, tok, stats, resume)
     plan.to_json(out / "plan.json")
     return plan
 
 
 def train(cfg, data_dir: Path, out_dir: Path) -> dict:
-    """Fine-tune per `cfg.train`; returns (and writes) OUT/summary.json."""
-    out = Path(out_dir)
-    plan = prepare(cfg, Path(data_dir), out)
+    """Fine-tune per `cfg.train` (mix, augmentations, resume) on `model.name`; returns (and
+    writes) OUT/summary.json."""
+    return train_request(cfg, TrainRequest.from_config(cfg, data_dir, out_dir))
+
+
+def train_request(cfg, req: TrainRequest) -> dict:
+    """Fine-tune as the request asks, with the config's settings; returns (and writes)
+    OUT/summary.json."""
+    out = Path(req.out)
+    plan = prepare(cfg, req)
     t = cfg.train
     log.info("training %s: %d steps, %d blocks, %d workers, ZeRO-%d, %s, launcher=%s",
-             cfg.model.name, plan.total_steps, plan.data_stats["n_blocks"], t.num_workers,
+             req.model(cfg), plan.total_steps, plan.data_stats["n_blocks"], t.num_workers,
              t.zero_stage, plan.precision, t.launcher)
     (out / ".worker_summary.json").unlink(missing_ok=True)
     t0 = time.time()
@@ -232,7 +241,7 @@ def train(cfg, data_dir: Path, out_dir: Path) -> dict:
         "zero_stage": t.zero_stage, "precision": plan.precision, "num_workers": t.num_workers,
         "batch_size": t.batch_size, "micro_batch": plan.micro_batch, "grad_accum": plan.grad_accum,
         "block_size": t.block_size, "packing": t.packing, "lora": bool(t.lora),
-        "base_model": cfg.model.name, "mix": dict(t.mix), "augmentations": list(t.augmentations),
+        "base_model": req.model(cfg), "mix": dict(req.mix), "augmentations": list(req.augmentations),
     })
     TrainOutput(out).write_summary(summary)
     return summary

@@ -13,7 +13,7 @@ import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -166,15 +166,18 @@ def write_split(folder: Path, examples: List[Example], tcfg, pad_id: int, runner
 
 
 def build_shards(data_dir: Path, tcfg, tokenizer, seed: int, micro_batch: int, out: Path,
-                 workers: int = 0, ray_address: str = "") -> Dict[str, object]:
+                 workers: int = 0, ray_address: str = "", mix: Optional[Mapping[str, float]] = None,
+                 augmentations: Optional[Sequence[str]] = None) -> Dict[str, object]:
     """Build OUT/train (and OUT/eval when examples are held out); returns the statistics
     `data.build_trainset` reports, plus `has_eval`. With `ray_address`, Ray Data runs the
-    tasks on that cluster; else a pool of `workers` processes (0 = one per CPU)."""
+    tasks on that cluster; else a pool of `workers` processes (0 = one per CPU). `mix` and
+    `augmentations` are the training request's (default: train.mix, train.augmentations)."""
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    texts = load_sources(data_dir, list(tcfg.augmentations), dict(tcfg.mix))
+    mix = dict(tcfg.mix if mix is None else mix)
+    texts = load_sources(data_dir, list(tcfg.augmentations if augmentations is None else augmentations), mix)
     with Runner(tokenizer, workers, ray_address) as runner:
         sources = split_sources(texts, tcfg.split, int(tcfg.data_chunk_examples), runner)
-        eval_ex, train_ex = select_examples(sources, tcfg, seed)
+        eval_ex, train_ex = select_examples(sources, tcfg, seed, mix)
         tr = write_split(Path(out) / "train", train_ex, tcfg, pad, runner)
         ev: Optional[SplitStats] = write_split(Path(out) / "eval", eval_ex, tcfg, pad, runner) if eval_ex else None
     bs = int(tcfg.block_size)
@@ -183,7 +186,7 @@ def build_shards(data_dir: Path, tcfg, tokenizer, seed: int, micro_batch: int, o
     return {
         "n_examples": len(train_ex), "n_eval_examples": len(eval_ex), "truncated": tr.truncated,
         "n_blocks": tr.n_blocks, "n_eval_blocks": ev.n_blocks if ev else 0,
-        "sources": {k: sum(1 for e in train_ex if e.source == k) for k in sorted(dict(tcfg.mix))},
+        "sources": {k: sum(1 for e in train_ex if e.source == k) for k in sorted(mix)},
         "scored_tokens": tr.scored, "input_tokens": int(tr.lengths.sum()),
         "padding_waste": length_waste(real, micro_batch, bs if tcfg.packing else 0),
         "padding_waste_unpacked": length_waste(tr.lengths, micro_batch, 0),

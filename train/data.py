@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, List, Sequence, Tuple
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -243,12 +243,15 @@ def length_waste(real: np.ndarray, micro_batch: int, padded_to: int = 0) -> floa
     return float(1.0 - real.sum() / (longest * counts).sum())
 
 
-def select_examples(sources: Dict[str, List[Example]], tcfg, seed: int) -> Tuple[List[Example], List[Example]]:
-    """Mix the split sources and hold out the eval slice: (eval examples, train examples)."""
-    examples = mix_examples(sources, dict(tcfg.mix), tcfg.mix_counts, seed)
+def select_examples(sources: Dict[str, List[Example]], tcfg, seed: int,
+                    mix: Optional[Mapping[str, float]] = None) -> Tuple[List[Example], List[Example]]:
+    """Mix the split sources (by `mix`, default train.mix) and hold out the eval slice:
+    (eval examples, train examples)."""
+    mix = dict(tcfg.mix if mix is None else mix)
+    examples = mix_examples(sources, mix, tcfg.mix_counts, seed)
     if not examples:
         raise TrainDataError(
-            f"the training set is empty (mix={dict(tcfg.mix)}, sources: "
+            f"the training set is empty (mix={mix}, sources: "
             + ", ".join(f"{k}={len(v)}" for k, v in sources.items()) + ")")
     n_eval = int(round(len(examples) * tcfg.eval_fraction)) if tcfg.eval_fraction > 0 else 0
     if tcfg.eval_fraction > 0:

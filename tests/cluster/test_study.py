@@ -56,18 +56,18 @@ class FakeStages:
         (out_dir / "manifest.json").write_text(json.dumps(manifest))
         return manifest
 
-    def train(self, cfg, data_dir, out_dir):
-        label = "+".join(k for k in cfg.train.mix if k != "corpus") or "ft"
+    def train(self, cfg, req):
+        label = "+".join(k for k in req.mix if k != "corpus") or "ft"
         self.calls[("train", label)] += 1
         self._maybe_fail("train", label)
-        out_dir = Path(out_dir)
-        for a in cfg.train.augmentations:  # the mix's folders must be real augment outputs
+        out_dir = Path(req.out)
+        for a in req.augmentations:  # the mix's folders must be real augment outputs
             assert (Path(a) / "manifest.json").is_file(), a
         (out_dir / "model").mkdir(parents=True, exist_ok=True)
-        (out_dir / "model" / "config.json").write_text(json.dumps({"init": cfg.model.name}))
+        (out_dir / "model" / "config.json").write_text(json.dumps({"init": req.model(cfg)}))
         rows = [{"step": i, "loss": 2.0 / (i + 1), "lr": cfg.train.lr} for i in range(3)]
         (out_dir / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-        summary = {"steps": 3, "train_flops": 1e12 * (1 + len(cfg.train.augmentations)), "wall_s": 0.1}
+        summary = {"steps": 3, "train_flops": 1e12 * (1 + len(req.augmentations)), "wall_s": 0.1}
         (out_dir / "summary.json").write_text(json.dumps(summary))
         return summary
 

@@ -42,9 +42,8 @@ class SweepFakes:
                       [Augmentation(f"{s}0", "x y z", s, ["d0"], "h", "m")])
         (Path(out_dir) / "manifest.json").write_text(json.dumps({"strategies": {s: {"ok": 1}}}))
 
-    def train(self, cfg, data_dir, out_dir):
-        mix = dict(cfg.train.mix)
-        init = cfg.model.name
+    def train(self, cfg, req):
+        mix, init, out_dir = dict(req.mix), req.model(cfg), req.out
         depth = json.loads((Path(init) / "config.json").read_text())["depth"] + 1 if Path(init).is_dir() else 1
         marker = self.folder / "failed-once"
         if mix.get("local") == 2.0 and depth == 1 and not marker.exists():

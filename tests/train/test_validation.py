@@ -8,6 +8,12 @@ from augft.core.errors import AugftError
 from augft.train.api import prepare
 from augft.train.checkpoints import checkpoint_dir
 from augft.train.plan import WorkerPlan
+from augft.train.request import TrainRequest
+
+
+def _prepare(cfg, data, out):
+    """The CLI's path: the request read from the config."""
+    return prepare(cfg, TrainRequest.from_config(cfg, data, out))
 
 
 def _cfg(tiny_model, *overrides):
@@ -35,7 +41,7 @@ def _cfg(tiny_model, *overrides):
 ])
 def test_bad_input_is_refused(tiny_model, corpus_dir, tmp_path, overrides, match):
     with pytest.raises(AugftError, match=match):
-        prepare(_cfg(tiny_model, *overrides), corpus_dir, tmp_path / "out")
+        _prepare(_cfg(tiny_model, *overrides), corpus_dir, tmp_path / "out")
     assert not (tmp_path / "out" / "plan.json").exists()
 
 
@@ -45,17 +51,17 @@ def test_missing_shard_and_torn_checkpoint(tiny_model, corpus_dir, tmp_path):
     (aug / "manifest.json").write_text(json.dumps(
         {"strategies": {"local": {"ok": 1, "shards": ["part-00000.parquet"]}}}))
     with pytest.raises(AugftError, match="lists shard .*part-00000.parquet, which is missing"):
-        prepare(_cfg(tiny_model, f"train.augmentations=[{aug}]", "train.mix.local=1.0"),
+        _prepare(_cfg(tiny_model, f"train.augmentations=[{aug}]", "train.mix.local=1.0"),
                 corpus_dir, tmp_path / "out")
     # A checkpoint folder without rank 0's trainer_state.json (killed mid-save) is no checkpoint.
     torn = checkpoint_dir(tmp_path / "out", 4)
     (torn / "ds").mkdir(parents=True)
     with pytest.raises(AugftError, match="no complete checkpoint"):
-        prepare(_cfg(tiny_model, f"train.resume={torn}"), corpus_dir, tmp_path / "out")
+        _prepare(_cfg(tiny_model, f"train.resume={torn}"), corpus_dir, tmp_path / "out")
 
 
 def test_plan_shapes_batches_and_steps(tiny_model, corpus_dir, tmp_path):
-    plan = prepare(_cfg(tiny_model, "train.num_workers=2", "train.micro_batch_size=1", "train.epochs=2"),
+    plan = _prepare(_cfg(tiny_model, "train.num_workers=2", "train.micro_batch_size=1", "train.epochs=2"),
                    corpus_dir, tmp_path / "out")
     assert plan.micro_batch == 1 and plan.grad_accum == 2
     ds = plan.ds_config
@@ -87,7 +93,7 @@ def test_resume_names_what_differs(tiny_model, corpus_dir, tmp_path, overrides, 
         "step": 2, "world_size": 1, "zero_stage": 0, "seed": 0, "batch_size": 4,
         "mix": {"corpus": 1.0}, "mix_counts": False}))
     base = ["train.num_workers=1", "train.zero_stage=0", "train.resume=auto"]
-    plan = prepare(_cfg(tiny_model, *base), corpus_dir, tmp_path / "out")  # same shape: accepted
+    plan = _prepare(_cfg(tiny_model, *base), corpus_dir, tmp_path / "out")  # same shape: accepted
     assert plan.resume_dir.endswith("step-000002")
     with pytest.raises(AugftError, match=match):
-        prepare(_cfg(tiny_model, *base, *overrides), corpus_dir, tmp_path / "out")
+        _prepare(_cfg(tiny_model, *base, *overrides), corpus_dir, tmp_path / "out")

@@ -1,0 +1,41 @@
+"""What one training run is asked to do (the mix, the augment folders it draws from, a checkpoint
+to resume, a model to continue), apart from how it trains (the config's `train.*` settings).
+
+The CLI builds it from the config (`from_config`: train.mix, train.augmentations,
+train.resume, model.name); the study builds one per mix, instead of editing a copy of the config.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Tuple
+
+from augft.core.errors import AugftError
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    data: str
+    """The data folder (corpus.jsonl)."""
+    out: str
+    mix: Mapping[str, float]
+    """Source -> weight (or count, with train.mix_counts): `corpus`, `replay`, strategies."""
+    augmentations: Tuple[str, ...] = ()
+    """Augment output folders the mix's strategies are read from."""
+    resume: str = ""
+    """'' (a fresh run), 'auto' (this folder's latest checkpoint), or a checkpoint folder."""
+    base_model: str = ""
+    """The model to fine-tune; '' is `model.name` (a sweep rung continues an earlier model)."""
+
+    def __post_init__(self):
+        if not self.mix:
+            raise AugftError("train.mix is empty: name at least one source, e.g. train.mix={corpus:1.0}")
+        object.__setattr__(self, "mix", {str(k): float(v) for k, v in dict(self.mix).items()})
+        object.__setattr__(self, "augmentations", tuple(str(a) for a in self.augmentations))
+
+    @classmethod
+    def from_config(cls, cfg, data, out) -> "TrainRequest":
+        t = cfg.train
+        return cls(str(data), str(out), dict(t.mix), tuple(t.augmentations), str(t.resume or ""), "")
+
+    def model(self, cfg) -> str:
+        return self.base_model or str(cfg.model.name)
