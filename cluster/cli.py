@@ -8,7 +8,6 @@ heavy dependencies (torch, ray, mlflow) load only when that stage runs.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 import traceback
 from pathlib import Path
@@ -91,8 +90,9 @@ def parse_stage_args(command: str, args: Sequence[str]) -> StageArgs:
 
 
 def _load(target: str) -> Callable:
-    mod, fn = target.split(":")
-    return getattr(importlib.import_module(mod), fn)
+    from augft.cluster.stages import load_entry
+
+    return load_entry(target)
 
 
 def _stage_parser(sub, name: str, help_: str) -> None:

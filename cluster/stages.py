@@ -27,14 +27,20 @@ from augft.core.errors import AugftError
 log = logging.getLogger(__name__)
 
 
+def load_entry(target: str) -> Callable:
+    """The function `module:name` names (a stage's entry point), imported now."""
+    mod, fn = target.split(":")
+    try:
+        module = importlib.import_module(mod)
+    except ImportError as exc:
+        raise AugftError(f"the stage module {mod} is not available: {exc}") from None
+    return getattr(module, fn)
+
+
 def _lazy(target: str) -> Callable:
+    """`target`'s function, imported at its first call (a stage's heavy imports wait until used)."""
     def call(*args, **kwargs):
-        mod, fn = target.split(":")
-        try:
-            module = importlib.import_module(mod)
-        except ImportError as exc:
-            raise AugftError(f"the stage module {mod} is not available: {exc}") from None
-        return getattr(module, fn)(*args, **kwargs)
+        return load_entry(target)(*args, **kwargs)
     call.__name__ = target
     return call
 

@@ -43,11 +43,6 @@ class Condition:
         """Which model answers: `base` or the trained label."""
         return self.trained or "base"
 
-    @property
-    def trainable(self) -> bool:
-        """Whether the study can train its model itself (ft or aug_ft[...], not a custom name)."""
-        return self.trained is not None and (self.trained == "ft" or self.trained.startswith("aug_ft"))
-
     @classmethod
     def fine_tuned(cls, strategies: Sequence[str] = ()) -> "Condition":
         """`ft` without strategies, else `aug_ft[a+b]`."""
