@@ -19,7 +19,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 from urllib.parse import urlsplit, urlunsplit
 
 from augft.core.records import Document, RecordError, decode_line, from_dict, read_records
@@ -179,28 +179,34 @@ def _check_size(doc: Document, max_tokens: int, pos: str) -> None:
                           f"documents to ingest.max_tokens) or raise max_document_tokens")
 
 
-def iter_shard(corpus: Corpus, shard: Shard, filesystem=None) -> Iterator[Tuple[int, Document]]:
-    """(position in the shard, Document) for every record, validated; a duplicate id within the
-    shard is an error naming both lines."""
+def iter_shard(corpus: Corpus, shard: Shard, filesystem=None,
+               seen: Optional[Dict[str, str]] = None) -> Iterator[Tuple[int, Document]]:
+    """(position in the shard, Document) for every record, validated; a duplicate id is an error
+    naming both places: within the shard, or across the shards that share `seen` (id -> the
+    `shard:line` of its first record)."""
     filesystem = filesystem or corpus.filesystem()
     where = corpus.display(shard)
     objects = _jsonl_objects if shard.format == "jsonl" else _parquet_objects
-    seen = {}
+    seen = {} if seen is None else seen
     for i, (pos, obj) in enumerate(objects(filesystem, shard, where)):
         doc = from_dict(Document, obj, pos)
         _check_size(doc, corpus.max_tokens, pos)
-        if doc.id in seen:
-            raise RecordError(f"{pos}: duplicate id '{doc.id}' (first at {seen[doc.id]})")
-        seen[doc.id] = pos.rsplit(":", 1)[-1]
+        first = seen.get(doc.id)
+        if first is not None:
+            same = first.rsplit(":", 1)[0] == pos.rsplit(":", 1)[0]
+            raise RecordError(f"{pos}: duplicate id '{doc.id}' (first at {first.rsplit(':', 1)[-1] if same else first})")
+        seen[doc.id] = pos
         yield i, doc
 
 
 def iter_corpus(corpus: Corpus, limit: int = 0) -> Iterator[Document]:
-    """Every document in shard order (the first `limit` when limit > 0)."""
+    """Every document in shard order (the first `limit` when limit > 0); ids are unique across
+    the shards (this reader holds them: it serves the readers that hold the corpus anyway)."""
     filesystem = corpus.filesystem()
     n = 0
+    seen: Dict[str, str] = {}
     for shard in corpus.shards:
-        for _, doc in iter_shard(corpus, shard, filesystem):
+        for _, doc in iter_shard(corpus, shard, filesystem, seen):
             if limit and n >= limit:
                 return
             n += 1

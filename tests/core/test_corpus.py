@@ -42,6 +42,10 @@ def test_errors_name_shard_and_line_or_row(tmp_path):
     (d / "corpus-00001.jsonl").write_text('{"id": "x", "text": "a"}\n{"id": "x", "text": "b"}\n')
     with pytest.raises(RecordError, match=r"corpus-00001\.jsonl:2: duplicate id 'x' \(first at 1\)"):
         list(iter_corpus(discover(str(d))))
+    # Across shards: both places named, before anything is done with the corpus.
+    (d / "corpus-00001.jsonl").write_text('{"id": "y", "text": "a"}\n{"id": "d1", "text": "b"}\n')
+    with pytest.raises(RecordError, match=r"corpus-00001\.jsonl:2: duplicate id 'd1' \(first at \S*corpus-00000\.jsonl:2\)"):
+        list(iter_corpus(discover(str(d))))
     p = tmp_path / "p"
     write_parquet(p / "corpus-00000.parquet", [{"id": "a", "text": "fine"}, {"id": "b", "text": " "}])
     with pytest.raises(RecordError, match=r"corpus-00000\.parquet:row 1: field 'text' is empty"):
