@@ -41,12 +41,19 @@ def _done(out: Path) -> int:
     return len(list((out / "local").glob("part-*.stats.json"))) if (out / "local").is_dir() else 0
 
 
+def _as_terminal_job() -> None:
+    """SIGINT as a terminal's foreground job has it: a test run started in the background
+    (`make test &`, a CI runner) ignores SIGINT, and every child it starts would inherit that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @contextlib.contextmanager
 def _augment_running(cmd, log: Path, out: Path, units: int):
     """`augft augment` in a session of its own, yielded once `units` units are written; the
     session (the driver and every process it started) is SIGKILLed on the way out."""
     with open(log, "w") as fh:
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True,
+                                preexec_fn=_as_terminal_job)
     try:
         deadline = time.time() + 240
         while _done(out) < units and time.time() < deadline and proc.poll() is None:
