@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from typing import Iterator
+
+from augft.core.errors import user_error
 
 
 def join_ray(address: str, log_to_driver: bool = True) -> bool:
@@ -55,10 +58,6 @@ def ray_session(cluster_cfg, min_cpus: int = 0, log_to_driver: bool = True) -> I
 def _not_while_handling_a_user_error(record) -> bool:
     """Console filter: False for a record Ray Data logs while it handles an AugftError (a bad
     record, a server gone), whose message the caller prints itself; the file log keeps it."""
-    import sys
-
-    from augft.core.errors import user_error
-
     exc = sys.exc_info()[1] or (record.exc_info[1] if record.exc_info else None)
     return exc is None or user_error(exc) is None
 
