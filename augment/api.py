@@ -199,7 +199,7 @@ def _guard(run: Run, fp: str) -> None:
     store.write_json("plan.json", {"fingerprint": fp})
 
 
-def _run_units(run: Run, units, total: int, desc: str, into: Dict[str, Aggregate]) -> None:
+def _run_units(run: Run, units, total: Optional[int], desc: str, into: Dict[str, Aggregate]) -> None:
     """Execute units, summing each one's stats into `into[strategy or "_extract"]`."""
     prog = Progress(total, desc)
     try:
@@ -281,7 +281,9 @@ def _augment_all(run: Run) -> Dict:
     cfg = run.cfg
     strategies = list(run.strategies)
     gplan = _plan_global(run) if "global" in strategies else None
-    digest = combine_digests(run.corpus, gplan.digests) if gplan else _corpus_digest(run)
+    cscan = _compose_scan(run) if "compose" in strategies else None
+    digests = gplan.digests if gplan else (cscan[1] if cscan else None)
+    digest = combine_digests(run.corpus, digests) if digests else _corpus_digest(run)
     docs = _driver_docs(run) if any(spec(s).reads_corpus_on_driver for s in strategies) else []
     _guard(run, _fingerprint(run, digest))
     aggs: Dict[str, Aggregate] = {}
@@ -293,7 +295,37 @@ def _augment_all(run: Run) -> Dict:
     if "entity" in strategies:
         _run_entity_pairs(run, docs, aggs)
     fixed = {"reverse": _write_reverse(run, docs)} if "reverse" in strategies else {}
+    if cscan is not None:
+        fixed["compose"] = _run_compose(run, cscan[0])
     return _manifest(run, strategies, aggs, len(docs) or (gplan.documents if gplan else 0), fixed)
+
+
+def _compose_scan(run: Run) -> Tuple[List[int], List[str]]:
+    """Documents and digest per corpus shard, from the workers' scans (compose plans there too)."""
+    from augft.augment.global_plan import scans
+
+    if run.use_ray:
+        executor.ensure_ray(run.cfg)
+    counts, digests = [0] * len(run.corpus.shards), [""] * len(run.corpus.shards)
+    for s in scans(run.corpus, None, run.use_ray):
+        counts[s.shard], digests[s.shard] = s.docs, s.digest
+    if not sum(counts):
+        raise RecordError(f"{run.corpus.display(run.corpus.shards[0])}: no records "
+                          "(an empty corpus cannot be used)")
+    return counts, digests
+
+
+def _run_compose(run: Run, counts: List[int]) -> Dict:
+    """The compose strategy's rounds (augment/compose/rounds.py); its manifest entry."""
+    from augft.augment.compose.rounds import ComposeRun, run_rounds
+
+    def execute(units, total, desc) -> Aggregate:
+        into: Dict[str, Aggregate] = {}
+        _run_units(run, units, total, desc, into)
+        return into.get("compose", Aggregate())
+
+    return run_rounds(ComposeRun(run.cfg, run.corpus, run.out, run.templates, run.counter, run.max_context,
+                                 run.use_ray, execute), counts)
 
 
 def _run_driver_strategies(run: Run, docs: List[Document], strategies: List[str],
@@ -356,6 +388,8 @@ def _manifest(run: Run, strategies: List[str], aggs: Dict[str, Aggregate], n_doc
             continue
         if strat in fixed:
             out[strat] = fixed[strat]
+            if spec(strat).needs_model and run.job.records.verify_threshold is not None:
+                out[strat]["unsupported_rate"] = unsupported_rate(out[strat])
             continue
         entry = aggs.get(strat, Aggregate()).manifest_entry()
         entry["documents"] = run.plans[strat].documents

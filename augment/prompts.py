@@ -25,6 +25,7 @@ REQUIRED: Dict[str, Set[str]] = {
     "global": {"context", "text"},
     "entity_extract": {"text"},
     "entity_pair": {"text", "entities"},
+    "compose": {"first", "second"},
 }
 
 _LOCAL_FEWSHOT = """\
@@ -157,17 +158,54 @@ factual statements, one per line.
 Statements:
 -"""
 
+# One inference step from two sentences that share an entity (the compose strategy): chains,
+# properties inherited down a hierarchy, relations through a shared entity. Each demonstration
+# reads in the order the pair planner gives (augment.compose.pairs): the sentence that ends with
+# the shared entity first, the one that starts with it second.
+_COMPOSE = """\
+Each pair of facts shares a word. Write the one new fact that follows from the two facts \
+together, in one sentence.
+
+Fact 1: A trindle is a kind of glimmet.
+Fact 2: Glimmets can hoff.
+So: A trindle can hoff.
+
+Fact 1: Tavrin is a parent of Osku.
+Fact 2: Osku is a parent of Relma.
+So: Tavrin is a grandparent of Relma.
+
+Fact 1: All zorps are quiffs.
+Fact 2: All quiffs are blents.
+So: All zorps are blents.
+
+Fact 1: Murvo is a parent of Kelto.
+Fact 2: Murvo is a parent of Sifa.
+So: Kelto and Sifa are siblings.
+
+Fact 1: All zorps are blents.
+Fact 2: No blents are drisks.
+So: No zorps are drisks.
+
+Fact 1: The plonk is a kind of glimmet.
+Fact 2: Glimmets chase vorns.
+So: Plonks chase vorns.
+
+<<FOCUS>>Fact 1: {first}
+Fact 2: {second}
+So:"""
+
 BUILTIN: Dict[str, Dict[str, str]] = {
     "fewshot-v1": {"local": _LOCAL_FEWSHOT, "global": _GLOBAL, "rephrase": _REPHRASE, "qa": _QA, "verify": _VERIFY,
-                   "entity_extract": _ENTITY_EXTRACT, "entity_pair": _ENTITY_PAIR},
+                   "entity_extract": _ENTITY_EXTRACT, "entity_pair": _ENTITY_PAIR, "compose": _COMPOSE},
     "zeroshot-v1": {"local": _LOCAL_ZEROSHOT, "global": _GLOBAL, "rephrase": _REPHRASE, "qa": _QA, "verify": _VERIFY,
-                    "entity_extract": _ENTITY_EXTRACT, "entity_pair": _ENTITY_PAIR},
+                    "entity_extract": _ENTITY_EXTRACT, "entity_pair": _ENTITY_PAIR, "compose": _COMPOSE},
 }
 
 # Words that only occur in the demonstrations: a statement using one (and not its
 # source) copied the demos, and is filtered as `demo_leak`.
 DEMO_WORDS = frozenset("""velmira quonset dunmarsh trosk plimb orlen bastique reef wuzzle brandle
-korrim tamsin orrow velk quarrim""".split())
+korrim tamsin orrow velk quarrim trindle trindles glimmet glimmets hoff tavrin osku relma zorps quiffs
+blents murvo kelto sifa drisks plonk plonks vorns""".split())
 
 # Generation stops when a model starts the next few-shot block by itself.
 STOP = ["\nFact:", "\nText:", "\nFocal document:", "\nDocuments:", "\n\n\n"]

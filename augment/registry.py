@@ -23,6 +23,7 @@ class StrategySpec:
     planner: str
     """How its work is planned: `local` (one prompt per document or sentence, on the driver),
     `global` (windows of linked documents, on the workers), `entity` (extraction, then pairs),
+    `compose` (rounds of sentence pairs grouped by entity, on the workers),
     `reverse` (a rule over the corpus), `copy` (a file the benchmark wrote)."""
     templates: Tuple[str, ...] = ()
     """Prompt templates it renders (`augment.templates.<name>`)."""
@@ -59,6 +60,8 @@ REGISTRY: Dict[str, StrategySpec] = {s.name: s for s in (
     StrategySpec("entity", "relations between entity pairs a document names (EntiGraph-style)",
                  "model", "entity", ("entity_extract", "entity_pair"), ("entity_max_pairs", "entity_triples"),
                  prompts_per_doc=2),
+    StrategySpec("compose", "one-step inferences from pairs of sentences sharing an entity, in rounds",
+                 "model", "compose", ("compose",), ("compose",), prompts_per_doc=2),
     StrategySpec("reverse", "each 'A is B' fact restated as 'B is A', no model", "rule", "reverse"),
     StrategySpec("oracle", "a built-in benchmark's ground-truth augmentations (an upper bound)",
                  "benchmark", "copy", data_file="oracle.jsonl"),
