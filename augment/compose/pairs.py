@@ -74,7 +74,7 @@ def _facts(sentences: Sequence[Sentence], new_round: int, limits: Limits) -> Lis
 def _kind(entity: str, a: Sentence, b: Sentence) -> str:
     """The pair's class, or '' when it is not a valid pair (step 4)."""
     ka, kb = set(a.keys), set(b.keys)
-    if min(ka & kb) != entity or set(a.facts) <= set(b.facts) or set(b.facts) <= set(a.facts):
+    if entity not in ka & kb or min(ka & kb) != entity or set(a.facts) <= set(b.facts) or set(b.facts) <= set(a.facts):
         return ""
     if ka - kb and kb - ka:
         return "chain" if (a.keys[0] == entity) != (b.keys[0] == entity) else "joint"

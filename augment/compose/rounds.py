@@ -47,9 +47,9 @@ class ComposeRun:
 def sampling(cfg) -> Sampling:
     """One short statement per candidate: generation stops at the end of its line."""
     a = cfg.augment
-    return Sampling(temperature=float(a.temperature), top_p=float(a.top_p),
-                    max_new_tokens=int(a.compose.max_new_tokens),
-                    n=int(a.num_candidates) if float(a.temperature) > 0 else 1, stop=[*STOP, "\n"])
+    t = float(a.compose.temperature)
+    return Sampling(temperature=t, top_p=float(a.top_p), max_new_tokens=int(a.compose.max_new_tokens),
+                    n=int(a.num_candidates) if t > 0 else 1, stop=[*STOP, "\n"])
 
 
 def _round_plan(cr: ComposeRun, k: int, offsets: Tuple[int, ...], n_docs: int, kept: List[str]) -> RoundPlan:
