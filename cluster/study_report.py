@@ -145,12 +145,22 @@ def markdown_table(tab: Dict[str, Dict[str, dict]]) -> str:
 
 
 def quality_markdown(quality: Mapping[str, dict]) -> str:
-    """The exact checker's verdicts on each strategy's augmentations (built-in benchmarks)."""
-    lines = ["| strategy | statements | true | false | uncheckable | targets covered |", "|---|---|---|---|---|---|"]
+    """The exact checker's verdicts on each strategy's augmentations (built-in benchmarks); a
+    strategy that runs in rounds (compose) gets a row per round, its coverage counted up to it."""
+    lines = ["| strategy | statements | true | false | uncheckable | targets covered | multi-step covered |",
+             "|---|---|---|---|---|---|---|"]
     for s, q in quality.items():
-        lines.append(f"| {s} | {q['n']} | {q['true']} | {q['false']} | {q['uncheckable']} | "
-                     f"{q['covered']}/{q['targets']} |")
+        lines.append(_quality_row(s, q, q))
+        for r in q.get("rounds", []):
+            lines.append(_quality_row(f"{s} round {r['round']} (cumulative)", r, r.get("cumulative", r)))
     return "\n".join(lines)
+
+
+def _quality_row(name: str, q: Mapping, cov: Mapping) -> str:
+    multi = cov.get("multi_step") or {}
+    m = f"{multi['covered']}/{multi['targets']}" if multi.get("targets") else "-"
+    return (f"| {name} | {q['n']} | {q['true']} | {q['false']} | {q['uncheckable']} | "
+            f"{cov['covered']}/{cov['targets']} | {m} |")
 
 
 def _legend_row_major(handles: list, ncol: int) -> list:
