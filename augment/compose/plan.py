@@ -136,9 +136,12 @@ def _rows_batch(batch, corpus: Corpus, plan: RoundPlan):
 
 
 def _units_group(table, plan: RoundPlan):
+    import pyarrow as pa
+
     d = table.to_pydict()
     members = [(e, Sentence.from_json(s)) for e, s in zip(d["entity"], d["sentence"])]
-    return {"unit": [u.to_json() for u in partition_units(int(d["part"][0]), members, plan)]}
+    units = [u.to_json() for u in partition_units(int(d["part"][0]), members, plan)]
+    return pa.table({"unit": pa.array(units, type=pa.string())})  # typed even when no entity has a pair
 
 
 def _plan_ray(corpus: Corpus, plan: RoundPlan):
