@@ -27,6 +27,8 @@ REQUIRED: Dict[str, Set[str]] = {
     "entity_pair": {"text", "entities"},
     "compose": {"first", "second"},
 }
+# Fields a template may use besides the required ones.
+OPTIONAL: Dict[str, Set[str]] = {"compose": {"shared"}}
 
 _LOCAL_FEWSHOT = """\
 Rewrite each fact in other words, then write what follows from it. Always include the fact \
@@ -239,7 +241,7 @@ def resolve_templates(prompt_set: str, overrides: Mapping[str, str]) -> Dict[str
         if missing:
             raise AugftError(f"augment.templates.{name}: template is missing required "
                              f"field(s) {sorted('{' + m + '}' for m in missing)}")
-        extra = fields - REQUIRED[name]
+        extra = fields - REQUIRED[name] - OPTIONAL.get(name, set())
         if extra:
             raise AugftError(f"augment.templates.{name}: template uses unknown field(s) "
                              f"{sorted(extra)}")

@@ -12,6 +12,7 @@ a pair is made from one of them only.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
@@ -44,6 +45,14 @@ def sentence_keys(text: str) -> Tuple[str, ...]:
 def sentence_terms(text: str) -> Set[str]:
     """Keys and content words, folded: what a sentence says something about."""
     return set(sentence_keys(text)) | {fold(w) for w in content_words(normalize(text).split())}
+
+
+def surface(key: str, text: str) -> str:
+    """How `text` writes the entity `key` ("Drarns" for drarn), for a prompt to name it."""
+    for tok in re.findall(r"[A-Za-z][A-Za-z'-]+", text):
+        if fold(tok.strip("'-").split("'")[0]) == key:
+            return tok.strip("'-").split("'")[0]
+    return key
 
 
 def fact_id(keys: Sequence[str]) -> str:

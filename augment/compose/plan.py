@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Dict, Iterator, List, Optional, Tuple
 
-from augft.augment.compose.keys import Sentence, corpus_sentences, statement_sentence
+from augft.augment.compose.keys import Sentence, corpus_sentences, statement_sentence, surface
 from augft.augment.compose.pairs import Limits, Pair, seeded, select_pairs
 from augft.augment.engines.base import Sampling
 from augft.augment.storage import OutputStore
@@ -87,7 +87,8 @@ def _item(p: Pair, plan: RoundPlan) -> Item:
                         "kind": p.kind, "facts": sorted(set(p.first.facts) | set(p.second.facts)),
                         "premises": [p.first.text, p.second.text]}}
     return Item(id=rid, key=p.key, template=STRATEGY, prompt_hash=plan.prompt_hash,
-                seed=stable_seed(plan.limits.seed, rid), values={"first": p.first.text, "second": p.second.text},
+                seed=stable_seed(plan.limits.seed, rid),
+                values={"first": p.first.text, "second": p.second.text, "shared": surface(p.entity, p.first.text)},
                 source_ids=list(docs), source_text=f"{p.first.text} {p.second.text}", meta=meta)
 
 
