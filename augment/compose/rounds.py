@@ -54,7 +54,7 @@ def sampling(cfg) -> Sampling:
 
 def _round_plan(cr: ComposeRun, k: int, offsets: Tuple[int, ...], n_docs: int, kept: List[str]) -> RoundPlan:
     a, tmpl = cr.cfg.augment, cr.templates[STRATEGY]
-    overhead = cr.counter("".join(render(tmpl, first="", second="")))
+    overhead = cr.counter("".join(render(tmpl, first="", second="", shared="")))
     return RoundPlan(round=k, limits=Limits(int(a.compose.max_pairs), int(a.compose.max_candidates), int(cr.cfg.seed)),
                      partitions=partitions_for(n_docs), offsets=offsets, limit=int(a.limit), counter=cr.counter,
                      max_sentence_tokens=max(1, (cr.max_context - int(a.compose.max_new_tokens) - overhead) // 2),
