@@ -160,25 +160,34 @@ factual statements, one per line.
 Statements:
 -"""
 
-# One inference step from two sentences that share an entity (the compose strategy): chains,
-# properties inherited down a hierarchy, relations through a shared entity. Each demonstration
-# reads in the order the pair planner gives (augment.compose.pairs): the sentence that ends with
-# the shared entity first, the one that starts with it second.
+# One inference step from two sentences that share an entity (the compose strategy): properties
+# inherited down a hierarchy, chains of kinds and syllogisms (all/no/some), grandparents and
+# siblings through a shared person, and a pair from which nothing follows. Chains read in the
+# order the pair planner gives (augment.compose.pairs): the sentence that ends with the shared
+# entity first. Chosen on 60 pairs per benchmark against the exact checkers (docs/augment.md):
+# the "Nothing new." way out and a wordy grandparent pair cut the embedded model's false
+# grandparents (it names the middle person) from 7 to 1; naming the shared word ("Shared: X")
+# or a second "Nothing new." demonstration (properties do not pass along other relations) lost
+# true statements on semantic and family.
 _COMPOSE = """\
 Each pair of facts shares a word. Write the one new fact that follows from the two facts \
-together, in one sentence.
+together, in one sentence. If nothing new follows, write: Nothing new.
 
 Fact 1: A trindle is a kind of glimmet.
 Fact 2: Glimmets can hoff.
 So: A trindle can hoff.
 
+Fact 1: All zorps are quiffs.
+Fact 2: All quiffs are blents.
+So: All zorps are blents.
+
 Fact 1: Tavrin is a parent of Osku.
 Fact 2: Osku is a parent of Relma.
 So: Tavrin is a grandparent of Relma.
 
-Fact 1: All zorps are quiffs.
-Fact 2: All quiffs are blents.
-So: All zorps are blents.
+Fact 1: No quiffs are drisks.
+Fact 2: All zorps are drisks.
+So: No zorps are quiffs.
 
 Fact 1: Murvo is a parent of Kelto.
 Fact 2: Murvo is a parent of Sifa.
@@ -187,6 +196,18 @@ So: Kelto and Sifa are siblings.
 Fact 1: All zorps are blents.
 Fact 2: No blents are drisks.
 So: No zorps are drisks.
+
+Fact 1: Some zorps are quiffs.
+Fact 2: All quiffs are blents.
+So: Some zorps are blents.
+
+Fact 1: Belda is a parent of Osku.
+Fact 2: Tavrin is a parent of Osku.
+So: Nothing new.
+
+Fact 1: As everyone knows, Dremo is a parent of Ulvo.
+Fact 2: Ulvo, who lives by the sea, is a parent of Pisk.
+So: Dremo is a grandparent of Pisk.
 
 Fact 1: The plonk is a kind of glimmet.
 Fact 2: Glimmets chase vorns.
@@ -207,7 +228,7 @@ BUILTIN: Dict[str, Dict[str, str]] = {
 # source) copied the demos, and is filtered as `demo_leak`.
 DEMO_WORDS = frozenset("""velmira quonset dunmarsh trosk plimb orlen bastique reef wuzzle brandle
 korrim tamsin orrow velk quarrim trindle trindles glimmet glimmets hoff tavrin osku relma zorps quiffs
-blents murvo kelto sifa drisks plonk plonks vorns""".split())
+blents murvo kelto sifa drisks plonk plonks vorns belda dremo ulvo pisk""".split())
 
 # Generation stops when a model starts the next few-shot block by itself.
 STOP = ["\nFact:", "\nText:", "\nFocal document:", "\nDocuments:", "\n\n\n"]
