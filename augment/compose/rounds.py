@@ -52,7 +52,7 @@ def sampling(cfg) -> Sampling:
                     n=int(a.num_candidates) if t > 0 else 1, stop=[*STOP, "\n"])
 
 
-def _round_plan(cr: ComposeRun, k: int, offsets: Tuple[int, ...], n_docs: int, kept: List[str]) -> RoundPlan:
+def round_plan(cr: ComposeRun, k: int, offsets: Tuple[int, ...], n_docs: int, kept: List[str]) -> RoundPlan:
     a, tmpl = cr.cfg.augment, cr.templates[STRATEGY]
     overhead = cr.counter("".join(render(tmpl, first="", second="", shared="")))
     return RoundPlan(round=k, limits=Limits(int(a.compose.max_pairs), int(a.compose.max_candidates), int(cr.cfg.seed)),
@@ -69,7 +69,7 @@ def run_rounds(cr: ComposeRun, counts: List[int]) -> Dict:
     rounds: List[Dict] = []
     kept: List[str] = []
     for k in range(1, int(cr.cfg.augment.compose.rounds) + 1):
-        plan = _round_plan(cr, k, offsets, n_docs, kept)
+        plan = round_plan(cr, k, offsets, n_docs, kept)
         units = plan_round(cr.corpus, plan, cr.use_ray)
         agg = cr.execute(units, None if cr.use_ray else sum(len(u.items) for u in units), f"compose round {k}")
         settled = _settle(cr, k, sorted(agg.shards), kept)
