@@ -44,7 +44,9 @@ def augment_flops(path: str, key: str, n_params: int) -> float:
     except ArtifactError as exc:
         raise AugftError(f"{exc} (named by {key})") from None
     entries = out.manifest()["strategies"].values()
-    if not tokens and not all(e.get("model_free") or e.get("oracle") for e in entries):
+    # Zero tokens are right for a strategy without a model and for one that had nothing to prompt
+    # (compose on a corpus where no two sentences share an entity); otherwise the counts are missing.
+    if not tokens and not all(e.get("model_free") or e.get("oracle") or e.get("prompts") == 0 for e in entries):
         raise AugftError(f"{path}: the augment manifest has no token counts (named by {key})")
     return 2.0 * params * tokens
 

@@ -111,6 +111,8 @@ def settle_files(location: str, corpus: Corpus, limit: int, k: int, staged: List
             dropped[why] += 1
         else:
             keep[rows[i][0]].append(rows[i][1])
+    if not staged:  # no pair at all: an empty shard, so the strategy still has one to read
+        staged, keep = [f"part-r{k}-none.parquet"], {f"part-r{k}-none.parquet": []}
     for name in staged:
         store.write_parquet(f"{STRATEGY}/{name}", keep[name])
     stats = {"round": k, "dropped": dict(dropped), "kept": sum(len(v) for v in keep.values()),

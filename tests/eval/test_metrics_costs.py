@@ -79,3 +79,20 @@ def test_cost_inputs_from_files(tmp_path):
         train_flops(str(bad), "eval.costs.train_summaries.ft")
     with pytest.raises(AugftError, match="does not exist"):
         train_flops(str(tmp_path / "nope.json"), "eval.costs.train_summaries.ft")
+
+
+def test_compose_rounds_are_priced_once_each_and_nothing_to_prompt_costs_nothing(tmp_path):
+    """A compose entry's totals sum its rounds; the per-round copies beside them are not added
+    again. A strategy that had no pair to prompt has no tokens, and that is no error."""
+    m = tmp_path / "manifest.json"
+    rounds = [{"round": 1, "prompt_tokens": 600, "completion_tokens": 60},
+              {"round": 2, "prompt_tokens": 300, "completion_tokens": 40}]
+    m.write_text(json.dumps({"strategies": {"compose": {"prompts": 12, "prompt_tokens": 900, "completion_tokens": 100,
+                                                        "rounds": rounds}}}))
+    assert augment_flops(str(m), "k", n_params=10) == 2 * 10 * 1000
+    m.write_text(json.dumps({"strategies": {"compose": {"prompts": 0, "prompt_tokens": 0, "completion_tokens": 0,
+                                                        "rounds": [{"round": 1, "prompts": 0}]}}}))
+    assert augment_flops(str(m), "k", n_params=10) == 0.0
+    m.write_text(json.dumps({"strategies": {"local": {"ok": 3}}}))
+    with pytest.raises(AugftError, match="no token counts"):
+        augment_flops(str(m), "k", n_params=10)
