@@ -36,7 +36,8 @@ from augft.augment.tally import Aggregate, Progress
 from augft.augment.units import RecordContext
 from augft.augment.verify import unsupported_rate
 from augft.augment.windows import GlobalPlan, UnitPlan
-from augft.core.artifacts import AugmentOutput
+from augft.core.artifacts import (AugmentOutput, Manifest, SamplingParams, StrategyEntry, Timings, VerifyInfo,
+                                  artifact_json)
 from augft.core.config.augment import GlobalContext, VerifyMethod
 from augft.core.corpus import (Corpus, combine_digests, corpus_digest, discover, heldout_texts, is_uri,
                                iter_corpus)
@@ -250,13 +251,13 @@ def _planner(run: Run) -> Planner:
                    unit_size=int(a.unit_size), long_documents=str(a.long_documents))
 
 
-def augment(cfg, data_dir, out_dir, engine_factory=None) -> Dict:
+def augment(cfg, data_dir, out_dir, engine_factory=None) -> Manifest:
     """Run every configured strategy (`augment.strategies`); returns the manifest (also written
     to `out_dir`). `data_dir` and `out_dir` are folders or URIs."""
     return augment_request(cfg, AugmentRequest.from_config(cfg, data_dir, out_dir), engine_factory)
 
 
-def augment_request(cfg, req: AugmentRequest, engine_factory=None) -> Dict:
+def augment_request(cfg, req: AugmentRequest, engine_factory=None) -> Manifest:
     """Run the request's strategies with the config's settings; returns the manifest (also
     written to `req.out`). `engine_factory` builds the engine instead of the config (benchmarks
     and tests); in plain-loop runs the engine it returns stays open."""
@@ -267,16 +268,16 @@ def augment_request(cfg, req: AugmentRequest, engine_factory=None) -> Dict:
     # study) is left as it was, with no idle Ray holding cores and memory.
     with executor.ray_for_run(cfg, run.use_ray), RunEngines(cfg, run.job, engine_factory) as run.engines:
         manifest = _augment_all(run)
-    manifest["engine_choice"] = choice
-    manifest["timings"]["total_s"] = round(time.perf_counter() - t_start, 3)
+    manifest.engine_choice = choice
+    manifest.timings.total_s = round(time.perf_counter() - t_start, 3)
     from augft.augment.report import summary_table
 
-    manifest["summary_table"] = summary_table(manifest)
+    manifest.summary_table = summary_table(manifest)
     _write_manifest(run, manifest)
     return manifest
 
 
-def _augment_all(run: Run) -> Dict:
+def _augment_all(run: Run) -> Manifest:
     """Every configured strategy, with the run's engines open; the manifest (not yet written)."""
     cfg = run.cfg
     strategies = list(run.strategies)
@@ -326,7 +327,7 @@ def _run_entity_pairs(run: Run, docs: List[Document], aggs: Dict[str, Aggregate]
     _run_units(run, units, sum(len(u.items) for u in units), "entity pairs", aggs)
 
 
-def _write_reverse(run: Run, docs: List[Document]) -> Dict:
+def _write_reverse(run: Run, docs: List[Document]) -> StrategyEntry:
     """The model-free `reverse` strategy: one shard, written here; its manifest entry."""
     from augft.augment.reverse import reverse_records
 
@@ -340,56 +341,49 @@ def _write_reverse(run: Run, docs: List[Document]) -> Dict:
         filtered["heldout_copy"] = len(recs) - len(kept)
     recs, shard = kept, "part-00000.parquet"
     run.job.store.write_parquet(f"reverse/{shard}", recs)
-    return {"ok": len(recs), "filtered": filtered,
-            "failed": 0, "inputs": n_sents, "prompts": 0, "shards": [shard], "documents": len(docs),
-            "model_free": True, "prompt_tokens": 0, "completion_tokens": 0, "gen_s": 0.0}
+    return StrategyEntry(writer="rule", ok=len(recs), filtered=filtered, inputs=n_sents, shards=[shard],
+                         documents=len(docs), template="reverse")
+
+
+def _entry(run: Run, strat: str, aggs: Dict[str, Aggregate]) -> StrategyEntry:
+    """A model-written strategy's manifest entry, from its summed unit stats and its plan."""
+    entry = aggs.get(strat, Aggregate()).manifest_entry()
+    entry.documents = run.plans[strat].documents
+    entry.long_documents = dict(run.plans[strat].long_documents)
+    entry.template = "entity_pair" if strat == "entity" else strat
+    if run.job.records.verify_threshold is not None:
+        entry.unsupported_rate = unsupported_rate(entry)
+    if strat == "entity":
+        entry.extract = aggs.get("_extract", Aggregate()).phase_counts()
+    return entry
 
 
 def _manifest(run: Run, strategies: List[str], aggs: Dict[str, Aggregate], n_docs: int,
-              fixed: Dict[str, Dict]) -> Dict:
+              fixed: Dict[str, StrategyEntry]) -> Manifest:
     from augft.augment.oracle import copy_oracle
 
-    out: Dict[str, Dict] = {}
+    out: Dict[str, StrategyEntry] = {}
     for strat in strategies:
         if strat == "oracle":
             out["oracle"], _ = copy_oracle(Path(run.data), Path(run.out), n_docs)
-            continue
-        if strat in fixed:
-            out[strat] = fixed[strat]
-            continue
-        entry = aggs.get(strat, Aggregate()).manifest_entry()
-        entry["documents"] = run.plans[strat].documents
-        entry["long_documents"] = dict(run.plans[strat].long_documents)
-        entry["template"] = "entity_pair" if strat == "entity" else strat
-        if run.job.records.verify_threshold is not None:
-            entry["unsupported_rate"] = unsupported_rate(entry)
-        if strat == "entity":
-            ex = aggs.get("_extract", Aggregate())
-            entry["extract"] = {k: getattr(ex, k) for k in ("prompts", "failed", "prompt_tokens",
-                                                            "completion_tokens")}
-            entry["extract"]["gen_s"] = round(ex.gen_s, 3)
-        out[strat] = entry
-    gen_s = sum(s.get("gen_s", 0.0) for s in out.values())
-    toks = sum(s.get("completion_tokens", 0) for s in out.values())
-    a = run.cfg.augment
-    return {"strategies": out, "model": run.job.records.model_name, "model_params": generator_params(run.cfg),
-            "student": run.cfg.model.name, "engine": str(a.engine),
-            "sampling": _sampling_dict(run.cfg), "prompt_set": str(a.prompt_set),
-            "prompt_hashes": {k: template_hash(v) for k, v in run.templates.items()},
-            "timings": {"gen_s": round(gen_s, 3), "tokens_per_s": round(toks / gen_s, 2) if gen_s else 0.0},
-            "verify": {"on": run.job.records.verify_threshold is not None,
-                       "method": run.job.records.verify_method, "threshold": run.job.records.verify_threshold},
-            "heldout_statements": len(run.job.records.filter.heldout), "seed": int(run.cfg.seed)}
+        else:
+            out[strat] = fixed[strat] if strat in fixed else _entry(run, strat, aggs)
+    gen_s = sum(s.gen_s for s in out.values())
+    toks = sum(s.completion_tokens for s in out.values())
+    a, rec = run.cfg.augment, run.job.records
+    s = _sampling(run.cfg)
+    return Manifest(
+        strategies=out, model=rec.model_name, model_params=generator_params(run.cfg),
+        student=str(run.cfg.model.name), engine=str(a.engine),
+        sampling=SamplingParams(s.temperature, s.top_p, s.max_new_tokens, s.n, list(s.stop)),
+        prompt_set=str(a.prompt_set), prompt_hashes={k: template_hash(v) for k, v in run.templates.items()},
+        timings=Timings(round(gen_s, 3), round(toks / gen_s, 2) if gen_s else 0.0),
+        verify=VerifyInfo(rec.verify_threshold is not None, rec.verify_method, rec.verify_threshold),
+        heldout_statements=len(rec.filter.heldout), seed=int(run.cfg.seed))
 
 
-def _sampling_dict(cfg) -> Dict:
-    s = _sampling(cfg)
-    return {"temperature": s.temperature, "top_p": s.top_p, "max_new_tokens": s.max_new_tokens,
-            "n": s.n, "stop": list(s.stop)}
-
-
-def _write_manifest(run: Run, manifest: Dict) -> None:
+def _write_manifest(run: Run, manifest: Manifest) -> None:
     if is_uri(run.out):
-        run.job.store.write_json("manifest.json", manifest)
+        run.job.store.write_bytes("manifest.json", (artifact_json(manifest) + "\n").encode("utf-8"))
     else:
         AugmentOutput(Path(run.out)).write_manifest(manifest)

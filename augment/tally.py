@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Dict, List
 
+from augft.core.artifacts import PhaseCounts, StrategyEntry
+
 
 class Progress:
     def __init__(self, total: int, desc: str):
@@ -72,8 +74,13 @@ class Aggregate:
         self.nodes[s.get("node", "local")] = self.nodes.get(s.get("node", "local"), 0) + 1
         self.entities.update(s.get("entities", {}))
 
-    def manifest_entry(self) -> Dict:
-        d = {k: getattr(self, k) for k in ("ok", "filtered", "failed", "inputs", "prompts",
-                                           "prompt_tokens", "completion_tokens", "errors")}
-        d.update(gen_s=round(self.gen_s, 3), shards=sorted(self.shards), units=sum(self.nodes.values()))
-        return d
+    def manifest_entry(self) -> StrategyEntry:
+        return StrategyEntry(ok=self.ok, filtered=dict(self.filtered), failed=self.failed, inputs=self.inputs,
+                             prompts=self.prompts, prompt_tokens=self.prompt_tokens,
+                             completion_tokens=self.completion_tokens, errors=list(self.errors),
+                             gen_s=round(self.gen_s, 3), shards=sorted(self.shards), units=sum(self.nodes.values()))
+
+    def phase_counts(self) -> PhaseCounts:
+        """As a phase that writes no records (entity extraction)."""
+        return PhaseCounts(self.prompts, self.failed, self.prompt_tokens, self.completion_tokens,
+                           round(self.gen_s, 3))

@@ -118,11 +118,11 @@ def one_size(n: int, data: Path, out: Path, cpus: int) -> Dict:
     t = time.perf_counter()
     m = augment(cfg, data, out / "run", engine_factory=FixedStatementEngine)
     e2e_s = time.perf_counter() - t
-    g = m["strategies"]["global"]
+    g = m.strategies["global"]
     return {"docs": n, "shards": len(run.corpus.shards), "ray_init_s": round(ray_init_s, 2),
             "plan_s": round(plan_s, 2), "units": units, "budget_tokens": plan.budget,
             "end_to_end_s": round(e2e_s, 2), "docs_per_s": round(n / e2e_s, 1),
-            "prompts": g["prompts"], "records": g["ok"], "record_shards": len(g["shards"]),
+            "prompts": g.prompts, "records": g.ok, "record_shards": len(g.shards),
             "driver_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
 

@@ -16,12 +16,13 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from augft.core.artifacts import EvalOutput
+from augft.core.artifacts import EvalOutput, EvalResults, OneOffCost
 from augft.core.errors import AugftError
 from augft.core.records import Question, read_corpus, read_questions, write_jsonl
 from augft.eval.conditions import Evaluated, resolve
 from augft.eval.request import EvalRequest
-from augft.eval.session import ConditionResult, ModelSession
+from augft.eval.compare import Measured, compare
+from augft.eval.session import ModelSession
 
 log = logging.getLogger(__name__)
 
@@ -54,19 +55,17 @@ def _clear_outputs(out: Path) -> None:
         p.unlink()
 
 
-def _one_off(req: EvalRequest, ev: Evaluated, n_params: int) -> Dict[str, float]:
+def _one_off(req: EvalRequest, ev: Evaluated, n_params: int) -> OneOffCost:
     """Training and augmentation FLOPs of a condition, from the files the request names."""
     from augft.eval.costs import augment_flops, train_flops
 
-    out: Dict[str, float] = {}
+    out = OneOffCost()
     for label in (ev.label, ev.condition.model_label):
-        if "train_flops" not in out and label in req.train_summaries:
-            out["train_flops"] = train_flops(req.train_summaries[label],
-                                             f"eval.costs.train_summaries.{label}")
-        if "augment_flops" not in out and label in req.augment_manifests:
+        if out.train_flops is None and label in req.train_summaries:
+            out.train_flops = train_flops(req.train_summaries[label], f"eval.costs.train_summaries.{label}")
+        if out.augment_flops is None and label in req.augment_manifests:
             key = f"eval.costs.augment_manifests.{label}"
-            out["augment_flops"] = sum(augment_flops(str(m), key, n_params)
-                                       for m in req.augment_manifests[label])
+            out.augment_flops = sum(augment_flops(str(m), key, n_params) for m in req.augment_manifests[label])
     return out
 
 
@@ -79,33 +78,21 @@ def _check_inputs(cfg, req: EvalRequest, evs: List[Evaluated]) -> None:
         _one_off(req, ev, n_params=1)  # the FLOPs are scaled by the real count after scoring
 
 
-def _score_all(cfg, req: EvalRequest, evs: List[Evaluated], questions, corpus) -> Dict[str, ConditionResult]:
+def _score_all(cfg, req: EvalRequest, evs: List[Evaluated], questions, corpus) -> Dict[str, Measured]:
     """Score conditions grouped by model, so each model loads once."""
     by_model: Dict[str, List[Evaluated]] = defaultdict(list)
     for ev in evs:
         by_model[ev.model].append(ev)
-    out: Dict[str, ConditionResult] = {}
+    out: Dict[str, Measured] = {}
     for name, group in by_model.items():
         session = ModelSession(cfg, name, questions)
         for ev in group:
-            res = out[ev.label] = session.score(ev, corpus)
-            res.cost_input["one_off"] = _one_off(req, ev, session.n_params)
+            res = session.score(ev, corpus)
+            out[ev.label] = Measured(res.summary, res.query, _one_off(req, ev, session.n_params),
+                                     lambda rows=res.rows: rows)
         session.close()
         del session
-    return out
-
-
-def _add_retained(scored: Dict[str, ConditionResult]) -> None:
-    """With `base` among the conditions: each one's accuracy on the retention questions the
-    base model answers correctly (the study does the same across its eval folders)."""
-    from augft.eval.retention import retained
-
-    if "base" not in scored:
-        return
-    for res in scored.values():
-        kept = retained(scored["base"].rows, res.rows)
-        if kept is not None:
-            res.summary.setdefault("retention", {})["retained"] = kept
+    return {ev.label: out[ev.label] for ev in evs}
 
 
 def evaluate(cfg, data_dir: Path, out_dir: Path, models: Optional[Dict[str, str]] = None) -> dict:
@@ -113,9 +100,8 @@ def evaluate(cfg, data_dir: Path, out_dir: Path, models: Optional[Dict[str, str]
     return evaluate_request(cfg, EvalRequest.from_config(cfg, data_dir, out_dir, models))
 
 
-def evaluate_request(cfg, req: EvalRequest) -> dict:
+def evaluate_request(cfg, req: EvalRequest) -> EvalResults:
     """Score the request's conditions with the config's settings; write and return the results."""
-    from augft.eval.costs import cost_table
     from augft.eval.report import write_all
 
     data_dir, out_dir = Path(req.data), Path(req.out)
@@ -129,17 +115,9 @@ def evaluate_request(cfg, req: EvalRequest) -> dict:
     _check_inputs(cfg, req, evs)
     out_dir.mkdir(parents=True, exist_ok=True)
     scored = _score_all(cfg, req, evs, questions, corpus)
-    labels = [ev.label for ev in evs]
-    _add_retained(scored)
-    costs = {k: {kk: vv for kk, vv in scored[k].cost_input.items() if kk != "one_off"} for k in labels}
-    results = {
-        "complete": True, "scoring": str(cfg.eval.scoring), "interval": str(cfg.eval.interval),
-        "n_questions": len(questions),
-        "conditions": {k: scored[k].summary for k in labels},
-        "costs": cost_table(costs, {k: scored[k].cost_input["one_off"] for k in labels}),
-    }
-    write_jsonl(EvalOutput(out_dir).predictions_path, [r for k in labels for r in scored[k].rows])
-    results["plots"] = write_all(results, out_dir)
+    results = compare(scored, str(cfg.eval.scoring), str(cfg.eval.interval), len(questions))
+    write_jsonl(EvalOutput(out_dir).predictions_path, [r for m in scored.values() for r in m.predictions()])
+    results.plots = write_all(results, out_dir)
     EvalOutput(out_dir).write_results(results)
     return results
 
@@ -152,5 +130,5 @@ def run_eval(cfg, data: Optional[Path] = None, out: Path = Path("out/eval")) -> 
     results = evaluate(cfg, data, out)
     print_table(results)
     print(f"wrote {out}/results.json, report.md, predictions.jsonl and "
-          f"{len(results['plots'])} plot(s)")
+          f"{len(results.plots)} plot(s)")
     return 0

@@ -12,6 +12,8 @@ from typing import Dict, List, Sequence
 
 import numpy as np
 
+from augft.core.artifacts import SplitStats
+
 SCORINGS = ("sum", "mean", "calibrated")  # the order results list them in
 
 
@@ -69,7 +71,7 @@ def interval(correct: Sequence[bool], method: str, resamples: int, seed: int) ->
 
 
 def summarize(rows: Sequence[dict], key: str, method: str = "wilson", resamples: int = 0,
-              seed: int = 0) -> Dict[str, dict]:
+              seed: int = 0) -> Dict[str, SplitStats]:
     """Group prediction rows by rows[key]; accuracy, CI, n and chance per group."""
     groups: Dict[str, list] = defaultdict(list)
     for r in rows:
@@ -79,6 +81,6 @@ def summarize(rows: Sequence[dict], key: str, method: str = "wilson", resamples:
         g = groups[name]
         correct = [r["correct"] for r in g]
         lo, hi = interval(correct, method, resamples, seed)
-        out[name] = {"accuracy": float(np.mean(correct)), "ci_low": lo, "ci_high": hi,
-                     "n": len(g), "chance": float(np.mean([1.0 / len(r["choices"]) for r in g]))}
+        out[name] = SplitStats(accuracy=float(np.mean(correct)), n=len(g), ci_low=lo, ci_high=hi,
+                               chance=float(np.mean([1.0 / len(r["choices"]) for r in g])))
     return out

@@ -8,6 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
 
+from augft.core.artifacts import ConditionSummary, QueryCost, Retention
 from augft.core.errors import AugftError
 from augft.core.records import Document, Question
 from augft.eval.conditions import Evaluated
@@ -18,11 +19,11 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class ConditionResult:
-    """What one condition produced: its summary (results.json), predictions and cost inputs."""
+    """What one condition produced: its summary (results.json), predictions and what a query reads."""
     label: str
-    summary: dict
+    summary: ConditionSummary
     rows: List[dict]
-    cost_input: dict
+    query: QueryCost
 
 
 def _where(q: Question) -> str:
@@ -132,17 +133,16 @@ class ModelSession:
                 per[r["split"]].append(r["by_scoring"][sc])
             by_scoring[sc] = {k: sum(v) / len(v) for k, v in sorted(per.items())}
         method, resamples = str(e.interval), int(e.bootstrap)
-        summary = {"model": ev.model, "model_label": ev.condition.model_label, "icl": icl_log,
-                   "splits": summarize(rows, "split", method, resamples, seed),
-                   "kinds": summarize(rows, "split_kind", method, resamples, seed),
-                   "by_scoring": by_scoring, "seconds": round(seconds, 3)}
-        if self.general_ppl is not None:
-            summary["retention"] = {"general_ppl": self.general_ppl}
+        summary = ConditionSummary(
+            model=ev.model, model_label=ev.condition.model_label, icl=icl_log,
+            splits=summarize(rows, "split", method, resamples, seed),
+            kinds=summarize(rows, "split_kind", method, resamples, seed), by_scoring=by_scoring,
+            seconds=round(seconds, 3),
+            retention=Retention(general_ppl=self.general_ppl) if self.general_ppl is not None else None)
         n = len(encoded)
         prompt_tokens = ctx_len + sum(len(eq.prompt) for eq in encoded) / n
         choice_tokens = sum(sum(len(c) for c in eq.choices) for eq in encoded) / n
-        cost = {"n_params": self.n_params, "icl": ev.condition.icl,
-                "finetuned": ev.condition.trained is not None,
-                "prompt_tokens_per_query": prompt_tokens, "tokens_per_query": prompt_tokens + choice_tokens,
-                "seconds_per_query": seconds / n}
-        return ConditionResult(ev.label, summary, rows, cost)
+        query = QueryCost(n_params=int(self.n_params), icl=ev.condition.icl, finetuned=ev.condition.trained is not None,
+                          prompt_tokens_per_query=prompt_tokens, tokens_per_query=prompt_tokens + choice_tokens,
+                          seconds_per_query=seconds / n)
+        return ConditionResult(ev.label, summary, rows, query)

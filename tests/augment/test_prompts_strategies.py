@@ -179,14 +179,14 @@ def test_rephrase_qa_and_reverse_strategies(tmp_path, make_corpus):
     m = augment(cfg, data, tmp_path / "o")
     out = AugmentOutput(tmp_path / "o")
     for s in ("rephrase", "qa", "reverse"):
-        e = m["strategies"][s]
-        assert e["ok"] + sum(e["filtered"].values()) + e["failed"] == e["inputs"], s
-    assert m["strategies"]["rephrase"]["prompts"] == m["strategies"]["qa"]["prompts"] == 3
+        e = m.strategies[s]
+        assert e.ok + sum(e.filtered.values()) + e.failed == e.inputs, s
+    assert m.strategies["rephrase"].prompts == m.strategies["qa"].prompts == 3
     rev = out.records(["reverse"])
     docs = [json.loads(line) for line in (data / "corpus.jsonl").read_text().splitlines()]
     assert len(rev) == sum(len(split_sentences(d["text"])) for d in docs)
-    assert {r.model for r in rev} == {"none"} and m["strategies"]["reverse"]["model_free"]
-    assert {r.prompt_hash for r in out.records(["qa"])} <= {m["prompt_hashes"]["qa"]}
+    assert {r.model for r in rev} == {"none"} and m.strategies["reverse"].model_free
+    assert {r.prompt_hash for r in out.records(["qa"])} <= {m.prompt_hashes["qa"]}
     labels = [c.label for c in parse_all(["aug_ft[qa]", "aug_ft[reverse]", "aug_ft[local+qa]"])]
     assert labels == ["aug_ft[qa]", "aug_ft[reverse]", "aug_ft[local+qa]"]
     # A reverse-only output costs nothing to make.

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from augft.augment.api import augment, read_augmentations
+from augft.core.artifacts import AugmentOutput, Manifest, from_json
 from augft.core.config import load_config
 from augft.core.records import RecordError
 from helpers import free_port
@@ -58,7 +59,7 @@ def test_global_on_a_three_node_cluster_equals_a_single_node_run(tmp_path, make_
         cluster.shutdown()
     stats = [json.loads(p.read_text()) for p in (shared / "global").glob("part-*.stats.json")]
     nodes = {s["node"] for s in stats}
-    assert len(stats) == m["strategies"]["global"]["units"] > 1
+    assert len(stats) == m.strategies["global"].units > 1
     # Shards are written by the engine replicas' processes on the worker nodes, never on the
     # driver's node (one replica per node: 2 of its 3 CPUs; how many units each takes is Ray's).
     assert nodes and nodes <= {w.node_id for w in workers} and head not in nodes, (nodes, head)
@@ -112,12 +113,13 @@ def test_s3_corpus_in_and_shards_out(tmp_path, make_corpus, s3):
         ray.shutdown()
     got = []
     for strat in ("local", "global"):
-        assert m["strategies"][strat]["shards"], strat
-        for name in m["strategies"][strat]["shards"]:
+        assert m.strategies[strat].shards, strat
+        for name in m.strategies[strat].shards:
             assert s3fs.get_file_info(f"augft/out/{strat}/{name.replace('.parquet', '.stats.json')}").size > 0
             for r in pq.read_table(f"augft/out/{strat}/{name}", filesystem=s3fs).to_pylist():
                 got.append((r["id"], r["text"], tuple(r["source_ids"])))
-    assert json.loads(s3fs.open_input_stream("augft/out/manifest.json").read())["strategies"].keys() == {"local", "global"}
+    written = from_json(Manifest, json.loads(s3fs.open_input_stream("augft/out/manifest.json").read()), "s3", "manifest")
+    assert written.strategies.keys() == {"local", "global"}
     assert sorted(got) == _records(ref) and len(got) > 0
     # A bad record behind a URI is named by its URI and line.
     with s3fs.open_output_stream("augft/bad/corpus-00000.jsonl") as fh:
@@ -143,5 +145,5 @@ def test_global_resume_reruns_only_missing_units(tmp_path, make_corpus):
     (out / "manifest.json").unlink()
     again = augment(cfg, data, out)
     assert _records(out) == before and len(before) > 0
-    g1, g2 = first["strategies"]["global"], again["strategies"]["global"]
-    assert (g2["ok"], g2["inputs"], g2["units"], g2["shards"]) == (g1["ok"], g1["inputs"], g1["units"], g1["shards"])
+    g1, g2 = first.strategies["global"], again.strategies["global"]
+    assert (g2.ok, g2.inputs, g2.units, g2.shards) == (g1.ok, g1.inputs, g1.units, g1.shards)
