@@ -39,6 +39,7 @@ from augft.augment.windows import GlobalPlan, UnitPlan
 from augft.core.artifacts import (AugmentOutput, Manifest, SamplingParams, StrategyEntry, Timings, VerifyInfo,
                                   artifact_json)
 from augft.core.config.augment import GlobalContext, VerifyMethod
+from augft.core.config.settings import AugmentSettings
 from augft.core.corpus import (Corpus, combine_digests, corpus_digest, discover, heldout_texts, is_uri,
                                iter_corpus)
 from augft.core.errors import AugftError
@@ -111,7 +112,7 @@ def _sampling(cfg, greedy: bool = False) -> Sampling:
 @dataclass
 class Run:
     """One `augment` call's fixed inputs."""
-    cfg: object
+    cfg: AugmentSettings
     data: str
     out: str
     strategies: Tuple[str, ...]
@@ -252,17 +253,18 @@ def _planner(run: Run) -> Planner:
 
 
 def augment(cfg, data_dir, out_dir, engine_factory=None) -> Manifest:
-    """Run every configured strategy (`augment.strategies`); returns the manifest (also written
-    to `out_dir`). `data_dir` and `out_dir` are folders or URIs."""
-    return augment_request(cfg, AugmentRequest.from_config(cfg, data_dir, out_dir), engine_factory)
+    """Run every strategy of a loaded config (`augment.strategies`); returns the manifest (also
+    written to `out_dir`). `data_dir` and `out_dir` are folders or URIs."""
+    return augment_request(AugmentRequest.from_config(cfg, data_dir, out_dir), AugmentSettings.of(cfg),
+                           engine_factory)
 
 
-def augment_request(cfg, req: AugmentRequest, engine_factory=None) -> Manifest:
-    """Run the request's strategies with the config's settings; returns the manifest (also
-    written to `req.out`). `engine_factory` builds the engine instead of the config (benchmarks
-    and tests); in plain-loop runs the engine it returns stays open."""
+def augment_request(req: AugmentRequest, settings: AugmentSettings, engine_factory=None) -> Manifest:
+    """Run the request's strategies with these settings; returns the manifest (also written to
+    `req.out`). `engine_factory` builds the engine instead of the settings (benchmarks and tests);
+    in plain-loop runs the engine it returns stays open."""
     t_start = time.perf_counter()
-    cfg, choice = resolve_engine(cfg, req.data, req.strategies, engine_factory)
+    cfg, choice = resolve_engine(settings, req.data, req.strategies, engine_factory)
     run = _prepare(cfg, req, engine_factory)
     # Ray started here is shut down here: an in-process caller (a notebook, a test, the
     # study) is left as it was, with no idle Ray holding cores and memory.
@@ -279,7 +281,6 @@ def augment_request(cfg, req: AugmentRequest, engine_factory=None) -> Manifest:
 
 def _augment_all(run: Run) -> Manifest:
     """Every configured strategy, with the run's engines open; the manifest (not yet written)."""
-    cfg = run.cfg
     strategies = list(run.strategies)
     gplan = _plan_global(run) if "global" in strategies else None
     digest = combine_digests(run.corpus, gplan.digests) if gplan else _corpus_digest(run)

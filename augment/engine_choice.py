@@ -7,6 +7,7 @@ from typing import Sequence, Tuple
 
 from augft.augment.registry import spec
 from augft.core.artifacts import EngineChoice
+from augft.core.config.settings import AugmentSettings
 
 
 def estimated_prompts(cfg, documents: int, strategies: Sequence[str]) -> int:
@@ -15,10 +16,9 @@ def estimated_prompts(cfg, documents: int, strategies: Sequence[str]) -> int:
     return docs * sum(spec(s).prompts_per_doc for s in strategies)
 
 
-def resolve_engine(cfg, data, strategies: Sequence[str], engine_factory=None) -> Tuple[object, EngineChoice]:
-    """(config with augment.engine resolved, the choice and its reason) for this run."""
-    from omegaconf import OmegaConf
-
+def resolve_engine(cfg: AugmentSettings, data, strategies: Sequence[str],
+                   engine_factory=None) -> Tuple[AugmentSettings, EngineChoice]:
+    """(settings with augment.engine resolved, the choice and its reason) for this run."""
     from augft.core import vllm as core_vllm
     from augft.core.corpus import count_records, discover
 
@@ -35,5 +35,4 @@ def resolve_engine(cfg, data, strategies: Sequence[str], engine_factory=None) ->
         engine = "vllm" if n >= floor else "hf"
         why = f"about {n} prompts, {'at least' if engine == 'vllm' else 'fewer than'} " \
               f"augment.auto_vllm_min_prompts={floor}"
-    out = OmegaConf.merge(cfg, {"augment": {"engine": engine}}) if OmegaConf.is_config(cfg) else cfg
-    return out, EngineChoice(engine, why)
+    return cfg.with_augment(engine=engine), EngineChoice(engine, why)

@@ -22,6 +22,7 @@ from augft.cluster.augment_command import record_quality
 from augft.core.artifacts import AugmentOutput, TrainOutput
 from augft.core.conditions import Condition
 from augft.core.config.augment import Strategy
+from augft.core.config.settings import AugmentSettings, EvalSettings, TrainSettings
 from augft.core.errors import AugftError
 
 log = logging.getLogger(__name__)
@@ -51,11 +52,11 @@ class StageFns:
     generate: Callable = field(default_factory=lambda: _lazy("augft.eval.benchmarks.api:generate"))
     """generate(name, cfg, out) -> sizes"""
     augment: Callable = field(default_factory=lambda: _lazy("augft.augment.api:augment_request"))
-    """augment_request(cfg, request: AugmentRequest) -> manifest"""
+    """augment_request(request: AugmentRequest, settings: AugmentSettings) -> Manifest"""
     train: Callable = field(default_factory=lambda: _lazy("augft.train.api:train_request"))
-    """train_request(cfg, request: TrainRequest) -> summary"""
+    """train_request(request: TrainRequest, settings: TrainSettings) -> TrainSummary"""
     evaluate: Callable = field(default_factory=lambda: _lazy("augft.eval.api:evaluate_request"))
-    """evaluate_request(cfg, request: EvalRequest) -> results"""
+    """evaluate_request(request: EvalRequest, settings: EvalSettings) -> EvalResults"""
 
 
 @dataclass
@@ -134,7 +135,7 @@ def augment_stage(cfg, strategy: str, data: StageResult, out: Path, fns: StageFn
     def body(folder: Path):
         from augft.augment.request import AugmentRequest
 
-        fns.augment(cfg, AugmentRequest(str(data.dir), str(folder), (str(strategy),)))
+        fns.augment(AugmentRequest(str(data.dir), str(folder), (str(strategy),)), AugmentSettings.of(cfg))
         record_quality(data.dir, folder)
 
     return run_cached(out, "augment", strategy, hashed, {"data": data.key}, body, use_cache)
@@ -180,9 +181,9 @@ def train_stage(cfg, label: str, strategies: Sequence[str], augs: Mapping[str, S
         from augft.train.request import TrainRequest
 
         # A stage that crashed left its checkpoints in this folder: continue from them.
-        return fns.train(cfg, TrainRequest(str(data.dir), str(folder), mix,
-                                           tuple(str(augs[s].dir.resolve()) for s in strategies),
-                                           "auto" if latest_checkpoint(folder) else "", init))
+        return fns.train(TrainRequest(str(data.dir), str(folder), mix,
+                                      tuple(str(augs[s].dir.resolve()) for s in strategies),
+                                      "auto" if latest_checkpoint(folder) else "", init), TrainSettings.of(cfg))
 
     return run_cached(out, "train", label, hashed, inputs, body, use_cache)
 
@@ -215,7 +216,7 @@ def eval_stage(cfg, condition, data: StageResult, out: Path, fns: StageFns,
     def body(folder: Path):
         from augft.eval.request import EvalRequest
 
-        fns.evaluate(cfg, EvalRequest(str(data.dir), str(folder), (condition.label,), models, chosen,
-                                      summaries, manifests))
+        fns.evaluate(EvalRequest(str(data.dir), str(folder), (condition.label,), models, chosen,
+                                 summaries, manifests), EvalSettings.of(cfg))
 
     return run_cached(out, "eval", condition.label, hashed, inputs, body, use_cache)

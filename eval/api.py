@@ -3,7 +3,7 @@
 Public functions:
     run_eval(cfg, data, out) -> int        # the CLI stage
     evaluate(cfg, data_dir, out_dir, models=None) -> dict   # the results (also results.json)
-    evaluate_request(cfg, EvalRequest) -> dict              # the same, asked by a study stage
+    evaluate_request(EvalRequest, EvalSettings) -> EvalResults   # the same, asked by a study stage
 
 Outputs (in out_dir): predictions.jsonl, plot_<split>.png, report.md, and results.json last;
 results.json (with "complete": true) exists only when every condition finished, and stale outputs
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from augft.core.artifacts import EvalOutput, EvalResults, OneOffCost
+from augft.core.config.settings import EvalSettings
 from augft.core.errors import AugftError
 from augft.core.records import Question, read_corpus, read_questions, write_jsonl
 from augft.eval.conditions import Evaluated, resolve
@@ -97,11 +98,11 @@ def _score_all(cfg, req: EvalRequest, evs: List[Evaluated], questions, corpus) -
 
 def evaluate(cfg, data_dir: Path, out_dir: Path, models: Optional[Dict[str, str]] = None) -> dict:
     """Score every condition of cfg.eval on data_dir's questions; write and return the results."""
-    return evaluate_request(cfg, EvalRequest.from_config(cfg, data_dir, out_dir, models))
+    return evaluate_request(EvalRequest.from_config(cfg, data_dir, out_dir, models), EvalSettings.of(cfg))
 
 
-def evaluate_request(cfg, req: EvalRequest) -> EvalResults:
-    """Score the request's conditions with the config's settings; write and return the results."""
+def evaluate_request(req: EvalRequest, settings: EvalSettings) -> EvalResults:
+    """Score the request's conditions with these settings; write and return the results."""
     from augft.eval.report import write_all
 
     data_dir, out_dir = Path(req.data), Path(req.out)
@@ -109,13 +110,13 @@ def evaluate_request(cfg, req: EvalRequest) -> EvalResults:
     # that reads as this run's.
     if out_dir.is_dir():
         _clear_outputs(out_dir)
-    evs = resolve(list(req.conditions), dict(req.models), cfg.model.name)
-    questions = _select_questions(cfg, req)
+    evs = resolve(list(req.conditions), dict(req.models), settings.model.name)
+    questions = _select_questions(settings, req)
     corpus = read_corpus(data_dir) if any(ev.condition.icl for ev in evs) else None
-    _check_inputs(cfg, req, evs)
+    _check_inputs(settings, req, evs)
     out_dir.mkdir(parents=True, exist_ok=True)
-    scored = _score_all(cfg, req, evs, questions, corpus)
-    results = compare(scored, str(cfg.eval.scoring), str(cfg.eval.interval), len(questions))
+    scored = _score_all(settings, req, evs, questions, corpus)
+    results = compare(scored, str(settings.eval.scoring), str(settings.eval.interval), len(questions))
     write_jsonl(EvalOutput(out_dir).predictions_path, [r for m in scored.values() for r in m.predictions()])
     results.plots = write_all(results, out_dir)
     EvalOutput(out_dir).write_results(results)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Optional
 
 from augft.core.artifacts import DataStats, TrainOutput, TrainSummary, WorkerSummary, read_typed
+from augft.core.config.settings import TrainSettings
 from augft.core.errors import AugftError
 from augft.train.checkpoints import is_complete, latest_checkpoint, list_checkpoints, read_state
 from augft.train.plan import LoraSpec, WorkerPlan
@@ -205,26 +206,25 @@ def prepare(cfg, req: TrainRequest) -> WorkerPlan:
 
 
 def train(cfg, data_dir: Path, out_dir: Path) -> TrainSummary:
-    """Fine-tune per `cfg.train` (mix, augmentations, resume) on `model.name`; returns (and
-    writes) OUT/summary.json."""
-    return train_request(cfg, TrainRequest.from_config(cfg, data_dir, out_dir))
+    """Fine-tune per a loaded config's `train` section (mix, augmentations, resume) on
+    `model.name`; returns (and writes) OUT/summary.json."""
+    return train_request(TrainRequest.from_config(cfg, data_dir, out_dir), TrainSettings.of(cfg))
 
 
-def train_request(cfg, req: TrainRequest) -> TrainSummary:
-    """Fine-tune as the request asks, with the config's settings; returns (and writes)
-    OUT/summary.json."""
+def train_request(req: TrainRequest, settings: TrainSettings) -> TrainSummary:
+    """Fine-tune as the request asks, with these settings; returns (and writes) OUT/summary.json."""
     out = Path(req.out)
-    plan = prepare(cfg, req)
-    t = cfg.train
+    plan = prepare(settings, req)
+    t = settings.train
     log.info("training %s: %d steps, %d blocks, %d workers, ZeRO-%d, %s, launcher=%s",
-             req.model(cfg), plan.total_steps, plan.data_stats.n_blocks, t.num_workers,
+             req.model(settings), plan.total_steps, plan.data_stats.n_blocks, t.num_workers,
              t.zero_stage, plan.precision, t.launcher)
     (out / ".worker_summary.json").unlink(missing_ok=True)
     t0 = time.time()
     if t.launcher == "ray":
         from augft.train.ray_launch import launch_ray
 
-        launch_ray(out / "plan.json", cfg)
+        launch_ray(out / "plan.json", settings)
     else:
         from augft.train.launch import launch_torchrun
 
@@ -240,7 +240,7 @@ def train_request(cfg, req: TrainRequest) -> TrainSummary:
         data=stats, launcher=str(t.launcher), zero_stage=int(t.zero_stage), precision=plan.precision,
         num_workers=int(t.num_workers), batch_size=int(t.batch_size), micro_batch=plan.micro_batch,
         grad_accum=plan.grad_accum, block_size=int(t.block_size), packing=bool(t.packing), lora=bool(t.lora),
-        base_model=str(req.model(cfg)), mix=dict(req.mix), augmentations=list(req.augmentations))
+        base_model=str(req.model(settings)), mix=dict(req.mix), augmentations=list(req.augmentations))
     TrainOutput(out).write_summary(summary)
     return summary
 

@@ -46,7 +46,7 @@ class FakeStages:
         # No benchmark.json: a checker-free data folder, like user data.
         return {"corpus": 3, "questions": 6}
 
-    def augment(self, cfg, req):
+    def augment(self, req, cfg):
         (s,), out_dir = req.strategies, req.out
         self.calls[("augment", s)] += 1
         self._maybe_fail("augment", s)
@@ -57,7 +57,7 @@ class FakeStages:
         return fakes.manifest(out_dir, {s: fakes.entry(2, filtered={"too_short": 1}, inputs=3, prompt_tokens=40,
                                                        completion_tokens=10)}, cfg.model.name)
 
-    def train(self, cfg, req):
+    def train(self, req, cfg):
         label = "+".join(k for k in req.mix if k != "corpus") or "ft"
         self.calls[("train", label)] += 1
         self._maybe_fail("train", label)
@@ -70,7 +70,7 @@ class FakeStages:
         (out_dir / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
         return fakes.train_summary(out_dir, 1e12 * (1 + len(req.augmentations)))
 
-    def evaluate(self, cfg, req):
+    def evaluate(self, req, cfg):
         (cond,), models = req.conditions, req.models
         self.calls[("eval", cond)] += 1
         self.eval_manifests[cond] = [Path(m).parent.name for m in req.augment_manifests.get(cond, [])]
@@ -310,8 +310,8 @@ def test_study_is_tracked_as_parent_and_nested_runs(tmp_path, mlflow_uri, capsys
 class KeepsNothing(FakeStages):
     """`global` keeps none of what it wrote (every statement filtered)."""
 
-    def augment(self, cfg, req):
-        manifest = super().augment(cfg, req)
+    def augment(self, req, cfg):
+        manifest = super().augment(req, cfg)
         (s,) = req.strategies
         if s == "global":
             e = manifest.strategies[s]

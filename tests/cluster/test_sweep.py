@@ -36,7 +36,7 @@ class SweepFakes:
         with open(self.folder / "calls" / "log.txt", "a") as f:
             f.write(what + "\n")
 
-    def augment(self, cfg, req):
+    def augment(self, req, cfg):
         (s,), out_dir = req.strategies, req.out
         self._log(f"augment {s} {cfg.augment.num_candidates} {cfg.augment.temperature:.4f}")
         from augft.core.records import Augmentation
@@ -44,7 +44,7 @@ class SweepFakes:
                       [Augmentation(f"{s}0", "x y z", s, ["d0"], "h", "m")])
         outputs.manifest(out_dir, {s: outputs.entry(1)})
 
-    def train(self, cfg, req):
+    def train(self, req, cfg):
         mix, init, out_dir = dict(req.mix), req.model(cfg), req.out
         depth = json.loads((Path(init) / "config.json").read_text())["depth"] + 1 if Path(init).is_dir() else 1
         marker = self.folder / "failed-once"
@@ -56,7 +56,7 @@ class SweepFakes:
         (Path(out_dir) / "model" / "config.json").write_text(json.dumps({"mix": mix, "depth": depth}))
         outputs.train_summary(out_dir, 1.0)
 
-    def evaluate(self, cfg, req):
+    def evaluate(self, req, cfg):
         (cond,), out_dir = req.conditions, req.out
         (path,) = req.models.values()
         m = json.loads((Path(path) / "config.json").read_text())
