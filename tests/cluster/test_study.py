@@ -274,7 +274,7 @@ def test_study_is_tracked_as_parent_and_nested_runs(tmp_path, mlflow_uri, capsys
     assert parent.data.tags["team"] == "nlp"
     arts = {a.path for a in c.list_artifacts(parent.info.run_id)}
     assert {"report.md", "plot.png", "results.json", "resolved_config.yaml"} <= arts
-    children = c.search_runs([tracker.experiment_id], f"tags.`mlflow.parentRunId` = '{res['run_id']}'")
+    children = c.search_runs([tracker.experiment_id], f"tags.`mlflow.parentRunId` = '{res.run_id}'")
     names = {r.info.run_name: r for r in children}
     assert set(names) == {"benchmark[people]", "augment[local]", "train[ft]", "train[aug_ft[local]]",
                           "eval[base]", "eval[ft]", "eval[aug_ft[local]]", "eval[ft+icl]"}
