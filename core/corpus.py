@@ -199,6 +199,15 @@ def iter_shard(corpus: Corpus, shard: Shard, filesystem=None,
         yield i, doc
 
 
+def shard_ids(corpus: Corpus, shard: Shard, filesystem=None) -> Iterator[Tuple[int, str, str]]:
+    """(position, `file:line` or `file:row N`, id) of every record of a shard already validated
+    (a scan read it with iter_shard): the duplicate-id check reads only this."""
+    filesystem = filesystem or corpus.filesystem()
+    objects = _jsonl_objects if shard.format == "jsonl" else _parquet_objects
+    for i, (pos, obj) in enumerate(objects(filesystem, shard, corpus.display(shard))):
+        yield i, pos, str(obj.get("id")) if isinstance(obj, dict) else ""
+
+
 def iter_corpus(corpus: Corpus, limit: int = 0) -> Iterator[Document]:
     """Every document in shard order (the first `limit` when limit > 0); ids are unique across
     the shards (this reader holds them: it serves the readers that hold the corpus anyway)."""
