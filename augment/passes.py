@@ -88,16 +88,19 @@ def run_first_pass(run: Run, plan: ShardPlan, scan: CorpusScan, aggs: Aggregates
                   "augment", aggs)
 
 
-def run_global(run: Run, scan: CorpusScan, aggs: Aggregates) -> None:
+def global_spec(run: Run) -> GlobalSpec:
     a, cfg = run.cfg.augment, run.cfg
     tmpl = run.templates["global"]
     prefix, focal = render(tmpl, context="", text="")
-    spec = GlobalSpec(counter=run.counter, max_context=run.max_context, max_new_tokens=int(a.max_new_tokens),
+    return GlobalSpec(counter=run.counter, max_context=run.max_context, max_new_tokens=int(a.max_new_tokens),
                       window_tokens=int(a.window_tokens), focal_overhead=run.counter(focal) + 2,
                       prefix_overhead=run.counter(prefix), seed=int(cfg.seed), limit=run.limit,
                       units=UnitPlan(sampling=sampling(cfg), prompt_hash=template_hash(tmpl),
                                      seed=int(cfg.seed), linked=a.global_context == GlobalContext.linked))
-    gplan = plan_global(run.corpus, spec, run.use_ray, scan)
+
+
+def run_global(run: Run, scan: CorpusScan, aggs: Aggregates) -> None:
+    gplan = plan_global(run.corpus, global_spec(run), run.use_ray, scan)
     run.plans["global"] = PlanStats(documents=gplan.documents)
     run.plans["global"].long_documents.update({"skipped": gplan.skipped} if gplan.skipped else {})
     run_units(run, gplan.units, gplan.fit, "global", aggs)
