@@ -144,23 +144,30 @@ def _verify_on(cfg, data: str) -> bool:
 PLAN_VERSION = 2
 
 
-def _fingerprint(run: Run, corpus_digest: str) -> str:
+def identity(settings: AugmentSettings, strategies) -> Dict:
+    """What decides the records of a run of `strategies`, besides its inputs: the study keys its
+    augment stage by this and augment's resume fingerprint starts from it, so one folder has one
+    identity. Other strategies' keys and how the run runs (registry.not_in_identity) are left out,
+    so a local run that crashed still resumes after a global-only key changed."""
     from omegaconf import OmegaConf
 
-    a = OmegaConf.to_container(run.cfg.augment, resolve=True, enum_to_str=True)
-    # The study's stage key leaves out the same keys (registry.not_in_identity): one folder, one
-    # identity, so a local run that crashed still resumes after a global-only key changed.
-    for k in not_in_identity(run.strategies):
+    a = OmegaConf.to_container(settings.augment, resolve=True, enum_to_str=True)
+    for k in ("strategies", *not_in_identity(strategies)):
         a.pop(k, None)
-    a["strategies"] = list(run.strategies)
-    # The model that generates (the openai engine may name its own) and the context that
-    # sizes windows and units decide the output as much as the augment section does.
-    blob = json.dumps({"augment": a, "model": run.job.records.model_name, "max_context": run.max_context,
-                       "plan": PLAN_VERSION,
-                       "seed": int(run.cfg.seed), "corpus": corpus_digest, "filters": FILTERS_VERSION,
+    # The model that generates (the openai engine may name its own) decides the output as much
+    # as the augment section does.
+    return {"augment": a, "strategies": sorted(str(s) for s in strategies), "generator": generator_name(settings),
+            "model": OmegaConf.to_container(settings.model, resolve=True), "seed": int(settings.seed),
+            "filters": FILTERS_VERSION, "plan": PLAN_VERSION}
+
+
+def _fingerprint(run: Run, corpus_digest: str) -> str:
+    # Beside the identity: what the run read (corpus, held-out statements, templates as resolved)
+    # and the context that sized its windows and units.
+    blob = json.dumps({**identity(run.cfg, run.strategies), "max_context": run.max_context, "corpus": corpus_digest,
                        "heldout": hashlib.sha256("\n".join(run.job.records.filter.heldout).encode()).hexdigest(),
                        "templates": {k: template_hash(v) for k, v in run.templates.items()}},
-                      sort_keys=True)
+                      sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
