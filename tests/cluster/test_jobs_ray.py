@@ -143,7 +143,7 @@ def test_job_from_a_folder_that_shadows_stage_names(head, tmp_path, tiny_model):
         # The job imported the snapshot Ray unpacked for it, not this checkout.
         ran_from = re.search(r"augft from (\S+)\)", res.stdout).group(1)
         assert not ran_from.startswith(str(REPO)) and ran_from.endswith("augft"), ran_from
-    assert EvalOutput(storage / "ev").condition("base")["splits"]
+    assert EvalOutput(storage / "ev").condition("base").splits
 
 
 def test_import_from_a_folder_with_stage_named_files(tmp_path):

@@ -96,8 +96,11 @@ def test_sweep_on_local_ray_logs_every_trial(tmp_path):
 
     from augft.tracking.runs import Tracker
 
-    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # Ray workers cannot import tests
-    cloudpickle.register_pickle_by_value(outputs)
+    import ray
+
+    for pickler in (cloudpickle, ray.cloudpickle):  # Ray workers cannot import tests
+        pickler.register_pickle_by_value(sys.modules[__name__])
+        pickler.register_pickle_by_value(outputs)
     data = _data(tmp_path / "data")
     fakes = SweepFakes(tmp_path / "fakes")
     db = tmp_path / "mlflow.db"
