@@ -115,7 +115,7 @@ def prepare_data(cfg, data: Optional[Path], out: Path, fns: StageFns, use_cache:
 
 def augment_stage(cfg, strategy: str, data: StageResult, out: Path, fns: StageFns,
                   use_cache: bool = True) -> StageResult:
-    from augft.augment.registry import not_in_identity, spec
+    from augft.augment.registry import spec
 
     if spec(strategy).writer == "benchmark":  # copied from the data folder, no model
         from augft.augment.oracle import write_oracle_output
@@ -123,15 +123,12 @@ def augment_stage(cfg, strategy: str, data: StageResult, out: Path, fns: StageFn
         return run_cached(out, "augment", "oracle", {"strategy": "oracle"}, {"data": data.key},
                           lambda d: (write_oracle_output(data.dir, d), record_quality(data.dir, d)),
                           use_cache)
-    from augft.augment.api import generator_name
-    from augft.augment.filters import VERSION as FILTERS
+    from augft.augment.api import identity
 
-    # Only what changes the records: moving a study onto a cluster reuses its augmentations,
-    # and another strategy's keys do not touch this one's (the same keys augment's own resume
-    # fingerprint leaves out).
-    hashed = {"augment": section(cfg, "augment", ["strategies", *not_in_identity([strategy])]),
-              "model": section(cfg, "model"), "generator": generator_name(cfg),
-              "seed": cfg.seed, "strategy": strategy, "filters": FILTERS}
+    # Only what changes the records (augment's own identity of the folder, which its resume
+    # fingerprint starts from): moving a study onto a cluster reuses its augmentations, and
+    # another strategy's keys do not touch this one's.
+    hashed = identity(AugmentSettings.of(cfg), [strategy])
     def body(folder: Path):
         from augft.augment.request import AugmentRequest
 

@@ -23,6 +23,7 @@ from augft.core.records import Question, read_corpus, read_questions, write_json
 from augft.eval.conditions import Evaluated, resolve
 from augft.eval.request import EvalRequest
 from augft.eval.compare import Measured, compare
+from augft.eval.distributed import score_on_ray, use_ray
 from augft.eval.session import ModelSession
 
 log = logging.getLogger(__name__)
@@ -50,8 +51,11 @@ def _select_questions(cfg, req: EvalRequest) -> List[Question]:
 
 
 def _clear_outputs(out: Path) -> None:
+    import shutil
+
     for name in OUTPUTS:
         (out / name).unlink(missing_ok=True)
+    shutil.rmtree(EvalOutput(out).predictions_dir, ignore_errors=True)
     for p in out.glob("plot_*.png"):
         p.unlink()
 
@@ -86,9 +90,9 @@ def _score_all(cfg, req: EvalRequest, evs: List[Evaluated], questions, corpus) -
         by_model[ev.model].append(ev)
     out: Dict[str, Measured] = {}
     for name, group in by_model.items():
-        session = ModelSession(cfg, name, questions)
+        session = ModelSession(cfg, name)
         for ev in group:
-            res = session.score(ev, corpus)
+            res = session.score(ev, corpus, questions)
             out[ev.label] = Measured(res.summary, res.query, _one_off(req, ev, session.n_params),
                                      lambda rows=res.rows: rows)
         session.close()
@@ -111,13 +115,18 @@ def evaluate_request(req: EvalRequest, settings: EvalSettings) -> EvalResults:
     if out_dir.is_dir():
         _clear_outputs(out_dir)
     evs = resolve(list(req.conditions), dict(req.models), settings.model.name)
-    questions = _select_questions(settings, req)
-    corpus = read_corpus(data_dir) if any(ev.condition.icl for ev in evs) else None
     _check_inputs(settings, req, evs)
     out_dir.mkdir(parents=True, exist_ok=True)
-    scored = _score_all(settings, req, evs, questions, corpus)
-    results = compare(scored, str(settings.eval.scoring), str(settings.eval.interval), len(questions))
-    write_jsonl(EvalOutput(out_dir).predictions_path, [r for m in scored.values() for r in m.predictions()])
+    if use_ray(settings):  # the questions stream through actors; the predictions are written there
+        scored = score_on_ray(settings, req, evs, lambda ev, n: _one_off(req, ev, n))
+        n_questions = sum(st.n for st in next(iter(scored.values())).summary.splits.values())
+    else:
+        questions = _select_questions(settings, req)
+        corpus = read_corpus(data_dir) if any(ev.condition.icl for ev in evs) else None
+        scored = _score_all(settings, req, evs, questions, corpus)
+        n_questions = len(questions)
+        write_jsonl(EvalOutput(out_dir).predictions_path, [r for m in scored.values() for r in m.predictions()])
+    results = compare(scored, str(settings.eval.scoring), str(settings.eval.interval), n_questions)
     results.plots = write_all(results, out_dir)
     EvalOutput(out_dir).write_results(results)
     return results

@@ -156,7 +156,8 @@ ENTRY_POINTS = {"augment/api.py": ("augment_request", "AugmentRequest", "Augment
                 "eval/api.py": ("evaluate_request", "EvalRequest", "EvalSettings")}
 ROOT_SECTIONS = {"augment", "train", "eval", "benchmark", "ingest", "questions", "tracking", "pipeline", "cluster",
                  "model"}
-READS = {"augment": {"augment", "model", "cluster"}, "train": {"train", "model", "cluster"}, "eval": {"eval", "model"}}
+READS = {"augment": {"augment", "model", "cluster"}, "train": {"train", "model", "cluster"},
+         "eval": {"eval", "model", "cluster"}}
 
 
 @pytest.mark.parametrize("path", sorted(ENTRY_POINTS))

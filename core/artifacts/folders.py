@@ -158,12 +158,25 @@ class EvalOutput:
     def write_results(self, results: EvalResults) -> Path:
         return write_artifact(self.results_path, results)
 
+    @property
+    def predictions_dir(self) -> Path:
+        """Where scoring on Ray writes its predictions, one Parquet part per batch and condition."""
+        return Path(self.dir) / "predictions"
+
     def predictions(self) -> Iterator[dict]:
-        """Rows of predictions.jsonl (one per condition and question)."""
-        with open(self.predictions_path, encoding="utf-8") as fh:
-            for line in fh:
-                if line.strip():
-                    yield json.loads(line)
+        """Prediction rows (one per condition and question): predictions.jsonl, or the Parquet
+        parts scoring on Ray wrote."""
+        if self.predictions_path.is_file():
+            with open(self.predictions_path, encoding="utf-8") as fh:
+                for line in fh:
+                    if line.strip():
+                        yield json.loads(line)
+            return
+        import pyarrow.parquet as pq
+
+        for part in sorted(self.predictions_dir.glob("part-*.parquet")):
+            for row in pq.read_table(part).to_pylist():
+                yield {**row, "by_scoring": json.loads(row["by_scoring"])}
 
     def condition(self, label: str) -> ConditionSummary:
         """One condition's results: by label, else the only one in the file."""

@@ -29,7 +29,11 @@ class StrategyEntry:
     filtered: Dict[str, int] = field(default_factory=dict)
     """Statements dropped, by the filter that dropped them."""
     failed: int = 0
-    """Prompts whose generation or parsing failed (their reasons: `errors`, the first few)."""
+    """Candidates of prompts whose generation failed (their reasons: `errors`, the first few)."""
+    failed_prompts: int = 0
+    """Prompts whose generation failed after the engine's retries."""
+    failed_shards: List[str] = field(default_factory=list)
+    """Files of the failed prompts with their reasons, relative to the strategy's folder."""
     inputs: int = 0
     prompts: int = 0
     prompt_tokens: int = 0

@@ -55,8 +55,10 @@ class TrainSettings:
 class EvalSettings:
     eval: EvalConfig
     model: ModelConfig
+    cluster: ClusterConfig
+    """Where scoring runs with eval.use_ray."""
     seed: int
 
     @classmethod
     def of(cls, cfg) -> "EvalSettings":
-        return cls(cfg.eval, cfg.model, int(cfg.seed))
+        return cls(cfg.eval, cfg.model, cfg.cluster, int(cfg.seed))

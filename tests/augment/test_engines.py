@@ -249,7 +249,8 @@ def test_augment_through_openai_engine_stops_when_the_server_is_gone_and_resumes
                                  f"augment.use_ray={str(use_ray).lower()}", "augment.num_actors=1",
                                  "cluster.num_cpus=2", "augment.num_candidates=2", "augment.unit_size=2",
                                  f"augment.openai.url={srv.url}", "augment.openai.max_retries=2",
-                                 "augment.openai.backoff_s=0.01", "augment.openai.concurrency=1"])
+                                 "augment.openai.backoff_s=0.01", "augment.openai.concurrency=1",
+                                 "augment.max_failed_share=0.5"])  # one refused prompt of 4 is kept
         with pytest.raises(EngineUnavailable, match="rerun the same command to resume") as info:
             augment(cfg, data, tmp_path / "o")
         assert "Traceback" not in str(info.value) and "Failed to apply" not in str(info.value)

@@ -68,6 +68,7 @@ def test_long_documents_split_or_skipped_with_a_count():
 
 
 def _global_plan(tmp_path, docs, budget, use_ray=False, linked=False):
+    from augft.augment.corpus_scan import scan_corpus
     from augft.augment.global_plan import GlobalSpec, plan_global
     from augft.augment.tokens import TokenCounter
     from augft.augment.windows import UnitPlan
@@ -79,7 +80,8 @@ def _global_plan(tmp_path, docs, budget, use_ray=False, linked=False):
     spec = GlobalSpec(counter=words, max_context=4096, max_new_tokens=16, window_tokens=budget,
                       focal_overhead=4, prefix_overhead=10, seed=0, limit=0,
                       units=UnitPlan(sampling=Sampling(n=1), prompt_hash="h", seed=0, linked=linked))
-    return plan_global(discover(str(tmp_path)), spec, use_ray)
+    corpus = discover(str(tmp_path))
+    return plan_global(corpus, spec, use_ray, scan_corpus(corpus, words, use_ray))
 
 
 def test_windows_pack_related_documents_within_budget(tmp_path):
