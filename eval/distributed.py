@@ -273,17 +273,31 @@ def score_on_ray(settings, req, evs: List[Evaluated], one_off) -> Dict[str, obje
             ray.shutdown()
 
 
+def _for_workers(location, must_exist: bool = False) -> str:
+    """A local path made absolute: Ray tasks and actors run in their own working directory, not
+    the driver's (a job's driver runs in its storage folder). URIs and model names pass as given."""
+    import os
+
+    from augft.core.corpus import is_uri
+
+    loc = os.fspath(location)
+    if is_uri(loc) or (must_exist and not os.path.exists(loc)):
+        return loc
+    return os.path.abspath(loc)
+
+
 def _score_models(settings, req, evs: List[Evaluated], one_off) -> Dict[str, object]:
     from augft.eval.compare import Measured
 
     e = settings.eval
-    qds = questions_ds(req.data, req.splits, int(e.limit), bool(e.retention)).materialize()
+    data, folder = _for_workers(req.data), _for_workers(req.out)
+    qds = questions_ds(data, req.splits, int(e.limit), bool(e.retention)).materialize()
     total = qds.count()
     out: Dict[str, Measured] = {}
     for model in dict.fromkeys(ev.model for ev in evs):
         group = [ev for ev in evs if ev.model == model]
-        ctx_ids, icl = icl_for(qds, settings, model, req.data) if any(ev.condition.icl for ev in group) else (None, None)
-        counts, info = _run_model(qds, settings, model, group, ctx_ids, str(req.out), total)
+        ctx_ids, icl = icl_for(qds, settings, model, data) if any(ev.condition.icl for ev in group) else (None, None)
+        counts, info = _run_model(qds, settings, _for_workers(model, must_exist=True), group, ctx_ids, folder, total)
         for ev in group:
             c = counts[ev.label]
             out[ev.label] = Measured(summary_of(c, ev, settings, info["general_ppl"], icl if ev.condition.icl else None),
