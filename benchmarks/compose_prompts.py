@@ -29,8 +29,11 @@ def _pairs(name: str, root: Path, n: int, templates: Dict[str, str]):
     """A seeded sample of the benchmark's round-1 compose items, and its checker."""
     from augft.augment.api import _token_counter
     from augft.augment.compose.plan import plan_round
-    from augft.augment.compose.rounds import ComposeRun, round_plan
+    from augft.augment.compose.rounds import round_plan
+    from augft.augment.corpus_scan import scan_corpus
+    from augft.augment.run import Run
     from augft.core.config import load_config
+    from augft.core.config.settings import AugmentSettings
     from augft.core.corpus import discover
     from augft.eval.benchmarks.api import generate, load_checker
 
@@ -39,9 +42,11 @@ def _pairs(name: str, root: Path, n: int, templates: Dict[str, str]):
     generate(name, cfg, data)
     counter, max_context = _token_counter(cfg)
     corpus = discover(str(data))
-    n_docs = sum(1 for _ in open(data / "corpus.jsonl"))
-    cr = ComposeRun(cfg, corpus, str(root / "unused"), templates, counter, max_context, False, None)
-    items = [it for u in plan_round(corpus, round_plan(cr, 1, (0,), n_docs, []), False) for it in u.items]
+    # Planning only: no engine, no job (nothing is run or written).
+    run = Run(AugmentSettings.of(cfg), str(data), str(root / "unused"), ("compose",), corpus, templates, counter,
+              max_context, job=None)
+    scan = scan_corpus(corpus, None, False)
+    items = [it for u in plan_round(corpus, round_plan(run, 1, scan, []), False) for it in u.items]
     return random.Random(0).sample(items, min(n, len(items))), load_checker(data)
 
 

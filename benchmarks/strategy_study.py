@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Dict, List
 
 from augft.cluster.study import run_study
-from augft.core.artifacts import AugmentOutput
+from augft.core.artifacts import AugmentOutput, StageRecord, StudyResults, encode
 from augft.core.config import load_config
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -83,27 +83,27 @@ STUDIES: Dict[str, StudySpec] = {
 }
 
 
-def _splits(merged: dict) -> Dict[str, Dict[str, dict]]:
+def _splits(merged: StudyResults) -> Dict[str, Dict[str, dict]]:
     out = {}
-    for label, c in merged["conditions"].items():
-        out[label] = {s: {"accuracy": round(v["accuracy"], 3), "ci": [round(v["ci_low"], 2), round(v["ci_high"], 2)],
-                          "n": v["n"]} for s, v in c["splits"].items()}
+    for label, c in merged.conditions.items():
+        out[label] = {s: {"accuracy": round(v.accuracy, 3), "ci": [round(v.ci_low, 2), round(v.ci_high, 2)],
+                          "n": v.n} for s, v in c.splits.items()}
     return out
 
 
-def _filters(stages: dict) -> Dict[str, dict]:
+def _filters(stages: Dict[str, StageRecord]) -> Dict[str, dict]:
     """Per strategy: what the filters dropped and why, from the augment stages' manifests."""
     out = {}
     for name, st in stages.items():
         if not name.startswith("augment["):
             continue
-        m = AugmentOutput(Path(st["dir"])).manifest()
-        for strategy, e in m.get("strategies", {}).items():
-            out[strategy] = {"kept": e.get("ok"), "filtered": e.get("filtered", {}),
-                             "wall_s": st["wall_s"], "cached": st["cached"]}
-            if "rounds" in e:  # compose: per round its prompts, kept, drops and tokens
-                out[strategy]["rounds"] = [{k: r[k] for k in ("round", "prompts", "ok", "filtered", "prompt_tokens",
-                                                              "completion_tokens", "gen_s")} for r in e["rounds"]]
+        m = AugmentOutput(Path(st.dir)).manifest()
+        for strategy, e in m.strategies.items():
+            out[strategy] = {"kept": e.ok, "filtered": e.filtered, "wall_s": st.wall_s, "cached": st.cached}
+            if e.rounds:  # compose: per round its prompts, kept, drops and tokens
+                out[strategy]["rounds"] = [{k: getattr(r, k) for k in ("round", "prompts", "ok", "filtered",
+                                                                       "prompt_tokens", "completion_tokens", "gen_s")}
+                                           for r in e.rounds]
     return out
 
 
@@ -113,7 +113,7 @@ def _one(config: str, overrides: List[str], conditions: List[str], root: Path) -
     t0 = time.perf_counter()
     merged = run_study(cfg, None, root)
     return {"wall_s": round(time.perf_counter() - t0, 1), "accuracy": _splits(merged),
-            "checker": merged.get("quality", {}), "filters": _filters(merged["stages"])}
+            "checker": {s: encode(q) for s, q in merged.quality.items()}, "filters": _filters(merged.stages)}
 
 
 def _named(res: dict, name: str) -> dict:

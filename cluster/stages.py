@@ -22,6 +22,7 @@ from augft.cluster.augment_command import record_quality
 from augft.core.artifacts import AugmentOutput, TrainOutput
 from augft.core.conditions import Condition
 from augft.core.config.augment import Strategy
+from augft.core.config.settings import AugmentSettings, EvalSettings, TrainSettings
 from augft.core.errors import AugftError
 
 log = logging.getLogger(__name__)
@@ -51,11 +52,11 @@ class StageFns:
     generate: Callable = field(default_factory=lambda: _lazy("augft.eval.benchmarks.api:generate"))
     """generate(name, cfg, out) -> sizes"""
     augment: Callable = field(default_factory=lambda: _lazy("augft.augment.api:augment_request"))
-    """augment_request(cfg, request: AugmentRequest) -> manifest"""
+    """augment_request(request: AugmentRequest, settings: AugmentSettings) -> Manifest"""
     train: Callable = field(default_factory=lambda: _lazy("augft.train.api:train_request"))
-    """train_request(cfg, request: TrainRequest) -> summary"""
+    """train_request(request: TrainRequest, settings: TrainSettings) -> TrainSummary"""
     evaluate: Callable = field(default_factory=lambda: _lazy("augft.eval.api:evaluate_request"))
-    """evaluate_request(cfg, request: EvalRequest) -> results"""
+    """evaluate_request(request: EvalRequest, settings: EvalSettings) -> EvalResults"""
 
 
 @dataclass
@@ -114,7 +115,7 @@ def prepare_data(cfg, data: Optional[Path], out: Path, fns: StageFns, use_cache:
 
 def augment_stage(cfg, strategy: str, data: StageResult, out: Path, fns: StageFns,
                   use_cache: bool = True) -> StageResult:
-    from augft.augment.registry import not_in_identity, spec
+    from augft.augment.registry import spec
 
     if spec(strategy).writer == "benchmark":  # copied from the data folder, no model
         from augft.augment.oracle import write_oracle_output
@@ -122,19 +123,16 @@ def augment_stage(cfg, strategy: str, data: StageResult, out: Path, fns: StageFn
         return run_cached(out, "augment", "oracle", {"strategy": "oracle"}, {"data": data.key},
                           lambda d: (write_oracle_output(data.dir, d), record_quality(data.dir, d)),
                           use_cache)
-    from augft.augment.api import generator_name
-    from augft.augment.filters import VERSION as FILTERS
+    from augft.augment.api import identity
 
-    # Only what changes the records: moving a study onto a cluster reuses its augmentations,
-    # and another strategy's keys do not touch this one's (the same keys augment's own resume
-    # fingerprint leaves out).
-    hashed = {"augment": section(cfg, "augment", ["strategies", *not_in_identity([strategy])]),
-              "model": section(cfg, "model"), "generator": generator_name(cfg),
-              "seed": cfg.seed, "strategy": strategy, "filters": FILTERS}
+    # Only what changes the records (augment's own identity of the folder, which its resume
+    # fingerprint starts from): moving a study onto a cluster reuses its augmentations, and
+    # another strategy's keys do not touch this one's.
+    hashed = identity(AugmentSettings.of(cfg), [strategy])
     def body(folder: Path):
         from augft.augment.request import AugmentRequest
 
-        fns.augment(cfg, AugmentRequest(str(data.dir), str(folder), (str(strategy),)))
+        fns.augment(AugmentRequest(str(data.dir), str(folder), (str(strategy),)), AugmentSettings.of(cfg))
         record_quality(data.dir, folder)
 
     return run_cached(out, "augment", strategy, hashed, {"data": data.key}, body, use_cache)
@@ -180,9 +178,9 @@ def train_stage(cfg, label: str, strategies: Sequence[str], augs: Mapping[str, S
         from augft.train.request import TrainRequest
 
         # A stage that crashed left its checkpoints in this folder: continue from them.
-        return fns.train(cfg, TrainRequest(str(data.dir), str(folder), mix,
-                                           tuple(str(augs[s].dir.resolve()) for s in strategies),
-                                           "auto" if latest_checkpoint(folder) else "", init))
+        return fns.train(TrainRequest(str(data.dir), str(folder), mix,
+                                      tuple(str(augs[s].dir.resolve()) for s in strategies),
+                                      "auto" if latest_checkpoint(folder) else "", init), TrainSettings.of(cfg))
 
     return run_cached(out, "train", label, hashed, inputs, body, use_cache)
 
@@ -215,7 +213,7 @@ def eval_stage(cfg, condition, data: StageResult, out: Path, fns: StageFns,
     def body(folder: Path):
         from augft.eval.request import EvalRequest
 
-        fns.evaluate(cfg, EvalRequest(str(data.dir), str(folder), (condition.label,), models, chosen,
-                                      summaries, manifests))
+        fns.evaluate(EvalRequest(str(data.dir), str(folder), (condition.label,), models, chosen,
+                                 summaries, manifests), EvalSettings.of(cfg))
 
     return run_cached(out, "eval", condition.label, hashed, inputs, body, use_cache)

@@ -10,6 +10,7 @@ import argparse
 import sys
 from typing import Dict, List, Optional, Sequence
 
+from augft.core.artifacts import SplitStats
 from augft.core.errors import AugftError
 from augft.core.tables import accuracy_grid, render_text
 from augft.tracking.runs import KIND_TAG, PARENT_TAG
@@ -33,23 +34,26 @@ def parse_filters(items: Sequence[str]) -> str:
     return " and ".join(parts)
 
 
-def format_table(cells: Dict[str, Dict[str, dict]], title: str = "") -> str:
-    """cells[condition][split] = {"accuracy", "ci_low", "ci_high"} -> aligned text table."""
+def format_table(cells: Dict[str, Dict[str, SplitStats]], title: str = "") -> str:
+    """cells[condition][split] -> aligned text table."""
     return render_text(*accuracy_grid(cells), title=title)
 
 
-def run_cells(runs) -> Dict[str, Dict[str, dict]]:
-    """Condition runs -> cells[condition][split]."""
-    cells: Dict[str, Dict[str, dict]] = {}
+def run_cells(runs) -> Dict[str, Dict[str, SplitStats]]:
+    """Condition runs -> cells[condition][split], from their `<stat>.<split>` metrics."""
+    cells: Dict[str, Dict[str, SplitStats]] = {}
     for run in runs:
         cond = run.data.tags.get(CONDITION_TAG)
         if not cond:
             continue
-        row = cells.setdefault(cond, {})
+        stats: Dict[str, Dict[str, float]] = {}
         for key, val in run.data.metrics.items():
             stat, _, split = key.partition(".")
-            if stat in ("accuracy", "ci_low", "ci_high") and split:
-                row.setdefault(split, {})[stat] = val
+            if stat in ("accuracy", "ci_low", "ci_high", "n", "chance") and split:
+                stats.setdefault(split, {})[stat] = val
+        cells[cond] = {s: SplitStats(accuracy=m["accuracy"], n=int(m.get("n", 0)), ci_low=m.get("ci_low"),
+                                     ci_high=m.get("ci_high"), chance=m.get("chance"))
+                       for s, m in stats.items() if "accuracy" in m}
     return cells
 
 

@@ -8,40 +8,30 @@ Files under the output location (every step resumable, each written last marks i
 
 The manifest entry is the sum over rounds with a `rounds` list beside it: per round its prompts,
 inputs, kept and dropped statements and token counts (so the cost model prices every round).
+The driver holds counts only: a round's pairs are planned on the workers (plan.py), its units run
+on the engine actors, and settling runs in one Ray task (or here, in the plain loop).
 """
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Tuple
 
 from augft.augment.compose.pairs import Limits
 from augft.augment.compose.plan import STRATEGY, RoundPlan, plan_round
 from augft.augment.compose.settle import FactStore, decoded, known_texts, settle
+from augft.augment.corpus_scan import CorpusScan
 from augft.augment.engines.base import Sampling
 from augft.augment.prompts import STOP, render, template_hash
+from augft.augment.run import Run
 from augft.augment.storage import OutputStore
 from augft.augment.tally import Aggregate
-from augft.augment.tokens import TokenCounter
 from augft.augment.windows import partitions_for
+from augft.core.artifacts import RoundEntry, StrategyEntry
 from augft.core.corpus import Corpus, iter_corpus
 
 STAGED = f"{STRATEGY}/_pairs"
-_SUMMED = ("prompts", "inputs", "ok", "failed", "prompt_tokens", "completion_tokens", "units")
-
-
-@dataclass
-class ComposeRun:
-    """What the rounds need from the augment run."""
-    cfg: object
-    corpus: Corpus
-    location: str
-    templates: Dict[str, str]
-    counter: TokenCounter
-    max_context: int
-    use_ray: bool
-    execute: Callable[[object, Optional[int], str], Aggregate]
-    """Run units (a list or a Ray Dataset; their prompt count when known) -> their summed stats."""
+Execute = Callable[[object, Optional[int], str], Aggregate]
+"""Run units (a list or a Ray Dataset; their prompt count when known) -> their summed stats."""
 
 
 def sampling(cfg) -> Sampling:
@@ -52,38 +42,35 @@ def sampling(cfg) -> Sampling:
                     n=int(a.num_candidates) if t > 0 else 1, stop=[*STOP, "\n"])
 
 
-def round_plan(cr: ComposeRun, k: int, offsets: Tuple[int, ...], n_docs: int, kept: List[str]) -> RoundPlan:
-    a, tmpl = cr.cfg.augment, cr.templates[STRATEGY]
-    overhead = cr.counter("".join(render(tmpl, first="", second="", shared="")))
-    return RoundPlan(round=k, limits=Limits(int(a.compose.max_pairs), int(a.compose.max_candidates), int(cr.cfg.seed)),
-                     partitions=partitions_for(n_docs), offsets=offsets, limit=int(a.limit), counter=cr.counter,
-                     max_sentence_tokens=max(1, (cr.max_context - int(a.compose.max_new_tokens) - overhead) // 2),
-                     unit_size=int(a.unit_size), prompt_hash=template_hash(tmpl), sampling=sampling(cr.cfg),
-                     location=cr.location, kept=tuple(kept))
+def round_plan(run: Run, k: int, scan: CorpusScan, kept: List[str]) -> RoundPlan:
+    a, tmpl = run.cfg.augment, run.templates[STRATEGY]
+    overhead = run.counter("".join(render(tmpl, first="", second="", shared="")))
+    return RoundPlan(round=k, limits=Limits(int(a.compose.max_pairs), int(a.compose.max_candidates), int(run.cfg.seed)),
+                     partitions=partitions_for(scan.documents(run.limit)), offsets=scan.offsets(), limit=run.limit,
+                     counter=run.counter,
+                     max_sentence_tokens=max(1, (run.max_context - int(a.compose.max_new_tokens) - overhead) // 2),
+                     unit_size=int(a.unit_size), prompt_hash=template_hash(tmpl), sampling=sampling(run.cfg),
+                     location=run.out, kept=tuple(kept))
 
 
-def run_rounds(cr: ComposeRun, counts: List[int]) -> Dict:
-    """Every round; the strategy's manifest entry. `counts`: documents per corpus shard."""
-    offsets = tuple(sum(counts[:i]) for i in range(len(counts)))
-    n_docs = min(sum(counts), int(cr.cfg.augment.limit)) if int(cr.cfg.augment.limit) else sum(counts)
-    rounds: List[Dict] = []
+def run_rounds(run: Run, scan: CorpusScan, execute: Execute) -> StrategyEntry:
+    """Every round; the strategy's manifest entry (its documents are set by the caller)."""
+    rounds: List[Tuple[RoundEntry, Aggregate, List[str]]] = []
     kept: List[str] = []
-    for k in range(1, int(cr.cfg.augment.compose.rounds) + 1):
-        plan = round_plan(cr, k, offsets, n_docs, kept)
-        units = plan_round(cr.corpus, plan, cr.use_ray)
-        agg = cr.execute(units, None if cr.use_ray else sum(len(u.items) for u in units), f"compose round {k}")
-        settled = _settle(cr, k, sorted(agg.shards), kept)
-        rounds.append(round_entry(k, agg, settled))
+    for k in range(1, int(run.cfg.augment.compose.rounds) + 1):
+        units = plan_round(run.corpus, round_plan(run, k, scan, kept), run.use_ray)
+        agg = execute(units, None if run.use_ray else sum(len(u.items) for u in units), f"compose round {k}")
+        settled = _settle(run, k, sorted(agg.shards), kept)
+        rounds.append((round_entry(k, agg, settled), agg, list(settled["shards"])))
         kept += [f"{STRATEGY}/{s}" for s in settled["shards"]]
         if not settled["kept"]:
             break  # nothing new to compose from
-    return strategy_entry(rounds, n_docs, int(cr.cfg.augment.compose.rounds))
+    return strategy_entry(rounds, int(run.cfg.augment.compose.rounds))
 
 
-def _settle(cr: ComposeRun, k: int, staged: List[str], kept: List[str]) -> Dict:
-    args = (cr.location, cr.corpus, int(cr.cfg.augment.limit), k, staged, kept,
-            bool(cr.cfg.augment.compose.single_parent))
-    if not cr.use_ray:
+def _settle(run: Run, k: int, staged: List[str], kept: List[str]) -> Dict:
+    args = (run.out, run.corpus, run.limit, k, staged, kept, bool(run.cfg.augment.compose.single_parent))
+    if not run.use_ray:
         return settle_files(*args)
     import ray
 
@@ -121,24 +108,28 @@ def settle_files(location: str, corpus: Corpus, limit: int, k: int, staged: List
     return stats
 
 
-def round_entry(k: int, agg: Aggregate, settled: Dict) -> Dict:
+def round_entry(k: int, agg: Aggregate, settled: Dict) -> RoundEntry:
     """One round's counts: its units' stats, less what settling dropped (counted by reason)."""
-    e = agg.manifest_entry()
-    filtered = Counter(e["filtered"])
+    filtered = Counter(agg.filtered)
     filtered.update(settled["dropped"])
-    e.update(round=k, ok=e["ok"] - sum(settled["dropped"].values()), filtered=dict(filtered),
-             shards=list(settled["shards"]))
-    return e
+    return RoundEntry(round=k, ok=agg.ok - sum(settled["dropped"].values()), filtered=dict(filtered),
+                      failed=agg.failed, failed_prompts=agg.failed_prompts, inputs=agg.inputs, prompts=agg.prompts,
+                      prompt_tokens=agg.prompt_tokens, completion_tokens=agg.completion_tokens,
+                      gen_s=round(agg.gen_s, 3), units=sum(agg.nodes.values()))
 
 
-def strategy_entry(rounds: List[Dict], n_docs: int, asked: int) -> Dict:
-    """The sum over rounds, and the rounds themselves (without their shard lists)."""
-    out: Dict = {k: sum(r[k] for r in rounds) for k in _SUMMED}
+def strategy_entry(rounds: List[Tuple[RoundEntry, Aggregate, List[str]]], asked: int) -> StrategyEntry:
+    """The sum over rounds (their settled shards, failures and first errors), and the rounds."""
+    rs = [r for r, _, _ in rounds]
     filtered: Counter = Counter()
-    for r in rounds:
-        filtered.update(r["filtered"])
-    out.update(filtered=dict(filtered), gen_s=round(sum(r["gen_s"] for r in rounds), 3),
-               shards=[s for r in rounds for s in r["shards"]], errors=[e for r in rounds for e in r["errors"]][:5],
-               documents=n_docs, long_documents={}, template=STRATEGY, rounds_asked=asked,
-               rounds=[{k: v for k, v in r.items() if k not in ("shards", "errors")} for r in rounds])
-    return out
+    for r in rs:
+        filtered.update(r.filtered)
+    return StrategyEntry(
+        ok=sum(r.ok for r in rs), filtered=dict(filtered), failed=sum(r.failed for r in rs),
+        failed_prompts=sum(r.failed_prompts for r in rs),
+        failed_shards=sorted(s for _, a, _ in rounds for s in a.failed_shards),
+        inputs=sum(r.inputs for r in rs), prompts=sum(r.prompts for r in rs),
+        prompt_tokens=sum(r.prompt_tokens for r in rs), completion_tokens=sum(r.completion_tokens for r in rs),
+        gen_s=round(sum(r.gen_s for r in rs), 3), errors=[e for _, a, _ in rounds for e in a.errors][:5],
+        shards=[s for _, _, shards in rounds for s in shards], units=sum(r.units for r in rs),
+        rounds=rs, rounds_asked=asked)

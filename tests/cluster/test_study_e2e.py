@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from augft.core.artifacts import StudyResults, read_typed
+
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
@@ -21,12 +23,12 @@ def test_run_end_to_end_with_tracking_and_compare(tmp_path, cli, tiny_model):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "aug_ft[local]" in proc.stdout and "accuracy per split" in proc.stdout
     rep = tmp_path / "out" / "report"
-    results = json.loads((rep / "results.json").read_text())
-    assert set(results["conditions"]) == {"base", "aug_ft[local]"}
+    results = read_typed(rep / "results.json", StudyResults, "study results")
+    assert set(results.conditions) == {"base", "aug_ft[local]"}
     # people: forward (held-out templates) and reversal splits, 4 choices each.
-    for cond in results["conditions"].values():
-        assert {"forward", "reversal"} <= set(cond["splits"])
-        assert cond["splits"]["reversal"]["chance"] == pytest.approx(0.25)
+    for cond in results.conditions.values():
+        assert {"forward", "reversal"} <= set(cond.splits)
+        assert cond.splits["reversal"].chance == pytest.approx(0.25)
     assert (rep / "plot.png").is_file() and "break-even" in (rep / "report.md").read_text()
 
     again = cli(*args, cwd=tmp_path)  # everything cached now

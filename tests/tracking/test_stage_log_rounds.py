@@ -1,23 +1,24 @@
 """Per-round counts of a compose augmentation as MLflow metric histories (step = round)."""
-import json
-
+import fakes
 import pytest
 
+from augft.core.artifacts import (AugmentOutput, Coverage, Quality, RoundEntry, RoundQuality, StrategyEntry,
+                                  StrategyQuality)
 from augft.tracking.stage_log import log_stage_dir, round_rows
 
 
 def _aug_dir(tmp_path):
     d = tmp_path / "aug"
     d.mkdir()
-    rounds = [{"round": k, "ok": 10 - 4 * k, "prompts": 20 // k, "filtered": {"contradiction": k},
-               "prompt_tokens": 1000 // k, "completion_tokens": 100 // k} for k in (1, 2)]
-    (d / "manifest.json").write_text(json.dumps({"strategies": {
-        "compose": {"ok": 8, "filtered": {"contradiction": 3}, "prompt_tokens": 1500, "completion_tokens": 150,
-                    "shards": [], "rounds": rounds},
-        "local": {"ok": 5, "filtered": {}, "shards": []}}}))
-    (d / "quality.json").write_text(json.dumps({"compose": {"n": 8, "rounds": [
-        {"round": 1, "true": 5, "covered": 4, "cumulative": {"covered": 4}},
-        {"round": 2, "true": 1, "covered": 1, "cumulative": {"covered": 5}}]}}))
+    rounds = [RoundEntry(round=k, ok=10 - 4 * k, prompts=20 // k, filtered={"contradiction": k},
+                         prompt_tokens=1000 // k, completion_tokens=100 // k) for k in (1, 2)]
+    fakes.manifest(d, {"compose": StrategyEntry(ok=8, filtered={"contradiction": 3}, prompt_tokens=1500,
+                                                completion_tokens=150, rounds=rounds),
+                       "local": StrategyEntry(ok=5)})
+    rq = [RoundQuality(round=1, true=5, covered=4, cumulative=Coverage(covered=4)),
+          RoundQuality(round=2, true=1, covered=1, cumulative=Coverage(covered=5))]
+    AugmentOutput(d).write_quality(Quality({"compose": StrategyQuality(n=8, true=6, false=0, uncheckable=2,
+                                                                       targets=9, covered=5, rounds=rq)}))
     return d
 
 

@@ -21,6 +21,6 @@ def test_one_round_states_a_one_step_inference(tmp_path, embedded_model_path):
                              "augment.use_ray=false", "augment.compose.rounds=1", "augment.verify=false"])
     m = augment(cfg, d, tmp_path / "out")
     kept = [r.text.lower().rstrip(".") for r in read_augmentations(tmp_path / "out")]
-    assert m["strategies"]["compose"]["rounds"][0]["prompts"] == 3  # the three chains, nothing else
+    assert m.strategies["compose"].rounds[0].prompts == 3  # the three chains, nothing else
     stated = {"zindle can glimber", "all drisp are snarv", "tolbo is a grandparent of raskel"}
     assert any(any(s in k for s in stated) for k in kept), kept

@@ -24,21 +24,21 @@ def test_rounds_compose_chains_and_record_their_provenance(hierarchy, tmp_path, 
     assert two.meta["compose"]["pair"][0].startswith("c1-")  # a round-1 record id: the chain goes on
     assert recs["The zeb can blorp."].meta["compose"]["round"] == 3
     assert set(recs["The zeb can blorp."].source_ids) == {"d0", "d1", "d2", "d3"}
-    entry = m["strategies"]["compose"]
-    assert [r["round"] for r in entry["rounds"]] == [1, 2, 3]
-    assert entry["ok"] == len(recs) == sum(r["ok"] for r in entry["rounds"])
-    assert entry["ok"] + sum(entry["filtered"].values()) + entry["failed"] == entry["inputs"]
+    entry = m.strategies["compose"]
+    assert [r.round for r in entry.rounds] == [1, 2, 3] and entry.documents == 5
+    assert entry.ok == len(recs) == sum(r.ok for r in entry.rounds)
+    assert entry.ok + sum(entry.filtered.values()) + entry.failed == entry.inputs
     # the cost model reads the totals once, not the per-round copies beside them
     out = AugmentOutput(tmp_path / "out")
-    assert out.token_count() == entry["prompt_tokens"] + entry["completion_tokens"] > 0
-    assert entry["prompt_tokens"] == sum(r["prompt_tokens"] for r in entry["rounds"])
+    assert out.manifest().tokens == entry.prompt_tokens + entry.completion_tokens > 0
+    assert entry.prompt_tokens == sum(r.prompt_tokens for r in entry.rounds)
 
 
 def test_a_statement_that_makes_a_cycle_is_dropped_as_contradiction(hierarchy, tmp_path, composing):
     m = _augment(hierarchy, tmp_path / "out", composing(cycle=True))
     texts = {r.text for r in read_augmentations(tmp_path / "out")}
     assert "The quorzel is a kind of zeb." not in texts
-    assert m["strategies"]["compose"]["rounds"][0]["filtered"].get("contradiction") == 1
+    assert m.strategies["compose"].rounds[0].filtered.get("contradiction") == 1
 
 
 def test_a_rerun_resumes_every_unit_and_writes_the_same_records(hierarchy, tmp_path, composing):
@@ -61,8 +61,8 @@ def test_rounds_stop_when_a_round_keeps_nothing(hierarchy, tmp_path):
             pass
 
     m = _augment(hierarchy, tmp_path / "out", Silent())
-    assert [r["round"] for r in m["strategies"]["compose"]["rounds"]] == [1]
-    assert m["strategies"]["compose"]["rounds_asked"] == 3
+    assert [r.round for r in m.strategies["compose"].rounds] == [1]
+    assert m.strategies["compose"].rounds_asked == 3
 
 
 @pytest.mark.slow

@@ -1,6 +1,7 @@
 """Augmentation quality by an exact checker: counts, coverage, and the orchestrator's quality.json."""
 from __future__ import annotations
 
+import fakes
 from augft.core.artifacts import AugmentOutput
 from augft.core.records import Augmentation, write_parquet
 
@@ -50,15 +51,16 @@ def test_quality_counts_and_coverage(tmp_path, monkeypatch):
     for strategy, ts in texts.items():
         write_parquet(out.strategy_dir(strategy) / "part-00000.parquet",
                       [_aug(i, t, strategy) for i, t in enumerate(ts)])
-    out.write_manifest({"strategies": {s: {"shards": ["part-00000.parquet"]} for s in texts}})
+    fakes.manifest(out.dir, {s: fakes.entry(len(ts)) for s, ts in texts.items()})
     monkeypatch.setattr(Q, "load_checker", lambda d: FakeChecker(facts))
     q = record_quality(tmp_path, out.dir)
-    assert q["oracle"]["covered"] == 2 and q["oracle"]["coverage"] == 1.0 and q["oracle"]["true"] == 2
-    assert (q["local"]["true"], q["local"]["false"], q["local"]["uncheckable"]) == (1, 1, 1)
+    o, loc = q.strategies["oracle"], q.strategies["local"]
+    assert o.covered == 2 and o.coverage == 1.0 and o.true == 2
+    assert (loc.true, loc.false, loc.uncheckable) == (1, 1, 1)
     assert out.quality() == q
     monkeypatch.setattr(Q, "load_checker", lambda d: None)  # user data: no checker, no file
     (tmp_path / "aug" / "quality.json").unlink()
-    assert record_quality(tmp_path, out.dir) == {} and not (tmp_path / "aug" / "quality.json").exists()
+    assert not record_quality(tmp_path, out.dir).strategies and not (tmp_path / "aug" / "quality.json").exists()
 
 
 def test_multi_step_coverage_and_per_round_counts_for_compose(tmp_path):
@@ -82,9 +84,9 @@ def test_multi_step_coverage_and_per_round_counts_for_compose(tmp_path):
     rows = [Augmentation(id=f"c{k}-{i}:compose:h:0", text=t, strategy="compose", source_ids=["d"], prompt_hash="h",
                          model="m", meta={"compose": {"round": k}}) for k, ts in texts.items() for i, t in enumerate(ts)]
     write_parquet(out.strategy_dir("compose") / "part-r1.parquet", rows)
-    out.write_manifest({"strategies": {"compose": {"shards": ["part-r1.parquet"]}}})
-    q = augmentation_quality(tmp_path / "data", out.dir)["compose"]
-    assert q["multi_step"]["covered"] == 3 and q["by_steps"]["2"]["covered"] == 2 and q["by_steps"]["3"]["covered"] == 1
-    r1, r2 = q["rounds"]
-    assert (r1["round"], r1["true"], r1["uncheckable"], r1["covered"]) == (1, 2, 1, 2)
-    assert (r2["covered"], r2["cumulative"]["covered"], r2["cumulative"]["multi_step"]["covered"]) == (1, 3, 3)
+    fakes.manifest(out.dir, {"compose": fakes.entry(len(rows), shards=["part-r1.parquet"])})
+    q = augmentation_quality(tmp_path / "data", out.dir).strategies["compose"]
+    assert q.multi_step.covered == 3 and q.by_steps["2"].covered == 2 and q.by_steps["3"].covered == 1
+    r1, r2 = q.rounds
+    assert (r1.round, r1.true, r1.uncheckable, r1.covered) == (1, 2, 1, 2)
+    assert (r2.covered, r2.cumulative.covered, r2.cumulative.multi_step.covered) == (1, 3, 3)
