@@ -10,6 +10,8 @@ and prints the tables.
     .venv/bin/python benchmarks/strategy_study.py --study people        # ~25 min on 2 cores
     .venv/bin/python benchmarks/strategy_study.py --study people-trust  # qa, reverse, verify
     .venv/bin/python benchmarks/strategy_study.py --study semantic
+    .venv/bin/python benchmarks/strategy_study.py --study people-decision    # issue 24's table
+    .venv/bin/python benchmarks/strategy_study.py --study semantic-decision
 """
 from __future__ import annotations
 
@@ -27,6 +29,10 @@ from augft.core.config import load_config
 RESULTS = Path(__file__).resolve().parent / "results"
 _SEMANTIC = ["benchmark.name=semantic", "benchmark.semantic.n_categories=24", "benchmark.semantic.n_holdout=4",
              "benchmark.semantic.docs_per_category=2", "benchmark.semantic.max_questions_per_split=30"]
+
+
+_DECISION = ["base", "icl", "rag[bm25]", "rag[dense]", "ft", "ft+rag", "aug_ft[local]", "aug_ft[local]+rag",
+             "distill[local]"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,10 @@ STUDIES: Dict[str, StudySpec] = {
                                       ["augment.verify=true", "augment.verify_method=yes_no"]),
     "semantic": StudySpec("semantic", ["base", "icl", "ft", "aug_ft[local]", "aug_ft[global]",
                                        "aug_ft[local+global]"], _SEMANTIC),
+    # The decision a user makes (issue 24): retrieval, fine-tuning, augmented fine-tuning and
+    # context distillation side by side, priced the same way.
+    "people-decision": StudySpec("people", _DECISION),
+    "semantic-decision": StudySpec("semantic", _DECISION, _SEMANTIC),
 }
 
 

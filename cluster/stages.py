@@ -187,15 +187,43 @@ def train_stage(cfg, label: str, strategies: Sequence[str], augs: Mapping[str, S
     return run_cached(out, "train", label, hashed, inputs, body, use_cache)
 
 
+def index_stage(cfg, retriever: str, data: StageResult, out: Path, use_cache: bool = True) -> StageResult:
+    """A retrieval index of the corpus (one per retriever), keyed by what changes its content: the
+    retriever's settings and the corpus; built on Ray Data over the shards with eval.rag.use_ray
+    or a named cluster."""
+    from augft.eval.retrieval.spec import IndexSpec
+
+    spec = IndexSpec.from_config(cfg.eval.rag, retriever)
+    on_ray = bool(cfg.eval.rag.use_ray or cfg.cluster.address)
+
+    def body(folder: Path):
+        from augft.core.ray_init import ray_session
+        from augft.eval.retrieval.build import build_index
+
+        if not on_ray:
+            return build_index(str(data.dir), spec, folder)
+        with ray_session(cfg.cluster):
+            return build_index(str(data.dir), spec, folder, use_ray=True)
+
+    return run_cached(out, "index", retriever, {"index": spec.identity()}, {"data": data.key}, body, use_cache)
+
+
 def eval_stage(cfg, condition, data: StageResult, out: Path, fns: StageFns,
                model: Optional[StageResult] = None, augs: Mapping[str, StageResult] = {},
-               splits: Optional[Sequence[str]] = None, use_cache: bool = True) -> StageResult:
-    """Evaluate one condition (base, icl, a trained model, or trained+icl)."""
-    hashed = {"eval": section(cfg, "eval", ["conditions", "models", "costs"]),
+               splits: Optional[Sequence[str]] = None, use_cache: bool = True,
+               index: Optional[StageResult] = None, one_off: Optional[Mapping[str, float]] = None) -> StageResult:
+    """Evaluate one condition (base, icl, rag, a trained model, or trained+icl / +rag)."""
+    # eval.rag changes only retrieval conditions: the others keep their keys (and caches).
+    drop = ["conditions", "models", "costs"] + ([] if condition.rag is not None else ["rag"])
+    hashed = {"eval": section(cfg, "eval", drop),
               "model": section(cfg, "model"), "seed": cfg.seed, "condition": condition.label}
     if splits is not None:
         hashed["eval"]["splits"] = list(splits)
     inputs = {"data": data.key}
+    indexes: Dict[str, str] = {}
+    if index is not None:
+        inputs["index"] = index.key
+        indexes[condition.retriever(str(cfg.eval.rag.retriever))] = str(index.dir)
     models: Dict[str, str] = {}
     summaries: Dict[str, str] = {}
     manifests: Dict[str, tuple] = {}
@@ -216,6 +244,7 @@ def eval_stage(cfg, condition, data: StageResult, out: Path, fns: StageFns,
         from augft.eval.request import EvalRequest
 
         fns.evaluate(cfg, EvalRequest(str(data.dir), str(folder), (condition.label,), models, chosen,
-                                      summaries, manifests))
+                                      summaries, manifests, indexes,
+                                      {condition.label: dict(one_off)} if one_off else {}))
 
     return run_cached(out, "eval", condition.label, hashed, inputs, body, use_cache)

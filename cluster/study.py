@@ -19,9 +19,10 @@ from tqdm import tqdm
 
 from augft.cluster import augment_health as health
 from augft.cluster import study_report as report
-from augft.cluster.stages import StageFns, StageResult, augment_stage, eval_stage, prepare_data, train_stage
+from augft.cluster.stages import (StageFns, StageResult, augment_stage, eval_stage, index_stage, prepare_data,
+                                  train_stage)
 from augft.core.artifacts import AugmentOutput, TrainOutput
-from augft.core.conditions import Condition, needed_strategies, parse_all, trained_models
+from augft.core.conditions import Condition, needed_strategies, parse_all, retrievers, trained_models
 from augft.core.config.load import to_flat_dict, to_yaml
 from augft.core.errors import AugftError
 from augft.core.io import atomic_write_text
@@ -82,6 +83,10 @@ class Study:
             yield StageSpec("augment", s, lambda s=s: augment_stage(cfg, s, self.data_result, self.out, self.fns,
                                                                    self.use_cache),
                             lambda res, s=s: {**_prefixed(cfg, "augment"), "strategy": s})
+        for r in retrievers(self.conditions, str(cfg.eval.rag.retriever)):
+            yield StageSpec("index", r, lambda r=r: index_stage(cfg, r, self.data_result, self.out, self.use_cache),
+                            lambda res, r=r: {**{f"eval.rag.{k}": v for k, v in to_flat_dict(cfg.eval.rag).items()},
+                                              "retriever": r})
         for model in trained_models(self.conditions):
             yield self._train_spec(model)
         for cond in self.conditions:
@@ -110,8 +115,9 @@ class Study:
             return self._get("train", cond.trained) if cond.trained else None
 
         def run() -> StageResult:
+            r = cond.retriever(str(self.cfg.eval.rag.retriever))
             return eval_stage(self.cfg, cond, self.data_result, self.out, self.fns, model(), self._augs(),
-                              use_cache=self.use_cache)
+                              use_cache=self.use_cache, index=self._get("index", r) if r else None)
 
         def params(res: StageResult) -> dict:
             p = _prefixed(self.cfg, "eval")
@@ -120,7 +126,8 @@ class Study:
             return p
 
         def after(run_: RunHandle, res: StageResult) -> None:
-            log_data_dir(run_, self.data_result.dir, stems=("questions",) + (("corpus",) if cond.icl else ()))
+            stems = ("questions",) + (("corpus",) if cond.context != "none" else ())
+            log_data_dir(run_, self.data_result.dir, stems=stems)
             if model() is not None:
                 run_.set_tags({"augft.model_path": str(TrainOutput(model().dir).model_dir.resolve())})
 

@@ -54,11 +54,17 @@ def _clear_outputs(out: Path) -> None:
         p.unlink()
 
 
-def _one_off(req: EvalRequest, ev: Evaluated, n_params: int) -> Dict[str, float]:
-    """Training and augmentation FLOPs of a condition, from the files the request names."""
+def _one_off(req: EvalRequest, ev: Evaluated, n_params: int, index=None) -> Dict[str, float]:
+    """Training, augmentation (and index, teacher-target) FLOPs of a condition, from the files the
+    request names."""
     from augft.eval.costs import augment_flops, train_flops
 
     out: Dict[str, float] = {}
+    if index is not None:
+        out["index_flops"] = float(index.info.get("flops") or 0.0)
+    for label in (ev.label, ev.condition.model_label):
+        for name, v in (req.one_off.get(label) or {}).items():
+            out.setdefault(str(name), float(v))
     for label in (ev.label, ev.condition.model_label):
         if "train_flops" not in out and label in req.train_summaries:
             out["train_flops"] = train_flops(req.train_summaries[label],
@@ -79,7 +85,38 @@ def _check_inputs(cfg, req: EvalRequest, evs: List[Evaluated]) -> None:
         _one_off(req, ev, n_params=1)  # the FLOPs are scaled by the real count after scoring
 
 
-def _score_all(cfg, req: EvalRequest, evs: List[Evaluated], questions, corpus) -> Dict[str, ConditionResult]:
+def _indexes(cfg, req: EvalRequest, evs: List[Evaluated], out_dir: Path) -> dict:
+    """Retriever -> open index, for every retriever a rag condition uses: the request's folder,
+    else one built once per corpus under eval.rag.index_dir (or beside the results)."""
+    from augft.eval.retrieval.build import build_index, load_index
+    from augft.eval.retrieval.spec import IndexSpec
+
+    rag = cfg.eval.rag
+    out = {}
+    for ev in evs:
+        r = ev.condition.retriever(str(rag.retriever))
+        if r is None or r in out:
+            continue
+        folder = Path(req.indexes[r]) if r in req.indexes else \
+            Path(rag.index_dir or out_dir) / f"index-{r}"
+        if r not in req.indexes:
+            build_index(req.data, IndexSpec.from_config(rag, r), folder, use_ray=_index_on_ray(cfg))
+        out[r] = load_index(folder)
+    return out
+
+
+def _index_on_ray(cfg) -> bool:
+    """eval.rag.use_ray; then Ray must be up (a named cluster, or a local one)."""
+    if not cfg.eval.rag.use_ray:
+        return False
+    from augft.core.ray_init import init_ray
+
+    init_ray(cfg.cluster)
+    return True
+
+
+def _score_all(cfg, req: EvalRequest, evs: List[Evaluated], questions, corpus,
+               indexes: Optional[dict] = None) -> Dict[str, ConditionResult]:
     """Score conditions grouped by model, so each model loads once."""
     by_model: Dict[str, List[Evaluated]] = defaultdict(list)
     for ev in evs:
@@ -88,8 +125,9 @@ def _score_all(cfg, req: EvalRequest, evs: List[Evaluated], questions, corpus) -
     for name, group in by_model.items():
         session = ModelSession(cfg, name, questions)
         for ev in group:
-            res = out[ev.label] = session.score(ev, corpus)
-            res.cost_input["one_off"] = _one_off(req, ev, session.n_params)
+            index = (indexes or {}).get(ev.condition.retriever(str(cfg.eval.rag.retriever)))
+            res = out[ev.label] = session.score(ev, corpus, index)
+            res.cost_input["one_off"] = _one_off(req, ev, session.n_params, index)
         session.close()
         del session
     return out
@@ -125,10 +163,10 @@ def evaluate_request(cfg, req: EvalRequest) -> dict:
         _clear_outputs(out_dir)
     evs = resolve(list(req.conditions), dict(req.models), cfg.model.name)
     questions = _select_questions(cfg, req)
-    corpus = read_corpus(data_dir) if any(ev.condition.icl for ev in evs) else None
+    corpus = read_corpus(data_dir) if any(ev.condition.context != "none" for ev in evs) else None
     _check_inputs(cfg, req, evs)
     out_dir.mkdir(parents=True, exist_ok=True)
-    scored = _score_all(cfg, req, evs, questions, corpus)
+    scored = _score_all(cfg, req, evs, questions, corpus, _indexes(cfg, req, evs, out_dir))
     labels = [ev.label for ev in evs]
     _add_retained(scored)
     costs = {k: {kk: vv for kk, vv in scored[k].cost_input.items() if kk != "one_off"} for k in labels}

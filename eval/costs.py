@@ -57,10 +57,14 @@ def cost_table(per_condition: Dict[str, dict], one_off: Dict[str, Dict[str, floa
     costs: Dict[str, dict] = {}
     for cond, c in per_condition.items():
         entry = dict(c)
-        entry["flops_per_query"] = 2.0 * c["n_params"] * c["tokens_per_query"]
+        # A retriever's own compute (a dense query's embedding) is paid on every query too.
+        entry["flops_per_query"] = 2.0 * c["n_params"] * c["tokens_per_query"] + \
+            float(c.get("retrieval_flops_per_query") or 0.0)
         extra = one_off.get(cond, {})
         entry["train_flops"] = extra.get("train_flops")
         entry["augment_flops"] = extra.get("augment_flops")
+        for name, v in extra.items():  # index_flops, teacher_flops: one-off costs of newer stages
+            entry.setdefault(name, v)
         entry["one_off_flops"] = sum(v for v in extra.values() if v is not None)
         costs[cond] = entry
     break_even = {}
@@ -78,5 +82,5 @@ def cost_table(per_condition: Dict[str, dict], one_off: Dict[str, Dict[str, floa
                 queries = float(math.ceil(fc["one_off_flops"] / saving)) if fc["one_off_flops"] else 0.0
             break_even[f"{f} vs {i}"] = {"queries": queries, "one_off_flops": fc["one_off_flops"],
                                         "saving_per_query_flops": saving,
-                                        "one_off_known": bool(fc["train_flops"] or fc["augment_flops"])}
+                                        "one_off_known": bool(fc["one_off_flops"])}
     return {"conditions": costs, "break_even": break_even}

@@ -85,6 +85,7 @@ def markdown(results: dict) -> str:
             note = "" if b["one_off_known"] else "one-off cost not given (eval.costs.*)"
             q = "never" if b["queries"] is None else _fmt_num(b["queries"])
             lines.append(f"| {k} | {q} | {note} |")
+    lines += rag_lines(results)
     for cond, c in results["conditions"].items():
         if c.get("icl"):
             i = c["icl"]
@@ -92,6 +93,23 @@ def markdown(results: dict) -> str:
                       f"{i['context_tokens']} tokens (budget {i['budget_tokens']}, "
                       f"{'seeded subsample, seed ' + str(i['seed']) if i['subsampled'] else 'whole corpus'})."]
     return "\n".join(lines) + "\n"
+
+
+def rag_lines(results: dict) -> List[str]:
+    """Retrieval per rag condition: what was retrieved and recall@k of the questions' source
+    documents (a rag loss with high recall is a reading failure, with low recall a retrieval one)."""
+    rag = {c: v["rag"] for c, v in results["conditions"].items() if v.get("rag")}
+    if not rag:
+        return []
+    splits = sorted({s for r in rag.values() for s in r["recall_at_k"]})
+    lines = ["", "## Retrieval", "", "recall@k: share of a question's source documents among the k retrieved.", "",
+             "| condition | retriever | k | docs/query | tokens/query | " +
+             " | ".join(f"recall@k {s}" for s in splits) + " |", "|---" * (5 + len(splits)) + "|"]
+    for cond, r in rag.items():
+        rec = [f"{r['recall_at_k'][s]:.2f}" if r["recall_at_k"].get(s) is not None else "-" for s in splits]
+        lines.append(f"| {cond} | {r['retriever']} | {r['k']} | {r['docs_per_query']:.1f} | "
+                     f"{r['context_tokens_per_query']:.0f} | " + " | ".join(rec) + " |")
+    return lines
 
 
 def plot_split(results: dict, split: str, path: Path) -> None:

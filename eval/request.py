@@ -27,6 +27,11 @@ class EvalRequest:
     """Condition label -> train summary.json (its training FLOPs)."""
     augment_manifests: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)
     """Condition label -> every augment manifest.json its training read (their generation FLOPs)."""
+    indexes: Mapping[str, str] = field(default_factory=dict)
+    """Retriever -> a built index folder (the study's index stage); a rag condition whose
+    retriever has none gets its index built (or found) under eval.rag.index_dir or the output."""
+    one_off: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    """Condition label -> other one-off FLOPs by name (e.g. teacher_flops of a distilled model)."""
 
     def __post_init__(self):
         if not self.conditions:

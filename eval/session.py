@@ -86,26 +86,63 @@ class ModelSession:
                                    progress=f"{self.name}: calibration")
         return {c: s[0].logprob for c, s in zip(uniq, scores)}
 
-    def _scores(self, ev: Evaluated, corpus: Optional[Sequence[Document]]):
-        """(scores, encoded questions, context length, ICL log) of one condition."""
+    def _with_context(self) -> list:
+        return [self.enc.question(q.prompt, q.choices, has_context=True, where=_where(q)) for q in self.questions]
+
+    def _budget(self, with_ctx, cap: int = 0) -> int:
+        """Context tokens that fit: the window minus room for the longest question, or
+        eval.icl_max_tokens (and `cap`) if smaller."""
+        room = max(len(eq.prompt) + max(len(c) for c in eq.choices) for eq in with_ctx) + 1
+        budget = self.window - room
+        for limit in (self.e.icl_max_tokens, cap):
+            if limit > 0:
+                budget = min(budget, limit)
+        return budget
+
+    def _scores(self, ev: Evaluated, corpus: Optional[Sequence[Document]], index=None):
+        """(scores, encoded questions, shared context length, context log, per-row extras) of one
+        condition."""
         from augft.eval.context import build_context
 
         e = self.e
+        if ev.condition.rag is not None:
+            return self._rag_scores(ev, corpus, index)
         if not ev.condition.icl:
             scores = self.scorer.score(self.plain, e.batch_size, max_tokens=e.max_batch_tokens, progress=ev.label)
-            return scores, self.plain, 0, None
-        with_ctx = [self.enc.question(q.prompt, q.choices, has_context=True, where=_where(q))
-                    for q in self.questions]
-        room = max(len(eq.prompt) + max(len(c) for c in eq.choices) for eq in with_ctx) + 1
-        budget = self.window - room
-        if e.icl_max_tokens > 0:
-            budget = min(budget, e.icl_max_tokens)
-        ctx = build_context(corpus, self.enc, budget, e.icl_separator, self.cfg.seed)
+            return scores, self.plain, 0, None, None
+        with_ctx = self._with_context()
+        ctx = build_context(corpus, self.enc, self._budget(with_ctx), e.icl_separator, self.cfg.seed)
         log.info("%s: ICL context of %d/%d documents, %d tokens", ev.label, len(ctx.doc_ids),
                  ctx.n_docs_total, len(ctx.ids))
         scores = self.scorer.score(with_ctx, e.batch_size, context_ids=ctx.ids, reuse_cache=e.icl_reuse_cache,
                                    max_tokens=e.max_batch_tokens, progress=ev.label)
-        return scores, with_ctx, len(ctx.ids), ctx.log()
+        return scores, with_ctx, len(ctx.ids), ctx.log(), None
+
+    def _rag_scores(self, ev: Evaluated, corpus: Optional[Sequence[Document]], index):
+        """Each question after its own retrieved documents (no shared cache: contexts differ)."""
+        from augft.eval.encoding import EncodedQuestion
+        from augft.eval.rag import retrieve_contexts, summary
+
+        e, rag = self.e, self.e.rag
+        with_ctx = self._with_context()
+        budget = self._budget(with_ctx, int(rag.max_tokens))
+        t0 = time.perf_counter()
+        before = getattr(index.searcher, "embedder", None)
+        tokens0 = before.tokens if before is not None else 0
+        got = retrieve_contexts(index, self.questions, {d.id: d for d in corpus}, self.enc, int(rag.k),
+                                budget, e.icl_separator)
+        self.retrieval = {"seconds": time.perf_counter() - t0,
+                          "query_tokens": (before.tokens - tokens0) if before is not None else 0,
+                          "embedding_params": before.n_params if before is not None else 0}
+        # A question with nothing retrieved is asked as it is without context (special tokens).
+        encoded = [EncodedQuestion(r.ids + wc.prompt, wc.choices) if r.ids else plain
+                   for r, wc, plain in zip(got, with_ctx, self.plain)]
+        scores = self.scorer.score(encoded, e.batch_size, max_tokens=e.max_batch_tokens, progress=ev.label)
+        log_ = summary(ev.condition.retriever(str(rag.retriever)), int(rag.k), budget, index.info,
+                       self.questions, got)
+        log.info("%s: %.1f documents, %.0f tokens retrieved per question", ev.label, log_["docs_per_query"],
+                 log_["context_tokens_per_query"])
+        return scores, encoded, 0, log_, [{"retrieved": r.doc_ids} for r in got]
 
     def _row(self, label: str, q: Question, s) -> dict:
         lps = [c.logprob for c in s]
@@ -119,12 +156,15 @@ class ModelSession:
                 "logprob": lps, "n_tokens": ntok, "neutral_logprob": neu, "greedy": [c.greedy for c in s],
                 "by_scoring": {sc: argmax(choose(lps, ntok, sc, neu)) == q.answer for sc in self.variants}}
 
-    def score(self, ev: Evaluated, corpus: Optional[Sequence[Document]]) -> ConditionResult:
+    def score(self, ev: Evaluated, corpus: Optional[Sequence[Document]], index=None) -> ConditionResult:
         e, seed = self.e, self.cfg.seed
         t0 = time.perf_counter()
-        scores, encoded, ctx_len, icl_log = self._scores(ev, corpus)
+        scores, encoded, ctx_len, ctx_log, extras = self._scores(ev, corpus, index)
         seconds = time.perf_counter() - t0
         rows = [self._row(ev.label, q, s) for q, s in zip(self.questions, scores)]
+        for row, extra in zip(rows, extras or []):
+            row.update(extra)
+        icl_log = ctx_log if ev.condition.rag is None else None
         by_scoring = {}
         for sc in self.variants:
             per = defaultdict(list)
@@ -136,6 +176,8 @@ class ModelSession:
                    "splits": summarize(rows, "split", method, resamples, seed),
                    "kinds": summarize(rows, "split_kind", method, resamples, seed),
                    "by_scoring": by_scoring, "seconds": round(seconds, 3)}
+        if ev.condition.rag is not None:
+            summary["rag"] = ctx_log
         if self.general_ppl is not None:
             summary["retention"] = {"general_ppl": self.general_ppl}
         n = len(encoded)
@@ -144,5 +186,14 @@ class ModelSession:
         cost = {"n_params": self.n_params, "icl": ev.condition.icl,
                 "finetuned": ev.condition.trained is not None,
                 "prompt_tokens_per_query": prompt_tokens, "tokens_per_query": prompt_tokens + choice_tokens,
-                "seconds_per_query": seconds / n}
+                "seconds_per_query": seconds / n, "context": ev.condition.context}
+        if ev.condition.rag is not None:
+            cost.update(_retrieval_cost(self.retrieval, n))
         return ConditionResult(ev.label, summary, rows, cost)
+
+
+def _retrieval_cost(r: dict, n: int) -> dict:
+    """Per query: the retriever's own compute (embedding the query: 2 x params x its tokens;
+    BM25 runs no model) and time, beside the retrieved tokens the model reads."""
+    return {"retrieval_flops_per_query": 2.0 * r["embedding_params"] * r["query_tokens"] / n,
+            "retrieval_seconds_per_query": r["seconds"] / n}

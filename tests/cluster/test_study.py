@@ -371,3 +371,26 @@ def test_same_mix_in_any_order_trains_once(tmp_path):
     assert set(res["conditions"]) == {"ft", "aug_ft", "aug_ft[local+global]", "aug_ft[global+local]"}
     assert [p.name.split("-")[0] for p in sorted((tmp_path / "out" / "train").iterdir()) if p.is_dir()] == \
         ["aug_ft_local+global", "ft"]
+
+
+def test_rag_conditions_get_one_index_stage_per_retriever(tmp_path):
+    """rag, ft+rag and rag[dense] plan an index stage per retriever (built once, cached), and
+    each eval is given its index; eval.rag settings re-key only the retrieval conditions."""
+    fake = FakeStages()
+    seen = {}
+    evaluate = fake.evaluate
+
+    def record(cfg, req):
+        seen[req.conditions[0]] = dict(req.indexes)
+        return evaluate(cfg, req)
+    fake.evaluate = record
+    conds = "[base,ft,rag,ft+rag,'rag[dense]']"
+    res = _study(tmp_path, fake, f"pipeline.conditions={conds}")
+    stages = res["stages"]
+    assert {"index[bm25]", "index[dense]"} <= set(stages)
+    assert (Path(stages["index[bm25]"]["dir"]) / "index.json").is_file()
+    assert seen["rag"] == {"bm25": stages["index[bm25]"]["dir"]} == seen["ft+rag"]
+    assert seen["rag[dense]"] == {"dense": stages["index[dense]"]["dir"]} and seen["base"] == {}
+    again = _study(tmp_path, fake, f"pipeline.conditions={conds}", "eval.rag.k=2")["stages"]
+    assert again["index[bm25]"]["cached"] and again["eval[base]"]["cached"] and again["eval[ft]"]["cached"]
+    assert not again["eval[rag]"]["cached"] and not again["eval[ft+rag]"]["cached"]
