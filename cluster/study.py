@@ -265,8 +265,8 @@ def _write_report(study: Study, parent: RunHandle, name: str) -> dict:
                                for s, c in augmentation_counts(study).items()}
     folder = study.out / "report"
     report.write_report(folder, merged, study.stage_costs(), title=f"augft study: {name}",
-                        model=str(study.cfg.model.name))
-    for f in ("report.md", "results.json", "plot.png"):
+                        model=str(study.cfg.model.name), report_cfg=study.cfg.report)
+    for f in ("report.md", "results.json", "plot.png", "which_to_use.png"):
         if (folder / f).is_file():
             parent.log_artifact(folder / f)
     parent.log_metrics({"stages_cached": sum(r.cached for r in study.results.values()),

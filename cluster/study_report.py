@@ -74,7 +74,8 @@ def merge_results(eval_dirs: Mapping[str, Path], manifests: Optional[Mapping[str
     merged["quality"] = {s: AugmentOutput(d).quality().get(s) for s, d in (aug_dirs or {}).items()
                          if AugmentOutput(d).quality().get(s)}
     if entries and all({"n_params", "tokens_per_query", "icl"} <= set(e) for e in entries.values()):
-        one_off = {c: {"train_flops": e.get("train_flops"), "augment_flops": e.get("augment_flops")}
+        one_off = {c: {"train_flops": e.get("train_flops"), "augment_flops": e.get("augment_flops"),
+                       **{k: e[k] for k in ("index_flops", "teacher_flops") if e.get(k) is not None}}
                    for c, e in entries.items()}
         for c, dirs in (manifests or {}).items():
             if c in entries and len(dirs) > 1:
@@ -228,11 +229,12 @@ def plot(tab: Dict[str, Dict[str, dict]], path: Path, title: str = "", model: st
 
 
 def write_report(folder: Path, merged: dict, stage_costs: Mapping[str, Mapping[str, float]],
-                 title: str = "augft study", model: str = "") -> Path:
+                 title: str = "augft study", model: str = "", report_cfg=None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     tab = cells(merged)
     rows = cost_rows(merged, stage_costs)
     merged = {**merged, "cost_table": rows}
+    which = which_to_use(folder, merged, report_cfg)
     atomic_write_json(folder / "results.json", merged)
     png = plot(tab, folder / "plot.png", title, model)
     warn = [f"> **Degenerate augmentation:** {line}" for line in degenerate_lines(merged)]
@@ -255,7 +257,29 @@ def write_report(folder: Path, merged: dict, stage_costs: Mapping[str, Mapping[s
     md += ["## Costs", "", "One-off compute (augmentation, training) against the per-query compute; "
            "break-even is the number of queries after which the condition costs less than ICL, "
            "which pays for its context on every query.", "", cost_markdown(rows), ""]
+    md += which
     return atomic_write_text(folder / "report.md", "\n".join(md))
+
+
+def which_to_use(folder: Path, merged: dict, report_cfg=None) -> List[str]:
+    """The "Which to use" section (eval/decision.py) and its plot; merged["decision"] is set
+    (and written to results.json) in place."""
+    from augft.eval.decision import decide, markdown, plot as decision_plot
+
+    if len((merged.get("costs") or {}).get("conditions", {})) < 2:
+        return []
+    qpd, days, splits = (1000.0, 365.0, []) if report_cfg is None else (
+        float(report_cfg.queries_per_day), float(report_cfg.horizon_days), [str(s) for s in report_cfg.splits])
+    d = merged["decision"] = decide(merged, qpd, days, splits)
+    md = ["## Which to use", "", "Per condition: accuracy pooled over the splits with its 95% interval, what was "
+          "paid once (augmentation, teacher targets, training, index) and per query; the pick is the cheapest "
+          "condition at this query volume whose accuracy is not below the most accurate one's interval.", "",
+          markdown(d), ""]
+    if decision_plot(d, folder / "which_to_use.png"):
+        d["plot"] = "which_to_use.png"
+        md += ["![accuracy against total cost](which_to_use.png)", ""]
+    atomic_write_json(folder / "results.json", merged)
+    return md
 
 
 def degenerate_lines(merged: dict) -> List[str]:

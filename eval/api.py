@@ -176,10 +176,19 @@ def evaluate_request(cfg, req: EvalRequest) -> dict:
         "conditions": {k: scored[k].summary for k in labels},
         "costs": cost_table(costs, {k: scored[k].cost_input["one_off"] for k in labels}),
     }
+    results["decision"] = _decision(cfg, results)
     write_jsonl(EvalOutput(out_dir).predictions_path, [r for k in labels for r in scored[k].rows])
     results["plots"] = write_all(results, out_dir)
     EvalOutput(out_dir).write_results(results)
     return results
+
+
+def _decision(cfg, results: dict) -> dict:
+    """The "Which to use" recommendation at report.queries_per_day (eval/decision.py)."""
+    from augft.eval.decision import decide
+
+    r = cfg.report
+    return decide(results, float(r.queries_per_day), float(r.horizon_days), [str(s) for s in r.splits])
 
 
 def run_eval(cfg, data: Optional[Path] = None, out: Path = Path("out/eval")) -> int:

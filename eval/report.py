@@ -86,6 +86,12 @@ def markdown(results: dict) -> str:
             q = "never" if b["queries"] is None else _fmt_num(b["queries"])
             lines.append(f"| {k} | {q} | {note} |")
     lines += rag_lines(results)
+    if results.get("decision") and len(results["decision"]["rows"]) > 1:
+        from augft.eval.decision import markdown as decision_markdown
+
+        lines += ["", "## Which to use", "", decision_markdown(results["decision"])]
+        if results["decision"].get("plot"):
+            lines += ["", f"![accuracy against total cost]({results['decision']['plot']})"]
     for cond, c in results["conditions"].items():
         if c.get("icl"):
             i = c["icl"]
@@ -143,5 +149,10 @@ def write_all(results: dict, out: Path) -> Dict[str, str]:
         p = out / f"plot_{safe}.png"
         plot_split(results, split, p)
         files[split] = p.name
+    if results.get("decision") and len(results["decision"]["rows"]) > 1:
+        from augft.eval.decision import plot as decision_plot
+
+        if decision_plot(results["decision"], out / "plot_which_to_use.png"):
+            results["decision"]["plot"] = "plot_which_to_use.png"
     atomic_write_text(out / "report.md", markdown(results))
     return files

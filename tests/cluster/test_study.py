@@ -135,6 +135,10 @@ def test_full_graph_then_rerun_is_all_cached(tmp_path):
     md = (rep / "report.md").read_text()
     assert "| aug_ft[local+global] |" in md and "[0.10, 0.90]" in md and "break-even" in md
     assert (rep / "plot.png").stat().st_size > 1000
+    # Which to use: every condition priced at report.queries_per_day, a pick and its plot.
+    assert "## Which to use" in md and "(pick)" in md and (rep / "which_to_use.png").is_file()
+    decision = json.loads((rep / "results.json").read_text())["decision"]
+    assert decision["pick"] in decision["candidates"] and len(decision["rows"]) == 7
     # The cost table is rebuilt over all conditions: ft pays 1e12 once and saves
     # 2 x 1000 x (5e6 - 5e5) = 9e9 FLOPs per query against ICL.
     rows = {r["condition"]: r for r in json.loads((rep / "results.json").read_text())["cost_table"]}
