@@ -262,9 +262,9 @@ def write_report(folder: Path, merged: dict, stage_costs: Mapping[str, Mapping[s
 
 
 def which_to_use(folder: Path, merged: dict, report_cfg=None) -> List[str]:
-    """The "Which to use" section (eval/decision.py) and its plot; merged["decision"] is set
+    """The "Which to use" section (core/decision.py) and its plot; merged["decision"] is set
     (and written to results.json) in place."""
-    from augft.eval.decision import decide, markdown, plot as decision_plot
+    from augft.core.decision import decide, markdown, plot as decision_plot
 
     if len((merged.get("costs") or {}).get("conditions", {})) < 2:
         return []

@@ -29,6 +29,8 @@ from augft.tracking.stage_log import log_stage_dir
 
 log = logging.getLogger(__name__)
 METRIC = "val_accuracy"
+OBJECTIVE = "objective"
+"""What Tune maximizes: val_accuracy, or it per exaFLOP (pipeline.sweep.objective)."""
 
 
 def validation_split(cfg, data_dir: Path) -> str:
@@ -80,8 +82,9 @@ def _best_row(grid):
         df = r.metrics_dataframe
         if df is None or METRIC not in df:
             continue
+        key = OBJECTIVE if OBJECTIVE in df else METRIC
         for _, row in df.iterrows():
-            if best is None or row[METRIC] > best[1][METRIC]:
+            if best is None or row[key] > best[1][key]:
                 best = (r, row)
     return best
 
@@ -112,7 +115,7 @@ def _tuner(cfg, ctx: SweepContext, out: Path):
     return tune.Tuner(
         tune.with_resources(tune.with_parameters(run_trial, ctx=ctx), settings["resources"]),
         param_space=search_space(cfg),
-        tune_config=tune.TuneConfig(metric=METRIC, mode="max", search_alg=_search_alg(cfg),
+        tune_config=tune.TuneConfig(metric=OBJECTIVE, mode="max", search_alg=_search_alg(cfg),
                                     scheduler=scheduler, num_samples=int(s.num_samples),
                                     max_concurrent_trials=settings["max_concurrent_trials"]),
         run_config=tune.RunConfig(name="tune", storage_path=str(out / "ray"), verbose=1,
@@ -133,6 +136,7 @@ def _best(grid, out: Path, tracker: Tracker, parent: RunHandle, val: str) -> tup
     result, row = best
     params = dict(result.config)
     summary = {"validation_split": val, "best_config": params, "best_val_accuracy": float(row[METRIC]),
+               "best_objective": float(row.get(OBJECTIVE, row[METRIC])),
                "best_epoch": int(row["epoch"]), "condition": row["condition"],
                "trials": len(trials), "trials_failed": n_err, "test": None}
     parent.log_params({f"best.{k}": v for k, v in params.items()})

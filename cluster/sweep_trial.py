@@ -51,6 +51,28 @@ def condition_for(w: Dict[str, float]) -> Condition:
     return Condition.fine_tuned(tuple(w))
 
 
+def _train_flops(folder: Path) -> float:
+    from augft.core.artifacts import TrainOutput
+
+    try:
+        return TrainOutput(folder).train_flops()
+    except Exception:  # a rung without a summary (a fake stage in tests): no cost known
+        return 0.0
+
+
+def objective(cfg, acc: float, results: dict, label: str, trained: float) -> tuple:
+    """(value the search maximizes, the trial's total FLOPs at report.queries_per_day over
+    report.horizon_days). accuracy_per_cost: accuracy per exaFLOP of augmentation + every rung's
+    training + the queries; accuracy: the accuracy itself."""
+    c = ((results.get("costs") or {}).get("conditions") or {}).get(label, {})
+    augment = float(c.get("augment_flops") or 0.0)
+    queries = float(cfg.report.queries_per_day) * float(cfg.report.horizon_days)
+    total = augment + trained + queries * float(c.get("flops_per_query") or 0.0)
+    if str(cfg.pipeline.sweep.objective) != "accuracy_per_cost":
+        return acc, total
+    return (acc / (total / 1e18) if total > 0 else acc), total
+
+
 def run_trial(params: dict, ctx: SweepContext) -> None:
     from ray import tune
 
@@ -70,16 +92,19 @@ def run_trial(params: dict, ctx: SweepContext) -> None:
         run.set_tags({"augft.condition": cond.label})
         augs = {s: augment_stage(cfg, s, ctx.data, ctx.cache, fns) for s in w}
         prev: Optional[StageResult] = None
+        trained = 0.0  # training FLOPs of every rung so far: a rung continues the previous model
         for epoch in range(1, int(cfg.pipeline.sweep.max_epochs) + 1):
             model = train_stage(cfg, cond.label, cond.strategies, augs, ctx.data, ctx.cache, fns,
                                 weight=w, base_model=prev)
             ev = eval_stage(cfg, cond, ctx.data, ctx.cache, fns, model=model, augs=augs,
                             splits=[ctx.val_split])
             acc = EvalOutput(ev.dir).split_accuracy(cond.label, ctx.val_split)
-            run.log_metrics({"val_accuracy": acc}, step=epoch)
+            trained += _train_flops(model.dir)
+            value, total = objective(cfg, acc, EvalOutput(ev.dir).results(), cond.label, trained)
+            run.log_metrics({"val_accuracy": acc, "objective": value, "total_flops": total}, step=epoch)
             prev = model
-            tune.report({"val_accuracy": acc, "epoch": epoch, "condition": cond.label,
-                         "train_dir": str(model.dir), "train_key": model.key})
+            tune.report({"val_accuracy": acc, "objective": value, "total_flops": total, "epoch": epoch,
+                         "condition": cond.label, "train_dir": str(model.dir), "train_key": model.key})
     except SystemExit as exc:
         # Ray Tune ends a trial that its scheduler stopped (ASHA) with sys.exit(0) inside report().
         if exc.code in (0, None):

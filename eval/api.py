@@ -184,8 +184,8 @@ def evaluate_request(cfg, req: EvalRequest) -> dict:
 
 
 def _decision(cfg, results: dict) -> dict:
-    """The "Which to use" recommendation at report.queries_per_day (eval/decision.py)."""
-    from augft.eval.decision import decide
+    """The "Which to use" recommendation at report.queries_per_day (core/decision.py)."""
+    from augft.core.decision import decide
 
     r = cfg.report
     return decide(results, float(r.queries_per_day), float(r.horizon_days), [str(s) for s in r.splits])

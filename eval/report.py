@@ -87,7 +87,7 @@ def markdown(results: dict) -> str:
             lines.append(f"| {k} | {q} | {note} |")
     lines += rag_lines(results)
     if results.get("decision") and len(results["decision"]["rows"]) > 1:
-        from augft.eval.decision import markdown as decision_markdown
+        from augft.core.decision import markdown as decision_markdown
 
         lines += ["", "## Which to use", "", decision_markdown(results["decision"])]
         if results["decision"].get("plot"):
@@ -150,7 +150,7 @@ def write_all(results: dict, out: Path) -> Dict[str, str]:
         plot_split(results, split, p)
         files[split] = p.name
     if results.get("decision") and len(results["decision"]["rows"]) > 1:
-        from augft.eval.decision import plot as decision_plot
+        from augft.core.decision import plot as decision_plot
 
         if decision_plot(results["decision"], out / "plot_which_to_use.png"):
             results["decision"]["plot"] = "plot_which_to_use.png"

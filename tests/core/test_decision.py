@@ -2,7 +2,7 @@
 against ICL and RAG, and the cheapest condition not below the best one's interval."""
 import math
 
-from augft.eval.decision import break_even, decide, markdown, plot, pooled
+from augft.core.decision import break_even, decide, markdown, plot, pooled
 
 
 def _results(acc, per_query, one_off, n=100):
