@@ -63,6 +63,8 @@ class WorkerPlan:
     resume_dir: str = ""
     lora: Optional[LoraSpec] = None
     data_stats: dict = field(default_factory=dict)
+    distill: dict = field(default_factory=dict)
+    """Context distillation ({alpha, top_k}); empty trains on cross-entropy alone."""
 
     @property
     def zero_stage(self) -> int:

@@ -1,0 +1,151 @@
+"""The teacher-target stage: `targets_request(cfg, TargetsRequest) -> manifest`.
+
+Plans the training texts and each one's context (plan.py), splits them into units of
+train.distill.unit_size texts (grouped by context, so a context is computed once per group), and
+for each unit not yet done runs the teacher (hf, or vllm's prompt log-probabilities) and writes
+`part-<unit>.parquet`, then its stats file. A rerun after a crash skips the finished units; the
+manifest is written last, from the units' stats, so a folder with a manifest is complete.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Dict, List, Sequence, Tuple
+
+from augft.augment.targets.plan import Contexts, Text, groups, training_texts
+from augft.augment.targets.request import TargetsRequest
+from augft.core.errors import AugftError
+from augft.core.io import atomic_write_json
+from augft.core.targets import TargetRow, TargetsOutput
+
+log = logging.getLogger(__name__)
+
+
+def _fingerprint(cfg, req: TargetsRequest, model_name: str) -> str:
+    """What the targets depend on; a folder written under another fingerprint is not resumed."""
+    d = cfg.train.distill
+    blob = {"model": model_name, "top_k": int(d.top_k), "context": str(d.context),
+            "context_tokens": int(d.context_tokens), "unit_size": int(d.unit_size), "seed": int(cfg.seed),
+            "sources": list(req.sources), "augmentations": [Path(a).name for a in req.augmentations]}
+    return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _units(texts_by_group: List[Tuple[tuple, List[Text]]], size: int) -> List[List[Tuple[tuple, Text]]]:
+    flat = [(ctx, t) for ctx, ts in texts_by_group for t in ts]
+    return [flat[i:i + size] for i in range(0, len(flat), size)]
+
+
+def _engine(cfg, model_path: str, k: int):
+    """(teacher, tokenizer, n_params): hf, or vllm's prompt log-probabilities."""
+    from augft.core.models import load_model
+
+    m = load_model(model_path, cfg.model.cache_dir, cfg.model.device, cfg.model.dtype, cfg.model.trust_remote_code)
+    if str(cfg.train.distill.engine) == "vllm":
+        from augft.augment.targets.vllm import VllmTeacher
+
+        return VllmTeacher(cfg, model_path, k), m.tokenizer, m.n_params, m.max_context
+    from augft.augment.targets.hf import HfTeacher
+
+    return HfTeacher(m.model, m.tokenizer, k, int(cfg.train.distill.batch_size)), m.tokenizer, m.n_params, m.max_context
+
+
+def _encode(tok, text: str) -> List[int]:
+    """As training tokenizes a text: no special tokens, then EOS."""
+    return tok(text, add_special_tokens=False).input_ids + [tok.eos_token_id]
+
+
+def run_unit(teacher, tok, contexts: Contexts, unit: Sequence[Tuple[tuple, Text]]) -> Tuple[List[TargetRow], Dict]:
+    rows: List[TargetRow] = []
+    before = teacher.prompt_tokens
+    i = 0
+    while i < len(unit):
+        ctx = unit[i][0]
+        group = [t for c, t in unit[i:] if c == ctx]
+        group = group[:next((j for j, (c, _) in enumerate(unit[i:]) if c != ctx), len(unit) - i)]
+        ctx_text = contexts.text_of(ctx)
+        ctx_ids = tok(ctx_text).input_ids if ctx_text else []
+        ids = [_encode(tok, t.text) for t in group]
+        for t, tid, (top, lp) in zip(group, ids, teacher.targets(ctx_ids, ids)):
+            import numpy as np
+
+            rows.append(TargetRow(t.id, t.source, list(t.source_ids), t.text, contexts.ids_of(ctx),
+                                  np.asarray(tid, dtype=np.uint32), top, lp))
+        i += len(group)
+    per: Dict[str, Dict[str, int]] = {}
+    for r in rows:
+        s = per.setdefault(r.source, {"texts": 0, "tokens": 0})
+        s["texts"] += 1
+        s["tokens"] += len(r.tokens)
+    return rows, {"sources": per, "prompt_tokens": teacher.prompt_tokens - before}
+
+
+def _write_unit(out: TargetsOutput, name: str, rows: List[TargetRow], stats: dict, fingerprint: str) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from augft.core.io import atomic_path
+
+    with atomic_path(out.shard(name)) as tmp:
+        pq.write_table(pa.Table.from_pylist([r.to_row() for r in rows]), tmp)
+    atomic_write_json(out.stats_path(name), {**stats, "fingerprint": fingerprint})
+
+
+def _done(out: TargetsOutput, name: str, fingerprint: str) -> Dict:
+    p = out.stats_path(name)
+    if not p.is_file():
+        return {}
+    stats = json.loads(p.read_text())
+    return stats if stats.get("fingerprint") == fingerprint else {}
+
+
+def targets_request(cfg, req: TargetsRequest) -> dict:
+    """Write the teacher targets the request asks for (resuming finished units); returns the manifest."""
+    from tqdm import tqdm
+
+    from augft.core.records import read_corpus
+
+    d, out = cfg.train.distill, TargetsOutput(Path(req.out))
+    Path(req.out).mkdir(parents=True, exist_ok=True)
+    out.manifest_path.unlink(missing_ok=True)
+    teacher, tok, n_params, window = _engine(cfg, str(cfg.model.name), int(d.top_k))
+    corpus = read_corpus(Path(req.data))
+    texts = training_texts(corpus, req.sources, req.augmentations)
+    if not texts:
+        raise AugftError(f"teacher targets: no training texts in sources {list(req.sources)}")
+    longest = max(len(_encode(tok, t.text)) for t in texts)
+    budget = int(d.context_tokens) or int(cfg.model.max_context or window) - longest - 1
+    contexts = Contexts(corpus, lambda s: len(tok(s, add_special_tokens=False).input_ids), str(d.context), budget,
+                        int(cfg.seed))
+    units = _units(groups(texts, contexts), int(d.unit_size))
+    fp = _fingerprint(cfg, req, str(cfg.model.name))
+    t0, stats = time.time(), []
+    for u, unit in enumerate(tqdm(units, desc="teacher targets", unit="unit")):
+        name = f"{u:05d}"
+        done = _done(out, name, fp)
+        if not done:
+            rows, done = run_unit(teacher, tok, contexts, unit)
+            _write_unit(out, name, rows, done, fp)
+        stats.append(done)
+    return _manifest(out, cfg, req, stats, len(units), n_params, contexts, time.time() - t0)
+
+
+def _manifest(out: TargetsOutput, cfg, req, stats: List[dict], n_units: int, n_params: int,
+              contexts: Contexts, wall: float) -> dict:
+    sources: Dict[str, Dict[str, int]] = {}
+    for st in stats:
+        for s, v in st["sources"].items():
+            e = sources.setdefault(s, {"texts": 0, "tokens": 0})
+            e["texts"] += v["texts"]
+            e["tokens"] += v["tokens"]
+    m = {"top_k": int(cfg.train.distill.top_k), "model": str(cfg.model.name), "model_params": int(n_params),
+         "engine": str(cfg.train.distill.engine), "context": contexts.mode, "context_budget": contexts.budget,
+         "sources": sources, "prompt_tokens": sum(int(st["prompt_tokens"]) for st in stats),
+         "units": [f"{u:05d}" for u in range(n_units)], "wall_s": round(wall, 3),
+         "augmentations": list(req.augmentations)}
+    atomic_write_json(out.manifest_path, m)
+    log.info("teacher targets: %d texts, context %s, %d prompt tokens", sum(v["texts"] for v in sources.values()),
+             contexts.mode, m["prompt_tokens"])
+    return m
