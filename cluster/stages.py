@@ -56,6 +56,8 @@ class StageFns:
     """train_request(cfg, request: TrainRequest) -> summary"""
     evaluate: Callable = field(default_factory=lambda: _lazy("augft.eval.api:evaluate_request"))
     """evaluate_request(cfg, request: EvalRequest) -> results"""
+    targets: Callable = field(default_factory=lambda: _lazy("augft.augment.targets.api:targets_request"))
+    """targets_request(cfg, request: TargetsRequest) -> manifest (the teacher's targets)"""
 
 
 @dataclass
@@ -154,21 +156,51 @@ def train_mix(strategies: Sequence[str], weight: float | Mapping[str, float]) ->
     return mix
 
 
+TARGET_KEYS = ("top_k", "context", "context_tokens", "engine")
+"""train.distill keys that change the teacher's targets (alpha changes only the training)."""
+
+
+def targets_stage(cfg, source: str, data: StageResult, augs: Mapping[str, StageResult], out: Path,
+                  fns: StageFns, use_cache: bool = True) -> StageResult:
+    """The teacher's targets for one source's texts (`corpus` or a strategy's augmentations), so
+    distill[local] and distill[local+global] share the corpus's and local's targets."""
+    d = section(cfg, "train")["distill"]
+    hashed = {"distill": {k: d[k] for k in TARGET_KEYS}, "model": section(cfg, "model"), "seed": cfg.seed,
+              "source": source}
+    inputs = {"data": data.key, **({f"augment.{source}": augs[source].key} if source != "corpus" else {})}
+
+    def body(folder: Path):
+        from augft.augment.targets.request import TargetsRequest
+
+        folders = (str(augs[source].dir.resolve()),) if source != "corpus" else ()
+        fns.targets(cfg, TargetsRequest(str(data.dir), str(folder), (source,), folders))
+
+    return run_cached(out, "targets", source, hashed, inputs, body, use_cache)
+
+
 def train_stage(cfg, label: str, strategies: Sequence[str], augs: Mapping[str, StageResult],
                 data: StageResult, out: Path, fns: StageFns, weight: float | Mapping[str, float] = 1.0,
-                base_model: Optional[StageResult] = None, use_cache: bool = True) -> StageResult:
+                base_model: Optional[StageResult] = None, use_cache: bool = True,
+                targets: Optional[Mapping[str, StageResult]] = None) -> StageResult:
     """One fine-tuned model: corpus + the strategies' augmentations. `base_model` continues
-    training from an earlier train stage's model (the sweep's per-epoch rungs).
+    training from an earlier train stage's model (the sweep's per-epoch rungs); `targets` (per
+    source) makes it a distilled model, trained on the teacher's targets of those sources.
 
     A model is identified by its content: aug_ft, aug_ft[global+local] and aug_ft[local+global]
     with the same strategies train once, into one folder named in the canonical order."""
     strategies = canonical_strategies(strategies)
     if label == "ft" or label.startswith("aug_ft"):
         label = Condition.fine_tuned(strategies).trained
+    elif targets is not None:
+        label = "distill[" + "+".join(strategies) + "]" if strategies else "distill"
     mix = train_mix(strategies, weight)
-    hashed = {"train": section(cfg, "train", ["augmentations", "mix", "resume"]),
+    # train.distill changes only distilled models: the others keep their keys (and caches).
+    drop = ["augmentations", "mix", "resume", "targets"] + ([] if targets is not None else ["distill"])
+    hashed = {"train": section(cfg, "train", drop),
               "model": section(cfg, "model"), "seed": cfg.seed, "mix": mix}
     inputs = {"data": data.key, **{f"augment.{s}": augs[s].key for s in strategies}}
+    if targets is not None:
+        inputs.update({f"targets.{s}": targets[s].key for s in mix})
     init = ""
     if base_model is not None:
         inputs["init"] = base_model.key
@@ -182,7 +214,8 @@ def train_stage(cfg, label: str, strategies: Sequence[str], augs: Mapping[str, S
         # A stage that crashed left its checkpoints in this folder: continue from them.
         return fns.train(cfg, TrainRequest(str(data.dir), str(folder), mix,
                                            tuple(str(augs[s].dir.resolve()) for s in strategies),
-                                           "auto" if latest_checkpoint(folder) else "", init))
+                                           "auto" if latest_checkpoint(folder) else "", init,
+                                           tuple(str(targets[s].dir.resolve()) for s in mix) if targets else ()))
 
     return run_cached(out, "train", label, hashed, inputs, body, use_cache)
 

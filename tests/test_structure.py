@@ -87,6 +87,7 @@ def test_every_package_is_installed_under_augft():
 
 # The config keys a request carries (augment/request.py, train/request.py, eval/request.py).
 REQUEST_KEYS = {("augment", "strategies"), ("train", "mix"), ("train", "augmentations"), ("train", "resume"),
+                ("train", "targets"),
                 ("eval", "conditions"), ("eval", "models"), ("eval", "splits"), ("eval", "costs")}
 
 

@@ -39,7 +39,8 @@ class TrainRequest:
     @classmethod
     def from_config(cls, cfg, data, out) -> "TrainRequest":
         t = cfg.train
-        return cls(str(data), str(out), dict(t.mix), tuple(t.augmentations), str(t.resume or ""), "")
+        return cls(str(data), str(out), dict(t.mix), tuple(t.augmentations), str(t.resume or ""), "",
+                   tuple(t.targets))
 
     def model(self, cfg) -> str:
         return self.base_model or str(cfg.model.name)

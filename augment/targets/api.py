@@ -149,3 +149,16 @@ def _manifest(out: TargetsOutput, cfg, req, stats: List[dict], n_units: int, n_p
     log.info("teacher targets: %d texts, context %s, %d prompt tokens", sum(v["texts"] for v in sources.values()),
              contexts.mode, m["prompt_tokens"])
     return m
+
+
+def run_targets(cfg, data=None, out: Path = Path("out/targets")) -> int:
+    """CLI entry (`augft targets`): the sources are train.mix's (corpus and strategies), the
+    strategies' texts come from train.augmentations."""
+    if data is None:
+        raise AugftError("augft targets needs --data DIR (a folder with corpus.jsonl)")
+    sources = tuple(s for s, w in dict(cfg.train.mix).items() if float(w) > 0 and s != "replay")
+    m = targets_request(cfg, TargetsRequest(str(data), str(out), sources, tuple(cfg.train.augmentations)))
+    texts = sum(v["texts"] for v in m["sources"].values())
+    print(f"teacher targets for {texts} texts ({', '.join(m['sources'])}), context {m['context']}, top-{m['top_k']}; "
+          f"wrote {out}/manifest.json; train on them with train.targets=[{out}]")
+    return 0

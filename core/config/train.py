@@ -53,6 +53,9 @@ class TrainConfig:
     augmentations: List[str] = field(default_factory=list)
     """Augmentation output folders (each with manifest.json and <strategy>/part-*.parquet) to draw
     the mix's strategies from."""
+    targets: List[str] = field(default_factory=list)
+    """Teacher-target folders (`augft targets`): when given, the model is trained by context
+    distillation on their rows (train.distill's loss) instead of on the corpus texts."""
     mix: Dict[str, float] = field(default_factory=lambda: {"corpus": 1.0})
     """Sources of the training set: `corpus`, a strategy name, or `replay` -> weight. A weight w
     takes round(w x n) of that source's examples (w<1 subsamples, w>1 repeats), deterministic by

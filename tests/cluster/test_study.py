@@ -398,3 +398,40 @@ def test_rag_conditions_get_one_index_stage_per_retriever(tmp_path):
     again = _study(tmp_path, fake, f"pipeline.conditions={conds}", "eval.rag.k=2")["stages"]
     assert again["index[bm25]"]["cached"] and again["eval[base]"]["cached"] and again["eval[ft]"]["cached"]
     assert not again["eval[rag]"]["cached"] and not again["eval[ft+rag]"]["cached"]
+
+
+def test_distill_conditions_plan_teacher_targets_per_source(tmp_path):
+    """distill[local] trains on the corpus's and local's teacher targets (one stage per source,
+    shared with distill[local+global]); its eval is given the teacher's FLOPs; train.distill.alpha
+    re-keys only distilled models."""
+    fake = FakeStages()
+    asked = {}
+
+    def targets(cfg, req):
+        fake.calls[("targets", req.sources[0])] += 1
+        Path(req.out).mkdir(parents=True, exist_ok=True)
+        (Path(req.out) / "manifest.json").write_text(json.dumps(
+            {"top_k": 4, "units": [], "sources": {req.sources[0]: {"texts": 1}}, "model_params": 10,
+             "prompt_tokens": 100}))
+    train, evaluate = fake.train, fake.evaluate
+
+    def record_train(cfg, req):
+        asked[tuple(sorted(req.mix))] = [Path(t).name.split("-")[0] for t in req.targets]
+        return train(cfg, req)
+
+    def record_eval(cfg, req):
+        asked[req.conditions[0]] = dict(req.one_off)
+        return evaluate(cfg, req)
+    fake.train, fake.evaluate = record_train, record_eval
+    fns = StageFns(fake.generate, fake.augment, fake.train, fake.evaluate, targets)
+    conds = "[ft,'distill[local]','distill[local+global]']"
+    res = run_study(_cfg(f"pipeline.conditions={conds}"), None, tmp_path / "out", fns, Tracker.disabled())
+    assert fake.calls[("targets", "corpus")] == 1 and fake.calls[("targets", "local")] == 1
+    assert fake.calls[("targets", "global")] == 1
+    assert asked[("corpus", "local")] == ["corpus", "local"] and asked[("corpus",)] == []
+    assert asked["distill[local]"] == {"distill[local]": {"teacher_flops": 2 * 2.0 * 10 * 100}}
+    assert {"train[distill[local]]", "targets[corpus]"} <= set(res["stages"])
+    again = run_study(_cfg(f"pipeline.conditions={conds}", "train.distill.alpha=0.5"), None, tmp_path / "out", fns,
+                      Tracker.disabled())["stages"]
+    assert again["train[ft]"]["cached"] and again["targets[corpus]"]["cached"]
+    assert not again["train[distill[local]]"]["cached"]
