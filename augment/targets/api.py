@@ -122,13 +122,17 @@ def targets_request(cfg, req: TargetsRequest) -> dict:
     units = _units(groups(texts, contexts), int(d.unit_size))
     fp = _fingerprint(cfg, req, str(cfg.model.name))
     t0, stats = time.time(), []
-    for u, unit in enumerate(tqdm(units, desc="teacher targets", unit="unit")):
-        name = f"{u:05d}"
-        done = _done(out, name, fp)
-        if not done:
-            rows, done = run_unit(teacher, tok, contexts, unit)
-            _write_unit(out, name, rows, done, fp)
-        stats.append(done)
+    try:
+        for u, unit in enumerate(tqdm(units, desc="teacher targets", unit="unit")):
+            name = f"{u:05d}"
+            done = _done(out, name, fp)
+            if not done:
+                rows, done = run_unit(teacher, tok, contexts, unit)
+                _write_unit(out, name, rows, done, fp)
+            stats.append(done)
+    finally:
+        if hasattr(teacher, "close"):  # vLLM's engine-core process
+            teacher.close()
     return _manifest(out, cfg, req, stats, len(units), n_params, contexts, time.time() - t0)
 
 

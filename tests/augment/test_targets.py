@@ -89,3 +89,21 @@ def test_strategy_texts_come_from_the_augment_output(tmp_path):
                                                     ("local", "Four.")]
     with pytest.raises(Exception, match="no augmentations of \\['global'\\]"):
         training_texts(docs, ["global"], [str(aug)])
+
+
+@pytest.mark.slow
+def test_vllm_teacher_matches_the_hf_teacher(tmp_path, embedded_model_path):
+    """The same texts and contexts through vLLM's prompt log-probabilities (the embedded model:
+    vLLM's CPU kernels need head sizes of 32 or more)."""
+    pytest.importorskip("vllm")
+    data = _data(tmp_path / "data", n=3)
+    rows = {}
+    for engine in ("hf", "vllm"):
+        cfg = load_config(None, ["model.name=smollm2-135m-instruct", "train.distill.top_k=3",
+                                 f"train.distill.engine={engine}", "model.dtype=bfloat16"])
+        targets_request(cfg, TargetsRequest(str(data), str(tmp_path / engine)))
+        rows[engine] = list(TargetsOutput(tmp_path / engine).rows())
+    for a, b in zip(rows["hf"], rows["vllm"]):
+        assert (a.tokens == b.tokens).all()
+        top1 = (a.topk_ids[1:, 0] == b.topk_ids[1:, 0]).mean()
+        assert top1 >= 0.8 and np.abs(a.topk_lp[1:, 0].astype(float) - b.topk_lp[1:, 0].astype(float)).mean() < 0.3
