@@ -46,24 +46,34 @@ def retrieve_contexts(index, questions: Sequence[Question], corpus: Dict[str, Do
     return out
 
 
-def recall(questions: Sequence[Question], retrieved: Sequence[Retrieved]) -> Dict[str, Optional[float]]:
-    """Per split, the mean share of a question's `source_ids` among its top-k (questions without
-    source ids are left out; None where a split has none), so a retrieval miss can be told apart
-    from a reading failure."""
+def covers(doc: Optional[Document]) -> set:
+    """What a retrieved document stands for: its id and the facts it states (`meta.fact_ids`, as
+    the benchmarks record them: a question's source ids may name facts rather than documents)."""
+    if doc is None:
+        return set()
+    facts = doc.meta.get("fact_ids") if isinstance(doc.meta, dict) else None
+    return {doc.id, *(str(f) for f in facts or [])}
+
+
+def recall(questions: Sequence[Question], retrieved: Sequence[Retrieved],
+           corpus: Optional[Dict[str, Document]] = None) -> Dict[str, Optional[float]]:
+    """Per split, the mean share of a question's `source_ids` that its top-k documents cover (by
+    id or stated fact; questions without source ids are left out; None where a split has none), so
+    a retrieval miss can be told apart from a reading failure."""
     per: Dict[str, List[float]] = defaultdict(list)
     for q, r in zip(questions, retrieved):
         if q.source_ids:
-            got = set(r.ranked)
+            got = set().union(*[covers((corpus or {}).get(i)) or {i} for i in r.ranked]) if r.ranked else set()
             per[q.split].append(sum(s in got for s in q.source_ids) / len(q.source_ids))
     splits = sorted({q.split for q in questions})
     return {s: (sum(per[s]) / len(per[s]) if per[s] else None) for s in splits}
 
 
-def summary(retriever: str, k: int, budget: int, info: dict, questions, retrieved) -> dict:
+def summary(retriever: str, k: int, budget: int, info: dict, questions, retrieved, corpus=None) -> dict:
     """What results.json records about a condition's retrieval (`conditions.<c>.rag`)."""
     n = max(1, len(retrieved))
     return {"retriever": retriever, "k": k, "budget_tokens": budget, "index_key": info.get("key"),
-            "index_docs": info.get("n_docs"), "recall_at_k": recall(questions, retrieved),
+            "index_docs": info.get("n_docs"), "recall_at_k": recall(questions, retrieved, corpus),
             "docs_per_query": sum(len(r.doc_ids) for r in retrieved) / n,
             "context_tokens_per_query": sum(len(r.ids) for r in retrieved) / n,
             "empty_contexts": sum(not r.ids for r in retrieved)}

@@ -129,8 +129,8 @@ class ModelSession:
         t0 = time.perf_counter()
         before = getattr(index.searcher, "embedder", None)
         tokens0 = before.tokens if before is not None else 0
-        got = retrieve_contexts(index, self.questions, {d.id: d for d in corpus}, self.enc, int(rag.k),
-                                budget, e.icl_separator)
+        by_id = {d.id: d for d in corpus}
+        got = retrieve_contexts(index, self.questions, by_id, self.enc, int(rag.k), budget, e.icl_separator)
         self.retrieval = {"seconds": time.perf_counter() - t0,
                           "query_tokens": (before.tokens - tokens0) if before is not None else 0,
                           "embedding_params": before.n_params if before is not None else 0}
@@ -139,7 +139,7 @@ class ModelSession:
                    for r, wc, plain in zip(got, with_ctx, self.plain)]
         scores = self.scorer.score(encoded, e.batch_size, max_tokens=e.max_batch_tokens, progress=ev.label)
         log_ = summary(ev.condition.retriever(str(rag.retriever)), int(rag.k), budget, index.info,
-                       self.questions, got)
+                       self.questions, got, by_id)
         log.info("%s: %.1f documents, %.0f tokens retrieved per question", ev.label, log_["docs_per_query"],
                  log_["context_tokens_per_query"])
         return scores, encoded, 0, log_, [{"retrieved": r.doc_ids} for r in got]

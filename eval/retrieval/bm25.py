@@ -57,9 +57,10 @@ class Bm25Index:
         return docs, scores
 
 
-def scan(tokens: List[List[str]], queries: Sequence[str], spec: IndexSpec, k: int) -> np.ndarray:
+def scan(tokens: List[List[str]], queries: Sequence[str], spec: IndexSpec, k: int) -> Tuple[np.ndarray, np.ndarray]:
     """The brute-force baseline: BM25 (bm25s's Lucene variant) of every document for every query,
-    from term counts, no index. Same ranking as the index (the benchmark checks)."""
+    from term counts, no index; returns (top-k positions, every score) per query. Same scores as
+    the index (the benchmark checks)."""
     from collections import Counter
 
     n = len(tokens)
@@ -67,7 +68,7 @@ def scan(tokens: List[List[str]], queries: Sequence[str], spec: IndexSpec, k: in
     avgdl = lengths.mean() if n else 1.0
     df = Counter(term for doc in tokens for term in set(doc))
     counts = [Counter(doc) for doc in tokens]
-    out = []
+    out, all_scores = [], []
     for q in tokenize(queries, spec):
         scores = np.zeros(n)
         for term in set(q):
@@ -77,4 +78,5 @@ def scan(tokens: List[List[str]], queries: Sequence[str], spec: IndexSpec, k: in
             tf = np.array([c.get(term, 0) for c in counts], dtype=np.float64)
             scores += idf * tf / (tf + spec.k1 * (1 - spec.b + spec.b * lengths / avgdl))
         out.append(np.argsort(-scores, kind="stable")[:k])
-    return np.asarray(out)
+        all_scores.append(scores)
+    return np.asarray(out), np.asarray(all_scores)

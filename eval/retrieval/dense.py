@@ -61,7 +61,10 @@ class DenseIndex:
     def search(self, queries: Sequence[str], k: int) -> Tuple[np.ndarray, np.ndarray]:
         """(doc positions, cosine scores), best first; shards are read one at a time (memory-mapped)
         and merged into a running top-k."""
-        q = self.embedder.embed(queries)
+        return self.top_k(self.embedder.embed(queries), k)
+
+    def top_k(self, q: np.ndarray, k: int) -> Tuple[np.ndarray, np.ndarray]:
+        """The search given the queries' embeddings (the benchmark times this against a scan)."""
         best_i = np.zeros((len(q), 0), dtype=np.int64)
         best_s = np.zeros((len(q), 0), dtype=np.float32)
         offset = 0
@@ -80,10 +83,12 @@ def _top(scores: np.ndarray, idx: np.ndarray, k: int) -> Tuple[np.ndarray, np.nd
     return np.take_along_axis(scores, order, 1), np.take_along_axis(idx, order, 1)
 
 
-def scan(doc_emb: np.ndarray, q: np.ndarray, k: int) -> np.ndarray:
-    """The brute-force baseline: one dot product per (query, document) pair in Python."""
-    out = []
+def scan(doc_emb: np.ndarray, q: np.ndarray, k: int) -> Tuple[np.ndarray, np.ndarray]:
+    """The brute-force baseline: one dot product per (query, document) pair in Python; returns
+    (top-k positions, every score) per query."""
+    out, all_scores = [], []
     for v in q:
         scores = [float(np.dot(v, d)) for d in doc_emb]
         out.append(sorted(range(len(scores)), key=lambda i: (-scores[i], i))[:k])
-    return np.asarray(out)
+        all_scores.append(scores)
+    return np.asarray(out), np.asarray(all_scores)

@@ -79,3 +79,14 @@ def test_context_budget_drops_the_lowest_ranked(tmp_path, mc_data, tiny_model):
     got = retrieve_contexts(load_index(tmp_path / "i"), qs, {d.id: d for d in read_corpus(mc_data)}, enc, 3, 10_000, "\n")
     rec = recall(qs, got)
     assert set(rec) == {"rephrase", "reversal"} and all(0 <= v <= 1 for v in rec.values())
+
+
+def test_recall_counts_a_document_by_the_facts_it_states():
+    from augft.core.records import Document, Question
+    from augft.eval.rag import Retrieved
+
+    corpus = {"p1-t3": Document("p1-t3", "x", {"fact_ids": ["p1"]}), "p2-t1": Document("p2-t1", "y", {"fact_ids": ["p2"]})}
+    qs = [Question("a", "reversal", "r", "?", ["1", "2"], 0, ["p1"]), Question("b", "reversal", "r", "?", ["1", "2"], 0, ["p1"]),
+          Question("c", "forward", "f", "?", ["1", "2"], 0)]
+    got = [Retrieved([], ["p1-t3"], []), Retrieved([], ["p2-t1"], []), Retrieved([], [], [])]
+    assert recall(qs, got, corpus) == {"forward": None, "reversal": 0.5}
