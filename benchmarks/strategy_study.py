@@ -94,7 +94,19 @@ def run(name: str, config: str, root: Path) -> dict:
     merged = run_study(cfg, None, root / spec.out)
     return {"study": name, "config": config, "overrides": spec.overrides, "conditions": spec.conditions,
             "wall_s": round(time.perf_counter() - t0, 1), "accuracy": _splits(merged),
-            "checker": merged.get("quality", {}), "filters": _filters(merged["stages"])}
+            "checker": merged.get("quality", {}), "filters": _filters(merged["stages"]),
+            "recall_at_k": {c: v["rag"]["recall_at_k"] for c, v in merged["conditions"].items() if v.get("rag")},
+            "decision": _decision(root / spec.out / "report" / "results.json")}
+
+
+def _decision(results: Path) -> dict:
+    """The report's "Which to use": the pick, the candidates, the sentence and each row's costs."""
+    d = json.loads(results.read_text()).get("decision") or {}
+    rows = {r["condition"]: {k: r[k] for k in ("accuracy", "ci_low", "ci_high", "one_off_flops", "per_query_flops",
+                                              "total_flops", "break_even_vs_icl", "break_even_vs_rag")}
+            for r in d.get("rows", [])}
+    return {"pick": d.get("pick"), "best": d.get("best"), "candidates": d.get("candidates"),
+            "queries": d.get("queries"), "text": d.get("text"), "rows": rows}
 
 
 def markdown(res: dict) -> str:
@@ -124,6 +136,8 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"strategy_study_{args.study}.json").write_text(json.dumps(res, indent=2) + "\n")
     print(markdown(res))
+    if res.get("decision", {}).get("text"):
+        print("\n" + res["decision"]["text"])
 
 
 if __name__ == "__main__":

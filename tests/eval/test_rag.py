@@ -90,3 +90,19 @@ def test_recall_counts_a_document_by_the_facts_it_states():
           Question("c", "forward", "f", "?", ["1", "2"], 0)]
     got = [Retrieved([], ["p1-t3"], []), Retrieved([], ["p2-t1"], []), Retrieved([], [], [])]
     assert recall(qs, got, corpus) == {"forward": None, "reversal": 0.5}
+
+
+@pytest.mark.slow
+def test_rag_on_the_embedded_model_finds_and_reads_the_person(tmp_path):
+    """people at a small size: both retrievers find the statement about the person asked about,
+    and reading it lifts the reversal questions above the model without context."""
+    from augft.eval.benchmarks.api import generate
+
+    cfg = load_config(None, ["benchmark.name=people", "benchmark.people.n_people=6", "benchmark.people.n_train_templates=4",
+                             "benchmark.people.n_test_templates=2", "benchmark.people.n_reversal_templates=2"])
+    generate("people", cfg, tmp_path / "data")
+    cfg = load_config(None, ['eval.conditions=[base,"rag[bm25]","rag[dense]"]', "eval.retention=false"])
+    res = evaluate(cfg, tmp_path / "data", tmp_path / "out")
+    for label in ("rag[bm25]", "rag[dense]"):
+        assert res["conditions"][label]["rag"]["recall_at_k"]["reversal"] >= 0.9
+        assert res["conditions"][label]["splits"]["reversal"]["accuracy"] > res["conditions"]["base"]["splits"]["reversal"]["accuracy"]
