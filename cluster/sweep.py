@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from augft.cluster.stages import StageFns, StageResult, eval_stage, prepare_data
-from augft.cluster.sweep_trial import SweepContext, condition_for, run_trial, trial_cfg, weights
+from augft.cluster.sweep_trial import SweepContext, run_trial, trial_cfg, trial_condition, trial_stages, weights
 from augft.core.config.load import to_flat_dict, to_yaml
 from augft.core.artifacts import EvalOutput, TrainOutput
 from augft.core.errors import AugftError
@@ -181,12 +181,13 @@ def _test_eval(cfg, params, row, dres: StageResult, val: str, cache_dir: Path, f
     if not splits:
         return {}
     tcfg = trial_cfg(cfg, params)
-    cond = condition_for(weights(params))
-    model = StageResult("train", cond.label, str(row["train_key"]), Path(row["train_dir"]), True, 0.0)
+    cond = trial_condition(tcfg, weights(params))
+    model = StageResult("train", cond.trained, str(row["train_key"]), Path(row["train_dir"]), True, 0.0)
+    index = trial_stages(tcfg, cond, dres, cache_dir, fns).index if cond.rag is not None else None
     run = tracker.start_run(f"best[{cond.label}]", parent=parent, kind="condition",
                             tags={"augft.condition": f"best:{cond.label}"})
     try:
-        res = eval_stage(tcfg, cond, dres, cache_dir, fns, model=model, splits=splits)
+        res = eval_stage(tcfg, cond, dres, cache_dir, fns, model=model, splits=splits, index=index)
         run.set_tags({"augft.model_path": str(TrainOutput(model.dir).model_dir)})
         log_stage_dir(run, res.dir, cond.label)
     except BaseException:

@@ -8,6 +8,7 @@ from augft.core.config.train import Split
 
 Search = choices("Search", ["optuna", "random"], __name__)
 Objective = choices("Objective", ["accuracy", "accuracy_per_cost"], __name__)
+SweepMethod = choices("SweepMethod", ["aug_ft", "distill"], __name__)
 
 
 @dataclass
@@ -40,6 +41,11 @@ class SweepConfig:
     """Split the objective is measured on; empty picks `rephrase`, else `forward` (people)."""
     test_eval: bool = True
     """Evaluate the best configuration once on the test splits after the search."""
+    method: SweepMethod = SweepMethod.aug_ft
+    """How each trial's model learns the mix: aug_ft (cross-entropy on corpus + augmentations) or
+    distill (context distillation on the teacher's targets of the same texts)."""
+    rag: bool = False
+    """Evaluate each trial's model with retrieval in front of it (`<model>+rag`, eval.rag.*)."""
     objective: Objective = Objective.accuracy
     """What the search maximizes: accuracy (validation accuracy) or accuracy_per_cost (validation
     accuracy per exaFLOP of the trial's total cost at report.queries_per_day over

@@ -156,3 +156,14 @@ def test_objective_accuracy_or_accuracy_per_cost():
     assert value == 0.5 / (total / 1e18)
     # A cheaper trial of the same accuracy scores higher.
     assert objective(cfg, 0.5, res, "aug_ft[local]", 1e17)[0] > value
+
+
+def test_sweep_trials_can_distill_and_retrieve():
+    from augft.cluster.sweep_trial import condition_for, trial_condition
+
+    assert condition_for({"local": 1.0}, "distill").label == "distill[local]"
+    assert condition_for({"local": 1.0}, "distill").distill and condition_for({}, "distill").label == "distill"
+    assert condition_for({"local": 1.0}, "aug_ft", rag=True).label == "aug_ft[local]+rag"
+    cfg = load_config(None, ["pipeline.sweep.method=distill", "pipeline.sweep.rag=true"])
+    c = trial_condition(cfg, {"local": 1.0, "global": 0.5})
+    assert c.label == "distill[local+global]+rag" and c.trained == "distill[local+global]"
