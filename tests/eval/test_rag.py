@@ -39,7 +39,9 @@ def test_rag_conditions_in_augft_eval(tmp_path, mc_data, cli, tiny_model):
     assert all(len(r_["retrieved"]) <= 2 for r_ in got) and any(r_["retrieved"] for r_ in got)
     # One index per retriever, reused by a second run (not rebuilt).
     assert (out / "index-bm25" / "index.json").is_file() and (out / "index-dense" / "index.json").is_file()
-    assert "recall" in (out / "report.md").read_text()
+    md = (out / "report.md").read_text()
+    assert "recall" in md and "## Which to use" in md and (out / "plot_which_to_use.png").is_file()
+    assert res["decision"]["pick"] in res["conditions"] and len(res["decision"]["rows"]) == 5
 
 
 def test_rag_scores_equal_icl_over_just_the_retrieved_documents(tmp_path, mc_data, tiny_model):
