@@ -137,10 +137,13 @@ def sentence(d: dict) -> str:
     if not d["overlap"]:
         return (f"Use {p['condition']}: the most accurate ({acc} on {', '.join(d['splits'])}), and no other "
                 f"condition reaches its interval; at {volume} it costs {_flops(p['total_flops'])} FLOPs in all.")
-    others = [c for c in d["candidates"]]
-    return (f"The intervals overlap: {', '.join(others)} are not below the interval of the most accurate, "
-            f"{best['condition']} ({acc}), so these data do not rank them by accuracy. Of these, at {volume} "
-            f"the cheapest is {p['condition']} ({_flops(p['total_flops'])} FLOPs in all, against "
+    others = [c for c in d["candidates"] if c != best["condition"]]
+    head = (f"The intervals overlap: {', '.join(others)} {'is' if len(others) == 1 else 'are'} not below the "
+            f"interval of the most accurate, {best['condition']} ({acc}), so these data do not rank them by "
+            f"accuracy. At {volume}")
+    if p["condition"] == best["condition"]:
+        return f"{head} the most accurate is also the cheapest of them: {p['condition']} ({_flops(p['total_flops'])} FLOPs in all)."
+    return (f"{head} the cheapest of them is {p['condition']} ({_flops(p['total_flops'])} FLOPs in all, against "
             f"{_flops(best['total_flops'])} for {best['condition']}).")
 
 
@@ -195,7 +198,7 @@ def plot(d: dict, path, title: str = ""):
     ax.set_xscale("log")
     ax.set_xlabel(f"total FLOPs at {d['queries']:,.0f} queries (one-off + per query)")
     ax.set_ylabel("accuracy, pooled (95% CI)")
-    ax.set_ylim(0, 1)
+    ax.set_ylim(0, 1.1)  # room above 1.0 for the labels of perfect conditions
     ax.set_title(title or "accuracy against total cost; red ring: the pick", fontsize=9)
     fig.tight_layout()
     with atomic_path(path) as tmp:
