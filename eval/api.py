@@ -88,7 +88,7 @@ def _check_inputs(cfg, req: EvalRequest, evs: List[Evaluated]) -> None:
 def _indexes(cfg, req: EvalRequest, evs: List[Evaluated], out_dir: Path) -> dict:
     """Retriever -> open index, for every retriever a rag condition uses: the request's folder,
     else one built once per corpus under eval.rag.index_dir (or beside the results)."""
-    from augft.eval.retrieval.build import build_index, load_index
+    from augft.eval.retrieval.build import load_index
     from augft.eval.retrieval.spec import IndexSpec
 
     rag = cfg.eval.rag
@@ -100,19 +100,21 @@ def _indexes(cfg, req: EvalRequest, evs: List[Evaluated], out_dir: Path) -> dict
         folder = Path(req.indexes[r]) if r in req.indexes else \
             Path(rag.index_dir or out_dir) / f"index-{r}"
         if r not in req.indexes:
-            build_index(req.data, IndexSpec.from_config(rag, r), folder, use_ray=_index_on_ray(cfg))
+            _build_index(cfg, req.data, IndexSpec.from_config(rag, r), folder)
         out[r] = load_index(folder)
     return out
 
 
-def _index_on_ray(cfg) -> bool:
-    """eval.rag.use_ray; then Ray must be up (a named cluster, or a local one)."""
-    if not cfg.eval.rag.use_ray:
-        return False
-    from augft.core.ray_init import init_ray
+def _build_index(cfg, data: str, spec, folder: Path) -> dict:
+    """Here, or with eval.rag.use_ray on Ray Data (the named cluster, or a local Ray for this build)."""
+    from augft.eval.retrieval.build import build_index
 
-    init_ray(cfg.cluster)
-    return True
+    if not cfg.eval.rag.use_ray:
+        return build_index(data, spec, folder)
+    from augft.core.ray_init import ray_session
+
+    with ray_session(cfg.cluster):
+        return build_index(data, spec, folder, use_ray=True)
 
 
 def _score_all(cfg, req: EvalRequest, evs: List[Evaluated], questions, corpus,
