@@ -23,16 +23,19 @@ def load_rows(folders: Sequence[str], mix: Mapping[str, float]) -> Tuple[Dict[st
     """(row by id, examples per source, k) of the sources the mix names; each must have targets."""
     rows: Dict[str, TargetRow] = {}
     sources: Dict[str, List[Example]] = {s: [] for s in mix}
-    ks = set()
+    ks, listed = set(), set()
     for folder in folders:
         out = TargetsOutput(Path(folder))
         ks.add(int(out.manifest()["top_k"]))
+        listed.update(out.sources())
         for r in out.rows([s for s in mix]):
             rows[r.id] = r
             sources[r.source].append(Example(r.id, "", r.source))  # an example is its row's id
-    empty = [s for s, ex in sources.items() if mix[s] > 0 and not ex]
-    if empty:
-        raise TrainDataError(f"train.mix names {empty} but the teacher targets {list(folders)} have no rows of it")
+    # A source the targets list with no rows (a strategy that kept nothing) contributes nothing,
+    # as in any mix; one they do not list at all is a wrong folder.
+    missing = [s for s in mix if mix[s] > 0 and s not in listed]
+    if missing:
+        raise TrainDataError(f"train.mix names {missing} but the teacher targets {list(folders)} have no rows of it")
     if len(ks) > 1:
         raise TrainDataError(f"the teacher targets {list(folders)} were written with different top_k {sorted(ks)}")
     return rows, sources, ks.pop()

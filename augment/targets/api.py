@@ -113,9 +113,11 @@ def targets_request(cfg, req: TargetsRequest) -> dict:
     teacher, tok, n_params, window = _engine(cfg, str(cfg.model.name), int(d.top_k))
     corpus = read_corpus(Path(req.data))
     texts = training_texts(corpus, req.sources, req.augmentations)
-    if not texts:
-        raise AugftError(f"teacher targets: no training texts in sources {list(req.sources)}")
-    longest = max(len(_encode(tok, t.text)) for t in texts)
+    if not corpus:
+        raise AugftError(f"teacher targets: {req.data} has no documents for the teacher to read")
+    # A strategy that kept nothing gives no texts: an empty output (training then draws nothing
+    # from it, as aug_ft does), not an error.
+    longest = max((len(_encode(tok, t.text)) for t in texts), default=1)
     budget = int(d.context_tokens) or int(cfg.model.max_context or window) - longest - 1
     contexts = Contexts(corpus, lambda s: len(tok(s, add_special_tokens=False).input_ids), str(d.context), budget,
                         int(cfg.seed))
@@ -138,7 +140,7 @@ def targets_request(cfg, req: TargetsRequest) -> dict:
 
 def _manifest(out: TargetsOutput, cfg, req, stats: List[dict], n_units: int, n_params: int,
               contexts: Contexts, wall: float) -> dict:
-    sources: Dict[str, Dict[str, int]] = {}
+    sources: Dict[str, Dict[str, int]] = {s: {"texts": 0, "tokens": 0} for s in req.sources}
     for st in stats:
         for s, v in st["sources"].items():
             e = sources.setdefault(s, {"texts": 0, "tokens": 0})

@@ -107,3 +107,13 @@ def test_vllm_teacher_matches_the_hf_teacher(tmp_path, embedded_model_path):
         assert (a.tokens == b.tokens).all()
         top1 = (a.topk_ids[1:, 0] == b.topk_ids[1:, 0]).mean()
         assert top1 >= 0.8 and np.abs(a.topk_lp[1:, 0].astype(float) - b.topk_lp[1:, 0].astype(float)).mean() < 0.3
+
+
+def test_a_strategy_that_kept_nothing_gives_an_empty_output(tmp_path, tiny_model):
+    data = _data(tmp_path / "data", n=2)
+    aug = tmp_path / "aug"
+    (aug / "local").mkdir(parents=True)
+    (aug / "manifest.json").write_text(json.dumps({"strategies": {"local": {"ok": 0, "shards": []}}}))
+    m = targets_request(_cfg(), TargetsRequest(str(data), str(tmp_path / "t"), ("local",), (str(aug),)))
+    assert m["sources"] == {"local": {"texts": 0, "tokens": 0}} and m["units"] == []
+    assert list(TargetsOutput(tmp_path / "t").rows()) == []

@@ -117,3 +117,14 @@ def test_distillation_trains_under_deepspeed(tmp_path, targets, tiny_model, laun
     assert s["distill"] == {"alpha": 0.1, "top_k": 4} and s["steps"] == 12
     assert np.mean(losses[-3:]) < np.mean(losses[:3])
     assert (tmp_path / "t" / "model" / "config.json").is_file()
+
+
+def test_an_empty_source_contributes_nothing(tmp_path, targets):
+    import json as _json
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "manifest.json").write_text(_json.dumps({"top_k": 4, "units": [], "sources": {"local": {"texts": 0}}}))
+    tcfg = load_config(None, ["train.eval_fraction=0"]).train
+    stats = build_distill_shards([str(targets[1]), str(empty)], tcfg, 0, 0, 2, tmp_path / "o", {"corpus": 1.0, "local": 1.0})
+    assert stats["sources"]["local"] == 0 and stats["sources"]["corpus"] > 0
