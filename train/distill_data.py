@@ -29,6 +29,8 @@ def load_rows(folders: Sequence[str], mix: Mapping[str, float]) -> Tuple[Dict[st
         ks.add(int(out.manifest()["top_k"]))
         listed.update(out.sources())
         for r in out.rows([s for s in mix]):
+            if r.id in rows:  # the same text in two folders (a source written twice): once
+                continue
             rows[r.id] = r
             sources[r.source].append(Example(r.id, "", r.source))  # an example is its row's id
     # A source the targets list with no rows (a strategy that kept nothing) contributes nothing,
