@@ -39,17 +39,29 @@ def _units(texts_by_group: List[Tuple[tuple, List[Text]]], size: int) -> List[Li
 
 
 def _engine(cfg, model_path: str, k: int):
-    """(teacher, tokenizer, n_params): hf, or vllm's prompt log-probabilities."""
-    from augft.core.models import load_model
-
-    m = load_model(model_path, cfg.model.cache_dir, cfg.model.device, cfg.model.dtype, cfg.model.trust_remote_code)
+    """The teacher: hf, or vllm's prompt log-probabilities (loaded where the units run)."""
     if str(cfg.train.distill.engine) == "vllm":
         from augft.augment.targets.vllm import VllmTeacher
 
-        return VllmTeacher(cfg, model_path, k), m.tokenizer, m.n_params, m.max_context
+        return VllmTeacher(cfg, model_path, k)
     from augft.augment.targets.hf import HfTeacher
+    from augft.core.models import load_model
 
-    return HfTeacher(m.model, m.tokenizer, k, int(cfg.train.distill.batch_size)), m.tokenizer, m.n_params, m.max_context
+    m = load_model(model_path, cfg.model.cache_dir, cfg.model.device, cfg.model.dtype, cfg.model.trust_remote_code)
+    return HfTeacher(m.model, m.tokenizer, k, int(cfg.train.distill.batch_size))
+
+
+def _model_facts(cfg) -> tuple:
+    """(tokenizer, parameter count, context window) without loading the weights on the driver."""
+    from transformers import AutoConfig
+
+    from augft.core.models import count_parameters, load_tokenizer, resolve_model_path
+
+    m = cfg.model
+    tok = load_tokenizer(str(m.name), m.cache_dir, m.trust_remote_code)
+    conf = AutoConfig.from_pretrained(resolve_model_path(str(m.name), m.cache_dir), trust_remote_code=m.trust_remote_code)
+    window = int(m.max_context or getattr(conf, "max_position_embeddings", 0) or 2048)
+    return tok, count_parameters(str(m.name), m.cache_dir, m.trust_remote_code), window
 
 
 def _encode(tok, text: str) -> List[int]:
@@ -83,6 +95,7 @@ def run_unit(teacher, tok, contexts: Contexts, unit: Sequence[Tuple[tuple, Text]
 
 
 def _write_unit(out: TargetsOutput, name: str, rows: List[TargetRow], stats: dict, fingerprint: str) -> None:
+    """The unit's shard, then its stats file (which marks it done)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -101,41 +114,107 @@ def _done(out: TargetsOutput, name: str, fingerprint: str) -> Dict:
     return stats if stats.get("fingerprint") == fingerprint else {}
 
 
-def targets_request(cfg, req: TargetsRequest) -> dict:
-    """Write the teacher targets the request asks for (resuming finished units); returns the manifest."""
-    from tqdm import tqdm
-
+def _plan(cfg, req: TargetsRequest, tok, window: int) -> Tuple[Contexts, list]:
+    """The contexts and the units (texts grouped by context, unit_size each)."""
     from augft.core.records import read_corpus
 
-    d, out = cfg.train.distill, TargetsOutput(Path(req.out))
-    Path(req.out).mkdir(parents=True, exist_ok=True)
-    out.manifest_path.unlink(missing_ok=True)
-    teacher, tok, n_params, window = _engine(cfg, str(cfg.model.name), int(d.top_k))
+    d = cfg.train.distill
     corpus = read_corpus(Path(req.data))
-    texts = training_texts(corpus, req.sources, req.augmentations)
     if not corpus:
         raise AugftError(f"teacher targets: {req.data} has no documents for the teacher to read")
     # A strategy that kept nothing gives no texts: an empty output (training then draws nothing
     # from it, as aug_ft does), not an error.
+    texts = training_texts(corpus, req.sources, req.augmentations)
     longest = max((len(_encode(tok, t.text)) for t in texts), default=1)
-    budget = int(d.context_tokens) or int(cfg.model.max_context or window) - longest - 1
+    budget = int(d.context_tokens) or window - longest - 1
     contexts = Contexts(corpus, lambda s: len(tok(s, add_special_tokens=False).input_ids), str(d.context), budget,
                         int(cfg.seed))
-    units = _units(groups(texts, contexts), int(d.unit_size))
-    fp = _fingerprint(cfg, req, str(cfg.model.name))
-    t0, stats = time.time(), []
+    return contexts, _units(groups(texts, contexts), int(d.unit_size))
+
+
+def targets_request(cfg, req: TargetsRequest) -> dict:
+    """Write the teacher targets the request asks for (resuming finished units); returns the manifest."""
+    out = TargetsOutput(Path(req.out))
+    Path(req.out).mkdir(parents=True, exist_ok=True)
+    out.manifest_path.unlink(missing_ok=True)
+    tok, n_params, window = _model_facts(cfg)
+    contexts, units = _plan(cfg, req, tok, window)
+    job = UnitJob(cfg, str(req.out), _fingerprint(cfg, req, str(cfg.model.name)), contexts)
+    stats: Dict[int, dict] = {u: _done(out, f"{u:05d}", job.fingerprint) for u in range(len(units))}
+    todo = [u for u, done in stats.items() if not done]
+    t0 = time.time()
+    if todo and cfg.train.distill.use_ray:
+        stats.update(_run_ray(cfg, job, {u: units[u] for u in todo}))
+    elif todo:
+        stats.update(_run_here(job, {u: units[u] for u in todo}))
+    return _manifest(out, cfg, req, [stats[u] for u in range(len(units))], len(units), n_params, contexts,
+                     time.time() - t0)
+
+
+class UnitJob:
+    """What a worker needs to turn units into files: the config, the output, the contexts."""
+
+    def __init__(self, cfg, out: str, fingerprint: str, contexts: Contexts):
+        self.cfg, self.out, self.fingerprint, self.contexts = cfg, out, fingerprint, contexts
+        self.teacher = self.tok = None
+
+    def run(self, u: int, unit) -> dict:
+        """One unit, written (shard, then its stats); returns the stats."""
+        if self.teacher is None:  # once per process: a Ray actor keeps its model between units
+            from augft.core.models import load_tokenizer
+
+            m = self.cfg.model
+            self.teacher = _engine(self.cfg, str(m.name), int(self.cfg.train.distill.top_k))
+            self.tok = load_tokenizer(str(m.name), m.cache_dir, m.trust_remote_code)
+        rows, stats = run_unit(self.teacher, self.tok, self.contexts, unit)
+        _write_unit(TargetsOutput(Path(self.out)), f"{u:05d}", rows, stats, self.fingerprint)
+        return {**stats, "fingerprint": self.fingerprint}
+
+    def close(self) -> None:
+        if hasattr(self.teacher, "close"):  # vLLM's engine-core process
+            self.teacher.close()
+
+
+def _run_here(job: UnitJob, units: Dict[int, list]) -> Dict[int, dict]:
+    from tqdm import tqdm
+
     try:
-        for u, unit in enumerate(tqdm(units, desc="teacher targets", unit="unit")):
-            name = f"{u:05d}"
-            done = _done(out, name, fp)
-            if not done:
-                rows, done = run_unit(teacher, tok, contexts, unit)
-                _write_unit(out, name, rows, done, fp)
-            stats.append(done)
+        return {u: job.run(u, unit) for u, unit in tqdm(units.items(), desc="teacher targets", unit="unit")}
     finally:
-        if hasattr(teacher, "close"):  # vLLM's engine-core process
-            teacher.close()
-    return _manifest(out, cfg, req, stats, len(units), n_params, contexts, time.time() - t0)
+        job.close()
+
+
+class _Actor:
+    """A Ray Data actor: one teacher per process, the units of its batches written by it."""
+
+    def __init__(self, job: UnitJob):
+        self.job = job
+
+    def __call__(self, batch: dict) -> dict:
+        import pickle
+
+        import numpy as np
+
+        done = [self.job.run(int(u), pickle.loads(bytes(p))) for u, p in zip(batch["u"], batch["unit"])]
+        return {"u": np.asarray(batch["u"]), "stats": np.asarray([json.dumps(d) for d in done], dtype=object)}
+
+
+def _run_ray(cfg, job: UnitJob, units: Dict[int, list]) -> Dict[int, dict]:
+    """train.distill.use_ray: the units on a Ray Data actor pool (train.distill.num_actors teachers,
+    each writing its units' files; only the small stats come back)."""
+    import pickle
+
+    import ray
+
+    from augft.core.ray_init import ray_session
+
+    d = cfg.train.distill
+    with ray_session(cfg.cluster):
+        ds = ray.data.from_items([{"u": u, "unit": pickle.dumps(unit)} for u, unit in units.items()],
+                                 override_num_blocks=max(1, len(units)))
+        rows = ds.map_batches(_Actor, fn_constructor_kwargs={"job": job}, batch_size=1, batch_format="numpy",
+                              concurrency=int(d.num_actors), num_cpus=float(d.actor_cpus)).take_all()
+    return {int(r["u"]): json.loads(r["stats"]) for r in rows}
 
 
 def _manifest(out: TargetsOutput, cfg, req, stats: List[dict], n_units: int, n_params: int,

@@ -39,11 +39,19 @@ class DistillConfig:
     """Training texts scored per forward (hf)."""
     unit_size: int = 256
     """Training texts per work unit (one shard file); finished units are skipped on rerun."""
+    use_ray: bool = False
+    """Run the teacher-target units on a Ray Data actor pool (local Ray unless cluster.address):
+    each actor loads the teacher once and writes its units' files."""
+    num_actors: int = 1
+    """use_ray: teacher actors (one model each)."""
+    actor_cpus: float = 1.0
+    """use_ray: CPUs reserved per teacher actor."""
 
     def __post_init__(self):
         require(0 <= self.alpha <= 1, "train.distill.alpha", f"must be in [0, 1], got {self.alpha}")
         require(self.top_k >= 1, "train.distill.top_k", f"must be >= 1, got {self.top_k}")
-        for key in ("batch_size", "unit_size"):
+        require(self.actor_cpus > 0, "train.distill.actor_cpus", "must be > 0")
+        for key in ("batch_size", "unit_size", "num_actors"):
             require(getattr(self, key) >= 1, f"train.distill.{key}", "must be >= 1")
         require(self.context_tokens >= 0, "train.distill.context_tokens", "must be >= 0")
 

@@ -117,3 +117,15 @@ def test_a_strategy_that_kept_nothing_gives_an_empty_output(tmp_path, tiny_model
     m = targets_request(_cfg(), TargetsRequest(str(data), str(tmp_path / "t"), ("local",), (str(aug),)))
     assert m["sources"] == {"local": {"texts": 0, "tokens": 0}} and m["units"] == []
     assert list(TargetsOutput(tmp_path / "t").rows()) == []
+
+
+def test_ray_data_actors_write_the_same_targets(tmp_path, tiny_model):
+    """train.distill.use_ray: units on a Ray Data actor pool give the files the local loop gives."""
+    data = _data(tmp_path / "data")
+    targets_request(_cfg(), TargetsRequest(str(data), str(tmp_path / "here")))
+    m = targets_request(_cfg("train.distill.use_ray=true", "train.distill.num_actors=2", "cluster.num_cpus=2"),
+                        TargetsRequest(str(data), str(tmp_path / "ray")))
+    a, b = list(TargetsOutput(tmp_path / "here").rows()), list(TargetsOutput(tmp_path / "ray").rows())
+    assert len(m["units"]) == 4 and [r.id for r in a] == [r.id for r in b]
+    for x, y in zip(a, b):
+        assert (x.topk_ids == y.topk_ids).all() and np.allclose(x.topk_lp.astype(float), y.topk_lp.astype(float), atol=1e-2)
