@@ -9,7 +9,7 @@ Every step is the CLI a user runs (subprocesses of this venv's `augft`). Writes
 benchmarks/results/own_documents.json (wall time per step, questions kept per split, both
 accuracy tables, the augmentations dropped as held-out copies) and prints the tables.
 
-    .venv/bin/python benchmarks/own_documents.py [--work out/own-documents]   # ~15 min on 2 cores
+    .venv/bin/python benchmarks/own_documents.py [--work out/own-documents]   # ~35 min on 2 cores
 """
 from __future__ import annotations
 
