@@ -3,9 +3,11 @@ to pay, hf otherwise. The choice is made once per run, before anything is planne
 corpus's record count (no texts read), and written into the manifest with its reason."""
 from __future__ import annotations
 
-from typing import Dict, Sequence, Tuple
+from typing import Sequence, Tuple
 
 from augft.augment.registry import spec
+from augft.core.artifacts import EngineChoice
+from augft.core.config.settings import AugmentSettings
 
 
 def estimated_prompts(cfg, documents: int, strategies: Sequence[str]) -> int:
@@ -14,16 +16,15 @@ def estimated_prompts(cfg, documents: int, strategies: Sequence[str]) -> int:
     return docs * sum(spec(s).prompts_per_doc for s in strategies)
 
 
-def resolve_engine(cfg, data, strategies: Sequence[str], engine_factory=None) -> Tuple[object, Dict]:
-    """(config with augment.engine resolved, {engine, reason}) for this run."""
-    from omegaconf import OmegaConf
-
+def resolve_engine(cfg: AugmentSettings, data, strategies: Sequence[str],
+                   engine_factory=None) -> Tuple[AugmentSettings, EngineChoice]:
+    """(settings with augment.engine resolved, the choice and its reason) for this run."""
     from augft.core import vllm as core_vllm
     from augft.core.corpus import count_records, discover
 
     a = cfg.augment
     if str(a.engine) != "auto":
-        return cfg, {"engine": str(a.engine), "reason": "configured"}
+        return cfg, EngineChoice(str(a.engine), "configured")
     if engine_factory is not None:
         engine, why = "hf", "a caller-supplied engine runs"
     elif not core_vllm.installed():
@@ -34,5 +35,4 @@ def resolve_engine(cfg, data, strategies: Sequence[str], engine_factory=None) ->
         engine = "vllm" if n >= floor else "hf"
         why = f"about {n} prompts, {'at least' if engine == 'vllm' else 'fewer than'} " \
               f"augment.auto_vllm_min_prompts={floor}"
-    out = OmegaConf.merge(cfg, {"augment": {"engine": engine}}) if OmegaConf.is_config(cfg) else cfg
-    return out, {"engine": engine, "reason": why}
+    return cfg.with_augment(engine=engine), EngineChoice(engine, why)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Callable, Dict, Iterable, Iterator, Mapping, Optional
 
 from augft.augment.storage import OutputStore
-from augft.augment.units import Processed, RecordContext, Unit, process_unit, run_unit
+from augft.augment.units import Processed, RecordContext, Unit, UnitOutput, process_unit, run_unit
 from augft.core.errors import AugftError, user_error
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,12 @@ def unit_files(strategy: str, phase: str, stem: str):
     """(shard, stats) paths of a unit, relative to the output location."""
     d = f"{strategy}/_extract" if phase == "entity_extract" else str(strategy)
     return f"{d}/part-{stem}.parquet", f"{d}/part-{stem}.stats.json"
+
+
+def failed_file(strategy: str, phase: str, stem: str) -> str:
+    """Where a unit's failed prompts are kept (with their reasons), relative to the output."""
+    d = f"{strategy}/_extract" if phase == "entity_extract" else str(strategy)
+    return f"{d}/failed/part-{stem}.parquet"
 
 
 @dataclass(frozen=True)
@@ -56,12 +62,16 @@ def write_unit(store: OutputStore, p: Processed) -> Dict:
     u = p.unit
     data, stats_path = unit_files(u.strategy, u.phase, u.stem)
     stats = dict(p.stats.to_dict(), unit_id=u.unit_id, stem=u.stem, strategy=u.strategy,
-                 phase=u.phase, node=node_id(), pid=os.getpid())
-    if u.phase == "entity_extract":
-        stats["entities"] = p.entities
+                 phase=u.phase, node=node_id(), pid=os.getpid(), plan=dict(u.plan))
+    if u.phase == "entity_extract":  # each document's extracted entities, for the pair planning
+        store.write_parquet(data, [{"id": k, "texts": list(v)} for k, v in p.entities.items()])
     else:
         store.write_parquet(data, p.records)
         stats["shard"] = data.rsplit("/", 1)[-1]
+    if p.failures:
+        store.write_parquet(failed_file(u.strategy, u.phase, u.stem), p.failures)
+        stats["failed_shard"] = failed_file(u.strategy, u.phase, u.stem).split("/", 1)[1]
+        stats["done_marker"] = stats_path
     store.write_json(stats_path, stats)
     return stats
 
@@ -71,6 +81,8 @@ def run_or_resume(engine, unit: Unit, job: Job) -> Dict:
     stats_path = unit_files(unit.strategy, unit.phase, unit.stem)[1]
     if job.store.exists(stats_path):
         return dict(job.store.read_json(stats_path), resumed=True)
+    if not unit.items:  # a shard with nothing to prompt: its planning counts only
+        return dict(write_unit(job.store, process_unit(unit, UnitOutput([], 0.0), job.records)), resumed=False)
     out = run_unit(engine, unit, job.templates)
     if out.results and all(r.error for r in out.results):
         # The engine is broken (bad sampling, a dead server), not one prompt: stop the run
@@ -110,7 +122,9 @@ def ensure_ray(cfg) -> None:
     from augft.core.ray_init import init_ray, user_errors_as_themselves
 
     if init_ray(cfg.cluster, log_to_driver=False):
-        ray.data.DataContext.get_current().enable_progress_bars = False
+        ctx = ray.data.DataContext.get_current()
+        ctx.enable_progress_bars = False
+        ctx.print_on_execution_start = False  # a run plans several Datasets; their logs keep this
     user_errors_as_themselves()
 
 
@@ -147,7 +161,7 @@ def execute(units, cfg, job: Job, engines) -> Iterator[Dict]:
 
 def _execute_loop(units: Iterable[Unit], job: Job, engines) -> Iterator[Dict]:
     for u in units:
-        done = job.store.exists(unit_files(u.strategy, u.phase, u.stem)[1])
+        done = not u.items or job.store.exists(unit_files(u.strategy, u.phase, u.stem)[1])
         yield run_or_resume(None if done else engines.local(), u, job)
 
 

@@ -7,14 +7,14 @@ training mix only includes it when asked for by name.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import List, Tuple
 
-from augft.core.artifacts import AugmentOutput
+from augft.core.artifacts import AugmentOutput, Manifest, StrategyEntry
 from augft.core.errors import AugftError
 from augft.core.records import Augmentation, read_records, write_parquet
 
 
-def copy_oracle(data_dir: Path, out_dir: Path, n_documents: int) -> Tuple[Dict, List[str]]:
+def copy_oracle(data_dir: Path, out_dir: Path, n_documents: int) -> Tuple[StrategyEntry, List[str]]:
     """Write `oracle/part-00000.parquet`; returns its manifest entry and the statements."""
     src = Path(data_dir) / "oracle.jsonl"
     if not src.is_file():
@@ -27,16 +27,14 @@ def copy_oracle(data_dir: Path, out_dir: Path, n_documents: int) -> Tuple[Dict, 
                              f"(got strategy={r.strategy!r}, model={r.model!r})")
     write_parquet(AugmentOutput(out_dir).strategy_dir("oracle") / "part-00000.parquet", recs)
     # No model ran: zero generation cost.
-    stats = {"ok": len(recs), "filtered": {}, "failed": 0, "inputs": len(recs), "prompts": 0,
-             "shards": ["part-00000.parquet"], "documents": n_documents, "oracle": True, "model_free": True,
-             "prompt_tokens": 0, "completion_tokens": 0, "gen_s": 0.0}
-    return stats, [r.text for r in recs]
+    entry = StrategyEntry(writer="benchmark", ok=len(recs), inputs=len(recs), shards=["part-00000.parquet"],
+                          documents=n_documents)
+    return entry, [r.text for r in recs]
 
 
-def write_oracle_output(data_dir: Path, out_dir: Path, n_documents: int = 0) -> Dict:
+def write_oracle_output(data_dir: Path, out_dir: Path, n_documents: int = 0) -> Manifest:
     """A complete augment output folder holding only the oracle strategy (shard + manifest)."""
-    stats, _ = copy_oracle(data_dir, out_dir, n_documents)
-    manifest = {"strategies": {"oracle": stats}, "model": "oracle", "engine": "none", "sampling": {},
-                "prompt_hashes": {}, "timings": {}, "seed": 0}
+    entry, _ = copy_oracle(data_dir, out_dir, n_documents)
+    manifest = Manifest(strategies={"oracle": entry}, model="oracle")
     AugmentOutput(out_dir).write_manifest(manifest)
     return manifest

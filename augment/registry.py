@@ -21,9 +21,10 @@ class StrategySpec:
     writer: str
     """Who writes the records: `model` (prompted), `rule` (no model), `benchmark` (ground truth)."""
     planner: str
-    """How its work is planned: `local` (one prompt per document or sentence, on the driver),
-    `global` (windows of linked documents, on the workers), `entity` (extraction, then pairs),
-    `reverse` (a rule over the corpus), `copy` (a file the benchmark wrote)."""
+    """How its work is planned, always per shard where the shards are (augment/passes.py): `local`
+    (one prompt per document or sentence), `global` (windows of linked documents), `entity`
+    (extraction, then pairs), `reverse` (a rule over each shard), `copy` (a file the benchmark
+    wrote)."""
     templates: Tuple[str, ...] = ()
     """Prompt templates it renders (`augment.templates.<name>`)."""
     own_keys: Tuple[str, ...] = ()
@@ -38,11 +39,6 @@ class StrategySpec:
     @property
     def needs_model(self) -> bool:
         return self.writer == "model"
-
-    @property
-    def reads_corpus_on_driver(self) -> bool:
-        """Planned from the whole corpus in the driver (global streams it on the workers)."""
-        return self.planner in ("local", "entity", "reverse", "copy")
 
 
 _LOCAL_KEYS = ("local_unit",)
@@ -81,7 +77,7 @@ def with_planner(planner: str) -> Tuple[str, ...]:
 
 # How augmentation runs, not what it writes: changing these never changes the records (the
 # generating model is hashed by its resolved name instead of the openai section).
-RUNTIME_KEYS = ("use_ray", "num_actors", "actor_cpus", "openai", "vllm")
+RUNTIME_KEYS = ("use_ray", "num_actors", "actor_cpus", "openai", "vllm", "max_failed_share")
 
 
 def not_in_identity(active: Iterable) -> Tuple[str, ...]:

@@ -36,6 +36,14 @@ class OutputStore:
         filesystem, path = self._fs_path(rel)
         return filesystem.get_file_info(path).type == pafs.FileType.File
 
+    def delete(self, rel: str) -> None:
+        """Remove a file if it is there (a unit's done-marker, so a rerun redoes the unit)."""
+        from pyarrow import fs as pafs
+
+        filesystem, path = self._fs_path(rel)
+        if filesystem.get_file_info(path).type == pafs.FileType.File:
+            filesystem.delete_file(path)
+
     def write_bytes(self, rel: str, data: bytes) -> None:
         if not self.remote:
             atomic_write_bytes(self.uri(rel), data)

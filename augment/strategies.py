@@ -1,7 +1,8 @@
 """Strategies turn a corpus into deterministic work units (augment.units.Unit).
 
-Local and entity units are planned here, on the driver; global windows are planned by
-augment.windows / augment.global_plan on the workers. An item's `key` groups the items whose
+These are the per-document plans (local, rephrase, qa, entity), run shard by shard where the
+shards are (augment.local_plan); global windows are planned by augment.windows /
+augment.global_plan. An item's `key` groups the items whose
 statements are deduplicated together (one source document); a key never spans two units, so
 a unit's output does not depend on other units and a resumed run writes exactly what an
 uninterrupted one would.
@@ -62,8 +63,10 @@ class Planner:
     def fits(self, text: str) -> bool:
         return self.count_tokens(text) + self.max_new_tokens <= self.max_context
 
-    def pack(self, strategy: str, phase: str, items: List[Item], sampling: Sampling) -> List[Unit]:
-        """Group items by key, then fill units of about `unit_size` prompts in order."""
+    def pack(self, strategy: str, phase: str, items: List[Item], sampling: Sampling,
+             prefix: str = "") -> List[Unit]:
+        """Group items by key, then fill units of about `unit_size` prompts in order; `prefix`
+        (a shard's number) starts every unit's stem."""
         groups: Dict[str, List[Item]] = {}
         for it in items:
             groups.setdefault(it.key, []).append(it)
@@ -76,7 +79,7 @@ class Planner:
             cur.extend(g)
         if cur:
             units.append(cur)
-        return [Unit(unit_id=f"{phase}-{i:05d}", stem=f"{i:05d}", strategy=strategy, phase=phase,
+        return [Unit(unit_id=f"{phase}-{prefix}{i:05d}", stem=f"{prefix}{i:05d}", strategy=strategy, phase=phase,
                      sampling=sampling, items=u) for i, u in enumerate(units)]
 
     # -- local ---------------------------------------------------------------

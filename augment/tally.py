@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Dict, List
 
+from augft.core.artifacts import PhaseCounts, StrategyEntry
+
 
 class Progress:
     def __init__(self, total: int, desc: str):
@@ -59,7 +61,13 @@ class Aggregate:
     shards: List[str] = field(default_factory=list)
     errors: List[str] = field(default_factory=list)
     nodes: Dict[str, int] = field(default_factory=dict)
-    entities: Dict[str, List[str]] = field(default_factory=dict)
+    failed_prompts: int = 0
+    failed_shards: List[str] = field(default_factory=list)
+    """Failed-prompt files, relative to the strategy's folder (`failed/part-<stem>.parquet`)."""
+    failed_units: List[str] = field(default_factory=list)
+    """Done-markers (stats files, relative to the output) of the units with failed prompts."""
+    plan: Dict[str, int] = field(default_factory=dict)
+    """Planning counts summed over the shards: documents, long documents split or skipped."""
 
     def add(self, s: Dict) -> None:
         for k in ("ok", "failed", "inputs", "prompts", "prompt_tokens", "completion_tokens", "gen_s"):
@@ -70,10 +78,21 @@ class Aggregate:
             self.shards.append(s["shard"])
         self.errors.extend(s["errors"][: max(0, 5 - len(self.errors))])
         self.nodes[s.get("node", "local")] = self.nodes.get(s.get("node", "local"), 0) + 1
-        self.entities.update(s.get("entities", {}))
+        for k, v in (s.get("plan") or {}).items():
+            self.plan[k] = self.plan.get(k, 0) + int(v)
+        if s.get("failed_prompts"):
+            self.failed_prompts += int(s["failed_prompts"])
+            self.failed_shards.append(s["failed_shard"])
+            self.failed_units.append(s["done_marker"])
 
-    def manifest_entry(self) -> Dict:
-        d = {k: getattr(self, k) for k in ("ok", "filtered", "failed", "inputs", "prompts",
-                                           "prompt_tokens", "completion_tokens", "errors")}
-        d.update(gen_s=round(self.gen_s, 3), shards=sorted(self.shards), units=sum(self.nodes.values()))
-        return d
+    def manifest_entry(self) -> StrategyEntry:
+        return StrategyEntry(ok=self.ok, filtered=dict(self.filtered), failed=self.failed, inputs=self.inputs,
+                             prompts=self.prompts, prompt_tokens=self.prompt_tokens,
+                             completion_tokens=self.completion_tokens, errors=list(self.errors),
+                             gen_s=round(self.gen_s, 3), shards=sorted(self.shards), units=sum(self.nodes.values()),
+                             failed_prompts=self.failed_prompts, failed_shards=sorted(self.failed_shards))
+
+    def phase_counts(self) -> PhaseCounts:
+        """As a phase that writes no records (entity extraction)."""
+        return PhaseCounts(self.prompts, self.failed, self.prompt_tokens, self.completion_tokens,
+                           round(self.gen_s, 3))

@@ -63,6 +63,9 @@ class Unit:
     window: str = ""
     groups: List[List[int]] = field(default_factory=list)
     """Global, linked context: groups of the window's document indices, each listed once."""
+    plan: Dict[str, int] = field(default_factory=dict)
+    """Planning counts of the unit's shard (documents, long documents split or skipped), carried by
+    the shard's first unit of each strategy into its stats, so the driver sums them like the rest."""
 
     @property
     def context(self) -> str:
@@ -140,6 +143,7 @@ class UnitStats:
     completion_tokens: int = 0
     gen_s: float = 0.0
     errors: List[str] = field(default_factory=list)
+    failed_prompts: int = 0
 
     def to_dict(self) -> Dict:
         d = asdict(self)
@@ -153,6 +157,8 @@ class Processed:
     records: List[Dict]
     entities: Dict[str, List[str]]
     stats: UnitStats
+    failures: List[Dict] = field(default_factory=list)
+    """One row per prompt whose generation failed: its id, sources and reason."""
 
 
 @dataclass(frozen=True)
@@ -173,6 +179,7 @@ def process_unit(unit: Unit, out: UnitOutput, ctx: RecordContext) -> Processed:
     st = UnitStats(prompts=len(unit.items), gen_s=out.gen_s)
     records: List[Dict] = []
     entities: Dict[str, List[str]] = {}
+    failures: List[Dict] = []
     counters: Dict[str, int] = {}
     # Once per item, not per statement: a global source is thousands of tokens.
     sources = {it.id: unit.source_text(it) for it in unit.items}
@@ -183,11 +190,7 @@ def process_unit(unit: Unit, out: UnitOutput, ctx: RecordContext) -> Processed:
         st.prompt_tokens += res.prompt_tokens
         st.completion_tokens += res.completion_tokens
         if res.error:
-            n_fail = max(1, int(unit.sampling.n))
-            st.failed += n_fail
-            st.inputs += n_fail
-            if len(st.errors) < 5:
-                st.errors.append(f"{it.id}: {res.error}")
+            _failed(st, failures, unit, it, res.error)
         elif unit.phase == "entity_extract":
             entities[it.key] = list(res.texts)
             st.inputs += len(res.texts)
@@ -202,7 +205,20 @@ def process_unit(unit: Unit, out: UnitOutput, ctx: RecordContext) -> Processed:
                         st.ok += 1
                         records.append(_record(unit, it, stmt, idx, c, ctx))
     assert st.ok + sum(st.filtered.values()) + st.failed == st.inputs  # the accounting invariant
-    return Processed(unit=unit, records=records, entities=entities, stats=st)
+    return Processed(unit=unit, records=records, entities=entities, stats=st, failures=failures)
+
+
+def _failed(st: UnitStats, failures: List[Dict], unit: Unit, it: Item, error: str) -> None:
+    """A prompt the engine could not answer: its candidates count as failed inputs, and it is
+    kept (id, sources, reason) for the failed shard."""
+    n_fail = max(1, int(unit.sampling.n))
+    st.failed += n_fail
+    st.inputs += n_fail
+    st.failed_prompts += 1
+    if len(st.errors) < 5:
+        st.errors.append(f"{it.id}: {error}")
+    failures.append({"id": it.id, "key": it.key, "source_ids": unit.source_ids(it), "strategy": unit.strategy,
+                     "phase": unit.phase, "unit": unit.unit_id, "error": str(error)})
 
 
 def _statements(text: str, key: str, counters: Dict[str, int], st: UnitStats, sentences: bool = True):

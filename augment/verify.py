@@ -17,6 +17,7 @@ from typing import Dict, List, Sequence, Tuple
 
 from augft.augment.prompts import render
 from augft.augment.units import Processed
+from augft.core.artifacts import StrategyEntry
 
 REASON = "unsupported"
 
@@ -63,8 +64,8 @@ def verify(engine, p: Processed, template: str, threshold: float, method: str) -
     return p
 
 
-def unsupported_rate(entry: Dict) -> float:
+def unsupported_rate(entry: StrategyEntry) -> float:
     """Estimated share of unsupported statements among those that reached verification."""
-    dropped = entry.get("filtered", {}).get(REASON, 0)
-    seen = entry.get("ok", 0) + dropped
+    dropped = entry.filtered.get(REASON, 0)
+    seen = entry.ok + dropped
     return round(dropped / seen, 4) if seen else 0.0

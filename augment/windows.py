@@ -80,9 +80,9 @@ class ShardScan:
     sketch: Optional[np.ndarray] = None
 
 
-def _chunks(corpus: Corpus, i: int) -> Iterator[List]:
+def _chunks(corpus: Corpus, i: int, seen: Optional[Dict[str, str]] = None) -> Iterator[List]:
     buf = []
-    for pos, doc in iter_shard(corpus, corpus.shards[i]):
+    for pos, doc in iter_shard(corpus, corpus.shards[i], seen=seen):
         buf.append((pos, doc))
         if len(buf) >= _CHUNK:
             yield buf
@@ -91,13 +91,15 @@ def _chunks(corpus: Corpus, i: int) -> Iterator[List]:
         yield buf
 
 
-def scan_shard(corpus: Corpus, i: int, counter: Optional[TokenCounter]) -> ShardScan:
-    """Pass 1 over one shard (validates every record); without a counter only counts and digests."""
+def scan_shard(corpus: Corpus, i: int, counter: Optional[TokenCounter],
+               seen: Optional[Dict[str, str]] = None) -> ShardScan:
+    """Pass 1 over one shard (validates every record; `seen` shared across shards checks ids
+    across them); without a counter only counts and digests."""
     scan = ShardScan(shard=i, docs=0, digest=shard_digest(corpus, corpus.shards[i]))
     if counter is not None:
         scan.hist = np.zeros(HIST, dtype=np.int64)
         scan.sketch = np.zeros((2, WIDTH), dtype=np.uint32)
-    for chunk in _chunks(corpus, i):
+    for chunk in _chunks(corpus, i, seen):
         scan.docs += len(chunk)
         if counter is None:
             continue

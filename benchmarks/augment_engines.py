@@ -27,11 +27,11 @@ def _run(engine: str, data: Path, out: Path, docs: int) -> dict:
     t = time.perf_counter()
     m = augment(cfg, data, out)
     wall = time.perf_counter() - t
-    s = m["strategies"]["local"]
-    gen = float(s["gen_s"])
-    return {"wall_s": round(wall, 2), "gen_s": round(gen, 2), "prompts": s["prompts"],
-            "completion_tokens": s["completion_tokens"], "kept": s["ok"],
-            "gen_tokens_per_s": round(s["completion_tokens"] / gen, 2), "overhead_s": round(wall - gen, 2)}
+    s = m.strategies["local"]
+    gen = float(s.gen_s)
+    return {"wall_s": round(wall, 2), "gen_s": round(gen, 2), "prompts": s.prompts,
+            "completion_tokens": s.completion_tokens, "kept": s.ok,
+            "gen_tokens_per_s": round(s.completion_tokens / gen, 2), "overhead_s": round(wall - gen, 2)}
 
 
 def main() -> None:

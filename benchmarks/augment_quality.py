@@ -37,10 +37,10 @@ def run(name, overrides, data, work, lm, checker, people):
     reversal_ids = {r.id for r in recs if checker.covered([r.text])}
     sources_with_reversal = {r.source_ids[0] for r in recs if r.id in reversal_ids}
     covered = checker.covered([r.text for r in recs])
-    s, q = m["strategies"]["local"], augmentation_quality(data, work / name)["local"]
+    s, q = m.strategies["local"], augmentation_quality(data, work / name).strategies["local"]
     return {"prompt_set": cfg.augment.prompt_set, "candidates": int(cfg.augment.num_candidates),
-            "inputs": s["inputs"], "kept": s["ok"], "filtered": s["filtered"], "failed": s["failed"],
-            "true": q["true"], "false": q["false"], "uncheckable": q["uncheckable"],
+            "inputs": s.inputs, "kept": s.ok, "filtered": s.filtered, "failed": s.failed,
+            "true": q.true, "false": q.false, "uncheckable": q.uncheckable,
             "reversal_statements": len(reversal_ids),
             "source_statements_with_a_reversal": len(sources_with_reversal),
             "people_covered": len(covered), "people_in_subset": len(people),

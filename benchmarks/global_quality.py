@@ -78,10 +78,10 @@ def main() -> None:
         for name, strategy, extra in runs:
             cfg = load_config(args.config, [*base, f"augment.strategies=[{strategy}]", *extra])
             t = time.perf_counter()
-            m = augment(cfg, data, Path(tmp) / name)["strategies"][strategy]
+            m = augment(cfg, data, Path(tmp) / name).strategies[strategy]
             recs = AugmentOutput(Path(tmp) / name).records([strategy])
-            res[name] = {"wall_s": round(time.perf_counter() - t, 1), "prompt_tokens": m.get("prompt_tokens"),
-                         "filtered": m["filtered"], **_counts(checker, [r.text for r in recs])}
+            res[name] = {"wall_s": round(time.perf_counter() - t, 1), "prompt_tokens": m.prompt_tokens,
+                         "filtered": m.filtered, **_counts(checker, [r.text for r in recs])}
             if strategy == "global":
                 res[name]["global_consistency"] = _filter_quality(checker, recs, docs)
     res["linked_vs_window_speedup"] = round(res["global_window"]["wall_s"] / res["global_linked"]["wall_s"], 2)

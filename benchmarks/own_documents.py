@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from typing import Dict, List
 
+from augft.core.artifacts import AugmentOutput, ConditionSummary, EvalOutput, StudyResults, read_typed
+
 RESULTS = Path(__file__).resolve().parent / "results"
 CONFIG = "configs/quickstart.yaml"
 CONDITIONS = '[base,icl,"rag[bm25]","rag[dense]",ft,ft+rag,"aug_ft[local]","aug_ft[local]+rag","distill[local]"]'
@@ -45,9 +47,8 @@ def _write_docs(bench: Path, docs: Path) -> int:
     return n
 
 
-def _table(results: Path) -> Dict[str, Dict[str, float]]:
-    conds = json.loads(results.read_text())["conditions"]
-    return {label: {s: round(v["accuracy"], 3) for s, v in c["splits"].items() if s != "retention"}
+def _table(conds: Dict[str, ConditionSummary]) -> Dict[str, Dict[str, float]]:
+    return {label: {s: round(v.accuracy, 3) for s, v in c.splits.items() if s != "retention"}
             for label, c in conds.items()}
 
 
@@ -116,12 +117,13 @@ def run(work: Path) -> dict:
         "eval", "--config", CONFIG, "--data", str(bench), "--out", str(work / "bench-eval"),
         f"eval.conditions={CONDITIONS}", f"eval.models={spec}", "tracking.enabled=false", *_costs(study, models))
     report = json.loads((data / "questions.json").read_text())
-    manifest = json.loads(next(study.glob("augment/local-*/manifest.json")).read_text())
-    generated, own = _table(study / "report" / "results.json"), _table(work / "bench-eval" / "results.json")
+    manifest = AugmentOutput(next(study.glob("augment/local-*"))).manifest()
+    generated = _table(read_typed(study / "report" / "results.json", StudyResults, "study results").conditions)
+    own = _table(EvalOutput(work / "bench-eval").results().conditions)
     return {"files": n_files, "wall_s": wall, "questions_kept": report.get("kept"),
             "question_quality": _question_quality(data),
-            "heldout_statements": manifest.get("heldout_statements"),
-            "heldout_copy_dropped": manifest["strategies"]["local"]["filtered"].get("heldout_copy", 0),
+            "heldout_statements": manifest.heldout_statements,
+            "heldout_copy_dropped": manifest.strategies["local"].filtered.get("heldout_copy", 0),
             "generated_questions": generated, "benchmark_questions": own,
             "decision_generated": _decision(study / "report" / "results.json"),
             "decision_benchmark": _decision(work / "bench-eval" / "results.json"),

@@ -1,9 +1,10 @@
-"""Global augmentation at scale: the data plane alone, 10k / 100k / 1M short documents.
+"""Augmentation at scale, global and local: the data plane alone, 10k / 100k / 1M short documents.
 
 A benchmark-only engine (FixedStatementEngine, defined here and passed as `engine_factory`,
 never selectable from a config) returns one fixed statement per prompt at zero cost, so what
-is timed is the data plane: reading the shards, grouping and packing windows, rendering prompts
-on the workers, parsing, filtering, and workers writing shards and stats. Each size runs in its
+is timed is the data plane: reading the shards where they are, planning (global: grouping and
+packing windows; local: one prompt per document, per shard), rendering prompts on the workers,
+parsing, filtering, and workers writing shards and stats. Each size runs in its
 own driver process (so its peak RSS is its own) on a local Ray of `--cpus` CPUs. Per size:
 planning time (scan + grouping + packing, units counted, nothing generated), end-to-end time of
 `augment` (which plans again), documents/s, driver peak RSS; and the old greedy planner's time
@@ -11,7 +12,7 @@ where it finishes within `--old-limit-s`. Also the share of documents whose wind
 document sharing an entity, old packer against new, on the `semantic` benchmark and on a
 synthetic corpus. Prints and writes benchmarks/results/scale_augment.json.
 
-    .venv/bin/python benchmarks/scale_augment.py [--sizes 10000 100000 1000000]
+    .venv/bin/python benchmarks/scale_augment.py [--sizes 10000 100000 1000000] [--strategies global local]
 """
 from __future__ import annotations
 
@@ -83,10 +84,10 @@ def write_shards(folder: Path, n: int) -> None:
     fh.close()
 
 
-def _cfg(cpus: int, extra=()):
+def _cfg(cpus: int, strategy: str, extra=()):
     from augft.core.config import load_config
 
-    return load_config(None, [f"model.name={MODEL}", "augment.strategies=[global]", "augment.num_candidates=1",
+    return load_config(None, [f"model.name={MODEL}", f"augment.strategies=[{strategy}]", "augment.num_candidates=1",
                               "augment.max_new_tokens=32", f"cluster.num_cpus={cpus}", "augment.num_actors=2",
                               "augment.actor_cpus=0.5",
                               # the fixed statement shares no word with most windows: keep it, so
@@ -96,33 +97,48 @@ def _cfg(cpus: int, extra=()):
                               "augment.verify=false", *extra])
 
 
-def one_size(n: int, data: Path, out: Path, cpus: int) -> Dict:
+def plan_only(run, strategy: str):
+    """(units, window budget or None): the scan and the units' planning, nothing generated."""
+    from augft.augment import passes
+    from augft.augment.corpus_scan import scan_corpus
+    from augft.augment.global_plan import plan_global
+    from augft.augment.local_plan import first_pass_units, units_ds
+
+    scan = scan_corpus(run.corpus, run.counter if strategy == "global" else None, True)
+    if strategy == "global":
+        plan = plan_global(run.corpus, passes.global_spec(run), True, scan)
+        return plan.units.count(), plan.budget
+    return units_ds(run.corpus, first_pass_units, plan=passes.shard_plan(run, scan)).count(), None
+
+
+def one_size(n: int, data: Path, out: Path, cpus: int, strategy: str) -> Dict:
     """One driver process: plan-only timing, then the whole run (the child side of main)."""
     import ray
 
     from augft.augment import api
     from augft.augment.api import augment
     from augft.augment.executor import ensure_ray
+    from augft.augment.request import AugmentRequest
+    from augft.core.config.settings import AugmentSettings
 
-    cfg = _cfg(cpus)
+    cfg = _cfg(cpus, strategy)
     t = time.perf_counter()
     ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False, configure_logging=False,
              object_store_memory=2 << 30)
     ensure_ray(cfg)
     ray_init_s = time.perf_counter() - t
     t = time.perf_counter()
-    run = api._prepare(cfg, data, out / "plan-only", None)
-    plan = api._plan_global(run)
-    units = sum(1 for _ in plan.units.iter_rows())
+    run = api._prepare(AugmentSettings.of(cfg), AugmentRequest(str(data), str(out / "plan-only"), (strategy,)), None)
+    units, budget = plan_only(run, strategy)
     plan_s = time.perf_counter() - t
     t = time.perf_counter()
     m = augment(cfg, data, out / "run", engine_factory=FixedStatementEngine)
     e2e_s = time.perf_counter() - t
-    g = m["strategies"]["global"]
+    g = m.strategies[strategy]
     return {"docs": n, "shards": len(run.corpus.shards), "ray_init_s": round(ray_init_s, 2),
-            "plan_s": round(plan_s, 2), "units": units, "budget_tokens": plan.budget,
+            "plan_s": round(plan_s, 2), "units": units, "budget_tokens": budget,
             "end_to_end_s": round(e2e_s, 2), "docs_per_s": round(n / e2e_s, 1),
-            "prompts": g["prompts"], "records": g["ok"], "record_shards": len(g["shards"]),
+            "prompts": g.prompts, "records": g.ok, "record_shards": len(g.shards),
             "driver_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
 
@@ -170,10 +186,17 @@ def new_windows(docs, budget: int, tmp: Path) -> List[List[str]]:
     from augft.augment import api
     from augft.core.records import write_jsonl
 
+    from augft.augment import passes
+    from augft.augment.corpus_scan import scan_corpus
+    from augft.augment.global_plan import plan_global
+    from augft.augment.request import AugmentRequest
+    from augft.core.config.settings import AugmentSettings
+
     write_jsonl(tmp / "corpus.jsonl", docs)
-    cfg = _cfg(1, ["augment.use_ray=false", f"augment.window_tokens={budget}"])
-    run = api._prepare(cfg, tmp, tmp / "unused", None)
-    return [[d.id for d in u.docs] for u in api._plan_global(run).units]
+    cfg = _cfg(1, "global", ["augment.use_ray=false", f"augment.window_tokens={budget}"])
+    run = api._prepare(AugmentSettings.of(cfg), AugmentRequest(str(tmp), str(tmp / "unused"), ("global",)), None)
+    scan = scan_corpus(run.corpus, run.counter, False)
+    return [[d.id for d in u.docs] for u in plan_global(run.corpus, passes.global_spec(run), False, scan).units]
 
 
 def quality(tmp: Path, budget: int) -> Dict:
@@ -225,6 +248,7 @@ def old_planner_time(n: int, budget: int, limit_s: float) -> Dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    ap.add_argument("--strategies", nargs="+", default=["global", "local"], choices=["global", "local"])
     ap.add_argument("--cpus", type=int, default=2)
     ap.add_argument("--old-limit-s", type=float, default=600.0)
     ap.add_argument("--old-sizes", type=int, nargs="*", default=[10_000],
@@ -232,39 +256,44 @@ def main() -> None:
     ap.add_argument("--one", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--data", default="", help=argparse.SUPPRESS)
     ap.add_argument("--out", default="", help=argparse.SUPPRESS)
+    ap.add_argument("--strategy", default="global", help=argparse.SUPPRESS)
+    ap.add_argument("--related-share", action="store_true",
+                    help="also compare the old and new window packers' related-document share")
     args = ap.parse_args()
     if args.one:
-        print("RESULT " + json.dumps(one_size(args.one, Path(args.data), Path(args.out), args.cpus)), flush=True)
+        print("RESULT " + json.dumps(one_size(args.one, Path(args.data), Path(args.out), args.cpus, args.strategy)),
+              flush=True)
         return
     results: Dict = {"model_tokenizer": MODEL, "cpus": args.cpus, "engine": FixedStatementEngine.name,
-                     "sizes": {}}
+                     "strategies": {}}
     with tempfile.TemporaryDirectory() as tmp:
-        for n in args.sizes:
-            results["sizes"][str(n)] = r = _size(n, Path(tmp), args)
-            print(json.dumps(r), flush=True)
-            _write(results)  # what is measured so far survives a later size's failure
-        _ratios(results)
-        _write(results)
-        budget = next(iter(results["sizes"].values()))["budget_tokens"]
-        results["related_share"] = quality(Path(tmp), budget)
+        for strategy in args.strategies:
+            sec = results["strategies"][strategy] = {"sizes": {}}
+            for n in args.sizes:
+                sec["sizes"][str(n)] = r = _size(n, Path(tmp), args, strategy)
+                print(json.dumps({"strategy": strategy, **r}), flush=True)
+                _write(results)  # what is measured so far survives a later size's failure
+            _ratios(sec)
+            _write(results)
+        if args.related_share and "global" in args.strategies:
+            budget = next(iter(results["strategies"]["global"]["sizes"].values()))["budget_tokens"]
+            results["related_share"] = quality(Path(tmp), budget)
     _write(results)
     print(json.dumps(results, indent=2))
 
 
-def _size(n: int, tmp: Path, args) -> Dict:
+def _size(n: int, tmp: Path, args, strategy: str) -> Dict:
     data = tmp / f"data-{n}" / "corpus"
     write_shards(data, n)
     res = subprocess.run([sys.executable, __file__, "--one", str(n), "--data", str(data.parent),
-                          "--out", str(tmp / f"out-{n}"), "--cpus", str(args.cpus)],
+                          "--out", str(tmp / f"out-{n}"), "--cpus", str(args.cpus), "--strategy", strategy],
                          capture_output=True, text=True)
     line = [ln for ln in res.stdout.splitlines() if ln.startswith("RESULT ")]
     if res.returncode or not line:
-        raise SystemExit(f"size {n} failed:\n{res.stderr[-3000:]}")
+        raise SystemExit(f"{strategy} at {n} failed:\n{res.stderr[-3000:]}")
     r = json.loads(line[-1][7:])
-    if n in args.old_sizes:
+    if strategy == "global" and n in args.old_sizes:  # the old window planner (global only)
         r["old_planner"] = old_planner_time(n, r["budget_tokens"], args.old_limit_s)
-    else:
-        r["old_planner"] = {"plan_s": None, "note": "not run (quadratic; see --old-sizes)"}
     shutil.rmtree(data.parent, ignore_errors=True)
     shutil.rmtree(tmp / f"out-{n}", ignore_errors=True)
     return r

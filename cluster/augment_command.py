@@ -6,18 +6,18 @@ Augment never imports eval; the orchestrator puts the two together here and in t
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Optional
 
-from augft.core.artifacts import AugmentOutput
+from augft.core.artifacts import AugmentOutput, Quality
 from augft.core.errors import AugftError
 
 
-def record_quality(data_dir: Path, aug_dir: Path) -> Dict:
-    """Score an augment output against `data_dir`'s benchmark checker; {} for user data."""
+def record_quality(data_dir: Path, aug_dir: Path) -> Quality:
+    """Score an augment output against `data_dir`'s benchmark checker; empty for user data."""
     from augft.eval.benchmarks.quality import augmentation_quality
 
     q = augmentation_quality(Path(data_dir), Path(aug_dir))
-    if q:
+    if q.strategies:
         AugmentOutput(Path(aug_dir)).write_quality(q)
     return q
 
@@ -31,7 +31,7 @@ def run_augment(cfg, data: Optional[Path] = None, out: Path = Path("out/augment"
         raise AugftError("augft augment needs --data DIR")
     manifest = augment(cfg, data, out)  # folders or URIs (s3://...)
     local = "://" not in f"{data}{out}"
-    print(summary_table(manifest, record_quality(Path(data), Path(out)) if local else {}), end="")
+    print(summary_table(manifest, record_quality(Path(data), Path(out)) if local else None), end="")
     print(f"wrote {out}/manifest.json")
     from augft.cluster import augment_health as health
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional
 
+from augft.core.artifacts import Manifest
+
 
 @dataclass(frozen=True)
 class StrategyCounts:
@@ -23,11 +25,9 @@ class StrategyCounts:
         return self.kept / self.written if self.written else None
 
 
-def counts(manifest: Mapping) -> Dict[str, StrategyCounts]:
+def counts(manifest: Manifest) -> Dict[str, StrategyCounts]:
     """{strategy: counts} from an augment manifest."""
-    return {s: StrategyCounts(int(st.get("ok", 0)), {k: int(v) for k, v in (st.get("filtered") or {}).items()},
-                              int(st.get("failed", 0)))
-            for s, st in (manifest.get("strategies") or {}).items()}
+    return {s: StrategyCounts(st.ok, dict(st.filtered), st.failed) for s, st in manifest.strategies.items()}
 
 
 def flag(c: StrategyCounts, min_share: float) -> Optional[str]:

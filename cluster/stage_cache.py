@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Mapping, Optional
 
+from augft.core.artifacts import artifact_schemas
 from augft.tracking.digests import file_digest, json_digest
 
 DONE = "done"
@@ -25,7 +26,9 @@ _SAFE = re.compile(r"[^A-Za-z0-9_.+-]")
 
 def stage_key(stage: str, config: Mapping, inputs: Mapping[str, str]) -> str:
     """Hash of what determines a stage's output: its config and its inputs' keys."""
-    return json_digest({"stage": stage, "config": config, "inputs": dict(inputs)})[:KEY_LEN]
+    # The artifacts' schema versions: a folder written in another format is not reused.
+    return json_digest({"stage": stage, "config": config, "inputs": dict(inputs),
+                        "schemas": artifact_schemas()})[:KEY_LEN]
 
 
 def data_key(data_dir: Path) -> str:

@@ -22,6 +22,7 @@ from augft.cluster.augment_command import record_quality
 from augft.core.artifacts import AugmentOutput, TrainOutput
 from augft.core.conditions import Condition
 from augft.core.config.augment import Strategy
+from augft.core.config.settings import AugmentSettings, EvalSettings, TargetsSettings, TrainSettings
 from augft.core.errors import AugftError
 
 log = logging.getLogger(__name__)
@@ -51,13 +52,13 @@ class StageFns:
     generate: Callable = field(default_factory=lambda: _lazy("augft.eval.benchmarks.api:generate"))
     """generate(name, cfg, out) -> sizes"""
     augment: Callable = field(default_factory=lambda: _lazy("augft.augment.api:augment_request"))
-    """augment_request(cfg, request: AugmentRequest) -> manifest"""
+    """augment_request(request: AugmentRequest, settings: AugmentSettings) -> Manifest"""
     train: Callable = field(default_factory=lambda: _lazy("augft.train.api:train_request"))
-    """train_request(cfg, request: TrainRequest) -> summary"""
+    """train_request(request: TrainRequest, settings: TrainSettings) -> TrainSummary"""
     evaluate: Callable = field(default_factory=lambda: _lazy("augft.eval.api:evaluate_request"))
-    """evaluate_request(cfg, request: EvalRequest) -> results"""
+    """evaluate_request(request: EvalRequest, settings: EvalSettings) -> EvalResults"""
     targets: Callable = field(default_factory=lambda: _lazy("augft.augment.targets.api:targets_request"))
-    """targets_request(cfg, request: TargetsRequest) -> manifest (the teacher's targets)"""
+    """targets_request(request: TargetsRequest, settings: TargetsSettings) -> manifest (the teacher's targets)"""
 
 
 @dataclass
@@ -116,7 +117,7 @@ def prepare_data(cfg, data: Optional[Path], out: Path, fns: StageFns, use_cache:
 
 def augment_stage(cfg, strategy: str, data: StageResult, out: Path, fns: StageFns,
                   use_cache: bool = True) -> StageResult:
-    from augft.augment.registry import not_in_identity, spec
+    from augft.augment.registry import spec
 
     if spec(strategy).writer == "benchmark":  # copied from the data folder, no model
         from augft.augment.oracle import write_oracle_output
@@ -124,19 +125,16 @@ def augment_stage(cfg, strategy: str, data: StageResult, out: Path, fns: StageFn
         return run_cached(out, "augment", "oracle", {"strategy": "oracle"}, {"data": data.key},
                           lambda d: (write_oracle_output(data.dir, d), record_quality(data.dir, d)),
                           use_cache)
-    from augft.augment.api import generator_name
-    from augft.augment.filters import VERSION as FILTERS
+    from augft.augment.api import identity
 
-    # Only what changes the records: moving a study onto a cluster reuses its augmentations,
-    # and another strategy's keys do not touch this one's (the same keys augment's own resume
-    # fingerprint leaves out).
-    hashed = {"augment": section(cfg, "augment", ["strategies", *not_in_identity([strategy])]),
-              "model": section(cfg, "model"), "generator": generator_name(cfg),
-              "seed": cfg.seed, "strategy": strategy, "filters": FILTERS}
+    # Only what changes the records (augment's own identity of the folder, which its resume
+    # fingerprint starts from): moving a study onto a cluster reuses its augmentations, and
+    # another strategy's keys do not touch this one's.
+    hashed = identity(AugmentSettings.of(cfg), [strategy])
     def body(folder: Path):
         from augft.augment.request import AugmentRequest
 
-        fns.augment(cfg, AugmentRequest(str(data.dir), str(folder), (str(strategy),)))
+        fns.augment(AugmentRequest(str(data.dir), str(folder), (str(strategy),)), AugmentSettings.of(cfg))
         record_quality(data.dir, folder)
 
     return run_cached(out, "augment", strategy, hashed, {"data": data.key}, body, use_cache)
@@ -173,7 +171,7 @@ def targets_stage(cfg, source: str, data: StageResult, augs: Mapping[str, StageR
         from augft.augment.targets.request import TargetsRequest
 
         folders = (str(augs[source].dir.resolve()),) if source != "corpus" else ()
-        fns.targets(cfg, TargetsRequest(str(data.dir), str(folder), (source,), folders))
+        fns.targets(TargetsRequest(str(data.dir), str(folder), (source,), folders), TargetsSettings.of(cfg))
 
     return run_cached(out, "targets", source, hashed, inputs, body, use_cache)
 
@@ -212,10 +210,11 @@ def train_stage(cfg, label: str, strategies: Sequence[str], augs: Mapping[str, S
         from augft.train.request import TrainRequest
 
         # A stage that crashed left its checkpoints in this folder: continue from them.
-        return fns.train(cfg, TrainRequest(str(data.dir), str(folder), mix,
-                                           tuple(str(augs[s].dir.resolve()) for s in strategies),
-                                           "auto" if latest_checkpoint(folder) else "", init,
-                                           tuple(str(targets[s].dir.resolve()) for s in mix) if targets else ()))
+        return fns.train(TrainRequest(str(data.dir), str(folder), mix,
+                                      tuple(str(augs[s].dir.resolve()) for s in strategies),
+                                      "auto" if latest_checkpoint(folder) else "", init,
+                                      tuple(str(targets[s].dir.resolve()) for s in mix) if targets else ()),
+                         TrainSettings.of(cfg))
 
     return run_cached(out, "train", label, hashed, inputs, body, use_cache)
 
@@ -247,7 +246,9 @@ def eval_stage(cfg, condition, data: StageResult, out: Path, fns: StageFns,
                index: Optional[StageResult] = None, one_off: Optional[Mapping[str, float]] = None) -> StageResult:
     """Evaluate one condition (base, icl, rag, a trained model, or trained+icl / +rag)."""
     # eval.rag changes only retrieval conditions: the others keep their keys (and caches).
-    drop = ["conditions", "models", "costs"] + ([] if condition.rag is not None else ["rag"])
+    # How scoring runs (on Ray or here) never changes what it measures.
+    drop = ["conditions", "models", "costs", "use_ray", "num_actors", "actor_cpus", "ray_batch_size"] + \
+        ([] if condition.rag is not None else ["rag"])
     hashed = {"eval": section(cfg, "eval", drop),
               "model": section(cfg, "model"), "seed": cfg.seed, "condition": condition.label}
     if splits is not None:
@@ -276,8 +277,8 @@ def eval_stage(cfg, condition, data: StageResult, out: Path, fns: StageFns,
     def body(folder: Path):
         from augft.eval.request import EvalRequest
 
-        fns.evaluate(cfg, EvalRequest(str(data.dir), str(folder), (condition.label,), models, chosen,
-                                      summaries, manifests, indexes,
-                                      {condition.label: dict(one_off)} if one_off else {}))
+        fns.evaluate(EvalRequest(str(data.dir), str(folder), (condition.label,), models, chosen,
+                                 summaries, manifests, indexes, {condition.label: dict(one_off)} if one_off else {}),
+                     EvalSettings.of(cfg))
 
     return run_cached(out, "eval", condition.label, hashed, inputs, body, use_cache)

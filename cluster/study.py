@@ -21,7 +21,7 @@ from augft.cluster import augment_health as health
 from augft.cluster import study_report as report
 from augft.cluster.stages import (StageFns, StageResult, augment_stage, eval_stage, index_stage, prepare_data,
                                   targets_stage, train_stage)
-from augft.core.artifacts import AugmentOutput, TrainOutput
+from augft.core.artifacts import AugmentationCounts, AugmentOutput, StageRecord, StudyResults, TrainOutput
 from augft.core.conditions import Condition, needed_strategies, parse_all, retrievers, trained_models
 from augft.core.config.load import to_flat_dict, to_yaml
 from augft.core.errors import AugftError
@@ -165,8 +165,8 @@ class Study:
 
         return StageSpec("eval", cond.label, run, params, after, condition=cond.label)
 
-    def stage_costs(self) -> Dict[str, Dict[str, Optional[float]]]:
-        """Per condition: wall time of the stages it needed, and its training FLOPs."""
+    def stage_walls(self) -> Dict[str, Dict[str, Optional[float]]]:
+        """Per condition: wall time of the stages it needed (its FLOPs come from eval's costs)."""
         augs = self._augs()
         out = {}
         for cond in self.conditions:
@@ -174,8 +174,7 @@ class Study:
             out[cond.label] = {
                 "train_wall_s": _done_wall(model.dir) if model else None,
                 "augment_wall_s": sum(_done_wall(augs[s].dir) or 0.0 for s in cond.strategies) or None,
-                "eval_wall_s": _done_wall(self._get("eval", cond.label).dir),
-                "train_flops": _train_flops(model.dir) if model else None}
+                "eval_wall_s": _done_wall(self._get("eval", cond.label).dir)}
         return out
 
 
@@ -196,9 +195,9 @@ def _run_stage(tracker: Tracker, parent: RunHandle, spec: StageSpec) -> StageRes
 
 
 def run_study(cfg, data: Optional[Path], out: Path, fns: Optional[StageFns] = None,
-              tracker: Optional[Tracker] = None) -> dict:
-    """Run (or reuse) every stage and write `<out>/report/`. Returns the merged results
-    with the stage folders under "stages"."""
+              tracker: Optional[Tracker] = None) -> StudyResults:
+    """Run (or reuse) every stage and write `<out>/report/`. Returns the study's results, the
+    stage folders among them."""
     out = Path(out)
     conditions = parse_all(cfg.pipeline.conditions, [str(s) for s in cfg.augment.strategies],
                            key="pipeline.conditions")
@@ -226,9 +225,6 @@ def run_study(cfg, data: Optional[Path], out: Path, fns: Optional[StageFns] = No
             bar.set_description("report")
             merged = _write_report(study, parent, name)
             bar.update()
-    merged["stages"] = {k: {"dir": str(v.dir), "key": v.key, "cached": v.cached, "wall_s": v.wall_s}
-                        for k, v in study.results.items()}
-    merged["run_id"] = parent.run_id
     return merged
 
 
@@ -285,18 +281,18 @@ def check_data_fits(conditions: List[Condition], data: Optional[Path]) -> None:
             f"'pipeline.conditions=[{keep}]'")
 
 
-def _write_report(study: Study, parent: RunHandle, name: str) -> dict:
+def _write_report(study: Study, parent: RunHandle, name: str) -> StudyResults:
     augs = study._augs()
     evals = {c.label: study._get("eval", c.label).dir for c in study.conditions}
-    manifests = {c.label: [augs[s].dir for s in c.strategies if s in augs] for c in study.conditions}
-    merged = report.merge_results(evals, manifests, {s: r.dir for s, r in augs.items()})
+    merged = report.merge_results(evals, {s: r.dir for s, r in augs.items()})
     if study.data is not None:
-        merged["test_set"] = test_set_summary(study.data)
-    merged["augmentations"] = {s: {"kept": c.kept, "filtered": c.filtered, "failed": c.failed,
-                                   "degenerate": study.flags.get(s)}
-                               for s, c in augmentation_counts(study).items()}
+        merged.test_set = test_set_summary(study.data)
+    merged.augmentations = {s: AugmentationCounts(c.kept, dict(c.filtered), c.failed, study.flags.get(s))
+                            for s, c in augmentation_counts(study).items()}
+    merged.stages = {k: StageRecord(str(v.dir), v.key, v.cached, v.wall_s) for k, v in study.results.items()}
+    merged.run_id = parent.run_id
     folder = study.out / "report"
-    report.write_report(folder, merged, study.stage_costs(), title=f"augft study: {name}",
+    report.write_report(folder, merged, study.stage_walls(), title=f"augft study: {name}",
                         model=str(study.cfg.model.name), report_cfg=study.cfg.report)
     for f in ("report.md", "results.json", "plot.png", "which_to_use.png"):
         if (folder / f).is_file():
@@ -311,13 +307,6 @@ def _done_wall(folder: Path) -> Optional[float]:
     try:
         return float(json.loads((folder / "done").read_text())["wall_s"])
     except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def _train_flops(folder: Path) -> Optional[float]:
-    try:
-        return TrainOutput(folder).train_flops()
-    except Exception:  # an older or partial train folder: the cost is unknown, not fatal
         return None
 
 

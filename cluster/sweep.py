@@ -19,7 +19,7 @@ from typing import Dict, List, Optional
 from augft.cluster.stages import StageFns, StageResult, eval_stage, prepare_data
 from augft.cluster.sweep_trial import SweepContext, run_trial, trial_cfg, trial_condition, trial_stages, weights
 from augft.core.config.load import to_flat_dict, to_yaml
-from augft.core.artifacts import EvalOutput, TrainOutput
+from augft.core.artifacts import EvalOutput, TrainOutput, encode
 from augft.core.errors import AugftError
 from augft.core.io import atomic_write_json
 from augft.core.ray_init import ray_session
@@ -194,7 +194,8 @@ def _test_eval(cfg, params, row, dres: StageResult, val: str, cache_dir: Path, f
         run.end("FAILED")
         raise
     run.end()
-    return EvalOutput(res.dir).condition(cond.label)["splits"]
+    # best.json (the sweep's own summary) keeps the test splits as plain JSON values
+    return {s: encode(m) for s, m in EvalOutput(res.dir).condition(cond.label).splits.items()}
 
 
 def _close_stopped_trials(tracker: Tracker, parent_id: Optional[str]) -> None:

@@ -6,7 +6,6 @@ is marked FAILED there before Ray Tune retries it, so nothing is lost.
 """
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Optional
@@ -34,14 +33,15 @@ class SweepContext:
 
 
 def trial_cfg(cfg, params: dict):
-    """The study config with a trial's sampled values applied."""
-    tcfg = copy.deepcopy(cfg)
-    tcfg.augment.num_candidates = int(params["num_candidates"])
-    tcfg.augment.temperature = float(params["temperature"])
-    tcfg.train.split = Split(str(params["split"]))
-    tcfg.train.epochs = 1.0  # one epoch per rung; the next rung continues from this model
-    tcfg.train.max_steps = 0
-    return tcfg
+    """The study config with a trial's sampled values applied (merged and checked as the
+    command line's overrides are)."""
+    from augft.core.config import load_config
+
+    # one epoch per rung; the next rung continues from this model
+    return load_config(None, [f"augment.num_candidates={int(params['num_candidates'])}",
+                              f"augment.temperature={float(params['temperature'])}",
+                              f"train.split={Split(str(params['split']))}", "train.epochs=1.0", "train.max_steps=0"],
+                       base=cfg)
 
 
 def weights(params: dict) -> Dict[str, float]:

@@ -179,6 +179,15 @@ def _check_size(doc: Document, max_tokens: int, pos: str) -> None:
                           f"documents to ingest.max_tokens) or raise max_document_tokens")
 
 
+def iter_shard_records(corpus: Corpus, shard: Shard, cls, filesystem=None) -> Iterator[Tuple[str, object]]:
+    """(`file:line` or `file:row N`, record of type `cls`) for every record of a shard, validated
+    (another record type than Document: questions read where they lie)."""
+    filesystem = filesystem or corpus.filesystem()
+    objects = _jsonl_objects if shard.format == "jsonl" else _parquet_objects
+    for pos, obj in objects(filesystem, shard, corpus.display(shard)):
+        yield pos, from_dict(cls, obj, pos)
+
+
 def iter_shard(corpus: Corpus, shard: Shard, filesystem=None,
                seen: Optional[Dict[str, str]] = None) -> Iterator[Tuple[int, Document]]:
     """(position in the shard, Document) for every record, validated; a duplicate id is an error
@@ -197,6 +206,15 @@ def iter_shard(corpus: Corpus, shard: Shard, filesystem=None,
             raise RecordError(f"{pos}: duplicate id '{doc.id}' (first at {first.rsplit(':', 1)[-1] if same else first})")
         seen[doc.id] = pos
         yield i, doc
+
+
+def shard_ids(corpus: Corpus, shard: Shard, filesystem=None) -> Iterator[Tuple[int, str, str]]:
+    """(position, `file:line` or `file:row N`, id) of every record of a shard already validated
+    (a scan read it with iter_shard): the duplicate-id check reads only this."""
+    filesystem = filesystem or corpus.filesystem()
+    objects = _jsonl_objects if shard.format == "jsonl" else _parquet_objects
+    for i, (pos, obj) in enumerate(objects(filesystem, shard, corpus.display(shard))):
+        yield i, pos, str(obj.get("id")) if isinstance(obj, dict) else ""
 
 
 def iter_corpus(corpus: Corpus, limit: int = 0) -> Iterator[Document]:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-Cells = Mapping[str, Mapping[str, Mapping]]  # condition -> split -> {accuracy, ci_low, ci_high, ...}
+from augft.core.artifacts import ConditionSummary, Retention, SplitStats
+
+Cells = Mapping[str, Mapping[str, SplitStats]]  # condition -> split -> its accuracy and interval
 _ORDER = ["base", "icl", "ft", "ft+icl"]
 
 
@@ -20,12 +22,12 @@ def condition_order(name: str):
     return (_ORDER.index(name), name) if name in _ORDER else (5, name)
 
 
-def accuracy_cell(m: Optional[Mapping]) -> str:
-    if not m or m.get("accuracy") is None:
+def accuracy_cell(m: Optional[SplitStats]) -> str:
+    if m is None or m.accuracy is None:
         return "-"
-    if m.get("ci_low") is not None and m.get("ci_high") is not None:
-        return f"{m['accuracy']:.3f} [{m['ci_low']:.2f}, {m['ci_high']:.2f}]"
-    return f"{m['accuracy']:.3f}"
+    if m.ci_low is not None and m.ci_high is not None:
+        return f"{m.accuracy:.3f} [{m.ci_low:.2f}, {m.ci_high:.2f}]"
+    return f"{m.accuracy:.3f}"
 
 
 def accuracy_grid(cells: Cells, order: bool = True) -> Tuple[List[str], List[List[str]]]:
@@ -39,13 +41,12 @@ def accuracy_grid(cells: Cells, order: bool = True) -> Tuple[List[str], List[Lis
 def footer_rows(cells: Cells) -> List[List[str]]:
     """`chance` and `n` rows for the grid's splits (from any condition that has the split)."""
     splits = sorted({s for row in cells.values() for s in row})
-    first: Dict[str, Mapping] = {}
+    first: Dict[str, SplitStats] = {}
     for row in cells.values():
         for s, m in row.items():
             first.setdefault(s, m)
-    chance = ["chance"] + [f"{first[s]['chance']:.3f}" if first[s].get("chance") is not None else "-"
-                           for s in splits]
-    n = ["n"] + [str(first[s].get("n", "-")) for s in splits]
+    chance = ["chance"] + [f"{first[s].chance:.3f}" if first[s].chance is not None else "-" for s in splits]
+    n = ["n"] + [str(first[s].n) if first[s].n else "-" for s in splits]
     return [chance, n]
 
 
@@ -69,21 +70,21 @@ def interval_label(method: str) -> str:
     return "95% bootstrap CI" if str(method) == "bootstrap" else "95% Wilson CI"
 
 
-def retention_rows(conditions: Mapping[str, Mapping], retention_split: str = "retention") -> List[List[str]]:
+def retention_rows(conditions: Mapping[str, ConditionSummary],
+                   retention_split: str = "retention") -> List[List[str]]:
     """Per condition: mean accuracy gain over `base` on the corpus's splits, accuracy on the
     retention questions base answers correctly (n), and general-text perplexity (vs base)."""
-    base = conditions.get("base", {})
-    base_ppl = (base.get("retention") or {}).get("general_ppl")
+    base = conditions.get("base")
+    base_ppl = base.retention.general_ppl if base is not None and base.retention else None
     rows = []
     for cond in sorted(conditions, key=condition_order):
         c = conditions[cond]
-        gains = [m["accuracy"] - base["splits"][s]["accuracy"] for s, m in c.get("splits", {}).items()
-                 if s != retention_split and s in base.get("splits", {})]
-        ret = c.get("retention") or {}
-        kept = ret.get("retained")
-        ppl = ret.get("general_ppl")
-        rows.append([cond, f"{sum(gains) / len(gains):+.3f}" if gains and base else "-",
-                     f"{kept['accuracy']:.3f} ({kept['n']})" if kept else "-",
+        gains = [m.accuracy - base.splits[s].accuracy for s, m in c.splits.items()
+                 if base is not None and s != retention_split and s in base.splits]
+        ret = c.retention or Retention()
+        kept, ppl = ret.retained, ret.general_ppl
+        rows.append([cond, f"{sum(gains) / len(gains):+.3f}" if gains else "-",
+                     f"{kept.accuracy:.3f} ({kept.n})" if kept else "-",
                      "-" if ppl is None else (f"{ppl:.2f}" + (f" ({ppl - base_ppl:+.2f})" if base_ppl else ""))])
     return rows
 

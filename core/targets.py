@@ -17,15 +17,41 @@ position that predicts token j, given the context and tokens < j (row 0 is unuse
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
 import numpy as np
 
-from augft.core.artifacts import ArtifactError, read_json
+from augft.core.artifacts import ArtifactError, read_typed, write_artifact
 
 MANIFEST = "manifest.json"
+
+
+@dataclass
+class SourceCount:
+    texts: int = 0
+    tokens: int = 0
+
+
+@dataclass
+class TargetsManifest:
+    """A finished teacher-target run (`manifest.json`, written last)."""
+    SCHEMA = 1
+    top_k: int
+    model: str
+    model_params: int
+    engine: str
+    context: str
+    """What the teacher read: corpus or linked documents."""
+    context_budget: int
+    sources: Dict[str, SourceCount]
+    prompt_tokens: int
+    """The teacher's prompt tokens (each shared context once)."""
+    units: List[str]
+    wall_s: float = 0.0
+    augmentations: List[str] = field(default_factory=list)
+    schema: int = 1
 
 
 @dataclass
@@ -68,11 +94,11 @@ class TargetsOutput:
     def finished(self) -> bool:
         return self.manifest_path.is_file()
 
-    def manifest(self) -> dict:
-        m = read_json(self.manifest_path, "teacher-target manifest")
-        if "top_k" not in m or "units" not in m:
-            raise ArtifactError(f"{self.manifest_path}: not a teacher-target manifest (no top_k/units)")
-        return m
+    def manifest(self) -> TargetsManifest:
+        return read_typed(self.manifest_path, TargetsManifest, "teacher-target manifest")
+
+    def write_manifest(self, m: TargetsManifest) -> Path:
+        return write_artifact(self.manifest_path, m)
 
     def shard(self, unit: str) -> Path:
         return Path(self.dir) / f"part-{unit}.parquet"
@@ -81,15 +107,15 @@ class TargetsOutput:
         return Path(self.dir) / f"part-{unit}.stats.json"
 
     def sources(self) -> List[str]:
-        return sorted(self.manifest()["sources"])
+        return sorted(self.manifest().sources)
 
     def rows(self, sources: Optional[List[str]] = None) -> Iterator[TargetRow]:
         """Every row (of the given sources), unit by unit; a listed shard that is missing is an error."""
         import pyarrow.parquet as pq
 
         m = self.manifest()
-        k = int(m["top_k"])
-        for unit in m["units"]:
+        k = int(m.top_k)
+        for unit in m.units:
             path = self.shard(unit)
             if not path.is_file():
                 raise ArtifactError(f"{self.manifest_path}: unit {unit} is listed but {path} is missing")
@@ -100,8 +126,4 @@ class TargetsOutput:
     def teacher_flops(self) -> float:
         """2 x the teacher's params x the tokens it read (each shared context once)."""
         m = self.manifest()
-        return 2.0 * float(m.get("model_params") or 0) * float(m.get("prompt_tokens") or 0)
-
-
-def texts_per_source(manifest: dict) -> Dict[str, int]:
-    return {s: int(v.get("texts", 0)) for s, v in manifest.get("sources", {}).items()}
+        return 2.0 * float(m.model_params) * float(m.prompt_tokens)

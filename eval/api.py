@@ -3,7 +3,7 @@
 Public functions:
     run_eval(cfg, data, out) -> int        # the CLI stage
     evaluate(cfg, data_dir, out_dir, models=None) -> dict   # the results (also results.json)
-    evaluate_request(cfg, EvalRequest) -> dict              # the same, asked by a study stage
+    evaluate_request(EvalRequest, EvalSettings) -> EvalResults   # the same, asked by a study stage
 
 Outputs (in out_dir): predictions.jsonl, plot_<split>.png, report.md, and results.json last;
 results.json (with "complete": true) exists only when every condition finished, and stale outputs
@@ -16,12 +16,15 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from augft.core.artifacts import EvalOutput
+from augft.core.artifacts import EvalOutput, EvalResults, OneOffCost
+from augft.core.config.settings import EvalSettings
 from augft.core.errors import AugftError
 from augft.core.records import Question, read_corpus, read_questions, write_jsonl
 from augft.eval.conditions import Evaluated, resolve
 from augft.eval.request import EvalRequest
-from augft.eval.session import ConditionResult, ModelSession
+from augft.eval.compare import Measured, compare
+from augft.eval.distributed import score_on_ray, use_ray
+from augft.eval.session import ModelSession
 
 log = logging.getLogger(__name__)
 
@@ -48,31 +51,31 @@ def _select_questions(cfg, req: EvalRequest) -> List[Question]:
 
 
 def _clear_outputs(out: Path) -> None:
+    import shutil
+
     for name in OUTPUTS:
         (out / name).unlink(missing_ok=True)
+    shutil.rmtree(EvalOutput(out).predictions_dir, ignore_errors=True)
     for p in out.glob("plot_*.png"):
         p.unlink()
 
 
-def _one_off(req: EvalRequest, ev: Evaluated, n_params: int, index=None) -> Dict[str, float]:
-    """Training, augmentation (and index, teacher-target) FLOPs of a condition, from the files the
-    request names."""
+def _one_off(req: EvalRequest, ev: Evaluated, n_params: int, index=None) -> OneOffCost:
+    """Training, augmentation (and index, teacher-target) FLOPs of a condition, from the files
+    and values the request names."""
     from augft.eval.costs import augment_flops, train_flops
 
-    out: Dict[str, float] = {}
-    if index is not None:
-        out["index_flops"] = float(index.info.get("flops") or 0.0)
+    out = OneOffCost(index_flops=float(index.info.get("flops") or 0.0) if index is not None else None)
     for label in (ev.label, ev.condition.model_label):
-        for name, v in (req.one_off.get(label) or {}).items():
-            out.setdefault(str(name), float(v))
+        for name, v in (req.one_off.get(label) or {}).items():  # teacher_flops of a distilled model
+            if getattr(out, str(name)) is None:
+                setattr(out, str(name), float(v))
     for label in (ev.label, ev.condition.model_label):
-        if "train_flops" not in out and label in req.train_summaries:
-            out["train_flops"] = train_flops(req.train_summaries[label],
-                                             f"eval.costs.train_summaries.{label}")
-        if "augment_flops" not in out and label in req.augment_manifests:
+        if out.train_flops is None and label in req.train_summaries:
+            out.train_flops = train_flops(req.train_summaries[label], f"eval.costs.train_summaries.{label}")
+        if out.augment_flops is None and label in req.augment_manifests:
             key = f"eval.costs.augment_manifests.{label}"
-            out["augment_flops"] = sum(augment_flops(str(m), key, n_params)
-                                       for m in req.augment_manifests[label])
+            out.augment_flops = sum(augment_flops(str(m), key, n_params) for m in req.augment_manifests[label])
     return out
 
 
@@ -97,8 +100,7 @@ def _indexes(cfg, req: EvalRequest, evs: List[Evaluated], out_dir: Path) -> dict
         r = ev.condition.retriever(str(rag.retriever))
         if r is None or r in out:
             continue
-        folder = Path(req.indexes[r]) if r in req.indexes else \
-            Path(rag.index_dir or out_dir) / f"index-{r}"
+        folder = Path(req.indexes[r]) if r in req.indexes else Path(rag.index_dir or out_dir) / f"index-{r}"
         if r not in req.indexes:
             _build_index(cfg, req.data, IndexSpec.from_config(rag, r), folder)
         out[r] = load_index(folder)
@@ -118,44 +120,31 @@ def _build_index(cfg, data: str, spec, folder: Path) -> dict:
 
 
 def _score_all(cfg, req: EvalRequest, evs: List[Evaluated], questions, corpus,
-               indexes: Optional[dict] = None) -> Dict[str, ConditionResult]:
+               indexes: Optional[dict] = None) -> Dict[str, Measured]:
     """Score conditions grouped by model, so each model loads once."""
     by_model: Dict[str, List[Evaluated]] = defaultdict(list)
     for ev in evs:
         by_model[ev.model].append(ev)
-    out: Dict[str, ConditionResult] = {}
+    out: Dict[str, Measured] = {}
     for name, group in by_model.items():
-        session = ModelSession(cfg, name, questions)
+        session = ModelSession(cfg, name)
         for ev in group:
             index = (indexes or {}).get(ev.condition.retriever(str(cfg.eval.rag.retriever)))
-            res = out[ev.label] = session.score(ev, corpus, index)
-            res.cost_input["one_off"] = _one_off(req, ev, session.n_params, index)
+            res = session.score(ev, corpus, questions, index)
+            out[ev.label] = Measured(res.summary, res.query, _one_off(req, ev, session.n_params, index),
+                                     lambda rows=res.rows: rows)
         session.close()
         del session
-    return out
-
-
-def _add_retained(scored: Dict[str, ConditionResult]) -> None:
-    """With `base` among the conditions: each one's accuracy on the retention questions the
-    base model answers correctly (the study does the same across its eval folders)."""
-    from augft.eval.retention import retained
-
-    if "base" not in scored:
-        return
-    for res in scored.values():
-        kept = retained(scored["base"].rows, res.rows)
-        if kept is not None:
-            res.summary.setdefault("retention", {})["retained"] = kept
+    return {ev.label: out[ev.label] for ev in evs}
 
 
 def evaluate(cfg, data_dir: Path, out_dir: Path, models: Optional[Dict[str, str]] = None) -> dict:
     """Score every condition of cfg.eval on data_dir's questions; write and return the results."""
-    return evaluate_request(cfg, EvalRequest.from_config(cfg, data_dir, out_dir, models))
+    return evaluate_request(EvalRequest.from_config(cfg, data_dir, out_dir, models), EvalSettings.of(cfg))
 
 
-def evaluate_request(cfg, req: EvalRequest) -> dict:
-    """Score the request's conditions with the config's settings; write and return the results."""
-    from augft.eval.costs import cost_table
+def evaluate_request(req: EvalRequest, settings: EvalSettings) -> EvalResults:
+    """Score the request's conditions with these settings; write and return the results."""
     from augft.eval.report import write_all
 
     data_dir, out_dir = Path(req.data), Path(req.out)
@@ -163,34 +152,32 @@ def evaluate_request(cfg, req: EvalRequest) -> dict:
     # that reads as this run's.
     if out_dir.is_dir():
         _clear_outputs(out_dir)
-    evs = resolve(list(req.conditions), dict(req.models), cfg.model.name)
-    questions = _select_questions(cfg, req)
-    corpus = read_corpus(data_dir) if any(ev.condition.context != "none" for ev in evs) else None
-    _check_inputs(cfg, req, evs)
+    evs = resolve(list(req.conditions), dict(req.models), settings.model.name)
+    _check_inputs(settings, req, evs)
     out_dir.mkdir(parents=True, exist_ok=True)
-    scored = _score_all(cfg, req, evs, questions, corpus, _indexes(cfg, req, evs, out_dir))
-    labels = [ev.label for ev in evs]
-    _add_retained(scored)
-    costs = {k: {kk: vv for kk, vv in scored[k].cost_input.items() if kk != "one_off"} for k in labels}
-    results = {
-        "complete": True, "scoring": str(cfg.eval.scoring), "interval": str(cfg.eval.interval),
-        "n_questions": len(questions),
-        "conditions": {k: scored[k].summary for k in labels},
-        "costs": cost_table(costs, {k: scored[k].cost_input["one_off"] for k in labels}),
-    }
-    results["decision"] = _decision(cfg, results)
-    write_jsonl(EvalOutput(out_dir).predictions_path, [r for k in labels for r in scored[k].rows])
-    results["plots"] = write_all(results, out_dir)
+    if use_ray(settings) and not any(ev.condition.rag is not None for ev in evs):
+        # the questions stream through actors; the predictions are written there
+        scored = score_on_ray(settings, req, evs, lambda ev, n: _one_off(req, ev, n))
+        n_questions = sum(st.n for st in next(iter(scored.values())).summary.splits.values())
+    else:  # in this process (rag conditions retrieve per question from an index opened here)
+        questions = _select_questions(settings, req)
+        corpus = read_corpus(data_dir) if any(ev.condition.context != "none" for ev in evs) else None
+        scored = _score_all(settings, req, evs, questions, corpus, _indexes(settings, req, evs, out_dir))
+        n_questions = len(questions)
+        write_jsonl(EvalOutput(out_dir).predictions_path, [r for m in scored.values() for r in m.predictions()])
+    results = compare(scored, str(settings.eval.scoring), str(settings.eval.interval), n_questions)
+    results.decision = _decision(settings, results)
+    results.plots = write_all(results, out_dir)
     EvalOutput(out_dir).write_results(results)
     return results
 
 
-def _decision(cfg, results: dict) -> dict:
+def _decision(settings: EvalSettings, results: EvalResults):
     """The "Which to use" recommendation at report.queries_per_day (core/decision.py)."""
-    from augft.core.decision import decide
+    from augft.core.decision import decide, priced
 
-    r = cfg.report
-    return decide(results, float(r.queries_per_day), float(r.horizon_days), [str(s) for s in r.splits])
+    r = settings.report
+    return decide(priced(results), float(r.queries_per_day), float(r.horizon_days), [str(s) for s in r.splits])
 
 
 def run_eval(cfg, data: Optional[Path] = None, out: Path = Path("out/eval")) -> int:
@@ -201,5 +188,5 @@ def run_eval(cfg, data: Optional[Path] = None, out: Path = Path("out/eval")) -> 
     results = evaluate(cfg, data, out)
     print_table(results)
     print(f"wrote {out}/results.json, report.md, predictions.jsonl and "
-          f"{len(results['plots'])} plot(s)")
+          f"{len(results.plots)} plot(s)")
     return 0

@@ -13,6 +13,7 @@ import random
 from dataclasses import dataclass, field
 from typing import List, Sequence
 
+from augft.core.artifacts import IclSample
 from augft.core.errors import AugftError
 from augft.core.records import Document
 
@@ -30,13 +31,12 @@ class IclContext:
     subsampled: bool
     notes: List[str] = field(default_factory=list)
 
-    def log(self) -> dict:
+    def log(self) -> IclSample:
         """What results.json records about the sampling."""
-        return {"docs_used": len(self.doc_ids), "docs_total": self.n_docs_total,
-                "context_tokens": len(self.ids), "budget_tokens": self.budget,
-                "subsampled": self.subsampled, "seed": self.seed,
-                "doc_ids_sha256": hashlib.sha256("\n".join(self.doc_ids).encode()).hexdigest(),
-                "doc_ids": self.doc_ids}
+        return IclSample(docs_used=len(self.doc_ids), docs_total=self.n_docs_total, context_tokens=len(self.ids),
+                         budget_tokens=self.budget, subsampled=self.subsampled, seed=int(self.seed),
+                         doc_ids_sha256=hashlib.sha256("\n".join(self.doc_ids).encode()).hexdigest(),
+                         doc_ids=list(self.doc_ids))
 
 
 def render(docs: Sequence[Document], separator: str) -> str:

@@ -10,26 +10,27 @@
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, Mapping, Optional
 
-from augft.core.artifacts import ArtifactError, AugmentOutput, TrainOutput, summary_train_flops
+from augft.core.artifacts import (ArtifactError, AugmentOutput, BreakEven, ConditionCost, CostTable, OneOffCost,
+                                  QueryCost, read_train_summary)
 from augft.core.errors import AugftError
 
 
-def _output(cls, path: str, key: str):
+def _must_exist(path: str, key: str) -> Path:
     p = Path(path)
     if not p.is_file():
         raise AugftError(f"{key}: {p} does not exist")
-    return cls(p.parent)
+    return p
 
 
 def train_flops(path: str, key: str) -> float:
     """The one-off training cost recorded in a train output's summary.json (named by `key`)."""
     try:
-        _output(TrainOutput, path, key)
-        return summary_train_flops(Path(path))
+        return float(read_train_summary(_must_exist(path, key)).train_flops)
     except ArtifactError as exc:
         raise AugftError(f"{exc} (named by {key})") from None
 
@@ -38,49 +39,38 @@ def augment_flops(path: str, key: str, n_params: int) -> float:
     """2 x params x the tokens an augmentation run read and wrote, from its manifest. The
     params are the generating model's when the manifest records them (a teacher), else `n_params`."""
     try:
-        out = _output(AugmentOutput, path, key)
-        tokens = out.token_count()
-        params = out.generator_params() or n_params
+        manifest = AugmentOutput(_must_exist(path, key).parent).manifest()
     except ArtifactError as exc:
         raise AugftError(f"{exc} (named by {key})") from None
-    entries = out.manifest()["strategies"].values()
-    if not tokens and not all(e.get("model_free") or e.get("oracle") for e in entries):
+    if not manifest.tokens and not manifest.model_free:
         raise AugftError(f"{path}: the augment manifest has no token counts (named by {key})")
-    return 2.0 * params * tokens
+    return 2.0 * (manifest.model_params or n_params) * manifest.tokens
 
 
-def cost_table(per_condition: Dict[str, dict], one_off: Dict[str, Dict[str, float]]) -> dict:
-    """per_condition: {cond: {n_params, prompt_tokens_per_query, tokens_per_query, icl, finetuned}}.
+def condition_cost(q: QueryCost, one_off: OneOffCost) -> ConditionCost:
+    fields = {f.name: getattr(q, f.name) for f in dataclasses.fields(QueryCost)}
+    # A retriever's own compute (a dense query's embedding) is paid on every query too.
+    return ConditionCost(**fields, flops_per_query=2.0 * q.n_params * q.tokens_per_query + q.retrieval_flops_per_query,
+                         train_flops=one_off.train_flops, augment_flops=one_off.augment_flops,
+                         index_flops=one_off.index_flops, teacher_flops=one_off.teacher_flops,
+                         one_off_flops=one_off.total)
 
-    Break-even rows pair every fine-tuned condition without context with every ICL condition.
-    """
-    costs: Dict[str, dict] = {}
-    for cond, c in per_condition.items():
-        entry = dict(c)
-        # A retriever's own compute (a dense query's embedding) is paid on every query too.
-        entry["flops_per_query"] = 2.0 * c["n_params"] * c["tokens_per_query"] + \
-            float(c.get("retrieval_flops_per_query") or 0.0)
-        extra = one_off.get(cond, {})
-        entry["train_flops"] = extra.get("train_flops")
-        entry["augment_flops"] = extra.get("augment_flops")
-        for name, v in extra.items():  # index_flops, teacher_flops: one-off costs of newer stages
-            entry.setdefault(name, v)
-        entry["one_off_flops"] = sum(v for v in extra.values() if v is not None)
-        costs[cond] = entry
-    break_even = {}
-    for f, fc in costs.items():
-        if fc["icl"] or not fc.get("finetuned"):
-            continue
-        for i, ic in costs.items():
-            if not ic["icl"]:
-                continue
-            saving = ic["flops_per_query"] - fc["flops_per_query"]
-            queries: Optional[float]
-            if saving <= 0:
-                queries = None  # never cheaper
-            else:
-                queries = float(math.ceil(fc["one_off_flops"] / saving)) if fc["one_off_flops"] else 0.0
-            break_even[f"{f} vs {i}"] = {"queries": queries, "one_off_flops": fc["one_off_flops"],
-                                        "saving_per_query_flops": saving,
-                                        "one_off_known": bool(fc["one_off_flops"])}
-    return {"conditions": costs, "break_even": break_even}
+
+def break_even(f: ConditionCost, i: ConditionCost) -> BreakEven:
+    """When fine-tuned `f` becomes cheaper than ICL `i`."""
+    saving = i.flops_per_query - f.flops_per_query
+    queries: Optional[float]
+    if saving <= 0:
+        queries = None  # never cheaper
+    else:
+        queries = float(math.ceil(f.one_off_flops / saving)) if f.one_off_flops else 0.0
+    return BreakEven(queries, f.one_off_flops, saving, f.one_off.known)
+
+
+def cost_table(queries: Mapping[str, QueryCost], one_off: Mapping[str, OneOffCost]) -> CostTable:
+    """Every condition's costs; break-even rows pair every fine-tuned condition without context
+    with every ICL condition."""
+    costs: Dict[str, ConditionCost] = {c: condition_cost(q, one_off.get(c, OneOffCost())) for c, q in queries.items()}
+    pairs = {f"{f} vs {i}": break_even(fc, ic) for f, fc in costs.items() if fc.finetuned and not fc.icl
+             for i, ic in costs.items() if ic.icl}
+    return CostTable(costs, pairs)

@@ -6,11 +6,14 @@ percentile bootstrap stays available (eval.interval=bootstrap).
 """
 from __future__ import annotations
 
-import math
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Dict, List, Sequence
 
 import numpy as np
+
+from augft.core.artifacts import SplitStats
+from augft.core.intervals import WILSON_Z, wilson_counts
 
 SCORINGS = ("sum", "mean", "calibrated")  # the order results list them in
 
@@ -34,51 +37,70 @@ def argmax(scores: Sequence[float]) -> int:
     return int(np.argmax(np.asarray(scores)))
 
 
-def bootstrap_ci(correct: Sequence[bool], resamples: int, seed: int = 0) -> tuple:
-    x = np.asarray(correct, dtype=float)
-    if len(x) == 0:
+def bootstrap_counts(correct: int, n: int, resamples: int, seed: int = 0) -> tuple:
+    """Seeded percentile bootstrap of an accuracy from its counts: a resample of n answers with
+    replacement has Binomial(n, correct/n) correct ones, so the counts are all it needs (and a
+    scorer spread over many workers reports only counts)."""
+    if n == 0:
         return float("nan"), float("nan")
+    p = correct / n
     if resamples <= 0:
-        return float(x.mean()), float(x.mean())
-    rng = np.random.default_rng(seed)
-    means = x[rng.integers(0, len(x), size=(resamples, len(x)))].mean(axis=1)
+        return p, p
+    means = np.random.default_rng(seed).binomial(n, p, size=resamples) / n
     lo, hi = np.percentile(means, [2.5, 97.5])
     return float(lo), float(hi)
 
 
-WILSON_Z = 1.959963984540054  # the 97.5% normal quantile
+def bootstrap_ci(correct: Sequence[bool], resamples: int, seed: int = 0) -> tuple:
+    return bootstrap_counts(int(sum(bool(c) for c in correct)), len(correct), resamples, seed)
 
 
 def wilson_ci(correct: Sequence[bool], z: float = WILSON_Z) -> tuple:
     """The Wilson score interval of a proportion (95% by default)."""
-    n = len(correct)
-    if n == 0:
-        return float("nan"), float("nan")
-    p = float(np.mean(np.asarray(correct, dtype=float)))
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    # The bounds contain p exactly; rounding must not put 1.0 above the upper bound.
-    return min(p, max(0.0, centre - half)), max(p, min(1.0, centre + half))
+    return wilson_counts(int(sum(bool(c) for c in correct)), len(correct), z)
 
 
 def interval(correct: Sequence[bool], method: str, resamples: int, seed: int) -> tuple:
+    return interval_counts(int(sum(bool(c) for c in correct)), len(correct), method, resamples, seed)
+
+
+def interval_counts(correct: int, n: int, method: str, resamples: int, seed: int) -> tuple:
     if str(method) == "bootstrap":
-        return bootstrap_ci(correct, resamples, seed)
-    return wilson_ci(correct)
+        return bootstrap_counts(correct, n, resamples, seed)
+    return wilson_counts(correct, n)
+
+
+@dataclass
+class Tally:
+    """A group's answers as counts: correct, total and the summed chance level (1 / choices)."""
+    correct: int = 0
+    n: int = 0
+    chance_sum: float = 0.0
+
+    def add(self, correct: bool, n_choices: int) -> None:
+        self.correct += int(bool(correct))
+        self.n += 1
+        self.chance_sum += 1.0 / n_choices
+
+    def merge(self, other: "Tally") -> None:
+        self.correct, self.n, self.chance_sum = (self.correct + other.correct, self.n + other.n,
+                                                 self.chance_sum + other.chance_sum)
+
+    def stats(self, method: str, resamples: int, seed: int) -> SplitStats:
+        lo, hi = interval_counts(self.correct, self.n, method, resamples, seed)
+        return SplitStats(accuracy=self.correct / self.n, n=self.n, ci_low=lo, ci_high=hi,
+                          chance=self.chance_sum / self.n)
+
+
+def tally(rows: Sequence[dict], key: str) -> Dict[str, Tally]:
+    """Prediction rows counted per rows[key] (split, or split/kind)."""
+    out: Dict[str, Tally] = defaultdict(Tally)
+    for r in rows:
+        out[r[key]].add(r["correct"], len(r["choices"]))
+    return dict(out)
 
 
 def summarize(rows: Sequence[dict], key: str, method: str = "wilson", resamples: int = 0,
-              seed: int = 0) -> Dict[str, dict]:
+              seed: int = 0) -> Dict[str, SplitStats]:
     """Group prediction rows by rows[key]; accuracy, CI, n and chance per group."""
-    groups: Dict[str, list] = defaultdict(list)
-    for r in rows:
-        groups[r[key]].append(r)
-    out = {}
-    for name in sorted(groups):
-        g = groups[name]
-        correct = [r["correct"] for r in g]
-        lo, hi = interval(correct, method, resamples, seed)
-        out[name] = {"accuracy": float(np.mean(correct)), "ci_low": lo, "ci_high": hi,
-                     "n": len(g), "chance": float(np.mean([1.0 / len(r["choices"]) for r in g]))}
-    return out
+    return {name: t.stats(method, resamples, seed) for name, t in sorted(tally(rows, key).items())}

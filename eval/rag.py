@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
 
+from augft.core.artifacts import RagInfo
 from augft.core.records import Document, Question
 from augft.eval.context import render
 
@@ -69,11 +70,11 @@ def recall(questions: Sequence[Question], retrieved: Sequence[Retrieved],
     return {s: (sum(per[s]) / len(per[s]) if per[s] else None) for s in splits}
 
 
-def summary(retriever: str, k: int, budget: int, info: dict, questions, retrieved, corpus=None) -> dict:
+def summary(retriever: str, k: int, budget: int, info: dict, questions, retrieved, corpus=None) -> RagInfo:
     """What results.json records about a condition's retrieval (`conditions.<c>.rag`)."""
     n = max(1, len(retrieved))
-    return {"retriever": retriever, "k": k, "budget_tokens": budget, "index_key": info.get("key"),
-            "index_docs": info.get("n_docs"), "recall_at_k": recall(questions, retrieved, corpus),
-            "docs_per_query": sum(len(r.doc_ids) for r in retrieved) / n,
-            "context_tokens_per_query": sum(len(r.ids) for r in retrieved) / n,
-            "empty_contexts": sum(not r.ids for r in retrieved)}
+    return RagInfo(retriever=str(retriever), k=int(k), budget_tokens=int(budget), index_key=info.get("key"),
+                   index_docs=info.get("n_docs"), recall_at_k=recall(questions, retrieved, corpus),
+                   docs_per_query=sum(len(r.doc_ids) for r in retrieved) / n,
+                   context_tokens_per_query=sum(len(r.ids) for r in retrieved) / n,
+                   empty_contexts=sum(not r.ids for r in retrieved))

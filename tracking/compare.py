@@ -10,6 +10,7 @@ import argparse
 import sys
 from typing import Dict, List, Optional, Sequence
 
+from augft.core.artifacts import SplitStats
 from augft.core.errors import AugftError
 from augft.core.tables import accuracy_grid, render_text
 from augft.tracking.runs import KIND_TAG, PARENT_TAG
@@ -33,23 +34,26 @@ def parse_filters(items: Sequence[str]) -> str:
     return " and ".join(parts)
 
 
-def format_table(cells: Dict[str, Dict[str, dict]], title: str = "") -> str:
-    """cells[condition][split] = {"accuracy", "ci_low", "ci_high"} -> aligned text table."""
+def format_table(cells: Dict[str, Dict[str, SplitStats]], title: str = "") -> str:
+    """cells[condition][split] -> aligned text table."""
     return render_text(*accuracy_grid(cells), title=title)
 
 
-def run_cells(runs) -> Dict[str, Dict[str, dict]]:
-    """Condition runs -> cells[condition][split] (accuracy, interval and n)."""
-    cells: Dict[str, Dict[str, dict]] = {}
+def run_cells(runs) -> Dict[str, Dict[str, SplitStats]]:
+    """Condition runs -> cells[condition][split], from their `<stat>.<split>` metrics."""
+    cells: Dict[str, Dict[str, SplitStats]] = {}
     for run in runs:
         cond = run.data.tags.get(CONDITION_TAG)
         if not cond:
             continue
-        row = cells.setdefault(cond, {})
+        stats: Dict[str, Dict[str, float]] = {}
         for key, val in run.data.metrics.items():
             stat, _, split = key.partition(".")
-            if stat in ("accuracy", "ci_low", "ci_high", "n") and split:
-                row.setdefault(split, {})[stat] = val
+            if stat in ("accuracy", "ci_low", "ci_high", "n", "chance") and split:
+                stats.setdefault(split, {})[stat] = val
+        cells[cond] = {s: SplitStats(accuracy=m["accuracy"], n=int(m.get("n", 0)), ci_low=m.get("ci_low"),
+                                     ci_high=m.get("ci_high"), chance=m.get("chance"))
+                       for s, m in stats.items() if "accuracy" in m}
     return cells
 
 
@@ -71,16 +75,18 @@ def run_costs(runs) -> Dict[str, dict]:
     return out
 
 
-def which_to_use(cells: Dict[str, Dict[str, dict]], costs: Dict[str, dict], queries_per_day: float,
+def which_to_use(cells: Dict[str, Dict[str, SplitStats]], costs: Dict[str, dict], queries_per_day: float,
                  horizon_days: float) -> str:
     """The study's "Which to use" table and recommendation (core/decision.py), from MLflow."""
-    from augft.core.decision import decide, markdown
+    from augft.core.artifacts import Priced
+    from augft.core.decision import ONE_OFF, decide, markdown
 
-    priced = {c: v for c, v in costs.items() if c in cells and "flops_per_query" in v}
-    if len(priced) < 2:
+    rows = [Priced(c, cells[c], float(v["flops_per_query"]), {k: float(v[k]) for k in ONE_OFF if v.get(k)},
+                   float(v.get("one_off_flops") or 0.0))
+            for c, v in costs.items() if c in cells and "flops_per_query" in v]
+    if len(rows) < 2:
         return ""
-    results = {"conditions": {c: {"splits": cells[c]} for c in priced}, "costs": {"conditions": priced}}
-    return "Which to use\n" + markdown(decide(results, queries_per_day, horizon_days))
+    return "Which to use\n" + markdown(decide(rows, queries_per_day, horizon_days))
 
 
 def collect(client, experiment_ids: List[str], filter_string: str = "", limit: int = 3,

@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
-from augft.core.artifacts import AugmentOutput
+from augft.core.artifacts import AugmentOutput, EvalOutput, EvalResults, SplitStats, TrainOutput, encode
+from augft.core.errors import AugftError
 from augft.core.mappings import flatten
 from augft.tracking.digests import file_digest, tree_digest
 from augft.tracking.runs import RunHandle
@@ -23,10 +24,11 @@ log = logging.getLogger(__name__)
 SAMPLE_AUGMENTATIONS = 20
 
 
-def _read_json(path: Path):
+def _read(path: Path, reader: Callable[[], object]):
+    """A stage's typed file, or None (logged) when it cannot be read: tracking never fails a stage."""
     try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
+        return reader()
+    except (OSError, AugftError) as exc:
         log.warning("tracking: cannot read %s: %s", path, exc)
         return None
 
@@ -43,25 +45,25 @@ def read_metric_rows(path: Path) -> List[dict]:
     return rows
 
 
-def split_metrics(splits: Dict[str, dict]) -> Dict[str, float]:
-    """{split: {accuracy, ci_low, ...}} -> {"accuracy.split": ...} (the keys `augft compare` reads)."""
+def split_metrics(splits: Dict[str, SplitStats]) -> Dict[str, float]:
+    """{split: stats} -> {"accuracy.split": ...} (the keys `augft compare` reads)."""
     out = {}
-    for split, vals in (splits or {}).items():
+    for split, m in splits.items():
         for k in ("accuracy", "ci_low", "ci_high", "n", "chance"):
-            if k in (vals or {}):
-                out[f"{k}.{split}"] = vals[k]
+            if getattr(m, k) is not None:
+                out[f"{k}.{split}"] = getattr(m, k)
     return out
 
 
-def log_results(run: RunHandle, results: dict, condition: Optional[str] = None) -> None:
+def log_results(run: RunHandle, results: EvalResults, condition: Optional[str] = None) -> None:
     """results.json: per-split metrics of one condition (or all, prefixed by condition)."""
-    conds = results.get("conditions", {})
+    conds = results.conditions
     for cond, body in conds.items():
         if condition is not None and cond != condition and len(conds) > 1:
             continue
         prefix = "" if (condition is not None or len(conds) == 1) else f"{cond}/"
-        run.log_metrics({prefix + k: v for k, v in split_metrics(body.get("splits", {})).items()})
-    costs = flatten(results.get("costs", {}))
+        run.log_metrics({prefix + k: v for k, v in split_metrics(body.splits).items()})
+    costs = flatten(encode(results.costs))
     run.log_metrics({f"cost.{k}": v for k, v in costs.items()})
 
 
@@ -129,19 +131,20 @@ def log_stage_dir(run: RunHandle, out_dir: Path, condition: Optional[str] = None
     if metrics.is_file():
         run.log_metric_rows(read_metric_rows(metrics))
         run.log_artifact(metrics)
-    for name in ("summary.json", "manifest.json"):
-        p = out_dir / name
+    files = ((TrainOutput(out_dir).summary_path, TrainOutput(out_dir).summary),
+             (AugmentOutput(out_dir).manifest_path, AugmentOutput(out_dir).manifest))
+    for p, reader in files:
         if p.is_file():
-            obj = _read_json(p)
-            if isinstance(obj, dict):
-                run.log_metrics({f"{p.stem}.{k}": v for k, v in flatten(obj).items()})
+            obj = _read(p, reader)
+            if obj is not None:
+                run.log_metrics({f"{p.stem}.{k}": v for k, v in flatten(encode(obj)).items()})
             run.log_artifact(p)
-    results = out_dir / "results.json"
-    if results.is_file():
-        obj = _read_json(results)
-        if isinstance(obj, dict):
+    results = EvalOutput(out_dir)
+    if results.results_path.is_file():
+        obj = _read(results.results_path, results.results)
+        if obj is not None:
             log_results(run, obj, condition)
-        run.log_artifact(results)
+        run.log_artifact(results.results_path)
     for pattern in ("*.md", "*.png", "predictions.jsonl", "resolved_config.yaml"):
         for p in sorted(out_dir.glob(pattern)):
             run.log_artifact(p)

@@ -16,7 +16,8 @@ import uuid
 from pathlib import Path
 from typing import Optional
 
-from augft.core.artifacts import TrainOutput
+from augft.core.artifacts import DataStats, TrainOutput, TrainSummary, WorkerSummary, read_typed
+from augft.core.config.settings import TrainSettings
 from augft.core.errors import AugftError
 from augft.train.checkpoints import is_complete, latest_checkpoint, list_checkpoints, read_state
 from augft.train.plan import LoraSpec, WorkerPlan
@@ -154,17 +155,17 @@ def _fresh_out(out: Path, resume: Optional[Path]) -> None:
     shutil.rmtree(out / "data", ignore_errors=True)
 
 
-def _plan(cfg, req: TrainRequest, model_path, tok, stats: dict, resume: Optional[Path]) -> WorkerPlan:
+def _plan(cfg, req: TrainRequest, model_path, tok, stats: DataStats, resume: Optional[Path]) -> WorkerPlan:
     t = cfg.train
     micro, accum = batch_shape(t)
-    total = t.max_steps or max(1, math.ceil(t.epochs * stats["n_blocks"] / t.batch_size))
+    total = t.max_steps or max(1, math.ceil(t.epochs * stats.n_blocks / t.batch_size))
     precision = str(t.precision) if t.precision != "auto" else ("bf16" if t.use_gpu else "fp32")
     lora = LoraSpec(t.lora_r, t.lora_alpha, t.lora_dropout, list(t.lora_targets)) if t.lora else None
     ident, out = _identity(cfg, req), Path(req.out)
     return WorkerPlan(
         out=str(out.resolve()), model_path=str(Path(model_path).resolve()),
         train_data=str((out / "data" / "train").resolve()),
-        eval_data=str((out / "data" / "eval").resolve()) if stats["has_eval"] else "",
+        eval_data=str((out / "data" / "eval").resolve()) if stats.has_eval else "",
         run_id=uuid.uuid4().hex, use_gpu=bool(t.use_gpu), precision=precision, seed=ident["seed"],
         lr=float(t.lr), weight_decay=float(t.weight_decay), schedule=str(t.schedule),
         warmup_steps=int(math.ceil(t.warmup_ratio * total)), min_lr_ratio=float(t.min_lr_ratio),
@@ -175,7 +176,7 @@ def _plan(cfg, req: TrainRequest, model_path, tok, stats: dict, resume: Optional
         peak_flops=float(t.peak_flops), export=bool(t.export), ds_config=ds_config(t, micro, accum, precision),
         mix=ident["mix"], mix_counts=ident["mix_counts"],
         resume_dir=str(resume.resolve()) if resume else "", lora=lora, data_stats=stats,
-        distill={"alpha": float(t.distill.alpha), "top_k": int(stats["top_k"])} if req.targets else {})
+        distill={"alpha": float(t.distill.alpha), "top_k": int(stats.top_k)} if req.targets else {})
 
 
 def prepare(cfg, req: TrainRequest) -> WorkerPlan:
@@ -204,34 +205,33 @@ def prepare(cfg, req: TrainRequest) -> WorkerPlan:
         stats = build_shards(Path(req.data), t, tok, cfg.seed, micro, out / "data", workers=t.data_workers,
                              ray_address=_data_ray_address(t, cfg.cluster.address),
                              mix=req.mix, augmentations=req.augmentations)
-    if not stats["n_blocks"]:
+    if not stats.n_blocks:
         raise AugftError("the training set is empty after tokenization")
     plan = _plan(cfg, req, model_path, tok, stats, resume)
     plan.to_json(out / "plan.json")
     return plan
 
 
-def train(cfg, data_dir: Path, out_dir: Path) -> dict:
-    """Fine-tune per `cfg.train` (mix, augmentations, resume) on `model.name`; returns (and
-    writes) OUT/summary.json."""
-    return train_request(cfg, TrainRequest.from_config(cfg, data_dir, out_dir))
+def train(cfg, data_dir: Path, out_dir: Path) -> TrainSummary:
+    """Fine-tune per a loaded config's `train` section (mix, augmentations, resume) on
+    `model.name`; returns (and writes) OUT/summary.json."""
+    return train_request(TrainRequest.from_config(cfg, data_dir, out_dir), TrainSettings.of(cfg))
 
 
-def train_request(cfg, req: TrainRequest) -> dict:
-    """Fine-tune as the request asks, with the config's settings; returns (and writes)
-    OUT/summary.json."""
+def train_request(req: TrainRequest, settings: TrainSettings) -> TrainSummary:
+    """Fine-tune as the request asks, with these settings; returns (and writes) OUT/summary.json."""
     out = Path(req.out)
-    plan = prepare(cfg, req)
-    t = cfg.train
+    plan = prepare(settings, req)
+    t = settings.train
     log.info("training %s: %d steps, %d blocks, %d workers, ZeRO-%d, %s, launcher=%s",
-             req.model(cfg), plan.total_steps, plan.data_stats["n_blocks"], t.num_workers,
+             req.model(settings), plan.total_steps, plan.data_stats.n_blocks, t.num_workers,
              t.zero_stage, plan.precision, t.launcher)
     (out / ".worker_summary.json").unlink(missing_ok=True)
     t0 = time.time()
     if t.launcher == "ray":
         from augft.train.ray_launch import launch_ray
 
-        launch_ray(out / "plan.json", cfg)
+        launch_ray(out / "plan.json", settings)
     else:
         from augft.train.launch import launch_torchrun
 
@@ -239,18 +239,16 @@ def train_request(cfg, req: TrainRequest) -> dict:
     ws = out / ".worker_summary.json"
     if not ws.is_file():
         raise AugftError(f"training finished without a summary from rank 0 (see the logs; {out})")
-    summary = json.loads(ws.read_text())
+    worker = read_typed(ws, WorkerSummary, "worker summary")
     ws.unlink()
     stats = plan.data_stats
-    summary.update({
-        "launch_wall_s": time.time() - t0, "n_examples": stats["n_examples"],
-        "padding_waste": stats["padding_waste"], "data": stats, "launcher": t.launcher,
-        "zero_stage": t.zero_stage, "precision": plan.precision, "num_workers": t.num_workers,
-        "batch_size": t.batch_size, "micro_batch": plan.micro_batch, "grad_accum": plan.grad_accum,
-        "block_size": t.block_size, "packing": t.packing, "lora": bool(t.lora),
-        "base_model": req.model(cfg), "mix": dict(req.mix), "augmentations": list(req.augmentations),
-        "distill": dict(plan.distill), "targets": list(req.targets),
-    })
+    summary = TrainSummary.of(
+        worker, launch_wall_s=time.time() - t0, n_examples=stats.n_examples, padding_waste=stats.padding_waste,
+        data=stats, launcher=str(t.launcher), zero_stage=int(t.zero_stage), precision=plan.precision,
+        num_workers=int(t.num_workers), batch_size=int(t.batch_size), micro_batch=plan.micro_batch,
+        grad_accum=plan.grad_accum, block_size=int(t.block_size), packing=bool(t.packing), lora=bool(t.lora),
+        base_model=str(req.model(settings)), mix=dict(req.mix), augmentations=list(req.augmentations),
+        distill=dict(plan.distill), targets=list(req.targets))
     TrainOutput(out).write_summary(summary)
     return summary
 
@@ -259,6 +257,7 @@ def run_train(cfg, data: Optional[Path] = None, out: Path = Path("out/train")) -
     if data is None:
         raise AugftError("augft train needs --data DIR (a folder with corpus.jsonl)")
     s = train(cfg, data, out)
-    print(f"trained {s['steps']} steps on {s['n_examples']} examples ({s['tokens']} tokens, "
-          f"{s['tokens_per_s']:.0f} tok/s); final loss {s['final_loss']:.4f}; model: {s['model']}")
+    loss = "-" if s.final_loss is None else f"{s.final_loss:.4f}"
+    print(f"trained {s.steps} steps on {s.n_examples} examples ({s.tokens} tokens, "
+          f"{s.tokens_per_s:.0f} tok/s); final loss {loss}; model: {s.model}")
     return 0

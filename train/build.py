@@ -17,6 +17,7 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
+from augft.core.artifacts import DataStats
 from augft.core.ray_init import join_ray
 from augft.train.data import (Example, Tokenized, length_waste, load_sources, select_examples,
                               split_examples)
@@ -167,7 +168,7 @@ def write_split(folder: Path, examples: List[Example], tcfg, pad_id: int, runner
 
 def build_shards(data_dir: Path, tcfg, tokenizer, seed: int, micro_batch: int, out: Path,
                  workers: int = 0, ray_address: str = "", mix: Optional[Mapping[str, float]] = None,
-                 augmentations: Optional[Sequence[str]] = None) -> Dict[str, object]:
+                 augmentations: Optional[Sequence[str]] = None) -> DataStats:
     """Build OUT/train (and OUT/eval when examples are held out); returns the statistics
     `data.build_trainset` reports, plus `has_eval`. With `ray_address`, Ray Data runs the
     tasks on that cluster; else a pool of `workers` processes (0 = one per CPU). `mix` and
@@ -183,13 +184,11 @@ def build_shards(data_dir: Path, tcfg, tokenizer, seed: int, micro_batch: int, o
     bs = int(tcfg.block_size)
     packed_lens = np.diff(pack_offsets(tr.lengths, bs, True))
     real = np.diff(pack_offsets(tr.lengths, bs, bool(tcfg.packing)))
-    return {
-        "n_examples": len(train_ex), "n_eval_examples": len(eval_ex), "truncated": tr.truncated,
-        "n_blocks": tr.n_blocks, "n_eval_blocks": ev.n_blocks if ev else 0,
-        "sources": {k: sum(1 for e in train_ex if e.source == k) for k in sorted(mix)},
-        "scored_tokens": tr.scored, "input_tokens": int(tr.lengths.sum()),
-        "padding_waste": length_waste(real, micro_batch, bs if tcfg.packing else 0),
-        "padding_waste_unpacked": length_waste(tr.lengths, micro_batch, 0),
-        "padding_waste_packed": length_waste(packed_lens, micro_batch, bs),
-        "has_eval": ev is not None,
-    }
+    return DataStats(
+        n_examples=len(train_ex), n_eval_examples=len(eval_ex), truncated=int(tr.truncated),
+        n_blocks=int(tr.n_blocks), n_eval_blocks=int(ev.n_blocks) if ev else 0,
+        sources={k: sum(1 for e in train_ex if e.source == k) for k in sorted(mix)},
+        scored_tokens=int(tr.scored), input_tokens=int(tr.lengths.sum()),
+        padding_waste=length_waste(real, micro_batch, bs if tcfg.packing else 0),
+        padding_waste_unpacked=length_waste(tr.lengths, micro_batch, 0),
+        padding_waste_packed=length_waste(packed_lens, micro_batch, bs), has_eval=ev is not None)

@@ -14,6 +14,7 @@ from typing import Dict, List, Mapping, Sequence, Tuple
 
 import numpy as np
 
+from augft.core.artifacts import DataStats
 from augft.core.targets import TargetRow, TargetsOutput
 from augft.train.data import Example, TrainDataError, held_out, length_waste, mix_examples
 from augft.train.shards import SCORED, START, TARGET, ShardIndex, pack_offsets, write_shard
@@ -26,7 +27,7 @@ def load_rows(folders: Sequence[str], mix: Mapping[str, float]) -> Tuple[Dict[st
     ks, listed = set(), set()
     for folder in folders:
         out = TargetsOutput(Path(folder))
-        ks.add(int(out.manifest()["top_k"]))
+        ks.add(int(out.manifest().top_k))
         listed.update(out.sources())
         for r in out.rows([s for s in mix]):
             if r.id in rows:  # the same text in two folders (a source written twice): once
@@ -99,11 +100,12 @@ def build_distill_shards(folders: Sequence[str], tcfg, pad_id: int, seed: int, m
         if eval_ex else 0
     bs = int(tcfg.block_size)
     real = np.diff(pack_offsets(lengths, bs, bool(tcfg.packing)))
-    return {"n_examples": len(train_ex), "n_eval_examples": len(eval_ex), "truncated": truncated,
-            "n_blocks": n_blocks, "n_eval_blocks": n_eval_blocks,
-            "sources": {s: sum(1 for e in train_ex if e.source == s) for s in sorted(mix)},
-            "scored_tokens": int(lengths.sum()), "input_tokens": int(lengths.sum()),
-            "padding_waste": length_waste(real, micro_batch, bs if tcfg.packing else 0),
-            "padding_waste_unpacked": length_waste(lengths, micro_batch, 0),
-            "padding_waste_packed": length_waste(np.diff(pack_offsets(lengths, bs, True)), micro_batch, bs),
-            "has_eval": bool(eval_ex), "top_k": k, "distill": True}
+    return DataStats(
+        n_examples=len(train_ex), n_eval_examples=len(eval_ex), truncated=int(truncated),
+        n_blocks=int(n_blocks), n_eval_blocks=int(n_eval_blocks),
+        sources={s: sum(1 for e in train_ex if e.source == s) for s in sorted(mix)},
+        scored_tokens=int(lengths.sum()), input_tokens=int(lengths.sum()),
+        padding_waste=length_waste(real, micro_batch, bs if tcfg.packing else 0),
+        padding_waste_unpacked=length_waste(lengths, micro_batch, 0),
+        padding_waste_packed=length_waste(np.diff(pack_offsets(lengths, bs, True)), micro_batch, bs),
+        has_eval=bool(eval_ex), top_k=int(k), distill=True)

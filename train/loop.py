@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
+from augft.core.artifacts import WorkerSummary, write_artifact
 from augft.core.io import atomic_write_json, free_port
 from augft.train.checkpoints import checkpoint_dir, is_complete, latest_checkpoint, prune_checkpoints, read_state
 from augft.train.data import IGNORE, Block, batch_indices, collate
@@ -357,7 +358,7 @@ def maybe_checkpoint(s: Session, done: int, report: Optional[Reporter]) -> None:
                     "shard": f"zero_pp_rank_{s.rank}"})
 
 
-def export(s: Session, wall: float) -> Optional[dict]:
+def export(s: Session, wall: float) -> Optional[WorkerSummary]:
     """The consolidated model (when asked) and, on rank 0, the worker summary."""
     import torch.distributed as dist
 
@@ -366,12 +367,12 @@ def export(s: Session, wall: float) -> Optional[dict]:
     dist.barrier()
     if s.rank != 0:
         return None
-    summary = {"steps": plan.total_steps, "resumed_from": s.start_step, "tokens": s.tokens_done, "wall_s": wall,
-               "train_flops": 6 * s.n_params * s.tokens_done, "n_params": s.n_params, "world_size": s.world,
-               "final_loss": s.last_loss, "final_eval_loss": s.last_eval,
-               "tokens_per_s": s.tokens_done / wall if wall > 0 else 0.0,
-               "model": str(exported) if exported else None}
-    atomic_write_json(Path(plan.out) / ".worker_summary.json", summary, indent=1)
+    summary = WorkerSummary(
+        steps=plan.total_steps, resumed_from=s.start_step, tokens=int(s.tokens_done), wall_s=wall,
+        train_flops=float(6 * s.n_params * s.tokens_done), n_params=int(s.n_params), world_size=s.world,
+        final_loss=s.last_loss, final_eval_loss=s.last_eval,
+        tokens_per_s=s.tokens_done / wall if wall > 0 else 0.0, model=str(exported) if exported else None)
+    write_artifact(Path(plan.out) / ".worker_summary.json", summary, indent=1)
     return summary
 
 

@@ -6,12 +6,11 @@ hands the path to `loop.run_worker`, which reads it back with `WorkerPlan.from_j
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from augft.core.io import atomic_write_json
+from augft.core.artifacts import DataStats, read_typed, write_artifact
 
 
 @dataclass
@@ -62,8 +61,8 @@ class WorkerPlan:
     mix_counts: bool = False
     resume_dir: str = ""
     lora: Optional[LoraSpec] = None
-    data_stats: dict = field(default_factory=dict)
-    distill: dict = field(default_factory=dict)
+    data_stats: DataStats = field(default_factory=DataStats)
+    distill: Dict[str, float] = field(default_factory=dict)
     """Context distillation ({alpha, top_k}); empty trains on cross-entropy alone."""
 
     @property
@@ -77,15 +76,9 @@ class WorkerPlan:
                 "mix_counts": self.mix_counts}
 
     def to_json(self, path: Path) -> Path:
-        return atomic_write_json(path, dataclasses.asdict(self), indent=1)
+        return write_artifact(path, self, indent=1)
 
     @classmethod
     def from_json(cls, path: Path) -> "WorkerPlan":
-        d = json.loads(Path(path).read_text())
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ValueError(f"{path}: unknown plan keys {unknown} (written by another augft version?)")
-        if d.get("lora"):
-            d["lora"] = LoraSpec(**d["lora"])
-        return cls(**d)
+        # unknown keys (a plan of another augft version) fail naming the file and key
+        return read_typed(path, cls, "training plan")

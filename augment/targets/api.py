@@ -1,4 +1,4 @@
-"""The teacher-target stage: `targets_request(cfg, TargetsRequest) -> manifest`.
+"""The teacher-target stage: `targets_request(TargetsRequest, TargetsSettings) -> manifest`.
 
 Plans the training texts and each one's context (plan.py), splits them into units of
 train.distill.unit_size texts (grouped by context, so a context is computed once per group), and
@@ -17,16 +17,17 @@ from typing import Dict, List, Sequence, Tuple
 
 from augft.augment.targets.plan import Contexts, Text, groups, training_texts
 from augft.augment.targets.request import TargetsRequest
+from augft.core.config.settings import TargetsSettings
 from augft.core.errors import AugftError
 from augft.core.io import atomic_write_json
-from augft.core.targets import TargetRow, TargetsOutput
+from augft.core.targets import SourceCount, TargetRow, TargetsManifest, TargetsOutput
 
 log = logging.getLogger(__name__)
 
 
 def _fingerprint(cfg, req: TargetsRequest, model_name: str) -> str:
     """What the targets depend on; a folder written under another fingerprint is not resumed."""
-    d = cfg.train.distill
+    d = cfg.distill
     blob = {"model": model_name, "top_k": int(d.top_k), "context": str(d.context),
             "context_tokens": int(d.context_tokens), "unit_size": int(d.unit_size), "seed": int(cfg.seed),
             "sources": list(req.sources), "augmentations": [Path(a).name for a in req.augmentations]}
@@ -40,7 +41,7 @@ def _units(texts_by_group: List[Tuple[tuple, List[Text]]], size: int) -> List[Li
 
 def _engine(cfg, model_path: str, k: int):
     """The teacher: hf, or vllm's prompt log-probabilities (loaded where the units run)."""
-    if str(cfg.train.distill.engine) == "vllm":
+    if str(cfg.distill.engine) == "vllm":
         from augft.augment.targets.vllm import VllmTeacher
 
         return VllmTeacher(cfg, model_path, k)
@@ -48,7 +49,7 @@ def _engine(cfg, model_path: str, k: int):
     from augft.core.models import load_model
 
     m = load_model(model_path, cfg.model.cache_dir, cfg.model.device, cfg.model.dtype, cfg.model.trust_remote_code)
-    return HfTeacher(m.model, m.tokenizer, k, int(cfg.train.distill.batch_size))
+    return HfTeacher(m.model, m.tokenizer, k, int(cfg.distill.batch_size))
 
 
 def _model_facts(cfg) -> tuple:
@@ -118,7 +119,7 @@ def _plan(cfg, req: TargetsRequest, tok, window: int) -> Tuple[Contexts, list]:
     """The contexts and the units (texts grouped by context, unit_size each)."""
     from augft.core.records import read_corpus
 
-    d = cfg.train.distill
+    d = cfg.distill
     corpus = read_corpus(Path(req.data))
     if not corpus:
         raise AugftError(f"teacher targets: {req.data} has no documents for the teacher to read")
@@ -132,22 +133,22 @@ def _plan(cfg, req: TargetsRequest, tok, window: int) -> Tuple[Contexts, list]:
     return contexts, _units(groups(texts, contexts), int(d.unit_size))
 
 
-def targets_request(cfg, req: TargetsRequest) -> dict:
+def targets_request(req: TargetsRequest, settings: TargetsSettings) -> TargetsManifest:
     """Write the teacher targets the request asks for (resuming finished units); returns the manifest."""
     out = TargetsOutput(Path(req.out))
     Path(req.out).mkdir(parents=True, exist_ok=True)
     out.manifest_path.unlink(missing_ok=True)
-    tok, n_params, window = _model_facts(cfg)
-    contexts, units = _plan(cfg, req, tok, window)
-    job = UnitJob(cfg, str(req.out), _fingerprint(cfg, req, str(cfg.model.name)), contexts)
+    tok, n_params, window = _model_facts(settings)
+    contexts, units = _plan(settings, req, tok, window)
+    job = UnitJob(settings, str(req.out), _fingerprint(settings, req, str(settings.model.name)), contexts)
     stats: Dict[int, dict] = {u: _done(out, f"{u:05d}", job.fingerprint) for u in range(len(units))}
     todo = [u for u, done in stats.items() if not done]
     t0 = time.time()
-    if todo and cfg.train.distill.use_ray:
-        stats.update(_run_ray(cfg, job, {u: units[u] for u in todo}))
+    if todo and settings.distill.use_ray:
+        stats.update(_run_ray(settings, job, {u: units[u] for u in todo}))
     elif todo:
         stats.update(_run_here(job, {u: units[u] for u in todo}))
-    return _manifest(out, cfg, req, [stats[u] for u in range(len(units))], len(units), n_params, contexts,
+    return _manifest(out, settings, req, [stats[u] for u in range(len(units))], len(units), n_params, contexts,
                      time.time() - t0)
 
 
@@ -164,7 +165,7 @@ class UnitJob:
             from augft.core.models import load_tokenizer
 
             m = self.cfg.model
-            self.teacher = _engine(self.cfg, str(m.name), int(self.cfg.train.distill.top_k))
+            self.teacher = _engine(self.cfg, str(m.name), int(self.cfg.distill.top_k))
             self.tok = load_tokenizer(str(m.name), m.cache_dir, m.trust_remote_code)
         rows, stats = run_unit(self.teacher, self.tok, self.contexts, unit)
         _write_unit(TargetsOutput(Path(self.out)), f"{u:05d}", rows, stats, self.fingerprint)
@@ -208,7 +209,7 @@ def _run_ray(cfg, job: UnitJob, units: Dict[int, list]) -> Dict[int, dict]:
 
     from augft.core.ray_init import ray_session
 
-    d = cfg.train.distill
+    d = cfg.distill
     with ray_session(cfg.cluster):
         ds = ray.data.from_items([{"u": u, "unit": pickle.dumps(unit)} for u, unit in units.items()],
                                  override_num_blocks=max(1, len(units)))
@@ -218,32 +219,19 @@ def _run_ray(cfg, job: UnitJob, units: Dict[int, list]) -> Dict[int, dict]:
 
 
 def _manifest(out: TargetsOutput, cfg, req, stats: List[dict], n_units: int, n_params: int,
-              contexts: Contexts, wall: float) -> dict:
-    sources: Dict[str, Dict[str, int]] = {s: {"texts": 0, "tokens": 0} for s in req.sources}
+              contexts: Contexts, wall: float) -> TargetsManifest:
+    sources: Dict[str, SourceCount] = {s: SourceCount() for s in req.sources}
     for st in stats:
         for s, v in st["sources"].items():
-            e = sources.setdefault(s, {"texts": 0, "tokens": 0})
-            e["texts"] += v["texts"]
-            e["tokens"] += v["tokens"]
-    m = {"top_k": int(cfg.train.distill.top_k), "model": str(cfg.model.name), "model_params": int(n_params),
-         "engine": str(cfg.train.distill.engine), "context": contexts.mode, "context_budget": contexts.budget,
-         "sources": sources, "prompt_tokens": sum(int(st["prompt_tokens"]) for st in stats),
-         "units": [f"{u:05d}" for u in range(n_units)], "wall_s": round(wall, 3),
-         "augmentations": list(req.augmentations)}
-    atomic_write_json(out.manifest_path, m)
-    log.info("teacher targets: %d texts, context %s, %d prompt tokens", sum(v["texts"] for v in sources.values()),
-             contexts.mode, m["prompt_tokens"])
+            e = sources.setdefault(s, SourceCount())
+            e.texts += v["texts"]
+            e.tokens += v["tokens"]
+    m = TargetsManifest(top_k=int(cfg.distill.top_k), model=str(cfg.model.name), model_params=int(n_params),
+                        engine=str(cfg.distill.engine), context=contexts.mode, context_budget=int(contexts.budget),
+                        sources=sources, prompt_tokens=sum(int(st["prompt_tokens"]) for st in stats),
+                        units=[f"{u:05d}" for u in range(n_units)], wall_s=round(wall, 3),
+                        augmentations=list(req.augmentations))
+    out.write_manifest(m)
+    log.info("teacher targets: %d texts, context %s, %d prompt tokens", sum(v.texts for v in sources.values()),
+             contexts.mode, m.prompt_tokens)
     return m
-
-
-def run_targets(cfg, data=None, out: Path = Path("out/targets")) -> int:
-    """CLI entry (`augft targets`): the sources are train.mix's (corpus and strategies), the
-    strategies' texts come from train.augmentations."""
-    if data is None:
-        raise AugftError("augft targets needs --data DIR (a folder with corpus.jsonl)")
-    sources = tuple(s for s, w in dict(cfg.train.mix).items() if float(w) > 0 and s != "replay")
-    m = targets_request(cfg, TargetsRequest(str(data), str(out), sources, tuple(cfg.train.augmentations)))
-    texts = sum(v["texts"] for v in m["sources"].values())
-    print(f"teacher targets for {texts} texts ({', '.join(m['sources'])}), context {m['context']}, top-{m['top_k']}; "
-          f"wrote {out}/manifest.json; train on them with train.targets=[{out}]")
-    return 0

@@ -122,6 +122,11 @@ class AugmentConfig:
     """Filter: Jaccard similarity (MinHash over word 3-grams) above which a statement is a near duplicate."""
     unit_size: int = 32
     """Prompts per work unit (one shard file); finished units are skipped on rerun."""
+    max_failed_share: float = 0.05
+    """Share of prompts whose generation may fail (after the engine's retries) without failing
+    the run. Failed prompts are kept with their reason in `<strategy>/failed/` and counted; above
+    this share the run stops naming the count and the first reasons, and the units with failures
+    are left undone, so rerunning the same command retries them."""
     use_ray: bool = True
     """Run as a Ray Data pipeline (local Ray unless cluster.address); false runs a plain loop."""
     num_actors: int = 1
@@ -146,5 +151,7 @@ class AugmentConfig:
         require(0 < self.near_duplicate_threshold <= 1, "augment.near_duplicate_threshold",
                 f"must be in (0, 1], got {self.near_duplicate_threshold}")
         require(self.actor_cpus > 0, "augment.actor_cpus", f"must be > 0, got {self.actor_cpus}")
+        require(0 <= self.max_failed_share <= 1, "augment.max_failed_share",
+                f"must be in [0, 1], got {self.max_failed_share}")
         require(0 <= self.verify_threshold <= 1, "augment.verify_threshold",
                 f"must be in [0, 1], got {self.verify_threshold}")

@@ -1,6 +1,6 @@
 """Eval section (owned by eval/)."""
 from dataclasses import dataclass, field
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from augft.core.config.checks import choices, require
 from augft.core.config.vllm import EvalVLLMConfig
@@ -116,6 +116,16 @@ class EvalConfig:
     """Tokens of general text for the retention perplexity (0 skips it)."""
     splits: List[str] = field(default_factory=list)
     """Evaluate only these splits (empty = all)."""
+    use_ray: Optional[bool] = None
+    """Score on Ray: the questions stream through an actor pool (each actor loads the model once),
+    predictions are written as Parquet parts by the actors, and only counts reach the driver.
+    Unset: on when a Ray cluster is named (cluster.address or $RAY_ADDRESS)."""
+    num_actors: int = 1
+    """Scoring actors (eval.use_ray); each holds one copy of the model."""
+    actor_cpus: float = 1.0
+    """CPUs reserved per scoring actor."""
+    ray_batch_size: int = 256
+    """Questions per actor batch (eval.use_ray): one predictions part per batch and condition."""
     costs: CostConfig = field(default_factory=CostConfig)
     """Optional inputs for the one-off costs of fine-tuned conditions."""
     rag: RagConfig = field(default_factory=RagConfig)
@@ -131,3 +141,6 @@ class EvalConfig:
         require(self.limit >= 0, "eval.limit", "must be >= 0")
         require(self.icl_max_tokens >= 0, "eval.icl_max_tokens", "must be >= 0")
         require(self.general_text_tokens >= 0, "eval.general_text_tokens", "must be >= 0")
+        require(self.num_actors >= 1, "eval.num_actors", f"must be >= 1, got {self.num_actors}")
+        require(self.actor_cpus > 0, "eval.actor_cpus", f"must be > 0, got {self.actor_cpus}")
+        require(self.ray_batch_size >= 1, "eval.ray_batch_size", f"must be >= 1, got {self.ray_batch_size}")

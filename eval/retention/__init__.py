@@ -14,6 +14,7 @@ import math
 from pathlib import Path
 from typing import Dict, Iterable, List, Mapping, Optional
 
+from augft.core.artifacts import Retained
 from augft.core.records import Question, read_records
 
 SPLIT = "retention"
@@ -52,10 +53,10 @@ def perplexity(model, tokenizer, max_tokens: int, window: int = 512) -> float:
     return math.exp(nll / count) if count else float("nan")
 
 
-def retained(base_rows: Iterable[Mapping], rows: Iterable[Mapping]) -> Optional[Dict[str, float]]:
+def retained(base_rows: Iterable[Mapping], rows: Iterable[Mapping]) -> Optional[Retained]:
     """Accuracy on the retention questions the base model answered correctly."""
     known = {r["id"] for r in base_rows if r["split"] == SPLIT and r["correct"]}
     mine = [bool(r["correct"]) for r in rows if r["split"] == SPLIT and r["id"] in known]
     if not mine:
         return None
-    return {"accuracy": sum(mine) / len(mine), "n": len(mine)}
+    return Retained(accuracy=sum(mine) / len(mine), n=len(mine))

@@ -249,7 +249,8 @@ def test_augment_through_openai_engine_stops_when_the_server_is_gone_and_resumes
                                  f"augment.use_ray={str(use_ray).lower()}", "augment.num_actors=1",
                                  "cluster.num_cpus=2", "augment.num_candidates=2", "augment.unit_size=2",
                                  f"augment.openai.url={srv.url}", "augment.openai.max_retries=2",
-                                 "augment.openai.backoff_s=0.01", "augment.openai.concurrency=1"])
+                                 "augment.openai.backoff_s=0.01", "augment.openai.concurrency=1",
+                                 "augment.max_failed_share=0.5"])  # one refused prompt of 4 is kept
         with pytest.raises(EngineUnavailable, match="rerun the same command to resume") as info:
             augment(cfg, data, tmp_path / "o")
         assert "Traceback" not in str(info.value) and "Failed to apply" not in str(info.value)
@@ -259,10 +260,10 @@ def test_augment_through_openai_engine_stops_when_the_server_is_gone_and_resumes
         srv.close()
     # The server runs augft's model (augment.openai.model unset, its tokenizer here): token ids.
     assert all(isinstance(b["prompt"], list) and all(isinstance(t, int) for t in b["prompt"]) for b in srv.bodies)
-    s = m["strategies"]["local"]
-    assert s["failed"] == 2 and "HTTP 400" in s["errors"][0]  # the refused prompt's 2 candidates
-    assert s["ok"] + sum(s["filtered"].values()) + s["failed"] == s["inputs"]
-    assert s["prompts"] == 4 and m["engine"] == "openai" and srv.calls == 7
+    s = m.strategies["local"]
+    assert s.failed == 2 and "HTTP 400" in s.errors[0]  # the refused prompt's 2 candidates
+    assert s.ok + sum(s.filtered.values()) + s.failed == s.inputs
+    assert s.prompts == 4 and m.engine == "openai" and srv.calls == 7
 
 
 def test_teacher_writes_while_the_student_is_another_model(tmp_path, make_corpus):
@@ -284,11 +285,11 @@ def test_teacher_writes_while_the_student_is_another_model(tmp_path, make_corpus
                              "augment.require_source_overlap=false"])
     assert generator_name(cfg) == str(teacher)
     m = augment(cfg, data, tmp_path / "o")
-    assert m["model"] == str(teacher) and m["student"] == "tiny-random-llama"
-    assert m["model_params"] == n_teacher != count_parameters("tiny-random-llama")
+    assert m.model == str(teacher) and m.student == "tiny-random-llama"
+    assert m.model_params == n_teacher != count_parameters("tiny-random-llama")
     out = AugmentOutput(tmp_path / "o")
     assert {r.model for r in out.records()} <= {str(teacher)}
-    tokens = out.token_count()
+    tokens = out.manifest().tokens
     assert tokens > 0 and augment_flops(str(out.manifest_path), "k", n_params=1) == 2.0 * n_teacher * tokens
 
 

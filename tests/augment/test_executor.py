@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from augft.augment.api import augment, read_augmentations
+from augft.core.artifacts import AugmentOutput, Manifest, from_json
 from augft.core.config import load_config
 from augft.core.errors import AugftError
 from helpers import BIN
@@ -73,7 +74,7 @@ def test_sigkill_mid_run_then_rerun_equals_uninterrupted(baseline, tmp_path):
     cmd = [str(BIN / "augft"), "augment", "--data", str(data), "--out", str(out), *ARGS]
     with _augment_running(cmd, tmp_path / "killed.log", out, units=2):
         pass  # leaving the block SIGKILLs the driver and everything it started
-    n_units = len(ref_manifest["strategies"]["local"]["shards"])
+    n_units = len(ref_manifest.strategies["local"].shards)
     done = _done(out)
     assert 2 <= done < n_units, f"kill landed at {done}/{n_units} units"
     assert not (out / "manifest.json").exists()
@@ -82,10 +83,10 @@ def test_sigkill_mid_run_then_rerun_equals_uninterrupted(baseline, tmp_path):
     assert "augft augment" in res.stdout and "local" in res.stdout  # the summary table
     got = _records(out)
     assert got == _records(ref) and len(got) > 0
-    m = json.loads((out / "manifest.json").read_text())["strategies"]["local"]
-    r = ref_manifest["strategies"]["local"]
-    assert (m["ok"], m["filtered"], m["failed"], m["inputs"]) == (r["ok"], r["filtered"], r["failed"], r["inputs"])
-    assert m["ok"] + sum(m["filtered"].values()) + m["failed"] == m["inputs"]
+    m = AugmentOutput(out).manifest().strategies["local"]
+    r = ref_manifest.strategies["local"]
+    assert (m.ok, m.filtered, m.failed, m.inputs) == (r.ok, r.filtered, r.failed, r.inputs)
+    assert m.ok + sum(m.filtered.values()) + m.failed == m.inputs
 
 
 @pytest.mark.slow
@@ -106,7 +107,7 @@ def test_ctrl_c_stops_within_seconds_and_rerun_resumes(baseline, tmp_path):
     assert rc == 130 and "rerun the same command to resume" in text, text[-3000:]
     assert "Traceback" not in text, text[-3000:]
     assert stopped_s < 15, stopped_s
-    assert _done(out) < len(ref_manifest["strategies"]["local"]["shards"])
+    assert _done(out) < len(ref_manifest.strategies["local"].shards)
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=400)
     assert res.returncode == 0, res.stderr[-3000:]
     assert _records(out) == _records(ref) and len(_records(ref)) > 0
@@ -144,7 +145,7 @@ def test_engine_actor_killed_mid_run_is_restarted_and_retried(baseline, tmp_path
     finally:
         t.join(10)
         ray.shutdown()
-    n_units = len(ref_manifest["strategies"]["local"]["shards"])
+    n_units = len(ref_manifest.strategies["local"].shards)
     assert killed and killed[0][1] < n_units, (killed, n_units)  # an actor really died mid-run
     assert _records(out) == _records(ref) and len(_records(ref)) > 0
 
@@ -189,7 +190,7 @@ def test_changed_config_in_same_out_is_refused(tmp_path, make_corpus):
     (tmp_path / "o" / "manifest.json").unlink()  # as a crash before the end leaves it
     again = augment(load_config(None, base + ["augment.window_tokens=64", "augment.global_context=window"]),
                     data, tmp_path / "o")
-    assert again["strategies"]["local"]["ok"] == first["strategies"]["local"]["ok"]
+    assert again.strategies["local"].ok == first.strategies["local"].ok
     assert _records(tmp_path / "o") == records
 
 
@@ -204,7 +205,7 @@ def test_oracle_shard(tmp_path, make_corpus):
                              "augment.strategies=[local,oracle]", "augment.max_new_tokens=8",
                              "augment.num_candidates=1"])
     m = augment(cfg, data, tmp_path / "o")
-    assert m["strategies"]["oracle"]["ok"] == 2 and "quality" not in m
+    assert m.strategies["oracle"].ok == 2
     recs = read_augmentations(tmp_path / "o", ["oracle"])
     assert {r.model for r in recs} == {"oracle"} and len(recs) == 2
 

@@ -3,6 +3,7 @@ import pytest
 from augft.augment.filters import FilterConfig, StatementFilter, parse_statements
 from augft.augment.engines.base import GenResult, Sampling
 from augft.augment.units import Item, RecordContext, Unit, UnitOutput, process_unit
+from augft.core.artifacts import VerifyInfo
 
 
 def test_parse_strips_bullets_labels_and_stops_at_next_demo():
@@ -119,15 +120,15 @@ def test_self_verification_counts_and_scores(tmp_path, make_corpus):
 
     yes_no = "augment.verify_method=yes_no"
     keep_all, _ = _verify_run(tmp_path, make_corpus, "all", "augment.verify=true", "augment.verify_threshold=0", yes_no)
-    e = keep_all["strategies"]["local"]
-    assert keep_all["verify"] == {"on": True, "method": "yes_no", "threshold": 0.0} and e["unsupported_rate"] == 0.0
+    e = keep_all.strategies["local"]
+    assert keep_all.verify == VerifyInfo(True, "yes_no", 0.0) and e.unsupported_rate == 0.0
     recs = AugmentOutput(tmp_path / "all").records(["local"])
     assert recs and all(0.0 <= r.meta["verify"] <= 1.0 for r in recs)
     # The same generations at threshold 1: every statement is unsupported, and counted.
     none, _ = _verify_run(tmp_path, make_corpus, "none", "augment.verify=true", "augment.verify_threshold=1", yes_no)
-    n = none["strategies"]["local"]
-    assert n["ok"] == 0 and n["filtered"]["unsupported"] == e["ok"] and n["unsupported_rate"] == 1.0
-    assert n["ok"] + sum(n["filtered"].values()) + n["failed"] == n["inputs"] == e["inputs"]
+    n = none.strategies["local"]
+    assert n.ok == 0 and n.filtered["unsupported"] == e.ok and n.unsupported_rate == 1.0
+    assert n.ok + sum(n.filtered.values()) + n.failed == n.inputs == e.inputs
     # Threshold in between: kept ones are exactly those scoring at least the threshold.
     mid, _ = _verify_run(tmp_path, make_corpus, "mid", "augment.verify=true", "augment.verify_threshold=0.5", yes_no)
     kept = {r.id for r in AugmentOutput(tmp_path / "mid").records(["local"])}
@@ -138,13 +139,13 @@ def test_pmi_verification_counts_and_scores(tmp_path, make_corpus):
     from augft.core.artifacts import AugmentOutput
 
     keep, _ = _verify_run(tmp_path, make_corpus, "keep", "augment.verify=true", "augment.verify_min_pmi=-1000")
-    assert keep["verify"] == {"on": True, "method": "pmi", "threshold": -1000.0}
+    assert keep.verify == VerifyInfo(True, "pmi", -1000.0)
     recs = AugmentOutput(tmp_path / "keep").records(["local"])
     assert recs and all(isinstance(r.meta["verify"], float) for r in recs)
     drop, _ = _verify_run(tmp_path, make_corpus, "drop", "augment.verify=true", "augment.verify_min_pmi=1000")
-    d = drop["strategies"]["local"]
-    assert d["ok"] == 0 and d["filtered"]["unsupported"] == len(recs)
-    assert d["ok"] + sum(d["filtered"].values()) + d["failed"] == d["inputs"]
+    d = drop.strategies["local"]
+    assert d.ok == 0 and d.filtered["unsupported"] == len(recs)
+    assert d.ok + sum(d.filtered.values()) + d.failed == d.inputs
 
 
 @pytest.mark.slow
@@ -171,10 +172,10 @@ def test_pmi_separates_supported_statements_on_the_embedded_model():
 
 def test_verify_auto_is_off_on_a_builtin_benchmark(tmp_path, make_corpus):
     user, data = _verify_run(tmp_path, make_corpus, "user")
-    assert user["verify"]["on"]  # no benchmark.json: user data
+    assert user.verify.on  # no benchmark.json: user data
     (data / "benchmark.json").write_text("{}")
     bench, _ = _verify_run(tmp_path, make_corpus, "bench")
-    assert not bench["verify"]["on"] and "unsupported_rate" not in bench["strategies"]["local"]
+    assert not bench.verify.on and bench.strategies["local"].unsupported_rate is None
 
 
 def test_heldout_statements_are_never_copied(tmp_path, make_corpus):
@@ -195,7 +196,7 @@ def test_heldout_statements_are_never_copied(tmp_path, make_corpus):
     first = "Zeb Grannow is the composer of the silent opera."
     write_jsonl(data / "heldout.jsonl", [Document("q0/0", reverse_sentence(first), {"question_id": "q0"})])
     cfg = load_config(None, ["augment.strategies=[reverse]", "augment.use_ray=false", "augment.verify=false"])
-    m = augment(cfg, data, tmp_path / "out")["strategies"]["reverse"]
-    assert m["filtered"]["heldout_copy"] == 1 and m["ok"] + sum(m["filtered"].values()) == m["inputs"]
+    m = augment(cfg, data, tmp_path / "out").strategies["reverse"]
+    assert m.filtered["heldout_copy"] == 1 and m.ok + sum(m.filtered.values()) == m.inputs
     texts = {r.text for r in AugmentOutput(tmp_path / "out").records(["reverse"])}
-    assert reverse_sentence(first) not in texts and len(texts) == m["ok"]
+    assert reverse_sentence(first) not in texts and len(texts) == m.ok

@@ -68,6 +68,7 @@ def test_long_documents_split_or_skipped_with_a_count():
 
 
 def _global_plan(tmp_path, docs, budget, use_ray=False, linked=False):
+    from augft.augment.corpus_scan import scan_corpus
     from augft.augment.global_plan import GlobalSpec, plan_global
     from augft.augment.tokens import TokenCounter
     from augft.augment.windows import UnitPlan
@@ -79,7 +80,8 @@ def _global_plan(tmp_path, docs, budget, use_ray=False, linked=False):
     spec = GlobalSpec(counter=words, max_context=4096, max_new_tokens=16, window_tokens=budget,
                       focal_overhead=4, prefix_overhead=10, seed=0, limit=0,
                       units=UnitPlan(sampling=Sampling(n=1), prompt_hash="h", seed=0, linked=linked))
-    return plan_global(discover(str(tmp_path)), spec, use_ray)
+    corpus = discover(str(tmp_path))
+    return plan_global(corpus, spec, use_ray, scan_corpus(corpus, words, use_ray))
 
 
 def test_windows_pack_related_documents_within_budget(tmp_path):
@@ -179,14 +181,14 @@ def test_rephrase_qa_and_reverse_strategies(tmp_path, make_corpus):
     m = augment(cfg, data, tmp_path / "o")
     out = AugmentOutput(tmp_path / "o")
     for s in ("rephrase", "qa", "reverse"):
-        e = m["strategies"][s]
-        assert e["ok"] + sum(e["filtered"].values()) + e["failed"] == e["inputs"], s
-    assert m["strategies"]["rephrase"]["prompts"] == m["strategies"]["qa"]["prompts"] == 3
+        e = m.strategies[s]
+        assert e.ok + sum(e.filtered.values()) + e.failed == e.inputs, s
+    assert m.strategies["rephrase"].prompts == m.strategies["qa"].prompts == 3
     rev = out.records(["reverse"])
     docs = [json.loads(line) for line in (data / "corpus.jsonl").read_text().splitlines()]
     assert len(rev) == sum(len(split_sentences(d["text"])) for d in docs)
-    assert {r.model for r in rev} == {"none"} and m["strategies"]["reverse"]["model_free"]
-    assert {r.prompt_hash for r in out.records(["qa"])} <= {m["prompt_hashes"]["qa"]}
+    assert {r.model for r in rev} == {"none"} and m.strategies["reverse"].model_free
+    assert {r.prompt_hash for r in out.records(["qa"])} <= {m.prompt_hashes["qa"]}
     labels = [c.label for c in parse_all(["aug_ft[qa]", "aug_ft[reverse]", "aug_ft[local+qa]"])]
     assert labels == ["aug_ft[qa]", "aug_ft[reverse]", "aug_ft[local+qa]"]
     # A reverse-only output costs nothing to make.

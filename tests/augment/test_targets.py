@@ -6,12 +6,15 @@ import os
 import numpy as np
 import pytest
 
+from augft.core.config.settings import TargetsSettings
+
 from augft.augment.targets.api import targets_request
 from augft.augment.targets.plan import Contexts, training_texts
 from augft.augment.targets.request import TargetsRequest
 from augft.core.config import load_config
 from augft.core.records import Augmentation, Document, write_jsonl, write_records
-from augft.core.targets import TargetsOutput
+import fakes
+from augft.core.targets import SourceCount, TargetsOutput
 
 
 def _data(folder, n=5):
@@ -32,8 +35,8 @@ def test_rows_equal_a_plain_forward_of_context_and_text(tmp_path, tiny_model):
     from augft.core.models import load_model
 
     data = _data(tmp_path / "data")
-    m = targets_request(_cfg(), TargetsRequest(str(data), str(tmp_path / "t")))
-    assert m["context"] == "corpus" and m["sources"]["corpus"]["texts"] == 10 and len(m["units"]) == 4
+    m = targets_request(TargetsRequest(str(data), str(tmp_path / "t")), TargetsSettings.of(_cfg()))
+    assert m.context == "corpus" and m.sources["corpus"].texts == 10 and len(m.units) == 4
     rows = list(TargetsOutput(tmp_path / "t").rows())
     lm = load_model(tiny_model)
     ctx = "\n".join(f"Zorbik{i} Blick is a painter. Zorbik{i} lives in Quellan{i}." for i in range(5)) + "\n\n"
@@ -49,20 +52,20 @@ def test_rows_equal_a_plain_forward_of_context_and_text(tmp_path, tiny_model):
             assert np.allclose(r.topk_lp[j].astype(np.float32), want.values.numpy(), atol=2e-2)
         assert not r.topk_ids[0].any()
     # The teacher read the shared context once, plus every text.
-    assert m["prompt_tokens"] == len(lm.tokenizer(ctx).input_ids) + sum(len(r.tokens) for r in rows)
-    assert TargetsOutput(tmp_path / "t").teacher_flops() == 2.0 * m["model_params"] * m["prompt_tokens"]
+    assert m.prompt_tokens == len(lm.tokenizer(ctx).input_ids) + sum(len(r.tokens) for r in rows)
+    assert TargetsOutput(tmp_path / "t").teacher_flops() == 2.0 * m.model_params * m.prompt_tokens
 
 
 def test_rerun_resumes_finished_units(tmp_path, tiny_model):
     data = _data(tmp_path / "data")
     out = tmp_path / "t"
-    targets_request(_cfg(), TargetsRequest(str(data), str(out)))
+    targets_request(TargetsRequest(str(data), str(out)), TargetsSettings.of(_cfg()))
     os.utime(out / "part-00000.parquet", (1, 1))
     (out / "part-00003.stats.json").unlink()  # as a crash mid-run leaves it
-    targets_request(_cfg(), TargetsRequest(str(data), str(out)))
+    targets_request(TargetsRequest(str(data), str(out)), TargetsSettings.of(_cfg()))
     assert os.stat(out / "part-00000.parquet").st_mtime == 1 and (out / "part-00003.stats.json").is_file()
     # Another top_k is another fingerprint: nothing is reused.
-    targets_request(_cfg("train.distill.top_k=3"), TargetsRequest(str(data), str(out)))
+    targets_request(TargetsRequest(str(data), str(out)), TargetsSettings.of(_cfg("train.distill.top_k=3")))
     assert os.stat(out / "part-00000.parquet").st_mtime != 1
 
 
@@ -101,7 +104,7 @@ def test_vllm_teacher_matches_the_hf_teacher(tmp_path, embedded_model_path):
     for engine in ("hf", "vllm"):
         cfg = load_config(None, ["model.name=smollm2-135m-instruct", "train.distill.top_k=3",
                                  f"train.distill.engine={engine}", "model.dtype=bfloat16"])
-        targets_request(cfg, TargetsRequest(str(data), str(tmp_path / engine)))
+        targets_request(TargetsRequest(str(data), str(tmp_path / engine)), TargetsSettings.of(cfg))
         rows[engine] = list(TargetsOutput(tmp_path / engine).rows())
     for a, b in zip(rows["hf"], rows["vllm"]):
         assert (a.tokens == b.tokens).all()
@@ -113,19 +116,18 @@ def test_a_strategy_that_kept_nothing_gives_an_empty_output(tmp_path, tiny_model
     data = _data(tmp_path / "data", n=2)
     aug = tmp_path / "aug"
     (aug / "local").mkdir(parents=True)
-    (aug / "manifest.json").write_text(json.dumps({"strategies": {"local": {"ok": 0, "shards": []}}}))
-    m = targets_request(_cfg(), TargetsRequest(str(data), str(tmp_path / "t"), ("local",), (str(aug),)))
-    assert m["sources"] == {"local": {"texts": 0, "tokens": 0}} and m["units"] == []
+    fakes.manifest(aug, {"local": fakes.entry(0, shards=())})
+    m = targets_request(TargetsRequest(str(data), str(tmp_path / "t"), ("local",), (str(aug),)), TargetsSettings.of(_cfg()))
+    assert m.sources == {"local": SourceCount(0, 0)} and m.units == []
     assert list(TargetsOutput(tmp_path / "t").rows()) == []
 
 
 def test_ray_data_actors_write_the_same_targets(tmp_path, tiny_model):
     """train.distill.use_ray: units on a Ray Data actor pool give the files the local loop gives."""
     data = _data(tmp_path / "data")
-    targets_request(_cfg(), TargetsRequest(str(data), str(tmp_path / "here")))
-    m = targets_request(_cfg("train.distill.use_ray=true", "train.distill.num_actors=2", "cluster.num_cpus=2"),
-                        TargetsRequest(str(data), str(tmp_path / "ray")))
+    targets_request(TargetsRequest(str(data), str(tmp_path / "here")), TargetsSettings.of(_cfg()))
+    m = targets_request(TargetsRequest(str(data), str(tmp_path / "ray")), TargetsSettings.of(_cfg("train.distill.use_ray=true", "train.distill.num_actors=2", "cluster.num_cpus=2")))
     a, b = list(TargetsOutput(tmp_path / "here").rows()), list(TargetsOutput(tmp_path / "ray").rows())
-    assert len(m["units"]) == 4 and [r.id for r in a] == [r.id for r in b]
+    assert len(m.units) == 4 and [r.id for r in a] == [r.id for r in b]
     for x, y in zip(a, b):
         assert (x.topk_ids == y.topk_ids).all() and np.allclose(x.topk_lp.astype(float), y.topk_lp.astype(float), atol=1e-2)

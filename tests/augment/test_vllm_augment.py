@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from augft.augment.api import augment, read_augmentations
+from augft.core.artifacts import AugmentOutput, Manifest, from_json
 from augft.core.config import load_config
 from augft.core.errors import AugftError
 from helpers import BIN, free_port
@@ -46,11 +47,11 @@ def test_ray_vllm_runs_every_strategy_on_one_engine_and_matches_hf(tmp_path, mak
     strategies = "augment.strategies=[local,global,entity]"
     ref = augment(load_config(None, ARGS + [strategies, "augment.use_ray=false"]), data, tmp_path / "hf")
     got = augment(load_config(None, ARGS + [strategies, "augment.engine=vllm"]), data, tmp_path / "vllm")
-    assert got["engine"] == "vllm" and got["engine_choice"]["reason"] == "configured"
+    assert got.engine == "vllm" and got.engine_choice.reason == "configured"
     _same(_records(tmp_path / "hf"), _records(tmp_path / "vllm"))
     for s in ("local", "global", "entity"):
-        r, g = ref["strategies"][s], got["strategies"][s]
-        assert (g["ok"], g["filtered"], g["failed"], g["inputs"]) == (r["ok"], r["filtered"], r["failed"], r["inputs"])
+        r, g = ref.strategies[s], got.strategies[s]
+        assert (g.ok, g.filtered, g.failed, g.inputs) == (r.ok, r.filtered, r.failed, r.inputs)
     # Every unit of every strategy and phase (entity extraction included) ran in one host process.
     assert len(_pids(tmp_path / "vllm")) == 1
     assert any((tmp_path / "vllm" / "entity" / "_extract").glob("*.stats.json"))
@@ -62,10 +63,10 @@ def test_auto_picks_vllm_for_a_large_enough_run_in_the_plain_loop(tmp_path, make
     loop = ARGS + ["augment.strategies=[local]", "augment.use_ray=false"]
     augment(load_config(None, loop), data, tmp_path / "hf")
     small = augment(load_config(None, loop + ["augment.engine=auto"]), data, tmp_path / "auto-hf")
-    assert small["engine"] == "hf" and "fewer than augment.auto_vllm_min_prompts=25" in small["engine_choice"]["reason"]
+    assert small.engine == "hf" and "fewer than augment.auto_vllm_min_prompts=25" in small.engine_choice.reason
     big = augment(load_config(None, loop + ["augment.engine=auto", "augment.auto_vllm_min_prompts=4"]),
                   data, tmp_path / "auto-vllm")
-    assert big["engine"] == "vllm" and big["engine_choice"]["reason"].startswith("about 4 prompts")
+    assert big.engine == "vllm" and big.engine_choice.reason.startswith("about 4 prompts")
     _same(_records(tmp_path / "hf"), _records(tmp_path / "auto-vllm"))
 
 
@@ -139,5 +140,5 @@ def test_served_vllm_killed_mid_run_then_rerun_matches_hf(tmp_path, make_corpus)
         res = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr[-3000:]
     _same(_records(tmp_path / "hf"), _records(out))
-    r, g = ref["strategies"]["local"], json.loads((out / "manifest.json").read_text())["strategies"]["local"]
-    assert (g["ok"], g["filtered"], g["failed"], g["inputs"]) == (r["ok"], r["filtered"], r["failed"], r["inputs"])
+    r, g = ref.strategies["local"], AugmentOutput(out).manifest().strategies["local"]
+    assert (g.ok, g.filtered, g.failed, g.inputs) == (r.ok, r.filtered, r.failed, r.inputs)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from augft.core.artifacts import AugmentOutput, EvalOutput
 from helpers import REPO, augft_cli
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -82,11 +83,10 @@ def test_pipeline_job_runs_on_the_cluster(head, tmp_path, tiny_model):
     # Outputs landed on the shared storage root, not in Ray's per-job working dir.
     assert (storage / "bench" / "corpus.jsonl").stat().st_size > 0
     assert (storage / "bench" / "questions.jsonl").stat().st_size > 0
-    manifest = json.loads((storage / "aug" / "manifest.json").read_text())
-    assert manifest["strategies"]["local"]["inputs"] > 0
-    results = json.loads((storage / "eval" / "results.json").read_text())
-    splits = results["conditions"]["base"]["splits"]
-    assert splits and all(0.0 <= s["accuracy"] <= 1.0 and s["n"] > 0 for s in splits.values())
+    manifest = AugmentOutput(storage / "aug").manifest()
+    assert manifest.strategies["local"].inputs > 0
+    splits = EvalOutput(storage / "eval").results().conditions["base"].splits
+    assert splits and all(0.0 <= s.accuracy <= 1.0 and s.n > 0 for s in splits.values())
 
 
 def test_failed_job_returns_its_exit_status(head, tmp_path):
@@ -143,7 +143,7 @@ def test_job_from_a_folder_that_shadows_stage_names(head, tmp_path, tiny_model):
         # The job imported the snapshot Ray unpacked for it, not this checkout.
         ran_from = re.search(r"augft from (\S+)\)", res.stdout).group(1)
         assert not ran_from.startswith(str(REPO)) and ran_from.endswith("augft"), ran_from
-    assert EvalOutput(storage / "ev").condition("base")["splits"]
+    assert EvalOutput(storage / "ev").condition("base").splits
 
 
 def test_import_from_a_folder_with_stage_named_files(tmp_path):

@@ -9,7 +9,12 @@ from augft.cluster.study import run_study
 from augft.core.conditions import parse_all, trained_models
 from augft.cluster.stages import StageFns
 from augft.core.config import load_config
+from augft.core.artifacts import (AugmentationCounts, AugmentOutput, OneOffCost, QueryCost, SplitStats,
+                                  StudyResults, read_typed)
 from augft.core.errors import AugftError
+from augft.core.targets import SourceCount, TargetsManifest, TargetsOutput
+from augft.eval.costs import augment_flops, train_flops
+import fakes
 from augft.core.records import Augmentation, Document, Question, write_records
 from augft.tracking.runs import Tracker
 
@@ -42,7 +47,7 @@ class FakeStages:
         # No benchmark.json: a checker-free data folder, like user data.
         return {"corpus": 3, "questions": 6}
 
-    def augment(self, cfg, req):
+    def augment(self, req, cfg):
         (s,), out_dir = req.strategies, req.out
         self.calls[("augment", s)] += 1
         self._maybe_fail("augment", s)
@@ -50,13 +55,10 @@ class FakeStages:
         recs = [Augmentation(f"{s}-{i}", f"{s} statement {i} at T={cfg.augment.temperature}", s, [f"d{i}"],
                              "h", cfg.model.name) for i in range(2)]
         write_records(out_dir / s / "part-00000.parquet", recs)
-        manifest = {"strategies": {s: {"ok": 2, "filtered": {"too_short": 1}, "failed": 0, "inputs": 3,
-                                       "shards": ["part-00000.parquet"], "prompt_tokens": 40, "completion_tokens": 10}},
-                    "model": cfg.model.name}
-        (out_dir / "manifest.json").write_text(json.dumps(manifest))
-        return manifest
+        return fakes.manifest(out_dir, {s: fakes.entry(2, filtered={"too_short": 1}, inputs=3, prompt_tokens=40,
+                                                       completion_tokens=10)}, cfg.model.name)
 
-    def train(self, cfg, req):
+    def train(self, req, cfg):
         label = "+".join(k for k in req.mix if k != "corpus") or "ft"
         self.calls[("train", label)] += 1
         self._maybe_fail("train", label)
@@ -67,11 +69,9 @@ class FakeStages:
         (out_dir / "model" / "config.json").write_text(json.dumps({"init": req.model(cfg)}))
         rows = [{"step": i, "loss": 2.0 / (i + 1), "lr": cfg.train.lr} for i in range(3)]
         (out_dir / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-        summary = {"steps": 3, "train_flops": 1e12 * (1 + len(req.augmentations)), "wall_s": 0.1}
-        (out_dir / "summary.json").write_text(json.dumps(summary))
-        return summary
+        return fakes.train_summary(out_dir, 1e12 * (1 + len(req.augmentations)))
 
-    def evaluate(self, cfg, req):
+    def evaluate(self, req, cfg):
         (cond,), models = req.conditions, req.models
         self.calls[("eval", cond)] += 1
         self.eval_manifests[cond] = [Path(m).parent.name for m in req.augment_manifests.get(cond, [])]
@@ -79,18 +79,15 @@ class FakeStages:
         splits = list(req.splits or ["forward", "reversal"])
         # A deterministic score that depends on what was trained (so tests can see it move).
         bonus = 0.1 * len(models) + (0.2 if "aug" in cond else 0.0) + (0.1 if "icl" in cond else 0.0)
-        res = {"conditions": {cond: {"splits": {
-            s: {"accuracy": round(0.3 + bonus, 3), "ci_low": 0.1, "ci_high": 0.9, "n": 3, "chance": 0.5}
-            for s in splits}}},
-            "costs": {"conditions": {cond: {
-                "n_params": 1000, "prompt_tokens_per_query": 5.0, "icl": "icl" in cond,
-                "tokens_per_query": 5e6 if "icl" in cond else 5e5, "finetuned": bool(models),
-                "train_flops": (json.loads(Path(req.train_summaries[cond]).read_text())["train_flops"]
-                                if cond in req.train_summaries else None),
-                "augment_flops": 1e11 if cond in req.augment_manifests else None}},
-                "break_even": {}}}
-        (out_dir / "results.json").write_text(json.dumps(res))
-        return res
+        query = QueryCost(n_params=1000, icl="icl" in cond, finetuned=bool(models), prompt_tokens_per_query=5.0,
+                          tokens_per_query=5e6 if "icl" in cond else 5e5)
+        # The one-off costs as eval computes them, from the files the request names.
+        one_off = OneOffCost(
+            train_flops=train_flops(req.train_summaries[cond], "k") if cond in req.train_summaries else None,
+            augment_flops=(sum(augment_flops(m, "k", 1000) for m in req.augment_manifests[cond])
+                           if cond in req.augment_manifests else None))
+        return fakes.eval_results(out_dir, cond, {s: fakes.stats(round(0.3 + bonus, 3), 3, 0.1, 0.9)
+                                                  for s in splits}, query, one_off)
 
     def fns(self):
         return StageFns(self.generate, self.augment, self.train, self.evaluate)
@@ -129,7 +126,7 @@ def test_full_graph_then_rerun_is_all_cached(tmp_path):
     assert {k for k in fake.calls if k[0] == "train"} == {
         ("train", "ft"), ("train", "local"), ("train", "local+global"), ("train", "oracle")}
     assert sum(v for k, v in fake.calls.items() if k[0] == "eval") == 7
-    assert set(res["conditions"]) == {"base", "icl", "ft", "aug_ft[local]", "aug_ft[local+global]",
+    assert set(res.conditions) == {"base", "icl", "ft", "aug_ft[local]", "aug_ft[local+global]",
                                       "aug_ft[oracle]", "ft+icl"}
     rep = tmp_path / "out" / "report"
     md = (rep / "report.md").read_text()
@@ -137,16 +134,16 @@ def test_full_graph_then_rerun_is_all_cached(tmp_path):
     assert (rep / "plot.png").stat().st_size > 1000
     # Which to use: every condition priced at report.queries_per_day, a pick and its plot.
     assert "## Which to use" in md and "(pick)" in md and (rep / "which_to_use.png").is_file()
-    decision = json.loads((rep / "results.json").read_text())["decision"]
-    assert decision["pick"] in decision["candidates"] and len(decision["rows"]) == 7
+    decision = read_typed(rep / "results.json", StudyResults, "study").decision
+    assert decision.pick in decision.candidates and len(decision.rows) == 7
     # The cost table is rebuilt over all conditions: ft pays 1e12 once and saves
     # 2 x 1000 x (5e6 - 5e5) = 9e9 FLOPs per query against ICL.
-    rows = {r["condition"]: r for r in json.loads((rep / "results.json").read_text())["cost_table"]}
-    assert rows["ft"]["break_even_queries"] == 112
-    assert rows["aug_ft[local]"]["augment_flops"] == 1e11 and rows["aug_ft[local]"]["train_flops"] == 2e12
-    assert rows["aug_ft[local]"]["break_even_queries"] == 234  # ceil(2.1e12 / 9e9)
+    rows = {r.condition: r for r in read_typed(rep / "results.json", StudyResults, "study").cost_table}
+    assert rows["ft"].break_even_queries == 112
+    assert rows["aug_ft[local]"].augment_flops == 1e5 and rows["aug_ft[local]"].train_flops == 2e12
+    assert rows["aug_ft[local]"].break_even_queries == 223  # ceil((2e12 + 1e5) / 9e9)
     # Two augmentation runs: both counted (2 x 1000 params x 50 tokens each).
-    assert rows["aug_ft[local+global]"]["augment_flops"] == 2e5
+    assert rows["aug_ft[local+global]"].augment_flops == 2e5
     # Eval's own cost table is given every strategy's manifest, not the first one's.
     assert [m.split("-")[0] for m in fake.eval_manifests["aug_ft[local+global]"]] == ["local", "global"]
     assert [m.split("-")[0] for m in fake.eval_manifests["aug_ft[local]"]] == ["local"]
@@ -156,8 +153,8 @@ def test_full_graph_then_rerun_is_all_cached(tmp_path):
     fake2 = FakeStages()
     res2 = _study(tmp_path, fake2)
     assert sum(fake2.calls.values()) == 0
-    assert all(s["cached"] for s in res2["stages"].values())
-    assert res2["conditions"] == res["conditions"]
+    assert all(s.cached for s in res2.stages.values())
+    assert res2.conditions == res.conditions
 
 
 def test_changed_config_reruns_only_dependents(tmp_path):
@@ -237,7 +234,7 @@ def test_generated_test_set_is_reported_and_heldout_rekeys_augmentation(tmp_path
         "judge": {"model": "judge-m", "rule": "kept when ICL answers and base does not"},
         "kept": {"forward": {"cloze": 3, "template": 2}, "reversal": {"reversal": 4}}}))
     res = _study(tmp_path, FakeStages(), "pipeline.conditions=[base,'aug_ft[local]']", data=data)
-    assert res["test_set"]["kept"] == {"forward": 5, "reversal": 4}
+    assert res.test_set.kept == {"forward": 5, "reversal": 4}
     md = (tmp_path / "out" / "report" / "report.md").read_text()
     assert "## Test set" in md and "writer-m (hf)" in md and "forward 5, reversal 4" in md
     # A new held-out file changes what augmentation may keep: it re-augments.
@@ -276,13 +273,13 @@ def test_study_is_tracked_as_parent_and_nested_runs(tmp_path, mlflow_uri, capsys
     res = run_study(cfg, None, tmp_path / "out", fake.fns())
     tracker = Tracker.from_config(cfg.tracking)
     c = tracker.client
-    parent = c.get_run(res["run_id"])
+    parent = c.get_run(res.run_id)
     assert parent.info.run_name == "study-1" and parent.info.status == "FINISHED"
     assert parent.data.params["train.lr"] == str(cfg.train.lr)  # the flattened config
     assert parent.data.tags["team"] == "nlp"
     arts = {a.path for a in c.list_artifacts(parent.info.run_id)}
     assert {"report.md", "plot.png", "results.json", "resolved_config.yaml"} <= arts
-    children = c.search_runs([tracker.experiment_id], f"tags.`mlflow.parentRunId` = '{res['run_id']}'")
+    children = c.search_runs([tracker.experiment_id], f"tags.`mlflow.parentRunId` = '{res.run_id}'")
     names = {r.info.run_name: r for r in children}
     assert set(names) == {"benchmark[people]", "augment[local]", "train[ft]", "train[aug_ft[local]]",
                           "eval[base]", "eval[ft]", "eval[aug_ft[local]]", "eval[ft+icl]"}
@@ -306,7 +303,7 @@ def test_study_is_tracked_as_parent_and_nested_runs(tmp_path, mlflow_uri, capsys
 
     # A rerun is a new parent run whose stages are all marked cached.
     res2 = run_study(cfg, None, tmp_path / "out", FakeStages().fns())
-    kids = c.search_runs([tracker.experiment_id], f"tags.`mlflow.parentRunId` = '{res2['run_id']}'")
+    kids = c.search_runs([tracker.experiment_id], f"tags.`mlflow.parentRunId` = '{res2.run_id}'")
     assert len(kids) == 8 and all(r.data.tags["augft.cached"] == "true" for r in kids)
 
     capsys.readouterr()
@@ -318,12 +315,13 @@ def test_study_is_tracked_as_parent_and_nested_runs(tmp_path, mlflow_uri, capsys
 class KeepsNothing(FakeStages):
     """`global` keeps none of what it wrote (every statement filtered)."""
 
-    def augment(self, cfg, req):
-        manifest = super().augment(cfg, req)
+    def augment(self, req, cfg):
+        manifest = super().augment(req, cfg)
         (s,) = req.strategies
         if s == "global":
-            manifest["strategies"][s].update(ok=0, filtered={"unrelated": 5, "too_short": 2}, failed=1)
-            (Path(req.out) / "manifest.json").write_text(json.dumps(manifest))
+            e = manifest.strategies[s]
+            e.ok, e.filtered, e.failed = 0, {"unrelated": 5, "too_short": 2}, 1
+            AugmentOutput(Path(req.out)).write_manifest(manifest)
         return manifest
 
 
@@ -333,16 +331,15 @@ def test_degenerate_augmentation_is_flagged_in_console_report_and_mlflow(tmp_pat
     console = capsys.readouterr()
     line = "augmentation 'global' kept nothing of 8 statements written (filtered: unrelated 5, too_short 2; failed: 1)"
     assert line in console.out + console.err and "aug_ft[local+global]" in console.out + console.err
-    assert res["augmentations"]["global"]["degenerate"].startswith(line)
-    assert res["augmentations"]["local"] == {"kept": 2, "filtered": {"too_short": 1}, "failed": 0,
-                                             "degenerate": None}
+    assert res.augmentations["global"].degenerate.startswith(line)
+    assert res.augmentations["local"] == AugmentationCounts(2, {"too_short": 1}, 0, None)
     md = (tmp_path / "out" / "report" / "report.md").read_text()
     assert f"> **Degenerate augmentation:** {line}" in md
     assert "| global | 0 | unrelated 5, too_short 2 | 1 | 0.00 | **degenerate** |" in md
     assert "| local | 2 | too_short 1 | 0 | 0.67 |  |" in md
     import mlflow
 
-    run = mlflow.MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}").get_run(res["run_id"])
+    run = mlflow.MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}").get_run(res.run_id)
     assert run.data.tags["augft.degenerate"] == "global"
     assert run.data.metrics["augment_kept_share.global"] == 0.0
 
@@ -361,7 +358,7 @@ def test_plot_legend_reads_row_by_row_and_names_n():
     # matplotlib fills a legend column by column: this order makes rows read a, b, c, d / e, f
     assert _legend_row_major(list("abcdef"), 4) == ["a", "e", "b", "f", "c", "d"]
     assert _legend_row_major(list("abc"), 4) == ["a", "b", "c"]
-    tab = {"base": {"forward": {"accuracy": 0.0, "n": 30}}, "ft": {"forward": {"accuracy": 1.0, "n": 30}}}
+    tab = {"base": {"forward": SplitStats(0.0, 30)}, "ft": {"forward": SplitStats(1.0, 30)}}
     assert _split_labels(tab, ["base", "ft"], ["forward"]) == ["forward\n(n=30)"]
 
 
@@ -372,7 +369,7 @@ def test_same_mix_in_any_order_trains_once(tmp_path):
     conds = "pipeline.conditions=[ft,aug_ft,'aug_ft[local+global]','aug_ft[global+local]']"
     res = _study(tmp_path, fake, conds, "augment.strategies=[local,global]")
     assert {k: v for k, v in fake.calls.items() if k[0] == "train"} == {("train", "ft"): 1, ("train", "local+global"): 1}
-    assert set(res["conditions"]) == {"ft", "aug_ft", "aug_ft[local+global]", "aug_ft[global+local]"}
+    assert set(res.conditions) == {"ft", "aug_ft", "aug_ft[local+global]", "aug_ft[global+local]"}
     assert [p.name.split("-")[0] for p in sorted((tmp_path / "out" / "train").iterdir()) if p.is_dir()] == \
         ["aug_ft_local+global", "ft"]
 
@@ -384,20 +381,20 @@ def test_rag_conditions_get_one_index_stage_per_retriever(tmp_path):
     seen = {}
     evaluate = fake.evaluate
 
-    def record(cfg, req):
+    def record(req, settings):
         seen[req.conditions[0]] = dict(req.indexes)
-        return evaluate(cfg, req)
+        return evaluate(req, settings)
     fake.evaluate = record
     conds = "[base,ft,rag,ft+rag,'rag[dense]']"
     res = _study(tmp_path, fake, f"pipeline.conditions={conds}")
-    stages = res["stages"]
+    stages = res.stages
     assert {"index[bm25]", "index[dense]"} <= set(stages)
-    assert (Path(stages["index[bm25]"]["dir"]) / "index.json").is_file()
-    assert seen["rag"] == {"bm25": stages["index[bm25]"]["dir"]} == seen["ft+rag"]
-    assert seen["rag[dense]"] == {"dense": stages["index[dense]"]["dir"]} and seen["base"] == {}
-    again = _study(tmp_path, fake, f"pipeline.conditions={conds}", "eval.rag.k=2")["stages"]
-    assert again["index[bm25]"]["cached"] and again["eval[base]"]["cached"] and again["eval[ft]"]["cached"]
-    assert not again["eval[rag]"]["cached"] and not again["eval[ft+rag]"]["cached"]
+    assert (Path(stages["index[bm25]"].dir) / "index.json").is_file()
+    assert seen["rag"] == {"bm25": stages["index[bm25]"].dir} == seen["ft+rag"]
+    assert seen["rag[dense]"] == {"dense": stages["index[dense]"].dir} and seen["base"] == {}
+    again = _study(tmp_path, fake, f"pipeline.conditions={conds}", "eval.rag.k=2").stages
+    assert again["index[bm25]"].cached and again["eval[base]"].cached and again["eval[ft]"].cached
+    assert not again["eval[rag]"].cached and not again["eval[ft+rag]"].cached
 
 
 def test_distill_conditions_plan_teacher_targets_per_source(tmp_path):
@@ -407,21 +404,20 @@ def test_distill_conditions_plan_teacher_targets_per_source(tmp_path):
     fake = FakeStages()
     asked = {}
 
-    def targets(cfg, req):
+    def targets(req, settings):
         fake.calls[("targets", req.sources[0])] += 1
         Path(req.out).mkdir(parents=True, exist_ok=True)
-        (Path(req.out) / "manifest.json").write_text(json.dumps(
-            {"top_k": 4, "units": [], "sources": {req.sources[0]: {"texts": 1}}, "model_params": 10,
-             "prompt_tokens": 100}))
+        TargetsOutput(Path(req.out)).write_manifest(TargetsManifest(
+            4, "m", 10, "hf", "corpus", 0, {req.sources[0]: SourceCount(1, 0)}, 100, []))
     train, evaluate = fake.train, fake.evaluate
 
-    def record_train(cfg, req):
+    def record_train(req, settings):
         asked[tuple(sorted(req.mix))] = [Path(t).name.split("-")[0] for t in req.targets]
-        return train(cfg, req)
+        return train(req, settings)
 
-    def record_eval(cfg, req):
+    def record_eval(req, settings):
         asked[req.conditions[0]] = dict(req.one_off)
-        return evaluate(cfg, req)
+        return evaluate(req, settings)
     fake.train, fake.evaluate = record_train, record_eval
     fns = StageFns(fake.generate, fake.augment, fake.train, fake.evaluate, targets)
     conds = "[ft,'distill[local]','distill[local+global]']"
@@ -430,8 +426,8 @@ def test_distill_conditions_plan_teacher_targets_per_source(tmp_path):
     assert fake.calls[("targets", "global")] == 1
     assert asked[("corpus", "local")] == ["corpus", "local"] and asked[("corpus",)] == []
     assert asked["distill[local]"] == {"distill[local]": {"teacher_flops": 2 * 2.0 * 10 * 100}}
-    assert {"train[distill[local]]", "targets[corpus]"} <= set(res["stages"])
+    assert {"train[distill[local]]", "targets[corpus]"} <= set(res.stages)
     again = run_study(_cfg(f"pipeline.conditions={conds}", "train.distill.alpha=0.5"), None, tmp_path / "out", fns,
-                      Tracker.disabled())["stages"]
-    assert again["train[ft]"]["cached"] and again["targets[corpus]"]["cached"]
-    assert not again["train[distill[local]]"]["cached"]
+                      Tracker.disabled()).stages
+    assert again["train[ft]"].cached and again["targets[corpus]"].cached
+    assert not again["train[distill[local]]"].cached

@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from augft.core.artifacts import StudyResults, TrainOutput, read_typed
+
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
@@ -21,12 +23,12 @@ def test_run_end_to_end_with_tracking_and_compare(tmp_path, cli, tiny_model):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "aug_ft[local]" in proc.stdout and "accuracy per split" in proc.stdout
     rep = tmp_path / "out" / "report"
-    results = json.loads((rep / "results.json").read_text())
-    assert set(results["conditions"]) == {"base", "aug_ft[local]"}
+    results = read_typed(rep / "results.json", StudyResults, "study results")
+    assert set(results.conditions) == {"base", "aug_ft[local]"}
     # people: forward (held-out templates) and reversal splits, 4 choices each.
-    for cond in results["conditions"].values():
-        assert {"forward", "reversal"} <= set(cond["splits"])
-        assert cond["splits"]["reversal"]["chance"] == pytest.approx(0.25)
+    for cond in results.conditions.values():
+        assert {"forward", "reversal"} <= set(cond.splits)
+        assert cond.splits["reversal"].chance == pytest.approx(0.25)
     assert (rep / "plot.png").is_file() and "break-even" in (rep / "report.md").read_text()
 
     again = cli(*args, cwd=tmp_path)  # everything cached now
@@ -68,15 +70,15 @@ def test_run_decides_between_rag_fine_tuning_and_distillation(tmp_path, cli, tin
     proc = cli(*args, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = tmp_path / "out"
-    results = json.loads((out / "report" / "results.json").read_text())
-    assert set(results["conditions"]) == {"base", "rag", "rag[dense]", "ft", "ft+rag", "distill[local]"}
-    assert results["conditions"]["rag"]["rag"]["recall_at_k"]["reversal"] > 0
-    costs = results["costs"]["conditions"]
-    assert costs["distill[local]"]["teacher_flops"] > 0 and costs["rag[dense]"]["index_flops"] > 0
-    d = results["decision"]
-    assert d["pick"] in d["candidates"] and {r["condition"] for r in d["rows"]} == set(results["conditions"])
+    results = read_typed(out / "report" / "results.json", StudyResults, "study results")
+    assert set(results.conditions) == {"base", "rag", "rag[dense]", "ft", "ft+rag", "distill[local]"}
+    assert results.conditions["rag"].rag.recall_at_k["reversal"] > 0
+    costs = results.costs.conditions
+    assert costs["distill[local]"].teacher_flops > 0 and costs["rag[dense]"].index_flops > 0
+    d = results.decision
+    assert d.pick in d.candidates and {r.condition for r in d.rows} == set(results.conditions)
     assert "## Which to use" in (out / "report" / "report.md").read_text()
-    summary = json.loads(next(out.glob("train/distill_local-*/summary.json")).read_text())
-    assert summary["distill"]["top_k"] == 4 and len(summary["targets"]) == 2
+    summary = TrainOutput(next(out.glob("train/distill_local-*"))).summary()
+    assert summary.distill["top_k"] == 4 and len(summary.targets) == 2
     comp = cli("compare", "--tracking-uri", db, "--experiment", "augft-tiny", "--limit", "1", cwd=tmp_path)
     assert comp.returncode == 0 and "Which to use" in comp.stdout and "(pick)" in comp.stdout

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+import fakes as outputs
+
 from augft.cluster.stages import StageFns
 from augft.cluster.sweep import search_space, sweep, validation_split
 from augft.cluster.sweep_trial import condition_for, trial_cfg, weights
@@ -34,15 +36,15 @@ class SweepFakes:
         with open(self.folder / "calls" / "log.txt", "a") as f:
             f.write(what + "\n")
 
-    def augment(self, cfg, req):
+    def augment(self, req, cfg):
         (s,), out_dir = req.strategies, req.out
         self._log(f"augment {s} {cfg.augment.num_candidates} {cfg.augment.temperature:.4f}")
         from augft.core.records import Augmentation
         write_records(Path(out_dir) / s / "part-00000.parquet",
                       [Augmentation(f"{s}0", "x y z", s, ["d0"], "h", "m")])
-        (Path(out_dir) / "manifest.json").write_text(json.dumps({"strategies": {s: {"ok": 1}}}))
+        outputs.manifest(out_dir, {s: outputs.entry(1)})
 
-    def train(self, cfg, req):
+    def train(self, req, cfg):
         mix, init, out_dir = dict(req.mix), req.model(cfg), req.out
         depth = json.loads((Path(init) / "config.json").read_text())["depth"] + 1 if Path(init).is_dir() else 1
         marker = self.folder / "failed-once"
@@ -52,18 +54,15 @@ class SweepFakes:
         self._log(f"train {sorted(mix.items())} depth={depth}")
         (Path(out_dir) / "model").mkdir(parents=True, exist_ok=True)
         (Path(out_dir) / "model" / "config.json").write_text(json.dumps({"mix": mix, "depth": depth}))
-        (Path(out_dir) / "summary.json").write_text(json.dumps({"train_flops": 1.0}))
+        outputs.train_summary(out_dir, 1.0)
 
-    def evaluate(self, cfg, req):
+    def evaluate(self, req, cfg):
         (cond,), out_dir = req.conditions, req.out
         (path,) = req.models.values()
         m = json.loads((Path(path) / "config.json").read_text())
         acc = 0.2 + 0.1 * m["mix"].get("local", 0.0) + 0.01 * m["depth"]
         self._log(f"eval {cond} {list(req.splits)}")
-        res = {"conditions": {cond: {"splits": {s: {"accuracy": acc, "ci_low": acc - 0.1, "ci_high": acc + 0.1,
-                                                    "n": 3, "chance": 0.5} for s in req.splits}}}}
-        (Path(out_dir) / "results.json").write_text(json.dumps(res))
-        return res
+        return outputs.eval_results(out_dir, cond, {s: outputs.stats(acc, 3, acc - 0.1, acc + 0.1) for s in req.splits})
 
     def fns(self):
         return StageFns(generate=None, augment=self.augment, train=self.train, evaluate=self.evaluate)
@@ -97,7 +96,11 @@ def test_sweep_on_local_ray_logs_every_trial(tmp_path):
 
     from augft.tracking.runs import Tracker
 
-    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # Ray workers cannot import tests
+    import ray
+
+    for pickler in (cloudpickle, ray.cloudpickle):  # Ray workers cannot import tests
+        pickler.register_pickle_by_value(sys.modules[__name__])
+        pickler.register_pickle_by_value(outputs)
     data = _data(tmp_path / "data")
     fakes = SweepFakes(tmp_path / "fakes")
     db = tmp_path / "mlflow.db"

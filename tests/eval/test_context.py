@@ -34,7 +34,7 @@ def test_subsample_fits_is_deterministic_and_in_corpus_order(enc):
     pos = {d.id: i for i, d in enumerate(DOCS)}
     assert [pos[i] for i in a.doc_ids] == sorted(pos[i] for i in a.doc_ids)
     logged = a.log()
-    assert logged["docs_used"] == len(a.doc_ids) and logged["docs_total"] == len(DOCS)
+    assert logged.docs_used == len(a.doc_ids) and logged.docs_total == len(DOCS)
 
 
 def test_context_that_cannot_fit_one_document(enc):

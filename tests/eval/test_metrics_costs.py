@@ -3,6 +3,8 @@ import json
 
 import pytest
 
+import fakes
+from augft.core.artifacts import OneOffCost, PhaseCounts, QueryCost, SamplingParams, encode
 from augft.core.errors import AugftError
 from augft.eval.conditions import resolve
 from augft.eval.costs import augment_flops, cost_table, train_flops
@@ -22,9 +24,9 @@ def test_summarize_groups_and_chance():
             {"split": "a", "correct": False, "choices": ["x", "y", "z", "w"]},
             {"split": "b", "correct": True, "choices": ["x", "y", "z"]}]
     s = summarize(rows, "split", 100)
-    assert s["a"]["accuracy"] == 0.5 and s["a"]["n"] == 2
-    assert s["a"]["chance"] == pytest.approx((1 / 2 + 1 / 4) / 2)
-    assert s["b"]["chance"] == pytest.approx(1 / 3)
+    assert s["a"].accuracy == 0.5 and s["a"].n == 2
+    assert s["a"].chance == pytest.approx((1 / 2 + 1 / 4) / 2)
+    assert s["b"].chance == pytest.approx(1 / 3)
 
 
 def test_scoring_variants():
@@ -45,37 +47,34 @@ def test_conditions_resolve_models():
 
 
 def test_break_even_queries():
-    per = {"icl": {"n_params": 100, "icl": True, "finetuned": False,
-                   "prompt_tokens_per_query": 1000, "tokens_per_query": 1010},
-           "aug_ft": {"n_params": 100, "icl": False, "finetuned": True,
-                      "prompt_tokens_per_query": 10, "tokens_per_query": 20}}
-    t = cost_table(per, {"aug_ft": {"train_flops": 1e6, "augment_flops": 5e5}})
-    assert t["conditions"]["icl"]["flops_per_query"] == 2 * 100 * 1010
-    assert t["conditions"]["aug_ft"]["one_off_flops"] == 1.5e6
+    per = {"icl": QueryCost(n_params=100, icl=True, finetuned=False, prompt_tokens_per_query=1000,
+                            tokens_per_query=1010),
+           "aug_ft": QueryCost(n_params=100, icl=False, finetuned=True, prompt_tokens_per_query=10,
+                               tokens_per_query=20)}
+    t = cost_table(per, {"aug_ft": OneOffCost(train_flops=1e6, augment_flops=5e5)})
+    assert t.conditions["icl"].flops_per_query == 2 * 100 * 1010
+    assert t.conditions["aug_ft"].one_off_flops == 1.5e6
     saving = 2 * 100 * (1010 - 20)
-    b = t["break_even"]["aug_ft vs icl"]
-    assert b["queries"] == -(-1.5e6 // saving) and b["one_off_known"]
+    b = t.break_even["aug_ft vs icl"]
+    assert b.queries == -(-1.5e6 // saving) and b.one_off_known
     # A fine-tuned model that reads more per query than ICL never pays off.
-    per["aug_ft"]["tokens_per_query"] = 5000
-    assert cost_table(per, {})["break_even"]["aug_ft vs icl"]["queries"] is None
+    per["aug_ft"].tokens_per_query = 5000
+    assert cost_table(per, {}).break_even["aug_ft vs icl"].queries is None
 
 
 def test_cost_inputs_from_files(tmp_path):
-    s = tmp_path / "summary.json"
-    s.write_text(json.dumps({"steps": 3, "train_flops": 1.2e12}))
-    assert train_flops(str(s), "k") == 1.2e12
-    m = tmp_path / "manifest.json"
-    # augment's layout: per strategy (entity with a nested extract phase); settings and
-    # rates are not counts.
-    m.write_text(json.dumps({"strategies": {"local": {"ok": 5, "prompt_tokens": 300, "completion_tokens": 400},
-                                            "entity": {"completion_tokens": 200,
-                                                       "extract": {"completion_tokens": 100}}},
-                             "sampling": {"max_new_tokens": 96},
-                             "timings": {"local": {"tokens_per_s": 55.0}}}))
-    assert augment_flops(str(m), "k", n_params=10) == 2 * 10 * 1000
-    bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"steps": 3}))
-    with pytest.raises(AugftError, match="train_flops"):
+    fakes.train_summary(tmp_path, 1.2e12)
+    assert train_flops(str(tmp_path / "summary.json"), "k") == 1.2e12
+    # Per strategy, the entity strategy with its extraction phase: every token counts once.
+    fakes.manifest(tmp_path, {"local": fakes.entry(5, prompt_tokens=300, completion_tokens=400),
+                              "entity": fakes.entry(0, completion_tokens=200, extract=PhaseCounts(completion_tokens=100))},
+                   sampling=SamplingParams(max_new_tokens=96))
+    assert augment_flops(str(tmp_path / "manifest.json"), "k", n_params=10) == 2 * 10 * 1000
+    bad = tmp_path / "bad" / "summary.json"
+    written = encode(fakes.train_summary(bad.parent, 1.0))
+    del written["train_flops"]
+    bad.write_text(json.dumps(written))
+    with pytest.raises(AugftError, match=r"bad/summary.json: field 'train_flops': missing"):
         train_flops(str(bad), "eval.costs.train_summaries.ft")
     with pytest.raises(AugftError, match="does not exist"):
         train_flops(str(tmp_path / "nope.json"), "eval.costs.train_summaries.ft")

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from augft.core.artifacts import EvalOutput
 from augft.core.config import load_config
 from augft.core.models import resolve_model_path
 from augft.core.records import read_questions
@@ -21,19 +22,19 @@ def test_rag_conditions_in_augft_eval(tmp_path, mc_data, cli, tiny_model):
             'eval.conditions=[base,icl,rag,"rag[dense]",ft+rag]', f"eval.models={{ft: {ft}}}",
             "eval.rag.k=2", "eval.retention=false")
     assert r.returncode == 0, r.stderr
-    res = json.loads((out / "results.json").read_text())
-    assert list(res["conditions"]) == ["base", "icl", "rag", "rag[dense]", "ft+rag"]
+    res = EvalOutput(out).results()
+    assert list(res.conditions) == ["base", "icl", "rag", "rag[dense]", "ft+rag"]
     for label in ("rag", "rag[dense]", "ft+rag"):
-        rag = res["conditions"][label]["rag"]
-        assert rag["retriever"] == ("dense" if "dense" in label else "bm25") and rag["k"] == 2
+        rag = res.conditions[label].rag
+        assert rag.retriever == ("dense" if "dense" in label else "bm25") and rag.k == 2
         # Every question names its source document, and the made-up names make it findable.
-        assert rag["recall_at_k"]["reversal"] >= 0.8 and rag["docs_per_query"] <= 2
-        assert res["conditions"][label]["icl"] is None
-    costs = res["costs"]["conditions"]
-    assert costs["rag[dense]"]["index_flops"] > 0 and costs["rag"]["index_flops"] == 0.0
-    assert costs["rag[dense]"]["retrieval_flops_per_query"] > 0
-    assert costs["base"]["prompt_tokens_per_query"] < costs["rag"]["prompt_tokens_per_query"] \
-        < costs["icl"]["prompt_tokens_per_query"]
+        assert rag.recall_at_k["reversal"] >= 0.8 and rag.docs_per_query <= 2
+        assert res.conditions[label].icl is None
+    costs = res.costs.conditions
+    assert costs["rag[dense]"].index_flops > 0 and costs["rag"].index_flops == 0.0
+    assert costs["rag[dense]"].retrieval_flops_per_query > 0
+    assert costs["base"].prompt_tokens_per_query < costs["rag"].prompt_tokens_per_query \
+        < costs["icl"].prompt_tokens_per_query
     rows = [json.loads(x) for x in (out / "predictions.jsonl").read_text().splitlines()]
     got = [r_ for r_ in rows if r_["condition"] == "rag"]
     assert all(len(r_["retrieved"]) <= 2 for r_ in got) and any(r_["retrieved"] for r_ in got)
@@ -41,7 +42,7 @@ def test_rag_conditions_in_augft_eval(tmp_path, mc_data, cli, tiny_model):
     assert (out / "index-bm25" / "index.json").is_file() and (out / "index-dense" / "index.json").is_file()
     md = (out / "report.md").read_text()
     assert "recall" in md and "## Which to use" in md and (out / "plot_which_to_use.png").is_file()
-    assert res["decision"]["pick"] in res["conditions"] and len(res["decision"]["rows"]) == 5
+    assert res.decision.pick in res.conditions and len(res.decision.rows) == 5
 
 
 def test_rag_scores_equal_icl_over_just_the_retrieved_documents(tmp_path, mc_data, tiny_model):
@@ -51,7 +52,7 @@ def test_rag_scores_equal_icl_over_just_the_retrieved_documents(tmp_path, mc_dat
     cfg = load_config(None, ["model.name=tiny-random-llama", "eval.conditions=[rag]", "eval.rag.k=1",
                              "eval.retention=false"])
     res = evaluate(cfg, mc_data, tmp_path / "a")
-    assert res["conditions"]["rag"]["rag"]["empty_contexts"] == 0
+    assert res.conditions["rag"].rag.empty_contexts == 0
     rows = [json.loads(x) for x in (tmp_path / "a" / "predictions.jsonl").read_text().splitlines()]
     docs = {d.id: d for d in read_corpus(mc_data)}
     qs = {q.id: q for q in read_questions(mc_data)}
@@ -106,5 +107,5 @@ def test_rag_on_the_embedded_model_finds_and_reads_the_person(tmp_path):
     cfg = load_config(None, ['eval.conditions=[base,"rag[bm25]","rag[dense]"]', "eval.retention=false"])
     res = evaluate(cfg, tmp_path / "data", tmp_path / "out")
     for label in ("rag[bm25]", "rag[dense]"):
-        assert res["conditions"][label]["rag"]["recall_at_k"]["reversal"] >= 0.9
-        assert res["conditions"][label]["splits"]["reversal"]["accuracy"] > res["conditions"]["base"]["splits"]["reversal"]["accuracy"]
+        assert res.conditions[label].rag.recall_at_k["reversal"] >= 0.9
+        assert res.conditions[label].splits["reversal"].accuracy > res.conditions["base"].splits["reversal"].accuracy

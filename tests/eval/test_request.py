@@ -20,14 +20,14 @@ def test_request_from_config_carries_conditions_models_splits_and_cost_files():
 
 
 def test_teacher_targets_price_a_distilled_condition(tmp_path):
-    import json as _json
-
     from augft.core.config import load_config
     from augft.eval.request import EvalRequest
 
+    from augft.core.targets import TargetsManifest, TargetsOutput
+
     m = tmp_path / "t" / "manifest.json"
     m.parent.mkdir()
-    m.write_text(_json.dumps({"top_k": 4, "units": [], "sources": {}, "model_params": 100, "prompt_tokens": 7}))
+    TargetsOutput(m.parent).write_manifest(TargetsManifest(4, "m", 100, "hf", "corpus", 0, {}, 7, []))
     cfg = load_config(None, ['eval.conditions=[base,"distill[local]"]', f'eval.costs.teacher_targets={{"distill[local]": [{m}]}}'])
     req = EvalRequest.from_config(cfg, tmp_path, tmp_path / "o", {"distill[local]": "x"})
     assert req.one_off == {"distill[local]": {"teacher_flops": 1400.0}}

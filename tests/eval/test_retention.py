@@ -1,4 +1,5 @@
 """Retention: the shipped question bank, perplexity on general text, what base knew."""
+from augft.core.artifacts import Retained
 from augft.core.models import load_model
 from augft.eval import retention
 
@@ -16,7 +17,7 @@ def test_retained_counts_only_what_base_answered():
             {"id": "c", "split": "retention", "correct": True}, {"id": "x", "split": "reversal", "correct": True}]
     mine = [{"id": "a", "split": "retention", "correct": False}, {"id": "b", "split": "retention", "correct": True},
             {"id": "c", "split": "retention", "correct": True}, {"id": "x", "split": "reversal", "correct": False}]
-    assert retention.retained(base, mine) == {"accuracy": 0.5, "n": 2}
+    assert retention.retained(base, mine) == Retained(accuracy=0.5, n=2)
     assert retention.retained([], mine) is None
 
 

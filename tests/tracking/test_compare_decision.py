@@ -15,7 +15,7 @@ def _run(cond, acc, per_query, one_off=0.0):
 def test_compare_prices_the_conditions_and_picks():
     runs = [_run("icl", 0.8, 1e9), _run("aug_ft[local]", 0.78, 1e7, 1e12), _run("base", 0.3, 1e7)]
     cells, costs = run_cells(runs), run_costs(runs)
-    assert cells["icl"]["reversal"]["n"] == 100 and costs["aug_ft[local]"] == {"flops_per_query": 1e7,
+    assert cells["icl"]["reversal"].n == 100 and costs["aug_ft[local]"] == {"flops_per_query": 1e7,
                                                                              "one_off_flops": 1e12}
     text = which_to_use(cells, costs, 1000, 365)
     assert "aug_ft[local] **(pick)**" in text and "intervals overlap" in text

@@ -3,6 +3,8 @@ import json
 
 import pytest
 
+import fakes
+
 from augft.tracking.compare import collect, format_table, main as compare_main
 from augft.tracking.runs import Tracker
 from augft.tracking.stage_log import log_stage_dir
@@ -28,7 +30,7 @@ def test_nested_runs_metrics_datasets_artifacts(mlflow_server, tmp_path):
     (stage / "model" / "config.json").write_text("{}")
     (stage / "metrics.jsonl").write_text("".join(
         json.dumps({"step": i, "loss": 1.0 / (i + 1), "lr": 1e-4, "note": "x"}) + "\n" for i in range(4)))
-    (stage / "summary.json").write_text(json.dumps({"steps": 4, "train_flops": 2e12, "mode": "full"}))
+    fakes.train_summary(stage, 2e12, steps=4)
     (stage / "report.md").write_text("# hi\n")
     child.log_params({"train.lr": 1e-4, "train.mix": {"corpus": 1.0}, "long": "v" * 7000})
     log_stage_dir(child, stage)

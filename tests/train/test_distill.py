@@ -5,12 +5,14 @@ import subprocess
 
 import numpy as np
 import pytest
+
+from augft.core.config.settings import TargetsSettings
 import torch
 
 from augft.augment.targets.api import targets_request
 from augft.augment.targets.request import TargetsRequest
 from augft.core.config import load_config
-from augft.core.targets import TargetsOutput
+from augft.core.targets import SourceCount, TargetsManifest, TargetsOutput
 from augft.train.data import collate
 from augft.train.distill_data import build_distill_shards
 from augft.train.distill_loss import distill_loss
@@ -64,7 +66,7 @@ def targets(tmp_path_factory, tiny_model, corpus_writer):
     data.mkdir()
     corpus_writer(data, n_docs=12)
     cfg = load_config(None, [f"model.name={tiny_model}", "train.distill.top_k=4"])
-    targets_request(cfg, TargetsRequest(str(data), str(root / "targets")))
+    targets_request(TargetsRequest(str(data), str(root / "targets")), TargetsSettings.of(cfg))
     return data, root / "targets"
 
 
@@ -76,7 +78,7 @@ def test_shards_carry_the_teacher_rows(tmp_path, targets, packing):
     stats = build_distill_shards([str(folder)], tcfg, 0, 0, 2, tmp_path, {"corpus": 1.0})
     listed = list(TargetsOutput(folder).rows())
     rows = {r.tokens.tobytes(): r for r in listed}  # repeated sentences: same context, same rows
-    assert stats["top_k"] == 4 and stats["n_examples"] + stats["n_eval_examples"] == len(listed)
+    assert stats.top_k == 4 and stats.n_examples + stats.n_eval_examples == len(listed)
     shards = ShardSet(tmp_path / "train")
     seen = 0
     for b in range(len(shards)):
@@ -87,7 +89,7 @@ def test_shards_carry_the_teacher_rows(tmp_path, targets, packing):
             assert (blk.topk_ids[a:z] == r.topk_ids).all() and (blk.topk_lp[a:z] == r.topk_lp).all()
             assert not blk.target[a] and blk.target[a + 1:z].all()
             seen += 1
-    assert seen == stats["n_examples"]
+    assert seen == stats.n_examples
     batch, _ = collate([shards[0], shards[min(1, len(shards) - 1)]], 0)
     assert batch["topk_ids"].shape[:2] == batch["input_ids"].shape and batch["topk_lp"].dtype == torch.float32
 
@@ -120,11 +122,8 @@ def test_distillation_trains_under_deepspeed(tmp_path, targets, tiny_model, laun
 
 
 def test_an_empty_source_contributes_nothing(tmp_path, targets):
-    import json as _json
-
     empty = tmp_path / "empty"
-    empty.mkdir()
-    (empty / "manifest.json").write_text(_json.dumps({"top_k": 4, "units": [], "sources": {"local": {"texts": 0}}}))
+    TargetsOutput(empty).write_manifest(TargetsManifest(4, "m", 1, "hf", "corpus", 0, {"local": SourceCount()}, 0, []))
     tcfg = load_config(None, ["train.eval_fraction=0"]).train
     stats = build_distill_shards([str(targets[1]), str(empty)], tcfg, 0, 0, 2, tmp_path / "o", {"corpus": 1.0, "local": 1.0})
-    assert stats["sources"]["local"] == 0 and stats["sources"]["corpus"] > 0
+    assert stats.sources["local"] == 0 and stats.sources["corpus"] > 0

@@ -9,6 +9,8 @@ import time
 
 import pytest
 
+from augft.core.artifacts import TrainOutput
+
 from augft.core.models import load_model
 from helpers import BIN
 from augft.train.checkpoints import latest_checkpoint, list_checkpoints
@@ -40,15 +42,15 @@ def ray_run(tmp_path_factory, tiny_model, corpus_writer):
 
 def test_ray_train_zero3_two_workers_exports(ray_run, tiny_model):
     _, out = ray_run
-    s = json.loads((out / "summary.json").read_text())
-    assert s["steps"] == STEPS and s["world_size"] == 2 and s["zero_stage"] == 3 and s["launcher"] == "ray"
+    s = TrainOutput(out).summary()
+    assert s.steps == STEPS and s.world_size == 2 and s.zero_stage == 3 and s.launcher == "ray"
     rows = [r for r in _metrics(out) if "loss" in r]
     assert [r["step"] for r in rows] == list(range(1, STEPS + 1))
     assert all(r["tokens_per_s"] > 0 and r["grad_norm"] > 0 for r in rows)
     assert rows[-1]["loss"] < rows[0]["loss"]
     assert [r["step"] for r in _metrics(out) if "eval_loss" in r] == [5, 10]
     assert [p.name for p in list_checkpoints(out)] == ["step-000008", "step-000010"]  # keep_checkpoints=2
-    assert s["train_flops"] == 6 * s["n_params"] * s["tokens"]
+    assert s.train_flops == 6 * s.n_params * s.tokens
 
     # The export holds the gathered weights: equal to DeepSpeed's own consolidation of
     # the final ZeRO-3 checkpoint, and different from the starting model.
@@ -88,15 +90,15 @@ def test_kill_and_resume_matches_uninterrupted(ray_run, tiny_model, tmp_path):
 
     r = subprocess.run(cmd + ["train.resume=auto"], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
-    s = json.loads((out / "summary.json").read_text())
-    assert s["steps"] == STEPS and s["resumed_from"] >= killed_at
+    s = TrainOutput(out).summary()
+    assert s.steps == STEPS and s.resumed_from >= killed_at
     mine = {r["step"]: r["loss"] for r in _metrics(out) if "loss" in r}
     ref = {r["step"]: r["loss"] for r in _metrics(ref_out) if "loss" in r}
     assert sorted(mine) == list(range(1, STEPS + 1))  # each step once, none lost or repeated
     for step in range(1, STEPS + 1):
         assert mine[step] == pytest.approx(ref[step], abs=1e-3), step
-    ref_summary = json.loads((ref_out / "summary.json").read_text())
-    assert s["final_eval_loss"] == pytest.approx(ref_summary["final_eval_loss"], abs=1e-3)
+    ref_summary = TrainOutput(ref_out).summary()
+    assert s.final_eval_loss == pytest.approx(ref_summary.final_eval_loss, abs=1e-3)
 
 
 def _descendants(cluster):
@@ -137,13 +139,13 @@ def test_lost_ray_worker_restarts_and_resumes(ray_run, tiny_model, tmp_path):
         cluster.shutdown()
     assert proc.returncode == 0, log[-4000:]
     assert killed_at < STEPS
-    s = json.loads((out / "summary.json").read_text())
-    ref_summary = json.loads((ref_out / "summary.json").read_text())
-    assert s["steps"] == STEPS and s["resumed_from"] >= killed_at > 0  # the restarted group resumed
+    s = TrainOutput(out).summary()
+    ref_summary = TrainOutput(ref_out).summary()
+    assert s.steps == STEPS and s.resumed_from >= killed_at > 0  # the restarted group resumed
     mine = [r["step"] for r in _metrics(out) if "loss" in r]
     assert mine == list(range(1, STEPS + 1))  # each step once, none lost or repeated
-    assert s["final_loss"] == pytest.approx(ref_summary["final_loss"], abs=1e-3)
-    assert s["final_eval_loss"] == pytest.approx(ref_summary["final_eval_loss"], abs=1e-3)
+    assert s.final_loss == pytest.approx(ref_summary.final_loss, abs=1e-3)
+    assert s.final_eval_loss == pytest.approx(ref_summary.final_eval_loss, abs=1e-3)
     # Ray Data's shards are the process pool's, byte for byte.
     digest = lambda d: {p.name: p.read_bytes() for p in sorted((d / "data" / "train").iterdir())}  # noqa: E731
     assert digest(out) == digest(ref_out)
@@ -190,8 +192,8 @@ def test_zero0_single_worker_checkpoints_prune_and_resume(corpus_dir, tiny_model
     (out / "summary.json").unlink()
     r = subprocess.run(cmd + ["train.resume=auto"], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
-    s = json.loads((out / "summary.json").read_text())
-    assert s["steps"] == 4 and s["resumed_from"] == 3
+    s = TrainOutput(out).summary()
+    assert s.steps == 4 and s.resumed_from == 3
     mine = {r["step"]: r["loss"] for r in _metrics(out) if "loss" in r}
     assert sorted(mine) == [1, 2, 3, 4]
     assert mine[4] == pytest.approx(ref[4], abs=1e-4)

@@ -4,11 +4,14 @@ import hashlib
 
 import pytest
 
+import fakes
+
 from augft.core.config import load_config
 from augft.core.models import load_tokenizer
 from augft.core.records import Augmentation, write_records
 from augft.train.build import build_shards, tokenize_batch
-from augft.train.data import Example, build_trainset, tokenize
+from augft.train.data import Example
+from reference_builder import build_trainset, tokenize
 from augft.train.shards import ShardSet, pack_offsets
 
 
@@ -28,8 +31,7 @@ def aug_dir(tmp_path):
                          strategy="local", source_ids=["d0"], prompt_hash="h", model="m") for i in range(30)]
     write_records(aug / "local" / "part-00000.parquet", recs[:20])
     write_records(aug / "local" / "part-00001.parquet", recs[20:])
-    (aug / "manifest.json").write_text('{"strategies": {"local": {"ok": 30, "shards": '
-                                       '["part-00000.parquet", "part-00001.parquet"]}}}')
+    fakes.manifest(aug, {"local": fakes.entry(30, shards=("part-00000.parquet", "part-00001.parquet"))})
     return aug
 
 
@@ -54,8 +56,8 @@ def test_shards_equal_the_in_memory_builder(corpus_dir, aug_dir, tok, tmp_path, 
         ev = ShardSet(tmp_path / "data" / "eval")
         assert [_key(b) for b in ref.eval] == [_key(ev[i]) for i in range(len(ev))]
     else:
-        assert not stats["has_eval"] and not (tmp_path / "data" / "eval").exists()
-    assert {k: stats[k] for k in ref.stats} == ref.stats
+        assert not stats.has_eval and not (tmp_path / "data" / "eval").exists()
+    assert stats == ref.stats
 
 
 def _digest(folder):

@@ -3,6 +3,8 @@ import json
 
 import pytest
 
+import fakes
+
 from augft.core.config import load_config
 from augft.core.errors import AugftError
 from augft.train.api import prepare
@@ -48,8 +50,7 @@ def test_bad_input_is_refused(tiny_model, corpus_dir, tmp_path, overrides, match
 def test_missing_shard_and_torn_checkpoint(tiny_model, corpus_dir, tmp_path):
     aug = tmp_path / "aug"
     aug.mkdir()
-    (aug / "manifest.json").write_text(json.dumps(
-        {"strategies": {"local": {"ok": 1, "shards": ["part-00000.parquet"]}}}))
+    fakes.manifest(aug, {"local": fakes.entry(1)})
     with pytest.raises(AugftError, match="lists shard .*part-00000.parquet, which is missing"):
         _prepare(_cfg(tiny_model, f"train.augmentations=[{aug}]", "train.mix.local=1.0"),
                 corpus_dir, tmp_path / "out")
@@ -66,7 +67,7 @@ def test_plan_shapes_batches_and_steps(tiny_model, corpus_dir, tmp_path):
     assert plan.micro_batch == 1 and plan.grad_accum == 2
     ds = plan.ds_config
     assert ds["train_batch_size"] == 4 and ds["zero_optimization"]["stage"] == 3
-    n = plan.data_stats["n_blocks"]
+    n = plan.data_stats.n_blocks
     assert plan.total_steps == -(-2 * n // 4)
     assert plan.precision == "fp32" and ds["bf16"]["enabled"] is False
     # The plan file reads back as the same typed plan.

@@ -1,6 +1,7 @@
 """Augmentation quality by an exact checker: counts, coverage, and the orchestrator's quality.json."""
 from __future__ import annotations
 
+import fakes
 from augft.core.artifacts import AugmentOutput
 from augft.core.records import Augmentation, write_parquet
 
@@ -50,12 +51,13 @@ def test_quality_counts_and_coverage(tmp_path, monkeypatch):
     for strategy, ts in texts.items():
         write_parquet(out.strategy_dir(strategy) / "part-00000.parquet",
                       [_aug(i, t, strategy) for i, t in enumerate(ts)])
-    out.write_manifest({"strategies": {s: {"shards": ["part-00000.parquet"]} for s in texts}})
+    fakes.manifest(out.dir, {s: fakes.entry(len(ts)) for s, ts in texts.items()})
     monkeypatch.setattr(Q, "load_checker", lambda d: FakeChecker(facts))
     q = record_quality(tmp_path, out.dir)
-    assert q["oracle"]["covered"] == 2 and q["oracle"]["coverage"] == 1.0 and q["oracle"]["true"] == 2
-    assert (q["local"]["true"], q["local"]["false"], q["local"]["uncheckable"]) == (1, 1, 1)
+    o, loc = q.strategies["oracle"], q.strategies["local"]
+    assert o.covered == 2 and o.coverage == 1.0 and o.true == 2
+    assert (loc.true, loc.false, loc.uncheckable) == (1, 1, 1)
     assert out.quality() == q
     monkeypatch.setattr(Q, "load_checker", lambda d: None)  # user data: no checker, no file
     (tmp_path / "aug" / "quality.json").unlink()
-    assert record_quality(tmp_path, out.dir) == {} and not (tmp_path / "aug" / "quality.json").exists()
+    assert not record_quality(tmp_path, out.dir).strategies and not (tmp_path / "aug" / "quality.json").exists()

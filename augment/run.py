@@ -1,0 +1,54 @@
+"""One augment run's fixed inputs (`Run`), shared by the run's passes over the corpus."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Optional, Tuple
+
+from augft.augment.engines.base import Sampling
+from augft.augment.executor import Job
+from augft.augment.hosts import RunEngines
+from augft.augment.prompts import STOP
+from augft.augment.strategies import Planner, PlanStats
+from augft.augment.tokens import TokenCounter
+from augft.core.config.settings import AugmentSettings
+from augft.core.corpus import Corpus
+
+
+def sampling(cfg, greedy: bool = False) -> Sampling:
+    a = cfg.augment
+    return Sampling(temperature=0.0 if greedy else float(a.temperature), top_p=float(a.top_p),
+                    max_new_tokens=int(a.max_new_tokens), n=1 if greedy else int(a.num_candidates),
+                    stop=list(STOP))
+
+
+@dataclass
+class Run:
+    """One `augment` call's fixed inputs."""
+    cfg: AugmentSettings
+    data: str
+    out: str
+    strategies: Tuple[str, ...]
+    corpus: Corpus
+    templates: Dict[str, str]
+    counter: TokenCounter
+    max_context: int
+    job: Job
+    engine_factory: Optional[Callable] = None
+    plans: Dict[str, PlanStats] = field(default_factory=dict)
+    """Planning counts known on the driver (global windows); per-document strategies carry
+    theirs in their units' stats."""
+    engines: Optional[RunEngines] = None
+
+    @property
+    def use_ray(self) -> bool:
+        return bool(self.cfg.augment.use_ray)
+
+    @property
+    def limit(self) -> int:
+        return int(self.cfg.augment.limit)
+
+    def planner(self) -> Planner:
+        a = self.cfg.augment
+        return Planner(templates=self.templates, seed=int(self.cfg.seed), max_context=self.max_context,
+                       max_new_tokens=int(a.max_new_tokens), count_tokens=self.counter,
+                       unit_size=int(a.unit_size), long_documents=str(a.long_documents))

@@ -1,0 +1,61 @@
+"""A study's report (`<out>/report/results.json`): every condition compared (eval's results
+format) plus what only the study knows: how each augmentation went, the checker's verdicts, the
+test set's origin, each stage's wall time and folder."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+from augft.core.artifacts.eval_results import EvalResults
+from augft.core.artifacts.quality import StrategyQuality
+
+
+@dataclass
+class AugmentationCounts:
+    """What a strategy's model wrote: kept, filtered by reason, failed; `degenerate` says why
+    training on it would be (almost) plain fine-tuning."""
+    kept: int
+    filtered: Dict[str, int] = field(default_factory=dict)
+    failed: int = 0
+    degenerate: Optional[str] = None
+
+
+@dataclass
+class TestSetSummary:
+    """A test set `augft questions` generated: who wrote and judged it, what each split kept."""
+    generated: bool
+    writer: str
+    judge: str
+    rule: str
+    kept: Dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class CostRow:
+    """One condition's line of the study's cost table (FLOPs and measured wall times)."""
+    condition: str
+    augment_flops: Optional[float] = None
+    train_flops: Optional[float] = None
+    per_query_flops: Optional[float] = None
+    break_even_queries: Optional[float] = None
+    augment_wall_s: Optional[float] = None
+    train_wall_s: Optional[float] = None
+    eval_wall_s: Optional[float] = None
+
+
+@dataclass
+class StageRecord:
+    dir: str
+    key: str
+    cached: bool
+    wall_s: float
+
+
+@dataclass
+class StudyResults(EvalResults):
+    quality: Dict[str, StrategyQuality] = field(default_factory=dict)
+    augmentations: Dict[str, AugmentationCounts] = field(default_factory=dict)
+    test_set: Optional[TestSetSummary] = None
+    cost_table: List[CostRow] = field(default_factory=list)
+    stages: Dict[str, StageRecord] = field(default_factory=dict)
+    run_id: Optional[str] = None
