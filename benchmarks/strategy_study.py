@@ -10,6 +10,8 @@ and prints the tables.
     .venv/bin/python benchmarks/strategy_study.py --study people        # ~25 min on 2 cores
     .venv/bin/python benchmarks/strategy_study.py --study people-trust  # qa, reverse, verify
     .venv/bin/python benchmarks/strategy_study.py --study semantic
+    .venv/bin/python benchmarks/strategy_study.py --study people-decision    # issue 24's table
+    .venv/bin/python benchmarks/strategy_study.py --study semantic-decision
 """
 from __future__ import annotations
 
@@ -27,6 +29,10 @@ from augft.core.config import load_config
 RESULTS = Path(__file__).resolve().parent / "results"
 _SEMANTIC = ["benchmark.name=semantic", "benchmark.semantic.n_categories=24", "benchmark.semantic.n_holdout=4",
              "benchmark.semantic.docs_per_category=2", "benchmark.semantic.max_questions_per_split=30"]
+
+
+_DECISION = ["base", "icl", "rag[bm25]", "rag[dense]", "ft", "ft+rag", "aug_ft[local]", "aug_ft[local]+rag",
+             "distill[local]"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,10 @@ STUDIES: Dict[str, StudySpec] = {
                                       ["augment.verify=true", "augment.verify_method=yes_no"]),
     "semantic": StudySpec("semantic", ["base", "icl", "ft", "aug_ft[local]", "aug_ft[global]",
                                        "aug_ft[local+global]"], _SEMANTIC),
+    # The decision a user makes (issue 24): retrieval, fine-tuning, augmented fine-tuning and
+    # context distillation side by side, priced the same way.
+    "people-decision": StudySpec("people", _DECISION),
+    "semantic-decision": StudySpec("semantic", _DECISION, _SEMANTIC),
 }
 
 
@@ -83,7 +93,21 @@ def run(name: str, config: str, root: Path) -> dict:
     merged = run_study(cfg, None, root / spec.out)
     return {"study": name, "config": config, "overrides": spec.overrides, "conditions": spec.conditions,
             "wall_s": round(time.perf_counter() - t0, 1), "accuracy": _splits(merged),
-            "checker": {s: encode(q) for s, q in merged.quality.items()}, "filters": _filters(merged.stages)}
+            "checker": {s: encode(q) for s, q in merged.quality.items()}, "filters": _filters(merged.stages),
+            "recall_at_k": {c: v.rag.recall_at_k for c, v in merged.conditions.items() if v.rag},
+            "decision": _decision(merged)}
+
+
+def _decision(merged: StudyResults) -> dict:
+    """The report's "Which to use": the pick, the candidates, the sentence and each row's costs."""
+    d = merged.decision
+    if d is None:
+        return {}
+    rows = {r.condition: {k: getattr(r, k) for k in ("accuracy", "ci_low", "ci_high", "one_off_flops",
+                                                     "per_query_flops", "total_flops", "break_even_vs_icl",
+                                                     "break_even_vs_rag")} for r in d.rows}
+    return {"pick": d.pick, "best": d.best, "candidates": d.candidates, "queries": d.queries, "text": d.text,
+            "rows": rows}
 
 
 def markdown(res: dict) -> str:
@@ -113,6 +137,8 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"strategy_study_{args.study}.json").write_text(json.dumps(res, indent=2) + "\n")
     print(markdown(res))
+    if res.get("decision", {}).get("text"):
+        print("\n" + res["decision"]["text"])
 
 
 if __name__ == "__main__":
