@@ -30,7 +30,7 @@ STAGES: Dict[str, Tuple[str, str, bool]] = {
                 "teacher targets for context distillation: the model with the documents in context, top-k "
                 "log-probabilities per token of every training text", True),
     "eval": ("augft.eval.api:run_eval",
-             "score conditions (base, icl, ft, aug_ft, ft+icl) on a multiple-choice test set", True),
+             "score conditions (base, icl, rag, ft, aug_ft, ft+icl, ft+rag, distill) on a multiple-choice test set", True),
     "ingest": ("augft.ingest.api:run_ingest",
                "turn files and folders (md, txt, html, pdf, Document jsonl/parquet) into corpus.jsonl", False),
     "questions": ("augft.cluster.questions_command:run_questions",
