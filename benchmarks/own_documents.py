@@ -63,10 +63,10 @@ def _costs(study: Path, models: Dict[str, Path]) -> List[str]:
             f'eval.costs.teacher_targets={{"distill[local]": [{",".join(targets)}]}}']
 
 
-def _decision(results: Path) -> dict:
-    """The report's "Which to use": pick, candidates and the sentence."""
-    d = json.loads(results.read_text()).get("decision") or {}
-    return {k: d.get(k) for k in ("pick", "best", "candidates", "text")}
+def _decision(results) -> dict:
+    """The report's "Which to use" of typed eval or study results: pick, candidates, the sentence."""
+    d = results.decision
+    return {"pick": d.pick, "best": d.best, "candidates": d.candidates, "text": d.text} if d else {}
 
 
 def _jsonl(path: Path) -> List[dict]:
@@ -125,8 +125,8 @@ def run(work: Path) -> dict:
             "heldout_statements": manifest.heldout_statements,
             "heldout_copy_dropped": manifest.strategies["local"].filtered.get("heldout_copy", 0),
             "generated_questions": generated, "benchmark_questions": own,
-            "decision_generated": _decision(study / "report" / "results.json"),
-            "decision_benchmark": _decision(work / "bench-eval" / "results.json"),
+            "decision_generated": _decision(read_typed(study / "report" / "results.json", StudyResults, "study results")),
+            "decision_benchmark": _decision(EvalOutput(work / "bench-eval").results()),
             "same_reversal_ranking": _ranking(generated, "reversal") == _ranking(own, "reversal")}
 
 

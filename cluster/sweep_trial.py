@@ -86,14 +86,15 @@ def _train_flops(folder: Path) -> float:
         return 0.0
 
 
-def objective(cfg, acc: float, results: dict, label: str, trained: float) -> tuple:
+def objective(cfg, acc: float, results, label: str, trained: float) -> tuple:
     """(value the search maximizes, the trial's total FLOPs at report.queries_per_day over
-    report.horizon_days). accuracy_per_cost: accuracy per exaFLOP of augmentation + every rung's
-    training + the queries; accuracy: the accuracy itself."""
-    c = ((results.get("costs") or {}).get("conditions") or {}).get(label, {})
-    augment = float(c.get("augment_flops") or 0.0)
+    report.horizon_days). accuracy_per_cost: accuracy per exaFLOP of the one-off work (augmentation,
+    teacher targets, index, every rung's training) + the queries; accuracy: the accuracy itself.
+    `results` is the trial's EvalResults."""
+    c = results.costs.conditions.get(label)
+    once = sum(float(x or 0.0) for x in (c.augment_flops, c.teacher_flops, c.index_flops)) if c else 0.0
     queries = float(cfg.report.queries_per_day) * float(cfg.report.horizon_days)
-    total = augment + trained + queries * float(c.get("flops_per_query") or 0.0)
+    total = once + trained + queries * (float(c.flops_per_query) if c else 0.0)
     if str(cfg.pipeline.sweep.objective) != "accuracy_per_cost":
         return acc, total
     return (acc / (total / 1e18) if total > 0 else acc), total

@@ -149,7 +149,11 @@ def test_sweep_on_local_ray_logs_every_trial(tmp_path):
 def test_objective_accuracy_or_accuracy_per_cost():
     from augft.cluster.sweep_trial import objective
 
-    res = {"costs": {"conditions": {"aug_ft[local]": {"augment_flops": 1e17, "flops_per_query": 1e9}}}}
+    from augft.core.artifacts import ConditionCost, CostTable, EvalResults
+
+    cost = ConditionCost(n_params=10, icl=False, finetuned=True, prompt_tokens_per_query=1.0, tokens_per_query=1.0,
+                         flops_per_query=1e9, augment_flops=1e17)
+    res = EvalResults({}, CostTable({"aug_ft[local]": cost}))
     cfg = load_config(None, ["report.queries_per_day=1000", "report.horizon_days=100"])
     value, total = objective(cfg, 0.5, res, "aug_ft[local]", 3e17)
     assert value == 0.5 and total == 1e17 + 3e17 + 1e5 * 1e9

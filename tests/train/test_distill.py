@@ -104,6 +104,7 @@ def test_a_mix_naming_a_source_without_targets_is_an_error(tmp_path, targets):
 @pytest.mark.parametrize("launcher,zero", [("torchrun", 0), ("ray", 3)])
 def test_distillation_trains_under_deepspeed(tmp_path, targets, tiny_model, launcher, zero):
     """The KL falls from the teacher's targets, under torchrun (ZeRO-0) and Ray Train (ZeRO-3, 2 workers)."""
+    from augft.core.config.settings import TrainSettings
     from augft.train.api import train_request
     from augft.train.request import TrainRequest
 
@@ -113,10 +114,11 @@ def test_distillation_trains_under_deepspeed(tmp_path, targets, tiny_model, laun
                              f"train.num_workers={workers}", "train.batch_size=4", "train.max_steps=12",
                              "train.lr=3e-3", "train.block_size=64", "train.eval_fraction=0", "cluster.num_cpus=3",
                              "train.distill.alpha=0.1"])
-    s = train_request(cfg, TrainRequest(str(data), str(tmp_path / "t"), {"corpus": 1.0}, targets=(str(folder),)))
+    s = train_request(TrainRequest(str(data), str(tmp_path / "t"), {"corpus": 1.0}, targets=(str(folder),)),
+                      TrainSettings.of(cfg))
     losses = [json.loads(x)["loss"] for x in (tmp_path / "t" / "metrics.jsonl").read_text().splitlines()
               if "loss" in json.loads(x)]
-    assert s["distill"] == {"alpha": 0.1, "top_k": 4} and s["steps"] == 12
+    assert s.distill == {"alpha": 0.1, "top_k": 4} and s.steps == 12
     assert np.mean(losses[-3:]) < np.mean(losses[:3])
     assert (tmp_path / "t" / "model" / "config.json").is_file()
 
