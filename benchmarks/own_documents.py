@@ -1,13 +1,15 @@
 """The own-documents walk-through, measured: the `people` benchmark's corpus as a folder of
 text files (its questions hidden) -> `augft ingest` -> `augft questions` -> `augft run`, then the
 benchmark's own questions scored on the very models that study trained, so the two test sets
-rank the same models (the baseline is in the same run: base, icl and ft beside aug_ft[local]).
+rank the same models (the baseline is in the same run: base, icl and ft beside aug_ft[local]),
+with retrieval (rag with BM25 and dense, ft+rag, aug_ft[local]+rag) and context distillation
+(distill[local]) beside them, and each table's "Which to use" recommendation.
 
 Every step is the CLI a user runs (subprocesses of this venv's `augft`). Writes
 benchmarks/results/own_documents.json (wall time per step, questions kept per split, both
 accuracy tables, the augmentations dropped as held-out copies) and prints the tables.
 
-    .venv/bin/python benchmarks/own_documents.py [--work out/own-documents]   # ~15 min on 2 cores
+    .venv/bin/python benchmarks/own_documents.py [--work out/own-documents]   # ~35 min on 2 cores
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from augft.core.artifacts import AugmentOutput, ConditionSummary, EvalOutput, St
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CONFIG = "configs/quickstart.yaml"
-CONDITIONS = '[base,icl,ft,"aug_ft[local]"]'
+CONDITIONS = '[base,icl,"rag[bm25]","rag[dense]",ft,ft+rag,"aug_ft[local]","aug_ft[local]+rag","distill[local]"]'
 
 
 def _augft(*args: str) -> float:
@@ -48,6 +50,23 @@ def _write_docs(bench: Path, docs: Path) -> int:
 def _table(conds: Dict[str, ConditionSummary]) -> Dict[str, Dict[str, float]]:
     return {label: {s: round(v.accuracy, 3) for s, v in c.splits.items() if s != "retention"}
             for label, c in conds.items()}
+
+
+def _costs(study: Path, models: Dict[str, Path]) -> List[str]:
+    """eval.costs overrides pricing the study's models in the second eval as the study priced them:
+    training, the local augmentation, the teacher's targets."""
+    summaries = "{" + ", ".join(f'"{k}": {v.parent / "summary.json"}' for k, v in models.items()) + "}"
+    local = next(study.glob("augment/local-*/manifest.json")).resolve()
+    targets = [str(p.resolve()) for p in sorted(study.glob("targets/*/manifest.json"))]
+    return [f"eval.costs.train_summaries={summaries}",
+            f'eval.costs.augment_manifests={{"aug_ft[local]": [{local}], "distill[local]": [{local}]}}',
+            f'eval.costs.teacher_targets={{"distill[local]": [{",".join(targets)}]}}']
+
+
+def _decision(results) -> dict:
+    """The report's "Which to use" of typed eval or study results: pick, candidates, the sentence."""
+    d = results.decision
+    return {"pick": d.pick, "best": d.best, "candidates": d.candidates, "text": d.text} if d else {}
 
 
 def _jsonl(path: Path) -> List[dict]:
@@ -91,11 +110,12 @@ def run(work: Path) -> dict:
     wall["questions"] = _augft("questions", "--data", str(data))
     wall["run"] = _augft("run", "--config", CONFIG, "--data", str(data), "--out", str(study),
                          f"pipeline.conditions={CONDITIONS}", "tracking.enabled=false")
-    models = {"ft": next(study.glob("train/ft-*/model")), "aug_ft[local]": next(study.glob("train/aug_ft_local-*/model"))}
+    models = {"ft": next(study.glob("train/ft-*/model")), "aug_ft[local]": next(study.glob("train/aug_ft_local-*/model")),
+              "distill[local]": next(study.glob("train/distill_local-*/model"))}
     spec = "{" + ", ".join(f'"{k}": {v.resolve()}' for k, v in models.items()) + "}"
     wall["eval_benchmark_questions"] = _augft(
         "eval", "--config", CONFIG, "--data", str(bench), "--out", str(work / "bench-eval"),
-        f"eval.conditions={CONDITIONS}", f"eval.models={spec}", "tracking.enabled=false")
+        f"eval.conditions={CONDITIONS}", f"eval.models={spec}", "tracking.enabled=false", *_costs(study, models))
     report = json.loads((data / "questions.json").read_text())
     manifest = AugmentOutput(next(study.glob("augment/local-*"))).manifest()
     generated = _table(read_typed(study / "report" / "results.json", StudyResults, "study results").conditions)
@@ -105,6 +125,8 @@ def run(work: Path) -> dict:
             "heldout_statements": manifest.heldout_statements,
             "heldout_copy_dropped": manifest.strategies["local"].filtered.get("heldout_copy", 0),
             "generated_questions": generated, "benchmark_questions": own,
+            "decision_generated": _decision(read_typed(study / "report" / "results.json", StudyResults, "study results")),
+            "decision_benchmark": _decision(EvalOutput(work / "bench-eval").results()),
             "same_reversal_ranking": _ranking(generated, "reversal") == _ranking(own, "reversal")}
 
 
@@ -123,7 +145,9 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "own_documents.json").write_text(json.dumps(res, indent=2) + "\n")
     print("generated questions:\n" + _markdown(res["generated_questions"]))
+    print(res["decision_generated"]["text"])
     print("\nthe benchmark's own questions, same models:\n" + _markdown(res["benchmark_questions"]))
+    print(res["decision_benchmark"]["text"])
     print(f"\nheld-out statements {res['heldout_statements']}, augmentations dropped as copies "
           f"{res['heldout_copy_dropped']}; same reversal ranking: {res['same_reversal_ranking']}")
     qq = res["question_quality"]

@@ -11,6 +11,8 @@ and prints the tables.
     .venv/bin/python benchmarks/strategy_study.py --study people-trust  # qa, reverse, verify
     .venv/bin/python benchmarks/strategy_study.py --study semantic
     .venv/bin/python benchmarks/strategy_study.py --study semantic-compose  # also syllogism-, family-
+    .venv/bin/python benchmarks/strategy_study.py --study people-decision    # issue 24's table
+    .venv/bin/python benchmarks/strategy_study.py --study semantic-decision
 """
 from __future__ import annotations
 
@@ -39,6 +41,10 @@ class Variant:
     name: str
     overrides: List[str]
     conditions: List[str]
+
+
+_DECISION = ["base", "icl", "rag[bm25]", "rag[dense]", "ft", "ft+rag", "aug_ft[local]", "aug_ft[local]+rag",
+             "distill[local]"]
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,10 @@ STUDIES: Dict[str, StudySpec] = {
     "semantic-compose": _compose("semantic", _SEMANTIC),
     "syllogism-compose": _compose("syllogism", _SYLLOGISM),
     "family-compose": _compose("family", _FAMILY),
+    # The decision a user makes (issue 24): retrieval, fine-tuning, augmented fine-tuning and
+    # context distillation side by side, priced the same way.
+    "people-decision": StudySpec("people", _DECISION),
+    "semantic-decision": StudySpec("semantic", _DECISION, _SEMANTIC),
 }
 
 
@@ -113,7 +123,13 @@ def _one(config: str, overrides: List[str], conditions: List[str], root: Path) -
     t0 = time.perf_counter()
     merged = run_study(cfg, None, root)
     return {"wall_s": round(time.perf_counter() - t0, 1), "accuracy": _splits(merged),
-            "checker": {s: encode(q) for s, q in merged.quality.items()}, "filters": _filters(merged.stages)}
+            "checker": {s: encode(q) for s, q in merged.quality.items()}, "filters": _filters(merged.stages),
+            "recall_at_k": {c: v.rag.recall_at_k for c, v in merged.conditions.items() if v.rag},
+            "decision": _decision(merged)}
+
+
+_MERGED = ("accuracy", "checker", "filters", "recall_at_k")
+"""Per-label results of a study's runs, merged (labels tagged with their run's variant)."""
 
 
 def _named(res: dict, name: str) -> dict:
@@ -122,8 +138,8 @@ def _named(res: dict, name: str) -> dict:
     if not name:
         return res
     tag = lambda k: f"{k} {name}" if "compose" in k else k  # noqa: E731
-    return {"wall_s": res["wall_s"], **{k: {tag(s): v for s, v in res[k].items()}
-                                        for k in ("accuracy", "checker", "filters")}}
+    return {"wall_s": res["wall_s"], "decision": res["decision"],
+            **{k: {tag(s): v for s, v in res[k].items()} for k in _MERGED}}
 
 
 def run(name: str, config: str, root: Path) -> dict:
@@ -131,15 +147,28 @@ def run(name: str, config: str, root: Path) -> dict:
     runs = [Variant(spec.name, spec.overrides, spec.conditions), *spec.variants]
     res = {"study": name, "config": config, "overrides": spec.overrides,
            "conditions": [c for v in runs for c in v.conditions], "runs": [], "accuracy": {}, "checker": {},
-           "filters": {}}
+           "filters": {}, "recall_at_k": {}}
     for v in runs:
         one = _named(_one(config, v.overrides, v.conditions, root / spec.out), v.name)
         res["runs"].append({"name": v.name, "overrides": v.overrides, "conditions": v.conditions,
-                            "wall_s": one["wall_s"]})
-        for k in ("accuracy", "checker", "filters"):
+                            "wall_s": one["wall_s"], "decision": one["decision"]})
+        for k in _MERGED:
             res[k].update(one[k])
     res["wall_s"] = round(sum(r["wall_s"] for r in res["runs"]), 1)
+    # One run: its decision, as every study reports it; several: each run's, in `runs`.
+    res["decision"] = res["runs"][0]["decision"] if len(runs) == 1 else {}
     return res
+
+def _decision(merged: StudyResults) -> dict:
+    """The report's "Which to use": the pick, the candidates, the sentence and each row's costs."""
+    d = merged.decision
+    if d is None:
+        return {}
+    rows = {r.condition: {k: getattr(r, k) for k in ("accuracy", "ci_low", "ci_high", "one_off_flops",
+                                                     "per_query_flops", "total_flops", "break_even_vs_icl",
+                                                     "break_even_vs_rag")} for r in d.rows}
+    return {"pick": d.pick, "best": d.best, "candidates": d.candidates, "queries": d.queries, "text": d.text,
+            "rows": rows}
 
 
 def markdown(res: dict) -> str:
@@ -179,6 +208,8 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"strategy_study_{args.study}.json").write_text(json.dumps(res, indent=2) + "\n")
     print(markdown(res))
+    if res.get("decision", {}).get("text"):
+        print("\n" + res["decision"]["text"])
 
 
 if __name__ == "__main__":

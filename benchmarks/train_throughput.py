@@ -40,7 +40,7 @@ def _ours(cfg_over, data: Path, out: Path, steps: int) -> dict:
     sec = sum(r["step_s"] for r in rows)
     return {"tokens_per_s": tok / sec, "tokens_per_cpu_s": tok / sum(r["cpu_s"] for r in rows),
             "steps": len(rows), "step_s": statistics.median(r["step_s"] for r in rows),
-            "tokens_per_step": tok / len(rows), "final_loss": summary["final_loss"]}
+            "tokens_per_step": tok / len(rows), "final_loss": summary.final_loss}
 
 
 class _Timer:

@@ -26,8 +26,11 @@ STAGES: Dict[str, Tuple[str, str, bool]] = {
                 "augment a corpus with a model's in-context reasoning (shards + manifest)", True),
     "train": ("augft.train.api:run_train",
               "fine-tune on the corpus plus an augmentation mix (DeepSpeed ZeRO on Ray Train)", True),
+    "targets": ("augft.cluster.targets_command:run_targets",
+                "teacher targets for context distillation: the model with the documents in context, top-k "
+                "log-probabilities per token of every training text", True),
     "eval": ("augft.eval.api:run_eval",
-             "score conditions (base, icl, ft, aug_ft, ft+icl) on a multiple-choice test set", True),
+             "score conditions (base, icl, rag, ft, aug_ft, ft+icl, ft+rag, distill) on a multiple-choice test set", True),
     "ingest": ("augft.ingest.api:run_ingest",
                "turn files and folders (md, txt, html, pdf, Document jsonl/parquet) into corpus.jsonl", False),
     "questions": ("augft.cluster.questions_command:run_questions",

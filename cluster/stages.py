@@ -22,7 +22,7 @@ from augft.cluster.augment_command import record_quality
 from augft.core.artifacts import AugmentOutput, TrainOutput
 from augft.core.conditions import Condition
 from augft.core.config.augment import Strategy
-from augft.core.config.settings import AugmentSettings, EvalSettings, TrainSettings
+from augft.core.config.settings import AugmentSettings, EvalSettings, TargetsSettings, TrainSettings
 from augft.core.errors import AugftError
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,8 @@ class StageFns:
     """train_request(request: TrainRequest, settings: TrainSettings) -> TrainSummary"""
     evaluate: Callable = field(default_factory=lambda: _lazy("augft.eval.api:evaluate_request"))
     """evaluate_request(request: EvalRequest, settings: EvalSettings) -> EvalResults"""
+    targets: Callable = field(default_factory=lambda: _lazy("augft.augment.targets.api:targets_request"))
+    """targets_request(request: TargetsRequest, settings: TargetsSettings) -> manifest (the teacher's targets)"""
 
 
 @dataclass
@@ -152,21 +154,51 @@ def train_mix(strategies: Sequence[str], weight: float | Mapping[str, float]) ->
     return mix
 
 
+TARGET_KEYS = ("top_k", "context", "context_tokens", "engine")
+"""train.distill keys that change the teacher's targets (alpha changes only the training)."""
+
+
+def targets_stage(cfg, source: str, data: StageResult, augs: Mapping[str, StageResult], out: Path,
+                  fns: StageFns, use_cache: bool = True) -> StageResult:
+    """The teacher's targets for one source's texts (`corpus` or a strategy's augmentations), so
+    distill[local] and distill[local+global] share the corpus's and local's targets."""
+    d = section(cfg, "train")["distill"]
+    hashed = {"distill": {k: d[k] for k in TARGET_KEYS}, "model": section(cfg, "model"), "seed": cfg.seed,
+              "source": source}
+    inputs = {"data": data.key, **({f"augment.{source}": augs[source].key} if source != "corpus" else {})}
+
+    def body(folder: Path):
+        from augft.augment.targets.request import TargetsRequest
+
+        folders = (str(augs[source].dir.resolve()),) if source != "corpus" else ()
+        fns.targets(TargetsRequest(str(data.dir), str(folder), (source,), folders), TargetsSettings.of(cfg))
+
+    return run_cached(out, "targets", source, hashed, inputs, body, use_cache)
+
+
 def train_stage(cfg, label: str, strategies: Sequence[str], augs: Mapping[str, StageResult],
                 data: StageResult, out: Path, fns: StageFns, weight: float | Mapping[str, float] = 1.0,
-                base_model: Optional[StageResult] = None, use_cache: bool = True) -> StageResult:
+                base_model: Optional[StageResult] = None, use_cache: bool = True,
+                targets: Optional[Mapping[str, StageResult]] = None) -> StageResult:
     """One fine-tuned model: corpus + the strategies' augmentations. `base_model` continues
-    training from an earlier train stage's model (the sweep's per-epoch rungs).
+    training from an earlier train stage's model (the sweep's per-epoch rungs); `targets` (per
+    source) makes it a distilled model, trained on the teacher's targets of those sources.
 
     A model is identified by its content: aug_ft, aug_ft[global+local] and aug_ft[local+global]
     with the same strategies train once, into one folder named in the canonical order."""
     strategies = canonical_strategies(strategies)
     if label == "ft" or label.startswith("aug_ft"):
         label = Condition.fine_tuned(strategies).trained
+    elif targets is not None:
+        label = "distill[" + "+".join(strategies) + "]" if strategies else "distill"
     mix = train_mix(strategies, weight)
-    hashed = {"train": section(cfg, "train", ["augmentations", "mix", "resume"]),
+    # train.distill changes only distilled models: the others keep their keys (and caches).
+    drop = ["augmentations", "mix", "resume", "targets"] + ([] if targets is not None else ["distill"])
+    hashed = {"train": section(cfg, "train", drop),
               "model": section(cfg, "model"), "seed": cfg.seed, "mix": mix}
     inputs = {"data": data.key, **{f"augment.{s}": augs[s].key for s in strategies}}
+    if targets is not None:
+        inputs.update({f"targets.{s}": targets[s].key for s in mix})
     init = ""
     if base_model is not None:
         inputs["init"] = base_model.key
@@ -180,20 +212,52 @@ def train_stage(cfg, label: str, strategies: Sequence[str], augs: Mapping[str, S
         # A stage that crashed left its checkpoints in this folder: continue from them.
         return fns.train(TrainRequest(str(data.dir), str(folder), mix,
                                       tuple(str(augs[s].dir.resolve()) for s in strategies),
-                                      "auto" if latest_checkpoint(folder) else "", init), TrainSettings.of(cfg))
+                                      "auto" if latest_checkpoint(folder) else "", init,
+                                      tuple(str(targets[s].dir.resolve()) for s in mix) if targets else ()),
+                         TrainSettings.of(cfg))
 
     return run_cached(out, "train", label, hashed, inputs, body, use_cache)
 
 
+def index_stage(cfg, retriever: str, data: StageResult, out: Path, use_cache: bool = True) -> StageResult:
+    """A retrieval index of the corpus (one per retriever), keyed by what changes its content: the
+    retriever's settings and the corpus; built on Ray Data over the shards with eval.rag.use_ray
+    or a named cluster."""
+    from augft.eval.retrieval.spec import IndexSpec
+
+    spec = IndexSpec.from_config(cfg.eval.rag, retriever)
+    on_ray = bool(cfg.eval.rag.use_ray or cfg.cluster.address)
+
+    def body(folder: Path):
+        from augft.core.ray_init import ray_session
+        from augft.eval.retrieval.build import build_index
+
+        if not on_ray:
+            return build_index(str(data.dir), spec, folder)
+        with ray_session(cfg.cluster):
+            return build_index(str(data.dir), spec, folder, use_ray=True)
+
+    return run_cached(out, "index", retriever, {"index": spec.identity()}, {"data": data.key}, body, use_cache)
+
+
 def eval_stage(cfg, condition, data: StageResult, out: Path, fns: StageFns,
                model: Optional[StageResult] = None, augs: Mapping[str, StageResult] = {},
-               splits: Optional[Sequence[str]] = None, use_cache: bool = True) -> StageResult:
-    """Evaluate one condition (base, icl, a trained model, or trained+icl)."""
-    hashed = {"eval": section(cfg, "eval", ["conditions", "models", "costs"]),
+               splits: Optional[Sequence[str]] = None, use_cache: bool = True,
+               index: Optional[StageResult] = None, one_off: Optional[Mapping[str, float]] = None) -> StageResult:
+    """Evaluate one condition (base, icl, rag, a trained model, or trained+icl / +rag)."""
+    # eval.rag changes only retrieval conditions: the others keep their keys (and caches).
+    # How scoring runs (on Ray or here) never changes what it measures.
+    drop = ["conditions", "models", "costs", "use_ray", "num_actors", "actor_cpus", "ray_batch_size"] + \
+        ([] if condition.rag is not None else ["rag"])
+    hashed = {"eval": section(cfg, "eval", drop),
               "model": section(cfg, "model"), "seed": cfg.seed, "condition": condition.label}
     if splits is not None:
         hashed["eval"]["splits"] = list(splits)
     inputs = {"data": data.key}
+    indexes: Dict[str, str] = {}
+    if index is not None:
+        inputs["index"] = index.key
+        indexes[condition.retriever(str(cfg.eval.rag.retriever))] = str(index.dir)
     models: Dict[str, str] = {}
     summaries: Dict[str, str] = {}
     manifests: Dict[str, tuple] = {}
@@ -214,6 +278,7 @@ def eval_stage(cfg, condition, data: StageResult, out: Path, fns: StageFns,
         from augft.eval.request import EvalRequest
 
         fns.evaluate(EvalRequest(str(data.dir), str(folder), (condition.label,), models, chosen,
-                                 summaries, manifests), EvalSettings.of(cfg))
+                                 summaries, manifests, indexes, {condition.label: dict(one_off)} if one_off else {}),
+                     EvalSettings.of(cfg))
 
     return run_cached(out, "eval", condition.label, hashed, inputs, body, use_cache)

@@ -19,9 +19,10 @@ from tqdm import tqdm
 
 from augft.cluster import augment_health as health
 from augft.cluster import study_report as report
-from augft.cluster.stages import StageFns, StageResult, augment_stage, eval_stage, prepare_data, train_stage
+from augft.cluster.stages import (StageFns, StageResult, augment_stage, eval_stage, index_stage, prepare_data,
+                                  targets_stage, train_stage)
 from augft.core.artifacts import AugmentationCounts, AugmentOutput, StageRecord, StudyResults, TrainOutput
-from augft.core.conditions import Condition, needed_strategies, parse_all, trained_models
+from augft.core.conditions import Condition, needed_strategies, parse_all, retrievers, trained_models
 from augft.core.config.load import to_flat_dict, to_yaml
 from augft.core.errors import AugftError
 from augft.core.io import atomic_write_text
@@ -82,10 +83,43 @@ class Study:
             yield StageSpec("augment", s, lambda s=s: augment_stage(cfg, s, self.data_result, self.out, self.fns,
                                                                    self.use_cache),
                             lambda res, s=s: {**_prefixed(cfg, "augment"), "strategy": s})
+        for r in retrievers(self.conditions, str(cfg.eval.rag.retriever)):
+            yield StageSpec("index", r, lambda r=r: index_stage(cfg, r, self.data_result, self.out, self.use_cache),
+                            lambda res, r=r: {**{f"eval.rag.{k}": v for k, v in to_flat_dict(cfg.eval.rag).items()},
+                                              "retriever": r})
+        for source in self._target_sources():
+            yield StageSpec("targets", source, lambda s=source: targets_stage(cfg, s, self.data_result, self._augs(),
+                                                                          self.out, self.fns, self.use_cache),
+                            lambda res, s=source: {**{f"train.distill.{k}": v for k, v in
+                                                      to_flat_dict(cfg.train.distill).items()}, "source": s})
         for model in trained_models(self.conditions):
             yield self._train_spec(model)
         for cond in self.conditions:
             yield self._eval_spec(cond)
+
+    def _target_sources(self) -> List[str]:
+        """The sources distilled models train on: the corpus and their strategies."""
+        out: List[str] = []
+        for c in self.conditions:
+            if c.distill:
+                out += [s for s in ("corpus", *c.strategies) if s not in out]
+        return out
+
+    def _targets(self, model: Condition) -> Optional[Dict[str, StageResult]]:
+        if not model.distill:
+            return None
+        return {s: self._get("targets", s) for s in ("corpus", *model.strategies)}
+
+    def teacher_flops(self, model: Condition) -> Optional[float]:
+        """The teacher's one-off FLOPs behind a distilled model (every source's targets)."""
+        from augft.core.targets import TargetsOutput
+
+        if not model.distill:
+            return None
+        try:
+            return sum(TargetsOutput(r.dir).teacher_flops() for r in (self._targets(model) or {}).values())
+        except AugftError:  # a fake stage without a manifest
+            return None
 
     @property
     def data_result(self) -> StageResult:
@@ -94,7 +128,8 @@ class Study:
     def _train_spec(self, model: Condition) -> StageSpec:
         def run() -> StageResult:
             return train_stage(self.cfg, model.trained, model.strategies, self._augs(), self.data_result,
-                               self.out, self.fns, self.cfg.pipeline.aug_weight, use_cache=self.use_cache)
+                               self.out, self.fns, self.cfg.pipeline.aug_weight, use_cache=self.use_cache,
+                               targets=self._targets(model))
 
         def after(run_: RunHandle, res: StageResult) -> None:
             # The training inputs: the corpus and each mixed-in augmentation, with digests.
@@ -110,8 +145,11 @@ class Study:
             return self._get("train", cond.trained) if cond.trained else None
 
         def run() -> StageResult:
+            r = cond.retriever(str(self.cfg.eval.rag.retriever))
+            teacher = self.teacher_flops(cond)
             return eval_stage(self.cfg, cond, self.data_result, self.out, self.fns, model(), self._augs(),
-                              use_cache=self.use_cache)
+                              use_cache=self.use_cache, index=self._get("index", r) if r else None,
+                              one_off={"teacher_flops": teacher} if teacher else None)
 
         def params(res: StageResult) -> dict:
             p = _prefixed(self.cfg, "eval")
@@ -120,7 +158,8 @@ class Study:
             return p
 
         def after(run_: RunHandle, res: StageResult) -> None:
-            log_data_dir(run_, self.data_result.dir, stems=("questions",) + (("corpus",) if cond.icl else ()))
+            stems = ("questions",) + (("corpus",) if cond.context != "none" else ())
+            log_data_dir(run_, self.data_result.dir, stems=stems)
             if model() is not None:
                 run_.set_tags({"augft.model_path": str(TrainOutput(model().dir).model_dir.resolve())})
 
@@ -254,8 +293,8 @@ def _write_report(study: Study, parent: RunHandle, name: str) -> StudyResults:
     merged.run_id = parent.run_id
     folder = study.out / "report"
     report.write_report(folder, merged, study.stage_walls(), title=f"augft study: {name}",
-                        model=str(study.cfg.model.name))
-    for f in ("report.md", "results.json", "plot.png"):
+                        model=str(study.cfg.model.name), report_cfg=study.cfg.report)
+    for f in ("report.md", "results.json", "plot.png", "which_to_use.png"):
         if (folder / f).is_file():
             parent.log_artifact(folder / f)
     parent.log_metrics({"stages_cached": sum(r.cached for r in study.results.values()),

@@ -196,14 +196,36 @@ def _sections(merged: StudyResults, rows: List[CostRow], png: Optional[Path]) ->
 
 
 def write_report(folder: Path, merged: StudyResults, stage_walls: Mapping[str, Mapping[str, Optional[float]]],
-                 title: str = "augft study", model: str = "") -> Path:
-    """report.md, plot.png and results.json (the typed study results, cost rows included)."""
+                 title: str = "augft study", model: str = "", report_cfg=None) -> Path:
+    """report.md, plot.png, which_to_use.png and results.json (the typed study results, cost rows
+    and the decision included)."""
     folder.mkdir(parents=True, exist_ok=True)
     merged.cost_table = cost_rows(merged, stage_walls)
+    which = which_to_use(folder, merged, report_cfg)
     write_artifact(folder / "results.json", merged)
     png = plot(cells(merged), folder / "plot.png", title, model)
-    md = [f"# {title}", "", *_sections(merged, merged.cost_table, png)]
+    md = [f"# {title}", "", *_sections(merged, merged.cost_table, png), *which]
     return atomic_write_text(folder / "report.md", "\n".join(md))
+
+
+def which_to_use(folder: Path, merged: StudyResults, report_cfg=None) -> List[str]:
+    """The "Which to use" section (core/decision.py) and its plot; sets merged.decision."""
+    from augft.core.decision import decide, markdown, plot as decision_plot, priced
+
+    rows = priced(merged)
+    if len(rows) < 2:
+        return []
+    qpd, days, splits = (1000.0, 365.0, []) if report_cfg is None else (
+        float(report_cfg.queries_per_day), float(report_cfg.horizon_days), [str(s) for s in report_cfg.splits])
+    d = merged.decision = decide(rows, qpd, days, splits)
+    md = ["## Which to use", "", "Per condition: accuracy pooled over the splits with its 95% interval, what was "
+          "paid once (augmentation, teacher targets, training, index) and per query; the pick is the cheapest "
+          "condition at this query volume whose accuracy is not below the most accurate one's interval.", "",
+          markdown(d), ""]
+    if decision_plot(d, folder / "which_to_use.png"):
+        d.plot = "which_to_use.png"
+        md += ["![accuracy against total cost](which_to_use.png)", ""]
+    return md
 
 
 def degenerate_lines(merged: StudyResults) -> List[str]:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from augft.cluster.stages import StageFns, StageResult, eval_stage, prepare_data
-from augft.cluster.sweep_trial import SweepContext, condition_for, run_trial, trial_cfg, weights
+from augft.cluster.sweep_trial import SweepContext, run_trial, trial_cfg, trial_condition, trial_stages, weights
 from augft.core.config.load import to_flat_dict, to_yaml
 from augft.core.artifacts import EvalOutput, TrainOutput, encode
 from augft.core.errors import AugftError
@@ -29,6 +29,8 @@ from augft.tracking.stage_log import log_stage_dir
 
 log = logging.getLogger(__name__)
 METRIC = "val_accuracy"
+OBJECTIVE = "objective"
+"""What Tune maximizes: val_accuracy, or it per exaFLOP (pipeline.sweep.objective)."""
 
 
 def validation_split(cfg, data_dir: Path) -> str:
@@ -80,8 +82,9 @@ def _best_row(grid):
         df = r.metrics_dataframe
         if df is None or METRIC not in df:
             continue
+        key = OBJECTIVE if OBJECTIVE in df else METRIC
         for _, row in df.iterrows():
-            if best is None or row[METRIC] > best[1][METRIC]:
+            if best is None or row[key] > best[1][key]:
                 best = (r, row)
     return best
 
@@ -112,7 +115,7 @@ def _tuner(cfg, ctx: SweepContext, out: Path):
     return tune.Tuner(
         tune.with_resources(tune.with_parameters(run_trial, ctx=ctx), settings["resources"]),
         param_space=search_space(cfg),
-        tune_config=tune.TuneConfig(metric=METRIC, mode="max", search_alg=_search_alg(cfg),
+        tune_config=tune.TuneConfig(metric=OBJECTIVE, mode="max", search_alg=_search_alg(cfg),
                                     scheduler=scheduler, num_samples=int(s.num_samples),
                                     max_concurrent_trials=settings["max_concurrent_trials"]),
         run_config=tune.RunConfig(name="tune", storage_path=str(out / "ray"), verbose=1,
@@ -133,6 +136,7 @@ def _best(grid, out: Path, tracker: Tracker, parent: RunHandle, val: str) -> tup
     result, row = best
     params = dict(result.config)
     summary = {"validation_split": val, "best_config": params, "best_val_accuracy": float(row[METRIC]),
+               "best_objective": float(row.get(OBJECTIVE, row[METRIC])),
                "best_epoch": int(row["epoch"]), "condition": row["condition"],
                "trials": len(trials), "trials_failed": n_err, "test": None}
     parent.log_params({f"best.{k}": v for k, v in params.items()})
@@ -177,12 +181,13 @@ def _test_eval(cfg, params, row, dres: StageResult, val: str, cache_dir: Path, f
     if not splits:
         return {}
     tcfg = trial_cfg(cfg, params)
-    cond = condition_for(weights(params))
-    model = StageResult("train", cond.label, str(row["train_key"]), Path(row["train_dir"]), True, 0.0)
+    cond = trial_condition(tcfg, weights(params))
+    model = StageResult("train", cond.trained, str(row["train_key"]), Path(row["train_dir"]), True, 0.0)
+    index = trial_stages(tcfg, cond, dres, cache_dir, fns).index if cond.rag is not None else None
     run = tracker.start_run(f"best[{cond.label}]", parent=parent, kind="condition",
                             tags={"augft.condition": f"best:{cond.label}"})
     try:
-        res = eval_stage(tcfg, cond, dres, cache_dir, fns, model=model, splits=splits)
+        res = eval_stage(tcfg, cond, dres, cache_dir, fns, model=model, splits=splits, index=index)
         run.set_tags({"augft.model_path": str(TrainOutput(model.dir).model_dir)})
         log_stage_dir(run, res.dir, cond.label)
     except BaseException:

@@ -1,12 +1,16 @@
 """The conditions a study compares, as one typed value with one parser.
 
 A label is written
-    base | icl | <trained> | <trained>+icl
-    <trained> := ft | aug_ft | aug_ft[<strategy>+<strategy>...] | <name>
+    base | icl | rag[<retriever>] | <trained> | <trained>+icl | <trained>+rag[<retriever>]
+    <trained> := ft | aug_ft | aug_ft[<strategy>+...] | distill | distill[<strategy>+...] | <name>
 `base` is the pretrained model alone, `icl` the same model with the corpus in its context,
-`ft` a model fine-tuned on the corpus, `aug_ft[...]` one fine-tuned on the corpus plus those
-strategies' augmentations (bare `aug_ft`: the configured strategies), `<name>` any other
-fine-tuned model named in `eval.models`, and `+icl` puts the corpus in that model's context.
+`rag` the same model with the documents a retriever finds for each question in its context
+(`rag[bm25]`, `rag[dense]`; bare `rag`: eval.rag.retriever), `ft` a model fine-tuned on the
+corpus, `aug_ft[...]` one fine-tuned on the corpus plus those strategies' augmentations (bare
+`aug_ft`: the configured strategies), `distill[...]` one trained by context distillation on the
+corpus sentences plus those strategies' augmentations (bare `distill`: the corpus alone), `<name>`
+any other fine-tuned model named in `eval.models`, and `+icl` / `+rag` give that model the
+corpus / the retrieved documents in its context.
 """
 from __future__ import annotations
 
@@ -17,9 +21,12 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 from augft.core.config.augment import Strategy
 from augft.core.config.checks import ConfigError, values
 
-_AUG = re.compile(r"^aug_ft(?:\[([A-Za-z0-9_]+(?:\+[A-Za-z0-9_]+)*)\])?$")
+_AUG = re.compile(r"^(aug_ft|distill)(?:\[([A-Za-z0-9_]+(?:\+[A-Za-z0-9_]+)*)\])?$")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
-_RESERVED = ("base", "icl")
+_RAG = re.compile(r"^(?:(.+)\+)?rag(?:\[([A-Za-z0-9_]+)\])?$")
+_RESERVED = ("base", "icl", "rag")
+_FAMILIES = ("aug_ft", "distill")
+RETRIEVERS = ("bm25", "dense")
 
 
 @dataclass(frozen=True)
@@ -31,12 +38,31 @@ class Condition:
     """Whether the corpus is in the model's context at evaluation."""
     strategies: Tuple[str, ...] = ()
     """Augmentation strategies the trained model's mix draws from (empty for ft and custom models)."""
+    rag: Optional[str] = None
+    """Retrieval at evaluation: None (none), "" (eval.rag.retriever) or a retriever's name."""
 
     @property
     def label(self) -> str:
+        if self.rag is not None:
+            rag = f"rag[{self.rag}]" if self.rag else "rag"
+            return f"{self.trained}+{rag}" if self.trained else rag
         if self.trained is None:
             return "icl" if self.icl else "base"
         return f"{self.trained}+icl" if self.icl else self.trained
+
+    @property
+    def distill(self) -> bool:
+        """Whether the trained model learns by context distillation (`distill[...]`)."""
+        return bool(self.trained) and self.trained.split("[")[0] == "distill"
+
+    @property
+    def context(self) -> str:
+        """What the model reads before a question: none, icl or rag."""
+        return "rag" if self.rag is not None else "icl" if self.icl else "none"
+
+    def retriever(self, default: str) -> Optional[str]:
+        """The retriever this condition uses (None without retrieval)."""
+        return None if self.rag is None else (self.rag or str(default))
 
     @property
     def model_label(self) -> str:
@@ -55,25 +81,56 @@ class Condition:
         """Parse one label; errors name the config `key` and the label. Strategies must be
         augment's (`known_strategies` defaults to every one augment has)."""
         label = str(label).strip()
-        if label in _RESERVED:
+        if label in ("base", "icl"):
             return cls(None, label == "icl")
+        rag = _RAG.match(label)
+        if rag is not None:
+            return _with_rag(label, rag, default_strategies, known_strategies, key)
         icl = label.endswith("+icl")
         trained = label[: -len("+icl")] if icl else label
-        m = _AUG.match(trained)
-        if trained == "ft" or (m is None and _NAME.match(trained) and trained not in _RESERVED
-                               and not trained.startswith("aug_ft")):
-            return cls(trained, icl)
-        if m is None:
-            raise ConfigError(f"config key '{key}': unknown condition '{label}' (expected base, icl, ft, "
-                              "aug_ft[<strategy>+...], a model named in eval.models, or one of "
-                              "those followed by +icl)", key=key)
-        strategies = tuple(m.group(1).split("+")) if m.group(1) else tuple(default_strategies)
-        known = [str(s) for s in (values(Strategy) if known_strategies is None else known_strategies)]
-        bad = [s for s in strategies if s not in known]
-        if bad:
-            raise ConfigError(f"config key '{key}': '{label}' names unknown strategies {bad}; "
-                              f"known: {', '.join(known)}", key=key)
-        return cls(trained, icl, strategies)
+        name, strategies = _trained(label, trained, default_strategies, known_strategies, key)
+        return cls(name, icl, strategies)
+
+
+def _unknown(label: str, key: str) -> ConfigError:
+    return ConfigError(f"config key '{key}': unknown condition '{label}' (expected base, icl, rag, ft, "
+                       "aug_ft[<strategy>+...], distill[<strategy>+...], a model named in eval.models, or "
+                       "one of those followed by +icl or +rag; rag takes a retriever: rag[bm25], rag[dense])",
+                       key=key)
+
+
+def _trained(label: str, trained: str, default_strategies: Sequence[str],
+             known_strategies: Optional[Iterable[str]], key: str) -> Tuple[str, Tuple[str, ...]]:
+    """(trained label, strategies) of the part of `label` that names a fine-tuned model."""
+    m = _AUG.match(trained)
+    if trained == "ft" or (m is None and _NAME.match(trained) and trained not in _RESERVED
+                           and not trained.startswith(_FAMILIES)):
+        return trained, ()
+    if m is None:
+        raise _unknown(label, key)
+    # Bare aug_ft trains on the configured strategies; bare distill on the corpus alone.
+    default = tuple(default_strategies) if m.group(1) == "aug_ft" else ()
+    strategies = tuple(m.group(2).split("+")) if m.group(2) else default
+    known = [str(s) for s in (values(Strategy) if known_strategies is None else known_strategies)]
+    bad = [s for s in strategies if s not in known]
+    if bad:
+        raise ConfigError(f"config key '{key}': '{label}' names unknown strategies {bad}; "
+                          f"known: {', '.join(known)}", key=key)
+    return trained, strategies
+
+
+def _with_rag(label: str, m, default_strategies, known_strategies, key: str) -> Condition:
+    """`rag`, `rag[dense]`, `<trained>+rag[...]`: retrieval in front of a model."""
+    retriever = m.group(2) or ""
+    if retriever and retriever not in RETRIEVERS:
+        raise ConfigError(f"config key '{key}': '{label}' names unknown retriever '{retriever}'; "
+                          f"known: {', '.join(RETRIEVERS)}", key=key)
+    if m.group(1) is None:
+        return Condition(None, False, (), retriever)
+    if m.group(1).endswith("+icl") or m.group(1) in ("base", "icl"):
+        raise _unknown(label, key)
+    trained, strategies = _trained(label, m.group(1), default_strategies, known_strategies, key)
+    return Condition(trained, False, strategies, retriever)
 
 
 def parse_all(labels: Iterable[str], default_strategies: Sequence[str] = (),
@@ -99,6 +156,16 @@ def trained_models(conditions: Sequence[Condition]) -> List[Condition]:
         if c.trained and c.trained not in seen:
             seen.add(c.trained)
             out.append(Condition(c.trained, False, c.strategies))
+    return out
+
+
+def retrievers(conditions: Sequence[Condition], default: str) -> List[str]:
+    """Every retriever the conditions use (an index each), first mention first."""
+    out: List[str] = []
+    for c in conditions:
+        r = c.retriever(default)
+        if r is not None and r not in out:
+            out.append(r)
     return out
 
 

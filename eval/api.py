@@ -60,11 +60,16 @@ def _clear_outputs(out: Path) -> None:
         p.unlink()
 
 
-def _one_off(req: EvalRequest, ev: Evaluated, n_params: int) -> OneOffCost:
-    """Training and augmentation FLOPs of a condition, from the files the request names."""
+def _one_off(req: EvalRequest, ev: Evaluated, n_params: int, index=None) -> OneOffCost:
+    """Training, augmentation (and index, teacher-target) FLOPs of a condition, from the files
+    and values the request names."""
     from augft.eval.costs import augment_flops, train_flops
 
-    out = OneOffCost()
+    out = OneOffCost(index_flops=float(index.info.get("flops") or 0.0) if index is not None else None)
+    for label in (ev.label, ev.condition.model_label):
+        for name, v in (req.one_off.get(label) or {}).items():  # teacher_flops of a distilled model
+            if getattr(out, str(name)) is None:
+                setattr(out, str(name), float(v))
     for label in (ev.label, ev.condition.model_label):
         if out.train_flops is None and label in req.train_summaries:
             out.train_flops = train_flops(req.train_summaries[label], f"eval.costs.train_summaries.{label}")
@@ -83,7 +88,39 @@ def _check_inputs(cfg, req: EvalRequest, evs: List[Evaluated]) -> None:
         _one_off(req, ev, n_params=1)  # the FLOPs are scaled by the real count after scoring
 
 
-def _score_all(cfg, req: EvalRequest, evs: List[Evaluated], questions, corpus) -> Dict[str, Measured]:
+def _indexes(cfg, req: EvalRequest, evs: List[Evaluated], out_dir: Path) -> dict:
+    """Retriever -> open index, for every retriever a rag condition uses: the request's folder,
+    else one built once per corpus under eval.rag.index_dir (or beside the results)."""
+    from augft.eval.retrieval.build import load_index
+    from augft.eval.retrieval.spec import IndexSpec
+
+    rag = cfg.eval.rag
+    out = {}
+    for ev in evs:
+        r = ev.condition.retriever(str(rag.retriever))
+        if r is None or r in out:
+            continue
+        folder = Path(req.indexes[r]) if r in req.indexes else Path(rag.index_dir or out_dir) / f"index-{r}"
+        if r not in req.indexes:
+            _build_index(cfg, req.data, IndexSpec.from_config(rag, r), folder)
+        out[r] = load_index(folder)
+    return out
+
+
+def _build_index(cfg, data: str, spec, folder: Path) -> dict:
+    """Here, or with eval.rag.use_ray on Ray Data (the named cluster, or a local Ray for this build)."""
+    from augft.eval.retrieval.build import build_index
+
+    if not cfg.eval.rag.use_ray:
+        return build_index(data, spec, folder)
+    from augft.core.ray_init import ray_session
+
+    with ray_session(cfg.cluster):
+        return build_index(data, spec, folder, use_ray=True)
+
+
+def _score_all(cfg, req: EvalRequest, evs: List[Evaluated], questions, corpus,
+               indexes: Optional[dict] = None) -> Dict[str, Measured]:
     """Score conditions grouped by model, so each model loads once."""
     by_model: Dict[str, List[Evaluated]] = defaultdict(list)
     for ev in evs:
@@ -92,8 +129,9 @@ def _score_all(cfg, req: EvalRequest, evs: List[Evaluated], questions, corpus) -
     for name, group in by_model.items():
         session = ModelSession(cfg, name)
         for ev in group:
-            res = session.score(ev, corpus, questions)
-            out[ev.label] = Measured(res.summary, res.query, _one_off(req, ev, session.n_params),
+            index = (indexes or {}).get(ev.condition.retriever(str(cfg.eval.rag.retriever)))
+            res = session.score(ev, corpus, questions, index)
+            out[ev.label] = Measured(res.summary, res.query, _one_off(req, ev, session.n_params, index),
                                      lambda rows=res.rows: rows)
         session.close()
         del session
@@ -117,19 +155,29 @@ def evaluate_request(req: EvalRequest, settings: EvalSettings) -> EvalResults:
     evs = resolve(list(req.conditions), dict(req.models), settings.model.name)
     _check_inputs(settings, req, evs)
     out_dir.mkdir(parents=True, exist_ok=True)
-    if use_ray(settings):  # the questions stream through actors; the predictions are written there
+    if use_ray(settings) and not any(ev.condition.rag is not None for ev in evs):
+        # the questions stream through actors; the predictions are written there
         scored = score_on_ray(settings, req, evs, lambda ev, n: _one_off(req, ev, n))
         n_questions = sum(st.n for st in next(iter(scored.values())).summary.splits.values())
-    else:
+    else:  # in this process (rag conditions retrieve per question from an index opened here)
         questions = _select_questions(settings, req)
-        corpus = read_corpus(data_dir) if any(ev.condition.icl for ev in evs) else None
-        scored = _score_all(settings, req, evs, questions, corpus)
+        corpus = read_corpus(data_dir) if any(ev.condition.context != "none" for ev in evs) else None
+        scored = _score_all(settings, req, evs, questions, corpus, _indexes(settings, req, evs, out_dir))
         n_questions = len(questions)
         write_jsonl(EvalOutput(out_dir).predictions_path, [r for m in scored.values() for r in m.predictions()])
     results = compare(scored, str(settings.eval.scoring), str(settings.eval.interval), n_questions)
+    results.decision = _decision(settings, results)
     results.plots = write_all(results, out_dir)
     EvalOutput(out_dir).write_results(results)
     return results
+
+
+def _decision(settings: EvalSettings, results: EvalResults):
+    """The "Which to use" recommendation at report.queries_per_day (core/decision.py)."""
+    from augft.core.decision import decide, priced
+
+    r = settings.report
+    return decide(priced(results), float(r.queries_per_day), float(r.horizon_days), [str(s) for s in r.splits])
 
 
 def run_eval(cfg, data: Optional[Path] = None, out: Path = Path("out/eval")) -> int:

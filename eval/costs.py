@@ -52,8 +52,10 @@ def augment_flops(path: str, key: str, n_params: int) -> float:
 
 def condition_cost(q: QueryCost, one_off: OneOffCost) -> ConditionCost:
     fields = {f.name: getattr(q, f.name) for f in dataclasses.fields(QueryCost)}
-    return ConditionCost(**fields, flops_per_query=2.0 * q.n_params * q.tokens_per_query,
+    # A retriever's own compute (a dense query's embedding) is paid on every query too.
+    return ConditionCost(**fields, flops_per_query=2.0 * q.n_params * q.tokens_per_query + q.retrieval_flops_per_query,
                          train_flops=one_off.train_flops, augment_flops=one_off.augment_flops,
+                         index_flops=one_off.index_flops, teacher_flops=one_off.teacher_flops,
                          one_off_flops=one_off.total)
 
 

@@ -6,7 +6,6 @@ percentile bootstrap stays available (eval.interval=bootstrap).
 """
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Dict, List, Sequence
@@ -14,6 +13,7 @@ from typing import Dict, List, Sequence
 import numpy as np
 
 from augft.core.artifacts import SplitStats
+from augft.core.intervals import WILSON_Z, wilson_counts
 
 SCORINGS = ("sum", "mean", "calibrated")  # the order results list them in
 
@@ -55,23 +55,9 @@ def bootstrap_ci(correct: Sequence[bool], resamples: int, seed: int = 0) -> tupl
     return bootstrap_counts(int(sum(bool(c) for c in correct)), len(correct), resamples, seed)
 
 
-WILSON_Z = 1.959963984540054  # the 97.5% normal quantile
-
-
 def wilson_ci(correct: Sequence[bool], z: float = WILSON_Z) -> tuple:
     """The Wilson score interval of a proportion (95% by default)."""
     return wilson_counts(int(sum(bool(c) for c in correct)), len(correct), z)
-
-
-def wilson_counts(correct: int, n: int, z: float = WILSON_Z) -> tuple:
-    if n == 0:
-        return float("nan"), float("nan")
-    p = correct / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    # The bounds contain p exactly; rounding must not put 1.0 above the upper bound.
-    return min(p, max(0.0, centre - half)), max(p, min(1.0, centre + half))
 
 
 def interval(correct: Sequence[bool], method: str, resamples: int, seed: int) -> tuple:

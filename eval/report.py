@@ -94,7 +94,13 @@ def markdown(results: EvalResults) -> str:
                   "Retention: general-knowledge questions unrelated to the corpus (those the base model "
                   "answers correctly) and perplexity on general text; a drop is what fine-tuning forgot.", "",
                   render_markdown(RETENTION_HEADER, retention_rows(results.conditions))]
-    lines += ["", *_costs(results)]
+    lines += ["", *_costs(results), *rag_lines(results)]
+    if results.decision and len(results.decision.rows) > 1:
+        from augft.core.decision import markdown as decision_markdown
+
+        lines += ["", "## Which to use", "", decision_markdown(results.decision)]
+        if results.decision.plot:
+            lines += ["", f"![accuracy against total cost]({results.decision.plot})"]
     for cond, c in results.conditions.items():
         if c.icl:
             i = c.icl
@@ -102,6 +108,23 @@ def markdown(results: EvalResults) -> str:
                       f"{i.context_tokens} tokens (budget {i.budget_tokens}, "
                       f"{'seeded subsample, seed ' + str(i.seed) if i.subsampled else 'whole corpus'})."]
     return "\n".join(lines) + "\n"
+
+
+def rag_lines(results: EvalResults) -> List[str]:
+    """Retrieval per rag condition: what was retrieved and recall@k of the questions' source
+    documents (a rag loss with high recall is a reading failure, with low recall a retrieval one)."""
+    rag = {c: v.rag for c, v in results.conditions.items() if v.rag}
+    if not rag:
+        return []
+    splits = sorted({s for r in rag.values() for s in r.recall_at_k})
+    lines = ["", "## Retrieval", "", "recall@k: share of a question's source documents among the k retrieved.", "",
+             "| condition | retriever | k | docs/query | tokens/query | " +
+             " | ".join(f"recall@k {s}" for s in splits) + " |", "|---" * (5 + len(splits)) + "|"]
+    for cond, r in rag.items():
+        rec = [f"{r.recall_at_k[s]:.2f}" if r.recall_at_k.get(s) is not None else "-" for s in splits]
+        lines.append(f"| {cond} | {r.retriever} | {r.k} | {r.docs_per_query:.1f} | "
+                     f"{r.context_tokens_per_query:.0f} | " + " | ".join(rec) + " |")
+    return lines
 
 
 def plot_split(results: EvalResults, split: str, path: Path) -> None:
@@ -136,5 +159,10 @@ def write_all(results: EvalResults, out: Path) -> Dict[str, str]:
         p = out / f"plot_{safe}.png"
         plot_split(results, split, p)
         files[split] = p.name
+    if results.decision and len(results.decision.rows) > 1:
+        from augft.core.decision import plot as decision_plot
+
+        if decision_plot(results.decision, out / "plot_which_to_use.png"):
+            results.decision.plot = "plot_which_to_use.png"
     atomic_write_text(out / "report.md", markdown(results))
     return files

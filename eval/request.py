@@ -27,6 +27,11 @@ class EvalRequest:
     """Condition label -> train summary.json (its training FLOPs)."""
     augment_manifests: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)
     """Condition label -> every augment manifest.json its training read (their generation FLOPs)."""
+    indexes: Mapping[str, str] = field(default_factory=dict)
+    """Retriever -> a built index folder (the study's index stage); a rag condition whose
+    retriever has none gets its index built (or found) under eval.rag.index_dir or the output."""
+    one_off: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    """Condition label -> other one-off FLOPs by name (e.g. teacher_flops of a distilled model)."""
 
     def __post_init__(self):
         if not self.conditions:
@@ -39,4 +44,19 @@ class EvalRequest:
                    {**{str(k): str(v) for k, v in dict(e.models).items()}, **dict(models or {})},
                    tuple(str(s) for s in e.splits) if e.splits else None,
                    {str(k): str(v) for k, v in dict(e.costs.train_summaries).items()},
-                   {str(k): tuple(str(m) for m in v) for k, v in dict(e.costs.augment_manifests).items()})
+                   {str(k): tuple(str(m) for m in v) for k, v in dict(e.costs.augment_manifests).items()},
+                   {}, {str(k): {"teacher_flops": teacher_flops(v, f"eval.costs.teacher_targets.{k}")}
+                        for k, v in dict(e.costs.teacher_targets).items()})
+
+
+def teacher_flops(manifests, key: str) -> float:
+    """The teacher's one-off FLOPs over the teacher-target outputs whose manifests are named."""
+    from pathlib import Path
+
+    from augft.core.artifacts import ArtifactError
+    from augft.core.targets import TargetsOutput
+
+    try:
+        return sum(TargetsOutput(Path(str(m)).parent).teacher_flops() for m in manifests)
+    except ArtifactError as exc:
+        raise AugftError(f"{exc} (named by {key})") from None

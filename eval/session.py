@@ -42,6 +42,15 @@ class Scored:
     """Prompt tokens plus every choice's tokens, summed."""
 
 
+@dataclass
+class Retrieval:
+    """What retrieving cost: seconds, and the query tokens a dense retriever embedded (with its
+    embedding model's parameters; BM25 runs no model)."""
+    seconds: float
+    query_tokens: int
+    embedding_params: int
+
+
 def _where(q: Question) -> str:
     return f"question '{q.id}'"
 
@@ -100,13 +109,19 @@ class ModelSession:
         enc = self.encode(questions, has_context=True)
         return max((len(eq.prompt) + max(len(c) for c in eq.choices) for eq in enc), default=0) + 1
 
+    def budget(self, room: int, cap: int = 0) -> int:
+        """Context tokens that fit: the window minus `room`, or eval.icl_max_tokens (and `cap`)
+        if smaller."""
+        budget = self.window - room
+        for limit in (self.e.icl_max_tokens, cap):
+            if limit > 0:
+                budget = min(budget, limit)
+        return budget
+
     def icl_context(self, corpus: Sequence[Document], room: int):
         from augft.eval.context import build_context
 
-        budget = self.window - room
-        if self.e.icl_max_tokens > 0:
-            budget = min(budget, self.e.icl_max_tokens)
-        return build_context(corpus, self.enc, budget, self.e.icl_separator, self.cfg.seed)
+        return build_context(corpus, self.enc, self.budget(room), self.e.icl_separator, self.cfg.seed)
 
     def calibrate(self, questions: Sequence[Question]) -> None:
         """Each distinct choice not yet scored, once, after the neutral prompt (when asked for)."""
@@ -151,11 +166,50 @@ class ModelSession:
     def query_cost(self, ev: Evaluated, n: int, scored: Scored) -> QueryCost:
         return QueryCost(n_params=int(self.n_params), icl=ev.condition.icl, finetuned=ev.condition.trained is not None,
                          prompt_tokens_per_query=scored.prompt_tokens / n, tokens_per_query=scored.tokens / n,
-                         seconds_per_query=scored.seconds / n)
+                         seconds_per_query=scored.seconds / n, context=ev.condition.context)
+
+    def rag_rows(self, ev: Evaluated, questions: Sequence[Question], corpus: Sequence[Document], index):
+        """A rag condition's rows: each question after its own retrieved documents (no shared
+        cache: the contexts differ); with its retrieval log and what retrieving cost."""
+        from augft.eval.encoding import EncodedQuestion
+        from augft.eval.rag import retrieve_contexts, summary
+
+        e, rag = self.e, self.e.rag
+        self.calibrate(questions)
+        with_ctx, plain = self.encode(questions, has_context=True), self.encode(questions, has_context=False)
+        budget = self.budget(self.room(questions), int(rag.max_tokens))
+        t0 = time.perf_counter()
+        embedder = getattr(index.searcher, "embedder", None)
+        tokens0 = embedder.tokens if embedder is not None else 0
+        by_id = {d.id: d for d in corpus}
+        got = retrieve_contexts(index, questions, by_id, self.enc, int(rag.k), budget, e.icl_separator)
+        retrieval = Retrieval(time.perf_counter() - t0, (embedder.tokens - tokens0) if embedder is not None else 0,
+                              embedder.n_params if embedder is not None else 0)
+        # A question with nothing retrieved is asked as it is without context (special tokens).
+        encoded = [EncodedQuestion(r.ids + wc.prompt, wc.choices) if r.ids else p
+                   for r, wc, p in zip(got, with_ctx, plain)]
+        t1 = time.perf_counter()
+        scores = self.scorer.score(encoded, e.batch_size, max_tokens=e.max_batch_tokens, progress=ev.label)
+        rows = [dict(self._row(ev.label, q, s), retrieved=r.doc_ids) for q, s, r in zip(questions, scores, got)]
+        prompt = sum(len(eq.prompt) for eq in encoded)
+        scored = Scored(rows, time.perf_counter() - t1 + retrieval.seconds, prompt,
+                        prompt + sum(sum(len(c) for c in eq.choices) for eq in encoded))
+        log_ = summary(ev.condition.retriever(str(rag.retriever)), int(rag.k), budget, index.info, questions, got, by_id)
+        log.info("%s: %.1f documents, %.0f tokens retrieved per question", ev.label, log_.docs_per_query,
+                 log_.context_tokens_per_query)
+        return scored, log_, retrieval
 
     def score(self, ev: Evaluated, corpus: Optional[Sequence[Document]],
-              questions: Sequence[Question]) -> ConditionResult:
+              questions: Sequence[Question], index=None) -> ConditionResult:
         """One condition on every question, in this process."""
+        if ev.condition.rag is not None:
+            scored, rag_log, retrieval = self.rag_rows(ev, questions, corpus, index)
+            summary = summarize_condition(self, ev, scored.rows, scored.seconds, None)
+            summary.rag = rag_log
+            query = self.query_cost(ev, len(questions), scored)
+            query.retrieval_flops_per_query = 2.0 * retrieval.embedding_params * retrieval.query_tokens / len(questions)
+            query.retrieval_seconds_per_query = retrieval.seconds / len(questions)
+            return ConditionResult(ev.label, summary, scored.rows, query)
         ctx = None
         if ev.condition.icl:
             ctx = self.icl_context(corpus, self.room(questions))

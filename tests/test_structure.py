@@ -87,6 +87,7 @@ def test_every_package_is_installed_under_augft():
 
 # The config keys a request carries (augment/request.py, train/request.py, eval/request.py).
 REQUEST_KEYS = {("augment", "strategies"), ("train", "mix"), ("train", "augmentations"), ("train", "resume"),
+                ("train", "targets"),
                 ("eval", "conditions"), ("eval", "models"), ("eval", "splits"), ("eval", "costs")}
 
 
@@ -155,9 +156,9 @@ ENTRY_POINTS = {"augment/api.py": ("augment_request", "AugmentRequest", "Augment
                 "train/api.py": ("train_request", "TrainRequest", "TrainSettings"),
                 "eval/api.py": ("evaluate_request", "EvalRequest", "EvalSettings")}
 ROOT_SECTIONS = {"augment", "train", "eval", "benchmark", "ingest", "questions", "tracking", "pipeline", "cluster",
-                 "model"}
+                 "model", "report"}
 READS = {"augment": {"augment", "model", "cluster"}, "train": {"train", "model", "cluster"},
-         "eval": {"eval", "model", "cluster"}}
+         "eval": {"eval", "model", "cluster", "report"}}
 
 
 @pytest.mark.parametrize("path", sorted(ENTRY_POINTS))

@@ -57,6 +57,38 @@ def run_cells(runs) -> Dict[str, Dict[str, SplitStats]]:
     return cells
 
 
+COST_KEYS = ("flops_per_query", "one_off_flops", "augment_flops", "teacher_flops", "train_flops", "index_flops")
+
+
+def run_costs(runs) -> Dict[str, dict]:
+    """Condition runs -> the cost entry each logged (`cost.conditions.<label>.<key>`; one condition
+    per run, so the label's MLflow-safe spelling does not matter)."""
+    out: Dict[str, dict] = {}
+    for run in runs:
+        cond = run.data.tags.get(CONDITION_TAG)
+        if not cond:
+            continue
+        for key, val in run.data.metrics.items():
+            name = key.rsplit(".", 1)[-1]
+            if key.startswith("cost.conditions.") and name in COST_KEYS:
+                out.setdefault(cond, {})[name] = val
+    return out
+
+
+def which_to_use(cells: Dict[str, Dict[str, SplitStats]], costs: Dict[str, dict], queries_per_day: float,
+                 horizon_days: float) -> str:
+    """The study's "Which to use" table and recommendation (core/decision.py), from MLflow."""
+    from augft.core.artifacts import Priced
+    from augft.core.decision import ONE_OFF, decide, markdown
+
+    rows = [Priced(c, cells[c], float(v["flops_per_query"]), {k: float(v[k]) for k in ONE_OFF if v.get(k)},
+                   float(v.get("one_off_flops") or 0.0))
+            for c, v in costs.items() if c in cells and "flops_per_query" in v]
+    if len(rows) < 2:
+        return ""
+    return "Which to use\n" + markdown(decide(rows, queries_per_day, horizon_days))
+
+
 def collect(client, experiment_ids: List[str], filter_string: str = "", limit: int = 3,
             run_id: Optional[str] = None):
     """[(parent run, cells)] for the newest `limit` studies matching the filter."""
@@ -75,7 +107,7 @@ def collect(client, experiment_ids: List[str], filter_string: str = "", limit: i
             experiment_ids or [parent.info.experiment_id],
             f"tags.`{PARENT_TAG}` = '{parent.info.run_id}' and tags.`{KIND_TAG}` = 'condition'",
             max_results=1000)
-        out.append((parent, run_cells(children)))
+        out.append((parent, run_cells(children), run_costs(children)))
     return out
 
 
@@ -89,6 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db here)")
     p.add_argument("--limit", type=int, default=3, help="how many studies, newest first (default 3)")
     p.add_argument("--run-id", default=None, help="one study by its parent run id")
+    p.add_argument("--queries-per-day", type=float, default=1000.0,
+                   help="query volume the recommendation prices conditions at (default 1000)")
+    p.add_argument("--horizon-days", type=float, default=365.0, help="days served (default 365)")
     return p
 
 
@@ -117,11 +152,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not studies:
         print(f"no studies (augft run / augft sweep) in experiment(s) {names} match", file=sys.stderr)
         return 1
-    for parent, cells in studies:
+    for parent, cells, costs in studies:
         name = parent.info.run_name or parent.info.run_id
         title = f"{name}  (run {parent.info.run_id}, {parent.info.status})"
         if not cells:
             print(title + "\n  (no condition results)\n")
             continue
         print(format_table(cells, title) + "\n")
+        which = which_to_use(cells, costs, args.queries_per_day, args.horizon_days)
+        if which:
+            print(which + "\n")
     return 0

@@ -175,7 +175,8 @@ def _plan(cfg, req: TrainRequest, model_path, tok, stats: DataStats, resume: Opt
         keep_checkpoints=int(t.keep_checkpoints), log_every=max(1, int(t.log_every)),
         peak_flops=float(t.peak_flops), export=bool(t.export), ds_config=ds_config(t, micro, accum, precision),
         mix=ident["mix"], mix_counts=ident["mix_counts"],
-        resume_dir=str(resume.resolve()) if resume else "", lora=lora, data_stats=stats)
+        resume_dir=str(resume.resolve()) if resume else "", lora=lora, data_stats=stats,
+        distill={"alpha": float(t.distill.alpha), "top_k": int(stats.top_k)} if req.targets else {})
 
 
 def prepare(cfg, req: TrainRequest) -> WorkerPlan:
@@ -195,9 +196,15 @@ def prepare(cfg, req: TrainRequest) -> WorkerPlan:
         check_resume(resume, t, _identity(cfg, req))
     tok = load_tokenizer(req.model(cfg), cfg.model.cache_dir, cfg.model.trust_remote_code)
     _fresh_out(out, resume)
-    stats = build_shards(Path(req.data), t, tok, cfg.seed, micro, out / "data", workers=t.data_workers,
-                         ray_address=_data_ray_address(t, cfg.cluster.address),
-                         mix=req.mix, augmentations=req.augmentations)
+    if req.targets:
+        from augft.train.distill_data import build_distill_shards
+
+        pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+        stats = build_distill_shards(req.targets, t, pad, cfg.seed, micro, out / "data", req.mix)
+    else:
+        stats = build_shards(Path(req.data), t, tok, cfg.seed, micro, out / "data", workers=t.data_workers,
+                             ray_address=_data_ray_address(t, cfg.cluster.address),
+                             mix=req.mix, augmentations=req.augmentations)
     if not stats.n_blocks:
         raise AugftError("the training set is empty after tokenization")
     plan = _plan(cfg, req, model_path, tok, stats, resume)
@@ -240,7 +247,8 @@ def train_request(req: TrainRequest, settings: TrainSettings) -> TrainSummary:
         data=stats, launcher=str(t.launcher), zero_stage=int(t.zero_stage), precision=plan.precision,
         num_workers=int(t.num_workers), batch_size=int(t.batch_size), micro_batch=plan.micro_batch,
         grad_accum=plan.grad_accum, block_size=int(t.block_size), packing=bool(t.packing), lora=bool(t.lora),
-        base_model=str(req.model(settings)), mix=dict(req.mix), augmentations=list(req.augmentations))
+        base_model=str(req.model(settings)), mix=dict(req.mix), augmentations=list(req.augmentations),
+        distill=dict(plan.distill), targets=list(req.targets))
     TrainOutput(out).write_summary(summary)
     return summary
 

@@ -145,6 +145,12 @@ class Block:
     position_ids: List[int]
     n_real: int = -1
     """Tokens that are not padding (-1: all of them)."""
+    topk_ids: Optional[np.ndarray] = None
+    """Distillation: (tokens, k) the teacher's top-k next-token ids per token (row j predicts token j)."""
+    topk_lp: Optional[np.ndarray] = None
+    """Distillation: (tokens, k) their log-probabilities (float16)."""
+    target: Optional[np.ndarray] = None
+    """Distillation: (tokens,) bool, whether the token has a teacher row (not an example's first)."""
 
     def real(self) -> int:
         return len(self.input_ids) if self.n_real < 0 else self.n_real
@@ -164,8 +170,25 @@ def collate(blocks: Sequence[Block], pad_id: int):
         labels.append(b.labels + [IGNORE] * fill)
         pos.append(b.position_ids + list(range(fill)))
         mask.append([1] * len(b.input_ids) + [0] * fill)
-    return {"input_ids": torch.tensor(ids), "labels": torch.tensor(labels),
-            "position_ids": torch.tensor(pos), "attention_mask": torch.tensor(mask)}, real
+    batch = {"input_ids": torch.tensor(ids), "labels": torch.tensor(labels),
+             "position_ids": torch.tensor(pos), "attention_mask": torch.tensor(mask)}
+    if blocks[0].topk_ids is not None:
+        batch.update(_collate_targets(blocks, n))
+    return batch, real
+
+
+def _collate_targets(blocks: Sequence[Block], n: int) -> dict:
+    """The teacher's top-k rows, padded like the tokens (padding has no target)."""
+    import torch
+
+    k = blocks[0].topk_ids.shape[1]
+    ids = np.zeros((len(blocks), n, k), dtype=np.int64)
+    lp = np.zeros((len(blocks), n, k), dtype=np.float32)
+    has = np.zeros((len(blocks), n), dtype=bool)
+    for b, blk in enumerate(blocks):
+        m = len(blk.target)
+        ids[b, :m], lp[b, :m], has[b, :m] = blk.topk_ids, blk.topk_lp, blk.target
+    return {"topk_ids": torch.from_numpy(ids), "topk_lp": torch.from_numpy(lp), "has_target": torch.from_numpy(has)}
 
 
 def length_waste(real: np.ndarray, micro_batch: int, padded_to: int = 0) -> float:

@@ -122,6 +122,18 @@ def _forward(engine, batch: dict, packed: bool, device):
     return engine(**{k: batch[k].to(device) for k in keys}, use_cache=False)
 
 
+def _loss(engine, batch: dict, plan: WorkerPlan, device):
+    """The step's loss: the model's cross-entropy, or the distillation loss (train/distill_loss.py)
+    when the plan trains against a teacher's targets."""
+    if not plan.distill:
+        return _forward(engine, batch, plan.packing, device).loss
+    from augft.train.distill_loss import distill_loss
+
+    keys = ("input_ids", "position_ids") if plan.packing else ("input_ids", "attention_mask", "position_ids")
+    logits = engine(**{k: batch[k].to(device) for k in keys}, use_cache=False).logits
+    return distill_loss(logits, batch, float(plan.distill["alpha"]))
+
+
 def _evaluate(engine, blocks: Sequence[Block], plan: WorkerPlan, rank: int, world: int, device) -> float:
     import torch
     import torch.distributed as dist
@@ -308,7 +320,7 @@ def train_step(s: Session, step: int) -> dict:
     acc = torch.zeros(3, dtype=torch.float64)  # loss sum, micro count, real tokens
     for chunk in _micro_batches(s.train_data, idx, s.rank, s.world, plan.micro_batch, plan.grad_accum):
         batch, real = collate(chunk, plan.pad_id)
-        loss = _forward(s.engine, batch, plan.packing, s.device).loss
+        loss = _loss(s.engine, batch, plan, s.device)
         s.engine.backward(loss)
         s.engine.step()
         acc += torch.tensor([loss.detach().float().item(), 1.0, real], dtype=torch.float64)

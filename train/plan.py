@@ -62,6 +62,8 @@ class WorkerPlan:
     resume_dir: str = ""
     lora: Optional[LoraSpec] = None
     data_stats: DataStats = field(default_factory=DataStats)
+    distill: Dict[str, float] = field(default_factory=dict)
+    """Context distillation ({alpha, top_k}); empty trains on cross-entropy alone."""
 
     @property
     def zero_stage(self) -> int:

@@ -25,17 +25,22 @@ class TrainRequest:
     """'' (a fresh run), 'auto' (this folder's latest checkpoint), or a checkpoint folder."""
     base_model: str = ""
     """The model to fine-tune; '' is `model.name` (a sweep rung continues an earlier model)."""
+    targets: Tuple[str, ...] = ()
+    """Teacher-target folders (augment/targets): when given, the model learns by context
+    distillation on their rows (the mix's sources are theirs) with train.distill's loss."""
 
     def __post_init__(self):
         if not self.mix:
             raise AugftError("train.mix is empty: name at least one source, e.g. train.mix={corpus:1.0}")
         object.__setattr__(self, "mix", {str(k): float(v) for k, v in dict(self.mix).items()})
         object.__setattr__(self, "augmentations", tuple(str(a) for a in self.augmentations))
+        object.__setattr__(self, "targets", tuple(str(a) for a in self.targets))
 
     @classmethod
     def from_config(cls, cfg, data, out) -> "TrainRequest":
         t = cfg.train
-        return cls(str(data), str(out), dict(t.mix), tuple(t.augmentations), str(t.resume or ""), "")
+        return cls(str(data), str(out), dict(t.mix), tuple(t.augmentations), str(t.resume or ""), "",
+                   tuple(t.targets))
 
     def model(self, cfg) -> str:
         return self.base_model or str(cfg.model.name)

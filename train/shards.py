@@ -24,17 +24,23 @@ import numpy as np
 from augft.core.io import atomic_path, atomic_write_json
 from augft.train.data import IGNORE, Block
 
-SCORED, START = 1, 2
+SCORED, START, TARGET = 1, 2, 4
 INDEX = "index.json"
 
 
 def shard_files(folder: Path, shard: int) -> Dict[str, Path]:
-    return {"tokens": Path(folder) / f"tokens-{shard:05d}.u32", "flags": Path(folder) / f"flags-{shard:05d}.u8"}
+    return {"tokens": Path(folder) / f"tokens-{shard:05d}.u32", "flags": Path(folder) / f"flags-{shard:05d}.u8",
+            # Distillation only: the teacher's top-k per token (k per token, row-major).
+            "topk_ids": Path(folder) / f"topk-ids-{shard:05d}.u32", "topk_lp": Path(folder) / f"topk-lp-{shard:05d}.f16"}
 
 
-def write_shard(folder: Path, shard: int, ids: np.ndarray, flags: np.ndarray) -> None:
+def write_shard(folder: Path, shard: int, ids: np.ndarray, flags: np.ndarray,
+                topk_ids: np.ndarray = None, topk_lp: np.ndarray = None) -> None:
     """One shard's arrays, each written atomically (a crashed build leaves no torn file)."""
-    for key, arr in (("tokens", ids.astype(np.uint32, copy=False)), ("flags", flags.astype(np.uint8, copy=False))):
+    arrays = [("tokens", ids.astype(np.uint32, copy=False)), ("flags", flags.astype(np.uint8, copy=False))]
+    if topk_ids is not None:
+        arrays += [("topk_ids", topk_ids.astype(np.uint32, copy=False)), ("topk_lp", topk_lp.astype(np.float16, copy=False))]
+    for key, arr in arrays:
         with atomic_path(shard_files(folder, shard)[key]) as tmp:
             arr.tofile(tmp)
 
@@ -76,6 +82,8 @@ class ShardIndex:
     shard_tokens: List[int]
     n_blocks: int
     n_examples: int
+    top_k: int = 0
+    """Teacher log-probabilities per token (distillation shards); 0: none."""
 
     def write(self, folder: Path, offsets: np.ndarray) -> None:
         with atomic_path(Path(folder) / "blocks.i64") as tmp:
@@ -108,11 +116,14 @@ class ShardSet:
         return self.index.n_blocks
 
     def _tokens(self, key: str, dtype, start: int, stop: int) -> np.ndarray:
-        first = int(np.searchsorted(self._bounds, start, side="right")) - 1
+        # The top-k arrays hold k entries per token: their bounds scale with k.
+        scale = self.index.top_k if key.startswith("topk") else 1
+        bounds = self._bounds * scale
+        first = int(np.searchsorted(bounds, start, side="right")) - 1
         parts = []
         s = first
         while start < stop:
-            lo, hi = int(self._bounds[s]), int(self._bounds[s + 1])
+            lo, hi = int(bounds[s]), int(bounds[s + 1])
             end = min(stop, hi)
             parts.append(_read(shard_files(self.folder, s)[key], dtype, start - lo, end - lo))
             start, s = end, s + 1
@@ -124,7 +135,13 @@ class ShardSet:
         start, stop = (int(x) for x in _read(self.folder / "blocks.i64", np.int64, b, b + 2))
         ids = self._tokens("tokens", np.uint32, start, stop).astype(np.int64)
         flags = self._tokens("flags", np.uint8, start, stop)
-        return self._block(ids, flags)
+        block = self._block(ids, flags)
+        k = self.index.top_k
+        if k:
+            block.topk_ids = self._tokens("topk_ids", np.uint32, start * k, stop * k).reshape(-1, k).astype(np.int64)
+            block.topk_lp = self._tokens("topk_lp", np.float16, start * k, stop * k).reshape(-1, k)
+            block.target = (flags & TARGET) > 0
+        return block
 
     def _block(self, ids: np.ndarray, flags: np.ndarray) -> Block:
         idx = np.arange(len(ids))

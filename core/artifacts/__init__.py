@@ -7,7 +7,9 @@ reads them by string key.
 """
 from augft.core.artifacts.codec import ArtifactError, decode, encode, from_json, read_typed
 from augft.core.artifacts.eval_results import (BreakEven, ConditionCost, ConditionSummary, CostTable, EvalResults,
-                                               IclSample, OneOffCost, QueryCost, Retained, Retention, SplitStats)
+                                               IclSample, OneOffCost, QueryCost, RagInfo, Retained, Retention,
+                                               SplitStats)
+from augft.core.artifacts.decision import Decision, DecisionRow, Pick, Priced
 from augft.core.artifacts.folders import (MANIFEST, RESULTS, SUMMARY, AugmentOutput, EvalOutput, TrainOutput,
                                           artifact_json, read_train_summary, write_artifact)
 from augft.core.artifacts.manifest import (EngineChoice, Manifest, PhaseCounts, RoundEntry, SamplingParams,

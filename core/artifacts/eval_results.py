@@ -6,7 +6,7 @@ study, compared by the same code); read by sweeps, tracking and `augft compare`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import ClassVar, Dict, List, Optional
 
 
@@ -48,6 +48,21 @@ class Retention:
 
 
 @dataclass
+class RagInfo:
+    """What a rag condition retrieved: the retriever, k, the budget, its index, recall@k of the
+    questions' sources per split (None where a split has no source ids), and what a query read."""
+    retriever: str
+    k: int
+    budget_tokens: int
+    index_key: Optional[str] = None
+    index_docs: Optional[int] = None
+    recall_at_k: Dict[str, Optional[float]] = field(default_factory=dict)
+    docs_per_query: float = 0.0
+    context_tokens_per_query: float = 0.0
+    empty_contexts: int = 0
+
+
+@dataclass
 class ConditionSummary:
     """One condition's measurements."""
     model: str
@@ -58,6 +73,7 @@ class ConditionSummary:
     """Accuracy per split under each scoring variant (sum, mean, calibrated)."""
     seconds: float = 0.0
     icl: Optional[IclSample] = None
+    rag: Optional[RagInfo] = None
     retention: Optional[Retention] = None
 
 
@@ -71,20 +87,32 @@ class QueryCost:
     tokens_per_query: float
     """Context + prompt + every choice (all choices are scored)."""
     seconds_per_query: float = 0.0
+    retrieval_flops_per_query: float = 0.0
+    """A retriever's own compute per query (a dense retriever's query embedding)."""
+    retrieval_seconds_per_query: float = 0.0
+    context: str = "none"
+    """What the model reads before a question: none, icl or rag."""
 
 
 @dataclass
 class OneOffCost:
     train_flops: Optional[float] = None
     augment_flops: Optional[float] = None
+    index_flops: Optional[float] = None
+    """Building a retrieval index (rag conditions)."""
+    teacher_flops: Optional[float] = None
+    """Writing a distilled model's teacher targets."""
+
+    def parts(self) -> tuple:
+        return (self.train_flops, self.augment_flops, self.index_flops, self.teacher_flops)
 
     @property
     def total(self) -> float:
-        return sum(v for v in (self.train_flops, self.augment_flops) if v is not None)
+        return sum(v for v in self.parts() if v is not None)
 
     @property
     def known(self) -> bool:
-        return bool(self.train_flops or self.augment_flops)
+        return any(self.parts())
 
 
 @dataclass
@@ -93,16 +121,17 @@ class ConditionCost(QueryCost):
     flops_per_query: float = 0.0
     train_flops: Optional[float] = None
     augment_flops: Optional[float] = None
+    index_flops: Optional[float] = None
+    teacher_flops: Optional[float] = None
     one_off_flops: float = 0.0
 
     @property
     def query(self) -> QueryCost:
-        return QueryCost(self.n_params, self.icl, self.finetuned, self.prompt_tokens_per_query,
-                         self.tokens_per_query, self.seconds_per_query)
+        return QueryCost(**{f.name: getattr(self, f.name) for f in fields(QueryCost)})
 
     @property
     def one_off(self) -> OneOffCost:
-        return OneOffCost(self.train_flops, self.augment_flops)
+        return OneOffCost(self.train_flops, self.augment_flops, self.index_flops, self.teacher_flops)
 
 
 @dataclass
@@ -133,7 +162,12 @@ class EvalResults:
     n_questions: int = 0
     complete: bool = True
     plots: Dict[str, str] = field(default_factory=dict)
+    decision: Optional["Decision"] = None
+    """Which to use, with several conditions (core/decision.py)."""
     schema: int = 1
 
     def condition(self, label: str) -> ConditionSummary:
         return self.conditions[label]
+
+
+from augft.core.artifacts.decision import Decision  # noqa: E402  (it refers to SplitStats above)

@@ -27,6 +27,9 @@ class DataStats:
     padding_waste_unpacked: float = 0.0
     padding_waste_packed: float = 0.0
     has_eval: bool = False
+    top_k: int = 0
+    """Context distillation: the teacher's next-token candidates stored per token (0: none)."""
+    distill: bool = False
 
 
 @dataclass
@@ -69,6 +72,10 @@ class TrainSummary(WorkerSummary):
     base_model: str = ""
     mix: Dict[str, float] = field(default_factory=dict)
     augmentations: List[str] = field(default_factory=list)
+    distill: Dict[str, float] = field(default_factory=dict)
+    """Context distillation's settings ({alpha, top_k}); empty for cross-entropy training."""
+    targets: List[str] = field(default_factory=list)
+    """Teacher-target folders a distilled model trained on."""
 
     @classmethod
     def of(cls, worker: WorkerSummary, **launch) -> "TrainSummary":

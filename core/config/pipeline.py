@@ -7,6 +7,8 @@ from augft.core.config.checks import choices, require
 from augft.core.config.train import Split
 
 Search = choices("Search", ["optuna", "random"], __name__)
+Objective = choices("Objective", ["accuracy", "accuracy_per_cost"], __name__)
+SweepMethod = choices("SweepMethod", ["aug_ft", "distill"], __name__)
 
 
 @dataclass
@@ -39,6 +41,15 @@ class SweepConfig:
     """Split the objective is measured on; empty picks `rephrase`, else `forward` (people)."""
     test_eval: bool = True
     """Evaluate the best configuration once on the test splits after the search."""
+    method: SweepMethod = SweepMethod.aug_ft
+    """How each trial's model learns the mix: aug_ft (cross-entropy on corpus + augmentations) or
+    distill (context distillation on the teacher's targets of the same texts)."""
+    rag: bool = False
+    """Evaluate each trial's model with retrieval in front of it (`<model>+rag`, eval.rag.*)."""
+    objective: Objective = Objective.accuracy
+    """What the search maximizes: accuracy (validation accuracy) or accuracy_per_cost (validation
+    accuracy per exaFLOP of the trial's total cost at report.queries_per_day over
+    report.horizon_days: augmentation + training once, plus every query)."""
 
     def __post_init__(self):
         require(self.num_samples >= 1, "pipeline.sweep.num_samples", "must be >= 1")

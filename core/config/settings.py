@@ -14,7 +14,8 @@ from augft.core.config.augment import AugmentConfig
 from augft.core.config.cluster import ClusterConfig
 from augft.core.config.eval import EvalConfig
 from augft.core.config.model import ModelConfig
-from augft.core.config.train import TrainConfig
+from augft.core.config.report import ReportConfig
+from augft.core.config.train import DistillConfig, TrainConfig
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,21 @@ class AugmentSettings:
 
 
 @dataclass(frozen=True)
+class TargetsSettings:
+    """What teacher targets (context distillation) read: how to distill (train.distill), the
+    teacher model, its vLLM settings (augment.vllm) and where Ray runs."""
+    distill: DistillConfig
+    augment: AugmentConfig
+    model: ModelConfig
+    cluster: ClusterConfig
+    seed: int
+
+    @classmethod
+    def of(cls, cfg) -> "TargetsSettings":
+        return cls(cfg.train.distill, cfg.augment, cfg.model, cfg.cluster, int(cfg.seed))
+
+
+@dataclass(frozen=True)
 class TrainSettings:
     train: TrainConfig
     model: ModelConfig
@@ -56,9 +72,11 @@ class EvalSettings:
     eval: EvalConfig
     model: ModelConfig
     cluster: ClusterConfig
-    """Where scoring runs with eval.use_ray."""
+    """Where scoring runs with eval.use_ray (and retrieval indexes are built with eval.rag.use_ray)."""
+    report: ReportConfig
+    """The query volume the "Which to use" recommendation prices conditions at."""
     seed: int
 
     @classmethod
     def of(cls, cfg) -> "EvalSettings":
-        return cls(cfg.eval, cfg.model, cfg.cluster, int(cfg.seed))
+        return cls(cfg.eval, cfg.model, cfg.cluster, cfg.report, int(cfg.seed))

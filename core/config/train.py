@@ -12,11 +12,58 @@ Precision = choices("Precision", ["auto", "fp32", "bf16", "fp16"], __name__)
 Launcher = choices("Launcher", ["ray", "torchrun"], __name__)
 
 
+DistillContext = choices("DistillContext", ["auto", "linked", "corpus"], __name__)
+TargetEngine = choices("TargetEngine", ["hf", "vllm"], __name__)
+
+
+@dataclass
+class DistillConfig:
+    """Context distillation (`distill[...]` conditions): the teacher is the model with the relevant
+    documents in context, the student the same model without them."""
+    alpha: float = 0.0
+    """Weight of the usual cross-entropy in the loss: (1 - alpha) x KL(teacher || student) +
+    alpha x cross-entropy. 0 is pure distillation."""
+    top_k: int = 20
+    """Teacher log-probabilities kept per token (the rest of the distribution is one bucket)."""
+    context: DistillContext = DistillContext.auto
+    """What the teacher reads: corpus (every document, subsampled like ICL's context when it does
+    not fit), linked (the training text's source documents and the documents that share its
+    entities, as global augmentation's linked context), or auto (corpus when the whole corpus fits
+    the budget, else linked)."""
+    context_tokens: int = 0
+    """Token budget of the teacher's context; 0 = the model's window minus the longest text."""
+    engine: TargetEngine = TargetEngine.hf
+    """Engine of the teacher-target stage: hf (the shared context's KV cache computed once per
+    group of texts) or vllm (prompt log-probabilities, prefix caching)."""
+    batch_size: int = 16
+    """Training texts scored per forward (hf)."""
+    unit_size: int = 256
+    """Training texts per work unit (one shard file); finished units are skipped on rerun."""
+    use_ray: bool = False
+    """Run the teacher-target units on a Ray Data actor pool (local Ray unless cluster.address):
+    each actor loads the teacher once and writes its units' files."""
+    num_actors: int = 1
+    """use_ray: teacher actors (one model each)."""
+    actor_cpus: float = 1.0
+    """use_ray: CPUs reserved per teacher actor."""
+
+    def __post_init__(self):
+        require(0 <= self.alpha <= 1, "train.distill.alpha", f"must be in [0, 1], got {self.alpha}")
+        require(self.top_k >= 1, "train.distill.top_k", f"must be >= 1, got {self.top_k}")
+        require(self.actor_cpus > 0, "train.distill.actor_cpus", "must be > 0")
+        for key in ("batch_size", "unit_size", "num_actors"):
+            require(getattr(self, key) >= 1, f"train.distill.{key}", "must be >= 1")
+        require(self.context_tokens >= 0, "train.distill.context_tokens", "must be >= 0")
+
+
 @dataclass
 class TrainConfig:
     augmentations: List[str] = field(default_factory=list)
     """Augmentation output folders (each with manifest.json and <strategy>/part-*.parquet) to draw
     the mix's strategies from."""
+    targets: List[str] = field(default_factory=list)
+    """Teacher-target folders (`augft targets`): when given, the model is trained by context
+    distillation on their rows (train.distill's loss) instead of on the corpus texts."""
     mix: Dict[str, float] = field(default_factory=lambda: {"corpus": 1.0})
     """Sources of the training set: `corpus`, a strategy name, or `replay` -> weight. A weight w
     takes round(w x n) of that source's examples (w<1 subsamples, w>1 repeats), deterministic by
@@ -104,6 +151,8 @@ class TrainConfig:
     """Peak FLOP/s per GPU for MFU; 0 looks the GPU up in a table (H100/H200/A100/L4...)."""
     export: bool = True
     """Write the consolidated Hugging Face model to OUT/model at the end."""
+    distill: DistillConfig = field(default_factory=DistillConfig)
+    """Context distillation: the teacher's targets and the loss (`distill[...]` conditions)."""
 
     def __post_init__(self):
         self._check_ranges()

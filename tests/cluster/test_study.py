@@ -12,6 +12,7 @@ from augft.core.config import load_config
 from augft.core.artifacts import (AugmentationCounts, AugmentOutput, OneOffCost, QueryCost, SplitStats,
                                   StudyResults, read_typed)
 from augft.core.errors import AugftError
+from augft.core.targets import SourceCount, TargetsManifest, TargetsOutput
 from augft.eval.costs import augment_flops, train_flops
 import fakes
 from augft.core.records import Augmentation, Document, Question, write_records
@@ -131,6 +132,10 @@ def test_full_graph_then_rerun_is_all_cached(tmp_path):
     md = (rep / "report.md").read_text()
     assert "| aug_ft[local+global] |" in md and "[0.10, 0.90]" in md and "break-even" in md
     assert (rep / "plot.png").stat().st_size > 1000
+    # Which to use: every condition priced at report.queries_per_day, a pick and its plot.
+    assert "## Which to use" in md and "(pick)" in md and (rep / "which_to_use.png").is_file()
+    decision = read_typed(rep / "results.json", StudyResults, "study").decision
+    assert decision.pick in decision.candidates and len(decision.rows) == 7
     # The cost table is rebuilt over all conditions: ft pays 1e12 once and saves
     # 2 x 1000 x (5e6 - 5e5) = 9e9 FLOPs per query against ICL.
     rows = {r.condition: r for r in read_typed(rep / "results.json", StudyResults, "study").cost_table}
@@ -367,3 +372,62 @@ def test_same_mix_in_any_order_trains_once(tmp_path):
     assert set(res.conditions) == {"ft", "aug_ft", "aug_ft[local+global]", "aug_ft[global+local]"}
     assert [p.name.split("-")[0] for p in sorted((tmp_path / "out" / "train").iterdir()) if p.is_dir()] == \
         ["aug_ft_local+global", "ft"]
+
+
+def test_rag_conditions_get_one_index_stage_per_retriever(tmp_path):
+    """rag, ft+rag and rag[dense] plan an index stage per retriever (built once, cached), and
+    each eval is given its index; eval.rag settings re-key only the retrieval conditions."""
+    fake = FakeStages()
+    seen = {}
+    evaluate = fake.evaluate
+
+    def record(req, settings):
+        seen[req.conditions[0]] = dict(req.indexes)
+        return evaluate(req, settings)
+    fake.evaluate = record
+    conds = "[base,ft,rag,ft+rag,'rag[dense]']"
+    res = _study(tmp_path, fake, f"pipeline.conditions={conds}")
+    stages = res.stages
+    assert {"index[bm25]", "index[dense]"} <= set(stages)
+    assert (Path(stages["index[bm25]"].dir) / "index.json").is_file()
+    assert seen["rag"] == {"bm25": stages["index[bm25]"].dir} == seen["ft+rag"]
+    assert seen["rag[dense]"] == {"dense": stages["index[dense]"].dir} and seen["base"] == {}
+    again = _study(tmp_path, fake, f"pipeline.conditions={conds}", "eval.rag.k=2").stages
+    assert again["index[bm25]"].cached and again["eval[base]"].cached and again["eval[ft]"].cached
+    assert not again["eval[rag]"].cached and not again["eval[ft+rag]"].cached
+
+
+def test_distill_conditions_plan_teacher_targets_per_source(tmp_path):
+    """distill[local] trains on the corpus's and local's teacher targets (one stage per source,
+    shared with distill[local+global]); its eval is given the teacher's FLOPs; train.distill.alpha
+    re-keys only distilled models."""
+    fake = FakeStages()
+    asked = {}
+
+    def targets(req, settings):
+        fake.calls[("targets", req.sources[0])] += 1
+        Path(req.out).mkdir(parents=True, exist_ok=True)
+        TargetsOutput(Path(req.out)).write_manifest(TargetsManifest(
+            4, "m", 10, "hf", "corpus", 0, {req.sources[0]: SourceCount(1, 0)}, 100, []))
+    train, evaluate = fake.train, fake.evaluate
+
+    def record_train(req, settings):
+        asked[tuple(sorted(req.mix))] = [Path(t).name.split("-")[0] for t in req.targets]
+        return train(req, settings)
+
+    def record_eval(req, settings):
+        asked[req.conditions[0]] = dict(req.one_off)
+        return evaluate(req, settings)
+    fake.train, fake.evaluate = record_train, record_eval
+    fns = StageFns(fake.generate, fake.augment, fake.train, fake.evaluate, targets)
+    conds = "[ft,'distill[local]','distill[local+global]']"
+    res = run_study(_cfg(f"pipeline.conditions={conds}"), None, tmp_path / "out", fns, Tracker.disabled())
+    assert fake.calls[("targets", "corpus")] == 1 and fake.calls[("targets", "local")] == 1
+    assert fake.calls[("targets", "global")] == 1
+    assert asked[("corpus", "local")] == ["corpus", "local"] and asked[("corpus",)] == []
+    assert asked["distill[local]"] == {"distill[local]": {"teacher_flops": 2 * 2.0 * 10 * 100}}
+    assert {"train[distill[local]]", "targets[corpus]"} <= set(res.stages)
+    again = run_study(_cfg(f"pipeline.conditions={conds}", "train.distill.alpha=0.5"), None, tmp_path / "out", fns,
+                      Tracker.disabled()).stages
+    assert again["train[ft]"].cached and again["targets[corpus]"].cached
+    assert not again["train[distill[local]]"].cached

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from augft.core.artifacts import StudyResults, read_typed
+from augft.core.artifacts import StudyResults, TrainOutput, read_typed
 
 pytestmark = pytest.mark.slow
 
@@ -58,3 +58,27 @@ def test_sweep_end_to_end_on_local_ray(tmp_path, cli, tiny_model):
     runs = tracker.client.search_runs([tracker.experiment_id], "")
     trials = [r for r in runs if r.data.tags.get("augft.kind") == "trial"]
     assert len(trials) == 2 and all("val_accuracy" in r.data.metrics for r in trials)
+
+
+def test_run_decides_between_rag_fine_tuning_and_distillation(tmp_path, cli, tiny_model):
+    """rag, ft+rag and distill[local] through the real stages (index, teacher targets, distilled
+    training under DeepSpeed), the Which-to-use section, and augft compare pricing them."""
+    db = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    args = ["run", "--config", TINY, "--out", tmp_path / "out", f"tracking.uri={db}", "tracking.run_name=decide",
+            "pipeline.conditions=[base,rag,'rag[dense]',ft,ft+rag,'distill[local]']", "train.distill.top_k=4",
+            *SMALL]
+    proc = cli(*args, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = tmp_path / "out"
+    results = read_typed(out / "report" / "results.json", StudyResults, "study results")
+    assert set(results.conditions) == {"base", "rag", "rag[dense]", "ft", "ft+rag", "distill[local]"}
+    assert results.conditions["rag"].rag.recall_at_k["reversal"] > 0
+    costs = results.costs.conditions
+    assert costs["distill[local]"].teacher_flops > 0 and costs["rag[dense]"].index_flops > 0
+    d = results.decision
+    assert d.pick in d.candidates and {r.condition for r in d.rows} == set(results.conditions)
+    assert "## Which to use" in (out / "report" / "report.md").read_text()
+    summary = TrainOutput(next(out.glob("train/distill_local-*"))).summary()
+    assert summary.distill["top_k"] == 4 and len(summary.targets) == 2
+    comp = cli("compare", "--tracking-uri", db, "--experiment", "augft-tiny", "--limit", "1", cwd=tmp_path)
+    assert comp.returncode == 0 and "Which to use" in comp.stdout and "(pick)" in comp.stdout

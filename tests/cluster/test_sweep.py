@@ -163,3 +163,33 @@ def test_compose_in_a_sweep_is_augmented_once_whatever_the_trial_samples(tmp_pat
     local = [augment_stage(trial_cfg(cfg, {**params, "temperature": t}), "local", data, tmp_path / "cache",
                            fakes.fns()).key for t in (0.3, 0.9)]
     assert local[0] != local[1]
+
+
+def test_objective_accuracy_or_accuracy_per_cost():
+    from augft.cluster.sweep_trial import objective
+
+    from augft.core.artifacts import ConditionCost, CostTable, EvalResults
+
+    cost = ConditionCost(n_params=10, icl=False, finetuned=True, prompt_tokens_per_query=1.0, tokens_per_query=1.0,
+                         flops_per_query=1e9, augment_flops=1e17)
+    res = EvalResults({}, CostTable({"aug_ft[local]": cost}))
+    cfg = load_config(None, ["report.queries_per_day=1000", "report.horizon_days=100"])
+    value, total = objective(cfg, 0.5, res, "aug_ft[local]", 3e17)
+    assert value == 0.5 and total == 1e17 + 3e17 + 1e5 * 1e9
+    cfg = load_config(None, ["report.queries_per_day=1000", "report.horizon_days=100",
+                             "pipeline.sweep.objective=accuracy_per_cost"])
+    value, total = objective(cfg, 0.5, res, "aug_ft[local]", 3e17)
+    assert value == 0.5 / (total / 1e18)
+    # A cheaper trial of the same accuracy scores higher.
+    assert objective(cfg, 0.5, res, "aug_ft[local]", 1e17)[0] > value
+
+
+def test_sweep_trials_can_distill_and_retrieve():
+    from augft.cluster.sweep_trial import condition_for, trial_condition
+
+    assert condition_for({"local": 1.0}, "distill").label == "distill[local]"
+    assert condition_for({"local": 1.0}, "distill").distill and condition_for({}, "distill").label == "distill"
+    assert condition_for({"local": 1.0}, "aug_ft", rag=True).label == "aug_ft[local]+rag"
+    cfg = load_config(None, ["pipeline.sweep.method=distill", "pipeline.sweep.rag=true"])
+    c = trial_condition(cfg, {"local": 1.0, "global": 0.5})
+    assert c.label == "distill[local+global]+rag" and c.trained == "distill[local+global]"

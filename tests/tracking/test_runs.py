@@ -79,7 +79,7 @@ def test_compare_table_filters_and_cli(mlflow_server, capsys, cli):
 
     exp = tracker.experiment_id
     studies = collect(tracker.client, [exp], "tags.`bench` = 'people'")
-    assert [p.info.run_name for p, _ in studies] == ["study-a"]
+    assert [p.info.run_name for p, *_ in studies] == ["study-a"]
     table = format_table(studies[0][1])
     lines = table.splitlines()
     assert lines[0].split() == ["condition", "forward", "reversal"]

@@ -1,0 +1,56 @@
+"""The "Which to use" recommendation: pooled accuracy, one-off and per-query costs, break-even
+against ICL and RAG, and the cheapest condition not below the best one's interval."""
+import math
+
+from types import SimpleNamespace
+
+from augft.core.artifacts import Priced, SplitStats
+from augft.core.decision import break_even, decide, markdown, plot, pooled
+
+
+def _results(acc, per_query, one_off, n=100):
+    return [Priced(c, {"reversal": SplitStats(accuracy=acc[c], n=n), "retention": SplitStats(accuracy=0.5, n=10)},
+                   per_query[c], dict(one_off.get(c, {})), sum(one_off.get(c, {}).values()))
+            for c in acc]
+
+
+def test_pooled_accuracy_counts_every_question():
+    p = pooled({"a": SplitStats(accuracy=1.0, n=10), "b": SplitStats(accuracy=0.0, n=30)}, ["a", "b"])
+    assert p.accuracy == 0.25 and p.n == 40 and p.ci_low < 0.25 < p.ci_high
+    assert pooled({}, ["a"]) is None
+
+
+def _cost(per_query, one_off):
+    return SimpleNamespace(per_query_flops=per_query, one_off_flops=one_off)
+
+
+def test_break_even_formula():
+    icl = _cost(10.0, 0.0)
+    assert break_even(_cost(1.0, 90.0), icl) == 10
+    assert break_even(_cost(11.0, 90.0), icl) is None
+    assert break_even(_cost(5.0, 0.0), icl) == 0
+
+
+def test_clear_winner_is_picked_and_overlap_is_said():
+    acc = {"base": 0.3, "icl": 0.9, "rag": 0.5, "ft": 0.4}
+    pq = {"base": 1.0, "icl": 100.0, "rag": 20.0, "ft": 1.0}
+    d = decide(_results(acc, pq, {"ft": {"train_flops": 1e4}}), 10, 10)
+    assert d.splits == ["reversal"] and d.best == "icl" and d.pick == "icl" and not d.overlap
+    assert "Use icl" in d.text
+    rows = {r.condition: r for r in d.rows}
+    assert rows["ft"].break_even_vs_icl == math.ceil(1e4 / 99) and rows["ft"].break_even_vs_rag == math.ceil(1e4 / 19)
+    assert rows["icl"].break_even_vs_icl is None and rows["icl"].total_flops == 100 * 100.0
+    # Within the interval: aug_ft (0.86) is not below icl's ci_low; at high volume it is cheaper.
+    acc["aug_ft[local]"], pq["aug_ft[local]"] = 0.86, 1.0
+    d = decide(_results(acc, pq, {"aug_ft[local]": {"augment_flops": 1e3, "train_flops": 1e4}}), 1000, 365)
+    assert d.best == "icl" and d.overlap and d.pick == "aug_ft[local]"
+    assert set(d.candidates) == {"icl", "aug_ft[local]"} and "intervals overlap" in d.text
+    # At a handful of queries the one-off cost dominates: icl is the cheaper of the two.
+    assert decide(_results(acc, pq, {"aug_ft[local]": {"augment_flops": 1e5}}), 1, 1).pick == "icl"
+    md = markdown(d)
+    assert "(pick)" in md and "| reversal | icl |" in md
+
+
+def test_plot_is_written(tmp_path):
+    d = decide(_results({"a": 0.5, "b": 0.7}, {"a": 1.0, "b": 10.0}, {}), 10, 1)
+    assert plot(d, tmp_path / "p.png").stat().st_size > 1000
