@@ -225,15 +225,17 @@ def _augment_all(run: Run) -> Manifest:
         passes.run_entity_pairs(run, plan, scan, aggs)
     if "reverse" in strategies:
         passes.run_reverse(run, plan, aggs)
+    if "compose" in strategies:
+        passes.run_compose(run, scan, aggs)
     return _manifest(run, strategies, aggs, scan.documents(run.limit))
 
 
 def _entry(run: Run, strat: str, aggs: Dict[str, Aggregate]) -> StrategyEntry:
     """A strategy's manifest entry, from its summed unit stats and planning counts."""
     agg = aggs.get(strat, Aggregate())
-    entry = agg.manifest_entry()
+    entry = run.entries[strat] if strat in run.entries else agg.manifest_entry()
     entry.writer = spec(strat).writer
-    if strat in run.plans:  # planned on the driver's counts (global windows)
+    if strat in run.plans:  # planned on the driver's counts (global windows, compose)
         entry.documents = run.plans[strat].documents
         entry.long_documents = dict(run.plans[strat].long_documents)
     else:  # planned per shard: the shards' counts came with their units' stats

@@ -41,9 +41,33 @@ def _is_english(k: str) -> bool:
     return any(s in eng for s in stems)
 
 
+def _is_english_strict(k: str) -> bool:
+    """A dictionary word or a regular inflection of one, read narrowly: -d only after an e
+    ("lived"), a restored e only before -ed/-ing/-er ("hoped"). The loose reading above counts
+    invented words such as "pland" (plan + d) or "tred" (tree - e + d) as English, and an
+    invented word that is not a key cannot link two sentences."""
+    eng = _english()
+    if k in eng:
+        return True
+    for suf in ("s", "es", "ed", "ing", "er", "ers", "ly"):
+        stem = k[: -len(suf)]
+        if k.endswith(suf) and len(stem) >= 3 and (stem in eng or (suf in ("ed", "ing", "er", "ers")
+                                                                   and stem + "e" in eng)):
+            return True
+    return k.endswith("d") and k[:-1].endswith("e") and k[:-1] in eng
+
+
 def entity_keys(text: str) -> Set[str]:
     """Tokens of `text` that are not English words (at least 3 letters)."""
-    out = set()
+    return set(entity_tokens(text))
+
+
+def entity_tokens(text: str, strict: bool = False) -> List[str]:
+    """The entity keys of `text` in the order they first occur (the subject usually first).
+    `strict` reads English inflections narrowly (`_is_english_strict`), so fewer invented words
+    pass for English."""
+    english = _is_english_strict if strict else _is_english
+    out: List[str] = []
     for tok in _TOKEN.findall(text):
         k = tok.lower().strip("'-")
         if "'" in k:  # a possessive names its owner; other contractions (they're, didn't) name nothing
@@ -51,8 +75,8 @@ def entity_keys(text: str) -> Set[str]:
             if tail != "s":
                 continue
             k = head
-        if len(k) >= 3 and not _is_english(k):
-            out.add(k)
+        if len(k) >= 3 and k not in out and not english(k):
+            out.append(k)
     return out
 
 

@@ -26,8 +26,10 @@ log = logging.getLogger(__name__)
 
 
 def unit_files(strategy: str, phase: str, stem: str):
-    """(shard, stats) paths of a unit, relative to the output location."""
-    d = f"{strategy}/_extract" if phase == "entity_extract" else str(strategy)
+    """(shard, stats) paths of a unit, relative to the output location. Entity extraction and
+    compose units (settled after their round: augment.compose.rounds) write beside the shards
+    training reads, not among them."""
+    d = {"entity_extract": f"{strategy}/_extract", "compose": f"{strategy}/_pairs"}.get(phase, str(strategy))
     return f"{d}/part-{stem}.parquet", f"{d}/part-{stem}.stats.json"
 
 

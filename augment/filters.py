@@ -18,7 +18,7 @@ from augft.augment.prompts import DEMO_WORDS, STOP
 
 # Bumped whenever a filter changes what is kept: part of the study's augment stage key and of
 # the resume fingerprint, so cached augmentations are never reused under different filters.
-VERSION = 3
+VERSION = 4
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]+|\d+[.)]|\(\d+\))\s*")
 _LABEL = re.compile(r"^(statements|inferences|entities|rewritten|rewrites|fact|answer|questions and answers)\s*:\s*$",
                     re.I)
@@ -28,13 +28,22 @@ _NEGATION = re.compile(r"\b(?:not|never|no|nor|none|nobody|cannot)\b|n't\b", re.
 _AFFIRMING = re.compile(r"\bnone other than\b", re.I)  # negation words that affirm
 
 
-def _negates(text: str) -> bool:
+def negates(text: str) -> bool:
+    """Whether `text` denies something (not, never, no, n't, ...; "none other than" affirms)."""
     return bool(_NEGATION.search(_AFFIRMING.sub(" ", text)))
+
+
 # Words too common to show that a statement is about its source.
 _COMMON = set("""that this with from have were they their there which what about more less than
 known also into been only most some other because these those them then when where while
 would could should every many much such very just like your fact facts true information
 document documents text story""".split())
+
+
+def content_words(words) -> set:
+    """The words (normalised, as `normalize` gives them) that can show what a statement is about:
+    four letters or more and not among the commonest."""
+    return {w for w in words if len(w) >= 4 and w not in _COMMON}
 
 
 def truncate_at_stop(text: str, stops: Sequence[str] = STOP) -> str:
@@ -149,9 +158,11 @@ class StatementFilter:
         return m
 
     def check(self, statement: str, source_key: str, source_text: str,
-              consistent: Optional[Callable[[str], bool]] = None) -> Optional[str]:
-        """None when kept, else the reason it is dropped. `consistent` (global statements) says
-        whether the statement's entities are linked in its window (augment.consistency)."""
+              relation: Optional[Callable[[str], Optional[str]]] = None) -> Optional[str]:
+        """None when kept, else the reason it is dropped. `relation` (global and compose
+        statements) gives the reason a statement's entities do not fit what its prompt showed,
+        None when they do: a global window's links (`inconsistent`, augment.consistency), a
+        compose pair's two sentences (augment.compose.keys.composition_check)."""
         s = statement.strip()
         if not s:
             return "empty"
@@ -166,9 +177,9 @@ class StatementFilter:
         if st is None:
             if source_text not in self._sources:
                 src = normalize(source_text)  # shared, never mutated
-                self._sources[source_text] = (src, set(src.split()), _negates(source_text))
-            src, words, negates = self._sources[source_text]
-            st = self._states[source_key] = FilterState(src=src, src_words=words, src_negates=negates)
+                self._sources[source_text] = (src, set(src.split()), negates(source_text))
+            src, words, src_neg = self._sources[source_text]
+            st = self._states[source_key] = FilterState(src=src, src_words=words, src_negates=src_neg)
         if norm in st.src:
             return "verbatim_copy"
         if self._heldout.hit(norm):
@@ -177,14 +188,15 @@ class StatementFilter:
         # Small models copy the few-shot demonstrations into their answers.
         if any(w in words and w not in src_words for w in DEMO_WORDS):
             return "demo_leak"
-        if self.cfg.require_source_overlap and not {w for w in words if len(w) >= 4 and w not in _COMMON} & src_words:
+        if self.cfg.require_source_overlap and not content_words(words) & src_words:
             return "unrelated"
         # Small models "infer" denials ("X is not the painter of Y") from purely affirmative
         # sources; such a statement contradicts or invents, it never follows.
-        if not st.src_negates and _negates(s):
+        if not st.src_negates and negates(s):
             return "negation"
-        if consistent is not None and not consistent(s):
-            return "inconsistent"
+        why = relation(s) if relation is not None else None
+        if why:
+            return why
         if norm in st.exact:
             return "duplicate"
         mh = self._minhash(norm)

@@ -4,14 +4,16 @@
 2. the per-document units (local, rephrase, qa, entity extraction), planned per shard;
 3. global windows (augment/global_plan.py);
 4. entity pairs, planned per shard from its own extraction files;
-5. `reverse`, written per shard with no model.
+5. `reverse`, written per shard with no model;
+6. `compose`, in rounds: each round's sentence pairs planned on the workers from the corpus shards
+   and the shards earlier rounds kept, grouped by entity (augment/compose/).
 On Ray the planning tasks run on the workers and feed the engine actors as lazy Datasets; the
 driver sums the units' stats (counts, never records) into each strategy's Aggregate.
 """
 from __future__ import annotations
 
 import json
-from typing import Dict, Iterable
+from typing import Dict, Iterable, Optional
 
 from augft.augment import executor
 from augft.augment.corpus_scan import CorpusScan, shards_ds
@@ -30,7 +32,7 @@ from augft.core.errors import AugftError
 Aggregates = Dict[str, Aggregate]
 
 
-def run_units(run: Run, units, total: int, desc: str, into: Aggregates) -> None:
+def run_units(run: Run, units, total: Optional[int], desc: str, into: Aggregates) -> None:
     """Execute units, summing each one's stats into `into[strategy or "_extract"]`; then stop
     if more prompts failed than augment.max_failed_share allows."""
     prog = Progress(total, desc)
@@ -124,6 +126,21 @@ def run_reverse(run: Run, plan: ShardPlan, aggs: Aggregates) -> None:
         stats = (reverse_shard(run.corpus, i, **kwargs) for i in range(len(run.corpus.shards)))
     for s in stats:  # no model: quick, no progress bar
         aggs.setdefault("reverse", Aggregate()).add(s)
+
+
+def run_compose(run: Run, scan: CorpusScan, aggs: Aggregates) -> None:
+    """`compose`'s rounds (augment/compose/rounds.py). Each round's units are checked against
+    augment.max_failed_share on their own: a round that stops the run leaves the earlier rounds
+    settled, and a rerun retries only its failed units."""
+    from augft.augment.compose.rounds import run_rounds
+
+    def execute(units, total, desc) -> Aggregate:
+        into: Aggregates = {}
+        run_units(run, units, total, desc, into)
+        return into.get("compose", Aggregate())
+
+    run.plans["compose"] = PlanStats(documents=scan.documents(run.limit))
+    run.entries["compose"] = run_rounds(run, scan, execute)
 
 
 def _reverse_row(row, corpus, kwargs) -> Dict[str, str]:

@@ -25,7 +25,10 @@ REQUIRED: Dict[str, Set[str]] = {
     "global": {"context", "text"},
     "entity_extract": {"text"},
     "entity_pair": {"text", "entities"},
+    "compose": {"first", "second"},
 }
+# Fields a template may use besides the required ones.
+OPTIONAL: Dict[str, Set[str]] = {"compose": {"shared"}}
 
 _LOCAL_FEWSHOT = """\
 Rewrite each fact in other words, then write what follows from it. Always include the fact \
@@ -157,17 +160,75 @@ factual statements, one per line.
 Statements:
 -"""
 
+# One inference step from two sentences that share an entity (the compose strategy): properties
+# inherited down a hierarchy, chains of kinds and syllogisms (all/no/some), grandparents and
+# siblings through a shared person, and a pair from which nothing follows. Chains read in the
+# order the pair planner gives (augment.compose.pairs): the sentence that ends with the shared
+# entity first. Chosen on 60 pairs per benchmark against the exact checkers (docs/augment.md):
+# the "Nothing new." way out and a wordy grandparent pair cut the embedded model's false
+# grandparents (it names the middle person) from 7 to 1; naming the shared word ("Shared: X")
+# or a second "Nothing new." demonstration (properties do not pass along other relations) lost
+# true statements on semantic and family.
+_COMPOSE = """\
+Each pair of facts shares a word. Write the one new fact that follows from the two facts \
+together, in one sentence. If nothing new follows, write: Nothing new.
+
+Fact 1: A trindle is a kind of glimmet.
+Fact 2: Glimmets can hoff.
+So: A trindle can hoff.
+
+Fact 1: All zorps are quiffs.
+Fact 2: All quiffs are blents.
+So: All zorps are blents.
+
+Fact 1: Tavrin is a parent of Osku.
+Fact 2: Osku is a parent of Relma.
+So: Tavrin is a grandparent of Relma.
+
+Fact 1: No quiffs are drisks.
+Fact 2: All zorps are drisks.
+So: No zorps are quiffs.
+
+Fact 1: Murvo is a parent of Kelto.
+Fact 2: Murvo is a parent of Sifa.
+So: Kelto and Sifa are siblings.
+
+Fact 1: All zorps are blents.
+Fact 2: No blents are drisks.
+So: No zorps are drisks.
+
+Fact 1: Some zorps are quiffs.
+Fact 2: All quiffs are blents.
+So: Some zorps are blents.
+
+Fact 1: Belda is a parent of Osku.
+Fact 2: Tavrin is a parent of Osku.
+So: Nothing new.
+
+Fact 1: As everyone knows, Dremo is a parent of Ulvo.
+Fact 2: Ulvo, who lives by the sea, is a parent of Pisk.
+So: Dremo is a grandparent of Pisk.
+
+Fact 1: The plonk is a kind of glimmet.
+Fact 2: Glimmets chase vorns.
+So: Plonks chase vorns.
+
+<<FOCUS>>Fact 1: {first}
+Fact 2: {second}
+So:"""
+
 BUILTIN: Dict[str, Dict[str, str]] = {
     "fewshot-v1": {"local": _LOCAL_FEWSHOT, "global": _GLOBAL, "rephrase": _REPHRASE, "qa": _QA, "verify": _VERIFY,
-                   "entity_extract": _ENTITY_EXTRACT, "entity_pair": _ENTITY_PAIR},
+                   "entity_extract": _ENTITY_EXTRACT, "entity_pair": _ENTITY_PAIR, "compose": _COMPOSE},
     "zeroshot-v1": {"local": _LOCAL_ZEROSHOT, "global": _GLOBAL, "rephrase": _REPHRASE, "qa": _QA, "verify": _VERIFY,
-                    "entity_extract": _ENTITY_EXTRACT, "entity_pair": _ENTITY_PAIR},
+                    "entity_extract": _ENTITY_EXTRACT, "entity_pair": _ENTITY_PAIR, "compose": _COMPOSE},
 }
 
 # Words that only occur in the demonstrations: a statement using one (and not its
 # source) copied the demos, and is filtered as `demo_leak`.
 DEMO_WORDS = frozenset("""velmira quonset dunmarsh trosk plimb orlen bastique reef wuzzle brandle
-korrim tamsin orrow velk quarrim""".split())
+korrim tamsin orrow velk quarrim trindle trindles glimmet glimmets hoff tavrin osku relma zorps quiffs
+blents murvo kelto sifa drisks plonk plonks vorns belda dremo ulvo pisk""".split())
 
 # Generation stops when a model starts the next few-shot block by itself.
 STOP = ["\nFact:", "\nText:", "\nFocal document:", "\nDocuments:", "\n\n\n"]
@@ -201,7 +262,7 @@ def resolve_templates(prompt_set: str, overrides: Mapping[str, str]) -> Dict[str
         if missing:
             raise AugftError(f"augment.templates.{name}: template is missing required "
                              f"field(s) {sorted('{' + m + '}' for m in missing)}")
-        extra = fields - REQUIRED[name]
+        extra = fields - REQUIRED[name] - OPTIONAL.get(name, set())
         if extra:
             raise AugftError(f"augment.templates.{name}: template uses unknown field(s) "
                              f"{sorted(extra)}")

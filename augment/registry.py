@@ -23,13 +23,17 @@ class StrategySpec:
     planner: str
     """How its work is planned, always per shard where the shards are (augment/passes.py): `local`
     (one prompt per document or sentence), `global` (windows of linked documents), `entity`
-    (extraction, then pairs), `reverse` (a rule over each shard), `copy` (a file the benchmark
-    wrote)."""
+    (extraction, then pairs), `compose` (rounds of sentence pairs grouped by entity), `reverse` (a
+    rule over each shard), `copy` (a file the benchmark wrote)."""
     templates: Tuple[str, ...] = ()
     """Prompt templates it renders (`augment.templates.<name>`)."""
     own_keys: Tuple[str, ...] = ()
     """`augment.*` keys that change this strategy's records and those of no strategy without them:
     other strategies' stage keys and resume fingerprints leave them out."""
+    ignores: Tuple[str, ...] = ()
+    """Shared `augment.*` keys that never change its records (it has its own): left out of the
+    identity of a run or stage whose every strategy ignores them, so a sweep over the shared
+    sampling keys does not redo it."""
     data_file: Optional[str] = None
     """A file of the data folder it needs (a benchmark's ground truth)."""
     prompts_per_doc: int = 0
@@ -54,6 +58,9 @@ REGISTRY: Dict[str, StrategySpec] = {s.name: s for s in (
                  prompts_per_doc=1),
     StrategySpec("entity", "relations between entity pairs a document names (EntiGraph-style)",
                  "model", "entity", ("entity_extract", "entity_pair"), ("entity_max_pairs", "entity_triples"),
+                 prompts_per_doc=2),
+    StrategySpec("compose", "one-step inferences from pairs of sentences sharing an entity, in rounds",
+                 "model", "compose", ("compose",), ("compose",), ignores=("temperature", "max_new_tokens"),
                  prompts_per_doc=2),
     StrategySpec("reverse", "each 'A is B' fact restated as 'B is A', no model", "rule", "reverse"),
     StrategySpec("oracle", "a built-in benchmark's ground-truth augmentations (an upper bound)",
@@ -82,9 +89,12 @@ RUNTIME_KEYS = ("use_ray", "num_actors", "actor_cpus", "openai", "vllm", "max_fa
 
 def not_in_identity(active: Iterable) -> Tuple[str, ...]:
     """`augment.*` keys left out of the identity of a run (or a study stage) of the strategies
-    `active`: the runtime keys and the keys of strategies not among them. The study's stage key
+    `active`: the runtime keys, the keys of strategies not among them, and the shared keys every
+    one of them ignores. The study's stage key
     and augment's resume fingerprint both use this, so one folder has one identity."""
-    return (*RUNTIME_KEYS, *keys_outside(active))
+    active = [str(a) for a in active]
+    ignored = set.intersection(*(set(spec(a).ignores) for a in active)) if active else set()
+    return (*RUNTIME_KEYS, *keys_outside(active), *sorted(ignored))
 
 
 def keys_outside(active: Iterable) -> Tuple[str, ...]:

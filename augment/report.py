@@ -2,28 +2,39 @@
 from __future__ import annotations
 
 import io
-from typing import Optional
+from typing import List, Optional, Union
 
-from augft.core.artifacts import Manifest, Quality
+from augft.core.artifacts import Manifest, Quality, RoundEntry, RoundQuality, StrategyEntry, StrategyQuality
+
+
+def _row(name: str, s: Union[StrategyEntry, RoundEntry],
+         qs: Optional[Union[StrategyQuality, RoundQuality]]) -> List[str]:
+    filt = ", ".join(f"{k} {v}" for k, v in sorted(s.filtered.items(), key=lambda x: -x[1]))
+    tfu = f"{qs.true}/{qs.false}/{qs.uncheckable}" if qs else "-"
+    cov = f"{qs.covered}/{qs.targets} ({qs.covered / qs.targets if qs.targets else 0.0:.0%})" if qs else "-"
+    if qs and qs.multi_step.targets:
+        cov += f", {qs.multi_step.covered}/{qs.multi_step.targets} multi-step"
+    return [name, str(s.prompts), str(s.inputs), str(s.ok), filt or "-", str(s.failed),
+            str(s.completion_tokens), f"{s.gen_s:.1f}", tfu, cov]
 
 
 def summary_table(manifest: Manifest, quality: Optional[Quality] = None) -> str:
-    """A fixed-width table: one row per strategy; `quality` adds the exact checker's columns."""
+    """A fixed-width table: one row per strategy (and per round, for compose); `quality` adds
+    the exact checker's columns."""
     from rich.console import Console
     from rich.table import Table
 
-    t = Table(title="augft augment")
+    t = Table(title="augmentation summary")
     for col in ("strategy", "prompts", "inputs", "ok", "filtered", "failed", "tokens out",
                 "gen s", "true/false/unch.", "coverage"):
         t.add_column(col, justify="left" if col in ("strategy", "filtered") else "right")
     q = quality.strategies if quality else {}
     for name, s in manifest.strategies.items():
-        filt = ", ".join(f"{k} {v}" for k, v in sorted(s.filtered.items(), key=lambda x: -x[1]))
         qs = q.get(name)
-        tfu = f"{qs.true}/{qs.false}/{qs.uncheckable}" if qs else "-"
-        cov = f"{qs.covered}/{qs.targets} ({qs.coverage:.0%})" if qs else "-"
-        t.add_row(name, str(s.prompts), str(s.inputs), str(s.ok), filt or "-", str(s.failed),
-                  str(s.completion_tokens), f"{s.gen_s:.1f}", tfu, cov)
+        t.add_row(*_row(name, s, qs))
+        by_round = {r.round: r for r in (qs.rounds if qs else [])}
+        for r in s.rounds:
+            t.add_row(*_row(f"  round {r.round}", r, by_round.get(r.round)))
     buf = io.StringIO()
-    Console(width=160, file=buf).print(t)
+    Console(width=180, file=buf).print(t)
     return buf.getvalue()

@@ -10,6 +10,7 @@ from augft.augment.hosts import RunEngines
 from augft.augment.prompts import STOP
 from augft.augment.strategies import Planner, PlanStats
 from augft.augment.tokens import TokenCounter
+from augft.core.artifacts import StrategyEntry
 from augft.core.config.settings import AugmentSettings
 from augft.core.corpus import Corpus
 
@@ -37,6 +38,9 @@ class Run:
     plans: Dict[str, PlanStats] = field(default_factory=dict)
     """Planning counts known on the driver (global windows); per-document strategies carry
     theirs in their units' stats."""
+    entries: Dict[str, StrategyEntry] = field(default_factory=dict)
+    """Manifest entries a strategy's pass builds itself (compose: its rounds, settled); the
+    others' come from their summed unit stats."""
     engines: Optional[RunEngines] = None
 
     @property

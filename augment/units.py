@@ -41,6 +41,8 @@ class Item:
     """Index of the focal document in the unit's window (global), else -1."""
     group: int = -1
     """Global: the unit's `groups` entry this item's prompt shows (-1: the whole window)."""
+    meta: Dict = field(default_factory=dict)
+    """Provenance copied into the meta of each record it yields (compose: its pair and round)."""
 
 
 @dataclass
@@ -183,9 +185,10 @@ def process_unit(unit: Unit, out: UnitOutput, ctx: RecordContext) -> Processed:
     counters: Dict[str, int] = {}
     # Once per item, not per statement: a global source is thousands of tokens.
     sources = {it.id: unit.source_text(it) for it in unit.items}
-    check_window = None
+    window_check = None
     if unit.docs and ctx.filter.global_consistency:
-        check_window = WindowEntities(d.text for d in unit.docs).consistent
+        linked = WindowEntities(d.text for d in unit.docs).consistent
+        window_check = lambda s: None if linked(s) else "inconsistent"  # noqa: E731
     for it, res in zip(unit.items, out.results):
         st.prompt_tokens += res.prompt_tokens
         st.completion_tokens += res.completion_tokens
@@ -196,9 +199,10 @@ def process_unit(unit: Unit, out: UnitOutput, ctx: RecordContext) -> Processed:
             st.inputs += len(res.texts)
             st.ok += len(res.texts)
         else:
+            relation = _pair_check(it) if unit.phase == "compose" else window_check
             for c, text in enumerate(res.texts):
                 for stmt, idx in _statements(text, it.key, counters, st, unit.strategy != "qa"):
-                    reason = filt.check(stmt, it.key, sources[it.id], check_window)
+                    reason = filt.check(stmt, it.key, sources[it.id], relation)
                     if reason:
                         st.filtered[reason] += 1
                     else:
@@ -221,6 +225,13 @@ def _failed(st: UnitStats, failures: List[Dict], unit: Unit, it: Item, error: st
                      "phase": unit.phase, "unit": unit.unit_id, "error": str(error)})
 
 
+def _pair_check(it: Item):
+    """A compose item's statements must join its two sentences (augment.compose.keys)."""
+    from augft.augment.compose.keys import composition_check
+
+    return composition_check(it.values["first"], it.values["second"])
+
+
 def _statements(text: str, key: str, counters: Dict[str, int], st: UnitStats, sentences: bool = True):
     """(statement, index) pairs; the index counts every parsed statement of the source, so
     record ids stay stable when filter settings change."""
@@ -237,7 +248,7 @@ def _statements(text: str, key: str, counters: Dict[str, int], st: UnitStats, se
 
 def _record(unit: Unit, it: Item, stmt: str, idx: int, candidate: int, ctx: RecordContext) -> Dict:
     s = unit.sampling
-    meta: Dict = {"candidate": candidate, "engine": ctx.engine_name, "unit": unit.unit_id}
+    meta: Dict = {"candidate": candidate, "engine": ctx.engine_name, "unit": unit.unit_id, **it.meta}
     if unit.window:
         meta["window"] = unit.window
     return {"id": f"{it.key}:{unit.strategy}:{it.prompt_hash}:{idx}", "text": stmt,

@@ -50,8 +50,10 @@ def verify(engine, p: Processed, template: str, threshold: float, method: str) -
     if not p.records:
         return p
     sources = _sources(p)
+    # A record's id starts with its item's key (`<key>:<strategy>:<hash>:<index>`): the key names
+    # the source even where the first source id does not (a compose pair's key is the pair).
     scores = support_scores(engine, method, template,
-                            [(sources.get(r["source_ids"][0], ""), r["text"]) for r in p.records])
+                            [(sources.get(r["id"].rsplit(":", 3)[0], ""), r["text"]) for r in p.records])
     kept: List[Dict] = []
     for rec, score in zip(p.records, scores):
         if score < threshold:

@@ -10,6 +10,7 @@ and prints the tables.
     .venv/bin/python benchmarks/strategy_study.py --study people        # ~25 min on 2 cores
     .venv/bin/python benchmarks/strategy_study.py --study people-trust  # qa, reverse, verify
     .venv/bin/python benchmarks/strategy_study.py --study semantic
+    .venv/bin/python benchmarks/strategy_study.py --study semantic-compose  # also syllogism-, family-
     .venv/bin/python benchmarks/strategy_study.py --study people-decision    # issue 24's table
     .venv/bin/python benchmarks/strategy_study.py --study semantic-decision
 """
@@ -29,6 +30,17 @@ from augft.core.config import load_config
 RESULTS = Path(__file__).resolve().parent / "results"
 _SEMANTIC = ["benchmark.name=semantic", "benchmark.semantic.n_categories=24", "benchmark.semantic.n_holdout=4",
              "benchmark.semantic.docs_per_category=2", "benchmark.semantic.max_questions_per_split=30"]
+_SYLLOGISM = ["benchmark.name=syllogism"]  # the paper's 69 items
+_FAMILY = ["benchmark.name=family"]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A further run of a study with more overrides (sharing its stage cache): its conditions are
+    reported as `<label> <name>` (aug_ft[compose] rounds=2), its strategies' counts likewise."""
+    name: str
+    overrides: List[str]
+    conditions: List[str]
 
 
 _DECISION = ["base", "icl", "rag[bm25]", "rag[dense]", "ft", "ft+rag", "aug_ft[local]", "aug_ft[local]+rag",
@@ -40,6 +52,19 @@ class StudySpec:
     out: str
     conditions: List[str]
     overrides: List[str] = field(default_factory=list)
+    variants: List[Variant] = field(default_factory=list)
+    name: str = ""
+    """Names the first run's conditions like a variant's (empty: their plain labels)."""
+
+
+def _compose(out: str, sizes: List[str]) -> StudySpec:
+    """Issue 26: compose after 1, 2 and 3 rounds beside base, icl, ft, local and global; local+compose
+    at the default 2 rounds. Every run shares the stage cache, so each adds only its compose stages."""
+    r = "augment.compose.rounds="
+    return StudySpec(out, ["base", "icl", "ft", "aug_ft[local]", "aug_ft[global]", "aug_ft[compose]"],
+                     [*sizes, f"{r}1"], [Variant("rounds=2", [*sizes, f"{r}2"], ["aug_ft[compose]", "aug_ft[local+compose]"]),
+                                         Variant("rounds=3", [*sizes, f"{r}3"], ["aug_ft[compose]"])],
+                     name="rounds=1")
 
 
 STUDIES: Dict[str, StudySpec] = {
@@ -58,6 +83,9 @@ STUDIES: Dict[str, StudySpec] = {
                                       ["augment.verify=true", "augment.verify_method=yes_no"]),
     "semantic": StudySpec("semantic", ["base", "icl", "ft", "aug_ft[local]", "aug_ft[global]",
                                        "aug_ft[local+global]"], _SEMANTIC),
+    "semantic-compose": _compose("semantic", _SEMANTIC),
+    "syllogism-compose": _compose("syllogism", _SYLLOGISM),
+    "family-compose": _compose("family", _FAMILY),
     # The decision a user makes (issue 24): retrieval, fine-tuning, augmented fine-tuning and
     # context distillation side by side, priced the same way.
     "people-decision": StudySpec("people", _DECISION),
@@ -82,21 +110,54 @@ def _filters(stages: Dict[str, StageRecord]) -> Dict[str, dict]:
         m = AugmentOutput(Path(st.dir)).manifest()
         for strategy, e in m.strategies.items():
             out[strategy] = {"kept": e.ok, "filtered": e.filtered, "wall_s": st.wall_s, "cached": st.cached}
+            if e.rounds:  # compose: per round its prompts, kept, drops and tokens
+                out[strategy]["rounds"] = [{k: getattr(r, k) for k in ("round", "prompts", "ok", "filtered",
+                                                                       "prompt_tokens", "completion_tokens", "gen_s")}
+                                           for r in e.rounds]
     return out
 
 
-def run(name: str, config: str, root: Path) -> dict:
-    spec = STUDIES[name]
-    conds = "[" + ",".join(f'"{c}"' for c in spec.conditions) + "]"
-    cfg = load_config(config, [*spec.overrides, f"pipeline.conditions={conds}", "tracking.enabled=false"])
+def _one(config: str, overrides: List[str], conditions: List[str], root: Path) -> dict:
+    conds = "[" + ",".join(f'"{c}"' for c in conditions) + "]"
+    cfg = load_config(config, [*overrides, f"pipeline.conditions={conds}", "tracking.enabled=false"])
     t0 = time.perf_counter()
-    merged = run_study(cfg, None, root / spec.out)
-    return {"study": name, "config": config, "overrides": spec.overrides, "conditions": spec.conditions,
-            "wall_s": round(time.perf_counter() - t0, 1), "accuracy": _splits(merged),
+    merged = run_study(cfg, None, root)
+    return {"wall_s": round(time.perf_counter() - t0, 1), "accuracy": _splits(merged),
             "checker": {s: encode(q) for s, q in merged.quality.items()}, "filters": _filters(merged.stages),
             "recall_at_k": {c: v.rag.recall_at_k for c, v in merged.conditions.items() if v.rag},
             "decision": _decision(merged)}
 
+
+_MERGED = ("accuracy", "checker", "filters", "recall_at_k")
+"""Per-label results of a study's runs, merged (labels tagged with their run's variant)."""
+
+
+def _named(res: dict, name: str) -> dict:
+    """A run's compose conditions and strategy labelled with its variant (the other conditions,
+    whose stages every run shares, keep their labels)."""
+    if not name:
+        return res
+    tag = lambda k: f"{k} {name}" if "compose" in k else k  # noqa: E731
+    return {"wall_s": res["wall_s"], "decision": res["decision"],
+            **{k: {tag(s): v for s, v in res[k].items()} for k in _MERGED}}
+
+
+def run(name: str, config: str, root: Path) -> dict:
+    spec = STUDIES[name]
+    runs = [Variant(spec.name, spec.overrides, spec.conditions), *spec.variants]
+    res = {"study": name, "config": config, "overrides": spec.overrides,
+           "conditions": [c for v in runs for c in v.conditions], "runs": [], "accuracy": {}, "checker": {},
+           "filters": {}, "recall_at_k": {}}
+    for v in runs:
+        one = _named(_one(config, v.overrides, v.conditions, root / spec.out), v.name)
+        res["runs"].append({"name": v.name, "overrides": v.overrides, "conditions": v.conditions,
+                            "wall_s": one["wall_s"], "decision": one["decision"]})
+        for k in _MERGED:
+            res[k].update(one[k])
+    res["wall_s"] = round(sum(r["wall_s"] for r in res["runs"]), 1)
+    # One run: its decision, as every study reports it; several: each run's, in `runs`.
+    res["decision"] = res["runs"][0]["decision"] if len(runs) == 1 else {}
+    return res
 
 def _decision(merged: StudyResults) -> dict:
     """The report's "Which to use": the pick, the candidates, the sentence and each row's costs."""
@@ -117,14 +178,24 @@ def markdown(res: dict) -> str:
         cells = [f"{c[s]['accuracy']:.3f} [{c[s]['ci'][0]:.2f}, {c[s]['ci'][1]:.2f}]" if s in c else "-"
                  for s in splits]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    lines += ["", "| strategy | kept | true | false | uncheckable | targets covered | dropped by filter |",
-              "|---|---|---|---|---|---|---|"]
+    lines += ["", "| strategy | kept | true | false | uncheckable | targets covered | multi-step covered | "
+              "dropped by filter |", "|---|---|---|---|---|---|---|---|"]
     for s, q in res["checker"].items():
         f = res["filters"].get(s, {}).get("filtered", {})
-        drops = ", ".join(f"{k} {v}" for k, v in sorted(f.items())) or "-"
-        lines.append(f"| {s} | {q['n']} | {q['true']} | {q['false']} | {q['uncheckable']} | "
-                     f"{q['covered']}/{q['targets']} | {drops} |")
+        lines.append(_checker_row(s, q, q, f))
+        counts = {r["round"]: r for r in res["filters"].get(s, {}).get("rounds", [])}
+        for r in q.get("rounds", []):
+            lines.append(_checker_row(f"{s}, round {r['round']} (stated up to it)", r, r["cumulative"],
+                                      counts.get(r["round"], {}).get("filtered", {})))
     return "\n".join(lines)
+
+
+def _checker_row(name: str, q: dict, cov: dict, filtered: dict) -> str:
+    drops = ", ".join(f"{k} {v}" for k, v in sorted(filtered.items())) or "-"
+    multi = cov.get("multi_step", {})
+    m = f"{multi['covered']}/{multi['targets']}" if multi.get("targets") else "-"
+    return (f"| {name} | {q['n']} | {q['true']} | {q['false']} | {q['uncheckable']} | "
+            f"{cov['covered']}/{cov['targets']} | {m} | {drops} |")
 
 
 def main() -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional
+from typing import Dict, List, Mapping, Optional, Union
 
-from augft.core.artifacts import (AugmentOutput, CostRow, EvalOutput, EvalResults, SplitStats, StrategyQuality,
-                                  StudyResults, write_artifact)
+from augft.core.artifacts import (AugmentOutput, CostRow, Coverage, EvalOutput, EvalResults, RoundQuality, SplitStats,
+                                  StrategyQuality, StudyResults, write_artifact)
 from augft.core.io import atomic_path, atomic_write_text
 from augft.core.tables import (RETENTION_HEADER, accuracy_grid, condition_order, footer_rows, interval_label,
                                render_markdown, render_text, retention_rows)
@@ -78,11 +78,22 @@ def markdown_table(tab: Dict[str, Dict[str, SplitStats]]) -> str:
 
 
 def quality_markdown(quality: Mapping[str, StrategyQuality]) -> str:
-    """The exact checker's verdicts on each strategy's augmentations (built-in benchmarks)."""
-    lines = ["| strategy | statements | true | false | uncheckable | targets covered |", "|---|---|---|---|---|---|"]
+    """The exact checker's verdicts on each strategy's augmentations (built-in benchmarks); a
+    strategy that runs in rounds (compose) gets a row per round, its coverage counted up to it."""
+    lines = ["| strategy | statements | true | false | uncheckable | targets covered | multi-step covered |",
+             "|---|---|---|---|---|---|---|"]
     for s, q in quality.items():
-        lines.append(f"| {s} | {q.n} | {q.true} | {q.false} | {q.uncheckable} | {q.covered}/{q.targets} |")
+        lines.append(_quality_row(s, q, q))
+        for r in q.rounds:
+            lines.append(_quality_row(f"{s} round {r.round} (cumulative)", r, r.cumulative or r))
     return "\n".join(lines)
+
+
+def _quality_row(name: str, q: Union[StrategyQuality, RoundQuality],
+                 cov: Union[StrategyQuality, RoundQuality, Coverage]) -> str:
+    m = f"{cov.multi_step.covered}/{cov.multi_step.targets}" if cov.multi_step.targets else "-"
+    return (f"| {name} | {q.n} | {q.true} | {q.false} | {q.uncheckable} | "
+            f"{cov.covered}/{cov.targets} | {m} |")
 
 
 def _legend_row_major(handles: list, ncol: int) -> list:

@@ -42,7 +42,10 @@ def augment_flops(path: str, key: str, n_params: int) -> float:
         manifest = AugmentOutput(_must_exist(path, key).parent).manifest()
     except ArtifactError as exc:
         raise AugftError(f"{exc} (named by {key})") from None
-    if not manifest.tokens and not manifest.model_free:
+    # Zero tokens are right without a model, and for a strategy that had nothing to prompt and wrote
+    # nothing (compose on a corpus where no two sentences share an entity); else counts are missing.
+    nothing_prompted = all(e.model_free or (e.prompts == 0 and e.ok == 0) for e in manifest.strategies.values())
+    if not manifest.tokens and not nothing_prompted:
         raise AugftError(f"{path}: the augment manifest has no token counts (named by {key})")
     return 2.0 * (manifest.model_params or n_params) * manifest.tokens
 

@@ -105,6 +105,34 @@ def log_augmentations(run: RunHandle, aug_dir: Path, n_samples: int = SAMPLE_AUG
                      f"samples/{strategy}.jsonl")
 
 
+def round_rows(aug_dir: Path) -> List[dict]:
+    """Per-round counts of the strategies that run in rounds (compose), one row per round with
+    `step` = the round: the manifest's (prompts, kept, dropped by reason, tokens) under
+    `rounds.<strategy>.`, and the checker's (true, false, targets stated, cumulative) under
+    `rounds.<strategy>.quality.` when quality.json is there."""
+    out = AugmentOutput(aug_dir)
+    quality = out.quality().strategies
+    rows: Dict[int, dict] = {}
+    for strategy, entry in out.manifest().strategies.items():
+        for r in entry.rounds:
+            row = rows.setdefault(r.round, {"step": r.round})
+            row.update({f"rounds.{strategy}.{k}": v for k, v in flatten(encode(r)).items() if k != "round"})
+        for r in (quality[strategy].rounds if strategy in quality else []):
+            row = rows.setdefault(r.round, {"step": r.round})
+            row.update({f"rounds.{strategy}.quality.{k}": v for k, v in flatten(encode(r)).items() if k != "round"})
+    return [rows[k] for k in sorted(rows)]
+
+
+def log_rounds(run: RunHandle, aug_dir: Path) -> None:
+    """An augment folder's per-round counts as metric histories (step = round), and quality.json."""
+    if not run.active:
+        return
+    run.log_metric_rows(round_rows(aug_dir))
+    q = AugmentOutput(aug_dir).quality_path
+    if q.is_file():
+        run.log_artifact(q)
+
+
 def log_data_dir(run: RunHandle, data_dir: Path, stems=("corpus", "questions", "oracle")) -> None:
     """corpus.* as a training dataset, questions.* as an evaluation dataset, with digests."""
     if not run.active:  # tracking off: skip reading and hashing the files
@@ -152,5 +180,7 @@ def log_stage_dir(run: RunHandle, out_dir: Path, condition: Optional[str] = None
         log_model_ref(run, out_dir / "model")
     if (out_dir / "manifest.json").is_file() and any(out_dir.glob("*/part-*.parquet")):
         log_augmentations(run, out_dir)
+    if (out_dir / "manifest.json").is_file():
+        log_rounds(run, out_dir)
     if (out_dir / "corpus.jsonl").is_file() or (out_dir / "corpus.parquet").is_file():
         log_data_dir(run, out_dir)

@@ -20,6 +20,23 @@ class PhaseCounts:
 
 
 @dataclass
+class RoundEntry:
+    """One round of a strategy that runs in rounds (compose: augment.compose.rounds): its units'
+    counts, less the statements settling dropped (counted in `filtered` by reason)."""
+    round: int
+    ok: int = 0
+    filtered: Dict[str, int] = field(default_factory=dict)
+    failed: int = 0
+    failed_prompts: int = 0
+    inputs: int = 0
+    prompts: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    gen_s: float = 0.0
+    units: int = 0
+
+
+@dataclass
 class StrategyEntry:
     """One strategy's outcome. `ok + sum(filtered) + failed == inputs` (statements written)."""
     writer: str = "model"
@@ -51,6 +68,11 @@ class StrategyEntry:
     """Share of verified statements dropped as unsupported (when verification was on)."""
     extract: Optional[PhaseCounts] = None
     """The entity strategy's extraction phase."""
+    rounds: List[RoundEntry] = field(default_factory=list)
+    """A strategy that runs in rounds (compose): each round's counts; the entry's own counts are
+    their sums (the cost model prices the sums, never the rounds again)."""
+    rounds_asked: int = 0
+    """Rounds asked for (augment.compose.rounds); fewer ran when a round kept nothing."""
 
     @property
     def model_free(self) -> bool:

@@ -4,7 +4,41 @@ of its test-relevant inferences they state. User data has no checker and no such
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar, Dict
+from typing import ClassVar, Dict, List, Optional
+
+
+@dataclass
+class StepCoverage:
+    targets: int = 0
+    covered: int = 0
+
+
+@dataclass
+class Coverage:
+    """Targets stated, in all and by the steps of inference they need (`checker.target_steps()`;
+    a checker without it has single-step targets only)."""
+    targets: int = 0
+    covered: int = 0
+    multi_step: StepCoverage = field(default_factory=StepCoverage)
+    """Targets that need two or more steps."""
+    by_steps: Dict[str, StepCoverage] = field(default_factory=dict)
+    """Per number of steps ("1", "2", ...)."""
+
+
+@dataclass
+class RoundQuality:
+    """One round's statements (a strategy that runs in rounds: compose)."""
+    round: int
+    n: int = 0
+    true: int = 0
+    false: int = 0
+    uncheckable: int = 0
+    targets: int = 0
+    covered: int = 0
+    multi_step: StepCoverage = field(default_factory=StepCoverage)
+    by_steps: Dict[str, StepCoverage] = field(default_factory=dict)
+    cumulative: Optional[Coverage] = None
+    """The targets stated by this round and the rounds before it."""
 
 
 @dataclass
@@ -17,6 +51,12 @@ class StrategyQuality:
     """Inferences the benchmark's questions test (`checker.targets()`)."""
     covered: int
     """How many of them some statement states."""
+    multi_step: StepCoverage = field(default_factory=StepCoverage)
+    """Targets that need two or more steps of inference, and how many are stated."""
+    by_steps: Dict[str, StepCoverage] = field(default_factory=dict)
+    """Targets and stated ones per number of steps ("1", "2", ...)."""
+    rounds: List[RoundQuality] = field(default_factory=list)
+    """Per round, for a strategy that runs in rounds (compose)."""
 
     @property
     def coverage(self) -> float:

@@ -98,6 +98,11 @@ class Checker(ABC):
         """target id -> the inference stated as a sentence."""
         return {tid: t.text for tid, t in self._targets.items()}
 
+    def target_steps(self) -> Dict[str, int]:
+        """target id -> how many training facts its inference combines (1: a single fact restated
+        or reversed; 2 and more: a multi-step inference). Benchmarks with multi-step targets say so."""
+        return {tid: 1 for tid in self._targets}
+
     def covered(self, texts: Iterable[str]) -> Set[str]:
         """Ids of the targets that some sentence of `texts` states (true, not negated,
         same canonical fact and, where the target requires it, the same order)."""

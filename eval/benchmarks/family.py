@@ -226,6 +226,10 @@ class FamilyChecker(Checker):
                     self._targets[f"sibling-{p}-{s}"] = Target(
                         f"{names[p]} is a sibling of {names[s]}.", ("rel", "sibling", p, s))
 
+    def target_steps(self) -> Dict[str, int]:
+        """A child relation reverses one parent fact; a grandparent or sibling relation combines two."""
+        return {tid: 1 if tid.startswith("child-") else 2 for tid in self._targets}
+
     def _claim(self, rel_word: str, x: str, y: str) -> Optional[Claim]:
         rel = RELATION_WORDS.get(rel_word)
         x, y = self.by_name.get(x), self.by_name.get(y)

@@ -156,6 +156,11 @@ class SemanticChecker(Checker):
             return [Claim(("isa", c1, c2), "forward")]
         return []
 
+    def target_steps(self) -> Dict[str, int]:
+        """The facts each target's derivation uses: the isa chain up to its source, plus the
+        property or relation there (a reversal: its one fact)."""
+        return {tid: len(t.get("fact_ids", ())) or 1 for tid, t in self.truth.get("targets", {}).items()}
+
     def holds(self, key: Tuple) -> Optional[bool]:
         if key[1] not in self.cats:
             return None

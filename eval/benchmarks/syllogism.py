@@ -161,6 +161,10 @@ class SyllogismChecker(Checker):
             x, y = y, x
         return ("syl", q, x, y)
 
+    def target_steps(self) -> Dict[str, int]:
+        """Every conclusion combines the item's two premises."""
+        return {tid: 2 for tid in self._targets}
+
     def sentence_claims(self, sentence: str) -> List[Claim]:
         # "not" is part of the form here ("some X are not Y"), so negation is parsed,
         # not applied generically.

@@ -98,7 +98,8 @@ def test_inconsistent_statements_are_counted():
     from augft.augment.filters import FilterConfig, StatementFilter
 
     window = "Dafna Krell is the composer of the opera Velmora.\nOmri Task crossed the Quillan Strait."
-    check = WindowEntities(window.split("\n")).consistent
+    linked = WindowEntities(window.split("\n")).consistent
+    check = lambda s: None if linked(s) else "inconsistent"  # noqa: E731  (the reason a relation check gives)
     f = StatementFilter(FilterConfig())
     assert f.check("Omri Task composed the opera Velmora.", "d0", window, check) == "inconsistent"
     assert f.check("The opera Velmora was composed by Dafna Krell.", "d0", window, check) is None

@@ -33,3 +33,10 @@ def test_a_strategy_identity_leaves_out_only_other_strategies_keys():
     assert {"window_tokens", "entity_max_pairs", "use_ray", "vllm"} <= local and "local_unit" not in local
     assert "local_unit" in not_in_identity(["global"])  # changing it must not redo global
     assert "local_unit" not in not_in_identity(["global", "qa"])
+
+
+def test_compose_has_its_own_keys_and_ignores_the_shared_sampling_ones():
+    alone = set(not_in_identity(["compose"]))
+    assert {"temperature", "max_new_tokens", "local_unit"} <= alone and "compose" not in alone
+    assert "compose" in not_in_identity(["local"])  # tuning compose does not redo local
+    assert "temperature" not in not_in_identity(["local", "compose"])  # local still samples with it

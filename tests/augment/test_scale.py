@@ -48,7 +48,10 @@ def _forbid_corpus_reads_here(monkeypatch) -> None:
 
 
 SCALE_STRATEGIES = {"global": ["augment.strategies=[global]"],
-                    "local-entity-reverse": ["augment.strategies=[local,entity,reverse]", "augment.unit_size=4"]}
+                    "local-entity-reverse": ["augment.strategies=[local,entity,reverse]", "augment.unit_size=4"],
+                    # compose's rounds: pairs across shards (the people share surnames), settled in a task
+                    "local-compose": ["augment.strategies=[local,compose]", "augment.unit_size=4",
+                                      "augment.compose.rounds=2"]}
 
 
 @pytest.mark.slow

@@ -146,6 +146,25 @@ def test_sweep_on_local_ray_logs_every_trial(tmp_path):
     assert parent.data.metrics["trials"] == 4 and parent.info.status == "FINISHED"
 
 
+def test_compose_in_a_sweep_is_augmented_once_whatever_the_trial_samples(tmp_path):
+    """Compose decodes greedily with its own keys: trials that differ in the shared temperature
+    share its augment stage (and still search its mix weight)."""
+    from augft.cluster.stages import augment_stage, prepare_data
+
+    cfg = load_config(None, ["pipeline.sweep.strategies=[local,compose]"])
+    assert "w_compose" in search_space(cfg)
+    fakes = SweepFakes(tmp_path)
+    data = prepare_data(cfg, _data(tmp_path / "data"), tmp_path / "cache", fakes.fns())
+    params = {"w_compose": 1.0, "num_candidates": 2, "temperature": 0.3, "split": "independent"}
+    first = augment_stage(trial_cfg(cfg, params), "compose", data, tmp_path / "cache", fakes.fns())
+    again = augment_stage(trial_cfg(cfg, {**params, "temperature": 0.9}), "compose", data, tmp_path / "cache",
+                          fakes.fns())
+    assert again.key == first.key and again.cached
+    local = [augment_stage(trial_cfg(cfg, {**params, "temperature": t}), "local", data, tmp_path / "cache",
+                           fakes.fns()).key for t in (0.3, 0.9)]
+    assert local[0] != local[1]
+
+
 def test_objective_accuracy_or_accuracy_per_cost():
     from augft.cluster.sweep_trial import objective
 

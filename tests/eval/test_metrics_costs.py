@@ -4,7 +4,7 @@ import json
 import pytest
 
 import fakes
-from augft.core.artifacts import OneOffCost, PhaseCounts, QueryCost, SamplingParams, encode
+from augft.core.artifacts import OneOffCost, PhaseCounts, QueryCost, RoundEntry, SamplingParams, encode
 from augft.core.errors import AugftError
 from augft.eval.conditions import resolve
 from augft.eval.costs import augment_flops, cost_table, train_flops
@@ -78,3 +78,19 @@ def test_cost_inputs_from_files(tmp_path):
         train_flops(str(bad), "eval.costs.train_summaries.ft")
     with pytest.raises(AugftError, match="does not exist"):
         train_flops(str(tmp_path / "nope.json"), "eval.costs.train_summaries.ft")
+
+
+def test_compose_rounds_are_priced_once_each_and_nothing_to_prompt_costs_nothing(tmp_path):
+    """A compose entry's totals sum its rounds; the per-round copies beside them are not added
+    again. A strategy that had no pair to prompt has no tokens, and that is no error."""
+    m = str(tmp_path / "manifest.json")
+    rounds = [RoundEntry(round=1, prompt_tokens=600, completion_tokens=60),
+              RoundEntry(round=2, prompt_tokens=300, completion_tokens=40)]
+    fakes.manifest(tmp_path, {"compose": fakes.entry(4, prompts=12, prompt_tokens=900, completion_tokens=100,
+                                                     rounds=rounds)})
+    assert augment_flops(m, "k", n_params=10) == 2 * 10 * 1000
+    fakes.manifest(tmp_path, {"compose": fakes.entry(0, prompts=0, rounds=[RoundEntry(round=1)])})
+    assert augment_flops(m, "k", n_params=10) == 0.0
+    fakes.manifest(tmp_path, {"local": fakes.entry(3)})  # records written, but no tokens counted
+    with pytest.raises(AugftError, match="no token counts"):
+        augment_flops(m, "k", n_params=10)

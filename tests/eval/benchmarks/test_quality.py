@@ -61,3 +61,32 @@ def test_quality_counts_and_coverage(tmp_path, monkeypatch):
     monkeypatch.setattr(Q, "load_checker", lambda d: None)  # user data: no checker, no file
     (tmp_path / "aug" / "quality.json").unlink()
     assert not record_quality(tmp_path, out.dir).strategies and not (tmp_path / "aug" / "quality.json").exists()
+
+
+def test_multi_step_coverage_and_per_round_counts_for_compose(tmp_path):
+    """Semantic's targets by their steps; compose records counted per round, cumulatively."""
+    from augft.core.config import load_config
+    from augft.eval.benchmarks.api import build, checker_for, write
+    from augft.eval.benchmarks.quality import augmentation_quality
+
+    cfg = load_config(None, ["benchmark.name=semantic", "benchmark.semantic.n_categories=24",
+                             "benchmark.semantic.n_holdout=4", "benchmark.semantic.docs_per_category=1",
+                             "benchmark.semantic.max_questions_per_split=30"])
+    g = build("semantic", cfg)
+    write(g, tmp_path / "data")
+    checker = checker_for(g)
+    steps = checker.target_steps()
+    two = [tid for tid, n in steps.items() if n == 2][:2]
+    three = [tid for tid, n in steps.items() if n == 3][:1]
+    assert two and three and any(n == 1 for n in steps.values())
+    texts = {1: [checker.targets()[t] for t in two] + ["Nothing here is checkable."], 2: [checker.targets()[three[0]]]}
+    out = AugmentOutput(tmp_path / "aug")
+    rows = [Augmentation(id=f"c{k}-{i}:compose:h:0", text=t, strategy="compose", source_ids=["d"], prompt_hash="h",
+                         model="m", meta={"compose": {"round": k}}) for k, ts in texts.items() for i, t in enumerate(ts)]
+    write_parquet(out.strategy_dir("compose") / "part-r1.parquet", rows)
+    fakes.manifest(out.dir, {"compose": fakes.entry(len(rows), shards=["part-r1.parquet"])})
+    q = augmentation_quality(tmp_path / "data", out.dir).strategies["compose"]
+    assert q.multi_step.covered == 3 and q.by_steps["2"].covered == 2 and q.by_steps["3"].covered == 1
+    r1, r2 = q.rounds
+    assert (r1.round, r1.true, r1.uncheckable, r1.covered) == (1, 2, 1, 2)
+    assert (r2.covered, r2.cumulative.covered, r2.cumulative.multi_step.covered) == (1, 3, 3)
