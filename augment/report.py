@@ -24,7 +24,7 @@ def summary_table(manifest: Manifest, quality: Optional[Quality] = None) -> str:
     from rich.console import Console
     from rich.table import Table
 
-    t = Table(title="augmentation summary")
+    t = Table(title="augft augment")
     for col in ("strategy", "prompts", "inputs", "ok", "filtered", "failed", "tokens out",
                 "gen s", "true/false/unch.", "coverage"):
         t.add_column(col, justify="left" if col in ("strategy", "filtered") else "right")
