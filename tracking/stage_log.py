@@ -151,6 +151,15 @@ def log_data_dir(run: RunHandle, data_dir: Path, stems=("corpus", "questions", "
         run.log_artifact(bench, "data")
 
 
+def _is_targets(out_dir: Path) -> bool:
+    """Whether a stage folder's manifest.json is a teacher-target manifest (it names top_k)."""
+    p = out_dir / "manifest.json"
+    try:
+        return p.is_file() and "top_k" in json.loads(p.read_text())
+    except (OSError, ValueError):
+        return False
+
+
 def log_stage_dir(run: RunHandle, out_dir: Path, condition: Optional[str] = None) -> None:
     """Log whatever contract files a stage folder holds (missing ones are skipped)."""
     if not run.active or not out_dir.is_dir():
@@ -159,13 +168,19 @@ def log_stage_dir(run: RunHandle, out_dir: Path, condition: Optional[str] = None
     if metrics.is_file():
         run.log_metric_rows(read_metric_rows(metrics))
         run.log_artifact(metrics)
+    from augft.core.targets import TargetsOutput
+
+    # a teacher-target folder's manifest.json is of its own kind (core/targets.py)
+    manifest = TargetsOutput(out_dir).manifest if _is_targets(out_dir) else AugmentOutput(out_dir).manifest
     files = ((TrainOutput(out_dir).summary_path, TrainOutput(out_dir).summary),
-             (AugmentOutput(out_dir).manifest_path, AugmentOutput(out_dir).manifest))
+             (AugmentOutput(out_dir).manifest_path, manifest))
+    augment_manifest = None
     for p, reader in files:
         if p.is_file():
             obj = _read(p, reader)
             if obj is not None:
                 run.log_metrics({f"{p.stem}.{k}": v for k, v in flatten(encode(obj)).items()})
+                augment_manifest = obj if p.name == "manifest.json" and hasattr(obj, "strategies") else augment_manifest
             run.log_artifact(p)
     results = EvalOutput(out_dir)
     if results.results_path.is_file():
@@ -178,9 +193,9 @@ def log_stage_dir(run: RunHandle, out_dir: Path, condition: Optional[str] = None
             run.log_artifact(p)
     if (out_dir / "model" / "config.json").is_file():
         log_model_ref(run, out_dir / "model")
-    if (out_dir / "manifest.json").is_file() and any(out_dir.glob("*/part-*.parquet")):
+    if augment_manifest is not None and any(out_dir.glob("*/part-*.parquet")):
         log_augmentations(run, out_dir)
-    if (out_dir / "manifest.json").is_file():
+    if augment_manifest is not None and any(e.rounds for e in augment_manifest.strategies.values()):
         log_rounds(run, out_dir)
     if (out_dir / "corpus.jsonl").is_file() or (out_dir / "corpus.parquet").is_file():
         log_data_dir(run, out_dir)
