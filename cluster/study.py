@@ -190,7 +190,7 @@ def _run_stage(tracker: Tracker, parent: RunHandle, spec: StageSpec) -> StageRes
                       "augft.dir": str(res.dir.resolve())})
         run.log_params(spec.params(res))
         run.log_metrics({"stage_wall_s": res.wall_s})
-        log_stage_dir(run, res.dir, spec.condition)
+        log_stage_dir(run, res.dir, spec.kind, spec.condition)
     return res
 
 

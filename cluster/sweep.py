@@ -189,7 +189,7 @@ def _test_eval(cfg, params, row, dres: StageResult, val: str, cache_dir: Path, f
     try:
         res = eval_stage(tcfg, cond, dres, cache_dir, fns, model=model, splits=splits, index=index)
         run.set_tags({"augft.model_path": str(TrainOutput(model.dir).model_dir)})
-        log_stage_dir(run, res.dir, cond.label)
+        log_stage_dir(run, res.dir, "eval", cond.label)
     except BaseException:
         run.end("FAILED")
         raise

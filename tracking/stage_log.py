@@ -151,51 +151,81 @@ def log_data_dir(run: RunHandle, data_dir: Path, stems=("corpus", "questions", "
         run.log_artifact(bench, "data")
 
 
-def _is_targets(out_dir: Path) -> bool:
-    """Whether a stage folder's manifest.json is a teacher-target manifest (it names top_k)."""
-    p = out_dir / "manifest.json"
-    try:
-        return p.is_file() and "top_k" in json.loads(p.read_text())
-    except (OSError, ValueError):
-        return False
+def _log_typed(run: RunHandle, path: Path, reader: Callable[[], object]):
+    """A stage's typed contract file as `<stem>.<key>` metrics plus the file; returns the object."""
+    if not path.is_file():
+        return None
+    obj = _read(path, reader)
+    if obj is not None:
+        run.log_metrics({f"{path.stem}.{k}": v for k, v in flatten(encode(obj)).items()})
+    run.log_artifact(path)
+    return obj
 
 
-def log_stage_dir(run: RunHandle, out_dir: Path, condition: Optional[str] = None) -> None:
-    """Log whatever contract files a stage folder holds (missing ones are skipped)."""
-    if not run.active or not out_dir.is_dir():
-        return
+def _log_train(run: RunHandle, out_dir: Path, condition: Optional[str]) -> None:
     metrics = out_dir / "metrics.jsonl"
     if metrics.is_file():
         run.log_metric_rows(read_metric_rows(metrics))
         run.log_artifact(metrics)
-    from augft.core.targets import TargetsOutput
-
-    # a teacher-target folder's manifest.json is of its own kind (core/targets.py)
-    manifest = TargetsOutput(out_dir).manifest if _is_targets(out_dir) else AugmentOutput(out_dir).manifest
-    files = ((TrainOutput(out_dir).summary_path, TrainOutput(out_dir).summary),
-             (AugmentOutput(out_dir).manifest_path, manifest))
-    augment_manifest = None
-    for p, reader in files:
-        if p.is_file():
-            obj = _read(p, reader)
-            if obj is not None:
-                run.log_metrics({f"{p.stem}.{k}": v for k, v in flatten(encode(obj)).items()})
-                augment_manifest = obj if p.name == "manifest.json" and hasattr(obj, "strategies") else augment_manifest
-            run.log_artifact(p)
-    results = EvalOutput(out_dir)
-    if results.results_path.is_file():
-        obj = _read(results.results_path, results.results)
-        if obj is not None:
-            log_results(run, obj, condition)
-        run.log_artifact(results.results_path)
-    for pattern in ("*.md", "*.png", "predictions.jsonl", "resolved_config.yaml"):
-        for p in sorted(out_dir.glob(pattern)):
-            run.log_artifact(p)
+    out = TrainOutput(out_dir)
+    _log_typed(run, out.summary_path, out.summary)
     if (out_dir / "model" / "config.json").is_file():
         log_model_ref(run, out_dir / "model")
-    if augment_manifest is not None and any(out_dir.glob("*/part-*.parquet")):
+
+
+def _log_augment(run: RunHandle, out_dir: Path, condition: Optional[str]) -> None:
+    out = AugmentOutput(out_dir)
+    manifest = _log_typed(run, out.manifest_path, out.manifest)
+    if manifest is None:
+        return
+    if any(out_dir.glob("*/part-*.parquet")):
         log_augmentations(run, out_dir)
-    if augment_manifest is not None and any(e.rounds for e in augment_manifest.strategies.values()):
+    if any(e.rounds for e in manifest.strategies.values()):
         log_rounds(run, out_dir)
-    if (out_dir / "corpus.jsonl").is_file() or (out_dir / "corpus.parquet").is_file():
-        log_data_dir(run, out_dir)
+
+
+def _log_targets(run: RunHandle, out_dir: Path, condition: Optional[str]) -> None:
+    from augft.core.targets import TargetsOutput
+
+    out = TargetsOutput(out_dir)
+    _log_typed(run, out.manifest_path, out.manifest)
+
+
+def _log_eval(run: RunHandle, out_dir: Path, condition: Optional[str]) -> None:
+    out = EvalOutput(out_dir)
+    if out.results_path.is_file():
+        obj = _read(out.results_path, out.results)
+        if obj is not None:
+            log_results(run, obj, condition)
+        run.log_artifact(out.results_path)
+    for p in sorted(out_dir.glob("predictions.jsonl")):
+        run.log_artifact(p)
+
+
+def _log_data(run: RunHandle, out_dir: Path, condition: Optional[str]) -> None:
+    log_data_dir(run, out_dir)
+
+
+def _log_nothing_more(run: RunHandle, out_dir: Path, condition: Optional[str]) -> None:
+    """A retrieval index: its folder's report and config are the common artifacts."""
+
+
+# One reader per stage kind (the study's StageSpec.kind): a folder's files are read as the
+# contract of the stage that wrote it, never guessed from their contents.
+_BY_KIND: Dict[str, Callable[[RunHandle, Path, Optional[str]], None]] = {
+    "train": _log_train, "augment": _log_augment, "targets": _log_targets, "eval": _log_eval,
+    "data": _log_data, "benchmark": _log_data, "index": _log_nothing_more}
+STAGE_KINDS = tuple(_BY_KIND)
+
+
+def log_stage_dir(run: RunHandle, out_dir: Path, kind: str, condition: Optional[str] = None) -> None:
+    """Log the contract files of a stage folder of the given kind (missing ones are skipped),
+    plus its reports, plots and resolved config."""
+    if kind not in _BY_KIND:
+        raise ValueError(f"unknown stage kind {kind!r}; expected one of {', '.join(STAGE_KINDS)}")
+    if not run.active or not out_dir.is_dir():
+        return
+    _BY_KIND[kind](run, out_dir, condition)
+    for pattern in ("*.md", "*.png", "resolved_config.yaml"):
+        for p in sorted(out_dir.glob(pattern)):
+            run.log_artifact(p)

@@ -33,7 +33,7 @@ def test_nested_runs_metrics_datasets_artifacts(mlflow_server, tmp_path):
     fakes.train_summary(stage, 2e12, steps=4)
     (stage / "report.md").write_text("# hi\n")
     child.log_params({"train.lr": 1e-4, "train.mix": {"corpus": 1.0}, "long": "v" * 7000})
-    log_stage_dir(child, stage)
+    log_stage_dir(child, stage, "train")
     data = tmp_path / "data"
     data.mkdir()
     (data / "corpus.jsonl").write_text('{"id": "a", "text": "x"}\n')

@@ -36,7 +36,7 @@ def test_rounds_are_logged_as_histories(mlflow_server, tmp_path):
 
     tracker = Tracker(mlflow_server, "t-rounds")
     run = tracker.start_run("augment[compose]")
-    log_stage_dir(run, _aug_dir(tmp_path))
+    log_stage_dir(run, _aug_dir(tmp_path), "augment")
     run.end()
     hist = tracker.client.get_metric_history(run.run_id, "rounds.compose.quality.true")
     assert sorted((m.step, m.value) for m in hist) == [(1, 5.0), (2, 1.0)]
