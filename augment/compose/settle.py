@@ -19,13 +19,54 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
 from augft.augment.compose.claims import Claim, claim, conflicts
 from augft.augment.filters import normalize
 
-Extra = Dict[str, Set[str]]  # child -> parents, beside the store's own
+
+
+@dataclass
+class RoundKinds:
+    """The kinds a round's statements state (child -> parents), beside the store's own, with how
+    many statements state each edge: a statement is judged against the others without its own
+    edge (unless another statement repeats it), in constant time per statement."""
+    counts: Counter = field(default_factory=Counter)
+    parents: Dict[str, Set[str]] = field(default_factory=dict)
+    mentions: Counter = field(default_factory=Counter)
+    """category -> how many distinct edges name it."""
+
+    @classmethod
+    def of(cls, edges: Iterable[Tuple[str, str]]) -> "RoundKinds":
+        out = cls(counts=Counter(edges))
+        for edge in out.counts:
+            out._link(edge, +1)
+        return out
+
+    def _link(self, edge: Tuple[str, str], sign: int) -> None:
+        child, parent = edge
+        ps = self.parents.setdefault(child, set())
+        ps.add(parent) if sign > 0 else ps.discard(parent)
+        self.mentions.update({child: sign, parent: sign})
+
+    def get(self, x: str) -> Set[str]:
+        return self.parents.get(x, set())
+
+    def knows(self, x: str) -> bool:
+        return self.mentions[x] > 0
+
+    @contextmanager
+    def without(self, edge: Tuple[str, str]):
+        alone = self.counts[edge] == 1
+        if alone:
+            self._link(edge, -1)
+        try:
+            yield self
+        finally:
+            if alone:
+                self._link(edge, +1)
 
 
 @dataclass
@@ -50,21 +91,21 @@ class FactStore:
             self.parents.setdefault(c.isa[0], set()).add(c.isa[1])
             self.parents.setdefault(c.isa[1], set())
 
-    def ancestors(self, x: str, extra: Optional[Extra] = None) -> Set[str]:
+    def ancestors(self, x: str, extra: Optional[RoundKinds] = None) -> Set[str]:
         out: Set[str] = set()
         todo = [x]
         while todo:
             y = todo.pop()
-            for p in self.parents.get(y, set()) | (extra.get(y, set()) if extra else set()):
+            for p in self.parents.get(y, set()) | (extra.get(y) if extra else set()):
                 if p not in out:
                     out.add(p)
                     todo.append(p)
         return out
 
-    def known_category(self, x: str, extra: Optional[Extra] = None) -> bool:
-        return x in self.parents or bool(extra and (x in extra or any(x in ps for ps in extra.values())))
+    def known_category(self, x: str, extra: Optional[RoundKinds] = None) -> bool:
+        return x in self.parents or bool(extra and extra.knows(x))
 
-    def incompatible(self, child: str, parent: str, extra: Optional[Extra] = None) -> bool:
+    def incompatible(self, child: str, parent: str, extra: Optional[RoundKinds] = None) -> bool:
         """Whether "child is a kind of parent" breaks the known kinds (see the module docstring);
         `extra`: more child -> parents edges (the other statements of a round)."""
         if child == parent:
@@ -121,16 +162,12 @@ def _within_round(store: FactStore, alive: List[Tuple[int, Claim]]) -> Set[int]:
             for i2, c2 in group[j + 1:]:
                 if conflicts(c, c2):
                     bad |= {i, i2}
-    counts = Counter(c.isa for _, c in alive if c.isa)
+    kinds = RoundKinds.of(c.isa for _, c in alive if c.isa)
     for i, c in alive:
         if c.isa:
-            # Judged against the round's other kinds, not itself (unless another states it too).
-            extra: Extra = {}
-            for (child, parent), n in counts.items():
-                if n - ((child, parent) == c.isa) > 0:
-                    extra.setdefault(child, set()).add(parent)
-            if store.incompatible(*c.isa, extra=extra):
-                bad.add(i)
+            with kinds.without(c.isa) as others:
+                if store.incompatible(*c.isa, extra=others):
+                    bad.add(i)
     return bad
 
 

@@ -56,3 +56,33 @@ def test_statements_of_one_round_that_contradict_each_other_are_both_dropped():
     got = settle(store, ["Zib is a parent of Zab.", "Zib is not a parent of Zab.", "A kont is a pirp.",
                          "A kont is a bror.", "A glep is a zusk.", "A glep is a blirk."])
     assert got == ["contradiction", "contradiction", "contradiction", "contradiction", None, None]
+
+
+def _reference_within_round(store, texts):
+    """The rule as the module docstring states it, judged statement by statement with the round's
+    other kinds rebuilt each time (quadratic; the check for the linear one)."""
+    from augft.augment.compose.settle import RoundKinds
+
+    claims = [(i, claim(t)) for i, t in enumerate(texts)]
+    bad = set()
+    for i, c in claims:
+        others = RoundKinds.of(c2.isa for i2, c2 in claims if i2 != i and c2.isa)
+        if store.incompatible(*c.isa, extra=others):
+            bad.add(i)
+    return bad
+
+
+def test_a_round_is_judged_against_its_other_kinds_like_the_rule_says():
+    import random
+
+    from augft.augment.compose.settle import _within_round
+
+    rng = random.Random(7)
+    words = [f"zor{c}" for c in "abcdefghijkl"]
+    for trial in range(40):
+        store = _store(*(f"A {a} is a {b}." for a, b in (rng.sample(words, 2) for _ in range(4))),
+                       single_parent=bool(trial % 2))
+        texts = [f"A {a} is a {b}." for a, b in (rng.sample(words, 2) for _ in range(10))]
+        texts += rng.sample(texts, 2)  # an edge stated twice is judged with itself
+        alive = [(i, claim(t)) for i, t in enumerate(texts)]
+        assert _within_round(store, alive) == _reference_within_round(store, texts), (trial, texts)
