@@ -23,6 +23,7 @@ def summary_table(manifest: Manifest, quality: Optional[Quality] = None) -> str:
     the exact checker's columns."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     t = Table(title="augft augment")
     for col in ("strategy", "prompts", "inputs", "ok", "filtered", "failed", "tokens out",
@@ -31,10 +32,10 @@ def summary_table(manifest: Manifest, quality: Optional[Quality] = None) -> str:
     q = quality.strategies if quality else {}
     for name, s in manifest.strategies.items():
         qs = q.get(name)
-        t.add_row(*_row(name, s, qs))
+        t.add_row(*(Text(c) for c in _row(name, s, qs)))  # plain text, never rich markup
         by_round = {r.round: r for r in (qs.rounds if qs else [])}
         for r in s.rounds:
-            t.add_row(*_row(f"  round {r.round}", r, by_round.get(r.round)))
+            t.add_row(*(Text(c) for c in _row(f"  round {r.round}", r, by_round.get(r.round))))
     buf = io.StringIO()
     Console(width=180, file=buf).print(t)
     return buf.getvalue()

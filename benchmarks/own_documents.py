@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import time
+from itertools import combinations
 from pathlib import Path
 from typing import Dict, List
 
@@ -95,8 +96,23 @@ def _question_quality(data: Path, n_read: int = 30) -> dict:
                                   "sources": sources.get(q["id"], [])} for q in rewrites[:n_read]]}
 
 
-def _ranking(table: Dict[str, Dict[str, float]], split: str) -> List[str]:
-    return sorted(table, key=lambda c: -table[c].get(split, 0.0))
+def pair_orders(a: Dict[str, Dict[str, float]], b: Dict[str, Dict[str, float]], split: str) -> dict:
+    """How two test sets order each pair of conditions on a split: alike, opposite, or tied in
+    one set only (an exact ranking would call a tie in one set a disagreement)."""
+    def sign(t, x, y):
+        d = t[x].get(split, 0.0) - t[y].get(split, 0.0)
+        return (d > 1e-9) - (d < -1e-9)
+
+    out = {"alike": 0, "opposite": [], "tied_in_one": []}
+    for x, y in combinations([c for c in a if c in b], 2):
+        sa, sb = sign(a, x, y), sign(b, x, y)
+        if sa == sb:
+            out["alike"] += 1
+        elif sa * sb < 0:
+            out["opposite"].append([x, y])
+        else:
+            out["tied_in_one"].append([x, y])
+    return out
 
 
 def run(work: Path) -> dict:
@@ -127,7 +143,7 @@ def run(work: Path) -> dict:
             "generated_questions": generated, "benchmark_questions": own,
             "decision_generated": _decision(read_typed(study / "report" / "results.json", StudyResults, "study results")),
             "decision_benchmark": _decision(EvalOutput(work / "bench-eval").results()),
-            "same_reversal_ranking": _ranking(generated, "reversal") == _ranking(own, "reversal")}
+            "reversal_pair_orders": pair_orders(generated, own, "reversal")}
 
 
 def _markdown(table: Dict[str, Dict[str, float]]) -> str:
@@ -149,7 +165,10 @@ def main() -> None:
     print("\nthe benchmark's own questions, same models:\n" + _markdown(res["benchmark_questions"]))
     print(res["decision_benchmark"]["text"])
     print(f"\nheld-out statements {res['heldout_statements']}, augmentations dropped as copies "
-          f"{res['heldout_copy_dropped']}; same reversal ranking: {res['same_reversal_ranking']}")
+          f"{res['heldout_copy_dropped']}")
+    po = res["reversal_pair_orders"]
+    print(f"reversal, pairs of conditions the two test sets order alike: {po['alike']}; opposite: "
+          f"{po['opposite'] or 'none'}; tied in one set only: {po['tied_in_one'] or 'none'}")
     qq = res["question_quality"]
     print(f"questions {qq['questions']}: {qq['distractor_contains_subject']} with a distractor containing "
           f"their subject; {qq['rewrites']} rewrites ({len(qq['rewrites_to_read'])} listed to read)")

@@ -39,13 +39,14 @@ def table_rows(results: EvalResults) -> tuple:
 def print_table(results: EvalResults) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     header, rows = table_rows(results)
     t = Table(title=f"accuracy ({results.scoring} scoring, {interval_label(results.interval)})")
     for h in header:
         t.add_column(h)
     for r in rows:
-        t.add_row(*r)
+        t.add_row(*(Text(c) for c in r))  # plain text: "rag[bm25]" is not rich markup
     Console().print(t)
 
 
