@@ -198,8 +198,8 @@ def _log_eval(run: RunHandle, out_dir: Path, condition: Optional[str]) -> None:
         if obj is not None:
             log_results(run, obj, condition)
         run.log_artifact(out.results_path)
-    for p in sorted(out_dir.glob("predictions.jsonl")):
-        run.log_artifact(p)
+    if out.predictions_path.is_file():
+        run.log_artifact(out.predictions_path)
 
 
 def _log_data(run: RunHandle, out_dir: Path, condition: Optional[str]) -> None:

@@ -27,7 +27,6 @@ from augft.augment.compose.claims import Claim, claim, conflicts
 from augft.augment.filters import normalize
 
 
-
 @dataclass
 class RoundKinds:
     """The kinds a round's statements state (child -> parents), beside the store's own, with how
