@@ -26,7 +26,9 @@ def test_trial_is_the_driver_then_trains_own_worker_bundles():
 def test_tune_settings_and_entrypoint():
     settings = R.tune_settings(cfg("cluster.max_concurrent_trials=3"))
     assert settings["max_concurrent_trials"] == 3
-    assert settings["resources"].bundles == R.trial(cfg()).bundles
+    # Ray Train V2 reserves the workers itself: the trial's own group holds its driver only
+    assert settings["resources"].bundles == R.trial(cfg(), with_train_workers=False).bundles
+    assert settings["spec"].bundles == R.trial(cfg()).bundles
     assert R.entrypoint_resources(cfg("cluster.entrypoint_num_gpus=1")) == {
         "entrypoint_num_cpus": 1.0, "entrypoint_num_gpus": 1.0}
 
