@@ -5,6 +5,10 @@ inputs, so a rerun finds finished stages by key and a changed config produces a 
 key only for the stages that depend on it. `done` is written last: a stage that
 crashed has no marker and is rerun into the same folder (the stages resume their
 own partial work: augment skips finished units, train resumes checkpoints).
+
+A stage runs under `locked(folder)`, a file lock beside the folder: two sweep trials or two
+runs that need the same stage at once run it once (the second waits for the lock, then finds
+the `done` marker and reuses the folder).
 """
 from __future__ import annotations
 
@@ -46,6 +50,15 @@ def stage_dir(out: Path, stage: str, label: str, key: str) -> Path:
     """`<out>/<stage>/<label>-<key>` with the label made filesystem-safe."""
     safe = _SAFE.sub("_", label).strip("_") or stage
     return out / stage / f"{safe}-{key}"
+
+
+def locked(folder: Path):
+    """An exclusive lock for running the stage into `folder`, held across processes and hosts
+    (an flock on `<stage>/.<folder>.lock`, beside the folder so deleting the folder keeps it)."""
+    from filelock import FileLock
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(folder.parent / f".{folder.name}.lock"))
 
 
 def is_done(folder: Path, key: str) -> bool:

@@ -82,13 +82,10 @@ def section(cfg, name: str, drop: Sequence[str] = ()) -> dict:
 def run_cached(out: Path, kind: str, label: str, hashed: Mapping, inputs: Mapping[str, str],
                body: Callable[[Path], object], use_cache: bool = True) -> StageResult:
     """Run `body(folder)` unless the folder for this key is done. Locked per folder so
-    concurrent sweep trials that need the same stage run it once."""
-    from filelock import FileLock
-
+    concurrent sweep trials (or runs) that need the same stage run it once."""
     key = cache.stage_key(kind, hashed, inputs)
     folder = cache.stage_dir(out, kind, label, key)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(folder.parent / f".{folder.name}.lock")):
+    with cache.locked(folder):
         if use_cache and cache.is_done(folder, key):
             log.info("%s[%s]: cached (%s)", kind, label, folder)
             return StageResult(kind, label, key, folder, True, 0.0, dict(hashed))

@@ -2,7 +2,8 @@
 
 Searched: the mix weight of each strategy (0 leaves it out), augmentations per
 prompt (augment.num_candidates), sampling temperature and sentence splitting
-(train.split). Each trial trains one epoch at a time and reports validation
+(train.split). Every augmentation parameter is drawn from a discrete set, so trials
+that draw equal augmentation keys share one augmentation folder. Each trial trains one epoch at a time and reports validation
 accuracy (split `rephrase`, or `forward` for people) after each, so ASHA stops
 weak trials early; the search algorithm (Optuna TPE, or random) proposes configs
 with at most cluster.max_concurrent_trials running at once. Only the validation
@@ -54,8 +55,8 @@ def search_space(cfg) -> dict:
     s = cfg.pipeline.sweep
     space = {f"w_{x}": tune.choice(list(s.weight_choices)) for x in s.strategies}
     space["num_candidates"] = tune.choice(list(s.candidates_choices))
-    space["temperature"] = (tune.uniform(s.temperature_min, s.temperature_max)
-                            if s.temperature_max > s.temperature_min else s.temperature_min)
+    # Discrete: equal augmentation keys across trials share one augmentation (the stage cache).
+    space["temperature"] = tune.choice([float(t) for t in s.temperature_choices])
     space["split"] = tune.choice([str(x) for x in s.split_choices])
     return space
 

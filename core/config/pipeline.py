@@ -31,10 +31,10 @@ class SweepConfig:
     """Strategies whose mix weights are searched."""
     candidates_choices: List[int] = field(default_factory=lambda: [1, 2, 4])
     """Candidate values for augment.num_candidates (augmentations sampled per prompt)."""
-    temperature_min: float = 0.3
-    """Lower bound of the searched sampling temperature."""
-    temperature_max: float = 1.2
-    """Upper bound of the searched sampling temperature."""
+    temperature_choices: List[float] = field(default_factory=lambda: [0.3, 0.6, 0.9, 1.2])
+    """Sampling temperatures searched (augment.temperature), a discrete set: the temperature is
+    part of the augmentation's key, so trials that draw the same value share one augmentation
+    (a continuous range would re-augment the corpus with the teacher in every trial)."""
     split_choices: List[Split] = field(default_factory=lambda: [Split.independent, Split.cumulative])
     """Candidate sentence-splitting modes (train.split)."""
     validation_split: str = ""
@@ -62,8 +62,8 @@ class SweepConfig:
         require(bool(self.candidates_choices) and all(c >= 1 for c in self.candidates_choices),
                 "pipeline.sweep.candidates_choices", "needs at least one value, all >= 1")
         require(bool(self.split_choices), "pipeline.sweep.split_choices", "needs at least one mode")
-        require(0 <= self.temperature_min <= self.temperature_max, "pipeline.sweep.temperature_min",
-                "need 0 <= temperature_min <= temperature_max")
+        require(bool(self.temperature_choices) and all(t >= 0 for t in self.temperature_choices),
+                "pipeline.sweep.temperature_choices", "needs at least one temperature, all >= 0")
 
 
 @dataclass

@@ -82,6 +82,27 @@ def test_search_space_and_trial_config():
         search_space(load_config(None, ["pipeline.sweep.strategies=[nope]"]))
 
 
+def test_trials_with_equal_augmentation_keys_share_one_augmentation():
+    """Every augmentation parameter is drawn from a discrete set: 30 trials drawn from the search
+    space land on at most |temperatures| x |candidates| augment stage keys (a continuous
+    temperature gave every trial its own augmentation)."""
+    from augft.augment.api import identity
+    from augft.cluster import stage_cache
+    from augft.core.config.settings import AugmentSettings
+
+    cfg = load_config(None, ["pipeline.sweep.strategies=[local]", "pipeline.sweep.temperature_choices=[0.5,1.0]",
+                             "pipeline.sweep.candidates_choices=[2,4]"])
+    space = search_space(cfg)
+    keys = set()
+    for _ in range(30):
+        params = {k: v.sample() if hasattr(v, "sample") else v for k, v in space.items()}
+        hashed = identity(AugmentSettings.of(trial_cfg(cfg, params)), ["local"])
+        keys.add(stage_cache.stage_key("augment", hashed, {"data": "d"}))
+    assert 1 <= len(keys) <= 4
+    with pytest.raises(AugftError, match="pipeline.sweep.temperature_choices"):
+        load_config(None, ["pipeline.sweep.temperature_choices=[]"])
+
+
 def test_validation_split_is_rephrase_then_forward(tmp_path):
     cfg = load_config()
     assert validation_split(cfg, _data(tmp_path / "a", ("forward", "reversal"))) == "forward"
