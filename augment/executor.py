@@ -99,17 +99,28 @@ def run_or_resume(engine, unit: Unit, job: Job) -> Dict:
     return dict(write_unit(job.store, p), resumed=False)
 
 
+def actor_cfg(cfg_yaml: str):
+    """An engine actor's config: the driver's resolved config, untyped (a worker whose copy of
+    the schema differs, another version on a cluster, still reads the keys it needs), with the hf
+    engine's model on the device Ray assigned the actor (augment.actor_gpus)."""
+    from omegaconf import OmegaConf
+
+    from augft.core.resources import actor_device
+
+    cfg = OmegaConf.create(cfg_yaml)
+    if str(cfg.augment.engine) == "hf":
+        cfg.model.device = actor_device(str(cfg.model.device), float(cfg.augment.get("actor_gpus", 0.0)),
+                                        "augment.actor_gpus")
+    return cfg
+
+
 class EngineActor:
     """Ray Data callable class: one engine per actor, one unit per batch."""
 
     def __init__(self, cfg_yaml: str, job: Job, engine_factory: Optional[Callable] = None):
-        from omegaconf import OmegaConf
-
         from augft.augment.engines.base import make_engine
 
-        # The driver's resolved config, untyped: a worker whose copy of the schema
-        # differs (another version on a cluster) still reads the keys it needs.
-        self.engine = engine_factory() if engine_factory else make_engine(OmegaConf.create(cfg_yaml))
+        self.engine = engine_factory() if engine_factory else make_engine(actor_cfg(cfg_yaml))
         self.job = job
 
     def __call__(self, batch):
@@ -139,9 +150,13 @@ def ray_for_run(cfg, use_ray: bool) -> Iterator[None]:
         return
     import ray
 
+    from augft.augment.hosts import placement
+    from augft.core.resources import check_cluster
+
     started = not ray.is_initialized()
     ensure_ray(cfg)
     try:
+        check_cluster(*placement(cfg))  # engines that can never be placed would wait forever
         yield
     finally:
         if started:
@@ -178,9 +193,11 @@ def _pool_args(cfg, job: Job, engines) -> Dict:
     a = cfg.augment
     if engines.hosted:
         hosts = engines.hosts()
-        return {"fn": HostProxy, "fn_constructor_kwargs": {"hosts": hosts}, "num_cpus": 0,
+        return {"fn": HostProxy, "fn_constructor_kwargs": {"hosts": hosts, "router": engines.router}, "num_cpus": 0,
                 "compute": ray.data.ActorPoolStrategy(size=len(hosts))}
-    return {"fn": EngineActor, "num_cpus": float(a.actor_cpus),
+    from augft.core.resources import actor_options
+
+    return {"fn": EngineActor, **actor_options(float(a.actor_cpus), float(a.actor_gpus)),
             "compute": ray.data.ActorPoolStrategy(size=max(1, int(a.num_actors))),
             "fn_constructor_kwargs": {"cfg_yaml": OmegaConf.to_yaml(cfg), "job": job,
                                       "engine_factory": engines.engine_factory}}

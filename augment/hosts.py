@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
-import zlib
-from typing import Callable, List, Optional
+from typing import Callable, Dict, List, Optional
 
 log = logging.getLogger(__name__)
 
@@ -41,43 +40,96 @@ class EngineHost:
         self.engine.close()
 
 
-class HostProxy:
-    """Ray Data callable class: hands each unit to an engine host (a unit stays on one host, so
-    a window's prompts share that replica's prefix cache)."""
+class Router:
+    """Which host runs a unit: the least loaded one (prompts assigned so far), except that every
+    unit of a global window goes where the window's first unit went, so the window's prompts
+    share that replica's prefix cache. Balanced where a hash of the unit left about a third of
+    the replicas idle. One per run, as a Ray actor, so every proxy sees the same loads."""
 
-    def __init__(self, hosts: List):
-        self.hosts = hosts
+    def __init__(self, n_hosts: int):
+        self.load = [0] * int(n_hosts)
+        self.sticky: Dict[str, int] = {}
+
+    def assign(self, group: str, prompts: int) -> int:
+        i = self.sticky.get(group) if group else None
+        if i is None:
+            i = min(range(len(self.load)), key=lambda j: (self.load[j], j))
+            if group:
+                self.sticky[group] = i
+        self.load[i] += max(1, int(prompts))
+        return i
+
+
+def route_key(unit_json: str) -> tuple:
+    """(the unit's window, or '' for a unit without one; its prompt count)."""
+    d = json.loads(unit_json)
+    return str(d.get("window") or ""), len(d.get("items") or ())
+
+
+class HostProxy:
+    """Ray Data callable class: hands each unit to the engine host the run's router picks (a unit
+    stays on one host; a window's units share one)."""
+
+    def __init__(self, hosts: List, router=None):
+        self.hosts, self.router = hosts, router
+        self._local = Router(len(hosts)) if router is None else None
 
     def __call__(self, batch):
         import ray
 
-        return {"stats": [ray.get(self.hosts[zlib.crc32(u.encode()) % len(self.hosts)].run.remote(u))
-                          for u in batch["unit"]]}
+        out = []
+        for u in batch["unit"]:
+            group, n = route_key(u)
+            i = self._local.assign(group, n) if self._local else ray.get(self.router.assign.remote(group, n))
+            out.append(ray.get(self.hosts[i].run.remote(u)))
+        return {"stats": out}
 
 
 def _start_hosts(cfg, job) -> tuple:
-    """(host handles, placement groups) for `augment.vllm.replicas` replicas."""
+    """(host handles, placement groups, router) for `augment.vllm.replicas` replicas."""
     import ray
     from omegaconf import OmegaConf
     from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 
     from augft.augment.engines.vllm import placement_spec, replica_options, use_gpus
+    from augft.core.resources import check_cluster
 
     v = cfg.augment.vllm
-    gpus = use_gpus(v, float(ray.cluster_resources().get("GPU", 0)))
+    gpus = use_gpus(v, float(ray.cluster_resources().get("GPU", 0)), cuda_build=None)
+    check_cluster(*placement(cfg, gpus))  # replicas that can never be placed would wait forever
     opts = dict(replica_options(v, gpus), max_restarts=3, max_task_retries=3)
     cls = ray.remote(EngineHost)
     hosts, groups = [], []
     for _ in range(int(v.replicas)):
         o = dict(opts)
         if gpus and int(v.tensor_parallel_size) > 1:
-            pg = ray.util.placement_group(**placement_spec(int(v.tensor_parallel_size)))
+            pg = ray.util.placement_group(**placement_spec(int(v.tensor_parallel_size), float(v.cpus_per_replica)))
             groups.append(pg)
+            # the replica's actor in the bundle that carries its CPUs; vLLM's rank workers join it
             o["scheduling_strategy"] = PlacementGroupSchedulingStrategy(
-                pg, placement_group_capture_child_tasks=True)
+                pg, placement_group_bundle_index=0, placement_group_capture_child_tasks=True)
         hosts.append(cls.options(**o).remote(OmegaConf.to_yaml(cfg), job))
     log.info("vLLM: %d replica(s) on %s", len(hosts), "GPUs" if gpus else "CPUs")
-    return hosts, groups
+    return hosts, groups, ray.remote(num_cpus=0)(Router).remote(len(hosts))
+
+
+def placement(cfg, gpus: Optional[bool] = None) -> list:
+    """The run's engines' fit checks (core.resources specs): vLLM replicas when hosted, else the
+    actor pool's `augment.num_actors` actors of `augment.actor_cpus/actor_gpus`. `gpus`: whether
+    vLLM replicas take GPUs (None: as `augment.vllm.device` says for the connected cluster)."""
+    from augft.core.resources import actors_spec
+
+    a = cfg.augment
+    if bool(a.use_ray) and str(a.engine) == "vllm":
+        import ray
+
+        from augft.augment.engines.vllm import replicas_placement, use_gpus
+
+        if gpus is None:
+            gpus = use_gpus(a.vllm, float(ray.cluster_resources().get("GPU", 0)), cuda_build=None)
+        return replicas_placement(a.vllm, gpus)
+    return [actors_spec(max(1, int(a.num_actors)), float(a.actor_cpus), float(a.actor_gpus),
+                        "augment.num_actors, augment.actor_cpus, augment.actor_gpus", "augment's engine actors")]
 
 
 class RunEngines:
@@ -88,6 +140,8 @@ class RunEngines:
         self._local = None
         self._hosts: List = []
         self._groups: List = []
+        self.router = None
+        """The run's Router actor (hosted runs), shared by every pipeline's proxies."""
 
     @property
     def hosted(self) -> bool:
@@ -105,7 +159,7 @@ class RunEngines:
 
     def hosts(self) -> List:
         if not self._hosts:
-            self._hosts, self._groups = _start_hosts(self.cfg, self.job)
+            self._hosts, self._groups, self.router = _start_hosts(self.cfg, self.job)
         return self._hosts
 
     def close(self) -> None:
@@ -119,11 +173,11 @@ class RunEngines:
                 ray.get([h.close.remote() for h in self._hosts], timeout=60)
             except Exception as exc:  # noqa: BLE001 - a dead host has nothing left to close
                 log.debug("closing engine hosts: %s", exc)
-            for h in self._hosts:
+            for h in [*self._hosts, *([self.router] if self.router is not None else [])]:
                 ray.kill(h)
             for pg in self._groups:
                 ray.util.remove_placement_group(pg)
-        self._hosts, self._groups = [], []
+        self._hosts, self._groups, self.router = [], [], None
 
     def __enter__(self) -> "RunEngines":
         return self

@@ -77,7 +77,7 @@ def check_fits(spec: PlacementSpec, nodes: List[Dict[str, float]], copies: int =
             have[k] = have.get(k, 0.0) + v
     for k, v in need.items():
         if v * copies > have.get(k, 0.0) + 1e-9:
-            raise AugftError(f"{name} needs {v * copies:g} {k} ({copies} x {v:g}) "
+            raise AugftError(f"{name}: needs {v * copies:g} {k} ({copies} x {v:g}) "
                              f"but the cluster has {have.get(k, 0.0):g}; lower {spec.keys} or add nodes")
     for b in spec.bundles:
         if not any(_fits(b, n) for n in nodes):
@@ -85,10 +85,10 @@ def check_fits(spec: PlacementSpec, nodes: List[Dict[str, float]], copies: int =
                              f"lower {spec.keys}")
     if spec.strategy == "STRICT_PACK" and len(spec.bundles) > 1:
         if not any(_fits(need, n) for n in nodes):
-            raise AugftError(f"{name} needs {need} on one node (STRICT_PACK), more than any node has; "
+            raise AugftError(f"{name}: needs {need} on one node (STRICT_PACK), more than any node has; "
                              f"lower {spec.keys}")
     if spec.strategy == "STRICT_SPREAD" and len(spec.bundles) > len(nodes):
-        raise AugftError(f"{name} spreads {len(spec.bundles)} bundles over {len(nodes)} node(s) "
+        raise AugftError(f"{name}: spreads {len(spec.bundles)} bundles over {len(nodes)} node(s) "
                          f"(STRICT_SPREAD); lower {spec.keys}")
 
 
@@ -135,3 +135,14 @@ def actor_device(requested: str, gpus: float, key: str, gpu_ids: Optional[Sequen
     if dev == "auto":
         return "cuda" if ids else "cpu"
     return dev
+
+
+def model_on(model_cfg, device: str):
+    """A copy of a `model` config section loading on `device` (the one an actor was assigned)."""
+    import dataclasses
+
+    from omegaconf import OmegaConf
+
+    if OmegaConf.is_config(model_cfg):
+        return OmegaConf.merge(model_cfg, {"device": device})
+    return dataclasses.replace(model_cfg, device=device)

@@ -111,13 +111,22 @@ def batch_counts(rows: List[dict], scored) -> dict:
 
 
 class ScoringActor:
-    """Ray Data callable class: one model session per actor, every condition of that model per batch."""
+    """Ray Data callable class: one model session per actor, every condition of that model per batch.
+    The model loads on the device Ray assigned the actor (eval.actor_gpus; `actor_device`)."""
 
     def __init__(self, settings, model: str, evs: List[Evaluated], ctx_ids: Optional[List[int]], out: str):
+        from dataclasses import replace
+
+        from augft.core.resources import actor_device, model_on
+
+        self.device = actor_device(str(settings.model.device), float(settings.eval.actor_gpus), "eval.actor_gpus")
+        self.session = self._session(replace(settings, model=model_on(settings.model, self.device)), model)
+        self.evs, self.ctx_ids, self.out = evs, ctx_ids, Path(out) / PREDICTIONS
+
+    def _session(self, settings, model: str):
         from augft.eval.session import ModelSession
 
-        self.session = ModelSession(settings, model)
-        self.evs, self.ctx_ids, self.out = evs, ctx_ids, Path(out) / PREDICTIONS
+        return ModelSession(settings, model)
 
     def __call__(self, batch):
         from augft.core.records import write_parquet
@@ -229,12 +238,26 @@ def use_ray(settings) -> bool:
     return bool(settings.cluster.address or os.environ.get("RAY_ADDRESS"))
 
 
-def _pool(qds, settings, model: str, group: List[Evaluated], ctx_ids, out: str):
-    import ray
+KEYS = "eval.num_actors, eval.actor_cpus, eval.actor_gpus"
+
+
+def placement(settings):
+    """What the scoring actors ask of Ray at once (core.resources' spec, checked before work)."""
+    from augft.core.resources import actors_spec
 
     e = settings.eval
-    return qds.map_batches(ScoringActor, batch_size=int(e.ray_batch_size), batch_format="numpy",
-                           compute=ray.data.ActorPoolStrategy(size=int(e.num_actors)), num_cpus=float(e.actor_cpus),
+    return actors_spec(int(e.num_actors), float(e.actor_cpus), float(e.actor_gpus), KEYS, "eval's scoring actors")
+
+
+def _pool(qds, settings, model: str, group: List[Evaluated], ctx_ids, out: str, actor=ScoringActor):
+    import ray
+
+    from augft.core.resources import actor_options
+
+    e = settings.eval
+    return qds.map_batches(actor, batch_size=int(e.ray_batch_size), batch_format="numpy",
+                           compute=ray.data.ActorPoolStrategy(size=int(e.num_actors)),
+                           **actor_options(float(e.actor_cpus), float(e.actor_gpus)),
                            fn_constructor_kwargs={"settings": settings, "model": model, "evs": group,
                                                   "ctx_ids": ctx_ids, "out": out})
 
@@ -267,6 +290,9 @@ def score_on_ray(settings, req, evs: List[Evaluated], one_off) -> Dict[str, obje
     ctx.enable_progress_bars, ctx.print_on_execution_start = False, False  # our own bar counts questions
     user_errors_as_themselves()
     try:
+        from augft.core.resources import check_cluster
+
+        check_cluster(placement(settings))  # an actor pool that can never be placed waits forever
         return _score_models(settings, req, evs, one_off)
     finally:
         if started:  # a caller's own Ray (a study, a notebook) is left as it was

@@ -54,4 +54,7 @@ def launch_ray(plan_path: Path, cfg) -> None:
     need = int(resources.total().get("CPU", 0) + 0.999) + 1
     out = Path(plan_path).resolve().parent
     with ray_session(cfg.cluster, min_cpus=need):
+        from augft.core.resources import check_cluster
+
+        check_cluster(resources.spec())  # workers that can never be placed would wait forever
         fit(_worker, {"plan": str(Path(plan_path).resolve())}, resources, int(cfg.train.max_failures), out / "ray")

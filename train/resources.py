@@ -30,6 +30,12 @@ class TrainResources:
     def total(self) -> Dict[str, float]:
         return {k: v * self.num_workers for k, v in self.per_worker.items()}
 
+    def spec(self):
+        """The workers as a core.resources PlacementSpec (checked against the cluster before work)."""
+        from augft.core.resources import PlacementSpec
+
+        return PlacementSpec(self.bundles(), self.strategy, KEYS, "training workers")
+
     def scaling_config(self):
         """Ray Train's `ScalingConfig` for these workers."""
         from ray.train import ScalingConfig
@@ -42,11 +48,9 @@ class TrainResources:
 def train_resources(cfg) -> TrainResources:
     """The training workers' resources from `cfg.train` and `cfg.cluster` (ranges are
     checked when the config loads)."""
+    from augft.core.resources import bundle  # the same bundle every stage's actors ask for
+
     t, c = cfg.train, cfg.cluster
-    per_worker = {"CPU": float(c.train_cpus_per_worker)}
-    if t.use_gpu:
-        per_worker["GPU"] = float(c.train_gpus_per_worker)
-    # Ray refuses a bundle whose resources are all zero.
-    per_worker = {k: v for k, v in per_worker.items() if v > 0} or {"CPU": 0.001}
+    per_worker = bundle(float(c.train_cpus_per_worker), float(c.train_gpus_per_worker) if t.use_gpu else 0.0)
     return TrainResources(num_workers=int(t.num_workers), use_gpu=bool(t.use_gpu),
                           per_worker=per_worker, strategy=str(c.train_placement_strategy))

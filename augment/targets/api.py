@@ -175,6 +175,15 @@ class UnitJob:
         if hasattr(self.teacher, "close"):  # vLLM's engine-core process
             self.teacher.close()
 
+    def on_device(self, device: str) -> "UnitJob":
+        """This job with the teacher loading on `device` (the one Ray assigned its actor)."""
+        from dataclasses import replace
+
+        from augft.core.resources import model_on
+
+        return UnitJob(replace(self.cfg, model=model_on(self.cfg.model, device)), self.out, self.fingerprint,
+                       self.contexts)
+
 
 def _run_here(job: UnitJob, units: Dict[int, list]) -> Dict[int, dict]:
     from tqdm import tqdm
@@ -186,10 +195,15 @@ def _run_here(job: UnitJob, units: Dict[int, list]) -> Dict[int, dict]:
 
 
 class _Actor:
-    """A Ray Data actor: one teacher per process, the units of its batches written by it."""
+    """A Ray Data actor: one teacher per process (on the device Ray assigned it:
+    train.distill.actor_gpus), the units of its batches written by it."""
 
     def __init__(self, job: UnitJob):
-        self.job = job
+        from augft.core.resources import actor_device
+
+        d = job.cfg.distill
+        self.device = actor_device(str(job.cfg.model.device), float(d.actor_gpus), "train.distill.actor_gpus")
+        self.job = job.on_device(self.device)
 
     def __call__(self, batch: dict) -> dict:
         import pickle
@@ -200,7 +214,18 @@ class _Actor:
         return {"u": np.asarray(batch["u"]), "stats": np.asarray([json.dumps(d) for d in done], dtype=object)}
 
 
-def _run_ray(cfg, job: UnitJob, units: Dict[int, list]) -> Dict[int, dict]:
+KEYS = "train.distill.num_actors, train.distill.actor_cpus, train.distill.actor_gpus"
+
+
+def placement(cfg):
+    """What the teacher actors ask of Ray at once (core.resources' spec, checked before work)."""
+    from augft.core.resources import actors_spec
+
+    d = cfg.distill
+    return actors_spec(int(d.num_actors), float(d.actor_cpus), float(d.actor_gpus), KEYS, "teacher-target actors")
+
+
+def _run_ray(cfg, job: UnitJob, units: Dict[int, list], actor=_Actor) -> Dict[int, dict]:
     """train.distill.use_ray: the units on a Ray Data actor pool (train.distill.num_actors teachers,
     each writing its units' files; only the small stats come back)."""
     import pickle
@@ -208,13 +233,16 @@ def _run_ray(cfg, job: UnitJob, units: Dict[int, list]) -> Dict[int, dict]:
     import ray
 
     from augft.core.ray_init import ray_session
+    from augft.core.resources import actor_options, check_cluster
 
     d = cfg.distill
     with ray_session(cfg.cluster):
+        check_cluster(placement(cfg))  # an actor pool that can never be placed waits forever
         ds = ray.data.from_items([{"u": u, "unit": pickle.dumps(unit)} for u, unit in units.items()],
                                  override_num_blocks=max(1, len(units)))
-        rows = ds.map_batches(_Actor, fn_constructor_kwargs={"job": job}, batch_size=1, batch_format="numpy",
-                              concurrency=int(d.num_actors), num_cpus=float(d.actor_cpus)).take_all()
+        rows = ds.map_batches(actor, fn_constructor_kwargs={"job": job}, batch_size=1, batch_format="numpy",
+                              concurrency=int(d.num_actors),
+                              **actor_options(float(d.actor_cpus), float(d.actor_gpus))).take_all()
     return {int(r["u"]): json.loads(r["stats"]) for r in rows}
 
 

@@ -171,6 +171,9 @@ class AugmentConfig:
     """Engine actors in the Ray Data actor pool (hf/openai); vllm uses vllm.replicas."""
     actor_cpus: float = 1.0
     """CPUs reserved per engine actor."""
+    actor_gpus: float = 0.0
+    """GPUs reserved per engine actor (hf engine; vllm replicas use augment.vllm.device and
+    tensor_parallel_size). Inside the actor model.device=auto loads on the GPU Ray assigned."""
     openai: OpenAIEngineConfig = field(default_factory=OpenAIEngineConfig)
     """The openai engine's server and retry policy."""
     vllm: AugmentVLLMConfig = field(default_factory=AugmentVLLMConfig)
@@ -189,6 +192,7 @@ class AugmentConfig:
         require(0 < self.near_duplicate_threshold <= 1, "augment.near_duplicate_threshold",
                 f"must be in (0, 1], got {self.near_duplicate_threshold}")
         require(self.actor_cpus > 0, "augment.actor_cpus", f"must be > 0, got {self.actor_cpus}")
+        require(self.actor_gpus >= 0, "augment.actor_gpus", f"must be >= 0, got {self.actor_gpus}")
         require(0 <= self.max_failed_share <= 1, "augment.max_failed_share",
                 f"must be in [0, 1], got {self.max_failed_share}")
         require(0 <= self.verify_threshold <= 1, "augment.verify_threshold",

@@ -124,6 +124,9 @@ class EvalConfig:
     """Scoring actors (eval.use_ray); each holds one copy of the model."""
     actor_cpus: float = 1.0
     """CPUs reserved per scoring actor."""
+    actor_gpus: float = 0.0
+    """GPUs reserved per scoring actor (eval.use_ray). Inside the actor model.device=auto loads on
+    the GPU Ray assigned (CPU when 0); an actor that asked for GPUs and got none stops."""
     ray_batch_size: int = 256
     """Questions per actor batch (eval.use_ray): one predictions part per batch and condition."""
     costs: CostConfig = field(default_factory=CostConfig)
@@ -143,4 +146,5 @@ class EvalConfig:
         require(self.general_text_tokens >= 0, "eval.general_text_tokens", "must be >= 0")
         require(self.num_actors >= 1, "eval.num_actors", f"must be >= 1, got {self.num_actors}")
         require(self.actor_cpus > 0, "eval.actor_cpus", f"must be > 0, got {self.actor_cpus}")
+        require(self.actor_gpus >= 0, "eval.actor_gpus", f"must be >= 0, got {self.actor_gpus}")
         require(self.ray_batch_size >= 1, "eval.ray_batch_size", f"must be >= 1, got {self.ray_batch_size}")

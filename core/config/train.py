@@ -46,11 +46,15 @@ class DistillConfig:
     """use_ray: teacher actors (one model each)."""
     actor_cpus: float = 1.0
     """use_ray: CPUs reserved per teacher actor."""
+    actor_gpus: float = 0.0
+    """use_ray: GPUs reserved per teacher actor; inside it model.device=auto loads the teacher on
+    the GPU Ray assigned (CPU when 0)."""
 
     def __post_init__(self):
         require(0 <= self.alpha <= 1, "train.distill.alpha", f"must be in [0, 1], got {self.alpha}")
         require(self.top_k >= 1, "train.distill.top_k", f"must be >= 1, got {self.top_k}")
         require(self.actor_cpus > 0, "train.distill.actor_cpus", "must be > 0")
+        require(self.actor_gpus >= 0, "train.distill.actor_gpus", "must be >= 0")
         for key in ("batch_size", "unit_size", "num_actors"):
             require(getattr(self, key) >= 1, f"train.distill.{key}", "must be >= 1")
         require(self.context_tokens >= 0, "train.distill.context_tokens", "must be >= 0")

@@ -56,11 +56,14 @@ def test_vllm_config_mapping():
     assert cpu["dtype"] == "bfloat16" and "gpu_memory_utilization" not in cpu
     # No GPU is asked of a cluster without one; with GPUs one per replica, or placement groups.
     assert not use_gpus(v, 0.0) and use_gpus(v, 8.0)
+    with pytest.raises(AugftError, match="augment.vllm.device=auto"):  # the CUDA build, no GPU: never quietly CPU
+        use_gpus(v, 0.0, cuda_build=True)
     assert replica_options(v, gpus=True)["num_gpus"] == 0  # TP: the placement group holds the GPUs
     one = load_config(None, ["augment.engine=vllm"]).augment.vllm
     assert replica_options(one, gpus=True)["num_gpus"] == 1 and replica_options(one, gpus=False)["num_gpus"] == 0
     # Tensor-parallel ranks of one replica must share a node: STRICT_PACK, one GPU bundle per rank.
-    assert placement_spec(2) == {"bundles": [{"GPU": 1, "CPU": 1}] * 2, "strategy": "STRICT_PACK"}
+    # The first bundle holds the replica's actor and its augment.vllm.cpus_per_replica CPUs.
+    assert placement_spec(2, 3.0) == {"bundles": [{"CPU": 3.0, "GPU": 1.0}, {"GPU": 1.0}], "strategy": "STRICT_PACK"}
     sk = sampling_kwargs(Sampling(temperature=0.7, top_p=0.9, max_new_tokens=12, n=3, stop=["\nFact:"]), 11)
     assert sk == {"n": 3, "temperature": 0.7, "top_p": 0.9, "max_tokens": 12, "stop": ["\nFact:"], "seed": 11}
     assert sampling_kwargs(Sampling(temperature=0.0, n=4), 1)["n"] == 1  # vLLM refuses n>1 when greedy
