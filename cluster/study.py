@@ -202,6 +202,9 @@ def run_study(cfg, data: Optional[Path], out: Path, fns: Optional[StageFns] = No
     conditions = parse_all(cfg.pipeline.conditions, [str(s) for s in cfg.augment.strategies],
                            key="pipeline.conditions")
     check_data_fits(conditions, data)
+    from augft.cluster.placement import check_study
+
+    check_study(cfg, conditions)  # a stage that can never be placed would wait forever: fail now
     out.mkdir(parents=True, exist_ok=True)
     study = Study(cfg, data, out, fns or StageFns(), conditions)
     # Fail before any work: the tracking store must answer (or tracking be off/offline).
