@@ -77,12 +77,39 @@ def _rewrites(cfg, cands: Dict[str, List[Candidate]], report: dict) -> Dict[str,
     return out
 
 
-def _judge(cfg, cands: List[Candidate], docs) -> list:
+JUDGE_KEYS = "questions.judge_cpus, questions.judge_gpus"
+
+
+def judge_here(cfg, cands: List[Candidate], docs, gpus: float = 0.0) -> list:
+    """The keep/drop verdicts, with the model on this process's device (in a Ray task: the GPU
+    Ray assigned it, `questions.judge_gpus`)."""
     from augft.core.models import load_from_config
+    from augft.core.resources import actor_device, model_on
     from augft.eval.questions.judge import judge
 
-    lm = load_from_config(cfg.model)
+    model = cfg.model
+    if gpus > 0:
+        model = model_on(model, actor_device(str(model.device), gpus, "questions.judge_gpus"))
+    lm = load_from_config(model)
     return judge(lm.model, lm.tokenizer, cands, {d.id: d for d in docs}, cfg.eval)
+
+
+def _judge(cfg, cands: List[Candidate], docs, judge_fn=judge_here) -> list:
+    """In this process, or (questions.judge_gpus > 0) as one Ray task holding the GPUs, checked
+    against the cluster first so it fails naming the keys instead of waiting forever."""
+    q = cfg.questions
+    gpus = float(q.judge_gpus)
+    if gpus <= 0:
+        return judge_fn(cfg, cands, docs)
+    import ray
+
+    from augft.core.ray_init import ray_session
+    from augft.core.resources import actor_options, actors_spec, check_cluster
+
+    with ray_session(cfg.cluster, log_to_driver=False):
+        check_cluster(actors_spec(1, float(q.judge_cpus), gpus, JUDGE_KEYS, "the questions judge"))
+        task = ray.remote(judge_fn).options(**actor_options(float(q.judge_cpus), gpus))
+        return ray.get(task.remote(cfg, cands, docs, gpus))
 
 
 def _check_overwrite(out: Path, force: bool) -> None:

@@ -41,9 +41,17 @@ class QuestionsConfig:
     """Generation budget for one model-written question."""
     temperature: float = 0.0
     """Sampling temperature for model-written questions (0: greedy)."""
+    judge_gpus: float = 0.0
+    """GPUs for the keep/drop judge (questions.filter): above 0 the judge runs as one Ray task
+    holding them (local Ray unless cluster.address) and model.device=auto loads on the GPU Ray
+    assigned; 0 judges in this process."""
+    judge_cpus: float = 1.0
+    """CPUs the judge's Ray task reserves (questions.judge_gpus above 0)."""
 
     def __post_init__(self):
         require(self.per_split >= 1, "questions.per_split", f"must be at least 1, got {self.per_split}")
         require(self.n_choices >= 2, "questions.n_choices", f"must be at least 2, got {self.n_choices}")
+        require(self.judge_gpus >= 0, "questions.judge_gpus", f"must be >= 0, got {self.judge_gpus}")
+        require(self.judge_cpus > 0, "questions.judge_cpus", f"must be > 0, got {self.judge_cpus}")
         require(self.max_new_tokens >= 8, "questions.max_new_tokens",
                 f"must be at least 8, got {self.max_new_tokens}")

@@ -53,3 +53,20 @@ def test_a_cuda_driver_without_a_gpu_is_named(monkeypatch):
     monkeypatch.delenv(P.JOB_ENV)
     assert P.driver_spec(cfg) is None
     P.check_driver_device(cfg)  # outside a job the driver is not reserved
+
+
+def test_the_questions_judge_runs_on_a_gpu_ray_assigned(ray_gpus):
+    from augft.cluster import questions_command as Q
+
+    def probe(cfg, cands, docs, gpus):
+        from augft.core.resources import actor_device
+
+        import ray
+
+        return [actor_device(str(cfg.model.device), gpus, "questions.judge_gpus"), [str(g) for g in ray.get_gpu_ids()]]
+
+    cfg = load_config(None, ["questions.judge_gpus=1", "questions.judge_cpus=0.5"])
+    device, ids = Q._judge(cfg, [], [], judge_fn=probe)
+    assert device == "cuda" and len(ids) == 1
+    with pytest.raises(AugftError, match="questions.judge_gpus"):
+        Q._judge(load_config(None, ["questions.judge_gpus=3"]), [], [], judge_fn=probe)
