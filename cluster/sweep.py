@@ -3,8 +3,9 @@
 Searched: the mix weight of each strategy (0 leaves it out), augmentations per
 prompt (augment.num_candidates), sampling temperature and sentence splitting
 (train.split). Every augmentation parameter is drawn from a discrete set, so trials
-that draw equal augmentation keys share one augmentation folder. Each trial trains one epoch at a time and reports validation
-accuracy (split `rephrase`, or `forward` for people) after each, so ASHA stops
+that draw equal augmentation keys share one augmentation folder. Each trial trains
+one epoch at a time and reports validation accuracy (split `rephrase`, or `forward`
+for people) after each, so ASHA stops
 weak trials early; the search algorithm (Optuna TPE, or random) proposes configs
 with at most cluster.max_concurrent_trials running at once. Only the validation
 split steers the search; the best configuration is then evaluated once on the

@@ -57,7 +57,8 @@ def test_cpu_actors_stay_on_cpu(ray_gpus, tmp_path):
 
 
 def test_a_pool_that_cannot_fit_fails_before_work_naming_the_keys(ray_gpus, tmp_path):
-    settings = EvalSettings.of(load_config(None, ["eval.actor_gpus=1", "eval.num_actors=3", "eval.actor_cpus=0.5", "eval.use_ray=true"]))
+    settings = EvalSettings.of(load_config(None, ["eval.actor_gpus=1", "eval.num_actors=3", "eval.actor_cpus=0.5",
+                                                  "eval.use_ray=true"]))
     req = SimpleNamespace(data=str(tmp_path / "no-such-data"), out=str(tmp_path / "out"), splits=None)
     with pytest.raises(AugftError, match="needs 3 GPU .*eval.num_actors, eval.actor_cpus, eval.actor_gpus"):
         D.score_on_ray(settings, req, [], None)
