@@ -166,3 +166,14 @@ def test_router_balances_by_prompts():
     r = H.Router(2)
     assert [r.assign("", 10), r.assign("", 1), r.assign("", 1), r.assign("a", 5), r.assign("a", 5)] == [0, 1, 1, 1, 1]
     assert r.load == [10, 12]
+
+
+def test_an_augment_run_whose_replicas_cannot_fit_stops_before_work(cluster, corpus_dir, tmp_path):
+    from augft.augment.api import augment
+
+    cfg = load_config(None, ["model.name=tiny-random-llama", "augment.engine=vllm", "augment.use_ray=true",
+                             "augment.vllm.device=gpu", "augment.vllm.tensor_parallel_size=4",
+                             "augment.vllm.replicas=5"])
+    with pytest.raises(AugftError, match=r"needs 20 GPU .*augment.vllm.replicas"):
+        augment(cfg, corpus_dir, tmp_path / "out")
+    assert not list((tmp_path / "out").rglob("*.parquet"))  # no unit ran
