@@ -239,17 +239,20 @@ def study(data: Mapping[str, Any]) -> List[str]:
                 for s, c in checker.items()]
         parts.append("The benchmark's exact checker on the kept statements:\n\n" + render_markdown(
             ["strategy", "kept", "true", "false", "uncheckable", "targets covered", "multi-step covered"], rows))
-    dec = data.get("decision") or {}
-    if dec.get("rows"):
-        rows = [[c, f"{r['accuracy']:.3f} [{r['ci_low']:.2f}, {r['ci_high']:.2f}]", fmt(r["one_off_flops"]),
-                 fmt(r["per_query_flops"]), fmt(r["total_flops"]), fmt(r["break_even_vs_icl"]),
-                 fmt(r["break_even_vs_rag"])] for c, r in dec["rows"].items()]
-        parts.append("Which to use (pooled accuracy, FLOPs, break-even queries):\n\n" + render_markdown(
-            ["condition", "pooled", "one-off FLOPs", "FLOPs / query", "FLOPs in all", "break-even vs icl",
-             "break-even vs rag"], rows) + f"\n\n{dec['text']}")
+    if (data.get("decision") or {}).get("rows"):
+        parts.append("Which to use (pooled accuracy, FLOPs, break-even queries):\n\n" + decision_table(data["decision"]))
     if data.get("recall_at_k"):
         parts.append("`recall_at_k`:\n\n" + entries_table(data["recall_at_k"], "condition"))
     return parts
+
+
+def decision_table(dec: Mapping[str, Any]) -> str:
+    """The study's "Which to use" rows and its sentence."""
+    rows = [[c, f"{r['accuracy']:.3f} [{r['ci_low']:.2f}, {r['ci_high']:.2f}]", fmt(r["one_off_flops"]),
+             fmt(r["per_query_flops"]), fmt(r["total_flops"]), fmt(r["break_even_vs_icl"]),
+             fmt(r["break_even_vs_rag"])] for c, r in dec["rows"].items()]
+    return render_markdown(["condition", "pooled", "one-off FLOPs", "FLOPs / query", "FLOPs in all",
+                            "break-even vs icl", "break-even vs rag"], rows) + f"\n\n{dec['text']}"
 
 
 def engines(data: Mapping[str, Any]) -> List[str]:
@@ -331,6 +334,10 @@ def block(spec: str, files: Mapping[str, Mapping[str, Any]]) -> str:
     """`FILE:PATH` renders the value at PATH of results file FILE: an accuracy grid, or entries."""
     name, _, path = spec.partition(":")
     value = lookup(files[name.removesuffix(".json")], path)
+    if path.endswith("decision"):
+        return decision_table(value)
+    if isinstance(value, str):
+        return "> " + value
     return accuracy_grid(value) if is_grid(value) else entries_table(value)
 
 
@@ -366,32 +373,33 @@ def _tolerance(printed: str) -> float:
     return 0.5 * 10 ** -decimals * (10 ** int(exp) if exp else 1)
 
 
-def prose_lines(text: str) -> List[Tuple[int, str]]:
-    """(line number, line) outside generated blocks (those are checked by regenerating them)."""
-    for m in BLOCK.finditer(text):
-        text = text[:m.start(3)] + "\n" * m.group(3).count("\n") + text[m.end(3):]
-    return list(enumerate(text.splitlines(), 1))
+def prose(text: str) -> str:
+    """The text with generated blocks blanked (those are checked by regenerating them)."""
+    for m in reversed(list(BLOCK.finditer(text))):
+        text = text[:m.start(3)] + re.sub(r"[^\n]", " ", m.group(3)) + text[m.end(3):]
+    return text
 
 
-def _masked(line: str) -> str:
-    """The line with its citations blanked (their paths hold digits that are not claims)."""
-    return CITE.sub(lambda m: " " * len(m.group(0)), line)
+def _masked(text: str) -> str:
+    """The text with its citations blanked (their paths hold digits that are not claims)."""
+    return CITE.sub(lambda m: " " * len(m.group(0)), text)
 
 
-def cited_numbers(line: str, files: Mapping[str, Any]) -> Tuple[List[Tuple[int, str, Any]], List[str]]:
-    """(start, printed, value) for each citation on the line, and the errors found."""
-    masked, found, errors, prev = _masked(line), [], [], 0
-    for m in CITE.finditer(line):
-        nums = list(NUMBER.finditer(masked, prev, m.start()))
-        prev = m.end()
-        if not nums:
-            errors.append(f"{m.group(0)} follows no number")
+def cited_numbers(text: str, files: Mapping[str, Any]) -> Tuple[List[Tuple[int, str, Any]], List[Tuple[int, str]]]:
+    """(offset, printed, value) for each citation, and (offset, why) for each that cannot be read.
+    The cited number is the last one before the comment, at most a unit (`x`, `%`, ` min`) away."""
+    masked, found, errors = _masked(text), [], []
+    for m in CITE.finditer(text):
+        nums = list(NUMBER.finditer(masked, max(0, m.start() - 40), m.start()))
+        gap = masked[nums[-1].end():m.start()] if nums else ""
+        if not nums or len(gap) > 16 or re.search(r"\d", gap):
+            errors.append((m.start(), f"{m.group(0)} follows no number"))
             continue
         name, path, op, factor = m.group(1), m.group(2).strip(), m.group(3), m.group(4)
         try:
             value = float(lookup(files[name], path))
         except (KeyError, TypeError, ValueError):
-            errors.append(f"{m.group(0)}: no number at {path!r} in benchmarks/results/{name}.json")
+            errors.append((m.start(), f"{m.group(0)}: no number at {path!r} in benchmarks/results/{name}.json"))
             continue
         value = value * float(factor) if op == "*" else value / float(factor) if op == "/" else value
         found.append((nums[-1].start(), nums[-1].group(0), value))
@@ -401,20 +409,22 @@ def cited_numbers(line: str, files: Mapping[str, Any]) -> Tuple[List[Tuple[int, 
 def check_doc(text: str, files: Mapping[str, Any]) -> List[str]:
     """Every cited number against its file, and every decimal, ratio or percent on a line that
     names a results file cited. Returns 'line N: why' for each failure."""
-    errors = []
-    for n, line in prose_lines(text):
-        found, why = cited_numbers(line, files)
-        errors += [f"line {n}: {w}" for w in why]
-        for _, printed, value in found:
-            if abs(float(printed.replace(",", "")) - value) > _tolerance(printed) * (1 + 1e-9):
-                errors.append(f"line {n}: {printed} printed, {value:.6g} in the file it cites")
-        if RESULTS_FILE.search(line):
-            masked, cited = _masked(line), {start for start, _, _ in found}
-            for m in NUMBER.finditer(masked):
-                after = masked[m.end():m.end() + 1]
-                if ("." in m.group(0) or after in ("x", "%")) and m.start() not in cited:
-                    errors.append(f"line {n}: {m.group(0)} is on a line naming a results file but cites none")
-    return errors
+    text = prose(text)
+    line = lambda offset: text.count("\n", 0, offset) + 1  # noqa: E731
+    found, why = cited_numbers(text, files)
+    errors = [(at, w) for at, w in why]
+    for at, printed, value in found:
+        if abs(float(printed.replace(",", "")) - value) > _tolerance(printed) * (1 + 1e-9):
+            errors.append((at, f"{printed} printed, {value:.6g} in the file it cites"))
+    cited, masked, offset = {at for at, _, _ in found}, _masked(text), 0
+    for raw in masked.splitlines(keepends=True):
+        if RESULTS_FILE.search(raw):
+            for m in NUMBER.finditer(raw):
+                after = raw[m.end():m.end() + 1]
+                if ("." in m.group(0) or after in ("x", "%")) and offset + m.start() not in cited:
+                    errors.append((offset + m.start(), f"{m.group(0)} is on a line naming a results file but cites none"))
+        offset += len(raw)
+    return [f"line {line(at)}: {w}" for at, w in sorted(errors)]
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
