@@ -239,6 +239,18 @@ def study(data: Mapping[str, Any]) -> List[str]:
                 for s, c in checker.items()]
         parts.append("The benchmark's exact checker on the kept statements:\n\n" + render_markdown(
             ["strategy", "kept", "true", "false", "uncheckable", "targets covered", "multi-step covered"], rows))
+    longest = max(checker, key=lambda s: len(checker[s].get("rounds") or []), default=None)
+    if longest and checker[longest].get("rounds"):
+        plans = (data.get("filters", {}).get(longest) or {}).get("rounds") or []
+        rounds = [[f"round {r['round']}", fmt(p.get("prompts")), fmt(r["n"]), fmt(r["true"]), fmt(r["false"]),
+                   fmt(r["uncheckable"]), fmt(r.get("covered"))] for r, p in zip(checker[longest]["rounds"], plans)]
+        parts.append(f"Per round of `{longest}` (the statements each round kept):\n\n" + render_markdown(
+            ["round", "prompts", "kept", "true", "false", "uncheckable", "targets its statements cover"], rounds))
+    filters = data.get("filters") or {}
+    if filters:
+        rows = [[s, fmt(f.get("kept")), ", ".join(f"{k} {v}" for k, v in sorted(
+            (f.get("filtered") or {}).items(), key=lambda kv: -kv[1]))] for s, f in filters.items()]
+        parts.append("What the filters dropped:\n\n" + render_markdown(["strategy", "kept", "dropped"], rows))
     if (data.get("decision") or {}).get("rows"):
         parts.append("Which to use (pooled accuracy, FLOPs, break-even queries):\n\n" + decision_table(data["decision"]))
     if data.get("recall_at_k"):
