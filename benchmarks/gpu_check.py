@@ -91,7 +91,8 @@ def worker(plan: str, memdir: str) -> int:
 
     from augft.train.launch import main as launch
 
-    if torch.cuda.is_available():
+    if torch.cuda.is_available():  # this rank's GPU first, or the reset opens a context on GPU 0
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
         torch.cuda.reset_peak_memory_stats()
     rc = launch([plan])
     rank = int(os.environ.get("RANK", "0"))
@@ -109,7 +110,7 @@ def _train_metrics(out: Path, memdir: Path, n_params: int, world: int, dev: str)
     timed = steps[2:] or steps  # the first steps include kernel selection and allocator growth
     tps = statistics.median(r["tokens_per_s"] for r in timed)
     summary = read_typed(out / ".worker_summary.json", WorkerSummary, "worker summary")
-    name = lib_device_name(dev)
+    name = device_name(dev)
     peak = next((v for k, v in PEAK_FLOPS.items() if k in name), 0.0) if dev == "cuda" else 0.0
     mem = [json.loads(p.read_text())["peak_bytes"] for p in sorted(memdir.glob("rank*.json"))]
     return {"steps": len(steps), "tokens_per_s": tps, "tokens_per_s_per_device": tps / world,
@@ -119,7 +120,7 @@ def _train_metrics(out: Path, memdir: Path, n_params: int, world: int, dev: str)
             "ok": len(steps) > 0 and summary.final_loss == summary.final_loss and (out / "model").is_dir()}
 
 
-def lib_device_name(dev: str) -> str:
+def device_name(dev: str) -> str:
     import platform
 
     import torch
@@ -174,7 +175,7 @@ def run(a, work: Path) -> dict:
     t0 = time.perf_counter()
     n_params = lib.build_model(work / "model", size, "bfloat16" if dev == "cuda" else "float32")
     lib.write_corpus(work / "data", size)
-    res = {"device": lib_device_name(dev), "gpus_visible": torch.cuda.device_count(), "nproc": nproc,
+    res = {"device": device_name(dev), "gpus_visible": torch.cuda.device_count(), "nproc": nproc,
            "backend": "nccl" if dev == "cuda" else "gloo", "size": a.size or ("full" if dev == "cuda" else "tiny"),
            "model": {"params": n_params, "vocab": size.vocab, **size.dims}}
     res["train"] = _train(work, size, dev, nproc, a.steps or size.steps, n_params)

@@ -107,7 +107,8 @@ def export_matches_checkpoint(model_dir: Path, checkpoint: Path, device: str, n_
     from deepspeed.utils.zero_to_fp32 import get_fp32_state_dict_from_zero_checkpoint
     from transformers import AutoConfig, AutoModelForCausalLM
 
-    exported = AutoModelForCausalLM.from_pretrained(model_dir, use_safetensors=True).to(device).eval()
+    # dtype=auto: the dtype the export saved (bf16 after bf16 training), not a float32 upcast
+    exported = AutoModelForCausalLM.from_pretrained(model_dir, dtype="auto", use_safetensors=True).to(device).eval()
     dtype = next(exported.parameters()).dtype
     state = get_fp32_state_dict_from_zero_checkpoint(str(checkpoint), tag="ds")
     rebuilt = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(model_dir), dtype=dtype)
@@ -149,10 +150,6 @@ def _plain_logprob(model, prompt: Sequence[int], choice: Sequence[int], device: 
     return float(logp[at, torch.tensor(choice, device=device)].sum())
 
 
-def _predictions(scores) -> List[int]:
-    return [max(range(len(s)), key=lambda i: s[i].logprob) for s in scores]
-
-
 def _agreement(a: List[List[float]], b: List[List[float]], margin: float) -> dict:
     """Same prediction per question, except where the reference's top two are within `margin`
     nats (a tie that rounding may break either way); counts both."""
@@ -184,8 +181,8 @@ def scoring_check(lm, size: Size) -> dict:
     base_s = time.perf_counter() - t
     plain = [[_plain_logprob(lm.model, q.prompt, c, dev) for c in q.choices] for q in qs]
     out = {"base": {**_agreement([[c.logprob for c in s] for s in base], plain, margin), "s": base_s}}
-    ctx = questions(Size(**{**size.__dict__, "questions": 1}), seed=3)[0].prompt * (size.icl_tokens // 4 + 1)
-    ctx = ctx[:size.icl_tokens]
+    rng = random.Random(3)
+    ctx = [rng.randint(len(SPECIALS), size.vocab - 1) for _ in range(size.icl_tokens)]
     timed = {}
     for reuse in (True, False):
         t = time.perf_counter()
