@@ -286,3 +286,20 @@ def test_gpu_overlay_violations_are_caught(rendered, kind, name, mutate, message
     assert _errors_after(docs, kind, name, lambda d: None) == []
     errors = _errors_after(docs, kind, name, mutate)
     assert any(message in e for e in errors), errors
+
+
+def test_the_documented_gpu_study_fits_the_interactive_gpu_cluster(rendered):
+    """configs/cluster-gpu.yaml (docs/cluster.md's walk) on augft-ray's whole-node GPU workers."""
+    from augft.core.config import load_config
+
+    cfg = load_config(REPO / "configs" / "cluster-gpu.yaml")
+    docs = rendered["gpu"][0]
+    (_, _, pod, group), = [p for p in _gpu_pods(docs) if p[0]["kind"] == "RayCluster"]
+    gpus, cpus = 8 * group["replicas"], int(pod["containers"][0]["resources"]["limits"]["cpu"])
+    v, t, c = cfg.augment.vllm, cfg.train, cfg.cluster
+    assert v.tensor_parallel_size <= 8 and v.replicas * v.tensor_parallel_size <= gpus
+    assert v.cpus_per_replica * (8 // v.tensor_parallel_size) <= cpus
+    assert t.use_gpu and t.num_workers * c.train_gpus_per_worker <= gpus and t.num_workers % 8 == 0
+    assert c.train_cpus_per_worker * 8 <= cpus
+    args = _find(docs, "Job", "augft-stage-weights")[0]["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert {cfg.model.name, cfg.augment.model} == {f"/mnt/augft/{d}" for d in args[1::2]}
