@@ -75,9 +75,16 @@ def _load_model(plan: WorkerPlan, ds_config: dict):
         from transformers.integrations import HfDeepSpeedConfig
 
         keep = HfDeepSpeedConfig(ds_config)
-    model = AutoModelForCausalLM.from_pretrained(plan.model_path, dtype=dtype,
-                                                 use_safetensors=True, attn_implementation="sdpa")
+    if plan.attn_implementation == "flash_attention_2":
+        from augft.train.api import check_attn_implementation
+
+        check_attn_implementation(plan.attn_implementation)
+    model = AutoModelForCausalLM.from_pretrained(plan.model_path, dtype=dtype, use_safetensors=True,
+                                                 attn_implementation=plan.attn_implementation)
     model.config.use_cache = False
+    if plan.gradient_checkpointing:
+        # Non-reentrant: works under ZeRO-3 and with frozen inputs (LoRA) without extra hooks.
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     if plan.lora:
         from peft import LoraConfig, get_peft_model
 
@@ -90,10 +97,11 @@ def _n_params(model) -> int:
 
 
 class _Writer:
-    """Rank 0's metrics.jsonl (rows past the resume step are dropped on resume)."""
+    """Rank 0's metrics.jsonl (rows past the resume step are dropped on resume), each row also
+    sent to the plan's MLflow run while training runs (train/live_metrics.py)."""
 
-    def __init__(self, path: Path, rank: int, resume_step: int):
-        self.rank, self.path = rank, path
+    def __init__(self, path: Path, rank: int, resume_step: int, plan: Optional[WorkerPlan] = None):
+        self.rank, self.path, self.live = rank, path, None
         if rank != 0:
             return
         rows = []
@@ -101,11 +109,18 @@ class _Writer:
             rows = [r for r in path.read_text().splitlines()
                     if r.strip() and json.loads(r).get("step", 0) <= resume_step]
         path.write_text("".join(r + "\n" for r in rows))
+        if plan is not None and plan.mlflow_run_id:
+            from augft.train.live_metrics import LiveMetrics
+
+            self.live = LiveMetrics(plan.mlflow_uri, plan.mlflow_run_id)
+            self.live.replay([json.loads(r) for r in rows])  # an earlier attempt's rows, if not there yet
 
     def write(self, row: dict) -> None:
         if self.rank == 0:
             with open(self.path, "a") as fh:
                 fh.write(json.dumps(row) + "\n")
+            if self.live is not None:
+                self.live.log(row)
 
 
 def _micro_batches(blocks: Sequence[Block], idx: List[int], rank: int, world: int, micro: int, accum: int):
@@ -352,7 +367,7 @@ def setup(plan: WorkerPlan, device=None) -> Session:
         start_step = int(read_state(resume)["step"])
     eval_data = ShardSet(Path(plan.eval_data)) if plan.eval_data else None
     return Session(plan, engine, scheduler, rank, world, device, ShardSet(Path(plan.train_data)), eval_data,
-                   _Writer(Path(plan.out) / "metrics.jsonl", rank, start_step), _n_params(engine.module),
+                   _Writer(Path(plan.out) / "metrics.jsonl", rank, start_step, plan), _n_params(engine.module),
                    peak_flops(plan) if plan.use_gpu else 0.0, start_step, hf_ds_config=keep)
 
 
@@ -420,7 +435,8 @@ def export(s: Session, wall: float) -> Optional[WorkerSummary]:
         steps=plan.total_steps, resumed_from=s.start_step, tokens=int(s.tokens_done), wall_s=wall,
         train_flops=float(6 * s.n_params * s.tokens_done), n_params=int(s.n_params), world_size=s.world,
         final_loss=s.last_loss, final_eval_loss=s.last_eval,
-        tokens_per_s=s.tokens_done / wall if wall > 0 else 0.0, model=str(exported) if exported else None)
+        tokens_per_s=s.tokens_done / wall if wall > 0 else 0.0, model=str(exported) if exported else None,
+        metrics_run=s.writer.live.run_id if s.writer.live is not None and s.writer.live.ok else "")
     write_artifact(Path(plan.out) / ".worker_summary.json", summary, indent=1)
     return summary
 

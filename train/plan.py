@@ -64,6 +64,11 @@ class WorkerPlan:
     data_stats: DataStats = field(default_factory=DataStats)
     distill: Dict[str, float] = field(default_factory=dict)
     """Context distillation ({alpha, top_k}); empty trains on cross-entropy alone."""
+    gradient_checkpointing: bool = False
+    attn_implementation: str = "sdpa"
+    mlflow_uri: str = ""
+    mlflow_run_id: str = ""
+    """The MLflow run rank 0 logs metric rows to while training ('' for none)."""
 
     @property
     def zero_stage(self) -> int:
