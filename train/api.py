@@ -173,6 +173,35 @@ def _identity(cfg, req: TrainRequest) -> dict:
             "mix": dict(req.mix), "mix_counts": bool(t.mix_counts)}
 
 
+# train.* keys that change neither the batches nor the weights a step produces: a rerun that
+# differs only in them still continues the same training.
+_NOT_IN_REQUEST = ("resume", "log_every", "eval_every", "checkpoint_every", "keep_checkpoints", "max_failures",
+                   "data_workers", "data_chunk_examples", "export", "launcher")
+
+
+def request_key(cfg, req: TrainRequest) -> str:
+    """What one training is: its inputs, model, seed and the train.* keys that shape its steps.
+    Saved in every checkpoint, so a rerun into the same folder knows whether it continues it."""
+    import hashlib
+
+    t = {k: v for k, v in _plain(cfg.train).items() if k not in _NOT_IN_REQUEST}
+    ident = {"train": t, "seed": int(cfg.seed), "model": str(req.model(cfg)), "data": str(Path(req.data).resolve()),
+             "mix": dict(req.mix), "augmentations": list(req.augmentations), "targets": list(req.targets)}
+    return hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+def _retry_resume(out: Path, key: str) -> Optional[Path]:
+    """The checkpoint a rerun of the same request continues from (a RayJob retry, a rerun after a
+    crash: same folder, no train.resume): the latest complete one, when this training saved it
+    and had steps left. Another training's checkpoints (a different key) are not resumed."""
+    ck = latest_checkpoint(out)
+    state = (read_state(ck) or {}) if ck is not None else {}
+    if state.get("request_key") != key or int(state.get("step", 0)) >= int(state.get("total_steps", 0)):
+        return None
+    log.info("resuming from %s: a rerun of the same training (train.resume was not set)", ck)
+    return ck
+
+
 def _fresh_out(out: Path, resume: Optional[Path]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     if resume is None:  # a fresh run must not mix with an older run's state
@@ -229,7 +258,8 @@ def prepare(cfg, req: TrainRequest) -> WorkerPlan:
     ctx = model_context(model_path, cfg.model)
     if t.block_size > ctx:
         raise TrainConfigError(f"train.block_size={t.block_size} is above the model's context of {ctx} tokens")
-    resume = _resolve_resume(req.resume, out)
+    key = request_key(cfg, req)
+    resume = _resolve_resume(req.resume, out) or _retry_resume(out, key)
     if resume is not None:
         check_resume(resume, t, _identity(cfg, req))
     tok = load_tokenizer(req.model(cfg), cfg.model.cache_dir, cfg.model.trust_remote_code)
@@ -246,6 +276,7 @@ def prepare(cfg, req: TrainRequest) -> WorkerPlan:
     if not stats.n_blocks:
         raise AugftError("the training set is empty after tokenization")
     plan = _plan(cfg, req, model_path, tok, stats, resume)
+    plan.request_key = key
     plan.to_json(out / "plan.json")
     return plan
 

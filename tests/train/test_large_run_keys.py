@@ -94,3 +94,32 @@ def test_metric_rows_reach_mlflow_while_training(tiny_model, corpus_dir, tmp_pat
     exported_ms = os.path.getmtime(out / "model" / "model.safetensors") * 1000
     assert max(m.timestamp for m in loss) <= exported_ms
     assert s.metrics_run == run_id  # so the stage's end does not log them again
+
+
+@pytest.mark.slow
+def test_a_rerun_of_the_same_training_resumes_and_another_starts_fresh(tiny_model, corpus_dir, tmp_path):
+    """A RayJob retry reruns `augft train` into the same folder without train.resume: it must
+    continue from the last complete checkpoint, not delete it; a different training (another
+    seed) in that folder starts over."""
+    import shutil
+
+    from augft.train.checkpoints import list_checkpoints
+
+    out = tmp_path / "out"
+    steps = ["train.zero_stage=0", "train.max_steps=4", "train.checkpoint_every=1", "train.keep_checkpoints=2",
+             "train.lr=1e-3", "train.eval_fraction=0", "train.export=false"]
+    first = api.train(_cfg(tiny_model, *steps), corpus_dir, out)
+    ref = {r["step"]: r["loss"] for r in map(json.loads, (out / "metrics.jsonl").read_text().splitlines())}
+    shutil.rmtree(out / "checkpoints" / "step-000004")  # killed after step 3's checkpoint
+    (out / "summary.json").unlink()
+
+    retried = api.train(_cfg(tiny_model, *steps, "train.log_every=2"), corpus_dir, out)  # bookkeeping may differ
+    assert first.resumed_from == 0 and retried.resumed_from == 3 and retried.steps == 4
+    mine = {r["step"]: r["loss"] for r in map(json.loads, (out / "metrics.jsonl").read_text().splitlines())}
+    assert sorted(mine) == [1, 2, 3, 4] and mine[4] == pytest.approx(ref[4], abs=1e-4)
+
+    shutil.rmtree(out / "checkpoints" / "step-000004")
+    other = api.train(_cfg(tiny_model, *steps, "seed=7"), corpus_dir, out)
+    assert other.resumed_from == 0  # another training: the old checkpoints were not resumed
+    assert [p.name for p in list_checkpoints(out)] == ["step-000003", "step-000004"]
+    assert json.loads((out / "checkpoints" / "step-000003" / "trainer_state.json").read_text())["seed"] == 7
