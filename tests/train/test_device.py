@@ -6,6 +6,7 @@ reduction runs for real under gloo on the CPU; a device-recording all_reduce sho
 is built on whatever device the rank was given (the meta device stands in for a GPU).
 """
 import os
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -112,3 +113,30 @@ def test_eval_loss_reduces_a_tensor_on_the_rank_device(gloo_group, monkeypatch, 
     loss = loop._evaluate(_Engine("cpu"), blocks, Plan(), 0, 1, torch.device("cpu"))
     assert loss == pytest.approx(2.0)
     assert seen == [torch.device("cpu")]
+
+
+def test_deepspeed_is_told_the_assigned_gpu(tiny_model, corpus_dir, tmp_path, monkeypatch):
+    """DeepSpeed puts its engine on cuda:LOCAL_RANK unless told otherwise: the loop passes the
+    assigned GPU's index, so the engine and the collectives' tensors share one device."""
+    import deepspeed
+
+    from augft.core.config import load_config
+    from augft.train.api import prepare
+    from augft.train.plan import WorkerPlan
+    from augft.train.request import TrainRequest
+
+    cfg = load_config(None, [f"model.name={tiny_model}", "train.launcher=torchrun", "train.num_workers=1",
+                             "train.batch_size=4", "train.block_size=64", "train.zero_stage=0", "train.data_workers=1"])
+    prepare(cfg, TrainRequest.from_config(cfg, corpus_dir, tmp_path / "out"))
+    plan = WorkerPlan.from_json(tmp_path / "out" / "plan.json")
+    seen = {}
+
+    def initialize(args=None, **kw):
+        seen["args"] = args
+        return SimpleNamespace(), kw["optimizer"], None, kw["lr_scheduler"]
+
+    monkeypatch.setattr(deepspeed, "initialize", initialize)
+    loop._engine(plan, 1, torch.device("cuda", 5))
+    assert seen["args"].device_rank == 5
+    loop._engine(plan, 1, torch.device("cpu"))
+    assert seen["args"] is None  # CPU: DeepSpeed's own choice
