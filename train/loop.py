@@ -167,7 +167,8 @@ def _evaluate(engine, blocks: Sequence[Block], plan: WorkerPlan, rank: int, worl
             batch, _ = collate(chunk, plan.pad_id)
             n = float((batch["labels"][:, 1:] != IGNORE).sum()) * weight
             loss = _forward(engine, batch, plan.packing, device).loss.detach().double()
-            tot.add(loss * n, n)
+            if n > 0:  # a batch with no scored token has a NaN mean loss
+                tot.add(loss * n, n)
     loss_sum, n_tokens = tot.all_reduce()
     engine.train()
     return loss_sum / n_tokens if n_tokens > 0 else float("nan")
