@@ -184,7 +184,11 @@ def _run_stage(tracker: Tracker, parent: RunHandle, spec: StageSpec) -> StageRes
         tags["augft.condition"] = spec.condition
     with tracker.start_run(spec.name, parent=parent, tags=tags,
                            kind="condition" if spec.condition else "stage") as run:
-        res = spec.run()
+        if spec.kind == "train":  # the training loop logs its metric rows to this run as it goes
+            with run.as_env():
+                res = spec.run()
+        else:
+            res = spec.run()
         spec.after(run, res)
         run.set_tags({"augft.cached": str(res.cached).lower(), "augft.key": res.key,
                       "augft.dir": str(res.dir.resolve())})
