@@ -62,6 +62,8 @@ class AugmentEstimate:
     strategies: Dict[str, StrategyEstimate] = field(default_factory=dict)
     phases: Dict[str, StrategyEstimate] = field(default_factory=dict)
     """Per phase where a strategy has several (entity: entity_extract, entity)."""
+    hist: Optional[np.ndarray] = None
+    """The scan's histogram of document token counts."""
 
 
 def _run(req: AugmentRequest, settings: AugmentSettings) -> Run:
@@ -116,7 +118,7 @@ def estimate(req: AugmentRequest, settings: AugmentSettings) -> AugmentEstimate:
         _count(plan_global(run.corpus, passes.global_spec(run), False, scan).units, run, phases)
     if "entity" in run.strategies:
         phases["entity"] = _entity_pairs(run, phases.get("entity_extract"), docs)
-    out = AugmentEstimate(docs, corpus_tokens(scan), phases=phases)
+    out = AugmentEstimate(docs, corpus_tokens(scan), phases=phases, hist=scan.hist)
     for s in run.strategies:
         sp = spec(s)
         e = StrategyEstimate(s, sp.writer, docs, candidates=int(settings.augment.num_candidates),
