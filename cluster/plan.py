@@ -75,7 +75,7 @@ def _rates(cfg, gpu: GpuType) -> Dict[str, float]:
     p = cfg.plan
     return {"train_mfu": float(p.train_mfu or gpu.train_mfu), "eval_mfu": float(p.eval_mfu or gpu.eval_mfu),
             "generation_efficiency": float(p.generation_efficiency or gpu.generation_efficiency),
-            "generation_tokens_per_s": float(p.generation_tokens_per_s)}
+            "generation_tokens_per_s": float(p.generation_tokens_per_s), "startup_s": float(p.stage_startup_s)}
 
 
 def generation_seconds(params: float, tokens_in: float, tokens_out: float, pl: StagePlacement,
@@ -95,7 +95,12 @@ def generation_seconds(params: float, tokens_in: float, tokens_out: float, pl: S
 
 
 def compute_seconds(flops: float, pl: StagePlacement, gpu: GpuType, mfu: float) -> Optional[float]:
+    """FLOPs at `mfu` of the stage's GPUs' peak (None for a stage without GPUs)."""
     return flops / (pl.gpus * gpu.bf16_flops * mfu) if pl.gpus else None
+
+
+def with_startup(seconds: Optional[float], rates: Dict[str, float]) -> Optional[float]:
+    return None if seconds is None else seconds + rates["startup_s"]
 
 
 def plan_study(cfg, data: Optional[Path], cluster: ClusterSpec) -> StudyPlan:

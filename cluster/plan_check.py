@@ -53,6 +53,18 @@ def _reserve(pl: StagePlacement, timeout_s: float) -> bool:
     finally:
         for g in groups:
             remove_placement_group(g)
+        _wait_removed(groups)
+
+
+def _wait_removed(groups, timeout_s: float = 30.0) -> None:
+    """Removal is asynchronous: the next stage's reservation must not wait behind this one's."""
+    import time
+
+    from ray.util.placement_group import placement_group_table
+
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end and any(placement_group_table(g).get("state") != "REMOVED" for g in groups):
+        time.sleep(0.1)
 
 
 def check_on_ray(plan: StudyPlan, timeout_s: float = 10.0) -> List[Fit]:

@@ -6,7 +6,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from augft.cluster.plan import StageEstimate, StudyPlan, compute_seconds, generation_seconds
+from augft.cluster.plan import StageEstimate, StudyPlan, compute_seconds, generation_seconds, with_startup
 from augft.cluster.plan_inputs import MeasuredSet, query_tokens, text_lengths
 from augft.cluster.plan_placement import StagePlacement
 from augft.core.artifacts import OneOffCost, QueryCost
@@ -56,7 +56,8 @@ def _augment_row(plan: StudyPlan, cfg, s: str, aug, measured: MeasuredSet, pl: S
     out = row.out_measured if row.out_measured is not None else row.out_bound
     row.flops = forward_flops(plan.generator_params, e.prompt_tokens + out)
     concurrent = int(cfg.augment.batch_size) * int(cfg.augment.num_candidates)
-    row.wall_s = generation_seconds(plan.generator_params, e.prompt_tokens, out, pl, plan.gpu, plan.rates, concurrent)
+    row.wall_s = with_startup(generation_seconds(plan.generator_params, e.prompt_tokens, out, pl, plan.gpu, plan.rates,
+                                                 concurrent) if pl.gpus else None, plan.rates)
     return row, _aug_source(e, m, out)
 
 
@@ -81,7 +82,7 @@ def _train_row(plan: StudyPlan, cfg, model: Condition, sources: Dict[str, Source
     t = train_estimate(cfg.train, sources, mix, int(cfg.seed))
     row = StageEstimate(f"train[{model.trained}]", "train", train_tokens=t.tokens_trained, placement=pl)
     row.flops = training_flops(plan.n_params, t.tokens_trained)
-    row.wall_s = compute_seconds(row.flops, pl, plan.gpu, plan.rates["train_mfu"])
+    row.wall_s = with_startup(compute_seconds(row.flops, pl, plan.gpu, plan.rates["train_mfu"]), plan.rates)
     row.note = f"{t.examples} examples, {t.blocks} blocks, {t.steps} steps"
     return row
 
@@ -113,7 +114,7 @@ def _eval_rows(plan: StudyPlan, cfg, data: Path, conditions: List[Condition], co
         cost = plan.costs.conditions[c.label]
         row = StageEstimate(f"eval[{c.label}]", "eval", prompts=q.questions, tokens_in=q.questions * cost.tokens_per_query,
                             flops=cost.flops_per_query * q.questions, placement=pl)
-        row.wall_s = compute_seconds(row.flops, pl, plan.gpu, plan.rates["eval_mfu"])
+        row.wall_s = with_startup(compute_seconds(row.flops, pl, plan.gpu, plan.rates["eval_mfu"]), plan.rates)
         plan.stages.append(row)
 
 

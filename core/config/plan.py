@@ -25,6 +25,10 @@ class PlanConfig:
     generation_tokens_per_s: float = 0.0
     """Measured output tokens per second per GPU for augmentation; set, it replaces the roofline
     estimate (0: estimate)."""
+    stage_startup_s: float = 60.0
+    """Seconds each GPU stage holds its GPUs before its first token (model load, vLLM engine or
+    DeepSpeed worker start-up), added to its wall time and GPU-hours; an assumption (vLLM loaded
+    SmolLM2-135M in ~30 s on this machine's CPU, docs/plan.md)."""
     measured: str = ""
     """A previous study's --out folder (or one augment output folder): its manifests' mean output
     tokens per prompt and kept training tokens replace the upper bounds (empty: the benchmark
@@ -37,4 +41,5 @@ class PlanConfig:
         for key in ("train_mfu", "eval_mfu", "generation_efficiency"):
             v = getattr(self, key)
             require(0 <= v <= 1, f"plan.{key}", f"must be between 0 (the default) and 1, got {v}")
+        require(self.stage_startup_s >= 0, "plan.stage_startup_s", "must be >= 0")
         require(self.generation_tokens_per_s >= 0, "plan.generation_tokens_per_s", "must be >= 0")
