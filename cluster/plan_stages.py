@@ -51,8 +51,10 @@ def _augment_row(plan: StudyPlan, cfg, s: str, aug, measured: MeasuredSet, pl: S
         row.note = f"out ~ measured mean {m.mean_out:.1f} tokens/candidate ({m.source})"
     else:
         row.note = "out = upper bound (every candidate at max_new_tokens)"
-    if e.basis not in ("planned", "no model"):
-        row.note = f"{e.basis}; {row.note}"
+    if e.basis == "bound":
+        row.note = f"pair prompts at most augment.entity_max_pairs per document; {row.note}"
+    elif e.basis == "not estimated":
+        row.note = f"its rounds are not estimated (no prompts counted); {row.note}"
     out = row.out_measured if row.out_measured is not None else row.out_bound
     row.flops = forward_flops(plan.generator_params, e.prompt_tokens + out)
     concurrent = int(cfg.augment.batch_size) * int(cfg.augment.num_candidates)
