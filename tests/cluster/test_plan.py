@@ -2,7 +2,6 @@
 cluster file's errors, and `--check` on a local Ray cluster with logical GPUs."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,7 @@ import pytest
 from augft.cluster.plan import StageEstimate, StudyPlan
 from augft.cluster.plan_cluster import ClusterSpec, read_cluster_file, read_ray_cluster
 from augft.cluster.plan_placement import stage_placements
-from augft.core.artifacts import AugmentOutput, read_train_summary
+from augft.core.artifacts import AugmentOutput, StudyResults, read_train_summary, read_typed
 from augft.core.config import load_config
 from augft.core.errors import AugftError
 from augft.core.flops import training_flops
@@ -94,8 +93,8 @@ def test_plan_flops_equal_the_cost_functions(tiny_study, tmp_path):
     cost = plan.costs.conditions["aug_ft[local]"]
     assert cost.one_off_flops == row.flops + rows["train[aug_ft[local]]"].flops
     assert rows["eval[ft]"].flops == pytest.approx(cost.flops_per_query * rows["eval[ft]"].prompts)
-    report = json.loads((tiny_study / "report" / "results.json").read_text())["costs"]["conditions"]
-    assert report["aug_ft[local]"]["augment_flops"] == row.flops  # the same counts, the same number
+    report = read_typed(tiny_study / "report" / "results.json", StudyResults, "study results").costs.conditions
+    assert report["aug_ft[local]"].augment_flops == row.flops  # the same counts, the same number
 
 
 def test_cluster_file_errors_name_the_file_and_key(tmp_path):
