@@ -181,3 +181,26 @@ def test_check_reserves_each_stage_and_names_the_key(ray8):
         remove_placement_group(held)
     assert [f.ok for f in busy] == [True, False, True]
     assert "not ready" in busy[1].message and "train.num_workers" in busy[1].message
+
+
+@pytest.mark.slow
+def test_plan_check_command_on_a_running_cluster(tmp_path, cli, tiny_model):
+    """`augft plan --address ADDR --check` on a real head with 8 logical GPUs: a study whose
+    training fits exits 0; one with more training workers than GPUs exits 1 naming the key."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from ray_head import start_head, stop_head
+
+    head = start_head(num_cpus=4, num_gpus=8, resources='{"accelerator_type:H100": 1}')
+    try:
+        base = ["plan", "--config", TINY, "--address", head.gcs_address, "--check", "--check-timeout", "5",
+                "train.use_gpu=true", "pipeline.conditions=[ft]", "eval.retention=false"]
+        ok = cli(*base, "train.num_workers=4", cwd=tmp_path, env=head.env)
+        assert ok.returncode == 0, ok.stderr[-3000:]
+        assert "32 H100" not in ok.stdout and "8 H100 in all" in ok.stdout and "train[ft]: fits" in ok.stdout
+        bad = cli(*base, "train.num_workers=12", "train.batch_size=12", cwd=tmp_path, env=head.env)
+        assert bad.returncode == 1, bad.stderr[-3000:]
+        assert "train[ft]: DOES NOT FIT" in bad.stdout and "train.num_workers" in bad.stdout
+    finally:
+        stop_head(head)
