@@ -136,6 +136,8 @@ def _plan_on(cfg, data: Path, cluster: ClusterSpec, conditions: List[Condition])
     plan = StudyPlan(str(m.name), n_params, generator_name(settings), gen_params or n_params, aug.documents,
                      aug.corpus_tokens, cluster, cluster.gpu, _rates(cfg, cluster.gpu),
                      price=float(cfg.plan.price_per_gpu_hour), currency=str(cfg.plan.currency))
+    if cfg.augment.model and str(cfg.augment.model) != str(m.name):
+        plan.notes.append("corpus tokens are counted with the teacher's tokenizer (the scan's); the student's may differ")
     if gen_params is None:
         plan.notes.append(f"the teacher {plan.generator} is remote (its size is unknown): priced at the student's")
     counter = TokenCounter(str(m.name), str(m.cache_dir), bool(m.trust_remote_code))
