@@ -7,6 +7,10 @@ planner (`first_pass_units` per shard, `plan_global`'s windows) and the units' o
 cannot be known before generating is bounded and said so: completions at `max_new_tokens`, entity
 pairs at `augment.entity_max_pairs` per document (they depend on what extraction finds), and
 compose's rounds are not estimated.
+
+Scan and planning run in this process, shard by shard (the run's plain loop: each shard's units
+are counted and dropped, so only counts accumulate), whatever `augment.use_ray` says: a plan
+starts no cluster work.
 """
 from __future__ import annotations
 

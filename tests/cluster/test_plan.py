@@ -122,7 +122,7 @@ def test_plan_command_needs_a_cluster_and_check_needs_ray(tmp_path, cli):
 
 # -- --check on a local Ray cluster with logical GPUs ------------------------------------------
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def ray8():
     import ray
 
