@@ -126,8 +126,9 @@ def test_plan_command_needs_a_cluster_and_check_needs_ray(tmp_path, cli):
 def ray8():
     import ray
 
-    ray.init(num_cpus=4, num_gpus=8, resources={"accelerator_type:H100": 1}, include_dashboard=False,
-             log_to_driver=False)
+    # address="local": a new Ray of its own, never one another process started on this machine.
+    ray.init(address="local", num_cpus=4, num_gpus=8, resources={"accelerator_type:H100": 1},
+             include_dashboard=False, log_to_driver=False)
     yield ray
     ray.shutdown()
 
