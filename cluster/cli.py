@@ -44,6 +44,7 @@ STAGES: Dict[str, Tuple[str, str, bool]] = {
 # Commands with their own argument parsers: module:function taking argv.
 TOOLS: Dict[str, Tuple[str, str]] = {
     "compare": ("augft.tracking.compare:main", "side-by-side table of MLflow runs (conditions x splits)"),
+    "plan": ("augft.cluster.plan_command:main", "price a study before running it: tokens, FLOPs, GPU-hours, money, fit"),
     "submit": ("augft.cluster.submit:main", "submit any augft command as a Ray job and stream its logs"),
     "serve": ("augft.augment.serve:main", "vLLM's OpenAI-compatible server for the augmentation model "
               "(augment.engine=openai talks to it)"),

@@ -210,10 +210,15 @@ def _fresh_out(out: Path, resume: Optional[Path]) -> None:
     shutil.rmtree(out / "data", ignore_errors=True)
 
 
+def total_steps(t, n_blocks: int) -> int:
+    """Optimizer steps of a run over `n_blocks` training blocks (train.max_steps, else epochs)."""
+    return int(t.max_steps or max(1, math.ceil(t.epochs * n_blocks / t.batch_size)))
+
+
 def _plan(cfg, req: TrainRequest, model_path, tok, stats: DataStats, resume: Optional[Path]) -> WorkerPlan:
     t = cfg.train
     micro, accum = batch_shape(t)
-    total = t.max_steps or max(1, math.ceil(t.epochs * stats.n_blocks / t.batch_size))
+    total = total_steps(t, stats.n_blocks)
     precision = str(t.precision) if t.precision != "auto" else ("bf16" if t.use_gpu else "fp32")
     lora = LoraSpec(t.lora_r, t.lora_alpha, t.lora_dropout, list(t.lora_targets)) if t.lora else None
     ident, out = _identity(cfg, req), Path(req.out)

@@ -19,6 +19,7 @@ from types import SimpleNamespace
 from typing import Callable, Dict, List, Mapping, Optional, Sequence
 
 from augft.core.artifacts import WorkerSummary, write_artifact
+from augft.core.flops import training_flops
 from augft.core.io import atomic_write_json, free_port
 from augft.train.checkpoints import checkpoint_dir, is_complete, latest_checkpoint, prune_checkpoints, read_state
 from augft.train.data import IGNORE, Block, batch_indices, collate
@@ -401,7 +402,7 @@ def train_step(s: Session, step: int) -> dict:
            "cpu_s": cpu,  # rank 0's CPU time: comparable across runs on a shared machine
            "epoch": done * s.global_batch / len(s.train_data)}
     if s.peak:
-        row["mfu"] = 6 * s.n_params * tokens / dt / (s.peak * s.world)
+        row["mfu"] = training_flops(s.n_params, tokens) / dt / (s.peak * s.world)
     if done % plan.log_every == 0 or done == plan.total_steps:
         s.writer.write(row)
     return row
@@ -434,7 +435,7 @@ def export(s: Session, wall: float) -> Optional[WorkerSummary]:
         return None
     summary = WorkerSummary(
         steps=plan.total_steps, resumed_from=s.start_step, tokens=int(s.tokens_done), wall_s=wall,
-        train_flops=float(6 * s.n_params * s.tokens_done), n_params=int(s.n_params), world_size=s.world,
+        train_flops=training_flops(s.n_params, s.tokens_done), n_params=int(s.n_params), world_size=s.world,
         final_loss=s.last_loss, final_eval_loss=s.last_eval,
         tokens_per_s=s.tokens_done / wall if wall > 0 else 0.0, model=str(exported) if exported else None,
         metrics_run=s.writer.live.run_id if s.writer.live is not None and s.writer.live.ok else "")

@@ -9,6 +9,7 @@ from augft.core.config.eval import EvalConfig
 from augft.core.config.ingest import IngestConfig, QuestionsConfig
 from augft.core.config.model import ModelConfig
 from augft.core.config.pipeline import PipelineConfig
+from augft.core.config.plan import PlanConfig
 from augft.core.config.report import ReportConfig
 from augft.core.config.tracking import TrackingConfig
 from augft.core.config.train import TrainConfig
@@ -45,6 +46,8 @@ class AugftConfig:
     """The end-to-end study (`augft run`) and sweeps (`augft sweep`)."""
     report: ReportConfig = field(default_factory=ReportConfig)
     """The "Which to use" recommendation: the query volume it prices the conditions at."""
+    plan: PlanConfig = field(default_factory=PlanConfig)
+    """What `augft plan` assumes when it prices a study (GPU type, utilisation, price)."""
 
     def __post_init__(self):
         require(self.max_document_tokens >= 0, "max_document_tokens",
