@@ -89,7 +89,18 @@ def parse_stage_args(command: str, args: Sequence[str]) -> StageArgs:
     """Parse `augft <command> <args>` for a stage command (AugftError on bad arguments)."""
     if command not in STAGES:
         raise AugftError(f"'{command}' is not a stage command; stages: {', '.join(STAGES)}")
-    return _stage_args(build_parser().parse_args([command, *map(str, args)]))
+    return _stage_args(_parse(build_parser(), [command, *map(str, args)]))
+
+
+def _parse(parser: argparse.ArgumentParser, argv: List[str]) -> argparse.Namespace:
+    """parse_args, except that `augft ingest` takes PATHs and key=value after its options too
+    (`augft ingest docs/ --out d ingest.max_tokens=256`): argparse fills a positional list once."""
+    ns, extra = parser.parse_known_args(argv)
+    if extra and getattr(ns, "command", None) == "ingest" and not any(e.startswith("-") for e in extra):
+        ns.overrides = [*ns.overrides, *extra]
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    return ns
 
 
 def _load(target: str) -> Callable:
@@ -213,7 +224,7 @@ def run_command(argv: Optional[List[str]] = None) -> int:
     # Tools parse their own flags (including --help).
     if argv and argv[0] in TOOLS:
         return int(_load(TOOLS[argv[0]][0])(argv[1:]) or 0)
-    ns = parser.parse_args(argv)
+    ns = _parse(parser, argv)
     from augft.core.logs import setup_logging
 
     setup_logging(ns.verbose)

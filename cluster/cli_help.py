@@ -59,7 +59,7 @@ HELP: Dict[str, CommandHelp] = {
         "study folder: one subfolder per stage, report/ at the end (default: out/run)",
         "augft run --config configs/quickstart.yaml --out demo-out\n"
         "  augft run --config configs/quickstart.yaml --data my-data --out my-study "
-        "pipeline.conditions=[base,icl,ft,aug_ft[local]]"),
+        "'pipeline.conditions=[base,icl,ft,\"aug_ft[local]\"]'"),
     "sweep": CommandHelp(
         "folder with corpus.jsonl and questions.jsonl (optional; default: generate "
         "benchmark.name)",
