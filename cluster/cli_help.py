@@ -37,17 +37,17 @@ HELP: Dict[str, CommandHelp] = {
         "output folder or s3:// URI for manifest.json and <strategy>/part-*.parquet "
         "(default: out/augment)",
         "augft augment --config configs/tiny.yaml --data data/people --out out/aug "
-        "augment.strategies=[local,reverse]"),
+        "'augment.strategies=[local,reverse]'"),
     "train": CommandHelp(
         "folder with corpus.jsonl (required); augmentations come from train.augmentations=[DIR]",
         "output folder for summary.json, checkpoints/ and model/ (default: out/train)",
         "augft train --config configs/tiny.yaml --data data/people --out out/ft \\\n"
-        "      train.augmentations=[out/aug]"),
+        "      'train.augmentations=[out/aug]'"),
     "targets": CommandHelp(
         "folder with corpus.jsonl (required); strategies' texts come from train.augmentations=[DIR]",
         "output folder for manifest.json and part-*.parquet (default: out/targets)",
-        "augft targets --data data/people --out out/targets train.augmentations=[out/aug] train.mix.local=1.0\n"
-        "  augft train --data data/people --out out/distill train.targets=[out/targets] train.mix.local=1.0"),
+        "augft targets --data data/people --out out/targets 'train.augmentations=[out/aug]' train.mix.local=1.0\n"
+        "  augft train --data data/people --out out/distill 'train.targets=[out/targets]' train.mix.local=1.0"),
     "eval": CommandHelp(
         "folder with questions.jsonl, and corpus.jsonl for the icl conditions (required)",
         "output folder for results.json, report.md and plots (default: out/eval)",

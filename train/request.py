@@ -42,5 +42,13 @@ class TrainRequest:
         return cls(str(data), str(out), dict(t.mix), tuple(t.augmentations), str(t.resume or ""), "",
                    tuple(t.targets))
 
+    def check_inputs(self) -> None:
+        """Before any work (and before the out folder is touched): every augmentation folder exists
+        and the mix draws from it, so none is silently ignored."""
+        if not self.targets:
+            from augft.train.data import check_augmentation_folders
+
+            check_augmentation_folders(self.augmentations, dict(self.mix))
+
     def model(self, cfg) -> str:
         return self.base_model or str(cfg.model.name)
