@@ -247,6 +247,9 @@ def _error(message: str, verbose: bool) -> int:
 def main(argv: Optional[List[str]] = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     verbose = bool({"-v", "--verbose"} & set(args[:1]))
+    from augft.core.children import Terminated, terminate_as_interrupt
+
+    previous = terminate_as_interrupt()  # SIGTERM cleans up as Ctrl-C does: children killed, one line
     try:
         code = run_command(args)
     except AugftError as exc:
@@ -255,10 +258,16 @@ def main(argv: Optional[List[str]] = None) -> int:
         from augft.cluster.preflight import os_error_message
 
         code = _error(os_error_message(exc), verbose)
-    except KeyboardInterrupt:
-        print("augft: interrupted; rerun the same command to resume (finished work is kept)",
-              file=sys.stderr)
-        code = 130
+    except KeyboardInterrupt as exc:
+        if verbose:
+            traceback.print_exc()
+        how, code = ("terminated", 143) if isinstance(exc, Terminated) else ("interrupted", 130)
+        print(f"augft: {how}; rerun the same command to resume (finished work is kept)", file=sys.stderr)
+    finally:
+        if previous is not None:
+            import signal
+
+            signal.signal(signal.SIGTERM, previous)
     if argv is None:
         sys.exit(code)
     return code

@@ -7,29 +7,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from pathlib import Path
 
+from augft.core.children import die_with_parent, run_owned, watch_owner
 from augft.core.errors import AugftError
 from augft.core.io import free_port
-
-
-def _die_with_parent() -> None:
-    """torchrun starts each worker in its own session, so killing the launcher would leave
-    workers training (and writing checkpoints) on their own; ask Linux to kill us with it."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-    import signal
-
-    parent = os.getppid()
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:
-        return
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
 
 
 def main(argv=None) -> int:
@@ -39,7 +22,10 @@ def main(argv=None) -> int:
                    help="set by the deepspeed launcher")
     args = p.parse_args(argv)
     if "TORCHELASTIC_RUN_ID" in os.environ:  # started by torchrun's agent
-        _die_with_parent()
+        # torchrun starts each worker in its own session, so killing the launcher would leave
+        # workers training (and writing checkpoints) on their own: die with it, and with augft
+        die_with_parent()
+        watch_owner()
     if args.local_rank is not None:
         os.environ.setdefault("LOCAL_RANK", str(args.local_rank))
     from augft.train.loop import run_worker
@@ -56,7 +42,7 @@ def launch_torchrun(plan_path: Path, num_workers: int) -> None:
            "-m", "augft.train.launch", str(plan_path)]
     env = dict(os.environ)
     env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // num_workers)))
-    rc = subprocess.call(cmd, env=env)
+    rc = run_owned(cmd, env)  # its own process group, killed with augft (Ctrl-C, SIGTERM, SIGKILL)
     if rc != 0:
         raise AugftError(f"training workers failed (torchrun exit code {rc}); see the log above")
 
