@@ -13,6 +13,7 @@ from pathlib import Path
 from augft.core.children import die_with_parent, run_owned, watch_owner
 from augft.core.errors import AugftError
 from augft.core.io import free_port
+from augft.train.checkpoints import ERROR_NOTE, worker_error
 
 
 def main(argv=None) -> int:
@@ -31,7 +32,11 @@ def main(argv=None) -> int:
     from augft.train.loop import run_worker
     from augft.train.plan import WorkerPlan
 
-    run_worker(WorkerPlan.from_json(Path(args.plan)))
+    try:
+        run_worker(WorkerPlan.from_json(Path(args.plan)))
+    except AugftError as exc:  # one line (the launcher reports it), not a traceback per rank
+        print(f"augft train worker: error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -42,9 +47,11 @@ def launch_torchrun(plan_path: Path, num_workers: int) -> None:
            "-m", "augft.train.launch", str(plan_path)]
     env = dict(os.environ)
     env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // num_workers)))
+    out = Path(plan_path).parent
+    (out / ERROR_NOTE).unlink(missing_ok=True)
     rc = run_owned(cmd, env)  # its own process group, killed with augft (Ctrl-C, SIGTERM, SIGKILL)
     if rc != 0:
-        raise AugftError(f"training workers failed (torchrun exit code {rc}); see the log above")
+        raise AugftError(worker_error(out) or f"training workers failed (torchrun exit code {rc}); see the log above")
 
 
 if __name__ == "__main__":
