@@ -287,6 +287,9 @@ def read_questions(data_dir: PathLike) -> List[Question]:
 
 def _read_data_file(data_dir: PathLike, stem: str, cls):
     d = Path(data_dir)
+    if (d / f"{stem}.jsonl").is_file() and (d / f"{stem}.parquet").is_file():
+        raise RecordError(f"{_fmt(d)}: both {stem}.jsonl and {stem}.parquet are here, and only one would be "
+                          "read; remove the other")
     for suffix in (".jsonl", ".parquet"):
         p = d / f"{stem}{suffix}"
         if p.is_file():

@@ -22,6 +22,10 @@ class IngestConfig:
     def __post_init__(self):
         require(self.max_tokens >= 8, "ingest.max_tokens", f"must be at least 8, got {self.max_tokens}")
         require(self.min_chars >= 1, "ingest.min_chars", f"must be at least 1, got {self.min_chars}")
+        # a suffix is compared with its dot, lower case: 'md' or '.MD' would match no file
+        bad = [e for e in self.extensions if not e.startswith(".") or e != e.lower()]
+        require(not bad, "ingest.extensions", f"{bad} would match no file: write each with its dot, lower case "
+                f"(e.g. {['.' + e.lstrip('.').lower() for e in bad]})")
         require(self.workers >= 0, "ingest.workers", f"must be 0 (auto) or more, got {self.workers}")
 
 

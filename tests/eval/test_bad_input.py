@@ -46,3 +46,13 @@ def test_bad_eval_input_is_refused(what, overrides, spoil, message, mc_data, tmp
     (out / "keep.txt").write_text("an earlier run's file\n")
     expect_refusal(["eval", "--config", TINY, "--data", mc_data, "--out", out, "tracking.enabled=false",
                     *overrides], message, out)
+
+
+def test_questions_in_two_forms(mc_data, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"id": ["x"]}), mc_data / "questions.parquet")
+    out = tmp_path / "eval"
+    expect_refusal(["eval", "--config", TINY, "--data", mc_data, "--out", out, "tracking.enabled=false"],
+                   "both questions.jsonl and questions.parquet are here", out)

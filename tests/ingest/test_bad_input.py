@@ -82,3 +82,9 @@ def test_full_disk_is_named_and_keeps_the_previous_pair(docs, tmp_path, monkeypa
     after = folder_state(out)
     assert {k: after[k] for k in before} == before
     assert not [p for p in out.iterdir() if p.name.startswith(".ingest-")]  # no staging folder left
+
+
+def test_extension_without_its_dot(docs, tmp_path):
+    out = tmp_path / "out"
+    expect_refusal(["ingest", docs, "--out", out, "ingest.extensions=[md,.txt]"],
+                   "config key 'ingest.extensions': ['md'] would match no file", out)

@@ -80,3 +80,19 @@ def test_truncated_safetensors(data, out, model_copy):
 def test_model_folder_with_a_broken_config(data, out, model_copy):
     (model_copy / "config.json").write_text('{"model_type": "llama", ')
     expect_refusal(_train(data, out, f"model.name={model_copy}"), "config.json is not valid JSON", out)
+
+
+def test_data_folder_with_the_corpus_in_two_forms(data, out):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"id": ["x"], "text": ["an older corpus"]}), data / "corpus.parquet")
+    expect_refusal(_train(data, out), "both corpus.jsonl and corpus.parquet are here", out)
+
+
+def test_data_folder_without_a_corpus(tmp_path, out):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (out / "checkpoints" / "step-000002").mkdir(parents=True)  # an earlier run's, kept on a refusal
+    (out / "checkpoints" / "step-000002" / "trainer_state.json").write_text("{}")
+    expect_refusal(_train(empty, out), "no corpus.jsonl, corpus.parquet", out)
