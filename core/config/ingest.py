@@ -51,3 +51,4 @@ class QuestionsConfig:
         require(self.n_choices >= 2, "questions.n_choices", f"must be at least 2, got {self.n_choices}")
         require(self.max_new_tokens >= 8, "questions.max_new_tokens",
                 f"must be at least 8, got {self.max_new_tokens}")
+        require(self.temperature >= 0, "questions.temperature", f"must be >= 0 (0: greedy), got {self.temperature}")

@@ -192,5 +192,6 @@ class TrainConfig:
                 "needs train.zero_stage >= 1")
         require(self.precision != Precision.fp16 or self.use_gpu, "train.precision",
                 "fp16 needs train.use_gpu=true")
+        require(self.log_every >= 1, "train.log_every", f"must be >= 1, got {self.log_every}")
         require(not self.lora or (self.lora_r >= 1 and self.lora_alpha > 0 and 0 <= self.lora_dropout < 1),
                 "train.lora_r", "LoRA needs lora_r >= 1, lora_alpha > 0 and lora_dropout in [0, 1)")

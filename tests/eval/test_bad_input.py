@@ -56,3 +56,11 @@ def test_questions_in_two_forms(mc_data, tmp_path):
     out = tmp_path / "eval"
     expect_refusal(["eval", "--config", TINY, "--data", mc_data, "--out", out, "tracking.enabled=false"],
                    "both questions.jsonl and questions.parquet are here", out)
+
+
+@pytest.mark.parametrize("override,key", [("benchmark.people.n_people=-1", "benchmark.people.n_people"),
+                                          ("benchmark.people.n_choices=1", "benchmark.people.n_choices"),
+                                          ("benchmark.seed=-1", "benchmark.seed")])
+def test_benchmark_sizes_out_of_range(override, key, tmp_path):
+    out = tmp_path / "bench"
+    expect_refusal(["benchmark", "--out", out, override], f"config key '{key}'", out)
