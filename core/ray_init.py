@@ -41,7 +41,10 @@ def wait_for_address(address: str, timeout_s: float, key: str) -> None:
     `key` when nothing does within `timeout_s` (Ray itself would retry for minutes)."""
     hp = _host_port(address)
     if hp is None:
-        return
+        if address in ("auto", "local"):
+            return
+        raise AugftError(f"{key}={address}: not a Ray address; expected host:port (the head's GCS port, "
+                         "6379 by default), ray://host[:port], auto or local")
     deadline = time.monotonic() + timeout_s
     why = ""
     while True:

@@ -59,3 +59,11 @@ def test_addresses_parse():
 def test_connect_timeout_must_be_positive():
     with pytest.raises(ConfigError, match="cluster.connect_timeout_s"):
         load_config(None, ["cluster.connect_timeout_s=0"])
+
+
+def test_an_address_without_a_port_is_refused_at_once(monkeypatch):
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    t0 = time.monotonic()
+    with pytest.raises(AugftError, match="cluster.address=myhead: not a Ray address; expected host:port"):
+        init_ray(_cluster("cluster.address=myhead"))
+    assert time.monotonic() - t0 < 1
