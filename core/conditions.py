@@ -10,7 +10,9 @@ corpus, `aug_ft[...]` one fine-tuned on the corpus plus those strategies' augmen
 `aug_ft`: the configured strategies), `distill[...]` one trained by context distillation on the
 corpus sentences plus those strategies' augmentations (bare `distill`: the corpus alone), `<name>`
 any other fine-tuned model named in `eval.models`, and `+icl` / `+rag` give that model the
-corpus / the retrieved documents in its context.
+corpus / the retrieved documents in its context. Built-in names are lower case; a `<name>` must be
+a key of `eval.models` (a study, which trains its own models, takes none), so a mistyped label
+(`ICL`, `ft_icl`) is an error naming the nearest known one, never a model of its own.
 """
 from __future__ import annotations
 
