@@ -89,10 +89,25 @@ def run_owned(cmd: List[str], env: Optional[Dict[str, str]] = None) -> int:
     process (Ctrl-C, SIGTERM, an error here, or this process killed)."""
     env = dict(os.environ if env is None else env)
     env[OWNER_ENV] = str(os.getpid())
-    proc = subprocess.Popen(cmd, env=env, start_new_session=True,
-                            preexec_fn=die_with_parent if sys.platform.startswith("linux") else None)
+    # Through this module's main (not preexec_fn, which may deadlock a process with threads): it
+    # sets the parent-death signal, checks the parent is still this process, then execs `cmd`.
+    proc = subprocess.Popen([sys.executable, "-m", "augft.core.children", *cmd], env=env, start_new_session=True)
     try:
         return proc.wait()
     except BaseException:
         kill_group(proc)
         raise
+
+
+def _exec_owned(cmd: List[str]) -> None:
+    """`python -m augft.core.children CMD...`: become CMD, killed when the owner ends (the signal
+    is kept across exec); exit at once if the owner ended before the signal was set."""
+    die_with_parent()
+    owner = int(os.environ.get(OWNER_ENV, "0") or 0)
+    if owner and os.getppid() != owner:
+        os._exit(1)
+    os.execvp(cmd[0], cmd)
+
+
+if __name__ == "__main__":
+    _exec_owned(sys.argv[1:])

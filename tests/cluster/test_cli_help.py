@@ -36,3 +36,14 @@ def test_help_example_parses_as_written(command, line):
 
 def test_every_stage_has_an_example():
     assert {c for c, _ in EXAMPLES} == set(HELP)
+
+
+def test_submit_help_example_parses_as_written():
+    from augft.cluster.submit import build_parser
+
+    p = build_parser()
+    line = p.epilog.split("example:", 1)[1].strip()
+    words = shlex.split(line)
+    ns = p.parse_args(words[2:])
+    args = parse_stage_args(ns.command, ns.args)
+    load_config(None, args.overrides)
