@@ -42,13 +42,16 @@ def _ordered_map(fn: Callable, items: Sequence, workers: int) -> Iterator:
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
         window: collections.deque = collections.deque()
-        it = iter(items)
-        for item in it:
-            window.append(pool.submit(fn, item))
-            if len(window) >= 4 * workers:
+        try:
+            for item in items:
+                window.append(pool.submit(fn, item))
+                if len(window) >= 4 * workers:
+                    yield window.popleft().result()
+            while window:
                 yield window.popleft().result()
-        while window:
-            yield window.popleft().result()
+        except BaseException:  # an error, Ctrl-C or SIGTERM: finish only the files already being read
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
 
 def _check_out(paths: Sequence[Path], out: Path) -> None:
