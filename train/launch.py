@@ -40,9 +40,24 @@ def main(argv=None) -> int:
     return 0
 
 
+def agent(argv) -> int:
+    """torchrun (`python -m augft.train.launch --torchrun <torchrun args>`), except that a failed
+    worker is one line: the worker said why, and torchrun's own traceback would bury it."""
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    from torch.distributed.run import get_args_parser, run
+
+    try:
+        run(get_args_parser().parse_args(argv))
+    except ChildFailedError as exc:
+        rank, failure = exc.get_first_failure()
+        print(f"augft train: worker rank {rank} failed (exit code {failure.exitcode})", file=sys.stderr)
+        return 1
+    return 0
+
+
 def launch_torchrun(plan_path: Path, num_workers: int) -> None:
     """Start `num_workers` local processes with torchrun and wait for them."""
-    cmd = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={num_workers}",
+    cmd = [sys.executable, "-m", "augft.train.launch", "--torchrun", f"--nproc_per_node={num_workers}",
            "--nnodes=1", "--master_addr=127.0.0.1", f"--master_port={free_port()}",
            "-m", "augft.train.launch", str(plan_path)]
     env = dict(os.environ)
@@ -55,4 +70,4 @@ def launch_torchrun(plan_path: Path, num_workers: int) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(agent(sys.argv[2:]) if sys.argv[1:2] == ["--torchrun"] else main())

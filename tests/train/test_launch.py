@@ -28,7 +28,7 @@ def _worker_started(proc: psutil.Process) -> bool:
     for p in proc.children(recursive=True):
         try:
             cmd = " ".join(p.cmdline())  # a worker, not torchrun (whose command names the module too)
-            if "augft.train.launch" in cmd and "torch.distributed.run" not in cmd and time.time() - p.create_time() > 3:
+            if "augft.train.launch" in cmd and "--torchrun" not in cmd and time.time() - p.create_time() > 3:
                 return True
         except psutil.NoSuchProcess:
             continue
@@ -65,3 +65,17 @@ def test_signal_to_augft_ends_torchrun_and_workers(sig, tmp_path, tiny_model):
         word, code = ("terminated", 143) if sig == signal.SIGTERM else ("interrupted", 130)
         assert rc == code, err[-3000:]
         assert err.count(f"augft: {word}") == 1 and "Traceback" not in err, err[-3000:]
+
+
+def test_a_failed_worker_is_one_line_not_torchrun_traceback(tmp_path):
+    import sys
+
+    from augft.core.io import free_port
+
+    worker = tmp_path / "worker.py"
+    worker.write_text("import sys\nprint('worker: no space left on the device', file=sys.stderr)\nsys.exit(2)\n")
+    r = subprocess.run([sys.executable, "-m", "augft.train.launch", "--torchrun", "--nproc_per_node=1", "--nnodes=1",
+                        "--master_addr=127.0.0.1", f"--master_port={free_port()}", str(worker)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert "augft train: worker rank 0 failed (exit code 2)" in r.stderr
