@@ -204,7 +204,7 @@ def run_study(cfg, data: Optional[Path], out: Path, fns: Optional[StageFns] = No
     stage folders among them."""
     out = Path(out)
     conditions = parse_all(cfg.pipeline.conditions, [str(s) for s in cfg.augment.strategies],
-                           key="pipeline.conditions")
+                           key="pipeline.conditions", names=())
     check_data_fits(conditions, data)
     out.mkdir(parents=True, exist_ok=True)
     study = Study(cfg, data, out, fns or StageFns(), conditions)
@@ -268,6 +268,9 @@ def check_data_fits(conditions: List[Condition], data: Optional[Path]) -> None:
     if not (Path(data) / "questions.jsonl").is_file():
         raise AugftError(f"--data {data}: no questions.jsonl, which the study's eval needs; "
                          f"build a held-out test set first: augft questions --data {data}")
+    from augft.core.records import read_questions
+
+    read_questions(data)  # every record's fields, choices and split, before hours of training
     from augft.augment.registry import spec
 
     def missing(c) -> list:

@@ -257,6 +257,7 @@ def prepare(cfg, req: TrainRequest) -> WorkerPlan:
     from augft.train.build import build_shards
 
     t, out = cfg.train, Path(req.out)
+    req.check_inputs()
     _check_machine(t, cfg.cluster.address)
     micro, _ = batch_shape(t)
     model_path = resolve_model_path(req.model(cfg), cfg.model.cache_dir)

@@ -20,8 +20,9 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence
 
 from augft.core.artifacts import WorkerSummary, write_artifact
 from augft.core.flops import training_flops
-from augft.core.io import atomic_write_json, free_port
-from augft.train.checkpoints import checkpoint_dir, is_complete, latest_checkpoint, prune_checkpoints, read_state
+from augft.core.io import free_port
+from augft.train.checkpoints import (checkpoint_dir, commit_checkpoint, disk_full_reported, is_complete,
+                                     latest_checkpoint, prune_checkpoints, read_state, staging_dir)
 from augft.train.data import IGNORE, Block, batch_indices, collate
 from augft.train.plan import WorkerPlan
 from augft.train.schedule import lr_scheduler
@@ -179,13 +180,15 @@ def save_checkpoint(engine, plan: WorkerPlan, step: int, rank: int, world: int, 
     """Every rank writes its ZeRO shard; rank 0 then marks the folder complete."""
     import torch.distributed as dist
 
-    d = checkpoint_dir(Path(plan.out), step)
-    engine.save_checkpoint(str(d), tag="ds", client_state={"step": step})
+    d, tmp = checkpoint_dir(Path(plan.out), step), staging_dir(Path(plan.out), step)
+    with disk_full_reported(Path(plan.out), f"checkpoint {d.name}", tmp):
+        engine.save_checkpoint(str(tmp), tag="ds", client_state={"step": step})
     dist.barrier()
     if rank == 0:
         state = {"step": step, "world_size": world, "zero_stage": plan.zero_stage, "total_steps": plan.total_steps,
                  "lora": bool(plan.lora), "run_id": plan.run_id, **plan.identity(), **extra}
-        atomic_write_json(d / "trainer_state.json", state, indent=1)
+        with disk_full_reported(Path(plan.out), f"checkpoint {d.name}", tmp):
+            commit_checkpoint(tmp, d, state)
         prune_checkpoints(Path(plan.out), plan.keep_checkpoints)
     dist.barrier()
     return d
@@ -227,8 +230,9 @@ def export_model(engine, plan: WorkerPlan, rank: int) -> Optional[Path]:
     dst = Path(plan.out) / "model"
     tmp = dst.with_name(".model.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp, safe_serialization=True)
-    AutoTokenizer.from_pretrained(plan.model_path).save_pretrained(tmp)
+    with disk_full_reported(Path(plan.out), "the exported model", tmp):
+        model.save_pretrained(tmp, safe_serialization=True)
+        AutoTokenizer.from_pretrained(plan.model_path).save_pretrained(tmp)
     shutil.rmtree(dst, ignore_errors=True)
     os.replace(tmp, dst)
     return dst

@@ -215,6 +215,7 @@ class TrainConfig:
                 "needs train.zero_stage >= 1")
         require(self.precision != Precision.fp16 or self.use_gpu, "train.precision",
                 "fp16 needs train.use_gpu=true")
+        require(self.log_every >= 1, "train.log_every", f"must be >= 1, got {self.log_every}")
         require(self.attn_implementation != AttnImplementation.flash_attention_2 or self.use_gpu,
                 "train.attn_implementation", "flash_attention_2 runs on CUDA GPUs only: set train.use_gpu=true, "
                 "or use sdpa or eager on CPU")
