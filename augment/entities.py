@@ -109,15 +109,13 @@ def is_english(word: str, strict: bool = False) -> bool:
         return True
     for suf in _SUFFIXES:
         stem = k[: -len(suf)]
-        if k.endswith(suf) and len(stem) >= 2:
-            if (stem in eng and len(stem) >= 3) or (suf in ("ed", "ing", "er", "ers", "able") and stem + "e" in eng):
+        if k.endswith(suf) and len(stem) >= (2 if suf == "ing" else 3):  # "using"
+            if stem in eng or (suf in ("ed", "ing", "er", "ers", "able") and stem + "e" in eng):
                 return True
             if suf in ("ed", "ing", "er") and len(stem) >= 4 and stem[-1] == stem[-2] and stem[:-1] in eng:
                 return True  # a doubled consonant: "blogged", "mapping"
             if not strict and (stem.replace("is", "iz") in eng or stem + "e" in eng):
                 return True
-    if not strict and k.endswith("d") and len(k) > 4 and k[:-1] in eng:
-        return True
     return k.endswith("d") and k[:-1].endswith("e") and k[:-1] in eng
 
 
@@ -130,7 +128,7 @@ def is_common(word: str, strict: bool = False) -> bool:
     if "-" in k:
         return all(p.isdigit() or is_common(p, strict) for p in k.split("-") if p)
     if len(k) >= 7:
-        if any(is_english(k[:i], True) and is_english(k[i:], strict) for i in range(3, len(k) - 2)):
+        if any(is_english(k[:i], True) and is_english(k[i:], strict) for i in range(3, len(k) - 3)):
             return True
         return any(k.startswith(p) and len(k) - len(p) >= 4 and is_common(k[len(p):], strict) for p in _PREFIXES)
     return False
@@ -220,10 +218,10 @@ def _tokens(text: str, strict: bool) -> List[_Tok]:
         at_start = _at_start(text, m.start())
         called = re.match(r"\((?!e?s\))", text[m.end():m.end() + 3])  # "Decimal('1.0')", not "example(s)"
         kind = "code" if called else _word_kind(raw if raw.startswith("`") or raw.endswith("()") else t, at_start, strict)
-        if kind == "invented" and "-" in t:  # "optparse-inspired": the name is the part before
+        if kind in ("invented", "name") and "-" in t:  # "optparse-inspired", "JSON-free": the name is before
             head = t.split("-")
-            keep = next((i for i, p in enumerate(head) if is_common(p, strict)), len(head))
-            t = "-".join(head[:keep]) if keep else t
+            keep = next((i for i, p in enumerate(head) if i and p.islower() and is_common(p, strict)), len(head))
+            t = "-".join(head[:keep])
         out.append(_Tok(raw, t, start, start + len(t), at_start, kind))
     _module_context(out)
     _named_elsewhere(out)
