@@ -99,6 +99,7 @@ def _dictionary() -> Tuple[FrozenSet[str], FrozenSet[str]]:
     return frozenset(lower | (gcide - proper)), frozenset(proper)
 
 
+@lru_cache(maxsize=1 << 16)  # a corpus repeats its words: each is read once per worker
 def is_english(word: str, strict: bool = False) -> bool:
     """A dictionary word or a regular inflection of one. `strict` reads inflections narrowly (-d
     only after an e, a restored e only before -ed/-ing/-er), so invented words such as "pland"
@@ -119,6 +120,7 @@ def is_english(word: str, strict: bool = False) -> bool:
     return k.endswith("d") and k[:-1].endswith("e") and k[:-1] in eng
 
 
+@lru_cache(maxsize=1 << 16)
 def is_common(word: str, strict: bool = False) -> bool:
     """A lower-case word that is ordinary text: English, a hyphenation, compound or prefixed form
     of English words ("single-threaded", "runtime", "coroutines"), or a generic technical word."""
