@@ -31,6 +31,8 @@ from functools import lru_cache
 from typing import FrozenSet, List, Optional, Tuple
 
 KINDS = ("name", "code", "invented")
+ENTITY_COUNTS = ("documents_with_entities", "whole_window", "linked")
+"""The coverage counts a strategy's manifest entry reports (core StrategyEntry.entities)."""
 
 
 @dataclass(frozen=True)
