@@ -166,16 +166,17 @@ def _word_kind(tok: str, at_start: bool, strict: bool) -> Optional[str]:
             return None
         if not at_start:
             return "name"
-        lower, proper = _dictionary()
-        return "name" if low in proper or not is_english(low, strict) else None
+        return "name" if low in _dictionary()[1] or not is_english(low, strict) else None
     if any(c.isupper() for c in tok):
         return "name"  # iPhone, macOS
     return None if is_common(low, strict) else "invented"
 
 
 def _at_start(text: str, pos: int) -> bool:
-    before = text[:pos].rstrip(" \t")
-    return not before or before[-1] in _STARTERS or before.endswith("\u2014")
+    i = pos - 1
+    while i >= 0 and text[i] in " \t":  # look back, never copy: documents can be long
+        i -= 1
+    return i < 0 or text[i] in _STARTERS
 
 
 def _strip(tok: str) -> str:
