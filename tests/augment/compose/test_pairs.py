@@ -86,8 +86,6 @@ def test_a_later_round_pairs_a_new_statement_and_never_its_own_sources():
 
 
 def test_real_names_pair_and_filter_like_invented_ones():
-    from augft.augment.compose.keys import composition_check
-
     # The old keys ("not an English word") found no entity in either sentence: nothing to pair.
     assert sentence_keys("Marie Curie was born in Warsaw.") == ("marie", "warsaw")
     check = composition_check("Marie Curie was born in Warsaw.", "Warsaw is the capital of Poland.")
