@@ -54,6 +54,8 @@ COMMANDS = {
 HEADLINES: Dict[str, Tuple[str, List[str]]] = {
     "augment_batching": ("batched (8) vs one-at-a-time generation, tokens/s", ["speedup_tokens_per_s"]),
     "augment_engines": ("vllm vs hf engine, local augmentation", ["ratios.gen_tokens_per_s", "ratios.wall"]),
+    "entity_detection": ("the old \"not an English word\" detector on the same labelled sentences",
+                         ["detectors.rules.heldout.exact.precision", "detectors.rules.heldout.exact.recall"]),
     "augment_kv_cache": ("shared-window KV cache vs recomputing the window", ["speedup"]),
     "augment_kv_cache_vllm": ("vLLM prefix caching on vs off", ["speedup"]),
     "augment_pipeline": ("Ray Data executor vs a plain loop (wall, lower is better)",
@@ -83,7 +85,7 @@ HEADLINES: Dict[str, Tuple[str, List[str]]] = {
     "train_throughput": ("augft's DeepSpeed loop vs Hugging Face Trainer, tokens/s",
                          ["ratio_vs_hf_same_blocks", "cpu_ratio_vs_hf_same_blocks", "ratio_vs_hf_padded"]),
 }
-SKIP = {"rewrites_to_read"}  # texts to read one by one, not measurements
+SKIP = {"rewrites_to_read", "differences"}  # texts to read one by one, not measurements
 MACHINE_KEYS = ("machine", "cpus", "torch_threads", "model", "model_tokenizer")
 
 

@@ -30,6 +30,9 @@ _RAG = re.compile(r"^(?:(.+)\+)?rag(?:\[([A-Za-z0-9_]+)\])?$")
 _RESERVED = ("base", "icl", "rag")
 _FAMILIES = ("aug_ft", "distill")
 RETRIEVERS = ("bm25", "dense")
+CONTROL_STRATEGIES = ("oracle",)
+"""Strategies whose data no user has (a benchmark's ground truth): a condition trained on them
+is a control, shown beside the others and never recommended."""
 
 
 @dataclass(frozen=True)
@@ -223,3 +226,13 @@ def needed_strategies(conditions: Sequence[Condition]) -> List[str]:
     for c in conditions:
         out.extend(s for s in c.strategies if s not in out)
     return out
+
+
+def is_control(label: str) -> bool:
+    """Whether the condition `label` is a control: trained on a control strategy's data
+    (`aug_ft[oracle]`, `distill[local+oracle]`, `aug_ft[oracle]+rag`)."""
+    try:
+        strategies = Condition.parse(label).strategies
+    except ConfigError:  # a label from another run's records: read its strategy list as written
+        strategies = tuple(w for m in re.findall(r"\[([^\]]*)\]", label) for w in m.split("+"))
+    return any(s in CONTROL_STRATEGIES for s in strategies)
