@@ -10,7 +10,7 @@ STAMP := $(VENV)/.augft-installed
 # but does not have; they are noise, so they are filtered (errors still fail the build).
 QUIET_PIP := grep -v "^WARNING: Location .* is ignored" || true
 
-.PHONY: setup demo test test-fast bench clean
+.PHONY: setup demo test test-fast bench clean gpu-wheels gpu-check
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,4 +40,39 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -ra -m "not slow"
 
 clean:
-	rm -rf $(VENV) demo-out out .pytest_cache
+	rm -rf $(VENV) demo-out out .pytest_cache $(GPU_SITE)
+
+# `make gpu-check` on a GPU machine with no network: it has Python 3.12, a CUDA torch,
+# transformers, accelerate, peft and pyarrow, and nothing else. What the check needs beyond that
+# travels as wheels (64 MiB at most), built here by `make gpu-wheels` into gpu-wheels/: augft
+# itself, DeepSpeed and the dependencies it imports, OmegaConf (augft's config). Versions are
+# the ones installed and tested in .venv; binary ones are fetched for CPython 3.12 on Linux.
+GPU_WHEELS := gpu-wheels
+GPU_SITE := .gpu-site
+GPU_WHEEL_PKGS := deepspeed einops hjson msgpack ninja py-cpuinfo pydantic pydantic-core annotated-types \
+	typing-inspection omegaconf
+GPU_WHEELS_MAX_BYTES := 67108864
+
+gpu-wheels: $(STAMP)
+	rm -rf $(GPU_WHEELS) && mkdir -p $(GPU_WHEELS)
+	# augft (no dependencies: the check uses only its train/eval/augment code) and DeepSpeed,
+	# an sdist on PyPI, built here into a pure-Python wheel (its C++/CUDA ops are not built;
+	# augft steps torch's own AdamW).
+	$(BIN)/pip wheel --quiet --no-deps --no-build-isolation -w $(GPU_WHEELS) . \
+		"deepspeed==$$($(BIN)/python -c 'import importlib.metadata as m; print(m.version("deepspeed"))')" \
+		2>&1 | $(QUIET_PIP)
+	$(BIN)/pip download --quiet --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+		--abi cp312 --abi abi3 --abi none --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
+		--platform manylinux2014_x86_64 --platform any -d $(GPU_WHEELS) \
+		$$($(BIN)/python -c 'import importlib.metadata as m, sys; print(" ".join(f"{n}=={m.version(n)}" for n in sys.argv[1:]))' \
+		$(filter-out deepspeed,$(GPU_WHEEL_PKGS))) 2>&1 | $(QUIET_PIP)
+	ls $(GPU_WHEELS)
+	test "$$(du -cb $(GPU_WHEELS)/*.whl | tail -1 | cut -f1)" -le $(GPU_WHEELS_MAX_BYTES)
+
+# No venv of ours and no network: the wheels go into a folder on PYTHONPATH, beside the
+# machine's own torch; the check starts torchrun itself (one process per GPU, at most 2).
+gpu-check:
+	@test -n "$$(ls $(GPU_WHEELS)/*.whl 2>/dev/null)" || { echo "no wheels in $(GPU_WHEELS)/: run 'make gpu-wheels' where PyPI is reachable and bring the folder"; exit 1; }
+	rm -rf $(GPU_SITE)
+	$(PYTHON) -m pip install --quiet --no-index --no-deps --target $(GPU_SITE) $(GPU_WHEELS)/*.whl
+	PYTHONPATH=$(CURDIR)/$(GPU_SITE) timeout 600 $(PYTHON) benchmarks/gpu_check.py --device cuda

@@ -22,6 +22,7 @@ from typing import Dict, List, Optional
 from augft.augment import executor, passes
 from augft.augment.corpus_scan import scan_corpus
 from augft.augment.engine_choice import resolve_engine
+from augft.augment.entities import ENTITY_COUNTS
 from augft.augment.executor import Job
 from augft.augment.filters import VERSION as FILTERS_VERSION, FilterConfig
 from augft.augment.hosts import RunEngines
@@ -240,7 +241,9 @@ def _entry(run: Run, strat: str, aggs: Dict[str, Aggregate]) -> StrategyEntry:
         entry.long_documents = dict(run.plans[strat].long_documents)
     else:  # planned per shard: the shards' counts came with their units' stats
         entry.documents = int(agg.plan.get("documents", 0))
-        entry.long_documents = {k: int(v) for k, v in agg.plan.items() if k != "documents" and v}
+        entry.long_documents = {k: int(v) for k, v in agg.plan.items()
+                                if k != "documents" and k not in ENTITY_COUNTS and v}
+    entry.entities = {k: int(agg.plan[k]) for k in ENTITY_COUNTS if k in agg.plan}
     entry.template = "entity_pair" if strat == "entity" else strat
     if run.job.records.verify_threshold is not None and entry.writer == "model":
         entry.unsupported_rate = unsupported_rate(entry)

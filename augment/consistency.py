@@ -8,76 +8,19 @@ entities of the window which no chain of documents links is an invented connecti
 dropped as `inconsistent`. Statements that combine facts along such chains (the inferences
 global augmentation is for) pass.
 
-Entities are the words of a text that are not English dictionary words (names, places,
-invented terms), lower-cased; common words link nothing.
+Entities are what augment.entities reads (names, code identifiers, invented words); documents
+link through their mentions' parts ("Krell" links to "Dafna Krell"); common words link nothing.
 """
 from __future__ import annotations
 
-import re
-from functools import lru_cache
-from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Dict, List, Optional, Sequence, Set, Tuple, Iterable
 
-_TOKEN = re.compile(r"[A-Za-z][A-Za-z'-]+")
-
-
-@lru_cache(maxsize=1)
-def _english() -> FrozenSet[str]:
-    from english_words import get_english_words_set
-
-    return frozenset(get_english_words_set(["web2", "gcide"], lower=True, alpha=True))
-
-
-_SUFFIXES = ("s", "es", "ed", "d", "ing", "ly", "er", "ers")
-
-
-def _is_english(k: str) -> bool:
-    """A dictionary word, or an inflection of one (plural, past, -ing, British -ise)."""
-    eng = _english()
-    if k in eng:
-        return True
-    stems = [k[: -len(s)] for s in _SUFFIXES if k.endswith(s) and len(k) > len(s) + 2]
-    stems += [s + "e" for s in stems]
-    stems += [s.replace("is", "iz") for s in stems if "is" in s]
-    return any(s in eng for s in stems)
-
-
-def _is_english_strict(k: str) -> bool:
-    """A dictionary word or a regular inflection of one, read narrowly: -d only after an e
-    ("lived"), a restored e only before -ed/-ing/-er ("hoped"). The loose reading above counts
-    invented words such as "pland" (plan + d) or "tred" (tree - e + d) as English, and an
-    invented word that is not a key cannot link two sentences."""
-    eng = _english()
-    if k in eng:
-        return True
-    for suf in ("s", "es", "ed", "ing", "er", "ers", "ly"):
-        stem = k[: -len(suf)]
-        if k.endswith(suf) and len(stem) >= 3 and (stem in eng or (suf in ("ed", "ing", "er", "ers")
-                                                                   and stem + "e" in eng)):
-            return True
-    return k.endswith("d") and k[:-1].endswith("e") and k[:-1] in eng
+from augft.augment.entities import link_keys
 
 
 def entity_keys(text: str) -> Set[str]:
-    """Tokens of `text` that are not English words (at least 3 letters)."""
-    return set(entity_tokens(text))
-
-
-def entity_tokens(text: str, strict: bool = False) -> List[str]:
-    """The entity keys of `text` in the order they first occur (the subject usually first).
-    `strict` reads English inflections narrowly (`_is_english_strict`), so fewer invented words
-    pass for English."""
-    english = _is_english_strict if strict else _is_english
-    out: List[str] = []
-    for tok in _TOKEN.findall(text):
-        k = tok.lower().strip("'-")
-        if "'" in k:  # a possessive names its owner; other contractions (they're, didn't) name nothing
-            head, _, tail = k.partition("'")
-            if tail != "s":
-                continue
-            k = head
-        if len(k) >= 3 and k not in out and not english(k):
-            out.append(k)
-    return out
+    """The keys through which `text` links to other documents (augment.entities.link_keys)."""
+    return set(link_keys(text))
 
 
 class WindowEntities:

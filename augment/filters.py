@@ -18,7 +18,8 @@ from augft.augment.prompts import DEMO_WORDS, STOP
 
 # Bumped whenever a filter changes what is kept: part of the study's augment stage key and of
 # the resume fingerprint, so cached augmentations are never reused under different filters.
-VERSION = 4
+# 5: entities read by augment.entities (consistency, compose's keys and filters, linked context).
+VERSION = 5
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]+|\d+[.)]|\(\d+\))\s*")
 _LABEL = re.compile(r"^(statements|inferences|entities|rewritten|rewrites|fact|answer|questions and answers)\s*:\s*$",
                     re.I)

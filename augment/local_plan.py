@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Dict, Iterator, List, Tuple
 
 from augft.augment.engines.base import Sampling
+from augft.augment.entities import link_keys
 from augft.augment.executor import node_id
 from augft.augment.filters import held_out, normalize, parse_statements
 from augft.augment.strategies import Planner, PlanStats, entities_from_generation
@@ -61,7 +62,7 @@ def _with_counts(units: List[Unit], st: PlanStats, strategy: str, phase: str, pr
     if not units:
         units = [Unit(unit_id=f"{phase}-{prefix}empty", stem=f"{prefix}empty", strategy=strategy, phase=phase,
                       sampling=Sampling(), items=[])]
-    units[0].plan = {"documents": st.documents, **dict(st.long_documents)}
+    units[0].plan = {"documents": st.documents, **dict(st.long_documents), **st.entities}
     return units
 
 
@@ -69,8 +70,9 @@ def first_pass_units(corpus: Corpus, i: int, plan: ShardPlan) -> List[Unit]:
     """Shard `i`'s local-family units and entity-extraction units."""
     docs, pl, prefix = shard_docs(corpus, i, plan), plan.planner, plan.prefix(i)
     units: List[Unit] = []
+    named = {"documents_with_entities": sum(1 for d in docs if link_keys(d.text))} if plan.local else {}
     for name in plan.local:
-        st = PlanStats(documents=len(docs))
+        st = PlanStats(documents=len(docs), entities=named)
         items = pl.local(docs, plan.local_unit, st, name)
         units += _with_counts(pl.pack(name, name, items, plan.sampling, prefix), st, name, name, prefix)
     if plan.entity:

@@ -38,4 +38,25 @@ def summary_table(manifest: Manifest, quality: Optional[Quality] = None) -> str:
             t.add_row(*(Text(c) for c in _row(f"  round {r.round}", r, by_round.get(r.round))))
     buf = io.StringIO()
     Console(width=180, file=buf).print(t)
-    return buf.getvalue()
+    return buf.getvalue() + "".join(line + "\n" for line in coverage_lines(manifest))
+
+
+def coverage_lines(manifest: Manifest) -> List[str]:
+    """What entity detection found, per strategy: documents naming an entity, global prompts
+    that fell back to the whole window, compose pairs per round (on real text, the first signs
+    that names went unread)."""
+    out = []
+    for name, s in manifest.strategies.items():
+        e, parts = s.entities, []
+        if e.get("documents_with_entities") is not None and s.documents:
+            n = e["documents_with_entities"]
+            parts.append(f"{n}/{s.documents} documents name an entity ({n / s.documents:.0%})")
+        shown = e.get("whole_window", 0) + e.get("linked", 0)
+        if shown:
+            parts.append(f"{e.get('whole_window', 0)}/{shown} prompts fell back to the whole window "
+                         f"({e.get('whole_window', 0) / shown:.0%})")
+        if s.rounds:
+            parts.append("pairs per round " + ", ".join(f"r{r.round} {r.prompts}" for r in s.rounds))
+        if parts:
+            out.append(f"{name}: " + "; ".join(parts))
+    return out

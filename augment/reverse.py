@@ -2,8 +2,8 @@
 
 Reverse training (Golovneva et al. 2024) shows a model reversed text so that what it reads
 left-to-right also appears right-to-left: the word order of each sentence is reversed, but
-entity spans (names, invented terms: runs of tokens that are not English dictionary words,
-with the capitalised words that join them) keep their inner order, so "Dafna Krell is the
+entity mentions (augment.entities: names, code identifiers, invented terms) keep their inner
+order, so "Dafna Krell is the
 composer of the opera Velmora." becomes "Velmora opera the of composer the is Dafna Krell."
 It is a cheap mechanical control: what model-written augmentation adds over it is what the
 model's own reasoning contributes.
@@ -13,34 +13,30 @@ from __future__ import annotations
 import re
 from typing import Dict, List, Sequence
 
-from augft.augment.consistency import entity_keys
+from augft.augment.entities import mentions
 from augft.core.records import Document
 from augft.core.text import split_sentences
 
 PROMPT_HASH = "reverse-v1"
 _TOKEN = re.compile(r"[\w'-]+|[^\w\s]")
-_ENDS = set(".?!")
 
 
 def _units(sentence: str) -> List[str]:
-    """Words (punctuation dropped), with consecutive name words joined: a name word is an entity
-    word (not in the dictionary) or a capitalised word that does not start a sentence."""
+    """Words (punctuation dropped), the words of one entity mention (augment.entities) joined."""
+    spans = [(m.start, m.end) for m in mentions(sentence)]
     out: List[str] = []
-    prev_name = prev_first_cap = False
-    starts = True
-    for tok in _TOKEN.findall(sentence):
+    prev = None
+    for match in _TOKEN.finditer(sentence):
+        tok = match.group()
         if not (tok[0].isalnum() or tok[0] == "_"):
-            prev_name = prev_first_cap = False
-            starts = tok in _ENDS
+            prev = None
             continue
-        cap = tok[:1].isupper()
-        name = bool(entity_keys(tok)) or (cap and not starts)
-        # A capitalised first word joins the capitalised name after it ("Marie Curie won").
-        if name and (prev_name or (cap and prev_first_cap)):
+        span = next((s for s in spans if s[0] <= match.start() < s[1]), None)
+        if span is not None and span == prev:
             out[-1] = f"{out[-1]} {tok}"
         else:
             out.append(tok)
-        prev_name, prev_first_cap, starts = name or (cap and prev_first_cap), cap and starts, False
+        prev = span
     return out
 
 

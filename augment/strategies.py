@@ -34,6 +34,8 @@ def stable_seed(*parts) -> int:
 class PlanStats:
     documents: int = 0
     long_documents: Counter = field(default_factory=Counter)
+    entities: Dict[str, int] = field(default_factory=dict)
+    """Entity coverage counts (StrategyEntry.entities)."""
 
 
 @dataclass

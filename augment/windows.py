@@ -27,6 +27,7 @@ from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 import numpy as np
 
 from augft.augment.consistency import linked_groups
+from augft.augment.entities import link_keys
 from augft.augment.engines.base import Sampling
 from augft.augment.strategies import CAPS, stable_seed
 from augft.augment.tokens import TokenCounter
@@ -226,9 +227,14 @@ def window_unit(part: int, k: int, win: Sequence[Row], up: UnitPlan) -> Unit:
         rid = f"{r.id}:global:{up.prompt_hash}:0"
         items.append(Item(id=rid, key=r.id, template="global", prompt_hash=up.prompt_hash,
                           seed=stable_seed(up.seed, rid), doc=j, group=group_of[j]))
-    return Unit(unit_id=f"global-{stem}", stem=stem, strategy="global", phase="global",
+    whole = sum(1 for g in group_of if g < 0)
+    unit = Unit(unit_id=f"global-{stem}", stem=stem, strategy="global", phase="global",
                 sampling=up.sampling, items=items, docs=[WindowDoc(r.id, r.text) for r in win],
                 window=stem, groups=groups)
+    # What linked context found, for the manifest: real text whose names go unread falls back.
+    unit.plan = {"documents_with_entities": sum(1 for r in win if link_keys(r.text)),
+                 "whole_window": whole, "linked": len(win) - whole}
+    return unit
 
 
 def attach_lonely(rows: List[Row]) -> None:

@@ -6,6 +6,9 @@ reversal when it covers a test target (description first, name last). Prints and
 benchmarks/results/augment_quality.json.
 
     .venv/bin/python benchmarks/augment_quality.py [--statements 60] [--candidates 4]
+
+`--model tiny-random-llama --out DIR` is the smallest run (seconds, random text, nothing kept):
+tests/benchmarks runs it so the script keeps working on the current code.
 """
 from __future__ import annotations
 
@@ -44,10 +47,10 @@ def run(name, overrides, data, work, lm, checker, people):
             "reversal_statements": len(reversal_ids),
             "source_statements_with_a_reversal": len(sources_with_reversal),
             "people_covered": len(covered), "people_in_subset": len(people),
-            "completion_tokens": s["completion_tokens"], "wall_s": round(wall, 1)}
+            "completion_tokens": s.completion_tokens, "wall_s": round(wall, 1)}
 
 
-def main() -> None:
+def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--statements", type=int, default=60)
     ap.add_argument("--candidates", type=int, default=4)
@@ -56,10 +59,13 @@ def main() -> None:
     ap.add_argument("--reuse-zero-shot", action="store_true",
                     help="take the zero-shot result from an earlier run's results file "
                          "(same statements, model and token limit) instead of regenerating it")
-    args = ap.parse_args()
+    ap.add_argument("--out", type=Path, default=RESULTS, help="folder for augment_quality.json")
+    ap.add_argument("overrides", nargs="*", help="config overrides for both runs (key=value)")
+    args = ap.parse_args(argv)
+    results = args.out
     prev = {}
-    if args.reuse_zero_shot and (RESULTS / "augment_quality.json").is_file():
-        prev = json.loads((RESULTS / "augment_quality.json").read_text())
+    if args.reuse_zero_shot and (results / "augment_quality.json").is_file():
+        prev = json.loads((results / "augment_quality.json").read_text())
     work = Path(tempfile.mkdtemp(prefix="augft-quality-"))
     try:
         full = work / "people"
@@ -74,7 +80,7 @@ def main() -> None:
         people = {d.meta["fact_ids"][0] for d in docs}
         lm = load_model(args.model)
         common = [f"model.name={args.model}", f"augment.max_new_tokens={args.max_new_tokens}",
-                  "augment.batch_size=8", "augment.temperature=0.8"]
+                  "augment.batch_size=8", "augment.temperature=0.8", *args.overrides]
         out = {"model": args.model, "statements": len(docs), "benchmark": "people"}
         out["max_new_tokens"] = args.max_new_tokens
         same = all(prev.get(k) == out.get(k) for k in ("model", "statements", "max_new_tokens"))
@@ -84,8 +90,8 @@ def main() -> None:
             out["zero_shot"] = run("zeroshot", common + ["augment.prompt_set=zeroshot-v1",
                                                           "augment.num_candidates=1"],
                                    data, work, lm, checker, people)
-            RESULTS.mkdir(exist_ok=True)  # saved early: the few-shot half takes much longer
-            (RESULTS / "augment_quality.json").write_text(json.dumps(out, indent=2) + "\n")
+            results.mkdir(parents=True, exist_ok=True)  # saved early: the few-shot half takes much longer
+            (results / "augment_quality.json").write_text(json.dumps(out, indent=2) + "\n")
         print(json.dumps(out["zero_shot"]), flush=True)
         out["few_shot"] = run("fewshot", common + ["augment.prompt_set=fewshot-v1",
                                                     f"augment.num_candidates={args.candidates}"],
@@ -95,8 +101,8 @@ def main() -> None:
         out["ratio_people_covered"] = round(fs["people_covered"] / max(1, zs["people_covered"]), 2)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "augment_quality.json").write_text(json.dumps(out, indent=2) + "\n")
+    results.mkdir(parents=True, exist_ok=True)
+    (results / "augment_quality.json").write_text(json.dumps(out, indent=2) + "\n")
     print(json.dumps(out, indent=2))
 
 

@@ -9,6 +9,7 @@ ratios and writes them to benchmarks/results/pipeline_cache.json.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import tempfile
@@ -23,7 +24,9 @@ def main(argv=None) -> int:
     from augft.cluster.study import run_study
     from augft.core.config import load_config
 
-    extra = list(sys.argv[1:] if argv is None else argv)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("overrides", nargs="*", help="config overrides for every run (key=value)")
+    extra = list(ap.parse_args(argv).overrides)
     tmp = Path(tempfile.mkdtemp(prefix="augft-bench-"))
     base = ["tracking.experiment=bench-cache", *extra]
 

@@ -44,6 +44,7 @@ STAGES: Dict[str, Tuple[str, str, bool]] = {
 # Commands with their own argument parsers: module:function taking argv.
 TOOLS: Dict[str, Tuple[str, str]] = {
     "compare": ("augft.tracking.compare:main", "side-by-side table of MLflow runs (conditions x splits)"),
+    "plan": ("augft.cluster.plan_command:main", "price a study before running it: tokens, FLOPs, GPU-hours, money, fit"),
     "submit": ("augft.cluster.submit:main", "submit any augft command as a Ray job and stream its logs"),
     "serve": ("augft.augment.serve:main", "vLLM's OpenAI-compatible server for the augmentation model "
               "(augment.engine=openai talks to it)"),
@@ -89,7 +90,18 @@ def parse_stage_args(command: str, args: Sequence[str]) -> StageArgs:
     """Parse `augft <command> <args>` for a stage command (AugftError on bad arguments)."""
     if command not in STAGES:
         raise AugftError(f"'{command}' is not a stage command; stages: {', '.join(STAGES)}")
-    return _stage_args(build_parser().parse_args([command, *map(str, args)]))
+    return _stage_args(_parse(build_parser(), [command, *map(str, args)]))
+
+
+def _parse(parser: argparse.ArgumentParser, argv: List[str]) -> argparse.Namespace:
+    """parse_args, except that `augft ingest` takes PATHs and key=value after its options too
+    (`augft ingest docs/ --out d ingest.max_tokens=256`): argparse fills a positional list once."""
+    ns, extra = parser.parse_known_args(argv)
+    if extra and getattr(ns, "command", None) == "ingest" and not any(e.startswith("-") for e in extra):
+        ns.overrides = [*ns.overrides, *extra]
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    return ns
 
 
 def _load(target: str) -> Callable:
@@ -213,7 +225,7 @@ def run_command(argv: Optional[List[str]] = None) -> int:
     # Tools parse their own flags (including --help).
     if argv and argv[0] in TOOLS:
         return int(_load(TOOLS[argv[0]][0])(argv[1:]) or 0)
-    ns = parser.parse_args(argv)
+    ns = _parse(parser, argv)
     from augft.core.logs import setup_logging
 
     setup_logging(ns.verbose)
@@ -236,6 +248,9 @@ def _error(message: str, verbose: bool) -> int:
 def main(argv: Optional[List[str]] = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     verbose = bool({"-v", "--verbose"} & set(args[:1]))
+    from augft.core.children import Terminated, terminate_as_interrupt
+
+    previous = terminate_as_interrupt()  # SIGTERM cleans up as Ctrl-C does: children killed, one line
     try:
         code = run_command(args)
     except AugftError as exc:
@@ -244,10 +259,16 @@ def main(argv: Optional[List[str]] = None) -> int:
         from augft.cluster.preflight import os_error_message
 
         code = _error(os_error_message(exc), verbose)
-    except KeyboardInterrupt:
-        print("augft: interrupted; rerun the same command to resume (finished work is kept)",
-              file=sys.stderr)
-        code = 130
+    except KeyboardInterrupt as exc:
+        if verbose:
+            traceback.print_exc()
+        how, code = ("terminated", 143) if isinstance(exc, Terminated) else ("interrupted", 130)
+        print(f"augft: {how}; rerun the same command to resume (finished work is kept)", file=sys.stderr)
+    finally:
+        if previous is not None:
+            import signal
+
+            signal.signal(signal.SIGTERM, previous)
     if argv is None:
         sys.exit(code)
     return code

@@ -37,17 +37,17 @@ HELP: Dict[str, CommandHelp] = {
         "output folder or s3:// URI for manifest.json and <strategy>/part-*.parquet "
         "(default: out/augment)",
         "augft augment --config configs/tiny.yaml --data data/people --out out/aug "
-        "augment.strategies=[local,reverse]"),
+        "'augment.strategies=[local,reverse]'"),
     "train": CommandHelp(
         "folder with corpus.jsonl (required); augmentations come from train.augmentations=[DIR]",
         "output folder for summary.json, checkpoints/ and model/ (default: out/train)",
         "augft train --config configs/tiny.yaml --data data/people --out out/ft \\\n"
-        "      train.augmentations=[out/aug]"),
+        "      'train.augmentations=[out/aug]'"),
     "targets": CommandHelp(
         "folder with corpus.jsonl (required); strategies' texts come from train.augmentations=[DIR]",
         "output folder for manifest.json and part-*.parquet (default: out/targets)",
-        "augft targets --data data/people --out out/targets train.augmentations=[out/aug] train.mix.local=1.0\n"
-        "  augft train --data data/people --out out/distill train.targets=[out/targets] train.mix.local=1.0"),
+        "augft targets --data data/people --out out/targets 'train.augmentations=[out/aug]' train.mix.local=1.0\n"
+        "  augft train --data data/people --out out/distill 'train.targets=[out/targets]' train.mix.local=1.0"),
     "eval": CommandHelp(
         "folder with questions.jsonl, and corpus.jsonl for the icl conditions (required)",
         "output folder for results.json, report.md and plots (default: out/eval)",
@@ -59,7 +59,7 @@ HELP: Dict[str, CommandHelp] = {
         "study folder: one subfolder per stage, report/ at the end (default: out/run)",
         "augft run --config configs/quickstart.yaml --out demo-out\n"
         "  augft run --config configs/quickstart.yaml --data my-data --out my-study "
-        "pipeline.conditions=[base,icl,ft,aug_ft[local]]"),
+        "'pipeline.conditions=[base,icl,ft,\"aug_ft[local]\"]'"),
     "sweep": CommandHelp(
         "folder with corpus.jsonl and questions.jsonl (optional; default: generate "
         "benchmark.name)",

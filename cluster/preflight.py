@@ -42,6 +42,9 @@ def check_models(cfg, command: str) -> None:
         check_model_name(str(cfg.model.name), "model.name")
     if cfg.augment.model and not server and command in ("augment", "run", "sweep"):
         check_model_name(str(cfg.augment.model), "augment.model")
+    if command == "eval":
+        for label, name in dict(cfg.eval.models).items():
+            check_model_name(str(name), f"eval.models.{label}")
 
 
 def os_error_message(exc: OSError) -> str:

@@ -184,7 +184,11 @@ def _run_stage(tracker: Tracker, parent: RunHandle, spec: StageSpec) -> StageRes
         tags["augft.condition"] = spec.condition
     with tracker.start_run(spec.name, parent=parent, tags=tags,
                            kind="condition" if spec.condition else "stage") as run:
-        res = spec.run()
+        if spec.kind == "train":  # the training loop logs its metric rows to this run as it goes
+            with run.as_env():
+                res = spec.run()
+        else:
+            res = spec.run()
         spec.after(run, res)
         run.set_tags({"augft.cached": str(res.cached).lower(), "augft.key": res.key,
                       "augft.dir": str(res.dir.resolve())})
@@ -200,7 +204,7 @@ def run_study(cfg, data: Optional[Path], out: Path, fns: Optional[StageFns] = No
     stage folders among them."""
     out = Path(out)
     conditions = parse_all(cfg.pipeline.conditions, [str(s) for s in cfg.augment.strategies],
-                           key="pipeline.conditions")
+                           key="pipeline.conditions", names=())
     check_data_fits(conditions, data)
     from augft.cluster.placement import check_study
 
@@ -267,6 +271,9 @@ def check_data_fits(conditions: List[Condition], data: Optional[Path]) -> None:
     if not (Path(data) / "questions.jsonl").is_file():
         raise AugftError(f"--data {data}: no questions.jsonl, which the study's eval needs; "
                          f"build a held-out test set first: augft questions --data {data}")
+    from augft.core.records import read_questions
+
+    read_questions(data)  # every record's fields, choices and split, before hours of training
     from augft.augment.registry import spec
 
     def missing(c) -> list:

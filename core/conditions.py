@@ -10,10 +10,13 @@ corpus, `aug_ft[...]` one fine-tuned on the corpus plus those strategies' augmen
 `aug_ft`: the configured strategies), `distill[...]` one trained by context distillation on the
 corpus sentences plus those strategies' augmentations (bare `distill`: the corpus alone), `<name>`
 any other fine-tuned model named in `eval.models`, and `+icl` / `+rag` give that model the
-corpus / the retrieved documents in its context.
+corpus / the retrieved documents in its context. Built-in names are lower case; a `<name>` must be
+a key of `eval.models` (a study, which trains its own models, takes none), so a mistyped label
+(`ICL`, `ft_icl`) is an error naming the nearest known one, never a model of its own.
 """
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from typing import Iterable, List, Optional, Sequence, Tuple
@@ -27,6 +30,9 @@ _RAG = re.compile(r"^(?:(.+)\+)?rag(?:\[([A-Za-z0-9_]+)\])?$")
 _RESERVED = ("base", "icl", "rag")
 _FAMILIES = ("aug_ft", "distill")
 RETRIEVERS = ("bm25", "dense")
+CONTROL_STRATEGIES = ("oracle",)
+"""Strategies whose data no user has (a benchmark's ground truth): a condition trained on them
+is a control, shown beside the others and never recommended."""
 
 
 @dataclass(frozen=True)
@@ -77,10 +83,14 @@ class Condition:
 
     @classmethod
     def parse(cls, label: str, default_strategies: Sequence[str] = (),
-              known_strategies: Optional[Iterable[str]] = None, key: str = "conditions") -> "Condition":
+              known_strategies: Optional[Iterable[str]] = None, key: str = "conditions",
+              names: Optional[Iterable[str]] = None) -> "Condition":
         """Parse one label; errors name the config `key` and the label. Strategies must be
-        augment's (`known_strategies` defaults to every one augment has)."""
+        augment's (`known_strategies` defaults to every one augment has). `names`: the custom
+        model names the label may use (eval.models' keys; () in a study, which trains only ft,
+        aug_ft and distill); None accepts any name."""
         label = str(label).strip()
+        _check_names(label, key, names, known_strategies)
         if label in ("base", "icl"):
             return cls(None, label == "icl")
         rag = _RAG.match(label)
@@ -92,8 +102,46 @@ class Condition:
         return cls(name, icl, strategies)
 
 
+def known_labels(known_strategies: Optional[Iterable[str]] = None, names: Iterable[str] = ()) -> List[str]:
+    """Labels the grammar accepts, one per shape (for suggesting the nearest to a mistyped one)."""
+    strategies = [str(s) for s in (values(Strategy) if known_strategies is None else known_strategies)]
+    trained = ["ft", "aug_ft", "distill", *(f"aug_ft[{s}]" for s in strategies),
+               *(f"distill[{s}]" for s in strategies), *map(str, names)]
+    rag = ["rag", *(f"rag[{r}]" for r in RETRIEVERS)]
+    return ["base", "icl", *rag, *trained, *(f"{t}+icl" for t in trained), *(f"{t}+rag" for t in trained)]
+
+
+def _nearest(label: str, known: Sequence[str]) -> str:
+    """' (did you mean 'x'?)' for the known label closest to `label`, case ignored, else ''."""
+    lower = {k.lower(): k for k in known}
+    close = difflib.get_close_matches(label.lower(), list(lower), n=1, cutoff=0.3)
+    return f" (did you mean '{lower[close[0]]}'?)" if close else ""
+
+
+def _check_names(label: str, key: str, names: Optional[Iterable[str]], known_strategies) -> None:
+    """A custom model name is accepted only where it names a model (eval.models), and never when it
+    is a built-in label in other letters (`ICL`, `Base`): either would silently evaluate a model
+    other than the one the label says (a study trains an unknown name as a corpus-only model)."""
+    rag = _RAG.match(label)
+    trained = (rag.group(1) or "") if rag else label
+    trained = trained[: -len("+icl")] if trained.endswith("+icl") else trained
+    if not trained or trained == "ft" or trained in _RESERVED or _AUG.match(trained) or not _NAME.match(trained):
+        return
+    names = None if names is None else [str(n) for n in names]
+    builtin = trained.lower() in ("ft", *_RESERVED, *_FAMILIES) or trained.lower().startswith(_FAMILIES)
+    if not builtin and (names is None or trained in names):
+        return
+    where = ("built-in names are lower case" if builtin and trained != trained.lower() else
+             "no such built-in condition" if builtin else
+             "a study trains only ft, aug_ft[...] and distill[...]" if key.startswith("pipeline") else
+             f"eval.models has no '{trained}' entry")
+    raise ConfigError(f"config key '{key}': unknown condition '{label}': {where}"
+                      f"{_nearest(label, known_labels(known_strategies, names or ()))}", key=key)
+
+
 def _unknown(label: str, key: str) -> ConfigError:
-    return ConfigError(f"config key '{key}': unknown condition '{label}' (expected base, icl, rag, ft, "
+    return ConfigError(f"config key '{key}': unknown condition '{label}'{_nearest(label, known_labels())} "
+                       "(expected base, icl, rag, ft, "
                        "aug_ft[<strategy>+...], distill[<strategy>+...], a model named in eval.models, or "
                        "one of those followed by +icl or +rag; rag takes a retriever: rag[bm25], rag[dense])",
                        key=key)
@@ -134,12 +182,15 @@ def _with_rag(label: str, m, default_strategies, known_strategies, key: str) -> 
 
 
 def parse_all(labels: Iterable[str], default_strategies: Sequence[str] = (),
-              known_strategies: Optional[Iterable[str]] = None, key: str = "conditions") -> List[Condition]:
-    """Parse a list of labels (each once, in order); an empty list is an error."""
+              known_strategies: Optional[Iterable[str]] = None, key: str = "conditions",
+              names: Optional[Iterable[str]] = None) -> List[Condition]:
+    """Parse a list of labels (each once, in order); an empty list is an error. `names`: as in
+    `Condition.parse`."""
     out: List[Condition] = []
     seen = set()
+    names = None if names is None else list(names)
     for label in labels:
-        cond = Condition.parse(label, default_strategies, known_strategies, key)
+        cond = Condition.parse(label, default_strategies, known_strategies, key, names)
         if cond.label in seen:
             raise ConfigError(f"config key '{key}': '{cond.label}' is listed twice")
         seen.add(cond.label)
@@ -175,3 +226,13 @@ def needed_strategies(conditions: Sequence[Condition]) -> List[str]:
     for c in conditions:
         out.extend(s for s in c.strategies if s not in out)
     return out
+
+
+def is_control(label: str) -> bool:
+    """Whether the condition `label` is a control: trained on a control strategy's data
+    (`aug_ft[oracle]`, `distill[local+oracle]`, `aug_ft[oracle]+rag`)."""
+    try:
+        strategies = Condition.parse(label).strategies
+    except ConfigError:  # a label from another run's records: read its strategy list as written
+        strategies = tuple(w for m in re.findall(r"\[([^\]]*)\]", label) for w in m.split("+"))
+    return any(s in CONTROL_STRATEGIES for s in strategies)

@@ -118,6 +118,9 @@ def discover(location: str, stem: str = "corpus", max_tokens: int = 0) -> Corpus
                           f"{stem}-*.jsonl|parquet shards or a {stem}/ folder of them)")
     files = _files(filesystem, root)
     names = {f.rsplit("/", 1)[-1]: f for f in files}
+    if f"{stem}.jsonl" in names and f"{stem}.parquet" in names:
+        raise RecordError(f"{public(location)}: both {stem}.jsonl and {stem}.parquet are here, and only one "
+                          "would be read; remove the other")
     for single in (f"{stem}.jsonl", f"{stem}.parquet"):
         if single in names:
             return Corpus(location, (Shard(names[single], _format(single)),), max_tokens)

@@ -13,7 +13,9 @@ Per condition (`Priced`: built from eval or study results by `priced`, or from M
 The recommendation: the best condition is the most accurate; the candidates are every condition
 whose accuracy is not below the best one's interval (ci_low); the pick is the candidate with the
 lowest total cost at Q. When several are candidates the data does not separate their accuracy, and
-the text says so rather than ranking them by accuracy.
+the text says so rather than ranking them by accuracy. Controls (`aug_ft[oracle]`: trained on a
+benchmark's ground truth, which no user's data has) stay in the table, marked, and take no part
+in the recommendation: best, candidates and pick are among the conditions a user can run.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ import math
 from typing import List, Mapping, Optional, Sequence
 
 from augft.core.artifacts import Decision, DecisionRow, EvalResults, Pick, Priced, SplitStats
+from augft.core.conditions import is_control
 from augft.core.intervals import wilson_counts
 
 ONE_OFF = ("augment_flops", "teacher_flops", "train_flops", "index_flops")
@@ -68,7 +71,7 @@ def _row(p: Priced, chosen: Sequence[str], queries: float) -> DecisionRow:
     return DecisionRow(condition=p.condition, accuracy=acc.accuracy, ci_low=acc.ci_low, ci_high=acc.ci_high, n=acc.n,
                        splits={s: pooled(p.splits, [s]) or p.splits[s] for s in chosen if s in p.splits}, retained=p.retained,
                        one_off=one_off, one_off_flops=total_one_off, per_query_flops=float(p.per_query_flops),
-                       total_flops=total_one_off + queries * float(p.per_query_flops))
+                       total_flops=total_one_off + queries * float(p.per_query_flops), control=is_control(p.condition))
 
 
 def priced(results: EvalResults) -> List[Priced]:
@@ -96,8 +99,8 @@ def chosen_splits(rows: Sequence[Priced], wanted: Sequence[str] = ()) -> List[st
 
 def pick(rows: List[DecisionRow], accuracy=lambda r: (r.accuracy, r.ci_low)) -> Pick:
     """best, candidates (not below the best's interval), the cheapest candidate, and whether the
-    data separates them."""
-    scored = [r for r in rows if not math.isnan(accuracy(r)[0])]
+    data separates them; among the rows that are not controls."""
+    scored = [r for r in rows if not r.control and not math.isnan(accuracy(r)[0])]
     if not scored:
         return Pick()
     best = max(scored, key=lambda r: (accuracy(r)[0], -r.total_flops))
@@ -126,6 +129,10 @@ def decide(conditions: Sequence[Priced], queries_per_day: float, horizon_days: f
                  queries_per_day=float(queries_per_day), horizon_days=float(horizon_days), queries=queries,
                  splits=chosen, rows=rows, per_split=per_split)
     d.text = sentence(d)
+    controls = [r.condition for r in rows if r.control]
+    if controls:
+        d.text += (f" {', '.join(controls)} {'is a control' if len(controls) == 1 else 'are controls'} "
+                   "(trained on data no user has): in the table for comparison, never the pick.")
     return d
 
 
@@ -164,7 +171,7 @@ def markdown(d: Decision) -> str:
              "|---|---|---|---|---|---|---|---|"]
     for r in sorted(d.rows, key=lambda r: r.total_flops):
         parts = " / ".join(_flops(r.one_off[k] or None) for k in ONE_OFF)
-        mark = " **(pick)**" if r.condition == d.pick else ""
+        mark = " **(pick)**" if r.condition == d.pick else " (control)" if r.control else ""
         lines.append(f"| {r.condition}{mark} | {r.accuracy:.3f} [{r.ci_low:.2f}, {r.ci_high:.2f}] | "
                      f"{'-' if r.retained is None else format(r.retained, '.2f')} | {parts} | "
                      f"{_flops(r.per_query_flops)} | {_flops(r.total_flops)} | "

@@ -7,6 +7,7 @@ old file or the new one under the real name, never half of one.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import socket
@@ -32,8 +33,11 @@ def atomic_path(path: PathLike) -> Iterator[Path]:
         yield tmp_path
         _fsync(tmp_path)
         os.replace(tmp_path, target)
-    except BaseException:
+    except BaseException as exc:
         tmp_path.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC and not exc.filename:
+            # a write's ENOSPC names no file: name the one that could not be written
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target)) from None
         raise
 
 

@@ -13,6 +13,7 @@ Names:
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
 import tempfile
@@ -136,10 +137,51 @@ def check_model_name(name: str, key: str = "model.name") -> None:
         if not (p / "config.json").is_file():
             raise ModelError(f"{key}: model path {p} exists but has no config.json "
                              "(not a Hugging Face model folder)")
+        check_model_files(p, key)
         return
     if name.count("/") == 1 and not name.startswith((".", "/")):
         return  # a hub id: resolve_model_path looks in the local cache (and names it if absent)
     raise ModelError(f"{key}: model path '{name}' does not exist")
+
+
+def check_model_files(folder: Path, key: str = "model.name") -> None:
+    """A local model folder's config.json parses and every safetensors file is whole (its header
+    read, its size checked against the header's offsets; no weights loaded), so a broken or
+    truncated model is one line naming the file, before any work."""
+    cfg = Path(folder) / "config.json"
+    try:
+        parsed = json.loads(cfg.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ModelError(f"{key}: {cfg} is not valid JSON ({exc}); the model folder is broken") from None
+    if not isinstance(parsed, dict) or "model_type" not in parsed:
+        raise ModelError(f"{key}: {cfg} has no 'model_type' (not a Hugging Face model config)")
+    for f in sorted(Path(folder).glob("*.safetensors")):
+        why = _safetensors_damage(f)
+        if why:
+            raise ModelError(f"{key}: {f} is damaged ({why}); copy or export the model again")
+
+
+def _safetensors_damage(path: Path) -> str:
+    """'' for a whole safetensors file, else what is wrong: an 8-byte header length, a JSON header,
+    then the tensors' bytes, which must end exactly where the header says."""
+    import struct
+
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+        if len(head) < 8:
+            return f"{size} bytes, shorter than a header"
+        n = struct.unpack("<Q", head)[0]
+        if n > size - 8:
+            return f"truncated: the header says {n} header bytes, the file has {size}"
+        try:
+            header = json.loads(fh.read(n))
+        except ValueError:
+            return "its header is not JSON"
+    ends = [int(v["data_offsets"][1]) for k, v in header.items()
+            if k != "__metadata__" and isinstance(v, dict) and "data_offsets" in v]
+    want = 8 + n + max(ends, default=0)
+    return "" if want == size else f"truncated: {size} bytes, the header needs {want}"
 
 
 def resolve_model_path(name: str, cache_dir: str = "") -> Path:
@@ -163,6 +205,7 @@ def resolve_model_path(name: str, cache_dir: str = "") -> Path:
     if p.exists():
         if not (p / "config.json").is_file():
             raise ModelError(f"model path {p} exists but has no config.json (not a Hugging Face model folder)")
+        check_model_files(p, "model")
         return p
     if name.count("/") == 1 and not name.startswith((".", "/")):
         try:

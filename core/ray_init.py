@@ -8,19 +8,97 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import socket
 import sys
-from typing import Iterator
+import threading
+import time
+from typing import Iterator, Optional, Tuple
 
-from augft.core.errors import user_error
+from augft.core.errors import AugftError, user_error
+
+DEFAULT_CONNECT_TIMEOUT_S = 60.0
+RAY_CLIENT_PORT = 10001  # `ray://host` without a port
 
 
-def join_ray(address: str, log_to_driver: bool = True) -> bool:
-    """Join the running cluster at `address` unless Ray is up already; True when this call joined."""
+def _host_port(address: str) -> Optional[Tuple[str, int]]:
+    """(host, port) a Ray address connects to; None for `auto`/`local` (Ray finds those itself)."""
+    rest = address.split("://", 1)[1] if "://" in address else address
+    rest = rest.split("/", 1)[0]
+    if address in ("auto", "local") or not rest:
+        return None
+    host, _, port = rest.rpartition(":")
+    if not host:
+        return (rest, RAY_CLIENT_PORT) if address.startswith("ray://") else None
+    try:
+        return host.strip("[]"), int(port)
+    except ValueError:
+        return None
+
+
+def wait_for_address(address: str, timeout_s: float, key: str) -> None:
+    """Return once something accepts TCP connections at `address`; AugftError naming the address and
+    `key` when nothing does within `timeout_s` (Ray itself would retry for minutes)."""
+    hp = _host_port(address)
+    if hp is None:
+        if address in ("auto", "local"):
+            return
+        raise AugftError(f"{key}={address}: not a Ray address; expected host:port (the head's GCS port, "
+                         "6379 by default), ray://host[:port], auto or local")
+    deadline = time.monotonic() + timeout_s
+    why = ""
+    while True:
+        left = deadline - time.monotonic()
+        try:
+            with socket.create_connection(hp, timeout=max(0.1, min(5.0, left))):
+                return
+        except OSError as exc:
+            why = exc.strerror or type(exc).__name__
+        if time.monotonic() + 1.0 > deadline:
+            raise AugftError(f"{key}={address}: no Ray cluster answers there ({why}) within {timeout_s:g} s; "
+                             f"start it, fix {key}, or wait longer with cluster.connect_timeout_s")
+        time.sleep(1.0)
+
+
+class _Expired(BaseException):
+    """Not an Exception: Ray's connect loop retries on every Exception."""
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float, message: str) -> Iterator[None]:
+    """Raise AugftError(message) in the main thread if the block runs past `seconds` (a port that
+    answers but is no Ray head would keep ray.init waiting); elsewhere, no limit."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def expired(signum, frame):
+        raise _Expired()
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    except _Expired:
+        raise AugftError(message) from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def join_ray(address: str, log_to_driver: bool = True, timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S,
+             key: str = "cluster.address") -> bool:
+    """Join the running cluster at `address` unless Ray is up already; True when this call joined.
+    Fails within about `timeout_s` (twice at most: the port, then Ray's handshake) naming `key`."""
     import ray
 
     if ray.is_initialized():
         return False
-    ray.init(address=address, log_to_driver=log_to_driver)
+    wait_for_address(address, timeout_s, key)
+    with _deadline(timeout_s, f"{key}={address}: the port answers but no Ray cluster joined within "
+                              f"{timeout_s:g} s (is it a Ray head's GCS port, 6379 by default?); "
+                              "wait longer with cluster.connect_timeout_s"):
+        ray.init(address=address, log_to_driver=log_to_driver)
     return True
 
 
@@ -32,7 +110,8 @@ def init_ray(cluster_cfg, min_cpus: int = 0, log_to_driver: bool = True) -> bool
         return False
     address = cluster_cfg.address or os.environ.get("RAY_ADDRESS", "")
     if address:
-        join_ray(address, log_to_driver)
+        key = "cluster.address" if cluster_cfg.address else "$RAY_ADDRESS"
+        join_ray(address, log_to_driver, float(cluster_cfg.connect_timeout_s), key)
     else:
         cpus = int(cluster_cfg.num_cpus) or max(os.cpu_count() or 1, int(min_cpus)) or None
         # "local": without it Ray joins whatever cluster its bootstrap file names (a user's

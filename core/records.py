@@ -128,7 +128,20 @@ def from_dict(cls: Type[R], obj: Any, where: str) -> R:
         if not 0 <= rec.answer < len(rec.choices):
             raise RecordError(
                 f"{where}: field 'answer' is {rec.answer}, outside 0..{len(rec.choices) - 1}")
+        _check_distinct(rec, where)
     return rec
+
+
+def _check_distinct(q: Question, where: str) -> None:
+    """Choices that read the same score the same, and a tie goes to the first: a question whose
+    answer has a twin would count as correct (or wrong) whatever the model thinks."""
+    first: Dict[str, int] = {}
+    for i, c in enumerate(q.choices):
+        norm = " ".join(c.split())
+        if norm in first:
+            raise RecordError(f"{where}: field 'choices' has the same text at {first[norm]} and {i} "
+                              f"({c.strip()!r}); every choice must differ")
+        first[norm] = i
 
 
 _HINTS: Dict[type, Dict[str, Any]] = {}
@@ -256,13 +269,27 @@ def read_corpus(data_dir: PathLike) -> List[Document]:
     return _read_data_file(data_dir, "corpus", Document)
 
 
+# Splits eval adds to every test set itself (eval.retention): a user's question in one would be
+# merged into it, and the report's row would mean neither.
+RESERVED_SPLITS = ("retention",)
+
+
 def read_questions(data_dir: PathLike) -> List[Question]:
-    """`questions.jsonl` (or `.parquet`) of a data folder; empty is an error."""
-    return _read_data_file(data_dir, "questions", Question)
+    """`questions.jsonl` (or `.parquet`) of a data folder; empty is an error, and so is a split
+    named like a built-in one."""
+    recs = _read_data_file(data_dir, "questions", Question)
+    for q in recs:
+        if q.split in RESERVED_SPLITS:
+            raise RecordError(f"{_fmt(Path(data_dir))}: question '{q.id}' is in split '{q.split}', which is "
+                              f"built in (eval.retention adds it); rename the split, e.g. '{q.split}_mine'")
+    return recs
 
 
 def _read_data_file(data_dir: PathLike, stem: str, cls):
     d = Path(data_dir)
+    if (d / f"{stem}.jsonl").is_file() and (d / f"{stem}.parquet").is_file():
+        raise RecordError(f"{_fmt(d)}: both {stem}.jsonl and {stem}.parquet are here, and only one would be "
+                          "read; remove the other")
     for suffix in (".jsonl", ".parquet"):
         p = d / f"{stem}{suffix}"
         if p.is_file():

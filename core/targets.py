@@ -126,4 +126,6 @@ class TargetsOutput:
     def teacher_flops(self) -> float:
         """2 x the teacher's params x the tokens it read (each shared context once)."""
         m = self.manifest()
-        return 2.0 * float(m.model_params) * float(m.prompt_tokens)
+        from augft.core.flops import forward_flops
+
+        return forward_flops(m.model_params, m.prompt_tokens)

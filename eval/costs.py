@@ -18,6 +18,7 @@ from typing import Dict, Mapping, Optional
 from augft.core.artifacts import (ArtifactError, AugmentOutput, BreakEven, ConditionCost, CostTable, OneOffCost,
                                   QueryCost, read_train_summary)
 from augft.core.errors import AugftError
+from augft.core.flops import forward_flops
 
 
 def _must_exist(path: str, key: str) -> Path:
@@ -47,13 +48,13 @@ def augment_flops(path: str, key: str, n_params: int) -> float:
     nothing_prompted = all(e.model_free or (e.prompts == 0 and e.ok == 0) for e in manifest.strategies.values())
     if not manifest.tokens and not nothing_prompted:
         raise AugftError(f"{path}: the augment manifest has no token counts (named by {key})")
-    return 2.0 * (manifest.model_params or n_params) * manifest.tokens
+    return forward_flops(manifest.model_params or n_params, manifest.tokens)
 
 
 def condition_cost(q: QueryCost, one_off: OneOffCost) -> ConditionCost:
     fields = {f.name: getattr(q, f.name) for f in dataclasses.fields(QueryCost)}
     # A retriever's own compute (a dense query's embedding) is paid on every query too.
-    return ConditionCost(**fields, flops_per_query=2.0 * q.n_params * q.tokens_per_query + q.retrieval_flops_per_query,
+    return ConditionCost(**fields, flops_per_query=forward_flops(q.n_params, q.tokens_per_query) + q.retrieval_flops_per_query,
                          train_flops=one_off.train_flops, augment_flops=one_off.augment_flops,
                          index_flops=one_off.index_flops, teacher_flops=one_off.teacher_flops,
                          one_off_flops=one_off.total)

@@ -79,6 +79,20 @@ class Scorer:
         self.dtype = next(model.parameters()).dtype
         self.forwards = 0
 
+    def _mask(self, qid: List[int], seg: List[int], lc: int):
+        """A packed row's attention: each token sees the context, its question's prompt, and
+        its own choice's earlier tokens. Built where the model runs: N x (context + N) is too
+        large to copy over per batch."""
+        dev, n = self.device, len(qid)
+        qid_t, seg_t = torch.tensor(qid, device=dev), torch.tensor(seg, device=dev)
+        idx = torch.arange(n, device=dev)
+        allowed = ((qid_t[:, None] == qid_t[None, :]) & (idx[None, :] <= idx[:, None])
+                   & ((seg_t[None, :] == -1) | (seg_t[None, :] == seg_t[:, None])))
+        allowed = torch.cat([torch.ones((n, lc), dtype=torch.bool, device=dev), allowed], dim=1)
+        # Additive float mask: works for sdpa and eager attention alike.
+        return torch.zeros(allowed.shape, dtype=self.dtype, device=dev).masked_fill_(
+            ~allowed, torch.finfo(self.dtype).min)
+
     @torch.inference_mode()
     def score_batch(self, questions: Sequence[EncodedQuestion],
                     context: Optional[ContextCache] = None) -> List[List[ChoiceScore]]:
@@ -105,13 +119,7 @@ class Scorer:
                 seg += [i] * len(feed)
             reads.append((last, starts))
 
-        N = len(ids)
-        qid_t, seg_t, idx = torch.tensor(qid), torch.tensor(seg), torch.arange(N)
-        allowed = ((qid_t[:, None] == qid_t[None, :]) & (idx[None, :] <= idx[:, None])
-                   & ((seg_t[None, :] == -1) | (seg_t[None, :] == seg_t[:, None])))
-        allowed = torch.cat([torch.ones((N, lc), dtype=torch.bool), allowed], dim=1)
-        # Additive float mask: works for sdpa and eager attention alike.
-        mask = torch.zeros(allowed.shape, dtype=self.dtype).masked_fill_(~allowed, torch.finfo(self.dtype).min)
+        mask = self._mask(qid, seg, lc)
         kwargs = {}
         if context is not None:
             kwargs = {"past_key_values": context.fresh(), "use_cache": True}
@@ -119,7 +127,7 @@ class Scorer:
             kwargs = {"use_cache": False}
         self.forwards += 1
         logits = self.model(input_ids=torch.tensor([ids], device=self.device),
-                            attention_mask=mask[None, None].to(self.device),
+                            attention_mask=mask[None, None],
                             position_ids=torch.tensor([pos], device=self.device), **kwargs).logits[0]
 
         # Only the positions that predict a choice token need a softmax over the vocabulary.

@@ -2,15 +2,19 @@
 
 Files are processed in a process pool (a bounded window of files in flight, results taken
 in order), and documents are streamed into the corpus as they come, so memory holds a few
-files' text, not the corpus. The corpus is written atomically: a failed ingest leaves no
-`corpus.jsonl`. `ingest.json` lists every input that gave no documents, with the reason.
+files' text, not the corpus. `corpus.jsonl` and `ingest.json` are replaced together: a failed
+ingest leaves the previous pair (or none) and writes its report as `ingest.failed.json`.
+`ingest.json` lists every input that gave no documents, with the reason.
 """
 from __future__ import annotations
 
 import collections
+import errno
 import json
 import logging
 import os
+import shutil
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
@@ -20,7 +24,7 @@ from typing import Callable, Iterable, Iterator, List, Optional, Sequence
 from tqdm import tqdm
 
 from augft.core.errors import AugftError
-from augft.core.io import atomic_path, atomic_write_json
+from augft.core.io import atomic_write_json
 from augft.ingest.chunk import count_tokens
 from augft.ingest.process import FileResult, process_file
 from augft.ingest.sources import SourceFile, discover
@@ -28,6 +32,7 @@ from augft.ingest.sources import SourceFile, discover
 log = logging.getLogger(__name__)
 CORPUS = "corpus.jsonl"
 REPORT = "ingest.json"
+FAILED = "ingest.failed.json"
 
 
 def _ordered_map(fn: Callable, items: Sequence, workers: int) -> Iterator:
@@ -37,19 +42,40 @@ def _ordered_map(fn: Callable, items: Sequence, workers: int) -> Iterator:
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
         window: collections.deque = collections.deque()
-        it = iter(items)
-        for item in it:
-            window.append(pool.submit(fn, item))
-            if len(window) >= 4 * workers:
+        try:
+            for item in items:
+                window.append(pool.submit(fn, item))
+                if len(window) >= 4 * workers:
+                    yield window.popleft().result()
+            while window:
                 yield window.popleft().result()
-        while window:
-            yield window.popleft().result()
+        except BaseException:  # an error, Ctrl-C or SIGTERM: finish only the files already being read
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
+def _check_out(paths: Sequence[Path], out: Path) -> None:
+    """Refuse an --out inside (or equal to) an input folder, or an input inside --out: a rerun would
+    read the earlier corpus.jsonl as a document, so an edited one would enter twice."""
+    o = out.resolve()
+    for p in map(Path, paths):
+        r = p.resolve()
+        if r.is_dir() and (o == r or r in o.parents):
+            raise AugftError(f"--out {out} is inside the input folder {p}: ingest would read its own "
+                             f"{CORPUS} next time; choose an --out outside {p}")
+        if o == r or o in r.parents:
+            raise AugftError(f"input {p} is inside --out {out}, where ingest writes {CORPUS} and {REPORT}; "
+                             "choose another --out")
 
 
 def ingest(paths: Iterable[Path], out: Path, cfg) -> dict:
-    """Write `out/corpus.jsonl` and `out/ingest.json`; returns the report."""
+    """Write `out/corpus.jsonl` and `out/ingest.json`; returns the report. Both are written to a
+    staging folder inside `out` and moved in only when the corpus is complete, so a failed ingest
+    leaves the previous pair as it was (and its report as `ingest.failed.json`)."""
     t0 = time.time()
-    files, skipped = discover([Path(p) for p in paths], list(cfg.extensions))
+    paths, out = [Path(p) for p in paths], Path(out)
+    _check_out(paths, out)
+    files, skipped = discover(paths, list(cfg.extensions))
     workers = int(cfg.workers) or (os.cpu_count() or 1)
     fn = partial(process_file, max_tokens=int(cfg.max_tokens), min_chars=int(cfg.min_chars))
     report = {"inputs": [str(p) for p in paths], "max_tokens": int(cfg.max_tokens),
@@ -57,20 +83,48 @@ def ingest(paths: Iterable[Path], out: Path, cfg) -> dict:
               "files_read": 0, "documents": 0, "tokens": 0, "largest_document_tokens": 0,
               "documents_split": 0, "by_format": {}, "skipped": []}
     report["skipped"] = [{"path": s.rel, "reason": s.reason} for s in skipped]
-    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".ingest-", dir=out))
     try:
-        with atomic_path(out / CORPUS) as tmp, open(tmp, "w", encoding="utf-8") as fh:
-            _write_all(_ordered_map(fn, files, workers), fh, report, len(files))
+        try:
+            with open(stage / CORPUS, "w", encoding="utf-8") as fh:
+                _write_all(_ordered_map(fn, files, workers), fh, report, len(files))
             if report["documents"] == 0:
                 raise AugftError(f"no documents extracted from {len(report['inputs'])} input(s); "
-                                 f"see {out / REPORT} for each file's reason")
+                                 f"see {out / FAILED} for each file's reason")
+        except BaseException:
+            _finish(report, t0)
+            atomic_write_json(out / FAILED, report)
+            raise
+        _finish(report, t0)
+        atomic_write_json(stage / REPORT, report)
+        _commit(stage, out)
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise AugftError(f"no space left on the device writing {out}: free space or choose another --out; "
+                             f"the previous {CORPUS} and {REPORT} there are unchanged") from None
+        raise
     finally:
-        report["skipped"].sort(key=lambda s: s["path"])
-        report["n_skipped"] = len(report["skipped"])
-        report["wall_s"] = round(time.time() - t0, 3)
-        atomic_write_json(out / REPORT, report)
+        shutil.rmtree(stage, ignore_errors=True)
     return report
+
+
+def _finish(report: dict, t0: float) -> None:
+    report["skipped"].sort(key=lambda s: s["path"])
+    report["n_skipped"] = len(report["skipped"])
+    report["wall_s"] = round(time.time() - t0, 3)
+
+
+def _commit(stage: Path, out: Path) -> None:
+    """Move the staged pair into `out`. The report goes first, the corpus last: a reader that
+    finds the new corpus also finds its report, and a crash between the two renames leaves the
+    old corpus, which the next (non-resuming) ingest replaces."""
+    for name in (CORPUS, REPORT):
+        with open(stage / name, "rb") as fh:
+            os.fsync(fh.fileno())
+    (out / FAILED).unlink(missing_ok=True)
+    os.replace(stage / REPORT, out / REPORT)
+    os.replace(stage / CORPUS, out / CORPUS)
 
 
 def _write_all(results: Iterator[FileResult], fh, report: dict, total: int) -> None:

@@ -7,8 +7,9 @@
    strict: unknown fields are errors). KubeRay kinds: the pinned schema in
    k8s/schemas/, and each pod template inside them as a core/v1 PodTemplate.
 3. Policy: non-root, unprivileged containers with requests and limits; ClusterIP
-   services only; credentials only from Secrets; RayJobs that clean up after
-   themselves; GPU limits where GPUs are requested.
+   services only; credentials only from Secrets; RayJobs and Jobs that clean up after
+   themselves; GPU limits where GPUs are requested, and GPU pods that select GPU nodes
+   and tolerate their taint.
 4. Every RayJob entrypoint is a real augft command: `python -m augft.cluster.jobs <cmd> ...`
    (chained with &&) that the CLI parses and whose overrides the config accepts.
 """
@@ -28,8 +29,9 @@ K8S = Path(__file__).resolve().parent
 REPO = K8S.parent
 K8S_VERSION = "1.33.0"
 RAY_SCHEMA = K8S / "schemas" / "kuberay-ray.io-v1.schema.json"
-# Secrets an overlay may reference without defining (the operator creates them).
-EXTERNAL_SECRETS = {"augft-mlflow-db"}
+# Secrets an overlay may reference without defining (the operator creates them: the MLflow
+# database credentials, the object-store credentials of the gpu overlay).
+EXTERNAL_SECRETS = {"augft-mlflow-db", "augft-s3"}
 SECRET_WORDS = ("PASSWORD", "TOKEN", "SECRET", "ACCESS_KEY", "CREDENTIAL")
 
 
@@ -138,9 +140,25 @@ def _container_errors(where: str, pod: dict, c: dict) -> List[str]:
     return errors
 
 
+def _asks_for_gpus(pod: dict) -> bool:
+    return any("nvidia.com/gpu" in ((c.get("resources") or {}).get("limits") or {})
+               for c in pod.get("containers") or [])
+
+
+def _gpu_node_errors(where: str, pod: dict) -> List[str]:
+    """A GPU pod must select GPU nodes and tolerate their taint, or it pends or lands elsewhere."""
+    errors = []
+    affinity = ((pod.get("affinity") or {}).get("nodeAffinity") or {})
+    if not pod.get("nodeSelector") and not affinity:
+        errors.append(f"{where}: asks for nvidia.com/gpu but selects no GPU nodes (nodeSelector or nodeAffinity)")
+    if not any(t.get("key") == "nvidia.com/gpu" for t in pod.get("tolerations") or []):
+        errors.append(f"{where}: asks for nvidia.com/gpu but does not tolerate the nvidia.com/gpu taint")
+    return errors
+
+
 def _pod_errors(where: str, tmpl: dict) -> List[str]:
     pod = tmpl.get("spec") or {}
-    errors = []
+    errors = _gpu_node_errors(where, pod) if _asks_for_gpus(pod) else []
     for flag in ("hostNetwork", "hostPID", "hostIPC"):
         if pod.get(flag):
             errors.append(f"{where}: {flag}")
@@ -198,6 +216,7 @@ def policy_errors(docs: List[dict]) -> List[str]:
         if kind == "RayJob":
             if spec.get("shutdownAfterJobFinishes") is not True:
                 errors.append(f"{_name(d)}: shutdownAfterJobFinishes must be true")
+        if kind in ("RayJob", "Job"):
             for key in ("ttlSecondsAfterFinished", "backoffLimit", "activeDeadlineSeconds"):
                 if key not in spec:
                     errors.append(f"{_name(d)}: set spec.{key}")

@@ -16,3 +16,30 @@ def augft_cli(*args, cwd=None, env=None, timeout=600) -> subprocess.CompletedPro
     e.update(env or {})
     return subprocess.run([str(BIN / "augft"), *map(str, args)], cwd=cwd, env=e,
                           capture_output=True, text=True, timeout=timeout)
+
+
+def folder_state(folder) -> dict:
+    """Every file under `folder` (relative path -> size, mtime and content hash); {} when it is absent."""
+    import hashlib
+
+    root = Path(folder)
+    if not root.exists():
+        return {}
+    return {p.relative_to(root).as_posix(): (p.stat().st_size, p.stat().st_mtime_ns,
+                                            hashlib.sha256(p.read_bytes()).hexdigest())
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def expect_refusal(args, message: str, folder, cwd=None, env=None, timeout=300) -> subprocess.CompletedProcess:
+    """Run `augft *args` and check a bad input is refused as users should see it: exit 2, one
+    `augft: error:` line holding `message` (a substring), no traceback, and `folder` (the output
+    folder the command was given) exactly as it was before."""
+    before = folder_state(folder)
+    r = augft_cli(*args, cwd=cwd, env=env, timeout=timeout)
+    said = f"exit {r.returncode}\nstdout:\n{r.stdout[-3000:]}\nstderr:\n{r.stderr[-3000:]}"
+    assert r.returncode == 2, said
+    errors = [line for line in r.stderr.splitlines() if line.startswith("augft: error:")]
+    assert len(errors) == 1 and message in errors[0], said
+    assert "Traceback" not in r.stderr, said
+    assert folder_state(folder) == before, f"{folder} changed\n{said}"
+    return r

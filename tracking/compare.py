@@ -89,11 +89,22 @@ def which_to_use(cells: Dict[str, Dict[str, SplitStats]], costs: Dict[str, dict]
     return "Which to use\n" + markdown(decide(rows, queries_per_day, horizon_days))
 
 
+def _get_run(client, run_id: str):
+    """The run with this id, or an AugftError naming it (MLflow raises its own for an unknown id)."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return client.get_run(run_id)
+    except MlflowException:
+        raise AugftError(f"--run-id {run_id}: no MLflow run with this id at {client.tracking_uri} "
+                         "(list the studies with `augft compare`)") from None
+
+
 def collect(client, experiment_ids: List[str], filter_string: str = "", limit: int = 3,
             run_id: Optional[str] = None):
     """[(parent run, cells)] for the newest `limit` studies matching the filter."""
     if run_id:
-        parents = [client.get_run(run_id)]
+        parents = [_get_run(client, run_id)]
     else:
         parents = []
         for kind in ("study", "sweep"):  # MLflow's IN does not apply to tags

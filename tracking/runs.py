@@ -12,7 +12,8 @@ import math
 import re
 import time
 from pathlib import Path
-from typing import Iterable, Mapping, Optional, Union
+from contextlib import contextmanager
+from typing import Iterable, Iterator, Mapping, Optional, Union
 
 from augft.tracking.digests import tree_digest
 from augft.tracking.uri import TrackingError, preflight
@@ -147,6 +148,28 @@ class RunHandle:
     def end(self, status: str = "FINISHED") -> None:
         if self.active:
             self.client.set_terminated(self.run_id, status)
+
+    @contextmanager
+    def as_env(self) -> Iterator[None]:
+        """MLflow's own $MLFLOW_RUN_ID and $MLFLOW_TRACKING_URI name this run while the block runs,
+        so a stage that logs as it goes (training's metric rows) finds it without importing
+        tracking. Nothing is set when tracking is off."""
+        if not self.active:
+            yield
+            return
+        import os
+
+        new = {"MLFLOW_RUN_ID": str(self.run_id), "MLFLOW_TRACKING_URI": str(self.tracker.uri)}
+        old = {k: os.environ.get(k) for k in new}
+        os.environ.update(new)
+        try:
+            yield
+        finally:
+            for k, v in old.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
 
     def __enter__(self) -> "RunHandle":
         return self

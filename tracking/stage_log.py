@@ -164,11 +164,13 @@ def _log_typed(run: RunHandle, path: Path, reader: Callable[[], object]):
 
 def _log_train(run: RunHandle, out_dir: Path, condition: Optional[str]) -> None:
     metrics = out_dir / "metrics.jsonl"
-    if metrics.is_file():
-        run.log_metric_rows(read_metric_rows(metrics))
-        run.log_artifact(metrics)
     out = TrainOutput(out_dir)
-    _log_typed(run, out.summary_path, out.summary)
+    summary = _log_typed(run, out.summary_path, out.summary)
+    if metrics.is_file():
+        # The training loop logged them to this run as it went (train.log_every).
+        if summary is None or summary.metrics_run != run.run_id:
+            run.log_metric_rows(read_metric_rows(metrics))
+        run.log_artifact(metrics)
     if (out_dir / "model" / "config.json").is_file():
         log_model_ref(run, out_dir / "model")
 

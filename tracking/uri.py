@@ -62,8 +62,8 @@ def check_reachable(uri: str, timeout: float = 5.0) -> None:
         except requests.RequestException as exc:
             reason = type(exc).__name__
             raise TrackingError(
-                f"MLflow tracking server {uri} is unreachable ({reason}; from tracking.uri or "
-                f"$MLFLOW_TRACKING_URI). {offline_hint}") from None
+                f"MLflow tracking server {uri} is unreachable ({reason} within {timeout:g} s; from tracking.uri "
+                f"or $MLFLOW_TRACKING_URI; wait longer with tracking.timeout_s). {offline_hint}") from None
         if resp.status_code != 200:
             raise TrackingError(
                 f"MLflow tracking server {uri} answered {resp.status_code} on /health; "
@@ -91,5 +91,9 @@ def preflight(tcfg) -> Optional[str]:
     if not tcfg.enabled:
         return None
     uri = resolve_uri(tcfg)
-    check_reachable(uri)
+    timeout = float(tcfg.timeout_s)
+    check_reachable(uri, timeout)
+    # MLflow's later requests: bounded by the same key (its default retries a dead server for minutes)
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", str(max(1, int(timeout))))
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
     return uri

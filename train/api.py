@@ -51,6 +51,8 @@ def _data_ray_address(t, cluster_address: str = "") -> str:
 
 def _check_machine(t, cluster_address: str = "") -> None:
     """What depends on this machine (value checks ran when the config loaded)."""
+    if str(t.attn_implementation) == "flash_attention_2" and t.launcher == "torchrun":
+        check_attn_implementation("flash_attention_2")  # the workers run here
     if t.use_gpu:
         import torch
 
@@ -58,6 +60,15 @@ def _check_machine(t, cluster_address: str = "") -> None:
             # A local Ray would wait forever for GPUs that do not exist.
             raise TrainConfigError("train.use_gpu=true but this machine has no CUDA GPU "
                                    "(and no Ray cluster is named in cluster.address)")
+
+
+def check_attn_implementation(name: str) -> None:
+    """flash_attention_2 needs the flash-attn package (the workers check too, where they run)."""
+    import importlib.util
+
+    if name == "flash_attention_2" and importlib.util.find_spec("flash_attn") is None:
+        raise TrainConfigError("train.attn_implementation=flash_attention_2 but the flash-attn package is not "
+                               "installed (pip install flash-attn on the GPU image), or use sdpa")
 
 
 def batch_shape(t) -> tuple:
@@ -100,7 +111,22 @@ def ds_config(t, micro: int, accum: int, precision: str) -> dict:
     }
     if t.max_grad_norm > 0:
         cfg["gradient_clipping"] = t.max_grad_norm
-    return cfg
+    return deep_merge(cfg, _plain(t.deepspeed))
+
+
+def _plain(value):
+    """A config mapping as plain Python values (DeepSpeed and the plan's JSON need them)."""
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_container(value, resolve=True) if OmegaConf.is_config(value) else dict(value or {})
+
+
+def deep_merge(base: dict, extra: dict) -> dict:
+    """`base` with `extra` merged in, mapping by mapping; extra's values win."""
+    out = dict(base)
+    for k, v in extra.items():
+        out[k] = deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
 
 
 def _resolve_resume(resume: str, out: Path) -> Optional[Path]:
@@ -147,6 +173,35 @@ def _identity(cfg, req: TrainRequest) -> dict:
             "mix": dict(req.mix), "mix_counts": bool(t.mix_counts)}
 
 
+# train.* keys that change neither the batches nor the weights a step produces: a rerun that
+# differs only in them still continues the same training.
+_NOT_IN_REQUEST = ("resume", "log_every", "eval_every", "checkpoint_every", "keep_checkpoints", "max_failures",
+                   "data_workers", "data_chunk_examples", "export", "launcher")
+
+
+def request_key(cfg, req: TrainRequest) -> str:
+    """What one training is: its inputs, model, seed and the train.* keys that shape its steps.
+    Saved in every checkpoint, so a rerun into the same folder knows whether it continues it."""
+    import hashlib
+
+    t = {k: v for k, v in _plain(cfg.train).items() if k not in _NOT_IN_REQUEST}
+    ident = {"train": t, "seed": int(cfg.seed), "model": str(req.model(cfg)), "data": str(Path(req.data).resolve()),
+             "mix": dict(req.mix), "augmentations": list(req.augmentations), "targets": list(req.targets)}
+    return hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+def _retry_resume(out: Path, key: str) -> Optional[Path]:
+    """The checkpoint a rerun of the same request continues from (a RayJob retry, a rerun after a
+    crash: same folder, no train.resume): the latest complete one, when this training saved it
+    and had steps left. Another training's checkpoints (a different key) are not resumed."""
+    ck = latest_checkpoint(out)
+    state = (read_state(ck) or {}) if ck is not None else {}
+    if state.get("request_key") != key or int(state.get("step", 0)) >= int(state.get("total_steps", 0)):
+        return None
+    log.info("resuming from %s: a rerun of the same training (train.resume was not set)", ck)
+    return ck
+
+
 def _fresh_out(out: Path, resume: Optional[Path]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     if resume is None:  # a fresh run must not mix with an older run's state
@@ -155,10 +210,15 @@ def _fresh_out(out: Path, resume: Optional[Path]) -> None:
     shutil.rmtree(out / "data", ignore_errors=True)
 
 
+def total_steps(t, n_blocks: int) -> int:
+    """Optimizer steps of a run over `n_blocks` training blocks (train.max_steps, else epochs)."""
+    return int(t.max_steps or max(1, math.ceil(t.epochs * n_blocks / t.batch_size)))
+
+
 def _plan(cfg, req: TrainRequest, model_path, tok, stats: DataStats, resume: Optional[Path]) -> WorkerPlan:
     t = cfg.train
     micro, accum = batch_shape(t)
-    total = t.max_steps or max(1, math.ceil(t.epochs * stats.n_blocks / t.batch_size))
+    total = total_steps(t, stats.n_blocks)
     precision = str(t.precision) if t.precision != "auto" else ("bf16" if t.use_gpu else "fp32")
     lora = LoraSpec(t.lora_r, t.lora_alpha, t.lora_dropout, list(t.lora_targets)) if t.lora else None
     ident, out = _identity(cfg, req), Path(req.out)
@@ -176,7 +236,19 @@ def _plan(cfg, req: TrainRequest, model_path, tok, stats: DataStats, resume: Opt
         peak_flops=float(t.peak_flops), export=bool(t.export), ds_config=ds_config(t, micro, accum, precision),
         mix=ident["mix"], mix_counts=ident["mix_counts"],
         resume_dir=str(resume.resolve()) if resume else "", lora=lora, data_stats=stats,
-        distill={"alpha": float(t.distill.alpha), "top_k": int(stats.top_k)} if req.targets else {})
+        distill={"alpha": float(t.distill.alpha), "top_k": int(stats.top_k)} if req.targets else {},
+        gradient_checkpointing=bool(t.gradient_checkpointing), attn_implementation=str(t.attn_implementation),
+        **_mlflow_target())
+
+
+def _mlflow_target() -> dict:
+    """The MLflow run rank 0 logs its metric rows to while training: MLflow's own
+    $MLFLOW_RUN_ID and $MLFLOW_TRACKING_URI (the study sets them for its train stage's run;
+    a user can for `augft train`). Read here, on the driver, so they reach workers on any node."""
+    import os
+
+    run_id, uri = os.environ.get("MLFLOW_RUN_ID", "").strip(), os.environ.get("MLFLOW_TRACKING_URI", "").strip()
+    return {"mlflow_run_id": run_id, "mlflow_uri": uri} if run_id and uri else {}
 
 
 def prepare(cfg, req: TrainRequest) -> WorkerPlan:
@@ -185,13 +257,15 @@ def prepare(cfg, req: TrainRequest) -> WorkerPlan:
     from augft.train.build import build_shards
 
     t, out = cfg.train, Path(req.out)
+    req.check_inputs()
     _check_machine(t, cfg.cluster.address)
     micro, _ = batch_shape(t)
     model_path = resolve_model_path(req.model(cfg), cfg.model.cache_dir)
     ctx = model_context(model_path, cfg.model)
     if t.block_size > ctx:
         raise TrainConfigError(f"train.block_size={t.block_size} is above the model's context of {ctx} tokens")
-    resume = _resolve_resume(req.resume, out)
+    key = request_key(cfg, req)
+    resume = _resolve_resume(req.resume, out) or _retry_resume(out, key)
     if resume is not None:
         check_resume(resume, t, _identity(cfg, req))
     tok = load_tokenizer(req.model(cfg), cfg.model.cache_dir, cfg.model.trust_remote_code)
@@ -208,6 +282,7 @@ def prepare(cfg, req: TrainRequest) -> WorkerPlan:
     if not stats.n_blocks:
         raise AugftError("the training set is empty after tokenization")
     plan = _plan(cfg, req, model_path, tok, stats, resume)
+    plan.request_key = key
     plan.to_json(out / "plan.json")
     return plan
 

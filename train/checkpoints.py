@@ -1,18 +1,77 @@
 """Checkpoint folders: OUT/checkpoints/step-NNNNNN/{ds/<ZeRO shards>, trainer_state.json}.
 
-A folder counts as complete only when rank 0 has written trainer_state.json (after a
-barrier that follows every rank's shard) and the optimizer state is present (one shard per
-rank under ZeRO 1-3, rank 0's model-states file under ZeRO-0),
-so a run killed mid-save is never resumed from a torn checkpoint.
+Every rank writes its shard into a staging folder (`.tmp-step-NNNNNN`); after a barrier rank 0
+writes trainer_state.json there and renames the folder to its real name, so a `step-*` folder
+is always whole: a run killed (or a disk filled) mid-save leaves only a staging folder, which is
+never loaded and is removed at the next save. A folder also counts as complete only when its
+trainer_state.json and optimizer state are present (one shard per rank under ZeRO 1-3, rank 0's
+model-states file under ZeRO-0), which covers folders older runs wrote in place.
 """
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
+import os
 import shutil
 from pathlib import Path
-from typing import List, Optional
+from typing import Iterator, List, Optional
+
+from augft.core.errors import AugftError
+from augft.core.io import atomic_write_json
 
 PREFIX = "step-"
+STAGING = ".tmp-"
+ERROR_NOTE = ".worker_error.txt"
+"""A worker's one-line reason for failing, which the launcher reports instead of an exit code."""
+
+
+class DiskFull(AugftError):
+    """No space left on the device while training wrote into its folder."""
+
+
+def staging_dir(out: Path, step: int) -> Path:
+    return Path(out) / "checkpoints" / f"{STAGING}{PREFIX}{step:06d}"
+
+
+def commit_checkpoint(staging: Path, final: Path, state: dict) -> Path:
+    """Rank 0, once every rank's shard is in `staging`: mark it complete and give it its real name."""
+    atomic_write_json(Path(staging) / "trainer_state.json", state, indent=1)
+    if Path(final).exists():  # a torn folder an older run wrote in place at this step
+        shutil.rmtree(final)
+    os.replace(staging, final)
+    return Path(final)
+
+
+def no_space(exc: BaseException) -> bool:
+    """Whether `exc` is a full disk (torch.save reports it as a RuntimeError with the OS's words)."""
+    return (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "No space left on device" in str(exc)
+
+
+@contextlib.contextmanager
+def disk_full_reported(out: Path, what: str, staging: Optional[Path] = None) -> Iterator[None]:
+    """A full disk inside the block becomes DiskFull naming the folder: the partial `staging`
+    folder is removed (which frees room for) a one-line note the launcher reports."""
+    try:
+        yield
+    except (OSError, RuntimeError) as exc:
+        if not no_space(exc):
+            raise
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        message = (f"no space left on the device writing {what} in {Path(out).resolve()}: free space there "
+                   "(or set train.keep_checkpoints lower), then rerun the same command to resume")
+        with contextlib.suppress(OSError):
+            (Path(out) / ERROR_NOTE).write_text(message + "\n", encoding="utf-8")
+        raise DiskFull(message) from None
+
+
+def worker_error(out: Path) -> Optional[str]:
+    """The note a failed worker left (see disk_full_reported), if any."""
+    try:
+        return (Path(out) / ERROR_NOTE).read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
 
 
 def checkpoint_dir(out: Path, step: int) -> Path:
@@ -53,6 +112,8 @@ def prune_checkpoints(out: Path, keep: int) -> None:
     """Delete all but the newest `keep` complete checkpoints (and older torn ones)."""
     if keep <= 0:
         return
+    for stale in (Path(out) / "checkpoints").glob(f"{STAGING}{PREFIX}*"):  # saves that never finished
+        shutil.rmtree(stale, ignore_errors=True)
     ckpts = list_checkpoints(out)
     complete = [p for p in ckpts if is_complete(p)]
     keep_set = set(complete[-keep:])

@@ -64,10 +64,32 @@ def _strategy_shards(aug_dir: Path) -> Dict[str, List[Path]]:
 REPLAY = "replay"
 
 
+def check_augmentation_folders(aug_dirs: Sequence[str], mix: Dict[str, float]) -> None:
+    """Every folder in train.augmentations exists and holds a strategy the mix names: a folder the
+    mix does not draw from would be ignored, and the model trained on the corpus alone."""
+    found: Dict[Path, List[str]] = {}
+    for d in map(Path, aug_dirs):
+        if not d.is_dir():
+            raise TrainDataError(f"train.augmentations: {d} is not a folder (give an `augft augment` --out folder)")
+        found[d] = sorted(_strategy_shards(d))
+        if not found[d]:
+            raise TrainDataError(f"train.augmentations: {d} holds no augmentation shards (not an `augft augment` "
+                                 "output, or an unfinished one)")
+    wanted = {k for k in mix if k not in ("corpus", REPLAY)}
+    if wanted - {s for ss in found.values() for s in ss}:
+        return  # a strategy the mix names is missing: load_sources says which
+    for d, strategies in found.items():
+        if not any(s in mix for s in strategies):
+            raise TrainDataError(f"train.augmentations: {d} holds strategies {strategies}, but train.mix names none "
+                                 f"of them ({', '.join(map(str, mix))}), so it would be ignored; set "
+                                 f"train.mix.{strategies[0]}=1.0 (a weight per strategy, corpus weight 1)")
+
+
 def load_sources(data_dir: Path, aug_dirs: Sequence[str], mix: Dict[str, float]) -> Dict[str, List[str]]:
     """Texts per source named in the mix. Errors name the missing strategy or shard."""
     if not mix:
         raise TrainDataError("train.mix is empty: name at least one source, e.g. train.mix={corpus:1.0}")
+    check_augmentation_folders(aug_dirs, mix)
     texts: Dict[str, List[str]] = {}
     if "corpus" in mix:
         texts["corpus"] = [d.text for d in read_corpus(data_dir)]
@@ -82,8 +104,6 @@ def load_sources(data_dir: Path, aug_dirs: Sequence[str], mix: Dict[str, float])
         raise TrainDataError(f"train.mix names {wanted} but train.augmentations lists no augmentation folder")
     available: Dict[str, List[Path]] = {}
     for d in map(Path, aug_dirs):
-        if not d.is_dir():
-            raise TrainDataError(f"train.augmentations: {d} is not a folder")
         for strategy, paths in _strategy_shards(d).items():
             available.setdefault(strategy, []).extend(paths)
     for strategy in wanted:

@@ -15,11 +15,14 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
+from types import SimpleNamespace
+from typing import Callable, Dict, List, Mapping, Optional, Sequence
 
 from augft.core.artifacts import WorkerSummary, write_artifact
-from augft.core.io import atomic_write_json, free_port
-from augft.train.checkpoints import checkpoint_dir, is_complete, latest_checkpoint, prune_checkpoints, read_state
+from augft.core.flops import training_flops
+from augft.core.io import free_port
+from augft.train.checkpoints import (checkpoint_dir, commit_checkpoint, disk_full_reported, is_complete,
+                                     latest_checkpoint, prune_checkpoints, read_state, staging_dir)
 from augft.train.data import IGNORE, Block, batch_indices, collate
 from augft.train.plan import WorkerPlan
 from augft.train.schedule import lr_scheduler
@@ -74,9 +77,16 @@ def _load_model(plan: WorkerPlan, ds_config: dict):
         from transformers.integrations import HfDeepSpeedConfig
 
         keep = HfDeepSpeedConfig(ds_config)
-    model = AutoModelForCausalLM.from_pretrained(plan.model_path, dtype=dtype,
-                                                 use_safetensors=True, attn_implementation="sdpa")
+    if plan.attn_implementation == "flash_attention_2":
+        from augft.train.api import check_attn_implementation
+
+        check_attn_implementation(plan.attn_implementation)
+    model = AutoModelForCausalLM.from_pretrained(plan.model_path, dtype=dtype, use_safetensors=True,
+                                                 attn_implementation=plan.attn_implementation)
     model.config.use_cache = False
+    if plan.gradient_checkpointing:
+        # Non-reentrant: works under ZeRO-3 and with frozen inputs (LoRA) without extra hooks.
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     if plan.lora:
         from peft import LoraConfig, get_peft_model
 
@@ -89,10 +99,11 @@ def _n_params(model) -> int:
 
 
 class _Writer:
-    """Rank 0's metrics.jsonl (rows past the resume step are dropped on resume)."""
+    """Rank 0's metrics.jsonl (rows past the resume step are dropped on resume), each row also
+    sent to the plan's MLflow run while training runs (train/live_metrics.py)."""
 
-    def __init__(self, path: Path, rank: int, resume_step: int):
-        self.rank, self.path = rank, path
+    def __init__(self, path: Path, rank: int, resume_step: int, plan: Optional[WorkerPlan] = None):
+        self.rank, self.path, self.live = rank, path, None
         if rank != 0:
             return
         rows = []
@@ -100,11 +111,18 @@ class _Writer:
             rows = [r for r in path.read_text().splitlines()
                     if r.strip() and json.loads(r).get("step", 0) <= resume_step]
         path.write_text("".join(r + "\n" for r in rows))
+        if plan is not None and plan.mlflow_run_id:
+            from augft.train.live_metrics import LiveMetrics
+
+            self.live = LiveMetrics(plan.mlflow_uri, plan.mlflow_run_id)
+            self.live.replay([json.loads(r) for r in rows])  # an earlier attempt's rows, if not there yet
 
     def write(self, row: dict) -> None:
         if self.rank == 0:
             with open(self.path, "a") as fh:
                 fh.write(json.dumps(row) + "\n")
+            if self.live is not None:
+                self.live.log(row)
 
 
 def _micro_batches(blocks: Sequence[Block], idx: List[int], rank: int, world: int, micro: int, accum: int):
@@ -136,39 +154,41 @@ def _loss(engine, batch: dict, plan: WorkerPlan, device):
 
 def _evaluate(engine, blocks: Sequence[Block], plan: WorkerPlan, rank: int, world: int, device) -> float:
     import torch
-    import torch.distributed as dist
 
     engine.eval()
     micro = plan.micro_batch
     mine = range(rank, len(blocks), world)
     # Every rank runs the same number of forwards: ZeRO-3 gathers weights collectively.
     n_batches = math.ceil(math.ceil(len(blocks) / world) / micro)
-    tot = torch.zeros(2, dtype=torch.float64)
+    tot = Sums(2, device)  # loss x tokens, tokens
     with torch.no_grad():
         for b in range(n_batches):
             chunk = [blocks[i] for i in mine[b * micro:(b + 1) * micro]]
             weight = 1.0 if chunk else 0.0
             chunk = chunk or [blocks[0]]
             batch, _ = collate(chunk, plan.pad_id)
-            n = float((batch["labels"][:, 1:] != IGNORE).sum())
-            loss = _forward(engine, batch, plan.packing, device).loss.float().item()
-            tot += torch.tensor([loss * n * weight, n * weight], dtype=torch.float64)
-    dist.all_reduce(tot)
+            n = float((batch["labels"][:, 1:] != IGNORE).sum()) * weight
+            loss = _forward(engine, batch, plan.packing, device).loss.detach().double()
+            if n > 0:  # a batch with no scored token has a NaN mean loss
+                tot.add(loss * n, n)
+    loss_sum, n_tokens = tot.all_reduce()
     engine.train()
-    return float(tot[0] / tot[1]) if tot[1] > 0 else float("nan")
+    return loss_sum / n_tokens if n_tokens > 0 else float("nan")
 
 
 def save_checkpoint(engine, plan: WorkerPlan, step: int, rank: int, world: int, extra: dict) -> Path:
     """Every rank writes its ZeRO shard; rank 0 then marks the folder complete."""
     import torch.distributed as dist
 
-    d = checkpoint_dir(Path(plan.out), step)
-    engine.save_checkpoint(str(d), tag="ds", client_state={"step": step})
+    d, tmp = checkpoint_dir(Path(plan.out), step), staging_dir(Path(plan.out), step)
+    with disk_full_reported(Path(plan.out), f"checkpoint {d.name}", tmp):
+        engine.save_checkpoint(str(tmp), tag="ds", client_state={"step": step})
     dist.barrier()
     if rank == 0:
         state = {"step": step, "world_size": world, "zero_stage": plan.zero_stage, "total_steps": plan.total_steps,
                  "lora": bool(plan.lora), "run_id": plan.run_id, **plan.identity(), **extra}
-        atomic_write_json(d / "trainer_state.json", state, indent=1)
+        with disk_full_reported(Path(plan.out), f"checkpoint {d.name}", tmp):
+            commit_checkpoint(tmp, d, state)
         prune_checkpoints(Path(plan.out), plan.keep_checkpoints)
     dist.barrier()
     return d
@@ -210,8 +230,9 @@ def export_model(engine, plan: WorkerPlan, rank: int) -> Optional[Path]:
     dst = Path(plan.out) / "model"
     tmp = dst.with_name(".model.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp, safe_serialization=True)
-    AutoTokenizer.from_pretrained(plan.model_path).save_pretrained(tmp)
+    with disk_full_reported(Path(plan.out), "the exported model", tmp):
+        model.save_pretrained(tmp, safe_serialization=True)
+        AutoTokenizer.from_pretrained(plan.model_path).save_pretrained(tmp)
     shutil.rmtree(dst, ignore_errors=True)
     os.replace(tmp, dst)
     return dst
@@ -252,19 +273,63 @@ class Session:
         return self.plan.micro_batch * self.plan.grad_accum * self.world
 
 
-def _device(use_gpu: bool, world: int):
+def worker_device(use_gpu: bool, assigned=None, env: Optional[Mapping[str, str]] = None):
+    """The torch device this rank trains on: the one Ray Train assigned (`assigned`, from
+    `ray.train.torch.get_device()`: Ray's GPU ids need not follow local ranks), else
+    `cuda:LOCAL_RANK` (torchrun, the deepspeed launcher), or the CPU without `train.use_gpu`."""
     import torch
 
-    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    if use_gpu:
-        torch.cuda.set_device(local_rank)
-        return torch.device("cuda", local_rank)
+    from augft.core.errors import AugftError
+
+    if not use_gpu:
+        return torch.device("cpu")
+    if assigned is not None:
+        device = torch.device(assigned)
+        if device.type != "cuda":
+            raise AugftError(f"train.use_gpu=true but this worker was given device {device}, not a GPU "
+                             "(check cluster.train_gpus_per_worker and the cluster's GPUs)")
+        return device if device.index is not None else torch.device("cuda", 0)
+    env = os.environ if env is None else env
+    return torch.device("cuda", int(env.get("LOCAL_RANK", "0")))
+
+
+def _bind_device(device) -> None:
+    """Make `device` current before the process group, DeepSpeed and ZeRO-3's partitioned load
+    use it: NCCL and ZeRO take the current CUDA device, not the one a tensor names."""
+    import torch
+
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+
+
+def _split_cores(world: int) -> None:
+    import torch
+
     local_world = int(os.environ.get("LOCAL_WORLD_SIZE", world))
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // local_world))
-    return torch.device("cpu")
 
 
-def _engine(plan: WorkerPlan, world: int):
+class Sums:
+    """Per-rank sums that one all_reduce adds up across ranks. Kept on the rank's device: NCCL
+    reduces only CUDA tensors, and adding device scalars here avoids a host sync per micro-batch."""
+
+    def __init__(self, n: int, device):
+        import torch
+
+        self.values = torch.zeros(n, dtype=torch.float64, device=device)
+
+    def add(self, *terms) -> None:
+        for i, term in enumerate(terms):
+            self.values[i] += term
+
+    def all_reduce(self) -> List[float]:
+        import torch.distributed as dist
+
+        dist.all_reduce(self.values)
+        return [float(v) for v in self.values.tolist()]
+
+
+def _engine(plan: WorkerPlan, world: int, device):
     import deepspeed
     import torch
 
@@ -274,8 +339,10 @@ def _engine(plan: WorkerPlan, world: int):
     # own fused kernel (CPU and CUDA) steps 135M params ~6x faster than the per-tensor loop.
     optimizer = torch.optim.AdamW(params, lr=plan.lr, weight_decay=plan.weight_decay, betas=(0.9, 0.95), fused=True)
     scheduler = lr_scheduler(optimizer, plan.total_steps, plan.warmup_steps, plan.schedule, plan.min_lr_ratio)
-    engine, _, _, scheduler = deepspeed.initialize(model=model, optimizer=optimizer, lr_scheduler=scheduler,
-                                                   config=plan.ds_config)
+    # DeepSpeed would put the engine on cuda:LOCAL_RANK; under Ray the assigned GPU can differ.
+    args = SimpleNamespace(device_rank=device.index) if device.type == "cuda" else None
+    engine, _, _, scheduler = deepspeed.initialize(args=args, model=model, optimizer=optimizer,
+                                                   lr_scheduler=scheduler, config=plan.ds_config)
     if world == 1 and plan.zero_stage == 0:
         # One worker has nothing to reduce; DeepSpeed would still flatten, all-reduce and copy
         # back every gradient (~4% of a CPU step on the embedded model).
@@ -283,16 +350,20 @@ def _engine(plan: WorkerPlan, world: int):
     return engine, scheduler, keep
 
 
-def setup(plan: WorkerPlan) -> Session:
-    """Process group, device, engine (resumed when there is a checkpoint), data, metrics."""
+def setup(plan: WorkerPlan, device=None) -> Session:
+    """Device, process group, engine (resumed when there is a checkpoint), data, metrics.
+    `device`: the one the launcher assigned (Ray Train's), else picked from LOCAL_RANK."""
     import torch
     import torch.distributed as dist
 
+    device = worker_device(plan.use_gpu, device)
+    _bind_device(device)
     _init_distributed(plan.use_gpu)
     rank, world = dist.get_rank(), dist.get_world_size()
-    device = _device(plan.use_gpu, world)
+    if device.type == "cpu":
+        _split_cores(world)
     torch.manual_seed(plan.seed)
-    engine, scheduler, keep = _engine(plan, world)
+    engine, scheduler, keep = _engine(plan, world, device)
     start_step = 0
     resume = resume_point(plan)
     if resume is not None:
@@ -302,14 +373,13 @@ def setup(plan: WorkerPlan) -> Session:
         start_step = int(read_state(resume)["step"])
     eval_data = ShardSet(Path(plan.eval_data)) if plan.eval_data else None
     return Session(plan, engine, scheduler, rank, world, device, ShardSet(Path(plan.train_data)), eval_data,
-                   _Writer(Path(plan.out) / "metrics.jsonl", rank, start_step), _n_params(engine.module),
+                   _Writer(Path(plan.out) / "metrics.jsonl", rank, start_step, plan), _n_params(engine.module),
                    peak_flops(plan) if plan.use_gpu else 0.0, start_step, hf_ds_config=keep)
 
 
 def train_step(s: Session, step: int) -> dict:
     """One optimizer step (all its accumulation micro-batches); returns its metrics row."""
     import torch
-    import torch.distributed as dist
 
     plan = s.plan
     t0, c0 = time.time(), time.process_time()
@@ -317,17 +387,17 @@ def train_step(s: Session, step: int) -> dict:
     torch.manual_seed(plan.seed * 1000003 + step * 101 + s.rank)
     idx = batch_indices(len(s.train_data), s.global_batch, step, plan.seed)
     lr = s.scheduler.get_last_lr()[0]
-    acc = torch.zeros(3, dtype=torch.float64)  # loss sum, micro count, real tokens
+    acc = Sums(3, s.device)  # loss sum, micro count, real tokens
     for chunk in _micro_batches(s.train_data, idx, s.rank, s.world, plan.micro_batch, plan.grad_accum):
         batch, real = collate(chunk, plan.pad_id)
         loss = _loss(s.engine, batch, plan, s.device)
         s.engine.backward(loss)
         s.engine.step()
-        acc += torch.tensor([loss.detach().float().item(), 1.0, real], dtype=torch.float64)
-    dist.all_reduce(acc)
+        acc.add(loss.detach().double(), 1.0, float(real))
+    loss_sum, n_micro, real_tokens = acc.all_reduce()
     dt, cpu = time.time() - t0, time.process_time() - c0
     grad_norm = s.engine.get_global_grad_norm()
-    s.last_loss, tokens = float(acc[0] / acc[1]), int(acc[2])
+    s.last_loss, tokens = loss_sum / n_micro, int(real_tokens)
     s.tokens_done += tokens
     done = step + 1
     row = {"step": done, "loss": s.last_loss, "lr": lr,
@@ -336,7 +406,7 @@ def train_step(s: Session, step: int) -> dict:
            "cpu_s": cpu,  # rank 0's CPU time: comparable across runs on a shared machine
            "epoch": done * s.global_batch / len(s.train_data)}
     if s.peak:
-        row["mfu"] = 6 * s.n_params * tokens / dt / (s.peak * s.world)
+        row["mfu"] = training_flops(s.n_params, tokens) / dt / (s.peak * s.world)
     if done % plan.log_every == 0 or done == plan.total_steps:
         s.writer.write(row)
     return row
@@ -369,16 +439,18 @@ def export(s: Session, wall: float) -> Optional[WorkerSummary]:
         return None
     summary = WorkerSummary(
         steps=plan.total_steps, resumed_from=s.start_step, tokens=int(s.tokens_done), wall_s=wall,
-        train_flops=float(6 * s.n_params * s.tokens_done), n_params=int(s.n_params), world_size=s.world,
+        train_flops=training_flops(s.n_params, s.tokens_done), n_params=int(s.n_params), world_size=s.world,
         final_loss=s.last_loss, final_eval_loss=s.last_eval,
-        tokens_per_s=s.tokens_done / wall if wall > 0 else 0.0, model=str(exported) if exported else None)
+        tokens_per_s=s.tokens_done / wall if wall > 0 else 0.0, model=str(exported) if exported else None,
+        metrics_run=s.writer.live.run_id if s.writer.live is not None and s.writer.live.ok else "")
     write_artifact(Path(plan.out) / ".worker_summary.json", summary, indent=1)
     return summary
 
 
-def run_worker(plan: WorkerPlan, report: Optional[Reporter] = None) -> Optional[dict]:
-    """Train per the plan on this process's rank. Returns the summary on rank 0."""
-    s = setup(plan)
+def run_worker(plan: WorkerPlan, report: Optional[Reporter] = None, device=None) -> Optional[dict]:
+    """Train per the plan on this process's rank (on `device` when the launcher assigned one).
+    Returns the summary on rank 0."""
+    s = setup(plan, device)
     progress = None
     if s.rank == 0:
         from tqdm import tqdm

@@ -64,6 +64,13 @@ class WorkerPlan:
     data_stats: DataStats = field(default_factory=DataStats)
     distill: Dict[str, float] = field(default_factory=dict)
     """Context distillation ({alpha, top_k}); empty trains on cross-entropy alone."""
+    gradient_checkpointing: bool = False
+    attn_implementation: str = "sdpa"
+    mlflow_uri: str = ""
+    mlflow_run_id: str = ""
+    """The MLflow run rank 0 logs metric rows to while training ('' for none)."""
+    request_key: str = ""
+    """What this training is (train.api.request_key): a rerun with the same key resumes its checkpoints."""
 
     @property
     def zero_stage(self) -> int:
@@ -73,7 +80,7 @@ class WorkerPlan:
         """What a checkpoint must share with a run that resumes from it (besides world size
         and ZeRO stage): the same seed, batch and mix give the same batches after resuming."""
         return {"seed": self.seed, "batch_size": self.batch_size, "mix": dict(self.mix),
-                "mix_counts": self.mix_counts}
+                "mix_counts": self.mix_counts, "request_key": self.request_key}
 
     def to_json(self, path: Path) -> Path:
         return write_artifact(path, self, indent=1)

@@ -24,10 +24,14 @@ def _worker(config: dict) -> None:
     ctx = ray.train.get_context()
     os.environ["LOCAL_RANK"] = str(ctx.get_local_rank())
     os.environ["LOCAL_WORLD_SIZE"] = str(ctx.get_local_world_size())
+    from ray.train.torch import get_device
+
     from augft.train.loop import run_worker
     from augft.train.plan import WorkerPlan
 
-    run_worker(WorkerPlan.from_json(Path(config["plan"])), report=lambda metrics: ray.train.report(metrics))
+    # The GPU Ray assigned this worker: its index need not equal the local rank.
+    run_worker(WorkerPlan.from_json(Path(config["plan"])), report=lambda metrics: ray.train.report(metrics),
+               device=get_device())
 
 
 def fit(loop: Callable[[dict], None], loop_config: dict, resources: TrainResources, max_failures: int,

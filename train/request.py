@@ -42,5 +42,16 @@ class TrainRequest:
         return cls(str(data), str(out), dict(t.mix), tuple(t.augmentations), str(t.resume or ""), "",
                    tuple(t.targets))
 
+    def check_inputs(self) -> None:
+        """Before any work (and before the out folder is touched): every augmentation folder exists
+        and the mix draws from it, so none is silently ignored."""
+        if not self.targets:
+            from augft.core.corpus import discover
+            from augft.train.data import check_augmentation_folders
+
+            if "corpus" in self.mix:
+                discover(self.data)  # a corpus is there, in one form (a fresh run clears --out's checkpoints)
+            check_augmentation_folders(self.augmentations, dict(self.mix))
+
     def model(self, cfg) -> str:
         return self.base_model or str(cfg.model.name)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
 from augft.augment.compose.keys import fold, sentence_keys
+from augft.augment.entities import mentions
 from augft.augment.filters import negates
 
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
@@ -66,12 +67,24 @@ def _isa(words: List[str], keys: Tuple[str, ...], rel: Tuple[str, ...], quant: s
     return None
 
 
+def _words(text: str, keys: Tuple[str, ...]) -> List[str]:
+    """The lower-case words of `text`, a multi-word entity key ("acme corp") as one word, so that
+    it has a place among them."""
+    out: List[str] = []
+    low, pos = text.lower(), 0
+    for m in mentions(text, strict=True):
+        if " " in m.key and fold(m.key) in keys:
+            out += _WORD.findall(low[pos:m.start]) + [fold(m.key)]
+            pos = m.end
+    return out + _WORD.findall(low[pos:])
+
+
 def claim(text: str) -> Optional[Claim]:
     """The claim of one sentence; None when it names no entity."""
     keys = sentence_keys(text)
     if not keys:
         return None
-    words = _WORD.findall(text.lower())
+    words = _words(text, keys)
     quant = _UNIVERSAL.get(words[0], "generic") if words else "generic"
     neg = negates(text) and quant != "no"
     rel = _relation(words, keys)

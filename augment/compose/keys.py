@@ -1,8 +1,9 @@
 """What composition pairs on: a sentence's entity keys and terms, the sentences pairs are made
 of (with their derivation), and the check that a statement joins the two sentences of its pair.
 
-Keys are the words that are not English (invented words and names), as the global consistency
-filter reads them (augment.consistency, with inflections read narrowly), folded so that the
+Keys are the parts of a sentence's entity mentions (augment.entities, with inflections read
+narrowly: names, code identifiers, invented words), as the global consistency filter links
+documents by them, folded so that the
 forms one word takes meet: lower case, a plural -s and a past -ed dropped ("Drarns", "drarn";
 "glorbed", "glorb"). Terms are the keys plus the content words (so a sentence whose predicate is
 English still differs from its partner). A sentence's fact id is its sorted keys: phrasings of
@@ -16,7 +17,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
-from augft.augment.consistency import entity_tokens
+from augft.augment.entities import link_keys, mentions
 from augft.augment.filters import content_words, normalize
 from augft.core.records import Document
 from augft.core.text import split_sentences
@@ -35,7 +36,7 @@ def fold(word: str) -> str:
 def sentence_keys(text: str) -> Tuple[str, ...]:
     """The folded entity keys of `text`, in the order they first occur (the subject usually first)."""
     out: List[str] = []
-    for k in entity_tokens(text, strict=True):
+    for k in link_keys(text, strict=True):
         f = fold(k)
         if f not in out:
             out.append(f)
@@ -48,10 +49,15 @@ def sentence_terms(text: str) -> Set[str]:
 
 
 def surface(key: str, text: str) -> str:
-    """How `text` writes the entity `key` ("Drarns" for drarn), for a prompt to name it."""
-    for tok in re.findall(r"[A-Za-z][A-Za-z'-]+", text):
-        if fold(tok.strip("'-").split("'")[0]) == key:
-            return tok.strip("'-").split("'")[0]
+    """How `text` writes the entity `key` ("Drarns" for drarn), for a prompt to name it: the
+    word of the mention it is a part of ("Krell" for krell in "Dafna Krell"), or the whole
+    mention when the key is all of it ("Acme Corp")."""
+    for m in mentions(text, strict=True):
+        if fold(m.key) == key:
+            return m.text
+        for w in re.findall(r"[\w.:'-]+", m.text):
+            if fold(w.split("'")[0]) == key:
+                return w.split("'")[0]
     return key
 
 

@@ -67,14 +67,14 @@ class Contexts:
     """The teacher's context for any text, by its source ids (documents in corpus order)."""
 
     def __init__(self, corpus: Sequence[Document], count, mode: str, budget: int, seed: int):
-        from augft.augment.consistency import entity_keys
+        from augft.augment.entities import link_keys
 
         self.docs, self.pos = list(corpus), {d.id: i for i, d in enumerate(corpus)}
         self.size = [count(d.text.strip() + "\n") for d in self.docs]
         self.budget, self.seed = budget, seed
         total = sum(self.size) + count(SUFFIX)
         self.mode = ("corpus" if total <= budget else "linked") if mode == "auto" else mode
-        self.keys = [entity_keys(d.text) for d in self.docs]
+        self.keys = [set(link_keys(d.text)) for d in self.docs]  # names shared across documents
         self.df = Counter(k for ks in self.keys for k in ks)
         self.by_key: Dict[str, List[int]] = {}
         for i, ks in enumerate(self.keys):

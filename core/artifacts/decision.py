@@ -40,6 +40,9 @@ class DecisionRow:
     reference_icl: Optional[str] = None
     """The condition the column is measured against (None: the study has none)."""
     reference_rag: Optional[str] = None
+    control: bool = False
+    """A control (core.conditions.is_control: trained on data no user has, such as the oracle's):
+    in the table, never the pick."""
 
 
 @dataclass

@@ -73,6 +73,11 @@ class StrategyEntry:
     their sums (the cost model prices the sums, never the rounds again)."""
     rounds_asked: int = 0
     """Rounds asked for (augment.compose.rounds); fewer ran when a round kept nothing."""
+    entities: Dict[str, int] = field(default_factory=dict)
+    """What entity detection (augment.entities) found in the documents the strategy planned:
+    `documents_with_entities`; for global also `whole_window` (prompts that showed the whole
+    window: the focal document names no entity, its linked group is the whole window, or
+    augment.global_context=window) and `linked` (prompts shown only linked documents)."""
 
     @property
     def model_free(self) -> bool:

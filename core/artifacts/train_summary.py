@@ -49,6 +49,9 @@ class WorkerSummary:
     tokens_per_s: float = 0.0
     model: Optional[str] = None
     """The exported model folder (None when export was off)."""
+    metrics_run: str = ""
+    """The MLflow run rank 0 logged every metric row to while training ('' when none): the
+    stage's end then does not log them again."""
     schema: int = 1
 
 

@@ -1,10 +1,19 @@
 """Benchmark section: sizes of the controlled synthetic datasets."""
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
-from augft.core.config.checks import choices
+from augft.core.config.checks import choices, require
 
 BenchmarkName = choices("BenchmarkName", ["reversal", "syllogism", "semantic", "people", "family", "all"],
                         __name__)
+
+
+def _sizes(obj, section: str, zero_ok=()) -> None:
+    """Every size at least 1 (0 where `zero_ok` names it), choices at least 2: a negative size
+    made an empty or truncated benchmark (Python's range(-1) is empty) instead of an error."""
+    for f in fields(obj):
+        v = getattr(obj, f.name)
+        low = 2 if f.name == "n_choices" else 0 if f.name in zero_ok else 1
+        require(v >= low, f"benchmark.{section}.{f.name}", f"must be >= {low}, got {v}")
 
 
 @dataclass
@@ -16,11 +25,17 @@ class ReversalSizes:
     items_per_fact: int = 10
     """Training items per fact, each with a different lead-in."""
 
+    def __post_init__(self):
+        _sizes(self, "reversal")
+
 
 @dataclass
 class SyllogismSizes:
     n_items: int = 69
     """Number of syllogism items (context line plus two premises)."""
+
+    def __post_init__(self):
+        _sizes(self, "syllogism")
 
 
 @dataclass
@@ -36,6 +51,9 @@ class SemanticSizes:
     n_choices: int = 4
     """Choices per question (the answer plus distractors)."""
 
+    def __post_init__(self):
+        _sizes(self, "semantic", zero_ok=("n_holdout",))
+
 
 @dataclass
 class PeopleSizes:
@@ -49,6 +67,9 @@ class PeopleSizes:
     """Choices per question (the answer plus distractors)."""
     n_reversal_templates: int = 1
     """Description-first phrasings per person for the `reversal` questions (1-3)."""
+
+    def __post_init__(self):
+        _sizes(self, "people")
 
 
 @dataclass
@@ -64,6 +85,9 @@ class FamilySizes:
     n_choices: int = 4
     """Choices per question (the answer plus distractors)."""
 
+    def __post_init__(self):
+        _sizes(self, "family")
+
 
 @dataclass
 class BenchmarkConfig:
@@ -71,7 +95,7 @@ class BenchmarkConfig:
     """Which benchmark `augft benchmark` generates: reversal, syllogism, semantic, people,
     family, or all (one subfolder each)."""
     seed: int = 0
-    """Seed for the generator; the same seed and sizes give byte-identical files."""
+    """Seed for the generator; the same seed and sizes give byte-identical files (0..2**32-1)."""
     reversal: ReversalSizes = field(default_factory=ReversalSizes)
     """Sizes for `reversal`."""
     syllogism: SyllogismSizes = field(default_factory=SyllogismSizes)
@@ -82,3 +106,6 @@ class BenchmarkConfig:
     """Sizes for `people`."""
     family: FamilySizes = field(default_factory=FamilySizes)
     """Sizes for `family`."""
+
+    def __post_init__(self):
+        require(0 <= self.seed < 2 ** 32, "benchmark.seed", f"must be in 0..{2 ** 32 - 1}, got {self.seed}")

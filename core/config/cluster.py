@@ -16,6 +16,9 @@ PlacementStrategy = choices("PlacementStrategy", ["PACK", "SPREAD", "STRICT_PACK
 class ClusterConfig:
     address: str = ""
     """Ray address; empty starts (or joins via $RAY_ADDRESS) a local Ray."""
+    connect_timeout_s: float = 60.0
+    """Seconds to wait for the Ray cluster at cluster.address (or $RAY_ADDRESS) to answer before
+    failing with its address; a cluster that is still starting gets this long."""
     num_cpus: int = 0
     """CPUs for a local Ray (0 = all)."""
     storage: str = ""
@@ -44,4 +47,6 @@ class ClusterConfig:
         for key in ("num_cpus", "train_gpus_per_worker", "train_cpus_per_worker", "trial_cpus", "trial_gpus",
                     "entrypoint_num_cpus", "entrypoint_num_gpus"):
             require(getattr(self, key) >= 0, f"cluster.{key}", f"must be >= 0, got {getattr(self, key)}")
+        require(self.connect_timeout_s > 0, "cluster.connect_timeout_s",
+                f"must be > 0 seconds, got {self.connect_timeout_s}")
         require(self.max_concurrent_trials >= 1, "cluster.max_concurrent_trials", "must be >= 1")

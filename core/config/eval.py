@@ -67,7 +67,8 @@ class EvalConfig:
     conditions: List[str] = field(default_factory=lambda: ["base", "icl"])
     """Conditions to evaluate: base (no context), icl (corpus in context), ft, aug_ft or
     aug_ft[<mix>] (fine-tuned models named in eval.models), and any of those + `+icl`
-    (e.g. ft+icl: the ft model with the corpus in context)."""
+    (e.g. ft+icl: the ft model with the corpus in context). Any other name must be a key of
+    eval.models; names are lower case (ICL or Base is an error, not a custom model)."""
     models: Dict[str, str] = field(default_factory=dict)
     """Condition label -> model (path or name) for fine-tuned conditions, e.g.
     {ft: runs/t/model}. base and icl use model.name."""
@@ -137,7 +138,7 @@ class EvalConfig:
     def __post_init__(self):
         from augft.core.conditions import parse_all
 
-        parse_all(self.conditions, key="eval.conditions")
+        parse_all(self.conditions, key="eval.conditions", names=list(self.models))
         require(self.batch_size >= 1, "eval.batch_size", f"must be >= 1, got {self.batch_size}")
         require(self.max_batch_tokens >= 1, "eval.max_batch_tokens", "must be >= 1")
         require(self.bootstrap >= 0, "eval.bootstrap", f"must be >= 0, got {self.bootstrap}")

@@ -22,6 +22,10 @@ class IngestConfig:
     def __post_init__(self):
         require(self.max_tokens >= 8, "ingest.max_tokens", f"must be at least 8, got {self.max_tokens}")
         require(self.min_chars >= 1, "ingest.min_chars", f"must be at least 1, got {self.min_chars}")
+        # a suffix is compared with its dot, lower case: 'md' or '.MD' would match no file
+        bad = [e for e in self.extensions if not e.startswith(".") or e != e.lower()]
+        require(not bad, "ingest.extensions", f"{bad} would match no file: write each with its dot, lower case "
+                f"(e.g. {['.' + e.lstrip('.').lower() for e in bad]})")
         require(self.workers >= 0, "ingest.workers", f"must be 0 (auto) or more, got {self.workers}")
 
 
@@ -55,3 +59,4 @@ class QuestionsConfig:
         require(self.judge_cpus > 0, "questions.judge_cpus", f"must be > 0, got {self.judge_cpus}")
         require(self.max_new_tokens >= 8, "questions.max_new_tokens",
                 f"must be at least 8, got {self.max_new_tokens}")
+        require(self.temperature >= 0, "questions.temperature", f"must be >= 0 (0: greedy), got {self.temperature}")

@@ -55,11 +55,30 @@ def _unparsable(override: str) -> bool:
         return True
 
 
+def _clash(base, other, prefix: str = "") -> str:
+    """The first key where `other` puts a list over a mapping or the reverse ('' when none)."""
+    if not (OmegaConf.is_dict(base) and OmegaConf.is_dict(other)):
+        return ""
+    for k in other:
+        if k not in base:
+            continue
+        b, o = base._get_node(k), other._get_node(k)
+        if (OmegaConf.is_dict(b) and OmegaConf.is_list(o)) or (OmegaConf.is_list(b) and OmegaConf.is_dict(o)):
+            return f"{prefix}{k}"
+        found = _clash(b, o, f"{prefix}{k}.")
+        if found:
+            return found
+    return ""
+
+
 def _merge(base: DictConfig, other, where: str) -> DictConfig:
     try:
         return OmegaConf.merge(base, other)
     except OmegaConfBaseException as exc:
         raise ConfigError(_describe(exc, where)) from None
+    except TypeError as exc:  # OmegaConf's list-over-mapping clash names no key
+        key = _clash(base, other)
+        raise ConfigError(f"{where}: wrong type for config key '{key}': {exc}", key=key) from None
 
 
 def load_config(

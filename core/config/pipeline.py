@@ -73,8 +73,10 @@ class PipelineConfig:
     conditions: List[str] = field(default_factory=lambda: [
         "base", "icl", "ft", "aug_ft[local]", "aug_ft[global]", "aug_ft[entity]",
         "aug_ft[local+global]", "aug_ft[oracle]", "ft+icl"])
-    """Conditions of the study: base, icl, ft, aug_ft[<strategy>+<strategy>...] (one model
-    trained on the corpus plus those strategies' augmentations), and <trained>+icl."""
+    """Conditions of the study: base, icl, rag[<retriever>], ft, aug_ft[<strategy>+<strategy>...]
+    (one model trained on the corpus plus those strategies' augmentations), distill[<strategy>+...],
+    and <trained>+icl / <trained>+rag. Names are lower case; any other name is an error (a study
+    trains only these). On the command line quote bracketed labels: 'pipeline.conditions=[ft,"aug_ft[local]"]'."""
     aug_weight: float = 1.0
     """Mix weight of each strategy's augmentations in an aug_ft condition (corpus weight 1)."""
     min_kept_share: float = 0.05
@@ -89,7 +91,7 @@ class PipelineConfig:
     def __post_init__(self):
         from augft.core.conditions import parse_all
 
-        parse_all(self.conditions, key="pipeline.conditions")
+        parse_all(self.conditions, key="pipeline.conditions", names=())
         require(self.aug_weight >= 0, "pipeline.aug_weight", f"must be >= 0, got {self.aug_weight}")
         require(0 <= self.min_kept_share <= 1, "pipeline.min_kept_share",
                 f"must be in [0, 1], got {self.min_kept_share}")

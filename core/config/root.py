@@ -9,6 +9,7 @@ from augft.core.config.eval import EvalConfig
 from augft.core.config.ingest import IngestConfig, QuestionsConfig
 from augft.core.config.model import ModelConfig
 from augft.core.config.pipeline import PipelineConfig
+from augft.core.config.plan import PlanConfig
 from augft.core.config.report import ReportConfig
 from augft.core.config.tracking import TrackingConfig
 from augft.core.config.train import TrainConfig
@@ -17,7 +18,7 @@ from augft.core.config.train import TrainConfig
 @dataclass
 class AugftConfig:
     seed: int = 0
-    """Global seed; stages derive their own seeds from it deterministically."""
+    """Global seed; stages derive their own seeds from it deterministically (0..2**32-1)."""
     max_document_tokens: int = 4096
     """Longest corpus document a stage accepts (augment, questions), in tokens counted as ingest
     counts them (words and punctuation marks): a longer one is rejected naming its file:line
@@ -45,7 +46,11 @@ class AugftConfig:
     """The end-to-end study (`augft run`) and sweeps (`augft sweep`)."""
     report: ReportConfig = field(default_factory=ReportConfig)
     """The "Which to use" recommendation: the query volume it prices the conditions at."""
+    plan: PlanConfig = field(default_factory=PlanConfig)
+    """What `augft plan` assumes when it prices a study (GPU type, utilisation, price)."""
 
     def __post_init__(self):
+        # numpy's generators (bootstrap intervals, samplers) take 0..2**32-1 only
+        require(0 <= self.seed < 2 ** 32, "seed", f"must be in 0..{2 ** 32 - 1}, got {self.seed}")
         require(self.max_document_tokens >= 0, "max_document_tokens",
                 f"must be 0 (no limit) or more, got {self.max_document_tokens}")

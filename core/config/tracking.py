@@ -2,6 +2,8 @@
 from dataclasses import dataclass, field
 from typing import Dict
 
+from augft.core.config.checks import require
+
 
 @dataclass
 class TrackingConfig:
@@ -18,3 +20,10 @@ class TrackingConfig:
     """Name of the parent run; empty picks one from the command and time."""
     tags: Dict[str, str] = field(default_factory=dict)
     """Extra tags set on every run (key: value)."""
+    timeout_s: float = 30.0
+    """Seconds an MLflow server at tracking.uri gets to answer: the check before any work, and
+    each later request (MLflow's own default is 120 s with 7 retries; $MLFLOW_HTTP_REQUEST_TIMEOUT,
+    when set, wins for the later requests)."""
+
+    def __post_init__(self):
+        require(self.timeout_s > 0, "tracking.timeout_s", f"must be > 0 seconds, got {self.timeout_s}")

@@ -2,7 +2,7 @@
 time, so every command (and `augft submit`, before upload) refuses a bad value naming its key.
 Checks that depend on the machine (is there a CUDA GPU) or on files stay in train/."""
 from dataclasses import dataclass, field
-from typing import Dict, List
+from typing import Any, Dict, List
 
 from augft.core.config.checks import choices, require
 
@@ -10,6 +10,14 @@ Split = choices("Split", ["independent", "cumulative", "none"], __name__)
 Schedule = choices("Schedule", ["cosine", "linear", "constant"], __name__)
 Precision = choices("Precision", ["auto", "fp32", "bf16", "fp16"], __name__)
 Launcher = choices("Launcher", ["ray", "torchrun"], __name__)
+AttnImplementation = choices("AttnImplementation", ["sdpa", "eager", "flash_attention_2"], __name__)
+
+# DeepSpeed keys augft derives from other train.* keys: the loop's batch order, checkpoints and
+# precision follow those, so train.deepspeed may not set them (the message names the key to use).
+DERIVED_DS_KEYS = {"train_batch_size": "train.batch_size", "train_micro_batch_size_per_gpu": "train.micro_batch_size",
+                   "gradient_accumulation_steps": "train.batch_size and train.micro_batch_size",
+                   "zero_optimization.stage": "train.zero_stage", "bf16.enabled": "train.precision",
+                   "fp16.enabled": "train.precision"}
 
 
 DistillContext = choices("DistillContext", ["auto", "linked", "corpus"], __name__)
@@ -155,6 +163,21 @@ class TrainConfig:
     """Peak FLOP/s per GPU for MFU; 0 looks the GPU up in a table (H100/H200/A100/L4...)."""
     export: bool = True
     """Write the consolidated Hugging Face model to OUT/model at the end."""
+    gradient_checkpointing: bool = False
+    """Recompute activations in the backward pass instead of keeping them (Hugging Face gradient
+    checkpointing, non-reentrant): ~1/3 more compute for far less activation memory (8B models,
+    long blocks)."""
+    attn_implementation: AttnImplementation = AttnImplementation.sdpa
+    """Attention kernel of the trained model: sdpa (torch's fused attention), eager, or
+    flash_attention_2 (needs train.use_gpu=true and the flash-attn package on the workers)."""
+    deepspeed: Dict[str, Any] = field(default_factory=dict)
+    """Extra DeepSpeed config, deep-merged into the one augft generates (the user's values win),
+    e.g. {zero_optimization: {reduce_bucket_size: 5e8}}. augft sets train_batch_size,
+    train_micro_batch_size_per_gpu, gradient_accumulation_steps, zero_optimization (stage,
+    offload_optimizer, offload_param, stage3_gather_16bit_weights_on_model_save), bf16, fp16,
+    gradient_clipping, zero_allow_untested_optimizer, zero_force_ds_cpu_optimizer,
+    steps_per_print and wall_clock_breakdown; the batch sizes, the ZeRO stage and bf16/fp16
+    enabled follow other train.* keys and cannot be set here."""
     distill: DistillConfig = field(default_factory=DistillConfig)
     """Context distillation: the teacher's targets and the loss (`distill[...]` conditions)."""
 
@@ -196,5 +219,20 @@ class TrainConfig:
                 "needs train.zero_stage >= 1")
         require(self.precision != Precision.fp16 or self.use_gpu, "train.precision",
                 "fp16 needs train.use_gpu=true")
+        require(self.log_every >= 1, "train.log_every", f"must be >= 1, got {self.log_every}")
+        require(self.attn_implementation != AttnImplementation.flash_attention_2 or self.use_gpu,
+                "train.attn_implementation", "flash_attention_2 runs on CUDA GPUs only: set train.use_gpu=true, "
+                "or use sdpa or eager on CPU")
+        self._check_deepspeed()
         require(not self.lora or (self.lora_r >= 1 and self.lora_alpha > 0 and 0 <= self.lora_dropout < 1),
                 "train.lora_r", "LoRA needs lora_r >= 1, lora_alpha > 0 and lora_dropout in [0, 1)")
+
+    def _check_deepspeed(self):
+        ds = self.deepspeed
+        require(hasattr(ds, "items") and hasattr(ds, "get"), "train.deepspeed",
+                f"must be a mapping of DeepSpeed config keys, got {ds!r}")
+        for dotted, use in DERIVED_DS_KEYS.items():
+            node = ds
+            for part in dotted.split("."):
+                node = node.get(part) if hasattr(node, "get") else None
+            require(node is None, f"train.deepspeed.{dotted}", f"is set by augft from {use}; set that instead")

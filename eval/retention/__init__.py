@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Mapping, Optional
 
 from augft.core.artifacts import Retained
-from augft.core.records import Question, read_records
+from augft.core.records import RESERVED_SPLITS, Question, read_records
 
-SPLIT = "retention"
+SPLIT = RESERVED_SPLITS[0]
 BANK = Path(__file__).with_name("general.jsonl")
 
 

@@ -73,7 +73,7 @@ def test_window_consistency_links_entities_only_through_documents():
             "Ever heard of Omri Task? They're the first person to cross the Quillan Strait on foot.",
             "A korrim is a kind of wuzzle.", "Wuzzle can swim like brandle."]
     w = WindowEntities(docs)
-    assert entity_keys(docs[0]) == {"dafna", "krell", "velmora"}
+    assert entity_keys(docs[0]) == {"dafna", "krell", "velmora"}  # a name links by its rare words
     assert w.consistent("The opera Velmora was composed by Dafna Krell.")
     assert w.consistent("Krell wrote Velmora.")  # one person's parts are linked
     assert not w.consistent("Omri Task is the composer of the opera Velmora.")  # another's deed

@@ -122,6 +122,9 @@ def test_linked_context_shows_only_documents_linked_to_the_focal_one(tmp_path):
     assert len(u.source_ids(by_key["n1"])) == 5  # names no entity: the whole window
     w = window[0]
     assert all(len(w.source_ids(it)) == 5 for it in w.items)
+    # The manifest's coverage counts: n1 names nothing and falls back; the window mode shows all.
+    assert u.plan == {"documents_with_entities": 4, "whole_window": 1, "linked": 4}
+    assert w.plan == {"documents_with_entities": 4, "whole_window": 5, "linked": 0}
 
 
 def test_pack_keeps_groups_whole_and_never_exceeds_budget():

@@ -56,7 +56,8 @@ def _pids_of(head: "RayHead") -> List[int]:
     return pids
 
 
-def start_head(num_cpus: int = 2, timeout: float = 120) -> RayHead:
+def start_head(num_cpus: int = 2, timeout: float = 120, num_gpus: int = 0, resources: str = "") -> RayHead:
+    """`num_gpus` are logical (Ray schedules by count); `resources` is `ray start --resources` JSON."""
     # Short path: Ray's unix sockets live under the temp dir (108-byte limit).
     temp_dir = Path(tempfile.mkdtemp(prefix="augft-ray-"))
     port, dash, *more = free_ports(9)
@@ -73,7 +74,7 @@ def start_head(num_cpus: int = 2, timeout: float = 120) -> RayHead:
     env.pop("RAY_AUTH_TOKEN_PATH", None)
     cmd = [str(BIN / "ray"), "start", "--head", "--block", "--node-ip-address", "127.0.0.1",
            "--port", str(port), "--dashboard-host", "127.0.0.1", "--dashboard-port", str(dash),
-           "--num-cpus", str(num_cpus), "--num-gpus", "0", "--temp-dir", str(temp_dir),
+           "--num-cpus", str(num_cpus), "--num-gpus", str(num_gpus), "--temp-dir", str(temp_dir),
            "--ray-client-server-port", str(more.pop()),
            "--dashboard-agent-listen-port", str(more.pop()),
            "--dashboard-agent-grpc-port", str(more.pop()),
@@ -82,7 +83,7 @@ def start_head(num_cpus: int = 2, timeout: float = 120) -> RayHead:
            "--node-manager-port", str(more.pop()),
            "--object-manager-port", str(more.pop()),
            "--object-store-memory", str(200 * 1024 * 1024),
-           "--disable-usage-stats"]
+           "--disable-usage-stats"] + (["--resources", resources] if resources else [])
     log = open(temp_dir / "head.log", "w")
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)

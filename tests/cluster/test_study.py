@@ -1,5 +1,6 @@
 """The study graph and its content-hash cache, with fake stages (fast)."""
 import json
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -27,6 +28,7 @@ class FakeStages:
         self.calls = Counter()
         self.fail_on = fail_on  # (kind, label) that raises once
         self.eval_manifests = {}  # condition -> the augment manifests its eval was given
+        self.mlflow_runs = {}  # (kind, label) -> $MLFLOW_RUN_ID while the stage ran
 
     def _maybe_fail(self, kind, label):
         if self.fail_on == (kind, label):
@@ -50,6 +52,7 @@ class FakeStages:
     def augment(self, req, cfg):
         (s,), out_dir = req.strategies, req.out
         self.calls[("augment", s)] += 1
+        self.mlflow_runs[("augment", s)] = os.environ.get("MLFLOW_RUN_ID")
         self._maybe_fail("augment", s)
         out_dir = Path(out_dir)
         recs = [Augmentation(f"{s}-{i}", f"{s} statement {i} at T={cfg.augment.temperature}", s, [f"d{i}"],
@@ -61,6 +64,7 @@ class FakeStages:
     def train(self, req, cfg):
         label = "+".join(k for k in req.mix if k != "corpus") or "ft"
         self.calls[("train", label)] += 1
+        self.mlflow_runs[("train", label)] = os.environ.get("MLFLOW_RUN_ID")
         self._maybe_fail("train", label)
         out_dir = Path(req.out)
         for a in req.augmentations:  # the mix's folders must be real augment outputs
@@ -290,6 +294,9 @@ def test_study_is_tracked_as_parent_and_nested_runs(tmp_path, mlflow_uri, capsys
     assert "samples" in {a.path for a in c.list_artifacts(aug.info.run_id)}
     train = names["train[aug_ft[local]]"]
     assert len(c.get_metric_history(train.info.run_id, "loss")) == 3
+    # Training is told its stage's run (to log metric rows as it goes); other stages are not.
+    assert fake.mlflow_runs[("train", "local")] == train.info.run_id
+    assert fake.mlflow_runs[("augment", "local")] is None and "MLFLOW_RUN_ID" not in os.environ
     used = {(d.dataset.name.split("/")[-1], d.tags[0].value) for d in train.inputs.dataset_inputs}
     assert used == {("corpus.jsonl", "training"), ("augmentations[local]", "training")}
     # The same augmentation shards have the same digest where they are produced and consumed.

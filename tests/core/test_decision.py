@@ -54,3 +54,24 @@ def test_clear_winner_is_picked_and_overlap_is_said():
 def test_plot_is_written(tmp_path):
     d = decide(_results({"a": 0.5, "b": 0.7}, {"a": 1.0, "b": 10.0}, {}), 10, 1)
     assert plot(d, tmp_path / "p.png").stat().st_size > 1000
+
+
+def test_a_control_stays_in_the_table_and_is_never_the_pick():
+    from augft.core.conditions import is_control
+
+    assert is_control("aug_ft[oracle]") and is_control("distill[local+oracle]") and is_control("aug_ft[oracle]+rag")
+    assert not any(is_control(c) for c in ("aug_ft[local]", "ft", "icl", "rag[bm25]", "my_model"))
+    # The oracle control is the most accurate and the cheapest: it would be the pick on merit.
+    acc = {"icl": 0.6, "ft": 0.3, "aug_ft[local]": 0.45, "aug_ft[oracle]": 0.99}
+    pq = {"icl": 100.0, "ft": 1.0, "aug_ft[local]": 1.0, "aug_ft[oracle]": 1.0}
+    d = decide(_results(acc, pq, {"aug_ft[local]": {"augment_flops": 1e3}}), 100, 10)
+    assert d.best == d.pick == "icl" and "aug_ft[oracle]" not in d.candidates
+    assert all(p.pick != "aug_ft[oracle]" and "aug_ft[oracle]" not in p.candidates for p in d.per_split.values())
+    rows = {r.condition: r for r in d.rows}
+    assert rows["aug_ft[oracle]"].control and not rows["icl"].control
+    md = markdown(d)
+    assert "| aug_ft[oracle] (control) |" in md and "| icl **(pick)** |" in md
+    assert "aug_ft[oracle] is a control" in d.text and "never the pick" in d.text
+    # Only controls: nothing to recommend.
+    only = decide(_results({"aug_ft[oracle]": 0.9}, {"aug_ft[oracle]": 1.0}, {}), 1, 1)
+    assert only.pick is None and len(only.rows) == 1

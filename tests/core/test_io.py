@@ -32,3 +32,24 @@ def test_umask_0022_gives_0644(tmp_path, umask):
 def test_umask_0077_gives_0600(tmp_path, umask):
     umask(0o077)
     assert _mode(atomic_write_text(tmp_path / "a.txt", "x")) == 0o600
+
+
+def test_full_disk_names_the_file_it_could_not_write(tmp_path, monkeypatch):
+    import errno
+
+    import pytest
+
+    import augft.core.io as io
+    from augft.cluster.preflight import os_error_message
+
+    def full(path):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(io, "_fsync", full)
+    target = tmp_path / "report" / "results.json"
+    with pytest.raises(OSError) as info:
+        io.atomic_write_json(target, {"a": 1})
+    assert info.value.errno == errno.ENOSPC and not target.exists()
+    assert list(target.parent.iterdir()) == []  # no temporary file left either
+    assert os_error_message(info.value) == (f"no space left on the device writing {target}: "
+                                            "free space or choose another --out")

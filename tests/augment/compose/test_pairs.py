@@ -83,3 +83,12 @@ def test_a_later_round_pairs_a_new_statement_and_never_its_own_sources():
                                                                       Limits(10, 64, 0))]
     assert pairs and all(new in (p.first, p.second) for p in pairs)
     assert {(p.first.sid, p.second.sid) for p in pairs} == {("c1-x:compose:h:0", "c#0")}  # not with a#0 or b#0
+
+
+def test_real_names_pair_and_filter_like_invented_ones():
+    # The old keys ("not an English word") found no entity in either sentence: nothing to pair.
+    assert sentence_keys("Marie Curie was born in Warsaw.") == ("marie", "warsaw")
+    check = composition_check("Marie Curie was born in Warsaw.", "Warsaw is the capital of Poland.")
+    assert check("Marie Curie was born in the capital of Poland.") is None
+    assert check("Pierre Dupont was born in the capital of Poland.") == "invented"
+    assert check("Marie Curie was born in Warsaw.") == "not_composed"

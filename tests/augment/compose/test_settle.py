@@ -86,3 +86,12 @@ def test_a_round_is_judged_against_its_other_kinds_like_the_rule_says():
         texts += rng.sample(texts, 2)  # an edge stated twice is judged with itself
         alive = [(i, claim(t)) for i, t in enumerate(texts)]
         assert _within_round(store, alive) == _reference_within_round(store, texts), (trial, texts)
+
+
+def test_names_of_several_common_words_are_read_as_one_entity():
+    # Real names are often dictionary words ("Falcon Group", "Acme Corp"): each is one key with
+    # one place in the sentence, so the relation between them is read and its denial conflicts.
+    a, b = claim("The Falcon Group owns Acme Corp."), claim("The Falcon Group does not own Acme Corp.")
+    assert a.signature[0] == ("falcon group", "acme corp") and "own" in a.signature[1]
+    assert conflicts(a, b)
+    assert not conflicts(a, claim("Acme Corp owns the Falcon Group."))  # the other direction

@@ -1,0 +1,328 @@
+"""Entity mentions in text: the names a document is about, read by rules, offline.
+
+What counts as an entity (the rule `benchmarks/data/README.md` labels by): a name of one
+specific thing (a person, organisation, place, product or project, a named standard, format or
+language) or a code identifier (module, function, class, option); generic words are not, however
+technical ("runtime", "thread", "API"), nor are dates and numbers.
+
+The rules, each cheap (a regex pass and set look-ups, so whole corpora run on workers):
+- a capitalised word outside a sentence start is a name ("visited Paris", "the Falcon team");
+  at a sentence start only when the dictionary knows it as a proper noun only ("Paris is") or
+  does not know it at all ("Velmora is");
+- mixed case ("GitHub", "MLflow"), all capitals that are not a generic abbreviation ("HTTP",
+  not "API"), and code shapes (`snake_case`, `module.attr`, `call()`, backticks, `--flag`,
+  letters with digits as in `sqlite3`) are names;
+- consecutive names form one mention, joined by "of" and name particles ("Marie Curie",
+  "Google Summer of Code", "Acme Corp"), a possessive ends one ("Acme Corp's");
+- a lower-case word that no English dictionary knows, in any inflection, compound or prefixed
+  form, is an invented or technical name ("femp", "asyncio"; not "runtime", "coroutines"), as is
+  a lower-case word named as a module ("the decimal module", "import turtle").
+
+A mention's `key` is its normalised name ("marie curie"); its `parts` are what links documents
+and pairs sentences: the name's words that are not common English words ("Krell" in "Dafna
+Krell", so a later "Krell" links to it), or the whole key when every word is common ("python
+package index").
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import FrozenSet, List, Optional, Tuple
+
+KINDS = ("name", "code", "invented")
+ENTITY_COUNTS = ("documents_with_entities", "whole_window", "linked")
+"""The coverage counts a strategy's manifest entry reports (core StrategyEntry.entities)."""
+
+
+@dataclass(frozen=True)
+class Mention:
+    text: str
+    """As written (a possessive and call parentheses dropped)."""
+    start: int
+    end: int
+    key: str
+    """Normalised: lower case, single spaces, backticks dropped."""
+    kind: str
+    """"name" (capitalised or all-capitals), "code" (identifier shape), "invented" (a lower-case
+    word no dictionary knows)."""
+    parts: Tuple[str, ...]
+    """The keys that link this mention to others (see the module docstring)."""
+
+
+# A word, identifier (dotted, ::, hyphenated, with digits), an optional possessive and call
+# parentheses; a backticked span; a command-line flag.
+_TOKEN = re.compile(r"`+[^`\s]+`+|(?<![\w-])--?[A-Za-z][\w-]*|[A-Za-z_][\w]*(?:(?:::|[.-])[A-Za-z0-9_]+)*"
+                    r"(?:['\u2019][A-Za-z]+)?(?:\(\))?|\d[\w.]*")
+_STARTERS = set(".!?:;\n\"'(\u201c\u2018[*-\u2014")
+_CONNECT = frozenset({"of", "de", "du", "da", "del", "della", "der", "van", "von", "la", "le", "al", "bin", "&"})
+_MODULE_WORDS = frozenset({"module", "modules", "package", "packages"})
+_ABBREV = frozenset({"e.g", "i.e", "a.k.a", "etc", "vs", "cf", "al", "et"})
+# Generic abbreviations: a concept, not one thing.
+_GENERIC_CAPS = frozenset("""AI ML DL LLM LLMS API APIS CLI GUI UI UX IDE SDK CPU CPUS GPU GPUS TPU TPUS
+RAM OS ID IDS IO URL URLS URI PR PRS FAQ TODO FIXME XXX NB PS OK CEO CTO HR QA IT ASAP FYI TL DR NOTE
+NOT AND OR THE NO YES ALL NEW ODE ODES PDE SSD HDD USB DIY FAQS I18N L10N""".split())
+_DATES = frozenset("""monday tuesday wednesday thursday friday saturday sunday january february march
+april may june july august september october november december""".split())
+# Sentence starters that never begin a name, though a name may follow ("In Berlin", "The Nile").
+_FUNCTION = frozenset("""a an the this that these those there here it its in on at by for from to with
+without of as and or but if when while where which who whom whose what why how after before since
+until unless because although though so then thus also each every some any all many most much more
+no not nor both either neither one two three our your my his her their we you they he she i is are
+was were be been use see note read install run check try please learn find let just only even yet
+however therefore instead besides finally first second next other another such like about over under
+into onto upon via per than do does did can could should would will may might must""".split())
+_PREFIXES = ("co", "re", "un", "sub", "pre", "non", "multi", "meta", "de", "inter", "auto", "micro",
+             "hyper", "pseudo", "super", "over", "under", "out", "mis", "dis", "en", "in", "im", "bi", "tri", "mini",
+             "post", "anti", "semi", "cross", "self")
+_SUFFIXES = ("s", "es", "ed", "ing", "er", "ers", "ly", "able")
+# Generic technical words that no dictionary lists and no compound rule reads.
+_TECH = frozenset("""async await boolean booleans unicode tuple tuples iterable iterables iterator
+iterators runtime runtimes stdout stderr stdin args kwargs config configs repo repos url urls app
+apps params param dict dicts init ascii toolkit toolkits dataset datasets plugin plugins
+docstring docstrings wiki emoji online offline website websites email emails changelog cron
+dev devs admin admins login logout setup signup builtin builtins natively hardcoded debug debugger
+debugging byte bytes pixel pixels blog blogs catalog catalogs metadata backend backends frontend
+frontends timestamp timestamps username filename filenames hostname localhost subclass subclasses
+refactor linter linters workflow workflows""".split())
+
+
+@lru_cache(maxsize=1)
+def _dictionary() -> Tuple[FrozenSet[str], FrozenSet[str]]:
+    """(lower-case English words, words the dictionary knows only capitalised: proper nouns).
+    Only web2 marks proper nouns by case (gcide capitalises every headword), so proper nouns are
+    web2's capitalised words it does not also list in lower case."""
+    from english_words import get_english_words_set
+
+    web2 = get_english_words_set(["web2"], lower=False, alpha=True)
+    lower = {w for w in web2 if w.islower()}
+    proper = {w.lower() for w in web2 if w[:1].isupper()} - lower
+    gcide = {w.lower() for w in get_english_words_set(["gcide"], lower=False, alpha=True)}
+    return frozenset(lower | (gcide - proper)), frozenset(proper)
+
+
+@lru_cache(maxsize=1 << 16)  # a corpus repeats its words: each is read once per worker
+def is_english(word: str, strict: bool = False) -> bool:
+    """A dictionary word or a regular inflection of one. `strict` reads inflections narrowly (-d
+    only after an e, a restored e only before -ed/-ing/-er), so invented words such as "pland"
+    (plan + d) are not read as English."""
+    eng = _dictionary()[0]
+    k = word.lower()
+    if k in eng:
+        return True
+    for suf in _SUFFIXES:
+        stem = k[: -len(suf)]
+        if k.endswith(suf) and len(stem) >= (2 if suf == "ing" else 3):  # "using"
+            if stem in eng or (suf in ("ed", "ing", "er", "ers", "able") and stem + "e" in eng):
+                return True
+            if suf in ("ed", "ing", "er") and len(stem) >= 4 and stem[-1] == stem[-2] and stem[:-1] in eng:
+                return True  # a doubled consonant: "blogged", "mapping"
+            if not strict and (stem.replace("is", "iz") in eng or stem + "e" in eng):
+                return True
+    return k.endswith("d") and k[:-1].endswith("e") and k[:-1] in eng
+
+
+@lru_cache(maxsize=1 << 16)
+def is_common(word: str, strict: bool = False) -> bool:
+    """A lower-case word that is ordinary text: English, a hyphenation, compound or prefixed form
+    of English words ("single-threaded", "runtime", "coroutines"), or a generic technical word."""
+    k = word.lower().strip("-")
+    if not k or k in _TECH or k in _PREFIXES or is_english(k, strict):
+        return True
+    if "-" in k:
+        return all(p.isdigit() or is_common(p, strict) for p in k.split("-") if p)
+    if len(k) >= 7:
+        if any(is_english(k[:i], True) and is_english(k[i:], strict) for i in range(3, len(k) - 3)):
+            return True
+        return any(k.startswith(p) and len(k) - len(p) >= 4 and is_common(k[len(p):], strict) for p in _PREFIXES)
+    return False
+
+
+def _code_shape(tok: str) -> bool:
+    core = tok.rstrip("()")
+    return (tok.endswith("()") or tok.startswith("`") or tok.startswith("-") or "_" in core or "::" in core
+            or ("." in core and core.lower() not in _ABBREV)
+            or (core.islower() and any(c.isdigit() for c in core) and core[0].isalpha()))
+
+
+def _word_kind(tok: str, at_start: bool, strict: bool) -> Optional[str]:
+    """The kind of mention one token is on its own (None: not a name)."""
+    if _code_shape(tok):
+        return "code"
+    letters = tok.replace("-", "")
+    if not letters.isalnum() or not tok[0].isalpha():
+        return None
+    low = tok.lower()
+    if len(tok) > 2 and tok.endswith("s") and tok[:-1].isupper():
+        tok, low = tok[:-1], low[:-1]  # a plural abbreviation: "APIs", "LLMs"
+    if tok.isupper() or (tok[0].isupper() and any(c.isdigit() for c in tok)):
+        if len(tok) == 1:
+            return None if tok in "IA" or at_start else "name"
+        return None if low.upper() in _GENERIC_CAPS else "name"
+    if tok[0].isupper():
+        if any(c.isupper() for c in tok[1:]) and any(c.islower() for c in tok):
+            return "name"  # mixed case: GitHub, MLflow, DeepSpeed-MoE
+        if low in _DATES:
+            return None
+        if not at_start:
+            return "name"
+        return "name" if low in _dictionary()[1] or not is_english(low, strict) else None
+    if any(c.isupper() for c in tok):
+        return "name"  # iPhone, macOS
+    return None if is_common(low, strict) else "invented"
+
+
+def _at_start(text: str, pos: int) -> bool:
+    i = pos - 1
+    while i >= 0 and text[i] in " \t":  # look back, never copy: documents can be long
+        i -= 1
+    return i < 0 or text[i] in _STARTERS
+
+
+def _strip(tok: str) -> str:
+    """The name a token writes: backticks, a possessive, call parentheses dropped."""
+    t = tok.strip("`")
+    if len(t) > 2 and t[-2] in "'\u2019" and t[-1] in "sS":
+        t = t[:-2]
+    if len(t) > 2 and t[0] == t[-1] == "_" and "_" not in t[1:-1]:
+        t = t[1:-1]  # markdown emphasis, not an identifier
+    return t[:-2] if t.endswith("()") else t
+
+
+def _parts(words: List[str]) -> Tuple[str, ...]:
+    lower = _dictionary()[0]
+    keys = [w.lower() for w in words if w.lower() not in _CONNECT]
+    rare = tuple(dict.fromkeys(k for k in keys if k not in lower))
+    return rare or (" ".join(w.lower() for w in words),)
+
+
+@dataclass
+class _Tok:
+    raw: str
+    text: str
+    start: int
+    end: int
+    at_start: bool
+    kind: Optional[str]
+
+    @property
+    def possessive(self) -> bool:
+        return self.raw.rstrip("`")[-2:-1] in ("'", "\u2019") and self.raw[-1:] in "sS"
+
+
+def _tokens(text: str, strict: bool) -> List[_Tok]:
+    out: List[_Tok] = []
+    for m in _TOKEN.finditer(text):
+        raw = m.group()
+        t = _strip(raw)
+        contraction = re.search(r"['\u2019](?![sS]$)[A-Za-z]+$", raw)
+        if not t or raw[0].isdigit() or contraction or not any(c.isalpha() for c in t):
+            out.append(_Tok(raw, t, m.start(), m.end(), False, None))  # "didn't" names nothing
+            continue
+        start = m.start() + raw.index(t[0])
+        at_start = _at_start(text, m.start())
+        called = re.match(r"\((?!e?s\))", text[m.end():m.end() + 3])  # "Decimal('1.0')", not "example(s)"
+        kind = "code" if called else _word_kind(raw if raw.startswith("`") or raw.endswith("()") else t, at_start, strict)
+        if kind in ("invented", "name") and "-" in t:  # "optparse-inspired", "JSON-free": the name is before
+            head = t.split("-")
+            keep = next((i for i, p in enumerate(head) if i and p.islower() and is_common(p, strict)), len(head))
+            t = "-".join(head[:keep])
+        out.append(_Tok(raw, t, start, start + len(t), at_start, kind))
+    _module_context(out)
+    _named_elsewhere(out)
+    return out
+
+
+def _named_elsewhere(toks: List[_Tok]) -> None:
+    """A sentence-initial word the text also capitalises mid-sentence is that name ("Rich can
+    render tables. ... see Rich's docs")."""
+    named = {t.text for t in toks if t.kind == "name" and not t.at_start}
+    for t in toks:
+        if t.kind is None and t.at_start and t.text in named:
+            t.kind = "name"
+
+
+def _module_context(toks: List[_Tok]) -> None:
+    """A lower-case word named as a module is code: "the decimal module", "import turtle"."""
+    for i, t in enumerate(toks):
+        if t.kind or not t.text.isalpha() or not t.text.islower():
+            continue
+        before = toks[i - 1].text.lower() if i else ""
+        after = toks[i + 1].text.lower() if i + 1 < len(toks) else ""
+        module = after in ("module", "modules") or (after in _MODULE_WORDS and not is_english(t.text))
+        if (before == "the" and module) or before == "import" or (before == "from" and after == "import"):
+            t.kind = "code"
+
+
+def _acronym(t: _Tok) -> bool:
+    return len(t.text) > 1 and t.text.isalpha() and t.text.isupper()
+
+
+def _joins(text: str, a: _Tok, b: _Tok) -> bool:
+    """Whether b continues the name a is in: a space apart, no possessive between; an
+    abbreviation stands alone ("Python WSGI HTTP Server" names three things)."""
+    if _acronym(a) or _acronym(b):
+        return False
+    return not a.possessive and text[a.end:b.start] in (" ", "\u00a0") and a.raw.endswith(a.text[-1:])
+
+
+def _span_end(text: str, toks: List[_Tok], i: int) -> int:
+    """The index after the last token of the name that starts at token i."""
+    j = i + 1
+    while j < len(toks) and _joins(text, toks[j - 1], toks[j]):
+        t = toks[j]
+        if t.kind == "name":
+            j += 1
+        elif t.text.lower() in _CONNECT and j + 1 < len(toks) and toks[j + 1].kind == "name" \
+                and _joins(text, t, toks[j + 1]) and t.text.islower():
+            j += 2
+        else:
+            break
+    if j == i + 1 and j < len(toks) and _acronym(toks[i]) and toks[j].raw.isdigit() \
+            and text[toks[i].end:toks[j].start] == " ":
+        j += 1  # RFC 821, PEP 249
+    return j
+
+
+def _initial_joins(text: str, toks: List[_Tok], i: int) -> bool:
+    """A capitalised dictionary word that starts a sentence begins the name after it ("Acme
+    Corp", "Beautiful Soup"), unless it is a word that never begins one ("The", "In")."""
+    t = toks[i]
+    return (t.kind is None and t.at_start and t.text[:1].isupper() and t.text.isalpha()
+            and t.text.lower() not in _FUNCTION and not t.text.endswith("ing") and i + 1 < len(toks) and toks[i + 1].kind == "name"
+            and toks[i + 1].text[:1].isupper() and _joins(text, t, toks[i + 1]))
+
+
+def mentions(text: str, strict: bool = False) -> List[Mention]:
+    """The entity mentions of `text` in order. `strict` reads English inflections narrowly
+    (see `is_english`), so fewer invented words pass for English."""
+    toks = _tokens(text, strict)
+    out: List[Mention] = []
+    i = 0
+    while i < len(toks):
+        t = toks[i]
+        if t.kind in ("code", "invented"):
+            key = t.text.strip("`").lower()
+            out.append(Mention(text[t.start:t.end], t.start, t.end, key, t.kind, (key,)))
+            i += 1
+        elif t.kind == "name" or _initial_joins(text, toks, i):
+            j = _span_end(text, toks, i)
+            span = toks[i:j]
+            body = text[span[0].start:span[-1].end]
+            words = [s.text for s in span]
+            out.append(Mention(body, span[0].start, span[-1].end, " ".join(body.lower().split()), "name",
+                               _parts(words)))
+            i = j
+        else:
+            i += 1
+    return out
+
+
+def mention_keys(text: str, strict: bool = False) -> List[str]:
+    """The normalised keys of `text`'s mentions, each once, in the order they first occur."""
+    return list(dict.fromkeys(m.key for m in mentions(text, strict)))
+
+
+def link_keys(text: str, strict: bool = False) -> List[str]:
+    """The keys that link `text` to other texts (mentions' parts), each once, in order."""
+    return list(dict.fromkeys(p for m in mentions(text, strict) for p in m.parts))

@@ -1,0 +1,21 @@
+"""The GPU table `augft plan` prices with."""
+import pytest
+
+from augft.core.errors import AugftError
+from augft.core.gpus import GPUS, find_gpu, gpu_type
+
+
+def test_peaks_agree_with_the_training_loops_mfu_table():
+    from augft.train.loop import PEAK_FLOPS
+
+    for name, g in GPUS.items():
+        key = next(k for k in PEAK_FLOPS if k in name)  # the loop matches device names by substring
+        assert PEAK_FLOPS[key] == g.bf16_flops, name
+        assert 0 < g.train_mfu <= 1 and 0 < g.eval_mfu <= 1 and 0 < g.generation_efficiency <= 1
+
+
+def test_names_as_ray_and_cuda_spell_them():
+    assert find_gpu("h100") is GPUS["H100"] and find_gpu("A100-80G") is GPUS["A100-80G"]
+    assert find_gpu("A100") is GPUS["A100-80G"] and find_gpu("B300") is None
+    with pytest.raises(AugftError, match=r"plan\.gpu: unknown GPU type 'T4'"):
+        gpu_type("T4", "plan.gpu")
