@@ -33,8 +33,10 @@ def uses_ray(cfg, command: str) -> bool:
     augment = bool(cfg.augment.use_ray)
     train = str(cfg.train.launcher) == "ray"
     evaluate = distributed.use_ray(EvalSettings.of(cfg))
-    return {"augment": augment, "train": train, "eval": evaluate,
-            "run": augment or train or evaluate}.get(command, False)
+    targets = bool(cfg.train.distill.use_ray)
+    return {"augment": augment, "train": train, "eval": evaluate, "targets": targets,
+            "sweep": True,  # Tune trials are Ray tasks, on any node
+            "run": augment or train or evaluate or targets}.get(command, False)
 
 
 def shared_roots(cfg) -> List[str]:
@@ -65,9 +67,9 @@ def _model_locations(cfg, command: str) -> Iterator[Tuple[str, str]]:
     from augft.core.models import cache_root
 
     names = [("model.name", str(cfg.model.name))]
-    if cfg.augment.model and command in ("augment", "run") and str(cfg.augment.engine) != "openai":
+    if cfg.augment.model and command in ("augment", "run", "sweep") and str(cfg.augment.engine) != "openai":
         names.append(("augment.model", str(cfg.augment.model)))
-    if command in ("eval", "run"):
+    if command in ("eval", "run", "sweep"):
         names += [(f"eval.models.{k}", str(v)) for k, v in dict(cfg.eval.models).items()]
     cache_key = "model.cache_dir (or $AUGFT_CACHE)"
     for key, name in names:

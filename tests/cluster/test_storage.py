@@ -82,11 +82,17 @@ def test_declared_shared_folders_and_a_tracking_uri_are_accepted(cluster, places
     check_storage(load_config(None, [*keys, f"cluster.storage={tmp_path}"]), "augment", data, out)
 
 
-def test_a_command_off_ray_is_not_checked(cluster, places):
+def test_a_command_off_ray_is_not_checked_and_sweeps_and_ray_targets_are(cluster, places):
     data, out, keys = places
     _two_nodes(cluster)
     cfg = load_config(None, [*keys, "augment.use_ray=false"])
     check_storage(cfg, "augment", data, out)  # runs in this process: its paths are its own
+    check_storage(cfg, "questions", data, out)
+    with pytest.raises(AugftError, match="--out"):
+        check_storage(cfg, "sweep", data, out)  # Tune trials run on any node
+    with pytest.raises(AugftError, match="--out"):
+        check_storage(load_config(None, [*keys, "augment.use_ray=false", "train.launcher=torchrun",
+                                         "train.distill.use_ray=true"]), "targets", data, out)
 
 
 def test_is_shared_resolves_before_comparing(tmp_path):
