@@ -78,6 +78,10 @@ def _model_locations(cfg, command: str) -> Iterator[Tuple[str, str]]:
         path = Path(name).expanduser()
         if path.exists():
             yield key, str(path)
+        elif name.count("/") == 1 and not name.startswith((".", "/")):  # a Hub name: Hugging Face's cache
+            from huggingface_hub import constants
+
+            yield f"{key} (a Hub name, read from $HF_HOME)", str(constants.HF_HUB_CACHE)
         else:
             yield cache_key, str(cache_root(str(cfg.model.cache_dir)))
 

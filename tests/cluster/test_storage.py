@@ -69,6 +69,10 @@ def test_unset_tracking_uri_alone_is_refused(cluster, places, tmp_path):
     with pytest.raises(AugftError, match="MLflow tracking has no URI.*tracking.uri") as err:
         check_storage(cfg, "train", data, out)
     assert "--out" not in str(err.value)
+    hub = load_config(None, [*keys, f"cluster.shared_paths=[{tmp_path}]", "tracking.enabled=false",
+                             "model.name=HuggingFaceTB/SmolLM2-135M"])
+    with pytest.raises(AugftError, match="model.name \\(a Hub name, read from \\$HF_HOME\\)"):
+        check_storage(hub, "train", data, out)  # the Hub's cache, not model.cache_dir
 
 
 def test_declared_shared_folders_and_a_tracking_uri_are_accepted(cluster, places, tmp_path, monkeypatch):
