@@ -253,6 +253,7 @@ def _entry(run: Run, strat: str, aggs: Dict[str, Aggregate]) -> StrategyEntry:
 
 
 def _manifest(run: Run, strategies: List[str], aggs: Dict[str, Aggregate], n_docs: int) -> Manifest:
+    from augft.augment.hosts import engine_resources
     from augft.augment.oracle import copy_oracle
 
     out: Dict[str, StrategyEntry] = {}
@@ -272,7 +273,8 @@ def _manifest(run: Run, strategies: List[str], aggs: Dict[str, Aggregate], n_doc
         prompt_set=str(a.prompt_set), prompt_hashes={k: template_hash(v) for k, v in run.templates.items()},
         timings=Timings(round(gen_s, 3), round(toks / gen_s, 2) if gen_s else 0.0),
         verify=VerifyInfo(rec.verify_threshold is not None, rec.verify_method, rec.verify_threshold),
-        heldout_statements=len(rec.filter.heldout), seed=int(run.cfg.seed))
+        heldout_statements=len(rec.filter.heldout), seed=int(run.cfg.seed),
+        resources=engine_resources(run.cfg, run.engines.hosted))
 
 
 def _write_manifest(run: Run, manifest: Manifest) -> None:

@@ -16,6 +16,8 @@ import json
 import logging
 from typing import Callable, Dict, List, Optional
 
+from augft.core.artifacts import EngineResources
+
 log = logging.getLogger(__name__)
 
 
@@ -184,3 +186,41 @@ class RunEngines:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def engine_resources(cfg, hosted: bool) -> EngineResources:
+    """What this run's engines held (the manifest's `resources`): `hosted` runs vLLM replicas on
+    Ray, other Ray runs `augment.num_actors` actors, a plain loop one engine in this process."""
+    from augft.core.gpus import detect_gpu_type
+
+    a = cfg.augment
+    engine = str(a.engine)
+    if engine == "openai":  # the server's hardware is not known here
+        return EngineResources(replicas=0, tensor_parallel=1, gpus=0.0, gpu_type="unknown")
+    tp = int(a.vllm.tensor_parallel_size) if engine == "vllm" else 1
+    if hosted:
+        import ray
+
+        from augft.augment.engines.vllm import use_gpus
+
+        replicas = int(a.vllm.replicas)
+        on_gpu = use_gpus(a.vllm, float(ray.cluster_resources().get("GPU", 0)), cuda_build=None)
+        gpus = float(replicas * tp) if on_gpu else 0.0
+    elif bool(a.use_ray):
+        replicas, tp = max(1, int(a.num_actors)), 1
+        gpus = replicas * float(a.actor_gpus)
+    else:
+        replicas = 1
+        device = str(a.vllm.device) if engine == "vllm" else str(cfg.model.device)
+        gpus = float(tp) if device != "cpu" and _cuda_here() else 0.0
+    return EngineResources(replicas=replicas, tensor_parallel=tp, gpus=gpus,
+                           gpu_type=detect_gpu_type() if gpus > 0 else "cpu")
+
+
+def _cuda_here() -> bool:
+    try:
+        import torch
+
+        return bool(torch.cuda.is_available())
+    except Exception:  # noqa: BLE001 - no usable torch build: no GPU here
+        return False

@@ -198,6 +198,7 @@ def _run_stage(sa: StageArgs) -> int:
     from augft.core.config import load_config
 
     from augft.cluster.preflight import check_models, check_out
+    from augft.cluster.storage import check_storage
 
     cfg = load_config(sa.config, sa.overrides)
     target, _, needs_data = STAGES[sa.command]
@@ -213,6 +214,7 @@ def _run_stage(sa: StageArgs) -> int:
         out = data  # the test set goes beside the corpus it was built from
     check_out(out, "--out" if sa.out else "the default --out")
     check_models(cfg, sa.command)
+    check_storage(cfg, sa.command, data, out)  # a multi-node Ray cluster needs shared paths
     extra = {"paths": list(sa.paths)} if sa.command == "ingest" else {}
     if sa.command == "questions":
         extra = {"force": sa.force}

@@ -71,3 +71,35 @@ def gpu_type(name: str, where: str) -> GpuType:
     if g is None:
         raise AugftError(f"{where}: unknown GPU type '{name}'; known: {', '.join(GPUS)}")
     return g
+
+
+def canonical_gpu_name(raw: str) -> str:
+    """A device name as this table spells it (`NVIDIA H100 80GB HBM3` -> `H100`), else as given."""
+    known = find_gpu(raw)
+    if known is not None:
+        return known.name
+    # longest first, so `L40S` is not read as `L4`
+    for key in sorted([*GPUS, *ALIASES], key=len, reverse=True):
+        if key.lower() in str(raw).lower():
+            return GPUS[ALIASES.get(key, key)].name
+    return str(raw)
+
+
+def detect_gpu_type() -> str:
+    """This run's GPU type: torch.cuda's device here, else the connected Ray cluster's
+    `accelerator_type:<X>` resource, else `cpu`."""
+    import sys
+
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            return canonical_gpu_name(torch.cuda.get_device_name())
+    except Exception:  # noqa: BLE001 - a broken CUDA install reads as no GPU here
+        pass
+    ray = sys.modules.get("ray")  # only a Ray this process already joined is asked
+    if ray is not None and ray.is_initialized():
+        for key in ray.cluster_resources():
+            if key.startswith("accelerator_type:"):
+                return canonical_gpu_name(key.split(":", 1)[1])
+    return "cpu"

@@ -263,6 +263,11 @@ class Session:
     peak: float
     start_step: int
     tokens_done: int = 0
+    steps_run: int = 0
+    """Steps this session ran (after the resume point)."""
+    tokens_before: Optional[int] = 0
+    """Tokens of the steps before a resume (the checkpoint's count; None from a checkpoint that
+    has none: export then scales this session's mean tokens per step)."""
     last_loss: float = float("nan")
     last_eval: float = float("nan")
     hf_ds_config: object = None
@@ -364,17 +369,18 @@ def setup(plan: WorkerPlan, device=None) -> Session:
         _split_cores(world)
     torch.manual_seed(plan.seed)
     engine, scheduler, keep = _engine(plan, world, device)
-    start_step = 0
+    start_step, tokens_before = 0, 0
     resume = resume_point(plan)
     if resume is not None:
         if not is_complete(resume):
             raise RuntimeError(f"{resume}: not a complete checkpoint")
         engine.load_checkpoint(str(resume), tag="ds")
-        start_step = int(read_state(resume)["step"])
+        state = read_state(resume)
+        start_step, tokens_before = int(state["step"]), state.get("tokens")
     eval_data = ShardSet(Path(plan.eval_data)) if plan.eval_data else None
     return Session(plan, engine, scheduler, rank, world, device, ShardSet(Path(plan.train_data)), eval_data,
                    _Writer(Path(plan.out) / "metrics.jsonl", rank, start_step, plan), _n_params(engine.module),
-                   peak_flops(plan) if plan.use_gpu else 0.0, start_step, hf_ds_config=keep)
+                   peak_flops(plan) if plan.use_gpu else 0.0, start_step, tokens_before=tokens_before, hf_ds_config=keep)
 
 
 def train_step(s: Session, step: int) -> dict:
@@ -399,6 +405,7 @@ def train_step(s: Session, step: int) -> dict:
     grad_norm = s.engine.get_global_grad_norm()
     s.last_loss, tokens = loss_sum / n_micro, int(real_tokens)
     s.tokens_done += tokens
+    s.steps_run += 1
     done = step + 1
     row = {"step": done, "loss": s.last_loss, "lr": lr,
            "grad_norm": float(grad_norm) if grad_norm is not None else float("nan"), "tokens": tokens,
@@ -422,10 +429,18 @@ def maybe_eval(s: Session, done: int) -> None:
 def maybe_checkpoint(s: Session, done: int, report: Optional[Reporter]) -> None:
     every = s.plan.checkpoint_every
     if (every and done % every == 0) or done == s.plan.total_steps:
-        d = save_checkpoint(s.engine, s.plan, done, s.rank, s.world, {"loss": s.last_loss})
+        d = save_checkpoint(s.engine, s.plan, done, s.rank, s.world, {"loss": s.last_loss, "tokens": all_tokens(s)})
         if report is not None:
             report({"step": done, "loss": s.last_loss, "checkpoint": str(d), "rank": s.rank,
                     "shard": f"zero_pp_rank_{s.rank}"})
+
+
+def all_tokens(s: Session) -> int:
+    """Tokens of every step so far, those before a resume included (train_flops counts these)."""
+    before = s.tokens_before
+    if before is None:  # a checkpoint from before the count was kept: this session's mean per step
+        before = round(s.tokens_done * s.start_step / s.steps_run) if s.steps_run else 0
+    return int(before) + int(s.tokens_done)
 
 
 def export(s: Session, wall: float) -> Optional[WorkerSummary]:
@@ -438,8 +453,8 @@ def export(s: Session, wall: float) -> Optional[WorkerSummary]:
     if s.rank != 0:
         return None
     summary = WorkerSummary(
-        steps=plan.total_steps, resumed_from=s.start_step, tokens=int(s.tokens_done), wall_s=wall,
-        train_flops=training_flops(s.n_params, s.tokens_done), n_params=int(s.n_params), world_size=s.world,
+        steps=plan.total_steps, resumed_from=s.start_step, tokens=all_tokens(s), wall_s=wall,
+        train_flops=training_flops(s.n_params, all_tokens(s)), n_params=int(s.n_params), world_size=s.world,
         final_loss=s.last_loss, final_eval_loss=s.last_eval,
         tokens_per_s=s.tokens_done / wall if wall > 0 else 0.0, model=str(exported) if exported else None,
         metrics_run=s.writer.live.run_id if s.writer.live is not None and s.writer.live.ok else "")

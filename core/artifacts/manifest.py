@@ -120,6 +120,22 @@ class EngineChoice:
 
 
 @dataclass
+class EngineResources:
+    """What generated the records, so GPU-hours follow from wall time: engine instances, the
+    tensor parallelism of each, the GPUs they held together and of which type."""
+    replicas: int = 1
+    """Engine instances: vLLM replicas (Ray), engine actors (Ray, other engines), else 1 in-process
+    (0 for an OpenAI-compatible server, whose hardware is not known here)."""
+    tensor_parallel: int = 1
+    """GPUs per instance that split one model (vLLM's tensor_parallel_size; 1 otherwise)."""
+    gpus: float = 0.0
+    """GPUs the engines held in all (replicas x their GPUs); 0 on CPUs or a remote server."""
+    gpu_type: str = "cpu"
+    """torch.cuda's device name, else Ray's accelerator_type:<X> resource, else `cpu`; `unknown`
+    for a remote server (a known type is written as core.gpus spells it, e.g. H100)."""
+
+
+@dataclass
 class Manifest:
     """An augment run. `schema` changes when a field changes meaning or goes."""
     SCHEMA: ClassVar[int] = 1
@@ -138,6 +154,8 @@ class Manifest:
     verify: VerifyInfo = field(default_factory=VerifyInfo)
     heldout_statements: int = 0
     seed: int = 0
+    resources: Optional[EngineResources] = None
+    """The engines' replicas, tensor parallelism, GPU count and type (None in older manifests)."""
     summary_table: str = ""
     schema: int = 1
 

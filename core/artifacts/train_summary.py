@@ -39,9 +39,11 @@ class WorkerSummary:
     steps: int
     resumed_from: int
     tokens: int
+    """Tokens of every step, those before a resume included (tokens_per_s: this session's only)."""
     wall_s: float
     train_flops: float
-    """6 x parameters x tokens trained (the usual forward+backward estimate)."""
+    """6 x parameters x tokens trained (the usual forward+backward estimate), over every step:
+    a resumed run counts the steps before its resume from the checkpoint's token count."""
     n_params: int
     world_size: int
     final_loss: Optional[float] = None

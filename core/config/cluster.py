@@ -5,7 +5,8 @@ the sweep: one placement group per trial; `augft submit`: the job driver's resou
 the same command runs on a laptop, a Ray cluster or KubeRay with only config changes.
 docs/cluster.md maps every key.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import List
 
 from augft.core.config.checks import choices, require
 
@@ -25,6 +26,11 @@ class ClusterConfig:
     """Shared storage root for jobs (a PVC mount or a mounted bucket); relative --data and
     --out paths of a job resolve under it. Empty uses $AUGFT_STORAGE, else the job's
     working directory (which Ray deletes after the job)."""
+    shared_paths: List[str] = field(default_factory=list)
+    """Absolute local folders every node of the Ray cluster sees (an NFS or PVC mount). On a
+    cluster of more than one node, a local --out, --data, model path or model cache must lie under
+    one of them (or under cluster.storage / $AUGFT_STORAGE), else the command stops before any
+    work; URIs (s3://...) are shared anyway. docs/cluster.md, "Storage across nodes"."""
     train_gpus_per_worker: float = 1.0
     """GPUs per training worker when train.use_gpu is on (workers = train.num_workers)."""
     train_cpus_per_worker: float = 1.0
@@ -49,4 +55,7 @@ class ClusterConfig:
             require(getattr(self, key) >= 0, f"cluster.{key}", f"must be >= 0, got {getattr(self, key)}")
         require(self.connect_timeout_s > 0, "cluster.connect_timeout_s",
                 f"must be > 0 seconds, got {self.connect_timeout_s}")
+        for i, path in enumerate(self.shared_paths):
+            require("://" in str(path) or str(path).startswith("/"), f"cluster.shared_paths[{i}]",
+                    f"must be an absolute folder (the same on every node), got {path!r}")
         require(self.max_concurrent_trials >= 1, "cluster.max_concurrent_trials", "must be >= 1")

@@ -19,3 +19,12 @@ def test_names_as_ray_and_cuda_spell_them():
     assert find_gpu("A100") is GPUS["A100-80G"] and find_gpu("B300") is None
     with pytest.raises(AugftError, match=r"plan\.gpu: unknown GPU type 'T4'"):
         gpu_type("T4", "plan.gpu")
+
+
+def test_device_names_become_the_tables_names():
+    from augft.core.gpus import canonical_gpu_name
+
+    assert canonical_gpu_name("NVIDIA H100 80GB HBM3") == "H100"
+    assert canonical_gpu_name("NVIDIA A100-SXM4-80GB") == "A100-80G"
+    assert canonical_gpu_name("NVIDIA L40S") == "L40S" and canonical_gpu_name("NVIDIA L4") == "L4"
+    assert canonical_gpu_name("Tesla T4") == "Tesla T4"  # unknown: kept as the device says
