@@ -177,7 +177,8 @@ def test_check_reserves_each_stage_and_names_the_key(ray8):
     held = placement_group([{"GPU": 1}] * 6)
     ray8.get(held.ready(), timeout=30)
     try:
-        busy = check_on_ray(_placed(_gpu_cfg(), cluster), timeout_s=3)
+        # Two free GPUs: augment (2 replicas) and eval (2 actors of eval.actor_gpus=1) fit, training's 4 do not.
+        busy = check_on_ray(_placed(_gpu_cfg("eval.num_actors=2"), cluster), timeout_s=3)
     finally:
         remove_placement_group(held)
     assert [f.ok for f in busy] == [True, False, True]

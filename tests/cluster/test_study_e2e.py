@@ -1,5 +1,6 @@
 """`augft run` and `augft sweep` end to end with the real stages on the tiny random model."""
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,8 @@ def test_run_end_to_end_with_tracking_and_compare(tmp_path, cli, tiny_model):
     assert again.stderr.count(": cached (") == 5  # benchmark, augment, train and 2 evals
     comp = cli("compare", "--tracking-uri", db, "--experiment", "augft-tiny", "--limit", "2", cwd=tmp_path)
     assert comp.returncode == 0, comp.stderr
-    assert comp.stdout.count("e2e") == 2 and "aug_ft[local]" in comp.stdout
+    # Each run heading starts its line with the run name (a run id is hex and can contain "e2e").
+    assert len(re.findall(r"^e2e\s+\(run ", comp.stdout, re.M)) == 2 and "aug_ft[local]" in comp.stdout
 
 
 def test_sweep_end_to_end_on_local_ray(tmp_path, cli, tiny_model):
