@@ -103,7 +103,7 @@ def worker(plan: str, memdir: str) -> int:
 
 def _train_metrics(out: Path, memdir: Path, n_params: int, world: int, dev: str) -> dict:
     from augft.core.artifacts import WorkerSummary, read_typed
-    from augft.train.loop import PEAK_FLOPS
+    from augft.core.gpus import peak_for_device
 
     rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines() if x.strip()]
     steps = [r for r in rows if "tokens_per_s" in r]
@@ -111,7 +111,7 @@ def _train_metrics(out: Path, memdir: Path, n_params: int, world: int, dev: str)
     tps = statistics.median(r["tokens_per_s"] for r in timed)
     summary = read_typed(out / ".worker_summary.json", WorkerSummary, "worker summary")
     name = device_name(dev)
-    peak = next((v for k, v in PEAK_FLOPS.items() if k in name), 0.0) if dev == "cuda" else 0.0
+    peak = peak_for_device(name) if dev == "cuda" else 0.0
     mem = [json.loads(p.read_text())["peak_bytes"] for p in sorted(memdir.glob("rank*.json"))]
     return {"steps": len(steps), "tokens_per_s": tps, "tokens_per_s_per_device": tps / world,
             "mfu": 6 * n_params * tps / (peak * world) if peak else None, "peak_bf16_flops_per_gpu": peak or None,

@@ -9,7 +9,8 @@ Hardware figures are the vendors' datasheets (dense bf16 tensor-core peak, i.e. 
 - L40S: NVIDIA L40S datasheet: 362 TFLOPS bf16, 48 GB GDDR6, 864 GB/s.
 - L4: NVIDIA L4 Tensor Core GPU datasheet: 121 TFLOPS bf16, 24 GB GDDR6, 300 GB/s.
 - A10G (AWS G5): NVIDIA publishes no A10G sheet; the A10 datasheet's figures (125 TFLOPS bf16,
-  24 GB GDDR6, 600 GB/s) are used, an assumption (train/loop.py's MFU table does the same).
+  24 GB GDDR6, 600 GB/s) are used, an assumption.
+Training's MFU takes its peak from this table too (`peak_for_device`).
 
 Utilisation (assumptions, overridable by plan.train_mfu, plan.eval_mfu, plan.generation_efficiency):
 - training MFU 0.30 on every type: below the 38-43% bf16 MFU the Llama 3 report (Dubey et al.
@@ -84,6 +85,12 @@ def canonical_gpu_name(raw: str) -> str:
             return GPUS[ALIASES.get(key, key)].name
     return str(raw)
 
+
+def peak_for_device(device_name: str) -> float:
+    """Dense bf16 peak FLOP/s of a CUDA device as torch names it, for MFU; 0.0 when the type is
+    not in the table (MFU is then not reported rather than reported against a wrong peak)."""
+    g = find_gpu(canonical_gpu_name(device_name))
+    return g.bf16_flops if g is not None else 0.0
 
 def detect_gpu_type() -> str:
     """This run's GPU type: torch.cuda's device here, else the connected Ray cluster's

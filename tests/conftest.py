@@ -52,3 +52,26 @@ def _ray_not_left_running():
     if ray is not None and ray.is_initialized():
         warnings.warn("a test module left Ray initialised in the test process; shut down")
         ray.shutdown()
+
+
+@pytest.fixture
+def s3(monkeypatch):
+    """A moto S3 server on 127.0.0.1 with one bucket; yields (pyarrow S3 filesystem, URI options)."""
+    from moto.server import ThreadedMotoServer
+    from pyarrow import fs as pafs
+
+    for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                 "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}.items():
+        monkeypatch.setenv(k, v)
+    from helpers import free_port
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        s3fs = pafs.S3FileSystem(endpoint_override=f"127.0.0.1:{port}", scheme="http", region="us-east-1",
+                                 access_key="testing", secret_key="testing", allow_bucket_creation=True)
+        s3fs.create_dir("augft")
+        yield s3fs, f"endpoint_override=127.0.0.1:{port}&scheme=http&region=us-east-1"
+    finally:
+        server.stop()

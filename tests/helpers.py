@@ -30,16 +30,27 @@ def folder_state(folder) -> dict:
             for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def expect_refusal(args, message: str, folder, cwd=None, env=None, timeout=300) -> subprocess.CompletedProcess:
+def refused(args, folder, cwd=None, env=None, timeout=300) -> str:
     """Run `augft *args` and check a bad input is refused as users should see it: exit 2, one
-    `augft: error:` line holding `message` (a substring), no traceback, and `folder` (the output
-    folder the command was given) exactly as it was before."""
+    `augft: error:` line, no traceback, and `folder` (the output folder the command was given)
+    exactly as it was before. Returns that error line, for the test to check what it says."""
+    return _refusal(args, folder, cwd, env, timeout)[0]
+
+
+def expect_refusal(args, message: str, folder, cwd=None, env=None, timeout=300) -> subprocess.CompletedProcess:
+    """`refused`, with the error line holding `message` (a substring); the finished process."""
+    line, r = _refusal(args, folder, cwd, env, timeout)
+    assert message in line, f"{line!r} does not say {message!r}\nstderr:\n{r.stderr[-3000:]}"
+    return r
+
+
+def _refusal(args, folder, cwd, env, timeout):
     before = folder_state(folder)
     r = augft_cli(*args, cwd=cwd, env=env, timeout=timeout)
     said = f"exit {r.returncode}\nstdout:\n{r.stdout[-3000:]}\nstderr:\n{r.stderr[-3000:]}"
     assert r.returncode == 2, said
     errors = [line for line in r.stderr.splitlines() if line.startswith("augft: error:")]
-    assert len(errors) == 1 and message in errors[0], said
+    assert len(errors) == 1, said
     assert "Traceback" not in r.stderr, said
     assert folder_state(folder) == before, f"{folder} changed\n{said}"
-    return r
+    return errors[0], r

@@ -11,42 +11,34 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Callable, Dict, List, Mapping, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 from augft.core.artifacts import WorkerSummary, write_artifact
 from augft.core.flops import training_flops
 from augft.core.io import free_port
-from augft.train.checkpoints import (checkpoint_dir, commit_checkpoint, disk_full_reported, is_complete,
-                                     latest_checkpoint, prune_checkpoints, read_state, staging_dir)
+from augft.train.checkpoints import is_complete, read_state
+from augft.train.device import bind_device, split_cores, worker_device
 from augft.train.data import IGNORE, Block, batch_indices, collate
 from augft.train.plan import WorkerPlan
+from augft.train.saving import export_model, resume_point, save_checkpoint
 from augft.train.schedule import lr_scheduler
 from augft.train.shards import ShardSet
 
 Reporter = Callable[[Dict[str, object]], None]
 
-# Dense bf16 peak FLOP/s per GPU, for MFU (matched against the device name).
-PEAK_FLOPS = {"H200": 989e12, "H100": 989e12, "A100": 312e12, "L40S": 362e12, "L4": 121e12,
-              "A10G": 125e12, "A10": 125e12, "V100": 125e12, "T4": 65e12}
-
-
 def peak_flops(plan: WorkerPlan) -> float:
+    """The GPU's dense bf16 peak for MFU (`train.peak_flops` wins; core.gpus' table otherwise)."""
     import torch
+
+    from augft.core.gpus import peak_for_device
 
     if plan.peak_flops:
         return float(plan.peak_flops)
-    if not torch.cuda.is_available():
-        return 0.0
-    name = torch.cuda.get_device_name()
-    for key, val in PEAK_FLOPS.items():
-        if key in name:
-            return val
-    return 0.0
+    return peak_for_device(torch.cuda.get_device_name()) if torch.cuda.is_available() else 0.0
 
 
 def _init_distributed(use_gpu: bool) -> None:
@@ -176,77 +168,6 @@ def _evaluate(engine, blocks: Sequence[Block], plan: WorkerPlan, rank: int, worl
     return loss_sum / n_tokens if n_tokens > 0 else float("nan")
 
 
-def save_checkpoint(engine, plan: WorkerPlan, step: int, rank: int, world: int, extra: dict) -> Path:
-    """Every rank writes its ZeRO shard; rank 0 then marks the folder complete."""
-    import torch.distributed as dist
-
-    d, tmp = checkpoint_dir(Path(plan.out), step), staging_dir(Path(plan.out), step)
-    with disk_full_reported(Path(plan.out), f"checkpoint {d.name}", tmp):
-        engine.save_checkpoint(str(tmp), tag="ds", client_state={"step": step})
-    dist.barrier()
-    if rank == 0:
-        state = {"step": step, "world_size": world, "zero_stage": plan.zero_stage, "total_steps": plan.total_steps,
-                 "lora": bool(plan.lora), "run_id": plan.run_id, **plan.identity(), **extra}
-        with disk_full_reported(Path(plan.out), f"checkpoint {d.name}", tmp):
-            commit_checkpoint(tmp, d, state)
-        prune_checkpoints(Path(plan.out), plan.keep_checkpoints)
-    dist.barrier()
-    return d
-
-
-def export_model(engine, plan: WorkerPlan, rank: int) -> Optional[Path]:
-    """Gather every (possibly partitioned) weight onto rank 0 and save a plain HF model."""
-    import deepspeed
-    import torch
-
-    module = engine.module
-    state: Dict[str, torch.Tensor] = {}
-    for name, p in module.named_parameters():
-        # One parameter at a time bounds the gathered memory to the largest tensor.
-        with deepspeed.zero.GatheredParameters([p], modifier_rank=None):
-            if rank == 0:
-                state[name] = p.detach().cpu().clone()
-    if rank != 0:
-        return None
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
-    from transformers.integrations.deepspeed import unset_hf_deepspeed_config
-
-    # Otherwise from_config would build a ZeRO-3 partitioned (empty) model here too.
-    unset_hf_deepspeed_config()
-    dtype = state[next(iter(state))].dtype
-    config = AutoConfig.from_pretrained(plan.model_path)
-    model = AutoModelForCausalLM.from_config(config, dtype=dtype)
-    if plan.lora:
-        from peft import LoraConfig, get_peft_model
-
-        model = get_peft_model(model, LoraConfig(**plan.lora.kwargs(), task_type="CAUSAL_LM"))
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    missing = [k for k in missing if "lm_head" not in k]  # tied to the embeddings
-    if missing or unexpected:
-        raise RuntimeError(f"export: state dict mismatch, missing={missing[:5]} unexpected={unexpected[:5]}")
-    if plan.lora:
-        model = model.merge_and_unload()
-    model.tie_weights()
-    dst = Path(plan.out) / "model"
-    tmp = dst.with_name(".model.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    with disk_full_reported(Path(plan.out), "the exported model", tmp):
-        model.save_pretrained(tmp, safe_serialization=True)
-        AutoTokenizer.from_pretrained(plan.model_path).save_pretrained(tmp)
-    shutil.rmtree(dst, ignore_errors=True)
-    os.replace(tmp, dst)
-    return dst
-
-
-def resume_point(plan: WorkerPlan) -> Optional[Path]:
-    """Where this worker group starts: the newest complete checkpoint this run wrote (a
-    restarted group, after Ray Train replaced a lost worker), else the plan's resume_dir."""
-    own = latest_checkpoint(Path(plan.out))
-    if own is not None and (read_state(own) or {}).get("run_id") == plan.run_id:
-        return own
-    return Path(plan.resume_dir) if plan.resume_dir else None
-
-
 @dataclass
 class Session:
     """One worker's training state between the recipe's steps."""
@@ -276,42 +197,6 @@ class Session:
     @property
     def global_batch(self) -> int:
         return self.plan.micro_batch * self.plan.grad_accum * self.world
-
-
-def worker_device(use_gpu: bool, assigned=None, env: Optional[Mapping[str, str]] = None):
-    """The torch device this rank trains on: the one Ray Train assigned (`assigned`, from
-    `ray.train.torch.get_device()`: Ray's GPU ids need not follow local ranks), else
-    `cuda:LOCAL_RANK` (torchrun, the deepspeed launcher), or the CPU without `train.use_gpu`."""
-    import torch
-
-    from augft.core.errors import AugftError
-
-    if not use_gpu:
-        return torch.device("cpu")
-    if assigned is not None:
-        device = torch.device(assigned)
-        if device.type != "cuda":
-            raise AugftError(f"train.use_gpu=true but this worker was given device {device}, not a GPU "
-                             "(check cluster.train_gpus_per_worker and the cluster's GPUs)")
-        return device if device.index is not None else torch.device("cuda", 0)
-    env = os.environ if env is None else env
-    return torch.device("cuda", int(env.get("LOCAL_RANK", "0")))
-
-
-def _bind_device(device) -> None:
-    """Make `device` current before the process group, DeepSpeed and ZeRO-3's partitioned load
-    use it: NCCL and ZeRO take the current CUDA device, not the one a tensor names."""
-    import torch
-
-    if device.type == "cuda":
-        torch.cuda.set_device(device)
-
-
-def _split_cores(world: int) -> None:
-    import torch
-
-    local_world = int(os.environ.get("LOCAL_WORLD_SIZE", world))
-    torch.set_num_threads(max(1, (os.cpu_count() or 1) // local_world))
 
 
 class Sums:
@@ -362,11 +247,11 @@ def setup(plan: WorkerPlan, device=None) -> Session:
     import torch.distributed as dist
 
     device = worker_device(plan.use_gpu, device)
-    _bind_device(device)
+    bind_device(device)
     _init_distributed(plan.use_gpu)
     rank, world = dist.get_rank(), dist.get_world_size()
     if device.type == "cpu":
-        _split_cores(world)
+        split_cores(world)
     torch.manual_seed(plan.seed)
     engine, scheduler, keep = _engine(plan, world, device)
     start_step, tokens_before = 0, 0

@@ -4,7 +4,7 @@ Ray Train creates the torch process group (gloo on CPU, NCCL on GPU); the loop i
 train/loop.py then hands it to DeepSpeed. The workers' resources come from the config
 (train/resources.py). When a worker dies, Ray Train restarts the whole group up to
 `train.max_failures` times; the restarted workers resume from the run's latest complete
-checkpoint (`loop.resume_point`). Each rank reports its checkpoint shard to Ray with
+checkpoint (`saving.resume_point`). Each rank reports its checkpoint shard to Ray with
 `ray.train.report` when it saves one.
 """
 from __future__ import annotations

@@ -13,7 +13,6 @@ from augft.core.artifacts import AugmentOutput, Manifest, from_json
 from augft.core.config import load_config
 from augft.core.records import RecordError
 import fake_engines
-from helpers import free_port
 
 ARGS = ["model.name=tiny-random-llama", "augment.strategies=[global]", "augment.window_tokens=60",
         "augment.max_new_tokens=8", "augment.num_candidates=1", "augment.require_source_overlap=false",
@@ -95,27 +94,6 @@ def test_strategies_on_a_three_node_cluster_equal_a_single_node_run(tmp_path, ma
     for name, e in AugmentOutput(ref).manifest().strategies.items():
         got = m.strategies[name]
         assert (got.ok, got.filtered, got.inputs, got.documents) == (e.ok, e.filtered, e.inputs, e.documents), name
-
-
-@pytest.fixture
-def s3(monkeypatch):
-    """A moto S3 server on 127.0.0.1 with one bucket; yields (pyarrow S3 filesystem, URI options)."""
-    from moto.server import ThreadedMotoServer
-    from pyarrow import fs as pafs
-
-    for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                 "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}.items():
-        monkeypatch.setenv(k, v)
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        s3fs = pafs.S3FileSystem(endpoint_override=f"127.0.0.1:{port}", scheme="http", region="us-east-1",
-                                 access_key="testing", secret_key="testing", allow_bucket_creation=True)
-        s3fs.create_dir("augft")
-        yield s3fs, f"endpoint_override=127.0.0.1:{port}&scheme=http&region=us-east-1"
-    finally:
-        server.stop()
 
 
 def _upload(s3fs, folder: Path, prefix: str) -> None:

@@ -46,4 +46,6 @@ def test_submit_help_example_parses_as_written():
     words = shlex.split(line)
     ns = p.parse_args(words[2:])
     args = parse_stage_args(ns.command, ns.args)
-    load_config(None, args.overrides)
+    cfg = load_config(None, args.overrides)
+    assert ns.command == "train" and str(args.data) == "D" and str(args.out) == "T"
+    assert cfg.train.num_workers == 4 and cfg.train.use_gpu is True  # the example's overrides took

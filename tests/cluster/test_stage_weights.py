@@ -4,7 +4,6 @@ import pytest
 
 from augft.cluster.stage_weights import main, stage
 from augft.core.errors import AugftError
-from helpers import free_port
 
 
 def _model(folder):
@@ -52,25 +51,10 @@ def test_odd_arguments_print_usage(capsys):
     assert "SOURCE DEST" in capsys.readouterr().err
 
 
-def test_an_s3_folder_is_staged(tmp_path, monkeypatch):
-    from moto.server import ThreadedMotoServer
-    from pyarrow import fs as pafs
-
-    for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                 "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}.items():
-        monkeypatch.setenv(k, v)
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        s3 = pafs.S3FileSystem(endpoint_override=f"127.0.0.1:{port}", scheme="http", region="us-east-1",
-                               allow_bucket_creation=True)
-        s3.create_dir("weights")
-        for p in _model(tmp_path / "m").iterdir():
-            with s3.open_output_stream(f"weights/models/m/{p.name}") as fh:
-                fh.write(p.read_bytes())
-        uri = f"s3://weights/models/m?endpoint_override=127.0.0.1:{port}&scheme=http&region=us-east-1"
-        dest, copied = stage(uri, str(tmp_path / "shared" / "teacher"))
-        assert copied and (dest / "model.safetensors").stat().st_size == 64
-    finally:
-        server.stop()
+def test_an_s3_folder_is_staged(tmp_path, s3):
+    s3fs, options = s3  # the shared moto server (tests/conftest.py)
+    for p in _model(tmp_path / "m").iterdir():
+        with s3fs.open_output_stream(f"augft/models/m/{p.name}") as fh:
+            fh.write(p.read_bytes())
+    dest, copied = stage(f"s3://augft/models/m?{options}", str(tmp_path / "shared" / "teacher"))
+    assert copied and (dest / "model.safetensors").stat().st_size == 64

@@ -5,12 +5,13 @@ from augft.core.errors import AugftError
 from augft.core.gpus import GPUS, find_gpu, gpu_type
 
 
-def test_peaks_agree_with_the_training_loops_mfu_table():
-    from augft.train.loop import PEAK_FLOPS
+def test_training_mfu_takes_its_peak_from_the_table():
+    from augft.core.gpus import peak_for_device
 
-    for name, g in GPUS.items():
-        key = next(k for k in PEAK_FLOPS if k in name)  # the loop matches device names by substring
-        assert PEAK_FLOPS[key] == g.bf16_flops, name
+    assert peak_for_device("NVIDIA H100 80GB HBM3") == GPUS["H100"].bf16_flops
+    assert peak_for_device("NVIDIA L40S") == GPUS["L40S"].bf16_flops and peak_for_device("NVIDIA L4") == 121e12
+    assert peak_for_device("Tesla T4") == 0.0  # no bf16 peak known: MFU not reported
+    for g in GPUS.values():
         assert 0 < g.train_mfu <= 1 and 0 < g.eval_mfu <= 1 and 0 < g.generation_efficiency <= 1
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import REPO, expect_refusal
+from helpers import REPO, refused
 
 TINY = str(REPO / "configs" / "tiny.yaml")
 
@@ -44,8 +44,8 @@ def test_bad_eval_input_is_refused(what, overrides, spoil, message, mc_data, tmp
     out = tmp_path / "eval"
     out.mkdir()
     (out / "keep.txt").write_text("an earlier run's file\n")
-    expect_refusal(["eval", "--config", TINY, "--data", mc_data, "--out", out, "tracking.enabled=false",
-                    *overrides], message, out)
+    assert message in refused(["eval", "--config", TINY, "--data", mc_data, "--out", out, "tracking.enabled=false",
+                    *overrides], out)
 
 
 def test_questions_in_two_forms(mc_data, tmp_path):
@@ -54,8 +54,8 @@ def test_questions_in_two_forms(mc_data, tmp_path):
 
     pq.write_table(pa.table({"id": ["x"]}), mc_data / "questions.parquet")
     out = tmp_path / "eval"
-    expect_refusal(["eval", "--config", TINY, "--data", mc_data, "--out", out, "tracking.enabled=false"],
-                   "both questions.jsonl and questions.parquet are here", out)
+    assert "both questions.jsonl and questions.parquet are here" in refused(
+        ["eval", "--config", TINY, "--data", mc_data, "--out", out, "tracking.enabled=false"], out)
 
 
 @pytest.mark.parametrize("override,key", [("benchmark.people.n_people=-1", "benchmark.people.n_people"),
@@ -63,4 +63,4 @@ def test_questions_in_two_forms(mc_data, tmp_path):
                                           ("benchmark.seed=-1", "benchmark.seed")])
 def test_benchmark_sizes_out_of_range(override, key, tmp_path):
     out = tmp_path / "bench"
-    expect_refusal(["benchmark", "--out", out, override], f"config key '{key}'", out)
+    assert f"config key '{key}'" in refused(["benchmark", "--out", out, override], out)

@@ -10,7 +10,7 @@ import pytest
 
 from augft.core.config import load_config
 from augft.core.errors import AugftError
-from helpers import expect_refusal, folder_state
+from helpers import folder_state, refused
 
 
 @pytest.fixture
@@ -26,20 +26,21 @@ def test_out_inside_the_input_folder(docs):
     out = docs / "corpus-out"
     out.mkdir()
     (out / "corpus.jsonl").write_text('{"id": "old", "text": "an earlier ingest"}\n')
-    expect_refusal(["ingest", docs, "--out", out], f"--out {out} is inside the input folder {docs}", out)
+    assert f"--out {out} is inside the input folder {docs}" in refused(["ingest", docs, "--out", out], out)
 
 
 def test_out_is_the_input_folder(docs):
-    expect_refusal(["ingest", docs, "--out", docs], "is inside the input folder", docs)
+    assert "is inside the input folder" in refused(["ingest", docs, "--out", docs], docs)
 
 
 def test_input_inside_out(docs, tmp_path):
-    expect_refusal(["ingest", docs / "a.md", "--out", docs], "is inside --out", docs)
+    assert "is inside --out" in refused(["ingest", docs / "a.md", "--out", docs], docs)
 
 
 def test_missing_input(docs, tmp_path):
     out = tmp_path / "out"
-    expect_refusal(["ingest", tmp_path / "nope", "--out", out, "ingest.max_tokens=256"], "no such file or folder", out)
+    assert "no such file or folder" in refused(
+        ["ingest", tmp_path / "nope", "--out", out, "ingest.max_tokens=256"], out)
 
 
 def _previous(docs, out) -> dict:
@@ -86,5 +87,5 @@ def test_full_disk_is_named_and_keeps_the_previous_pair(docs, tmp_path, monkeypa
 
 def test_extension_without_its_dot(docs, tmp_path):
     out = tmp_path / "out"
-    expect_refusal(["ingest", docs, "--out", out, "ingest.extensions=[md,.txt]"],
-                   "config key 'ingest.extensions': ['md'] would match no file", out)
+    assert "config key 'ingest.extensions': ['md'] would match no file" in refused(
+        ["ingest", docs, "--out", out, "ingest.extensions=[md,.txt]"], out)

@@ -15,7 +15,8 @@ import torch.distributed as dist
 from augft.core.errors import AugftError
 from augft.core.io import free_port
 from augft.train import loop
-from augft.train.loop import Sums, worker_device
+from augft.train.device import worker_device
+from augft.train.loop import Sums
 
 
 def test_torchrun_rank_trains_on_the_gpu_of_its_local_rank():
