@@ -25,7 +25,8 @@ from augft.augment.engine_choice import resolve_engine
 from augft.augment.entities import ENTITY_COUNTS
 from augft.augment.executor import Job
 from augft.augment.filters import VERSION as FILTERS_VERSION, FilterConfig
-from augft.augment.hosts import RunEngines
+from augft.augment import hosts
+from augft.augment.hosts import run_engines
 from augft.augment.prompts import resolve_templates, template_hash
 from augft.augment.registry import not_in_identity, spec
 from augft.augment.request import AugmentRequest
@@ -183,6 +184,12 @@ def _guard(run: Run, fp: str) -> None:
     store.write_json("plan.json", {"fingerprint": fp})
 
 
+def keep_engines():
+    """A context manager: every augment run inside it that needs the same engines shares them (a
+    study's strategies start the vLLM teacher once); they close when it ends."""
+    return hosts.keep_engines()
+
+
 def augment(cfg, data_dir, out_dir, engine_factory=None) -> Manifest:
     """Run every strategy of a loaded config (`augment.strategies`); returns the manifest (also
     written to `out_dir`). `data_dir` and `out_dir` are folders or URIs."""
@@ -199,7 +206,7 @@ def augment_request(req: AugmentRequest, settings: AugmentSettings, engine_facto
     run = _prepare(cfg, req, engine_factory)
     # Ray started here is shut down here: an in-process caller (a notebook, a test, the
     # study) is left as it was, with no idle Ray holding cores and memory.
-    with executor.ray_for_run(cfg, run.use_ray), RunEngines(cfg, run.job, engine_factory) as run.engines:
+    with executor.ray_for_run(cfg, run.use_ray), run_engines(cfg, engine_factory) as run.engines:
         manifest = _augment_all(run)
     manifest.engine_choice = choice
     manifest.timings.total_s = round(time.perf_counter() - t_start, 3)

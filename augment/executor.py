@@ -16,10 +16,10 @@ import json
 import logging
 import os
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterable, Iterator, Mapping, Optional
+from typing import Callable, Dict, Iterable, Iterator, List, Mapping, Optional
 
 from augft.augment.storage import OutputStore
-from augft.augment.units import Processed, RecordContext, Unit, UnitOutput, process_unit, run_unit
+from augft.augment.units import Processed, RecordContext, Unit, UnitOutput, process_unit, run_units
 from augft.core.errors import AugftError, user_error
 
 log = logging.getLogger(__name__)
@@ -80,12 +80,32 @@ def write_unit(store: OutputStore, p: Processed) -> Dict:
 
 def run_or_resume(engine, unit: Unit, job: Job) -> Dict:
     """A done unit's stats (marked `resumed`), or the stats of running it now."""
-    stats_path = unit_files(unit.strategy, unit.phase, unit.stem)[1]
-    if job.store.exists(stats_path):
-        return dict(job.store.read_json(stats_path), resumed=True)
-    if not unit.items:  # a shard with nothing to prompt: its planning counts only
-        return dict(write_unit(job.store, process_unit(unit, UnitOutput([], 0.0), job.records)), resumed=False)
-    out = run_unit(engine, unit, job.templates)
+    return run_many_or_resume(engine, [unit], job)[0]
+
+
+def run_many_or_resume(engine, units: List[Unit], job: Job) -> List[Dict]:
+    """Each unit's stats, in order: done units' stored stats (marked `resumed`); the prompts of
+    every other unit generated in one engine call per sampling (so a replica's batch holds all
+    of them at once, augment.vllm.prompts_in_flight), then each unit processed and written on its
+    own: a unit is still written whole or not at all."""
+    out: List[Optional[Dict]] = [None] * len(units)
+    todo = []
+    for i, unit in enumerate(units):
+        stats_path = unit_files(unit.strategy, unit.phase, unit.stem)[1]
+        if job.store.exists(stats_path):
+            out[i] = dict(job.store.read_json(stats_path), resumed=True)
+        elif not unit.items:  # a shard with nothing to prompt: its planning counts only
+            out[i] = dict(write_unit(job.store, process_unit(unit, UnitOutput([], 0.0), job.records)), resumed=False)
+        else:
+            todo.append(i)
+    outputs = run_units([units[i] for i in todo], engine, job.templates)
+    for i, unit_out in zip(todo, outputs):
+        out[i] = dict(_finish(engine, units[i], unit_out, job), resumed=False)
+    return [o for o in out if o is not None]
+
+
+def _finish(engine, unit: Unit, out: UnitOutput, job: Job) -> Dict:
+    """Process, verify and write one generated unit; its stats."""
     if out.results and all(r.error for r in out.results):
         # The engine is broken (bad sampling, a dead server), not one prompt: stop the run
         # with the cause instead of writing a manifest of failures.
@@ -96,7 +116,7 @@ def run_or_resume(engine, unit: Unit, job: Job) -> Dict:
         from augft.augment.verify import verify
 
         p = verify(engine, p, job.templates["verify"], job.records.verify_threshold, job.records.verify_method)
-    return dict(write_unit(job.store, p), resumed=False)
+    return write_unit(job.store, p)
 
 
 def actor_cfg(cfg_yaml: str):
@@ -150,11 +170,14 @@ def ray_for_run(cfg, use_ray: bool) -> Iterator[None]:
         return
     import ray
 
-    from augft.augment.hosts import placement
+    from augft.augment.hosts import keeper, placement
     from augft.core.resources import check_cluster
 
     started = not ray.is_initialized()
     ensure_ray(cfg)
+    kept = keeper()
+    if started and kept is not None:  # the block's later runs use the engines living on it
+        kept.owns_ray, started = True, False
     try:
         check_cluster(*placement(cfg))  # engines that can never be placed would wait forever
         yield
@@ -193,8 +216,11 @@ def _pool_args(cfg, job: Job, engines) -> Dict:
     a = cfg.augment
     if engines.hosted:
         hosts = engines.hosts()
-        return {"fn": HostProxy, "fn_constructor_kwargs": {"hosts": hosts, "router": engines.router}, "num_cpus": 0,
-                "compute": ray.data.ActorPoolStrategy(size=len(hosts))}
+        v = a.vllm
+        # calls_in_flight proxies per host, each handing it about prompts_in_flight prompts
+        return {"fn": HostProxy, "fn_constructor_kwargs": {"hosts": hosts, "job": job, "router": engines.router},
+                "num_cpus": 0, "batch_size": max(1, int(v.prompts_in_flight) // max(1, int(a.unit_size))),
+                "compute": ray.data.ActorPoolStrategy(size=len(hosts) * int(v.calls_in_flight))}
     from augft.core.resources import actor_options
 
     return {"fn": EngineActor, **actor_options(float(a.actor_cpus), float(a.actor_gpus)),
@@ -207,15 +233,16 @@ def _execute_ray(units, cfg, job: Job, engines) -> Iterator[Dict]:
     import ray
 
     ensure_ray(cfg)
+    args = _pool_args(cfg, job, engines)
+    per = int(args.pop("batch_size", 1))
     if isinstance(units, ray.data.Dataset):
         ds = units
     else:
         rows = [{"unit": u.to_json()} for u in units]
         if not rows:
             return
-        ds = ray.data.from_items(rows, override_num_blocks=len(rows))
-    args = _pool_args(cfg, job, engines)
-    ds = ds.map_batches(args.pop("fn"), batch_size=1, batch_format="numpy", **args)
+        ds = ray.data.from_items(rows, override_num_blocks=-(-len(rows) // per))  # a block per proxy batch
+    ds = ds.map_batches(args.pop("fn"), batch_size=per, batch_format="numpy", **args)
     try:
         for row in ds.iter_rows():
             yield json.loads(row["stats"])

@@ -12,31 +12,61 @@ run must not pay it per strategy or per phase (local, global, entity extraction,
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
-from typing import Callable, Dict, List, Optional
+import threading
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 from augft.core.artifacts import EngineResources
 
 log = logging.getLogger(__name__)
 
 
-class EngineHost:
-    """One engine replica as a Ray actor: runs whole units (renders, generates, filters, writes)."""
+class SerialEngine:
+    """An engine behind a lock. A host takes `augment.vllm.calls_in_flight` calls at once, so one
+    call's rendering, filtering and writing overlap another's generation; vLLM's `LLM` runs one
+    generate at a time, which the lock keeps."""
 
-    def __init__(self, cfg_yaml: str, job):
+    def __init__(self, engine):
+        self.engine, self._lock = engine, threading.Lock()
+        self.name, self.model_name = engine.name, engine.model_name
+
+    def generate(self, requests, sampling):
+        with self._lock:
+            return self.engine.generate(requests, sampling)
+
+    def yes_probability(self, prompts):
+        with self._lock:
+            return self.engine.yes_probability(prompts)
+
+    def continuation_logprobs(self, pairs):
+        with self._lock:
+            return self.engine.continuation_logprobs(pairs)
+
+    def close(self) -> None:
+        with self._lock:
+            self.engine.close()
+
+
+class EngineHost:
+    """One engine replica as a Ray actor: runs whole units (renders, generates, filters, writes)
+    for any augment stage; the stage's `Job` (its output folder, templates, record settings)
+    comes with each call, so one replica serves every strategy of a study."""
+
+    def __init__(self, cfg_yaml: str):
         from omegaconf import OmegaConf
 
         from augft.augment.engines.base import make_engine
 
-        self.engine = make_engine(OmegaConf.create(cfg_yaml))
-        self.job = job
+        self.engine = SerialEngine(make_engine(OmegaConf.create(cfg_yaml)))
 
-    def run(self, unit_json: str) -> str:
-        from augft.augment.executor import run_or_resume
+    def run_many(self, unit_jsons: List[str], job) -> List[str]:
+        from augft.augment.executor import run_many_or_resume
         from augft.augment.units import Unit
 
-        return json.dumps(run_or_resume(self.engine, Unit.from_json(unit_json), self.job))
+        stats = run_many_or_resume(self.engine, [Unit.from_json(u) for u in unit_jsons], job)
+        return [json.dumps(s) for s in stats]
 
     def close(self) -> None:
         self.engine.close()
@@ -53,41 +83,56 @@ class Router:
         self.sticky: Dict[str, int] = {}
 
     def assign(self, group: str, prompts: int) -> int:
-        i = self.sticky.get(group) if group else None
-        if i is None:
-            i = min(range(len(self.load)), key=lambda j: (self.load[j], j))
+        return self.assign_batch([(group, prompts)])[0]
+
+    def assign_batch(self, keys: List[Tuple[str, int]]) -> List[int]:
+        """Hosts for one proxy batch of (window, prompts): a window already placed goes to its
+        host, every other unit to the host least loaded now, so the batch's prompts fill one
+        replica's engine call rather than spreading a few over each."""
+        free = min(range(len(self.load)), key=lambda j: (self.load[j], j))
+        out = []
+        for group, prompts in keys:
+            i = self.sticky.get(group, free) if group else free
             if group:
                 self.sticky[group] = i
-        self.load[i] += max(1, int(prompts))
-        return i
+            self.load[i] += max(1, int(prompts))
+            out.append(i)
+        return out
 
 
-def route_key(unit_json: str) -> tuple:
+def route_key(unit_json: str) -> Tuple[str, int]:
     """(the unit's window, or '' for a unit without one; its prompt count)."""
     d = json.loads(unit_json)
     return str(d.get("window") or ""), len(d.get("items") or ())
 
 
 class HostProxy:
-    """Ray Data callable class: hands each unit to the engine host the run's router picks (a unit
-    stays on one host; a window's units share one)."""
+    """Ray Data callable class: hands a batch of units to the engine hosts the run's router picks
+    (a unit stays on one host; a window's units share one), one call per host with all of that
+    host's units, so a replica generates the batch's prompts together."""
 
-    def __init__(self, hosts: List, router=None):
-        self.hosts, self.router = hosts, router
+    def __init__(self, hosts: List, job, router=None):
+        self.hosts, self.job, self.router = hosts, job, router
         self._local = Router(len(hosts)) if router is None else None
 
     def __call__(self, batch):
         import ray
 
-        out = []
-        for u in batch["unit"]:
-            group, n = route_key(u)
-            i = self._local.assign(group, n) if self._local else ray.get(self.router.assign.remote(group, n))
-            out.append(ray.get(self.hosts[i].run.remote(u)))
+        units = [str(u) for u in batch["unit"]]
+        keys = [route_key(u) for u in units]
+        where = self._local.assign_batch(keys) if self._local else ray.get(self.router.assign_batch.remote(keys))
+        by_host: Dict[int, List[int]] = {}
+        for pos, h in enumerate(where):
+            by_host.setdefault(h, []).append(pos)
+        calls = {h: self.hosts[h].run_many.remote([units[p] for p in ps], self.job) for h, ps in by_host.items()}
+        out: List[str] = [""] * len(units)
+        for h, ps in by_host.items():
+            for p, stats in zip(ps, ray.get(calls[h])):
+                out[p] = stats
         return {"stats": out}
 
 
-def _start_hosts(cfg, job) -> tuple:
+def _start_hosts(cfg) -> tuple:
     """(host handles, placement groups, router) for `augment.vllm.replicas` replicas."""
     import ray
     from omegaconf import OmegaConf
@@ -99,7 +144,8 @@ def _start_hosts(cfg, job) -> tuple:
     v = cfg.augment.vllm
     gpus = use_gpus(v, float(ray.cluster_resources().get("GPU", 0)), cuda_build=None)
     check_cluster(*placement(cfg, gpus))  # replicas that can never be placed would wait forever
-    opts = dict(replica_options(v, gpus), max_restarts=3, max_task_retries=3)
+    opts = dict(replica_options(v, gpus), max_restarts=3, max_task_retries=3,
+                max_concurrency=int(v.calls_in_flight))
     cls = ray.remote(EngineHost)
     hosts, groups = [], []
     for _ in range(int(v.replicas)):
@@ -110,7 +156,7 @@ def _start_hosts(cfg, job) -> tuple:
             # the replica's actor in the bundle that carries its CPUs; vLLM's rank workers join it
             o["scheduling_strategy"] = PlacementGroupSchedulingStrategy(
                 pg, placement_group_bundle_index=0, placement_group_capture_child_tasks=True)
-        hosts.append(cls.options(**o).remote(OmegaConf.to_yaml(cfg), job))
+        hosts.append(cls.options(**o).remote(OmegaConf.to_yaml(cfg)))
     log.info("vLLM: %d replica(s) on %s", len(hosts), "GPUs" if gpus else "CPUs")
     return hosts, groups, ray.remote(num_cpus=0)(Router).remote(len(hosts))
 
@@ -137,8 +183,8 @@ def placement(cfg, gpus: Optional[bool] = None) -> list:
 class RunEngines:
     """Engines for one run (see the module docstring); close() releases them."""
 
-    def __init__(self, cfg, job, engine_factory: Optional[Callable] = None):
-        self.cfg, self.job, self.engine_factory = cfg, job, engine_factory
+    def __init__(self, cfg, engine_factory: Optional[Callable] = None):
+        self.cfg, self.engine_factory = cfg, engine_factory
         self._local = None
         self._hosts: List = []
         self._groups: List = []
@@ -161,7 +207,7 @@ class RunEngines:
 
     def hosts(self) -> List:
         if not self._hosts:
-            self._hosts, self._groups, self.router = _start_hosts(self.cfg, self.job)
+            self._hosts, self._groups, self.router = _start_hosts(self.cfg)
         return self._hosts
 
     def close(self) -> None:
@@ -186,6 +232,83 @@ class RunEngines:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+ENGINE_KEYS = ("engine", "model", "use_ray", "vllm", "openai", "batch_size", "num_actors", "actor_cpus", "actor_gpus")
+"""The augment keys that decide which engines a run builds (a run with other sampling, prompts or
+strategies can use the same ones)."""
+
+
+def engine_key(cfg) -> str:
+    """Which engines `cfg` needs: runs with equal keys can share them."""
+    from omegaconf import OmegaConf
+
+    a = OmegaConf.to_container(cfg.augment, resolve=True)
+    return json.dumps({"augment": {k: a.get(k) for k in ENGINE_KEYS}, "seed": cfg.seed,
+                       "model": OmegaConf.to_container(cfg.model, resolve=True)}, sort_keys=True, default=str)
+
+
+class EngineKeeper:
+    """The engines of every augment run inside one `keep_engines` block (a study's augment
+    stages): runs needing the same engines share them, so a vLLM teacher starts once per study
+    rather than once per strategy. One set at a time: another key closes the previous set first
+    (two teachers at once would not fit where one fills the GPUs)."""
+
+    def __init__(self):
+        self.key: Optional[str] = None
+        self.engines: Optional[RunEngines] = None
+        self.owns_ray = False
+        """Whether Ray was started by a run inside the block (shut down when the block ends)."""
+
+    def get(self, cfg) -> RunEngines:
+        key = engine_key(cfg)
+        if key != self.key:
+            self.close()
+            self.key, self.engines = key, RunEngines(cfg)
+        return self.engines
+
+    def close(self) -> None:
+        if self.engines is not None:
+            self.engines.close()
+        self.key, self.engines = None, None
+
+
+_KEEPER: Optional[EngineKeeper] = None
+
+
+def keeper() -> Optional[EngineKeeper]:
+    """The open `keep_engines` block's keeper, if any."""
+    return _KEEPER
+
+
+@contextlib.contextmanager
+def keep_engines() -> Iterator[EngineKeeper]:
+    """Keep engines open across the augment runs of this block (see EngineKeeper)."""
+    global _KEEPER
+    outer, _KEEPER = _KEEPER, EngineKeeper()
+    kept = _KEEPER
+    try:
+        yield kept
+    finally:
+        _KEEPER = outer
+        kept.close()
+        if kept.owns_ray and outer is None:
+            import ray
+
+            ray.shutdown()
+        elif kept.owns_ray:
+            outer.owns_ray = True
+
+
+@contextlib.contextmanager
+def run_engines(cfg, engine_factory: Optional[Callable] = None) -> Iterator[RunEngines]:
+    """One augment run's engines: the open keeper's (left open for the next run), or new ones
+    closed when the run ends. A caller's engine_factory is never kept."""
+    if _KEEPER is None or engine_factory is not None:
+        with RunEngines(cfg, engine_factory) as engines:
+            yield engines
+        return
+    yield _KEEPER.get(cfg)
 
 
 def engine_resources(cfg, hosted: bool) -> EngineResources:

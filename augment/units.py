@@ -14,7 +14,7 @@ import json
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import Dict, List, Mapping, Optional
+from typing import Dict, List, Mapping, Optional, Tuple
 
 from augft.augment.consistency import WindowEntities
 from augft.augment.engines.base import EngineUnavailable, GenRequest, GenResult, Sampling
@@ -123,15 +123,39 @@ class UnitOutput:
 
 
 def run_unit(engine, unit: Unit, templates: Mapping[str, str]) -> UnitOutput:
-    reqs = render_requests(unit, templates)
+    return run_units([unit], engine, templates)[0]
+
+
+def run_units(units: List[Unit], engine, templates: Mapping[str, str]) -> List[UnitOutput]:
+    """Each unit's output, the prompts of units with equal sampling generated in one engine
+    call: an engine's throughput comes from many sequences in flight, and a unit of a few dozen
+    prompts leaves a GPU replica's batch mostly empty. A call's time is shared among its units
+    by prompt count."""
+    reqs = [render_requests(u, templates) for u in units]
+    groups: Dict[str, List[int]] = {}
+    for i, u in enumerate(units):
+        groups.setdefault(json.dumps(asdict(u.sampling), sort_keys=True), []).append(i)
+    outs: List[Optional[UnitOutput]] = [None] * len(units)
+    for idx in groups.values():
+        flat = [r for i in idx for r in reqs[i]]
+        results, gen_s = _generate(engine, flat, units[idx[0]].sampling)
+        at = 0
+        for i in idx:
+            n = len(reqs[i])
+            outs[i] = UnitOutput(results=results[at:at + n], gen_s=gen_s * n / max(1, len(flat)))
+            at += n
+    return [o for o in outs if o is not None]
+
+
+def _generate(engine, reqs: List[GenRequest], sampling: Sampling) -> Tuple[List[GenResult], float]:
     t = time.perf_counter()
     try:
-        results = engine.generate(reqs, unit.sampling)
+        results = list(engine.generate(reqs, sampling))
     except EngineUnavailable:
-        raise  # nothing of the unit is written: a rerun generates it
+        raise  # nothing of the units is written: a rerun generates them
     except Exception as exc:  # a whole-batch failure is recorded per row, never dropped
         results = [GenResult(id=r.id, texts=[], error=f"{type(exc).__name__}: {exc}") for r in reqs]
-    return UnitOutput(results=list(results), gen_s=time.perf_counter() - t)
+    return results, time.perf_counter() - t
 
 
 @dataclass

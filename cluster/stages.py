@@ -59,6 +59,8 @@ class StageFns:
     """evaluate_request(request: EvalRequest, settings: EvalSettings) -> EvalResults"""
     targets: Callable = field(default_factory=lambda: _lazy("augft.augment.targets.api:targets_request"))
     """targets_request(request: TargetsRequest, settings: TargetsSettings) -> manifest (the teacher's targets)"""
+    keep_engines: Callable = field(default_factory=lambda: _lazy("augft.augment.api:keep_engines"))
+    """keep_engines() -> a context manager inside which augment runs share their engines"""
 
 
 @dataclass

@@ -9,6 +9,7 @@ and what to log about it.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -223,16 +224,30 @@ def run_study(cfg, data: Optional[Path], out: Path, fns: Optional[StageFns] = No
         atomic_write_text(out / "resolved_config.yaml", to_yaml(cfg))
         specs = list(study.specs())
         with tqdm(total=len(specs) + 1, desc="study", unit="stage") as bar:
-            for spec in specs:
-                bar.set_description(spec.name)
-                study.results[spec.name] = _run_stage(tracker, parent, spec)
-                if spec.kind == "augment":
-                    _check_augmentation(study, spec.label, parent)
-                bar.update()
+            _run_specs(study, tracker, parent, specs, bar)
             bar.set_description("report")
             merged = _write_report(study, parent, name)
             bar.update()
     return merged
+
+
+def _run_specs(study: Study, tracker: Tracker, parent: RunHandle, specs: List[StageSpec], bar) -> None:
+    """Every stage in order. The augment stages run inside one `keep_engines` block, so the
+    teacher's engines start once for all of the study's strategies and close before training."""
+    with contextlib.ExitStack() as augmenting:
+        keeping = False
+        for spec in specs:
+            if (spec.kind == "augment") != keeping:  # the first augment stage, or the first after them
+                if keeping:
+                    augmenting.close()
+                else:
+                    augmenting.enter_context(study.fns.keep_engines())
+                keeping = not keeping
+            bar.set_description(spec.name)
+            study.results[spec.name] = _run_stage(tracker, parent, spec)
+            if spec.kind == "augment":
+                _check_augmentation(study, spec.label, parent)
+            bar.update()
 
 
 def augmentation_counts(study: Study) -> Dict[str, health.StrategyCounts]:

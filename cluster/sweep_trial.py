@@ -70,7 +70,8 @@ class TrialStages:
 
 
 def trial_stages(cfg, cond: Condition, data: StageResult, cache: Path, fns: StageFns) -> TrialStages:
-    augs = {s: augment_stage(cfg, s, data, cache, fns) for s in cond.strategies}
+    with fns.keep_engines():  # the trial's strategies share one teacher start
+        augs = {s: augment_stage(cfg, s, data, cache, fns) for s in cond.strategies}
     targets = {s: targets_stage(cfg, s, data, augs, cache, fns) for s in ("corpus", *cond.strategies)} \
         if cond.distill else None
     r = cond.retriever(str(cfg.eval.rag.retriever))

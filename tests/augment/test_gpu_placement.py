@@ -82,10 +82,10 @@ def test_replicas_beyond_the_cluster_fail_before_any_actor(cluster):
 
     before = alive()
     with pytest.raises(AugftError, match=r"needs 24 GPU .*augment.vllm.replicas, augment.vllm.tensor_parallel_size"):
-        H._start_hosts(cfg, None)
+        H._start_hosts(cfg)
     wide = load_config(None, ["augment.engine=vllm", "augment.vllm.device=gpu", "augment.vllm.tensor_parallel_size=16"])
     with pytest.raises(AugftError, match="STRICT_PACK.*augment.vllm.tensor_parallel_size"):
-        H._start_hosts(wide, None)
+        H._start_hosts(wide)
     assert alive() <= before  # no replica actor was started
 
 
@@ -136,9 +136,14 @@ def test_hf_engine_actor_loads_on_the_gpu_ray_gave_it(cluster):
 class FakeHost:
     def __init__(self, i: int):
         self.i = i
+        self.calls = []
 
-    def run(self, unit_json: str) -> str:
-        return json.dumps({"host": self.i, "window": json.loads(unit_json)["window"]})
+    def run_many(self, unit_jsons, job) -> list:
+        self.calls.append(len(unit_jsons))
+        return [json.dumps({"host": self.i, "window": json.loads(u)["window"]}) for u in unit_jsons]
+
+    def call_sizes(self) -> list:
+        return self.calls
 
 
 def _units(windows):
@@ -151,7 +156,7 @@ def test_units_spread_evenly_and_a_window_stays_on_one_host(cluster):
     ray = cluster
     hosts = [ray.remote(num_cpus=0)(FakeHost).remote(i) for i in range(3)]
     engines = SimpleNamespace(hosted=True, hosts=lambda: hosts, router=ray.remote(num_cpus=0)(H.Router).remote(3))
-    cfg = load_config(None, ["augment.use_ray=true"])
+    cfg = load_config(None, ["augment.use_ray=true", "augment.vllm.prompts_in_flight=32"])  # one unit a call
     # 30 local units (no window): 10 per host, where a hash of the units left hosts idle
     local = list(_execute_ray(ray.data.from_items(_units([""] * 30)), cfg, None, engines))
     assert sorted(Counter(r["host"] for r in local).values()) == [10, 10, 10]
@@ -164,6 +169,30 @@ def test_units_spread_evenly_and_a_window_stays_on_one_host(cluster):
         by_window.setdefault(r["window"], set()).add(r["host"])
     assert all(len(h) == 1 for h in by_window.values())
     assert sorted(Counter(next(iter(h)) for h in by_window.values()).values()) == [4, 4, 4]
+
+
+def test_a_host_generates_a_whole_batch_of_units_in_one_call(cluster):
+    """prompts_in_flight=128 with units of 32 prompts: every call a host gets carries 4 units
+    (where one unit a call left a GPU replica's batch at 32 sequences), and the 6 batches of 24
+    units spread 2 per host."""
+    from augft.augment.executor import _execute_ray
+
+    ray = cluster
+    hosts = [ray.remote(num_cpus=0)(FakeHost).remote(i) for i in range(3)]
+    engines = SimpleNamespace(hosted=True, hosts=lambda: hosts, router=ray.remote(num_cpus=0)(H.Router).remote(3))
+    cfg = load_config(None, ["augment.use_ray=true", "augment.unit_size=32", "augment.vllm.prompts_in_flight=128"])
+    rows = list(_execute_ray(ray.data.from_items(_units([""] * 24), override_num_blocks=6), cfg, None, engines))
+    assert len(rows) == 24
+    calls = [ray.get(h.call_sizes.remote()) for h in hosts]
+    assert sorted(c for host in calls for c in host) == [4] * 6
+    assert sorted(len(c) for c in calls) == [2, 2, 2]
+
+
+def test_router_places_a_batch_on_one_host_but_keeps_windows_where_they_are():
+    r = H.Router(2)
+    assert r.assign_batch([("", 10), ("w", 5)]) == [0, 0]
+    assert r.assign_batch([("", 3), ("w", 5), ("", 3)]) == [1, 0, 1]  # w stays on host 0
+    assert r.load == [20, 6]
 
 
 def test_router_balances_by_prompts():

@@ -438,3 +438,25 @@ def test_distill_conditions_plan_teacher_targets_per_source(tmp_path):
                       Tracker.disabled()).stages
     assert again["train[ft]"].cached and again["targets[corpus]"].cached
     assert not again["train[distill[local]]"].cached
+
+
+def test_augment_stages_share_one_engine_block_that_closes_before_training(tmp_path):
+    """Every augment stage of the study runs inside one keep_engines block (one teacher start for
+    all strategies); the block has closed when training starts."""
+    from augft.augment import hosts
+
+    seen = []
+
+    class Watching(FakeStages):
+        def augment(self, req, cfg):
+            seen.append(("augment", id(hosts.keeper())))
+            return super().augment(req, cfg)
+
+        def train(self, req, cfg):
+            seen.append(("train", hosts.keeper()))
+            return super().train(req, cfg)
+
+    _study(tmp_path, Watching(), 'pipeline.conditions=[ft,"aug_ft[local]","aug_ft[global]"]')
+    augments = [k for kind, k in seen if kind == "augment"]
+    assert len(augments) == 2 and len(set(augments)) == 1 and augments[0] != id(None)
+    assert [k for kind, k in seen if kind == "train"] == [None] * 3  # ft and the two aug_ft models
