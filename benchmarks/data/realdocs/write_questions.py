@@ -151,7 +151,7 @@ FORWARD = [
     (PERSON, "In supervisor 4.3.0, a unit test that failed only on Python 3.13 was fixed in a patch by",
      " Colin Watson", PERSON, ["sv-4.3.0b"]),
     ("detail", "Since supervisor 4.3.0, on Python 3.8 and later, there is no runtime dependency on", " setuptools",
-     [" six", " meld3", " pkg_resources"], ["sv-4.3.0c"]),
+     [" six", " meld3", " packaging"], ["sv-4.3.0c"]),
     (PERSON, "In supervisor 4.3.0, dropping setuptools as a runtime dependency was a patch by", " Ofek Lev", PERSON,
      ["sv-4.3.0c"]),
     ("detail", "supervisor 4.2.5 fixed the XML-RPC method supervisor.startProcess(), which could return",
