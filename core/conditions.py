@@ -236,3 +236,8 @@ def is_control(label: str) -> bool:
     except ConfigError:  # a label from another run's records: read its strategy list as written
         strategies = tuple(w for m in re.findall(r"\[([^\]]*)\]", label) for w in m.split("+"))
     return any(s in CONTROL_STRATEGIES for s in strategies)
+
+
+def retrieves(label: str) -> bool:
+    """Whether the condition `label` puts retrieved documents in context (`rag`, `ft+rag[dense]`)."""
+    return bool(_RAG.match(str(label)))
