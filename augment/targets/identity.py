@@ -47,7 +47,10 @@ def identity(request, settings: TargetsSettings) -> Dict:
     """What decides the targets of `request`'s sources, besides the texts they read."""
     picked = CONTRACT.pick({"train.distill": settings.distill, "augment.vllm": settings.augment.vllm,
                             "model": settings.model, "seed": settings.seed})
-    return {**picked, "sources": sorted(str(s) for s in request.sources)}
+    from augft.core.targets import TargetsManifest
+
+    # The output's schema: a folder written in another layout is never reused.
+    return {**picked, "sources": sorted(str(s) for s in request.sources), "schema": TargetsManifest.SCHEMA}
 
 
 def fingerprint(request, settings: TargetsSettings) -> str:
