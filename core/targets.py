@@ -54,7 +54,7 @@ class TargetsManifest:
     units: List[str]
     wall_s: float = 0.0
     augmentations: List[str] = field(default_factory=list)
-    schema: int = 1
+    schema: int = 2
 
 
 @dataclass
