@@ -206,7 +206,7 @@ def quality(tmp: Path, budget: int) -> Dict:
     from augft.augment.windows import related_share
     from augft.core.config import load_config
     from augft.core.records import Document
-    from augft.eval.benchmarks.api import build
+    from augft.eval.datasets.api import build
 
     count = TokenCounter(MODEL)
     corpora = {"semantic": build("semantic", load_config(None, [])).documents,

@@ -48,7 +48,7 @@ def _lazy(target: str) -> Callable:
 @dataclass
 class StageFns:
     """The stages' public functions (contracts); replaced by fakes in tests."""
-    generate: Callable = field(default_factory=lambda: _lazy("augft.eval.benchmarks.api:generate"))
+    generate: Callable = field(default_factory=lambda: _lazy("augft.eval.datasets.api:generate"))
     """generate(name, cfg, out) -> sizes"""
     augment: Callable = field(default_factory=lambda: _lazy("augft.augment.api:augment_request"))
     """augment_request(request: AugmentRequest, settings: AugmentSettings) -> Manifest"""
@@ -107,7 +107,7 @@ def prepare_data(cfg, data: Optional[Path], out: Path, fns: StageFns, use_cache:
                 raise AugftError(f"--data {data}: no {stem}.jsonl (or .parquet) in this folder")
         return StageResult("data", data.name or "data", cache.data_key(data), data, True, 0.0,
                            corpus_key=cache.data_key(data, cache.CORPUS_FILES))
-    from augft.eval.benchmarks.identity import identity
+    from augft.eval.datasets.identity import identity
 
     return run_cached(out, "benchmark", cfg.benchmark.name, identity(cfg.benchmark), {},
                       lambda d: fns.generate(cfg.benchmark.name, cfg, d), use_cache)

@@ -1,8 +1,8 @@
-"""eval/benchmarks/identity.py: the benchmark stage's contract, checked over the schema."""
+"""eval/datasets/identity.py: the benchmark stage's contract, checked over the schema."""
 from identity_checks import check
 
 from augft.core.config import load_config
-from augft.eval.benchmarks.identity import CONTRACT, identity
+from augft.eval.datasets.identity import CONTRACT, identity
 
 
 def test_every_benchmark_key_is_classified_and_each_class_holds():
