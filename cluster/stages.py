@@ -19,7 +19,7 @@ from typing import Callable, Dict, Mapping, Optional, Sequence
 from augft.cluster import stage_cache as cache
 from augft.cluster.augment_command import record_quality
 from augft.core.artifacts import AugmentOutput, TrainOutput
-from augft.core.conditions import Condition
+from augft.core.conditions import Condition, family_of
 from augft.core.config.augment import Strategy
 from augft.core.config.settings import AugmentSettings, EvalSettings, TargetsSettings, TrainSettings
 from augft.core.errors import AugftError
@@ -180,7 +180,7 @@ def train_stage(cfg, label: str, strategies: Sequence[str], augs: Mapping[str, S
     A model is identified by its content: aug_ft, aug_ft[global+local] and aug_ft[local+global]
     with the same strategies train once, into one folder named in the canonical order."""
     strategies = canonical_strategies(strategies)
-    if label == "ft" or label.startswith("aug_ft"):
+    if family_of(label) in ("ft", "aug_ft"):
         label = Condition.fine_tuned(strategies).trained
     elif targets is not None:
         label = "distill[" + "+".join(strategies) + "]" if strategies else "distill"
