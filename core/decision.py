@@ -24,6 +24,7 @@ from typing import List, Mapping, Optional, Sequence
 
 from augft.core.artifacts import Decision, DecisionRow, EvalResults, Pick, Priced, SplitStats
 from augft.core.conditions import is_control
+from augft.core.flops import break_even_queries
 from augft.core.intervals import wilson_counts
 from augft.core.tables import render_markdown
 
@@ -45,13 +46,7 @@ def pooled(splits: Mapping[str, SplitStats], chosen: Sequence[str]) -> Optional[
 
 def break_even(x: DecisionRow, ref: DecisionRow) -> Optional[float]:
     """Queries after which x costs less in all than ref (0: from the start; None: never)."""
-    saving = ref.per_query_flops - x.per_query_flops
-    extra = x.one_off_flops - ref.one_off_flops
-    if extra <= 0 and saving >= 0:
-        return 0.0
-    if saving <= 0:
-        return None
-    return float(math.ceil(extra / saving))
+    return break_even_queries(x.one_off_flops, x.per_query_flops, ref.one_off_flops, ref.per_query_flops)
 
 
 def _reference(labels: Sequence[str], kind: str) -> Optional[str]:
