@@ -24,11 +24,12 @@ from augft.augment.corpus_scan import scan_corpus
 from augft.augment.engine_choice import resolve_engine
 from augft.augment.entities import ENTITY_COUNTS
 from augft.augment.executor import Job
-from augft.augment.filters import VERSION as FILTERS_VERSION, FilterConfig
+from augft.augment.filters import FilterConfig
 from augft.augment import hosts
 from augft.augment.hosts import run_engines
 from augft.augment.prompts import resolve_templates, template_hash
-from augft.augment.registry import not_in_identity, spec
+from augft.augment.identity import generator_name, identity
+from augft.augment.registry import spec
 from augft.augment.request import AugmentRequest
 from augft.augment.run import Run, sampling
 from augft.augment.storage import OutputStore
@@ -60,12 +61,6 @@ def teacher(cfg):
     from augft.core.models import with_name
 
     return with_name(cfg.model, cfg.augment.model)
-
-
-def generator_name(cfg) -> str:
-    """The model that writes the augmentations (the openai engine may name its own)."""
-    a = cfg.augment
-    return (a.openai.model or teacher(cfg).name) if a.engine == "openai" else teacher(cfg).name
 
 
 def generator_params(cfg) -> Optional[int]:
@@ -141,32 +136,10 @@ def _verify_on(cfg, data: str) -> bool:
     return is_uri(data) or not (Path(data) / "benchmark.json").is_file()
 
 
-# Bumped when the same settings plan other units (v2: per-document units planned per shard), so
-# a folder of units planned the old way is never resumed into.
-PLAN_VERSION = 2
-
-
-def identity(settings: AugmentSettings, strategies) -> Dict:
-    """What decides the records of a run of `strategies`, besides its inputs: the study keys its
-    augment stage by this and augment's resume fingerprint starts from it, so one folder has one
-    identity. Other strategies' keys and how the run runs (registry.not_in_identity) are left out,
-    so a local run that crashed still resumes after a global-only key changed."""
-    from omegaconf import OmegaConf
-
-    a = OmegaConf.to_container(settings.augment, resolve=True, enum_to_str=True)
-    for k in ("strategies", *not_in_identity(strategies)):
-        a.pop(k, None)
-    # The model that generates (the openai engine may name its own) decides the output as much
-    # as the augment section does.
-    return {"augment": a, "strategies": sorted(str(s) for s in strategies), "generator": generator_name(settings),
-            "model": OmegaConf.to_container(settings.model, resolve=True), "seed": int(settings.seed),
-            "filters": FILTERS_VERSION, "plan": PLAN_VERSION}
-
-
 def _fingerprint(run: Run, corpus_digest: str) -> str:
     # Beside the identity: what the run read (corpus, held-out statements, templates as resolved)
     # and the context that sized its windows and units.
-    blob = json.dumps({**identity(run.cfg, run.strategies), "max_context": run.max_context, "corpus": corpus_digest,
+    blob = json.dumps({**identity(run, run.cfg), "max_context": run.max_context, "corpus": corpus_digest,
                        "heldout": hashlib.sha256("\n".join(run.job.records.filter.heldout).encode()).hexdigest(),
                        "templates": {k: template_hash(v) for k, v in run.templates.items()}},
                       sort_keys=True, default=str)

@@ -23,7 +23,7 @@ from augft.augment.engines.base import Sampling
 from augft.augment.entities import link_keys
 from augft.augment.executor import node_id
 from augft.augment.filters import held_out, normalize, parse_statements
-from augft.augment.strategies import Planner, PlanStats, entities_from_generation
+from augft.augment.planner import Planner, PlanStats, entities_from_generation
 from augft.augment.units import Unit
 from augft.core.corpus import Corpus, iter_shard
 from augft.core.records import Document

@@ -23,7 +23,7 @@ from augft.augment.local_plan import (ShardPlan, first_pass_units, pair_units, r
 from augft.augment.prompts import render, template_hash
 from augft.augment.registry import with_planner
 from augft.augment.run import Run, sampling
-from augft.augment.strategies import PlanStats
+from augft.augment.planner import PlanStats
 from augft.augment.tally import Aggregate, Progress
 from augft.augment.windows import UnitPlan
 from augft.core.config.augment import GlobalContext

@@ -82,19 +82,14 @@ def with_planner(planner: str) -> Tuple[str, ...]:
     return tuple(s.name for s in REGISTRY.values() if s.planner == planner)
 
 
-# How augmentation runs, not what it writes: changing these never changes the records (the
-# generating model is hashed by its resolved name instead of the openai section).
-RUNTIME_KEYS = ("use_ray", "num_actors", "actor_cpus", "openai", "vllm", "max_failed_share")
-
-
 def not_in_identity(active: Iterable) -> Tuple[str, ...]:
-    """`augment.*` keys left out of the identity of a run (or a study stage) of the strategies
-    `active`: the runtime keys, the keys of strategies not among them, and the shared keys every
-    one of them ignores. The study's stage key
-    and augment's resume fingerprint both use this, so one folder has one identity."""
+    """`augment.*` keys of augment's allow-list (augment/identity.py) left out of the identity of a
+    run (or a study stage) of the strategies `active`: the keys of strategies not among them, and
+    the shared keys every one of them ignores. The study's stage key and augment's resume
+    fingerprint both use this, so one folder has one identity."""
     active = [str(a) for a in active]
     ignored = set.intersection(*(set(spec(a).ignores) for a in active)) if active else set()
-    return (*RUNTIME_KEYS, *keys_outside(active), *sorted(ignored))
+    return (*keys_outside(active), *sorted(ignored))
 
 
 def keys_outside(active: Iterable) -> Tuple[str, ...]:

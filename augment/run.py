@@ -8,7 +8,7 @@ from augft.augment.engines.base import Sampling
 from augft.augment.executor import Job
 from augft.augment.hosts import RunEngines
 from augft.augment.prompts import STOP
-from augft.augment.strategies import Planner, PlanStats
+from augft.augment.planner import Planner, PlanStats
 from augft.augment.tokens import TokenCounter
 from augft.core.artifacts import StrategyEntry
 from augft.core.config.settings import AugmentSettings

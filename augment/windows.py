@@ -7,7 +7,7 @@ Two passes over the corpus shards, each shard read by the worker that processes 
    document frequencies (fixed size: the driver sums the shards' sketches, flat in corpus size).
 2. key: each document's group key is its rarest term that another document shares (the
    sketch's estimate >= 2; words count only when they are rare across the corpus, the same
-   entity notion as `strategies.entity_sets`); ties go to a hash seeded by the run's seed.
+   entity notion as `planner.entity_sets`); ties go to a hash seeded by the run's seed.
    Keyed documents go to one of P partitions by a hash of the key; documents with no key are
    leftovers, kept in their shard in corpus order.
 
@@ -29,7 +29,7 @@ import numpy as np
 from augft.augment.consistency import linked_groups
 from augft.augment.entities import link_keys
 from augft.augment.engines.base import Sampling
-from augft.augment.strategies import CAPS, stable_seed
+from augft.augment.planner import CAPS, stable_seed
 from augft.augment.tokens import TokenCounter
 from augft.augment.units import Item, Unit, WindowDoc
 from augft.core.corpus import Corpus, iter_shard, shard_digest

@@ -18,7 +18,7 @@ from augft.augment.engines.hf import HFEngine
 from augft.augment.prompts import render, resolve_templates
 from augft.core.config import load_config
 from augft.core.models import load_model
-from augft.eval.benchmarks.api import build
+from augft.eval.datasets.api import build
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

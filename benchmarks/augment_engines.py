@@ -16,7 +16,7 @@ from pathlib import Path
 
 from augft.augment.api import augment
 from augft.core.config import load_config
-from augft.eval.benchmarks.api import build, write
+from augft.eval.datasets.api import build, write
 
 RESULTS = Path(__file__).resolve().parent / "results"
 QUICKSTART = Path(__file__).resolve().parents[1] / "configs" / "quickstart.yaml"

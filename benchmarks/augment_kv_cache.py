@@ -23,7 +23,7 @@ from augft.augment.units import render_requests
 from augft.augment.windows import Row, UnitPlan, window_unit
 from augft.core.config import load_config
 from augft.core.models import load_model
-from augft.eval.benchmarks.api import build
+from augft.eval.datasets.api import build
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -24,8 +24,8 @@ from augft.augment.engines.hf import HFEngine
 from augft.core.config import load_config
 from augft.core.models import load_model
 from augft.core.records import read_corpus, write_records
-from augft.eval.benchmarks.api import generate, load_checker
-from augft.eval.benchmarks.quality import augmentation_quality
+from augft.eval.datasets.api import generate, load_checker
+from augft.eval.datasets.quality import augmentation_quality
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

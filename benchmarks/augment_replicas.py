@@ -27,7 +27,7 @@ from typing import List, Tuple
 from augft.augment.api import augment, keep_engines
 from augft.augment.engines.base import GenRequest, GenResult, Sampling
 from augft.core.config import load_config
-from augft.eval.benchmarks.api import build, write
+from augft.eval.datasets.api import build, write
 
 RESULTS = Path(__file__).resolve().parent / "results"
 QUICKSTART = Path(__file__).resolve().parents[1] / "configs" / "quickstart.yaml"

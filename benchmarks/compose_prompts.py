@@ -35,7 +35,7 @@ def _pairs(name: str, root: Path, n: int, templates: Dict[str, str]):
     from augft.core.config import load_config
     from augft.core.config.settings import AugmentSettings
     from augft.core.corpus import discover
-    from augft.eval.benchmarks.api import generate, load_checker
+    from augft.eval.datasets.api import generate, load_checker
 
     cfg = load_config(None, ["model.name=smollm2-135m-instruct", *SIZES[name]])
     data = root / name

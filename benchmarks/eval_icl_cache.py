@@ -20,7 +20,7 @@ import torch
 
 from augft.core.config import load_config
 from augft.core.models import load_model
-from augft.eval.benchmarks.api import build
+from augft.eval.datasets.api import build
 from augft.eval.context import build_context
 from augft.eval.encoding import Encoder
 from augft.eval.scoring import Scorer

@@ -27,7 +27,7 @@ from augft.augment.api import augment
 from augft.augment.consistency import WindowEntities
 from augft.core.artifacts import AugmentOutput
 from augft.core.config import load_config
-from augft.eval.benchmarks.api import checker_for, build, write
+from augft.eval.datasets.api import checker_for, build, write
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

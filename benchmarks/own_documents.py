@@ -58,7 +58,7 @@ def _costs(study: Path, models: Dict[str, Path]) -> List[str]:
     training, the local augmentation, the teacher's targets."""
     summaries = "{" + ", ".join(f'"{k}": {v.parent / "summary.json"}' for k, v in models.items()) + "}"
     local = next(study.glob("augment/local-*/manifest.json")).resolve()
-    targets = [str(p.resolve()) for p in sorted(study.glob("targets/*/manifest.json"))]
+    targets = [str(p.resolve()) for p in sorted(study.glob("targets/*/targets.json"))]
     return [f"eval.costs.train_summaries={summaries}",
             f'eval.costs.augment_manifests={{"aug_ft[local]": [{local}], "distill[local]": [{local}]}}',
             f'eval.costs.teacher_targets={{"distill[local]": [{",".join(targets)}]}}']

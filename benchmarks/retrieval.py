@@ -25,7 +25,7 @@ import numpy as np
 
 from augft.core.config import load_config
 from augft.core.records import read_corpus, read_questions
-from augft.eval.benchmarks.api import generate
+from augft.eval.datasets.api import generate
 from augft.eval.rag import Retrieved, recall
 from augft.eval.retrieval import bm25, dense
 from augft.eval.retrieval.build import build_index, load_index

@@ -142,7 +142,7 @@ def one_size(n: int, data: Path, out: Path, cpus: int, strategy: str) -> Dict:
             "driver_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
 
-# -- the old planner (what augment.strategies.Planner.windows/global_ did), for comparison ----------
+# -- the old planner (what augment.planner.Planner.windows/global_ did), for comparison ----------
 def old_windows(docs, sizes: Dict[str, int], budget: int, ents: Dict[str, set]) -> List[List]:
     index: Dict[str, List[int]] = defaultdict(list)
     for i, d in enumerate(docs):
@@ -175,7 +175,7 @@ def old_windows(docs, sizes: Dict[str, int], budget: int, ents: Dict[str, set]) 
 
 def old_plan(docs, budget: int, count) -> List[List]:
     """The old planner end to end: entity sets, token sizes, greedy windows."""
-    from augft.augment.strategies import entity_sets
+    from augft.augment.planner import entity_sets
 
     sizes = dict(zip([d.id for d in docs], (c + 1 for c in count.many([d.text for d in docs]))))
     return old_windows(docs, sizes, budget, entity_sets(docs))
@@ -201,12 +201,12 @@ def new_windows(docs, budget: int, tmp: Path) -> List[List[str]]:
 
 def quality(tmp: Path, budget: int) -> Dict:
     """Related-document share, old packer vs new, on `semantic` and a synthetic corpus."""
-    from augft.augment.strategies import entity_sets
+    from augft.augment.planner import entity_sets
     from augft.augment.tokens import TokenCounter
     from augft.augment.windows import related_share
     from augft.core.config import load_config
     from augft.core.records import Document
-    from augft.eval.benchmarks.api import build
+    from augft.eval.datasets.api import build
 
     count = TokenCounter(MODEL)
     corpora = {"semantic": build("semantic", load_config(None, [])).documents,

@@ -39,7 +39,7 @@ def main(argv=None) -> int:
         print("no CUDA GPU: nothing measured")
         return 0
     from augft.core.config import load_config
-    from augft.eval.benchmarks.api import generate
+    from augft.eval.datasets.api import generate
     from augft.train.api import train
 
     n_gpu = torch.cuda.device_count()

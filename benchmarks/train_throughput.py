@@ -116,7 +116,7 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
 
     from augft.core.models import load_tokenizer
-    from augft.eval.benchmarks.api import generate
+    from augft.eval.datasets.api import generate
     from reference_builder import build_trainset
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -27,7 +27,7 @@ from augft.augment.prompts import BUILTIN
 from augft.augment.verify import support_scores
 from augft.core.artifacts import AugmentOutput
 from augft.core.config import load_config
-from augft.eval.benchmarks.api import build, checker_for, write
+from augft.eval.datasets.api import build, checker_for, write
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -14,7 +14,7 @@ from augft.core.errors import AugftError
 
 def record_quality(data_dir: Path, aug_dir: Path) -> Quality:
     """Score an augment output against `data_dir`'s benchmark checker; empty for user data."""
-    from augft.eval.benchmarks.quality import augmentation_quality
+    from augft.eval.datasets.quality import augmentation_quality
 
     q = augmentation_quality(Path(data_dir), Path(aug_dir))
     if q.strategies:

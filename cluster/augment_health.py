@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional
 
 from augft.core.artifacts import Manifest
+from augft.core.tables import render_markdown
 
 
 @dataclass(frozen=True)
@@ -48,10 +49,8 @@ def describe(strategy: str, c: StrategyCounts, why: str, conditions: List[str]) 
 
 def markdown(all_counts: Mapping[str, StrategyCounts], flags: Mapping[str, str]) -> str:
     """Per strategy: kept, filtered by reason, failed, and the flag."""
-    lines = ["| strategy | kept | filtered (by reason) | failed | kept share | flag |", "|---|---|---|---|---|---|"]
-    for s, c in all_counts.items():
-        reasons = ", ".join(f"{k} {v}" for k, v in sorted(c.filtered.items(), key=lambda kv: -kv[1])) or "0"
-        share = "-" if c.share is None else f"{c.share:.2f}"
-        lines.append(f"| {s} | {c.kept} | {reasons} | {c.failed} | {share} | "
-                     f"{'**degenerate**' if s in flags else ''} |")
-    return "\n".join(lines)
+    rows = [[s, str(c.kept),
+             ", ".join(f"{k} {v}" for k, v in sorted(c.filtered.items(), key=lambda kv: -kv[1])) or "0",
+             str(c.failed), "-" if c.share is None else f"{c.share:.2f}", "**degenerate**" if s in flags else ""]
+            for s, c in all_counts.items()]
+    return render_markdown(["strategy", "kept", "filtered (by reason)", "failed", "kept share", "flag"], rows)

@@ -20,7 +20,7 @@ from augft.core.errors import AugftError, user_error
 
 # command -> (module:function, help, needs --data)
 STAGES: Dict[str, Tuple[str, str, bool]] = {
-    "benchmark": ("augft.eval.benchmarks.api:run_benchmark",
+    "benchmark": ("augft.eval.datasets.api:run_benchmark",
                   "generate a controlled synthetic benchmark (corpus.jsonl, questions.jsonl)", False),
     "augment": ("augft.cluster.augment_command:run_augment",
                 "augment a corpus with a model's in-context reasoning (shards + manifest)", True),

@@ -45,7 +45,7 @@ HELP: Dict[str, CommandHelp] = {
         "      'train.augmentations=[out/aug]'"),
     "targets": CommandHelp(
         "folder with corpus.jsonl (required); strategies' texts come from train.augmentations=[DIR]",
-        "output folder for manifest.json and part-*.parquet (default: out/targets)",
+        "output folder for targets.json and part-*.parquet (default: out/targets)",
         "augft targets --data data/people --out out/targets 'train.augmentations=[out/aug]' train.mix.local=1.0\n"
         "  augft train --data data/people --out out/distill 'train.targets=[out/targets]' train.mix.local=1.0"),
     "eval": CommandHelp(

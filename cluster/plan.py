@@ -112,7 +112,7 @@ def plan_study(cfg, data: Optional[Path], cluster: ClusterSpec) -> StudyPlan:
     check_data_fits(conditions, data)
     if data is not None:
         return _plan_on(cfg, Path(data), cluster, conditions)
-    from augft.eval.benchmarks.api import generate
+    from augft.eval.datasets.api import generate
 
     with tempfile.TemporaryDirectory(prefix="augft-plan-") as tmp:
         generate(str(cfg.benchmark.name), cfg, Path(tmp))

@@ -35,11 +35,17 @@ def stage_key(stage: str, config: Mapping, inputs: Mapping[str, str]) -> str:
                         "schemas": artifact_schemas()})[:KEY_LEN]
 
 
-def data_key(data_dir: Path) -> str:
-    """Key of a user data folder: digests of the files the stages read from it."""
+CORPUS_FILES = ("corpus.jsonl", "corpus.parquet", "oracle.jsonl", "benchmark.json", "heldout.jsonl")
+"""What augment, targets, train and indexes read of a data folder (a benchmark.json turns
+augment's self-verification off; heldout.jsonl is what augmentation must not copy)."""
+QUESTION_FILES = ("questions.jsonl", "questions.parquet")
+"""What only eval reads: fixing a question re-evaluates, never re-augments or retrains."""
+
+
+def data_key(data_dir: Path, names=CORPUS_FILES + QUESTION_FILES) -> str:
+    """Key of a user data folder: digests of the files `names` (default: every file a stage reads)."""
     files = {}
-    for name in ("corpus.jsonl", "corpus.parquet", "questions.jsonl", "questions.parquet",
-                 "oracle.jsonl", "benchmark.json", "heldout.jsonl"):
+    for name in names:
         p = data_dir / name
         if p.is_file():
             files[name] = file_digest(p)

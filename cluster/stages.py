@@ -1,7 +1,8 @@
 """Cached stage runners shared by `augft run` and `augft sweep`.
 
-Each runner derives its stage's key from the config section(s) it reads and its
-inputs' keys, runs the stage's public function (from the stage contracts) into
+Each runner derives its stage's key from the stage's own identity (`<stage>/identity.py`: an
+allow-list of the config keys that change its output, which the stage's resume guard also
+starts from) and its inputs' keys, runs the stage's public function (from the stage contracts) into
 `<out>/<stage>/<label>-<key>` unless that folder is already done, and returns a
 StageResult. The stage functions are injectable (StageFns) so the caching and the
 graph can be tested with small fakes.
@@ -11,16 +12,14 @@ from __future__ import annotations
 import importlib
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Dict, Mapping, Optional, Sequence
-
-from omegaconf import OmegaConf
 
 from augft.cluster import stage_cache as cache
 from augft.cluster.augment_command import record_quality
 from augft.core.artifacts import AugmentOutput, TrainOutput
-from augft.core.conditions import Condition
+from augft.core.conditions import Condition, family_of
 from augft.core.config.augment import Strategy
 from augft.core.config.settings import AugmentSettings, EvalSettings, TargetsSettings, TrainSettings
 from augft.core.errors import AugftError
@@ -49,7 +48,7 @@ def _lazy(target: str) -> Callable:
 @dataclass
 class StageFns:
     """The stages' public functions (contracts); replaced by fakes in tests."""
-    generate: Callable = field(default_factory=lambda: _lazy("augft.eval.benchmarks.api:generate"))
+    generate: Callable = field(default_factory=lambda: _lazy("augft.eval.datasets.api:generate"))
     """generate(name, cfg, out) -> sizes"""
     augment: Callable = field(default_factory=lambda: _lazy("augft.augment.api:augment_request"))
     """augment_request(request: AugmentRequest, settings: AugmentSettings) -> Manifest"""
@@ -72,13 +71,13 @@ class StageResult:
     cached: bool
     wall_s: float
     hashed: dict = field(default_factory=dict)
+    corpus_key: str = ""
+    """A data folder's key over the files every stage but eval reads (its corpus side): fixing a
+    question re-evaluates without re-augmenting or retraining. Empty: `key`."""
 
-
-def section(cfg, name: str, drop: Sequence[str] = ()) -> dict:
-    d = OmegaConf.to_container(cfg[name], resolve=True)
-    for k in drop:
-        d.pop(k, None)
-    return d
+    @property
+    def corpus(self) -> str:
+        return self.corpus_key or self.key
 
 
 def run_cached(out: Path, kind: str, label: str, hashed: Mapping, inputs: Mapping[str, str],
@@ -108,9 +107,11 @@ def prepare_data(cfg, data: Optional[Path], out: Path, fns: StageFns, use_cache:
         for stem in ("corpus", "questions"):
             if not any((data / f"{stem}{s}").is_file() for s in (".jsonl", ".parquet")):
                 raise AugftError(f"--data {data}: no {stem}.jsonl (or .parquet) in this folder")
-        return StageResult("data", data.name or "data", cache.data_key(data), data, True, 0.0)
-    hashed = {"benchmark": section(cfg, "benchmark"), "seed": cfg.seed}
-    return run_cached(out, "benchmark", cfg.benchmark.name, hashed, {},
+        return StageResult("data", data.name or "data", cache.data_key(data), data, True, 0.0,
+                           corpus_key=cache.data_key(data, cache.CORPUS_FILES))
+    from augft.eval.datasets.identity import identity
+
+    return run_cached(out, "benchmark", cfg.benchmark.name, identity(cfg.benchmark), {},
                       lambda d: fns.generate(cfg.benchmark.name, cfg, d), use_cache)
 
 
@@ -121,22 +122,22 @@ def augment_stage(cfg, strategy: str, data: StageResult, out: Path, fns: StageFn
     if spec(strategy).writer == "benchmark":  # copied from the data folder, no model
         from augft.augment.oracle import write_oracle_output
 
-        return run_cached(out, "augment", "oracle", {"strategy": "oracle"}, {"data": data.key},
+        return run_cached(out, "augment", "oracle", {"strategy": "oracle"}, {"data": data.corpus},
                           lambda d: (write_oracle_output(data.dir, d), record_quality(data.dir, d)),
                           use_cache)
-    from augft.augment.api import identity
+    from augft.augment.identity import identity
+    from augft.augment.request import AugmentRequest
 
-    # Only what changes the records (augment's own identity of the folder, which its resume
-    # fingerprint starts from): moving a study onto a cluster reuses its augmentations, and
+    # Keyed by augment's own identity of the folder (augment/identity.py), which its resume
+    # fingerprint starts from: moving a study onto a cluster reuses its augmentations, and
     # another strategy's keys do not touch this one's.
-    hashed = identity(AugmentSettings.of(cfg), [strategy])
-    def body(folder: Path):
-        from augft.augment.request import AugmentRequest
+    req, settings = AugmentRequest(str(data.dir), "", (str(strategy),)), AugmentSettings.of(cfg)
 
-        fns.augment(AugmentRequest(str(data.dir), str(folder), (str(strategy),)), AugmentSettings.of(cfg))
+    def body(folder: Path):
+        fns.augment(replace(req, out=str(folder)), settings)
         record_quality(data.dir, folder)
 
-    return run_cached(out, "augment", strategy, hashed, {"data": data.key}, body, use_cache)
+    return run_cached(out, "augment", strategy, identity(req, settings), {"data": data.corpus}, body, use_cache)
 
 
 def canonical_strategies(strategies: Sequence[str]) -> tuple:
@@ -153,26 +154,21 @@ def train_mix(strategies: Sequence[str], weight: float | Mapping[str, float]) ->
     return mix
 
 
-TARGET_KEYS = ("top_k", "context", "context_tokens", "engine")
-"""train.distill keys that change the teacher's targets (alpha changes only the training)."""
-
-
 def targets_stage(cfg, source: str, data: StageResult, augs: Mapping[str, StageResult], out: Path,
                   fns: StageFns, use_cache: bool = True) -> StageResult:
     """The teacher's targets for one source's texts (`corpus` or a strategy's augmentations), so
     distill[local] and distill[local+global] share the corpus's and local's targets."""
-    d = section(cfg, "train")["distill"]
-    hashed = {"distill": {k: d[k] for k in TARGET_KEYS}, "model": section(cfg, "model"), "seed": cfg.seed,
-              "source": source}
-    inputs = {"data": data.key, **({f"augment.{source}": augs[source].key} if source != "corpus" else {})}
+    from augft.augment.targets.identity import identity
+    from augft.augment.targets.request import TargetsRequest
+
+    inputs = {"data": data.corpus, **({f"augment.{source}": augs[source].key} if source != "corpus" else {})}
+    folders = (str(augs[source].dir.resolve()),) if source != "corpus" else ()
+    req, settings = TargetsRequest(str(data.dir), "", (source,), folders), TargetsSettings.of(cfg)
 
     def body(folder: Path):
-        from augft.augment.targets.request import TargetsRequest
+        fns.targets(replace(req, out=str(folder)), settings)
 
-        folders = (str(augs[source].dir.resolve()),) if source != "corpus" else ()
-        fns.targets(TargetsRequest(str(data.dir), str(folder), (source,), folders), TargetsSettings.of(cfg))
-
-    return run_cached(out, "targets", source, hashed, inputs, body, use_cache)
+    return run_cached(out, "targets", source, identity(req, settings), inputs, body, use_cache)
 
 
 def train_stage(cfg, label: str, strategies: Sequence[str], augs: Mapping[str, StageResult],
@@ -186,36 +182,32 @@ def train_stage(cfg, label: str, strategies: Sequence[str], augs: Mapping[str, S
     A model is identified by its content: aug_ft, aug_ft[global+local] and aug_ft[local+global]
     with the same strategies train once, into one folder named in the canonical order."""
     strategies = canonical_strategies(strategies)
-    if label == "ft" or label.startswith("aug_ft"):
+    if family_of(label) in ("ft", "aug_ft"):
         label = Condition.fine_tuned(strategies).trained
     elif targets is not None:
         label = "distill[" + "+".join(strategies) + "]" if strategies else "distill"
+    from augft.train.identity import identity
+    from augft.train.request import TrainRequest
+
     mix = train_mix(strategies, weight)
-    # train.distill changes only distilled models: the others keep their keys (and caches).
-    drop = ["augmentations", "mix", "resume", "targets"] + ([] if targets is not None else ["distill"])
-    hashed = {"train": section(cfg, "train", drop),
-              "model": section(cfg, "model"), "seed": cfg.seed, "mix": mix}
-    inputs = {"data": data.key, **{f"augment.{s}": augs[s].key for s in strategies}}
+    inputs = {"data": data.corpus, **{f"augment.{s}": augs[s].key for s in strategies}}
     if targets is not None:
         inputs.update({f"targets.{s}": targets[s].key for s in mix})
-    init = ""
     if base_model is not None:
         inputs["init"] = base_model.key
-        init = str(base_model.dir / "model")
-        hashed["model"] = {"init": base_model.key}
+    req = TrainRequest(str(data.dir), "", mix, tuple(str(augs[s].dir.resolve()) for s in strategies), "",
+                       str(base_model.dir / "model") if base_model is not None else "",
+                       tuple(str(targets[s].dir.resolve()) for s in mix) if targets else ())
+    settings = TrainSettings.of(cfg)
 
     def body(folder: Path):
         from augft.train.checkpoints import latest_checkpoint
-        from augft.train.request import TrainRequest
 
-        # A stage that crashed left its checkpoints in this folder: continue from them.
-        return fns.train(TrainRequest(str(data.dir), str(folder), mix,
-                                      tuple(str(augs[s].dir.resolve()) for s in strategies),
-                                      "auto" if latest_checkpoint(folder) else "", init,
-                                      tuple(str(targets[s].dir.resolve()) for s in mix) if targets else ()),
-                         TrainSettings.of(cfg))
+        # A stage that crashed left its checkpoints in this folder: continue from them (train's
+        # resume key, built from the same identity, checks they are this training's).
+        return fns.train(replace(req, out=str(folder), resume="auto" if latest_checkpoint(folder) else ""), settings)
 
-    return run_cached(out, "train", label, hashed, inputs, body, use_cache)
+    return run_cached(out, "train", label, identity(req, settings), inputs, body, use_cache)
 
 
 def index_stage(cfg, retriever: str, data: StageResult, out: Path, use_cache: bool = True) -> StageResult:
@@ -236,7 +228,7 @@ def index_stage(cfg, retriever: str, data: StageResult, out: Path, use_cache: bo
         with ray_session(cfg.cluster):
             return build_index(str(data.dir), spec, folder, use_ray=True)
 
-    return run_cached(out, "index", retriever, {"index": spec.identity()}, {"data": data.key}, body, use_cache)
+    return run_cached(out, "index", retriever, {"index": spec.identity()}, {"data": data.corpus}, body, use_cache)
 
 
 def eval_stage(cfg, condition, data: StageResult, out: Path, fns: StageFns,
@@ -244,14 +236,9 @@ def eval_stage(cfg, condition, data: StageResult, out: Path, fns: StageFns,
                splits: Optional[Sequence[str]] = None, use_cache: bool = True,
                index: Optional[StageResult] = None, one_off: Optional[Mapping[str, float]] = None) -> StageResult:
     """Evaluate one condition (base, icl, rag, a trained model, or trained+icl / +rag)."""
-    # eval.rag changes only retrieval conditions: the others keep their keys (and caches).
-    # How scoring runs (on Ray or here) never changes what it measures.
-    drop = ["conditions", "models", "costs", "use_ray", "num_actors", "actor_cpus", "ray_batch_size"] + \
-        ([] if condition.rag is not None else ["rag"])
-    hashed = {"eval": section(cfg, "eval", drop),
-              "model": section(cfg, "model"), "seed": cfg.seed, "condition": condition.label}
-    if splits is not None:
-        hashed["eval"]["splits"] = list(splits)
+    from augft.eval.identity import identity
+    from augft.eval.request import EvalRequest
+
     inputs = {"data": data.key}
     indexes: Dict[str, str] = {}
     if index is not None:
@@ -272,12 +259,11 @@ def eval_stage(cfg, condition, data: StageResult, out: Path, fns: StageFns,
             manifests[condition.label] = found
 
     chosen = tuple(splits) if splits is not None else (tuple(str(s) for s in cfg.eval.splits) or None)
+    req = EvalRequest(str(data.dir), "", (condition.label,), models, chosen, summaries, manifests, indexes,
+                      {condition.label: dict(one_off)} if one_off else {})
+    settings = EvalSettings.of(cfg)
 
     def body(folder: Path):
-        from augft.eval.request import EvalRequest
+        fns.evaluate(replace(req, out=str(folder)), settings)
 
-        fns.evaluate(EvalRequest(str(data.dir), str(folder), (condition.label,), models, chosen,
-                                 summaries, manifests, indexes, {condition.label: dict(one_off)} if one_off else {}),
-                     EvalSettings.of(cfg))
-
-    return run_cached(out, "eval", condition.label, hashed, inputs, body, use_cache)
+    return run_cached(out, "eval", condition.label, identity(req, settings), inputs, body, use_cache)

@@ -21,5 +21,5 @@ def run_targets(cfg, data: Optional[Path] = None, out: Path = Path("out/targets"
                         TargetsSettings.of(cfg))
     texts = sum(v.texts for v in m.sources.values())
     print(f"teacher targets for {texts} texts ({', '.join(m.sources)}), context {m.context}, top-{m.top_k}; "
-          f"wrote {out}/manifest.json; train on them with train.targets=[{out}]")
+          f"wrote {out}/targets.json; train on them with train.targets=[{out}]")
     return 0

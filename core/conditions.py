@@ -19,7 +19,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from augft.core.config.augment import Strategy
 from augft.core.config.checks import ConfigError, values
@@ -28,7 +28,26 @@ _AUG = re.compile(r"^(aug_ft|distill)(?:\[([A-Za-z0-9_]+(?:\+[A-Za-z0-9_]+)*)\])
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
 _RAG = re.compile(r"^(?:(.+)\+)?rag(?:\[([A-Za-z0-9_]+)\])?$")
 _RESERVED = ("base", "icl", "rag")
-_FAMILIES = ("aug_ft", "distill")
+
+
+@dataclass(frozen=True)
+class Family:
+    """What kind of model a condition evaluates (its context, none, icl or rag, is apart)."""
+    name: str
+    summary: str
+    takes_strategies: bool = False
+    """Whether its label names strategies in brackets (`aug_ft[local+global]`)."""
+
+
+FAMILIES: Dict[str, Family] = {f.name: f for f in (
+    Family("base", "the pretrained model (base, icl, rag)"),
+    Family("ft", "fine-tuned on the corpus"),
+    Family("aug_ft", "fine-tuned on the corpus plus strategies' augmentations", True),
+    Family("distill", "trained by context distillation on the corpus plus strategies' augmentations", True),
+    Family("custom", "a fine-tuned model named in eval.models"),
+)}
+"""The one table every "which kind of condition is this" asks (family_of)."""
+_FAMILIES = tuple(n for n, f in FAMILIES.items() if f.takes_strategies)
 RETRIEVERS = ("bm25", "dense")
 CONTROL_STRATEGIES = ("oracle",)
 """Strategies whose data no user has (a benchmark's ground truth): a condition trained on them
@@ -57,9 +76,14 @@ class Condition:
         return f"{self.trained}+icl" if self.icl else self.trained
 
     @property
+    def family(self) -> str:
+        """The kind of model it evaluates (a key of FAMILIES)."""
+        return family_of(self.trained)
+
+    @property
     def distill(self) -> bool:
         """Whether the trained model learns by context distillation (`distill[...]`)."""
-        return bool(self.trained) and self.trained.split("[")[0] == "distill"
+        return self.family == "distill"
 
     @property
     def context(self) -> str:
@@ -236,3 +260,19 @@ def is_control(label: str) -> bool:
     except ConfigError:  # a label from another run's records: read its strategy list as written
         strategies = tuple(w for m in re.findall(r"\[([^\]]*)\]", label) for w in m.split("+"))
     return any(s in CONTROL_STRATEGIES for s in strategies)
+
+
+def retrieves(label: str) -> bool:
+    """Whether the condition `label` puts retrieved documents in context (`rag`, `ft+rag[dense]`)."""
+    return bool(_RAG.match(str(label)))
+
+
+def family_of(label: Optional[str]) -> str:
+    """The family (a key of FAMILIES) of the model a condition label, or a trained model's label,
+    evaluates: `aug_ft[local+global]+icl` is aug_ft, `rag[dense]` base, an eval.models name custom."""
+    if not label:
+        return "base"
+    head = str(label).split("[")[0].split("+")[0]
+    if head in _RESERVED:
+        return "base"
+    return head if head in FAMILIES else "custom"

@@ -24,7 +24,9 @@ from typing import List, Mapping, Optional, Sequence
 
 from augft.core.artifacts import Decision, DecisionRow, EvalResults, Pick, Priced, SplitStats
 from augft.core.conditions import is_control
+from augft.core.flops import break_even_queries
 from augft.core.intervals import wilson_counts
+from augft.core.tables import render_markdown
 
 ONE_OFF = ("augment_flops", "teacher_flops", "train_flops", "index_flops")
 EXCLUDED = ("retention",)
@@ -44,13 +46,7 @@ def pooled(splits: Mapping[str, SplitStats], chosen: Sequence[str]) -> Optional[
 
 def break_even(x: DecisionRow, ref: DecisionRow) -> Optional[float]:
     """Queries after which x costs less in all than ref (0: from the start; None: never)."""
-    saving = ref.per_query_flops - x.per_query_flops
-    extra = x.one_off_flops - ref.one_off_flops
-    if extra <= 0 and saving >= 0:
-        return 0.0
-    if saving <= 0:
-        return None
-    return float(math.ceil(extra / saving))
+    return break_even_queries(x.one_off_flops, x.per_query_flops, ref.one_off_flops, ref.per_query_flops)
 
 
 def _reference(labels: Sequence[str], kind: str) -> Optional[str]:
@@ -164,24 +160,21 @@ def sentence(d: Decision) -> str:
 
 def markdown(d: Decision) -> str:
     """The "Which to use" section (its heading is the caller's)."""
-    head = ("| condition | accuracy (pooled) [95% CI] | retained | one-off FLOPs (aug / teacher / train / index) "
-            "| FLOPs per query | total FLOPs at Q | break-even vs ICL | break-even vs RAG |")
-    lines = [f"Q = {d.queries_per_day:,.0f} queries/day x {d.horizon_days:,.0f} days = {d.queries:,.0f} "
-             f"queries; accuracy pooled over {', '.join(d.splits) or 'no split'}.", "", head,
-             "|---|---|---|---|---|---|---|---|"]
-    for r in sorted(d.rows, key=lambda r: r.total_flops):
-        parts = " / ".join(_flops(r.one_off[k] or None) for k in ONE_OFF)
-        mark = " **(pick)**" if r.condition == d.pick else " (control)" if r.control else ""
-        lines.append(f"| {r.condition}{mark} | {r.accuracy:.3f} [{r.ci_low:.2f}, {r.ci_high:.2f}] | "
-                     f"{'-' if r.retained is None else format(r.retained, '.2f')} | {parts} | "
-                     f"{_flops(r.per_query_flops)} | {_flops(r.total_flops)} | "
-                     f"{_queries(r.break_even_vs_icl, r.reference_icl, r.condition)} | "
-                     f"{_queries(r.break_even_vs_rag, r.reference_rag, r.condition)} |")
-    lines += ["", d.text, "", "Per split (candidates: not below the best one's interval; pick: the cheapest of them):",
-              "", "| split | most accurate | candidates | cheapest candidate |", "|---|---|---|---|"]
-    for s, p in d.per_split.items():
-        lines.append(f"| {s} | {p.best} | {', '.join(p.candidates)} | {p.pick} |")
-    return "\n".join(lines)
+    head = ["condition", "accuracy (pooled) [95% CI]", "retained", "one-off FLOPs (aug / teacher / train / index)",
+            "FLOPs per query", "total FLOPs at Q", "break-even vs ICL", "break-even vs RAG"]
+    rows = [[r.condition + (" **(pick)**" if r.condition == d.pick else " (control)" if r.control else ""),
+             f"{r.accuracy:.3f} [{r.ci_low:.2f}, {r.ci_high:.2f}]",
+             "-" if r.retained is None else format(r.retained, ".2f"),
+             " / ".join(_flops(r.one_off[k] or None) for k in ONE_OFF), _flops(r.per_query_flops),
+             _flops(r.total_flops), _queries(r.break_even_vs_icl, r.reference_icl, r.condition),
+             _queries(r.break_even_vs_rag, r.reference_rag, r.condition)]
+            for r in sorted(d.rows, key=lambda r: r.total_flops)]
+    splits = [[s, str(p.best), ", ".join(p.candidates), str(p.pick)] for s, p in d.per_split.items()]
+    return "\n".join([f"Q = {d.queries_per_day:,.0f} queries/day x {d.horizon_days:,.0f} days = {d.queries:,.0f} "
+                      f"queries; accuracy pooled over {', '.join(d.splits) or 'no split'}.", "",
+                      render_markdown(head, rows), "", d.text, "",
+                      "Per split (candidates: not below the best one's interval; pick: the cheapest of them):", "",
+                      render_markdown(["split", "most accurate", "candidates", "cheapest candidate"], splits)])
 
 
 def _queries(q: Optional[float], ref: Optional[str], label: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from augft.core.artifacts import ConditionSummary, Retention, SplitStats
+from augft.core.conditions import family_of
 
 Cells = Mapping[str, Mapping[str, SplitStats]]  # condition -> split -> its accuracy and interval
 _ORDER = ["base", "icl", "ft", "ft+icl"]
@@ -15,7 +16,7 @@ _ORDER = ["base", "icl", "ft", "ft+icl"]
 
 def condition_order(name: str):
     """base, icl, ft, aug_ft[...] (alphabetical), ft+icl, then anything else."""
-    if name.startswith("aug_ft"):
+    if family_of(name) == "aug_ft":
         return (3, name)
     if name == "ft+icl":
         return (4, name)

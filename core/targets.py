@@ -3,7 +3,7 @@
 Written by augment's teacher-target stage (`augment/targets/`), read by train (the distill mix)
 and by the cost model (the teacher's FLOPs). Layout:
 
-    manifest.json          written last: top_k, model, model_params, context mode, per source the
+    targets.json           written last: top_k, model, model_params, context mode, per source the
                            texts, their tokens and the teacher's prompt tokens, the unit list
     part-<unit>.parquet    one row per training text (below)
     part-<unit>.stats.json the unit's counts; its presence marks the unit done (reruns skip it)
@@ -25,7 +25,9 @@ import numpy as np
 
 from augft.core.artifacts import ArtifactError, read_typed, write_artifact
 
-MANIFEST = "manifest.json"
+MANIFEST = "targets.json"
+"""Not `manifest.json`: an augment folder's manifest has another schema, and the two names were
+confused."""
 
 
 @dataclass
@@ -36,8 +38,9 @@ class SourceCount:
 
 @dataclass
 class TargetsManifest:
-    """A finished teacher-target run (`manifest.json`, written last)."""
-    SCHEMA = 1
+    """A finished teacher-target run (`targets.json`, written last)."""
+    SCHEMA = 2
+    """2: the file is targets.json (was manifest.json)."""
     top_k: int
     model: str
     model_params: int
@@ -51,7 +54,7 @@ class TargetsManifest:
     units: List[str]
     wall_s: float = 0.0
     augmentations: List[str] = field(default_factory=list)
-    schema: int = 1
+    schema: int = 2
 
 
 @dataclass

@@ -11,14 +11,13 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from pathlib import Path
-from typing import Dict, Mapping, Optional
+from typing import Dict, Mapping
 
 from augft.core.artifacts import (ArtifactError, AugmentOutput, BreakEven, ConditionCost, CostTable, OneOffCost,
                                   QueryCost, read_train_summary)
 from augft.core.errors import AugftError
-from augft.core.flops import forward_flops
+from augft.core.flops import break_even_queries, forward_flops
 
 
 def _must_exist(path: str, key: str) -> Path:
@@ -61,14 +60,10 @@ def condition_cost(q: QueryCost, one_off: OneOffCost) -> ConditionCost:
 
 
 def break_even(f: ConditionCost, i: ConditionCost) -> BreakEven:
-    """When fine-tuned `f` becomes cheaper than ICL `i`."""
-    saving = i.flops_per_query - f.flops_per_query
-    queries: Optional[float]
-    if saving <= 0:
-        queries = None  # never cheaper
-    else:
-        queries = float(math.ceil(f.one_off_flops / saving)) if f.one_off_flops else 0.0
-    return BreakEven(queries, f.one_off_flops, saving, f.one_off.known)
+    """When fine-tuned `f` becomes cheaper in all than ICL `i` (core.flops.break_even_queries: an
+    ICL condition's own one-off cost, ft+icl's training, counts against it)."""
+    queries = break_even_queries(f.one_off_flops, f.flops_per_query, i.one_off_flops, i.flops_per_query)
+    return BreakEven(queries, f.one_off_flops, i.flops_per_query - f.flops_per_query, f.one_off.known)
 
 
 def cost_table(queries: Mapping[str, QueryCost], one_off: Mapping[str, OneOffCost]) -> CostTable:

@@ -51,36 +51,28 @@ def print_table(results: EvalResults) -> None:
 
 
 def _by_kind(results: EvalResults) -> List[str]:
-    lines = ["## By kind", "", "| condition | split/kind | accuracy | n | chance |", "|---|---|---|---|---|"]
-    for cond, c in results.conditions.items():
-        for k, s in c.kinds.items():
-            chance = "-" if s.chance is None else f"{s.chance:.3f}"
-            lines.append(f"| {cond} | {k} | {accuracy_cell(s)} | {s.n} | {chance} |")
-    lines += ["", "## Other scorings (accuracy per split)", "",
-              "| condition | scoring | " + " | ".join(_splits(results)) + " |",
-              "|---|---|" + "---|" * len(_splits(results))]
-    for cond, c in results.conditions.items():
-        for sc, per in c.by_scoring.items():
-            lines.append(f"| {cond} | {sc} | " + " | ".join(
-                f"{per[s]:.3f}" if s in per else "-" for s in _splits(results)) + " |")
-    return lines
+    kinds = [[cond, k, accuracy_cell(s), str(s.n), "-" if s.chance is None else f"{s.chance:.3f}"]
+             for cond, c in results.conditions.items() for k, s in c.kinds.items()]
+    splits = _splits(results)
+    scorings = [[cond, sc, *(f"{per[s]:.3f}" if s in per else "-" for s in splits)]
+                for cond, c in results.conditions.items() for sc, per in c.by_scoring.items()]
+    return ["## By kind", "", render_markdown(["condition", "split/kind", "accuracy", "n", "chance"], kinds),
+            "", "## Other scorings (accuracy per split)", "",
+            render_markdown(["condition", "scoring", *splits], scorings)]
 
 
 def _costs(results: EvalResults) -> List[str]:
     costs = results.costs
+    rows = [[cond, _fmt_num(c.n_params), f"{c.prompt_tokens_per_query:.1f}", _fmt_num(c.flops_per_query),
+             _fmt_num(c.one_off_flops or None), f"{c.seconds_per_query:.3f}"] for cond, c in costs.conditions.items()]
     lines = ["## Costs", "", "FLOPs = 2 x params x tokens read per query (context + prompt + all choices).", "",
-             "| condition | params | prompt tokens/query | FLOPs/query | one-off FLOPs | measured s/query |",
-             "|---|---|---|---|---|---|"]
-    for cond, c in costs.conditions.items():
-        lines.append(f"| {cond} | {_fmt_num(c.n_params)} | {c.prompt_tokens_per_query:.1f} | "
-                     f"{_fmt_num(c.flops_per_query)} | {_fmt_num(c.one_off_flops or None)} | "
-                     f"{c.seconds_per_query:.3f} |")
+             render_markdown(["condition", "params", "prompt tokens/query", "FLOPs/query", "one-off FLOPs",
+                              "measured s/query"], rows)]
     if costs.break_even:
-        lines += ["", "| fine-tuned vs ICL | queries until cheaper | note |", "|---|---|---|"]
-        for k, b in costs.break_even.items():
-            note = "" if b.one_off_known else "one-off cost not given (eval.costs.*)"
-            q = "never" if b.queries is None else _fmt_num(b.queries)
-            lines.append(f"| {k} | {q} | {note} |")
+        even = [[k, "never" if b.queries is None else _fmt_num(b.queries),
+                 "" if b.one_off_known else "one-off cost not given (eval.costs.*)"]
+                for k, b in costs.break_even.items()]
+        lines += ["", render_markdown(["fine-tuned vs ICL", "queries until cheaper", "note"], even)]
     return lines
 
 
@@ -118,14 +110,12 @@ def rag_lines(results: EvalResults) -> List[str]:
     if not rag:
         return []
     splits = sorted({s for r in rag.values() for s in r.recall_at_k})
-    lines = ["", "## Retrieval", "", "recall@k: share of a question's source documents among the k retrieved.", "",
-             "| condition | retriever | k | docs/query | tokens/query | " +
-             " | ".join(f"recall@k {s}" for s in splits) + " |", "|---" * (5 + len(splits)) + "|"]
-    for cond, r in rag.items():
-        rec = [f"{r.recall_at_k[s]:.2f}" if r.recall_at_k.get(s) is not None else "-" for s in splits]
-        lines.append(f"| {cond} | {r.retriever} | {r.k} | {r.docs_per_query:.1f} | "
-                     f"{r.context_tokens_per_query:.0f} | " + " | ".join(rec) + " |")
-    return lines
+    rows = [[cond, str(r.retriever), str(r.k), f"{r.docs_per_query:.1f}", f"{r.context_tokens_per_query:.0f}",
+             *(f"{r.recall_at_k[s]:.2f}" if r.recall_at_k.get(s) is not None else "-" for s in splits)]
+            for cond, r in rag.items()]
+    header = ["condition", "retriever", "k", "docs/query", "tokens/query", *(f"recall@k {s}" for s in splits)]
+    return ["", "## Retrieval", "", "recall@k: share of a question's source documents among the k retrieved.", "",
+            render_markdown(header, rows)]
 
 
 def plot_split(results: EvalResults, split: str, path: Path) -> None:

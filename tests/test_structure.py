@@ -181,9 +181,9 @@ def _sections_read(path: Path):
 @pytest.mark.parametrize("stage", sorted(READS))
 def test_a_stage_reads_only_the_sections_its_settings_hold(stage):
     """Settings views hold only these sections; code that reached for another one would fail
-    only when it runs. (eval/benchmarks and eval/questions are the benchmark and questions
+    only when it runs. (eval/datasets and eval/questions are the benchmark and questions
     commands' code, with their own sections.)"""
-    skip = ("eval/benchmarks/", "eval/questions/")
+    skip = ("eval/datasets/", "eval/questions/")
     bad = [f"{p.relative_to(REPO)}:{line}: .{sec}" for p in _sources(stage)
            if not any(s in p.relative_to(REPO).as_posix() for s in skip)
            for line, sec in _sections_read(p) if sec not in READS[stage]]

@@ -20,6 +20,7 @@ from augft.core.artifacts import DataStats, TrainOutput, TrainSummary, WorkerSum
 from augft.core.config.settings import TrainSettings
 from augft.core.errors import AugftError
 from augft.train.checkpoints import is_complete, latest_checkpoint, list_checkpoints, read_state
+from augft.train.identity import request_key
 from augft.train.plan import LoraSpec, WorkerPlan
 from augft.train.request import TrainRequest
 
@@ -173,23 +174,6 @@ def _identity(cfg, req: TrainRequest) -> dict:
             "mix": dict(req.mix), "mix_counts": bool(t.mix_counts)}
 
 
-# train.* keys that change neither the batches nor the weights a step produces: a rerun that
-# differs only in them still continues the same training.
-_NOT_IN_REQUEST = ("resume", "log_every", "eval_every", "checkpoint_every", "keep_checkpoints", "max_failures",
-                   "data_workers", "data_chunk_examples", "export", "launcher")
-
-
-def request_key(cfg, req: TrainRequest) -> str:
-    """What one training is: its inputs, model, seed and the train.* keys that shape its steps.
-    Saved in every checkpoint, so a rerun into the same folder knows whether it continues it."""
-    import hashlib
-
-    t = {k: v for k, v in _plain(cfg.train).items() if k not in _NOT_IN_REQUEST}
-    ident = {"train": t, "seed": int(cfg.seed), "model": str(req.model(cfg)), "data": str(Path(req.data).resolve()),
-             "mix": dict(req.mix), "augmentations": list(req.augmentations), "targets": list(req.targets)}
-    return hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:20]
-
-
 def _retry_resume(out: Path, key: str) -> Optional[Path]:
     """The checkpoint a rerun of the same request continues from (a RayJob retry, a rerun after a
     crash: same folder, no train.resume): the latest complete one, when this training saved it
@@ -264,7 +248,7 @@ def prepare(cfg, req: TrainRequest) -> WorkerPlan:
     ctx = model_context(model_path, cfg.model)
     if t.block_size > ctx:
         raise TrainConfigError(f"train.block_size={t.block_size} is above the model's context of {ctx} tokens")
-    key = request_key(cfg, req)
+    key = request_key(req, cfg)
     resume = _resolve_resume(req.resume, out) or _retry_resume(out, key)
     if resume is not None:
         check_resume(resume, t, _identity(cfg, req))

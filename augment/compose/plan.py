@@ -17,7 +17,7 @@ from augft.augment.compose.keys import Sentence, corpus_sentences, statement_sen
 from augft.augment.compose.pairs import Limits, Pair, seeded, select_pairs
 from augft.augment.engines.base import Sampling
 from augft.augment.storage import OutputStore
-from augft.augment.strategies import stable_seed
+from augft.augment.planner import stable_seed
 from augft.augment.tokens import TokenCounter
 from augft.augment.units import Item, Unit
 from augft.core.corpus import Corpus, iter_shard

@@ -8,13 +8,13 @@ manifest is written last, from the units' stats, so a folder with a manifest is 
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
+from augft.augment.targets.identity import fingerprint
 from augft.augment.targets.plan import Contexts, Text, groups, training_texts
 from augft.augment.targets.request import TargetsRequest
 from augft.core.config.settings import TargetsSettings
@@ -23,15 +23,6 @@ from augft.core.io import atomic_write_json
 from augft.core.targets import SourceCount, TargetRow, TargetsManifest, TargetsOutput
 
 log = logging.getLogger(__name__)
-
-
-def _fingerprint(cfg, req: TargetsRequest, model_name: str) -> str:
-    """What the targets depend on; a folder written under another fingerprint is not resumed."""
-    d = cfg.distill
-    blob = {"model": model_name, "top_k": int(d.top_k), "context": str(d.context),
-            "context_tokens": int(d.context_tokens), "unit_size": int(d.unit_size), "seed": int(cfg.seed),
-            "sources": list(req.sources), "augmentations": [Path(a).name for a in req.augmentations]}
-    return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def _units(texts_by_group: List[Tuple[tuple, List[Text]]], size: int) -> List[List[Tuple[tuple, Text]]]:
@@ -140,7 +131,7 @@ def targets_request(req: TargetsRequest, settings: TargetsSettings) -> TargetsMa
     out.manifest_path.unlink(missing_ok=True)
     tok, n_params, window = _model_facts(settings)
     contexts, units = _plan(settings, req, tok, window)
-    job = UnitJob(settings, str(req.out), _fingerprint(settings, req, str(settings.model.name)), contexts)
+    job = UnitJob(settings, str(req.out), fingerprint(req, settings), contexts)
     stats: Dict[int, dict] = {u: _done(out, f"{u:05d}", job.fingerprint) for u in range(len(units))}
     todo = [u for u, done in stats.items() if not done]
     t0 = time.time()

@@ -57,9 +57,9 @@ class CostConfig:
     (one per strategy of aug_ft[local+global]); their token counts, summed, give the one-off
     augmentation cost, 2 x params x tokens. E.g. {aug_ft[local]: [runs/a/manifest.json]}. Optional."""
     teacher_targets: Dict[str, List[str]] = field(default_factory=dict)
-    """Condition label -> the manifest.json of every teacher-target output a distilled model
+    """Condition label -> the targets.json of every teacher-target output a distilled model
     trained on (`augft targets`); 2 x the teacher's params x the tokens it read is the one-off
-    teacher cost. E.g. {distill[local]: [runs/tc/manifest.json, runs/tl/manifest.json]}. Optional."""
+    teacher cost. E.g. {distill[local]: [runs/tc/targets.json, runs/tl/targets.json]}. Optional."""
 
 
 @dataclass

@@ -10,8 +10,23 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from augft.core.identity import Contract
+
 FORMAT = 1
 """Bumped when the index files change: older folders are rebuilt, never misread."""
+
+CONTRACT = Contract(
+    "index", ("eval.rag", "cluster"),
+    output=("eval.rag.retriever", "eval.rag.embedding_model", "eval.rag.bm25_k1", "eval.rag.bm25_b",
+            "eval.rag.stopwords"),
+    neutral={"eval.rag.k": "cuts what a search returns, not what is indexed",
+             "eval.rag.max_tokens": "cuts what a search returns, not what is indexed",
+             "eval.rag.embedding_batch_size": "speed: texts embedded per forward",
+             "eval.rag.index_dir": "where indexes are cached",
+             "eval.rag.use_ray": "placement of the build",
+             "cluster": "where Ray runs"})
+"""The index's contract (core/identity.py): `IndexSpec` carries exactly its output keys (dense
+reads only the embedding model, bm25 only its own three), and `identity` is the stage's key."""
 
 
 def default_embedding_model() -> str:

@@ -50,7 +50,7 @@ def test_common_words_and_sentence_starts_are_not_entities():
 
 
 def test_invented_words_of_the_benchmarks_stay_entities():
-    from augft.eval.benchmarks.vocab import Vocab
+    from augft.eval.datasets.vocab import Vocab
 
     vocab = Vocab(random.Random(0))
     words, names = vocab.words(500), [vocab.proper() for _ in range(300)]

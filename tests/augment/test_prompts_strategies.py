@@ -3,7 +3,7 @@ import json
 import pytest
 
 from augft.augment.prompts import BUILTIN, render, resolve_templates, template_hash
-from augft.augment.strategies import Planner, PlanStats, entities_from_generation, entity_sets
+from augft.augment.planner import Planner, PlanStats, entities_from_generation, entity_sets
 from augft.augment.engines.base import Sampling
 from augft.augment.filters import parse_statements
 from augft.augment.units import Unit, render_requests

@@ -30,7 +30,7 @@ def test_config_explain_names_every_strategy():
 
 def test_a_strategy_identity_leaves_out_only_other_strategies_keys():
     local = set(not_in_identity(["local"]))
-    assert {"window_tokens", "entity_max_pairs", "use_ray", "vllm"} <= local and "local_unit" not in local
+    assert {"window_tokens", "entity_max_pairs"} <= local and "local_unit" not in local
     assert "local_unit" in not_in_identity(["global"])  # changing it must not redo global
     assert "local_unit" not in not_in_identity(["global", "qa"])
 

@@ -86,7 +86,8 @@ def test_trials_with_equal_augmentation_keys_share_one_augmentation():
     """Every augmentation parameter is drawn from a discrete set: 30 trials drawn from the search
     space land on at most |temperatures| x |candidates| augment stage keys (a continuous
     temperature gave every trial its own augmentation)."""
-    from augft.augment.api import identity
+    from augft.augment.identity import identity
+    from augft.augment.request import AugmentRequest
     from augft.cluster import stage_cache
     from augft.core.config.settings import AugmentSettings
 
@@ -96,7 +97,7 @@ def test_trials_with_equal_augmentation_keys_share_one_augmentation():
     keys = set()
     for _ in range(30):
         params = {k: v.sample() if hasattr(v, "sample") else v for k, v in space.items()}
-        hashed = identity(AugmentSettings.of(trial_cfg(cfg, params)), ["local"])
+        hashed = identity(AugmentRequest("", "", ("local",)), AugmentSettings.of(trial_cfg(cfg, params)))
         keys.add(stage_cache.stage_key("augment", hashed, {"data": "d"}))
     assert 1 <= len(keys) <= 4
     with pytest.raises(AugftError, match="pipeline.sweep.temperature_choices"):

@@ -75,3 +75,19 @@ def test_a_control_stays_in_the_table_and_is_never_the_pick():
     # Only controls: nothing to recommend.
     only = decide(_results({"aug_ft[oracle]": 0.9}, {"aug_ft[oracle]": 1.0}, {}), 1, 1)
     assert only.pick is None and len(only.rows) == 1
+
+
+def test_one_break_even_for_the_cost_table_and_the_recommendation():
+    """eval's cost table and the recommendation ask the same formula (core.flops): an ICL
+    reference's own one-off cost (ft+icl's training) counts against it in both."""
+    from augft.core.artifacts import OneOffCost, QueryCost
+    from augft.eval.costs import cost_table
+
+    per = {"ft+icl": QueryCost(n_params=100, icl=True, finetuned=True, prompt_tokens_per_query=1000,
+                               tokens_per_query=1010),
+           "aug_ft": QueryCost(n_params=100, icl=False, finetuned=True, prompt_tokens_per_query=10,
+                               tokens_per_query=20)}
+    t = cost_table(per, {"aug_ft": OneOffCost(train_flops=3e6), "ft+icl": OneOffCost(train_flops=1e6)})
+    a, f = t.conditions["aug_ft"], t.conditions["ft+icl"]
+    expected = break_even(_cost(a.flops_per_query, a.one_off_flops), _cost(f.flops_per_query, f.one_off_flops))
+    assert t.break_even["aug_ft vs ft+icl"].queries == expected == -(-2e6 // (2 * 100 * 990))

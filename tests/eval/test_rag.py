@@ -99,7 +99,7 @@ def test_recall_counts_a_document_by_the_facts_it_states():
 def test_rag_on_the_embedded_model_finds_and_reads_the_person(tmp_path):
     """people at a small size: both retrievers find the statement about the person asked about,
     and reading it lifts the reversal questions above the model without context."""
-    from augft.eval.benchmarks.api import generate
+    from augft.eval.datasets.api import generate
 
     cfg = load_config(None, ["benchmark.name=people", "benchmark.people.n_people=6", "benchmark.people.n_train_templates=4",
                              "benchmark.people.n_test_templates=2", "benchmark.people.n_reversal_templates=2"])

@@ -25,7 +25,7 @@ def test_teacher_targets_price_a_distilled_condition(tmp_path):
 
     from augft.core.targets import TargetsManifest, TargetsOutput
 
-    m = tmp_path / "t" / "manifest.json"
+    m = tmp_path / "t" / "targets.json"
     m.parent.mkdir()
     TargetsOutput(m.parent).write_manifest(TargetsManifest(4, "m", 100, "hf", "corpus", 0, {}, 7, []))
     cfg = load_config(None, ['eval.conditions=[base,"distill[local]"]', f'eval.costs.teacher_targets={{"distill[local]": [{m}]}}'])

@@ -7,7 +7,7 @@ import pytest
 
 from augft.core.config import load_config
 from augft.core.records import Document, Question, from_dict, to_dict
-from augft.eval.benchmarks import people
+from augft.eval.datasets import people
 from augft.eval.questions import rewrite
 from augft.eval.questions.build import mechanical
 from augft.eval.questions.keep import Verdict, heldout, select, to_questions

@@ -2,7 +2,7 @@
 distractor does; the oracle states exactly the targets; training text is never false."""
 import pytest
 
-from augft.eval.benchmarks.api import BENCHMARKS, checker_for
+from augft.eval.datasets.api import BENCHMARKS, checker_for
 
 
 @pytest.mark.parametrize("name", list(BENCHMARKS))

@@ -13,7 +13,7 @@ from collections import Counter
 from typing import Callable, Dict, List
 
 from augft.core.records import Question
-from augft.eval.benchmarks.common import Generated, normalize
+from augft.eval.datasets.common import Generated, normalize
 
 Heuristic = Callable[[Question, Generated], int]
 

@@ -1,4 +1,4 @@
-"""Strategies turn a corpus into deterministic work units (augment.units.Unit).
+"""The planner: strategies turn a corpus into deterministic work units (augment.units.Unit).
 
 These are the per-document plans (local, rephrase, qa, entity), run shard by shard where the
 shards are (augment.local_plan); global windows are planned by augment.windows /

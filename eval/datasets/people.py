@@ -15,10 +15,10 @@ from __future__ import annotations
 from typing import Dict, List, Optional, Tuple
 
 from augft.core.records import Document
-from augft.eval.benchmarks.checker import Checker, Claim, Target
-from augft.eval.benchmarks.common import (Generated, balanced_positions, cap, docs_by_fact,
+from augft.eval.datasets.checker import Checker, Claim, Target
+from augft.eval.datasets.common import (Generated, balanced_positions, cap, docs_by_fact,
                                     make_question, make_rng, normalize, oracle_aug)
-from augft.eval.benchmarks.vocab import Vocab
+from augft.eval.datasets.vocab import Vocab
 
 # {P} is a fresh nonsense proper noun; it makes every description unique.
 DESCRIPTIONS = [

@@ -1,5 +1,5 @@
 """The checker reads free text (case, punctuation, lead-ins) and reasons exactly."""
-from augft.eval.benchmarks.api import checker_for
+from augft.eval.datasets.api import checker_for
 
 
 def test_reversal_checker(generated):

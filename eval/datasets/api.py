@@ -19,16 +19,16 @@ from augft.core.errors import AugftError
 from augft.core.io import atomic_write_json
 from augft.core.tables import render_text
 from augft.core.records import write_records
-from augft.eval.benchmarks.checker import Checker
-from augft.eval.benchmarks.common import Generated
+from augft.eval.datasets.checker import Checker
+from augft.eval.datasets.common import Generated
 
 # name -> (module, checker class)
 BENCHMARKS: Dict[str, tuple] = {
-    "reversal": ("augft.eval.benchmarks.reversal", "ReversalChecker"),
-    "syllogism": ("augft.eval.benchmarks.syllogism", "SyllogismChecker"),
-    "semantic": ("augft.eval.benchmarks.semantic", "SemanticChecker"),
-    "people": ("augft.eval.benchmarks.people", "PeopleChecker"),
-    "family": ("augft.eval.benchmarks.family", "FamilyChecker"),
+    "reversal": ("augft.eval.datasets.reversal", "ReversalChecker"),
+    "syllogism": ("augft.eval.datasets.syllogism", "SyllogismChecker"),
+    "semantic": ("augft.eval.datasets.semantic", "SemanticChecker"),
+    "people": ("augft.eval.datasets.people", "PeopleChecker"),
+    "family": ("augft.eval.datasets.family", "FamilyChecker"),
 }
 FORMAT_VERSION = 1
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 from augft.core.text import split_sentences
-from augft.eval.benchmarks.common import negated, normalize
+from augft.eval.datasets.common import negated, normalize
 
 TRUE, FALSE, UNCHECKABLE = "true", "false", "uncheckable"
 

@@ -1,7 +1,7 @@
 """No simple surface heuristic solves a test split: each stays near or below chance."""
 import pytest
 
-from augft.eval.benchmarks.api import BENCHMARKS
+from augft.eval.datasets.api import BENCHMARKS
 import sys
 from pathlib import Path
 
@@ -52,7 +52,7 @@ def test_syllogism_premise_order_gives_no_cue(generated):
 def test_fixed_premise_order_would_be_caught():
     """The measured failure mode (always "All A are B. All C are A.") is detected."""
     from augft.core.config import load_config
-    from augft.eval.benchmarks.api import build
+    from augft.eval.datasets.api import build
 
     g = build("syllogism", load_config())
     for q, it in zip(g.questions, g.truth["items"]):  # force Barbara, minor premise last

@@ -2,7 +2,7 @@
 import pytest
 
 from augft.core.config import load_config
-from augft.eval.benchmarks.api import BENCHMARKS, build
+from augft.eval.datasets.api import BENCHMARKS, build
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from typing import Dict, List, Set, Tuple
 
 from augft.core.artifacts import (AugmentOutput, Coverage, Quality, RoundQuality, StepCoverage,
                                   StrategyQuality)
-from augft.eval.benchmarks.api import load_checker
+from augft.eval.datasets.api import load_checker
 
 
 def _verdicts(checker, texts: List[str]) -> Dict[str, int]:

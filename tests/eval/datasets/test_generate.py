@@ -5,7 +5,7 @@ import pytest
 from augft.core.config import load_config
 from augft.core.errors import AugftError
 from augft.core.records import Augmentation, read_corpus, read_questions, read_records
-from augft.eval.benchmarks.api import BENCHMARKS, build, generate, load_checker
+from augft.eval.datasets.api import BENCHMARKS, build, generate, load_checker
 
 SPLITS = {
     "reversal": {"reversal", "rephrase"},

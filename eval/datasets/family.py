@@ -15,10 +15,10 @@ import re
 from typing import Dict, List, Optional, Set, Tuple
 
 from augft.core.records import Document
-from augft.eval.benchmarks.checker import Checker, Claim, Target
-from augft.eval.benchmarks.common import (Generated, balanced_positions, make_question, make_rng,
+from augft.eval.datasets.checker import Checker, Claim, Target
+from augft.eval.datasets.common import (Generated, balanced_positions, make_question, make_rng,
                                     normalize, oracle_aug)
-from augft.eval.benchmarks.vocab import Vocab
+from augft.eval.datasets.vocab import Vocab
 
 TRAIN_TEMPLATES = [
     "{p} is a parent of {c}.", "{p} is the proud parent of {c}.",

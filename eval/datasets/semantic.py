@@ -15,11 +15,11 @@ from __future__ import annotations
 from typing import Dict, List
 
 from augft.core.records import Document
-from augft.eval.benchmarks.common import (Generated, balanced_positions, cap, docs_by_fact,
+from augft.eval.datasets.common import (Generated, balanced_positions, cap, docs_by_fact,
                                     make_question, make_rng, oracle_aug)
-from augft.eval.benchmarks.semantic_world import (SemanticChecker, World, isa_sentence, plural,
+from augft.eval.datasets.semantic_world import (SemanticChecker, World, isa_sentence, plural,
                                             prop_phrase, prop_sentence, rel_sentence)
-from augft.eval.benchmarks.vocab import Vocab
+from augft.eval.datasets.vocab import Vocab
 
 KINDS = ("adj", "has", "can")
 STYLES = ["encyclopedia", "field_guide", "qa", "notes", "survey"]

@@ -20,10 +20,10 @@ from functools import lru_cache
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from augft.core.records import Document
-from augft.eval.benchmarks.checker import Checker, Claim, Target
-from augft.eval.benchmarks.common import (Generated, balanced_positions, cap, docs_by_fact,
+from augft.eval.datasets.checker import Checker, Claim, Target
+from augft.eval.datasets.common import (Generated, balanced_positions, cap, docs_by_fact,
                                     make_question, make_rng, normalize, oracle_aug)
-from augft.eval.benchmarks.vocab import Vocab
+from augft.eval.datasets.vocab import Vocab
 
 QUANTS = ("all", "some", "no", "somenot")
 TERMS = ("S", "M", "P")

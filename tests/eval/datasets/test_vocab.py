@@ -1,7 +1,7 @@
 import random
 import re
 
-from augft.eval.benchmarks.vocab import Vocab, is_english
+from augft.eval.datasets.vocab import Vocab, is_english
 
 
 def test_words_are_unique_pronounceable_and_not_english():

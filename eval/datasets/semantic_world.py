@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Dict, List, Optional, Set, Tuple
 
-from augft.eval.benchmarks.checker import Checker, Claim, Target
-from augft.eval.benchmarks.common import cap
+from augft.eval.datasets.checker import Checker, Claim, Target
+from augft.eval.datasets.common import cap
 
 
 class World:

@@ -13,10 +13,10 @@ import re
 from typing import Dict, List, Optional, Tuple
 
 from augft.core.records import Document
-from augft.eval.benchmarks.checker import Checker, Claim, Target
-from augft.eval.benchmarks.common import (LEAD_INS, Generated, balanced_positions, docs_by_fact,
+from augft.eval.datasets.checker import Checker, Claim, Target
+from augft.eval.datasets.common import (LEAD_INS, Generated, balanced_positions, docs_by_fact,
                                     make_question, make_rng, oracle_aug, with_lead_in)
-from augft.eval.benchmarks.vocab import Vocab
+from augft.eval.datasets.vocab import Vocab
 
 DIMENSIONS = [
     "dangerous", "intelligent", "colorful", "expensive", "famous", "aggressive", "beautiful",

@@ -38,7 +38,7 @@ def _aug(i, text, strategy):
 
 
 def test_quality_counts_and_coverage(tmp_path, monkeypatch):
-    import augft.eval.benchmarks.quality as Q
+    import augft.eval.datasets.quality as Q
     from augft.cluster.augment_command import record_quality
 
     facts = {"Zeb Grannow": "the composer of the silent opera",
@@ -66,8 +66,8 @@ def test_quality_counts_and_coverage(tmp_path, monkeypatch):
 def test_multi_step_coverage_and_per_round_counts_for_compose(tmp_path):
     """Semantic's targets by their steps; compose records counted per round, cumulatively."""
     from augft.core.config import load_config
-    from augft.eval.benchmarks.api import build, checker_for, write
-    from augft.eval.benchmarks.quality import augmentation_quality
+    from augft.eval.datasets.api import build, checker_for, write
+    from augft.eval.datasets.quality import augmentation_quality
 
     cfg = load_config(None, ["benchmark.name=semantic", "benchmark.semantic.n_categories=24",
                              "benchmark.semantic.n_holdout=4", "benchmark.semantic.docs_per_category=1",

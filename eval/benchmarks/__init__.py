@@ -1,5 +1,0 @@
-"""Controlled synthetic benchmarks (reversal, syllogism, semantic, people, family).
-
-Public API in `eval.benchmarks.api`: generate, run_benchmark, load_checker
-(and build / checker_for for in-memory use). Checkers: `eval.benchmarks.checker`.
-"""
