@@ -85,10 +85,6 @@ class BudgetConfig:
             v = getattr(self, key)
             require(v is None or v >= 0, f"pipeline.budget.{key}", f"must be >= 0 (0 or null: no cap), got {v}")
 
-    def caps(self) -> dict:
-        """The keys that cap something ({key: cap}; 0 and null are left out)."""
-        return {k: float(getattr(self, k)) for k in ("gpu_hours", "money", "tokens") if getattr(self, k)}
-
 
 @dataclass
 class PipelineConfig:
