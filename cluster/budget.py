@@ -125,6 +125,8 @@ class StudyBudget:
         partial = read_stage_spend(folder) or StageSpend(kind)
         est = estimate_spend(self.estimates.get(name))
         for key, cap in self.caps.items():
+            if key == "tokens" and kind != "augment":
+                continue  # only augmentation generates
             done = self.amount(key, kind, partial.spent)
             left = cap - self.used(key, skip=name) - done
             if key == "tokens" and kind == "augment" and (self.estimates.get(name) is None or
