@@ -337,6 +337,12 @@ def run_study_command(cfg, data: Optional[Path] = None, out: Path = Path("out/ru
     if cfg.pipeline.print_report:
         print()
         print(report.console_table(merged))
+        if merged.plan_vs_actual:
+            from augft.core.tables import PLAN_ACTUAL_HEADER, plan_actual_rows, render_text
+
+            print()
+            print(render_text(PLAN_ACTUAL_HEADER, plan_actual_rows(merged.plan_vs_actual),
+                              title="plan against actual (seconds, GPU-seconds, tokens, FLOPs)"))
         for line in report.degenerate_lines(merged):
             print(f"WARNING: {line}")
         print(f"\nreport: {Path(out) / 'report' / 'report.md'}")
