@@ -122,7 +122,8 @@ def _prepare(cfg, req: AugmentRequest, engine_factory) -> Run:
     job = Job(store=OutputStore(out), templates=templates,
               records=RecordContext(generator_name(cfg), str(a.engine), fcfg,
                                     _verify_threshold(a) if _verify_on(cfg, data) else None, str(a.verify_method)))
-    return Run(cfg, data, out, req.strategies, corpus, templates, counter, max_context, job, engine_factory)
+    return Run(cfg, data, out, req.strategies, corpus, templates, counter, max_context, job, engine_factory,
+               max_generated_tokens=int(req.max_generated_tokens))
 
 
 def _verify_threshold(a) -> float:

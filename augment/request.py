@@ -21,6 +21,10 @@ class AugmentRequest:
     """The output folder or URI (resumable: a rerun into it continues)."""
     strategies: Tuple[str, ...]
     """The strategies to run, each declared in augment/registry.py."""
+    max_generated_tokens: int = 0
+    """Stop issuing units once the run's units have generated this many tokens, counting those an
+    earlier run into the same folder finished (0: no cap). Units already running finish; the run
+    then raises CapReached without a manifest, and a rerun with a larger cap continues."""
 
     def __post_init__(self):
         if not self.strategies:

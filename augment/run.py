@@ -42,6 +42,10 @@ class Run:
     """Manifest entries a strategy's pass builds itself (compose: its rounds, settled); the
     others' come from their summed unit stats."""
     engines: Optional[RunEngines] = None
+    max_generated_tokens: int = 0
+    """AugmentRequest.max_generated_tokens (0: no cap)."""
+    generated: int = 0
+    """Completion tokens of every unit seen so far, resumed ones included (checked against the cap)."""
 
     @property
     def use_ray(self) -> bool:

@@ -94,3 +94,11 @@ def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(text)
     os.replace(tmp, path)
+
+
+def done_wall(folder: Path) -> Optional[float]:
+    """Wall time the stage took when it actually ran (kept in its done marker)."""
+    try:
+        return float(json.loads((folder / DONE).read_text())["wall_s"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

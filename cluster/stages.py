@@ -12,9 +12,11 @@ from __future__ import annotations
 import importlib
 import logging
 import time
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Dict, Mapping, Optional, Sequence
+from typing import Callable, Dict, Iterator, Mapping, Optional, Sequence
 
 from augft.cluster import stage_cache as cache
 from augft.cluster.augment_command import record_quality
@@ -80,6 +82,21 @@ class StageResult:
         return self.corpus_key or self.key
 
 
+_BEFORE_RUN: ContextVar[Optional[Callable[[Path], None]]] = ContextVar("augft_before_run", default=None)
+
+
+@contextmanager
+def before_run(hook: Callable[[Path], None]) -> Iterator[None]:
+    """Within the block, `hook(folder)` runs when a stage is about to run into `folder` (not when
+    it is cached), before anything is written there: the study's budget check, which raises to
+    refuse the stage."""
+    token = _BEFORE_RUN.set(hook)
+    try:
+        yield
+    finally:
+        _BEFORE_RUN.reset(token)
+
+
 def run_cached(out: Path, kind: str, label: str, hashed: Mapping, inputs: Mapping[str, str],
                body: Callable[[Path], object], use_cache: bool = True) -> StageResult:
     """Run `body(folder)` unless the folder for this key is done. Locked per folder so
@@ -90,6 +107,9 @@ def run_cached(out: Path, kind: str, label: str, hashed: Mapping, inputs: Mappin
         if use_cache and cache.is_done(folder, key):
             log.info("%s[%s]: cached (%s)", kind, label, folder)
             return StageResult(kind, label, key, folder, True, 0.0, dict(hashed))
+        hook = _BEFORE_RUN.get()
+        if hook is not None:
+            hook(folder)
         cache.begin(folder, key, {"kind": kind, "label": label, "config": hashed, "inputs": dict(inputs)})
         log.info("%s[%s]: running into %s", kind, label, folder)
         t0 = time.time()
@@ -116,7 +136,9 @@ def prepare_data(cfg, data: Optional[Path], out: Path, fns: StageFns, use_cache:
 
 
 def augment_stage(cfg, strategy: str, data: StageResult, out: Path, fns: StageFns,
-                  use_cache: bool = True) -> StageResult:
+                  use_cache: bool = True, max_generated_tokens: int = 0) -> StageResult:
+    """One strategy's augmentation; `max_generated_tokens` caps what it generates in all (the
+    study's pipeline.budget.tokens left; 0: no cap): at the cap it stops, resumably."""
     from augft.augment.registry import spec
 
     if spec(strategy).writer == "benchmark":  # copied from the data folder, no model
@@ -131,7 +153,8 @@ def augment_stage(cfg, strategy: str, data: StageResult, out: Path, fns: StageFn
     # Keyed by augment's own identity of the folder (augment/identity.py), which its resume
     # fingerprint starts from: moving a study onto a cluster reuses its augmentations, and
     # another strategy's keys do not touch this one's.
-    req, settings = AugmentRequest(str(data.dir), "", (str(strategy),)), AugmentSettings.of(cfg)
+    req = AugmentRequest(str(data.dir), "", (str(strategy),), int(max_generated_tokens))
+    settings = AugmentSettings.of(cfg)
 
     def body(folder: Path):
         fns.augment(replace(req, out=str(folder)), settings)

@@ -10,7 +10,6 @@ and what to log about it.
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,8 @@ from tqdm import tqdm
 
 from augft.cluster import augment_health as health
 from augft.cluster import study_report as report
+from augft.cluster.budget import StudyBudget, metrics as budget_metrics
+from augft.cluster.stage_cache import done_wall
 from augft.cluster.stages import (StageFns, StageResult, augment_stage, eval_stage, index_stage, prepare_data,
                                   targets_stage, train_stage)
 from augft.core.artifacts import AugmentationCounts, AugmentOutput, StageRecord, StudyResults, TrainOutput
@@ -64,6 +65,8 @@ class Study:
     results: Dict[str, StageResult] = field(default_factory=dict)
     flags: Dict[str, str] = field(default_factory=dict)
     """Degenerate augmentations: strategy -> the line the console and report.md show."""
+    budget: Optional[StudyBudget] = None
+    """pipeline.budget and the stages' estimates (set once the data is ready)."""
 
     @property
     def use_cache(self) -> bool:
@@ -82,7 +85,7 @@ class Study:
                         lambda res: _prefixed(cfg, "benchmark") if data is None else {})
         for s in needed_strategies(self.conditions):
             yield StageSpec("augment", s, lambda s=s: augment_stage(cfg, s, self.data_result, self.out, self.fns,
-                                                                   self.use_cache),
+                                                                   self.use_cache, self._token_cap(f"augment[{s}]")),
                             lambda res, s=s: {**_prefixed(cfg, "augment"), "strategy": s})
         for r in retrievers(self.conditions, str(cfg.eval.rag.retriever)):
             yield StageSpec("index", r, lambda r=r: index_stage(cfg, r, self.data_result, self.out, self.use_cache),
@@ -97,6 +100,9 @@ class Study:
             yield self._train_spec(model)
         for cond in self.conditions:
             yield self._eval_spec(cond)
+
+    def _token_cap(self, name: str) -> int:
+        return self.budget.token_cap(name) if self.budget is not None else 0
 
     def _target_sources(self) -> List[str]:
         """The sources distilled models train on: the corpus and their strategies."""
@@ -173,23 +179,33 @@ class Study:
         for cond in self.conditions:
             model = self._get("train", cond.trained) if cond.trained else None
             out[cond.label] = {
-                "train_wall_s": _done_wall(model.dir) if model else None,
-                "augment_wall_s": sum(_done_wall(augs[s].dir) or 0.0 for s in cond.strategies) or None,
-                "eval_wall_s": _done_wall(self._get("eval", cond.label).dir)}
+                "train_wall_s": done_wall(model.dir) if model else None,
+                "augment_wall_s": sum(done_wall(augs[s].dir) or 0.0 for s in cond.strategies) or None,
+                "eval_wall_s": done_wall(self._get("eval", cond.label).dir)}
         return out
 
 
-def _run_stage(tracker: Tracker, parent: RunHandle, spec: StageSpec) -> StageResult:
+def _call(spec: StageSpec, run: RunHandle) -> StageResult:
+    if spec.kind == "train":  # the training loop logs its metric rows to this run as it goes
+        with run.as_env():
+            return spec.run()
+    return spec.run()
+
+
+def _run_stage(tracker: Tracker, parent: RunHandle, spec: StageSpec,
+               budget: Optional[StudyBudget] = None) -> StageResult:
     tags = {"augft.stage": spec.kind, "augft.label": spec.label}
     if spec.condition:
         tags["augft.condition"] = spec.condition
     with tracker.start_run(spec.name, parent=parent, tags=tags,
                            kind="condition" if spec.condition else "stage") as run:
-        if spec.kind == "train":  # the training loop logs its metric rows to this run as it goes
-            with run.as_env():
-                res = spec.run()
+        if budget is None:
+            res = _call(spec, run)
         else:
-            res = spec.run()
+            res = budget.attempt(spec.name, spec.kind, lambda: _call(spec, run))
+            row = next((r for r in budget.rows() if r.stage == spec.name), None)
+            if row is not None:  # its estimate beside what it spent
+                run.log_metrics(budget_metrics(row))
         spec.after(run, res)
         run.set_tags({"augft.cached": str(res.cached).lower(), "augft.key": res.key,
                       "augft.dir": str(res.dir.resolve())})
@@ -244,7 +260,9 @@ def _run_specs(study: Study, tracker: Tracker, parent: RunHandle, specs: List[St
                     augmenting.enter_context(study.fns.keep_engines())
                 keeping = not keeping
             bar.set_description(spec.name)
-            study.results[spec.name] = _run_stage(tracker, parent, spec)
+            study.results[spec.name] = _run_stage(tracker, parent, spec, study.budget)
+            if study.budget is None:  # the data is ready: plan the study on it (pipeline.budget)
+                study.budget = StudyBudget.start(study.cfg, study.data_result.dir)
             if spec.kind == "augment":
                 _check_augmentation(study, spec.label, parent)
             bar.update()
@@ -316,6 +334,7 @@ def _write_report(study: Study, parent: RunHandle, name: str) -> StudyResults:
                             for s, c in augmentation_counts(study).items()}
     merged.stages = {k: StageRecord(str(v.dir), v.key, v.cached, v.wall_s) for k, v in study.results.items()}
     merged.run_id = parent.run_id
+    merged.plan_vs_actual = study.budget.rows() if study.budget is not None else []
     folder = study.out / "report"
     report.write_report(folder, merged, study.stage_walls(), title=f"augft study: {name}",
                         model=str(study.cfg.model.name), report_cfg=study.cfg.report)
@@ -327,20 +346,18 @@ def _write_report(study: Study, parent: RunHandle, name: str) -> StudyResults:
     return merged
 
 
-def _done_wall(folder: Path) -> Optional[float]:
-    """Wall time the stage took when it actually ran (kept in its done marker)."""
-    try:
-        return float(json.loads((folder / "done").read_text())["wall_s"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
 def run_study_command(cfg, data: Optional[Path] = None, out: Path = Path("out/run")) -> int:
     """CLI entry (`augft run`)."""
     merged = run_study(cfg, data, out)
     if cfg.pipeline.print_report:
         print()
         print(report.console_table(merged))
+        if merged.plan_vs_actual:
+            from augft.core.tables import PLAN_ACTUAL_HEADER, plan_actual_rows, render_text
+
+            print()
+            print(render_text(PLAN_ACTUAL_HEADER, plan_actual_rows(merged.plan_vs_actual),
+                              title="plan against actual (seconds, GPU-seconds, tokens, FLOPs)"))
         for line in report.degenerate_lines(merged):
             print(f"WARNING: {line}")
         print(f"\nreport: {Path(out) / 'report' / 'report.md'}")

@@ -9,8 +9,8 @@ from typing import Dict, List, Mapping, Optional, Union
 from augft.core.artifacts import (AugmentOutput, CostRow, Coverage, EvalOutput, EvalResults, RoundQuality, SplitStats,
                                   StrategyQuality, StudyResults, write_artifact)
 from augft.core.io import atomic_path, atomic_write_text
-from augft.core.tables import (RETENTION_HEADER, accuracy_grid, condition_order, footer_rows, interval_label,
-                               render_markdown, render_text, retention_rows)
+from augft.core.tables import (PLAN_ACTUAL_HEADER, RETENTION_HEADER, accuracy_grid, condition_order, footer_rows,
+                               interval_label, plan_actual_rows, render_markdown, render_text, retention_rows)
 from augft.eval.compare import compare_folders
 from augft.eval.questions.report import test_set_markdown
 
@@ -192,6 +192,11 @@ def _sections(merged: StudyResults, rows: List[CostRow], png: Optional[Path]) ->
     md += ["## Costs", "", "One-off compute (augmentation, training) against the per-query compute; "
            "break-even is the number of queries after which the condition costs less than ICL, "
            "which pays for its context on every query.", "", cost_markdown(rows), ""]
+    if merged.plan_vs_actual:
+        md += ["## Plan against actual", "", "Each stage's estimate (augft plan's, on the cluster the study ran on) "
+               "beside what it spent: wall seconds, GPU-seconds (wall x the GPUs it held), tokens (augment: "
+               "generated; train: trained; eval: scored) and FLOPs.", "",
+               render_markdown(PLAN_ACTUAL_HEADER, plan_actual_rows(merged.plan_vs_actual)), ""]
     return md
 
 

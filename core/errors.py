@@ -23,6 +23,19 @@ class AugftError(Exception):
         return type(self), (self.message,)
 
 
+class CapReached(AugftError):
+    """A run stopped itself at a cap it was given (augmentation's generated tokens), its resumable
+    state intact: the caller names the key that set the cap."""
+
+    def __init__(self, message: str = "", spent: float = 0.0, cap: float = 0.0):
+        super().__init__(message)
+        self.spent = spent
+        self.cap = cap
+
+    def __reduce__(self):
+        return type(self), (self.message, self.spent, self.cap)
+
+
 def user_error(exc: BaseException):
     """The AugftError a Ray worker raised, unwrapped from Ray's `RayTaskError(AugftError)` (which
     is itself an AugftError, but whose text is the remote traceback), or `exc` when it is one; None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from augft.core.artifacts import ConditionSummary, Retention, SplitStats
+from augft.core.artifacts import ConditionSummary, PlanActual, Retention, SplitStats
 from augft.core.conditions import family_of
 
 Cells = Mapping[str, Mapping[str, SplitStats]]  # condition -> split -> its accuracy and interval
@@ -92,3 +92,23 @@ def retention_rows(conditions: Mapping[str, ConditionSummary],
 
 RETENTION_HEADER = ["condition", "gain vs base (corpus splits, mean)",
                     "retention: accuracy on what base knew (n)", "general-text perplexity (vs base)"]
+
+
+PLAN_ACTUAL_HEADER = ["stage", "wall est.", "wall", "GPU-s est.", "GPU-s", "tokens est.", "tokens", "FLOPs est.",
+                      "FLOPs"]
+
+
+def _num(x: Optional[float], fmt: str = ".3g") -> str:
+    return "-" if x is None else format(x, fmt)
+
+
+def plan_actual_rows(rows: Sequence[PlanActual]) -> List[List[str]]:
+    """Each stage's estimate beside what it spent (wall seconds, GPU-seconds, tokens, FLOPs); a
+    cached stage shows what it spent when it ran."""
+    out = []
+    for r in rows:
+        e, a = r.estimate, r.actual
+        out.append([r.stage + (" (cached)" if r.cached else ""), _num(e.wall_s, ".0f"), _num(a.wall_s, ".0f"),
+                    _num(e.gpu_s, ".0f"), _num(a.gpu_s, ".0f"), _num(e.tokens, ",.0f"), _num(a.tokens, ",.0f"),
+                    _num(e.flops), _num(a.flops)])
+    return out

@@ -41,6 +41,18 @@ def peak_flops(plan: WorkerPlan) -> float:
     return peak_for_device(torch.cuda.get_device_name()) if torch.cuda.is_available() else 0.0
 
 
+def device_record(device, world: int) -> Dict[str, object]:
+    """What the workers trained on, for GPU-hours: every rank holds one device like rank 0's, so
+    `world` GPUs of rank 0's type on CUDA, none on CPU."""
+    import torch
+
+    from augft.core.gpus import canonical_gpu_name
+
+    if getattr(device, "type", str(device)) != "cuda":
+        return {"gpus": 0.0, "gpu_type": "cpu"}
+    return {"gpus": float(world), "gpu_type": canonical_gpu_name(torch.cuda.get_device_name(device))}
+
+
 def _init_distributed(use_gpu: bool) -> None:
     import deepspeed
     import torch.distributed as dist
@@ -342,7 +354,8 @@ def export(s: Session, wall: float) -> Optional[WorkerSummary]:
         train_flops=training_flops(s.n_params, all_tokens(s)), n_params=int(s.n_params), world_size=s.world,
         final_loss=s.last_loss, final_eval_loss=s.last_eval,
         tokens_per_s=s.tokens_done / wall if wall > 0 else 0.0, model=str(exported) if exported else None,
-        metrics_run=s.writer.live.run_id if s.writer.live is not None and s.writer.live.ok else "")
+        metrics_run=s.writer.live.run_id if s.writer.live is not None and s.writer.live.ok else "",
+        **device_record(s.device, s.world))
     write_artifact(Path(plan.out) / ".worker_summary.json", summary, indent=1)
     return summary
 

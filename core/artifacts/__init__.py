@@ -10,13 +10,15 @@ from augft.core.artifacts.eval_results import (BreakEven, ConditionCost, Conditi
                                                IclSample, OneOffCost, QueryCost, RagInfo, Retained, Retention,
                                                SplitStats)
 from augft.core.artifacts.decision import Decision, DecisionRow, Pick, Priced
-from augft.core.artifacts.folders import (MANIFEST, RESULTS, SUMMARY, AugmentOutput, EvalOutput, TrainOutput,
-                                          artifact_json, read_train_summary, write_artifact)
+from augft.core.artifacts.folders import (MANIFEST, RESULTS, SPEND, SUMMARY, AugmentOutput, EvalOutput, TrainOutput,
+                                          artifact_json, read_stage_spend, read_train_summary, write_artifact,
+                                          write_stage_spend)
 from augft.core.artifacts.manifest import (EngineChoice, EngineResources, Manifest, PhaseCounts, RoundEntry,
                                            SamplingParams, StrategyEntry, Timings, VerifyInfo)
 from augft.core.artifacts.quality import Coverage, Quality, RoundQuality, StepCoverage, StrategyQuality
 from augft.core.artifacts.train_summary import DataStats, TrainSummary, WorkerSummary
-from augft.core.artifacts.study import AugmentationCounts, CostRow, StageRecord, StudyResults, TestSetSummary
+from augft.core.artifacts.study import (AugmentationCounts, CostRow, PlanActual, Spend, StageRecord, StageSpend,
+                                       StudyResults, TestSetSummary)
 
 
 def artifact_schemas() -> dict:

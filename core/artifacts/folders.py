@@ -19,6 +19,7 @@ from augft.core.artifacts.codec import ArtifactError, encode, read_typed
 from augft.core.artifacts.eval_results import ConditionSummary, EvalResults
 from augft.core.artifacts.manifest import Manifest
 from augft.core.artifacts.quality import Quality
+from augft.core.artifacts.study import StageSpend
 from augft.core.artifacts.train_summary import TrainSummary
 from augft.core.io import atomic_write_json
 from augft.core.records import Augmentation, iter_parquet
@@ -26,6 +27,7 @@ from augft.core.records import Augmentation, iter_parquet
 MANIFEST = "manifest.json"
 SUMMARY = "summary.json"
 RESULTS = "results.json"
+SPEND = "spend.json"
 
 
 def write_artifact(path: Path, obj, indent: Optional[int] = 2) -> Path:
@@ -128,6 +130,16 @@ class TrainOutput:
 
     def write_summary(self, summary: TrainSummary) -> Path:
         return write_artifact(self.summary_path, summary, indent=1)
+
+
+def read_stage_spend(folder: Path) -> Optional[StageSpend]:
+    """What the study recorded a stage folder has spent (None: nothing recorded yet)."""
+    path = Path(folder) / SPEND
+    return read_typed(path, StageSpend, "stage spend") if path.is_file() else None
+
+
+def write_stage_spend(folder: Path, spend: StageSpend) -> Path:
+    return write_artifact(Path(folder) / SPEND, spend)
 
 
 def read_train_summary(path: Path) -> TrainSummary:

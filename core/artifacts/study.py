@@ -4,7 +4,7 @@ test set's origin, each stage's wall time and folder."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import ClassVar, Dict, List, Optional
 
 from augft.core.artifacts.eval_results import EvalResults
 from augft.core.artifacts.quality import StrategyQuality
@@ -52,6 +52,44 @@ class StageRecord:
 
 
 @dataclass
+class Spend:
+    """What a stage costs: wall time, GPU-seconds (wall x the GPUs it held), tokens (augment: the
+    tokens its models generated; train: the tokens trained; eval: the tokens scored) and FLOPs.
+    None: not known (a stage without GPUs has no GPU-seconds estimate)."""
+    wall_s: Optional[float] = None
+    gpu_s: Optional[float] = None
+    tokens: Optional[float] = None
+    flops: Optional[float] = None
+
+
+@dataclass
+class StageSpend:
+    """`<stage folder>/spend.json`, written by the study after every attempt at a stage (finished,
+    failed or stopped by the budget): what it has spent in all, so a budget counts it across
+    reruns. Wall and GPU-seconds add up over attempts; tokens and FLOPs are the stage's own
+    cumulative counts (a resumed augmentation's units, a resumed training's steps)."""
+    SCHEMA: ClassVar[int] = 1
+    kind: str
+    attempts: int = 0
+    spent: Spend = field(default_factory=Spend)
+    gpus: float = 0.0
+    """GPUs the stage held (its artifact's record, else the placement it reserves)."""
+    gpu_type: str = ""
+    done: bool = False
+    schema: int = 1
+
+
+@dataclass
+class PlanActual:
+    """One stage's estimate (`augft plan`'s, made when the study started it) beside what it spent."""
+    stage: str
+    kind: str
+    estimate: Spend = field(default_factory=Spend)
+    actual: Spend = field(default_factory=Spend)
+    cached: bool = False
+
+
+@dataclass
 class StudyResults(EvalResults):
     quality: Dict[str, StrategyQuality] = field(default_factory=dict)
     augmentations: Dict[str, AugmentationCounts] = field(default_factory=dict)
@@ -59,3 +97,5 @@ class StudyResults(EvalResults):
     cost_table: List[CostRow] = field(default_factory=list)
     stages: Dict[str, StageRecord] = field(default_factory=dict)
     run_id: Optional[str] = None
+    plan_vs_actual: List[PlanActual] = field(default_factory=list)
+    """Each stage's estimate beside what it spent, in the study's order."""

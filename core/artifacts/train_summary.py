@@ -54,6 +54,11 @@ class WorkerSummary:
     metrics_run: str = ""
     """The MLflow run rank 0 logged every metric row to while training ('' when none): the
     stage's end then does not log them again."""
+    gpus: float = 0.0
+    """GPUs the workers trained on (world_size on CUDA; 0 on CPUs), so GPU-hours follow from wall_s."""
+    gpu_type: str = ""
+    """Their type as core.gpus spells it (H100, ...; a name not in its table as torch gives it),
+    `cpu` on CPUs, empty in summaries written before it was recorded."""
     schema: int = 1
 
 

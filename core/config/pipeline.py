@@ -1,6 +1,6 @@
 """Pipeline section (owned by cluster/): the end-to-end study (`augft run`) and sweeps."""
 from dataclasses import dataclass, field
-from typing import List
+from typing import List, Optional
 
 from augft.core.config.augment import Strategy
 from augft.core.config.checks import choices, require
@@ -67,6 +67,26 @@ class SweepConfig:
 
 
 @dataclass
+class BudgetConfig:
+    """What a study (`augft run`) may spend, in all, over every rerun into the same --out; 0 or
+    null: no cap. Before each stage the study compares the stage's estimate (`augft plan`'s own
+    estimators) with what is left and refuses to start it when it would exceed it; augmentation
+    also stops itself at the token cap mid-stage, resumably (docs/plan.md, "Budgets")."""
+    gpu_hours: Optional[float] = None
+    """GPU-hours: each stage's wall time x the GPUs it holds (cached stages count what they spent)."""
+    money: Optional[float] = None
+    """Money, in plan.currency: GPU-hours x plan.price_per_gpu_hour (which must then be set)."""
+    tokens: Optional[int] = None
+    """Tokens the augmentation models generate (every candidate, every strategy); augmentation
+    stops issuing units once its stage reaches what is left, and a rerun with a larger cap continues."""
+
+    def __post_init__(self):
+        for key in ("gpu_hours", "money", "tokens"):
+            v = getattr(self, key)
+            require(v is None or v >= 0, f"pipeline.budget.{key}", f"must be >= 0 (0 or null: no cap), got {v}")
+
+
+@dataclass
 class PipelineConfig:
     cache: bool = True
     """Skip stages whose config and inputs are unchanged since a finished run."""
@@ -87,6 +107,8 @@ class PipelineConfig:
     """Print the comparison table at the end of `augft run`."""
     sweep: SweepConfig = field(default_factory=SweepConfig)
     """`augft sweep`: the search over the augmentation mix."""
+    budget: BudgetConfig = field(default_factory=BudgetConfig)
+    """What `augft run` may spend: GPU-hours, money, generated tokens (0 or null: no cap)."""
 
     def __post_init__(self):
         from augft.core.conditions import parse_all

@@ -54,3 +54,7 @@ class AugftConfig:
         require(0 <= self.seed < 2 ** 32, "seed", f"must be in 0..{2 ** 32 - 1}, got {self.seed}")
         require(self.max_document_tokens >= 0, "max_document_tokens",
                 f"must be 0 (no limit) or more, got {self.max_document_tokens}")
+        # money is GPU-hours at a price: a money cap without a price could never be checked
+        require(not self.pipeline.budget.money or self.plan.price_per_gpu_hour > 0, "pipeline.budget.money",
+                "needs plan.price_per_gpu_hour (the price per GPU-hour it is counted at; "
+                "augft plan --price-per-gpu-hour sets the same key)")

@@ -38,3 +38,20 @@ def test_a_resumed_training_counts_all_of_its_steps(tiny_model, corpus_dir, tmp_
     old.write_text(json.dumps({k: v for k, v in state.items() if k != "tokens"}))
     legacy = api.train(cfg, corpus_dir, out)
     assert legacy.resumed_from == 3 and legacy.tokens == 4 * step_tokens[4]
+
+
+def test_the_summary_records_the_gpus_and_their_type(tiny_model, corpus_dir, tmp_path, monkeypatch):
+    """GPU-hours follow from the summary: the GPUs the workers held and their type (`cpu` here)."""
+    import torch
+
+    from augft.core.artifacts import TrainOutput
+    from augft.train.loop import device_record
+
+    out = tmp_path / "out"
+    cfg = load_config(None, [f"model.name={tiny_model}", *STEPS, "train.max_steps=1"])
+    api.train(cfg, corpus_dir, out)
+    s = TrainOutput(out).summary()
+    assert (s.gpus, s.gpu_type) == (0.0, "cpu")
+    # On CUDA (not here: its device name faked): every rank's GPU, of rank 0's type as core.gpus spells it
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "NVIDIA H100 80GB HBM3")
+    assert device_record(torch.device("cuda", 0), 8) == {"gpus": 8.0, "gpu_type": "H100"}
