@@ -113,10 +113,10 @@ def _judge(cfg, cands: List[Candidate], docs, judge_fn=judge_here) -> list:
         return ray.get(task.remote(cfg, cands, docs, gpus))
 
 
-def _keep(cfg, flat: List[Candidate], docs, report: dict) -> List[Candidate]:
-    """The candidates questions.keep_rule keeps; report["judge"] gets the rule and each split's
-    outcome per reason. Under `fair` the model is asked only about valid candidates, and only
-    without context; the base accuracy on the kept ones is reported (it is not selected away)."""
+def _keep(cfg, flat: List[Candidate], docs, report: dict):
+    """The candidates questions.keep_rule keeps, and the model's verdicts by candidate id;
+    report["judge"] gets the rule and each split's outcome per reason. Under `fair` the model is
+    asked only about valid candidates, and only without context."""
     q, text = cfg.questions, {d.id: d.text for d in docs}
     rule = str(q.keep_rule)
     sources = {c.id: [text[i] for i in c.source_ids if i in text] for c in flat}
@@ -127,12 +127,10 @@ def _keep(cfg, flat: List[Candidate], docs, report: dict) -> List[Candidate]:
     report["judge"] = {
         "model": str(cfg.model.name), "keep_rule": rule,
         "rule": RULES[rule].format(p=float(q.prior_confidence)),
-        "outcomes": {s: counts([c for c in flat if c.split == s], lambda c: why[c.id]) for s in SPLITS},
-        "base_correct_of_kept": {s: sum(verdicts[c.id].base_correct for c in kept if c.split == s)
-                                 for s in SPLITS}}
+        "outcomes": {s: counts([c for c in flat if c.split == s], lambda c: why[c.id]) for s in SPLITS}}
     if rule == "fair":
         report["judge"]["prior_confidence"] = float(q.prior_confidence)
-    return kept
+    return kept, verdicts
 
 
 def _check_overwrite(out: Path, force: bool) -> None:
@@ -171,8 +169,11 @@ def build_questions(cfg, data: Path, out: Path, force: bool = False) -> dict:
         for s, extra in _rewrites(cfg, mech, report).items():
             cands[s] += extra
     flat = [c for s in SPLITS for c in cands[s]]
-    kept = _keep(cfg, flat, docs, report) if q.filter else flat
+    kept, verdicts = _keep(cfg, flat, docs, report) if q.filter else (flat, {})
     chosen = [c for s in SPLITS for c in select([c for c in kept if c.split == s], int(q.per_split), cfg.seed)]
+    if verdicts:  # base accuracy on the written set: the fair rule does not select it away
+        report["judge"]["base_correct_of_kept"] = {s: sum(verdicts[c.id].base_correct for c in chosen
+                                                          if c.split == s) for s in SPLITS}
     questions = to_questions(chosen, int(cfg.seed))
     report["kept"] = {s: counts([x for x in questions if x.split == s], lambda x: x.kind) for s in SPLITS}
     report["questions"] = len(questions)
