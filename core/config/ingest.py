@@ -54,7 +54,8 @@ class QuestionsConfig:
     retrieval) answer, so it favours them; kept for comparison (benchmarks/questions_rules.py)."""
     prior_confidence: float = 0.8
     """questions.keep_rule=fair: a question whose answer the base model (no context) gives at
-    least this probability (softmax of its choice scores, eval.scoring) is prior knowledge and
+    least this probability (softmax of its choice scores: summed log-likelihoods, or per-token
+means under eval.scoring=mean) is prior knowledge and
     dropped; below it, right or wrong, it is kept (the report gives base accuracy on the kept).
     Above 1/questions.n_choices (chance) and at most 1."""
     max_new_tokens: int = 48
