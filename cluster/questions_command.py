@@ -1,8 +1,10 @@
 """`augft questions --data DIR [--out DIR]`: a held-out multiple-choice test set from a corpus.
 
 Mechanical candidates (eval.questions.build) -> model-written rewrites of a seeded sample of
-them (any augment engine: the embedded model by default) -> the keep/drop rule scored with
-eval's scorer (eval.questions.judge) -> a per-split subsample. Writes, into the output folder
+them (any augment engine: the embedded model by default) -> the keep rule (questions.keep_rule:
+`fair` checks validity by text and prior knowledge by the base model's confidence, `icl_checked`
+asks ICL; eval.questions.keep), the model's part scored with eval's scorer
+(eval.questions.judge) -> a per-split subsample. Writes, into the output folder
 (the data folder by default): questions.jsonl, heldout.jsonl (the statements the questions
 test, which augmentation must not copy verbatim), questions.json (the report: generated, by
 which model, how many candidates, rewrites and keeps per split), and corpus.jsonl when the
