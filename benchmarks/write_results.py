@@ -58,6 +58,8 @@ HEADLINES: Dict[str, Tuple[str, List[str]]] = {
     "entity_detection": ("the old \"not an English word\" detector on the same labelled sentences",
                          ["detectors.rules.heldout.exact.precision", "detectors.rules.heldout.exact.recall"]),
     "augment_kv_cache": ("shared-window KV cache vs recomputing the window", ["speedup"]),
+    "questions_rules": ("rag on the ICL-checked test set (the rule before) vs the fair one, same corpus",
+                        ["rag_by_rule.icl_checked.reversal.accuracy", "rag_by_rule.fair.reversal.accuracy"]),
     "augment_kv_cache_vllm": ("vLLM prefix caching on vs off", ["speedup"]),
     "augment_pipeline": ("Ray Data executor vs a plain loop (wall, lower is better)",
                          ["ratio_ray_over_loop", "ratio_including_ray_init"]),

@@ -1,8 +1,10 @@
 """`augft questions --data DIR [--out DIR]`: a held-out multiple-choice test set from a corpus.
 
 Mechanical candidates (eval.questions.build) -> model-written rewrites of a seeded sample of
-them (any augment engine: the embedded model by default) -> the keep/drop rule scored with
-eval's scorer (eval.questions.judge) -> a per-split subsample. Writes, into the output folder
+them (any augment engine: the embedded model by default) -> the keep rule (questions.keep_rule:
+`fair` checks validity by text and prior knowledge by the base model's confidence, `icl_checked`
+asks ICL; eval.questions.keep), the model's part scored with eval's scorer
+(eval.questions.judge) -> a per-split subsample. Writes, into the output folder
 (the data folder by default): questions.jsonl, heldout.jsonl (the statements the questions
 test, which augmentation must not copy verbatim), questions.json (the report: generated, by
 which model, how many candidates, rewrites and keeps per split), and corpus.jsonl when the
@@ -27,7 +29,7 @@ from augft.core.io import atomic_write_json
 from augft.core.records import write_jsonl
 from augft.eval.questions import rewrite
 from augft.eval.questions.build import SPLITS, Candidate, mechanical
-from augft.eval.questions.keep import counts, heldout, select, to_questions
+from augft.eval.questions.keep import RULES, counts, decide, heldout, invalid, select, to_questions
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +93,8 @@ def judge_here(cfg, cands: List[Candidate], docs, gpus: float = 0.0) -> list:
     if gpus > 0:
         model = model_on(model, actor_device(str(model.device), gpus, "questions.judge_gpus"))
     lm = load_from_config(model)
-    return judge(lm.model, lm.tokenizer, cands, {d.id: d for d in docs}, cfg.eval)
+    return judge(lm.model, lm.tokenizer, cands, {d.id: d for d in docs}, cfg.eval,
+                 icl=str(cfg.questions.keep_rule) == "icl_checked")
 
 
 def _judge(cfg, cands: List[Candidate], docs, judge_fn=judge_here) -> list:
@@ -110,6 +113,26 @@ def _judge(cfg, cands: List[Candidate], docs, judge_fn=judge_here) -> list:
         check_cluster(actors_spec(1, float(q.judge_cpus), gpus, JUDGE_KEYS, "the questions judge"))
         task = ray.remote(judge_fn).options(**actor_options(float(q.judge_cpus), gpus))
         return ray.get(task.remote(cfg, cands, docs, gpus))
+
+
+def _keep(cfg, flat: List[Candidate], docs, report: dict):
+    """The candidates questions.keep_rule keeps, and the model's verdicts by candidate id;
+    report["judge"] gets the rule and each split's outcome per reason. Under `fair` the model is
+    asked only about valid candidates, and only without context."""
+    q, text = cfg.questions, {d.id: d.text for d in docs}
+    rule = str(q.keep_rule)
+    sources = {c.id: [text[i] for i in c.source_ids if i in text] for c in flat}
+    asked = flat if rule == "icl_checked" else [c for c in flat if invalid(c, sources[c.id]) is None]
+    verdicts = dict(zip((c.id for c in asked), _judge(cfg, asked, docs) if asked else []))
+    why = {c.id: decide(rule, c, verdicts.get(c.id), sources[c.id], float(q.prior_confidence)) for c in flat}
+    kept = [c for c in flat if why[c.id] == "kept"]
+    report["judge"] = {
+        "model": str(cfg.model.name), "keep_rule": rule,
+        "rule": RULES[rule].format(p=float(q.prior_confidence)),
+        "outcomes": {s: counts([c for c in flat if c.split == s], lambda c: why[c.id]) for s in SPLITS}}
+    if rule == "fair":
+        report["judge"]["prior_confidence"] = float(q.prior_confidence)
+    return kept, verdicts
 
 
 def _check_overwrite(out: Path, force: bool) -> None:
@@ -148,23 +171,19 @@ def build_questions(cfg, data: Path, out: Path, force: bool = False) -> dict:
         for s, extra in _rewrites(cfg, mech, report).items():
             cands[s] += extra
     flat = [c for s in SPLITS for c in cands[s]]
-    if q.filter:
-        verdicts = _judge(cfg, flat, docs)
-        report["judge"] = {"model": str(cfg.model.name), "rule": "kept when ICL with the source documents "
-                           "answers and the base model without context does not",
-                           "outcomes": {s: counts([v for c, v in zip(flat, verdicts) if c.split == s],
-                                                  lambda v: v.reason) for s in SPLITS}}
-        kept = [c for c, v in zip(flat, verdicts) if v.keep]
-    else:
-        kept = flat
+    kept, verdicts = _keep(cfg, flat, docs, report) if q.filter else (flat, {})
     chosen = [c for s in SPLITS for c in select([c for c in kept if c.split == s], int(q.per_split), cfg.seed)]
+    if verdicts:  # base accuracy on the written set: the fair rule does not select it away
+        report["judge"]["base_correct_of_kept"] = {s: sum(verdicts[c.id].base_correct for c in chosen
+                                                          if c.split == s) for s in SPLITS}
     questions = to_questions(chosen, int(cfg.seed))
     report["kept"] = {s: counts([x for x in questions if x.split == s], lambda x: x.kind) for s in SPLITS}
     report["questions"] = len(questions)
     if not questions:
         atomic_write_json(out / REPORT, report)
-        raise AugftError("no question passed the keep rule (see the judge outcomes); try questions.filter=false "
-                         "or a stronger model for the rule (model.name)")
+        raise AugftError(f"no question passed the keep rule questions.keep_rule={q.keep_rule} (see the judge "
+                         f"outcomes in {out / REPORT}); try questions.filter=false or a stronger model for "
+                         "the rule (model.name)")
     by_id = {c.id: c for c in chosen}
     write_jsonl(out / HELDOUT, heldout(questions, by_id))
     write_jsonl(out / "questions.jsonl", questions)

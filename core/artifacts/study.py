@@ -28,6 +28,11 @@ class TestSetSummary:
     judge: str
     rule: str
     kept: Dict[str, int] = field(default_factory=dict)
+    keep_rule: str = ""
+    """questions.keep_rule that built it (`fair`, `icl_checked`); "" for a set built without the
+    rule (questions.filter=false) or before the key existed."""
+    dropped: Dict[str, int] = field(default_factory=dict)
+    """Candidates the rule dropped per reason, all splits together."""
 
 
 @dataclass

@@ -2,7 +2,9 @@
 from dataclasses import dataclass, field
 from typing import List
 
-from augft.core.config.checks import require
+from augft.core.config.checks import choices, require
+
+KeepRule = choices("KeepRule", ["fair", "icl_checked"], __name__)
 
 
 @dataclass
@@ -39,8 +41,23 @@ class QuestionsConfig:
     """Let a model (augment.engine: the embedded one by default) write rephrased, reversed and
     inference questions; off: only the mechanical (template) questions are built."""
     filter: bool = True
-    """Keep a question only when ICL with its source documents answers it and the base model
-    without context does not (so it tests the documents, not prior knowledge)."""
+    """Apply the keep rule (questions.keep_rule) to every candidate; off: every candidate is
+    kept (no validity or prior-knowledge check)."""
+    keep_rule: KeepRule = KeepRule.fair
+    """Which rule keeps a question (questions.filter). `fair`: the question is valid by its text
+    alone (its answer and subject are stated in its source documents, no distractor is, the
+    choices are distinct, the prompt does not contain the answer) and the base model without
+    context gives the answer less than questions.prior_confidence of its probability over the
+    choices; no condition that reads the documents is consulted, so none is favoured.
+    `icl_checked` (the rule before): kept when ICL with the source documents picks the answer and
+    the base model without context does not; it selects the questions `icl` and `rag` (perfect
+    retrieval) answer, so it favours them; kept for comparison (benchmarks/questions_rules.py)."""
+    prior_confidence: float = 0.8
+    """questions.keep_rule=fair: a question whose answer the base model (no context) gives at
+    least this probability (softmax of its choice scores: summed log-likelihoods, or per-token
+means under eval.scoring=mean) is prior knowledge and
+    dropped; below it, right or wrong, it is kept (the report gives base accuracy on the kept).
+    Above 1/questions.n_choices (chance) and at most 1."""
     max_new_tokens: int = 48
     """Generation budget for one model-written question."""
     temperature: float = 0.0
@@ -55,6 +72,9 @@ class QuestionsConfig:
     def __post_init__(self):
         require(self.per_split >= 1, "questions.per_split", f"must be at least 1, got {self.per_split}")
         require(self.n_choices >= 2, "questions.n_choices", f"must be at least 2, got {self.n_choices}")
+        require(1.0 / self.n_choices < self.prior_confidence <= 1.0, "questions.prior_confidence",
+                f"must be above chance (1/questions.n_choices = {1.0 / self.n_choices:.3f}) and at most 1, "
+                f"got {self.prior_confidence}")
         require(self.judge_gpus >= 0, "questions.judge_gpus", f"must be >= 0, got {self.judge_gpus}")
         require(self.judge_cpus > 0, "questions.judge_cpus", f"must be > 0, got {self.judge_cpus}")
         require(self.max_new_tokens >= 8, "questions.max_new_tokens",

@@ -58,3 +58,20 @@ def test_augment_quality_runs_at_its_smallest_size(tmp_path, tiny_model):
     for half in ("zero_shot", "few_shot"):
         assert res[half]["inputs"] == 4 and res[half]["completion_tokens"] > 0
     assert res["few_shot"]["kept"] + sum(res["few_shot"]["filtered"].values()) == res["few_shot"]["inputs"]
+
+
+@pytest.mark.slow
+def test_questions_rules_runs_at_its_smallest_size(tmp_path, tiny_model):
+    """Both keep rules on one corpus, base/icl/rag scored on each set (seconds on the tiny model)."""
+    out = tmp_path / "questions_rules.json"
+    r = subprocess.run([sys.executable, str(REPO / "benchmarks" / "questions_rules.py"), "--people", "4",
+                        "--per-split", "5", "--model", tiny_model, "--config", "configs/tiny.yaml",
+                        "--work", str(tmp_path / "work"), "--json", str(out)],
+                       capture_output=True, text=True, timeout=600, cwd=REPO)
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = json.loads(out.read_text())
+    assert set(res["rules"]) == {"icl_checked", "fair"} and set(res["rag_by_rule"]) == {"icl_checked", "fair"}
+    fair = res["rules"]["fair"]
+    assert sum(fair["kept"].values()) > 0 and set(fair["accuracy"]) == {"base", "icl", "rag"}
+    # The fair rule never asked ICL: none of its outcomes is an ICL verdict.
+    assert "icl_wrong" not in {r for o in fair["outcomes"].values() for r in o}

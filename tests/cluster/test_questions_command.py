@@ -99,3 +99,53 @@ def test_rewriting_through_vllm_writes_the_hf_engines_questions(user_data: Path,
     assert vl["writer"]["outcomes"] == hf["writer"]["outcomes"]
     assert sum(o.get("accepted", 0) for o in vl["writer"]["outcomes"].values()) > 0  # real rewrites compared
     assert (tmp_path / "vllm" / "questions.jsonl").read_bytes() == (tmp_path / "hf" / "questions.jsonl").read_bytes()
+
+
+def _as_candidates(out: Path):
+    """The written questions back as candidates (answer last), to score them again."""
+    from augft.eval.questions.build import Candidate
+
+    return [Candidate(q.split, q.kind, q.prompt, q.choices[q.answer].strip(),
+                      [c.strip() for i, c in enumerate(q.choices) if i != q.answer], q.source_ids,
+                      q.meta["about"]) for q in read_questions(out)]
+
+
+def test_fair_rule_keeps_questions_icl_gets_wrong_and_reports_the_rule(user_data: Path, tmp_path: Path,
+                                                                       tiny_model):
+    """Built by the fair rule, the set holds valid questions that ICL with their source documents
+    gets wrong (the ICL-checked rule can keep none of those); questions.json and the study's
+    test-set line name the rule and the drops per reason."""
+    from augft.core.models import load_from_config
+    from augft.eval.questions.judge import judge
+    from augft.eval.questions.report import test_set_markdown, test_set_summary
+
+    cfg = _cfg(tiny_model, "questions.generate=false")
+    report = build_questions(cfg, user_data, tmp_path / "fair")
+    j = report["judge"]
+    assert j["keep_rule"] == "fair" and j["prior_confidence"] == 0.8 and "no condition" in j["rule"]
+    reasons = {r for o in j["outcomes"].values() for r in o}
+    assert reasons <= {"kept", "prior_knowledge", "duplicate_choices", "answer_not_in_source",
+                       "subject_not_in_source", "gives_answer", "distractor_in_source"}
+    assert all(sum(report["kept"][s].values()) == min(j["outcomes"][s].get("kept", 0), 10) for s in j["outcomes"])
+    lm = load_from_config(cfg.model)
+    docs = {d.id: d for d in read_records(user_data / "corpus.jsonl", Document)}
+    again = judge(lm.model, lm.tokenizer, _as_candidates(tmp_path / "fair"), docs, cfg.eval, progress=False)
+    assert any(v.icl_correct is False for v in again)  # valid, kept, and ICL gets it wrong
+    assert all(v.base_p < 0.8 for v in again)
+    assert sum(j["base_correct_of_kept"].values()) == sum(v.base_correct for v in again)
+    summary = test_set_summary(tmp_path / "fair")
+    assert summary.keep_rule == "fair" and sum(summary.dropped.values()) == sum(
+        n for o in j["outcomes"].values() for r, n in o.items() if r != "kept")
+    assert "keep rule `fair`" in test_set_markdown(summary) and "dropped per reason" in test_set_markdown(summary)
+
+    old = _cfg(tiny_model, "questions.generate=false", "questions.keep_rule=icl_checked")
+    try:
+        build_questions(old, user_data, tmp_path / "old")
+    except AugftError as exc:  # the random model may keep nothing under the old rule
+        assert "questions.keep_rule=icl_checked" in str(exc)
+    rep = json.loads((tmp_path / "old" / "questions.json").read_text())
+    assert rep["judge"]["keep_rule"] == "icl_checked"
+    assert {r for o in rep["judge"]["outcomes"].values() for r in o} <= {"kept", "icl_wrong", "base_correct"}
+    if (tmp_path / "old" / "questions.jsonl").is_file():
+        old_again = judge(lm.model, lm.tokenizer, _as_candidates(tmp_path / "old"), docs, cfg.eval, progress=False)
+        assert all(v.icl_correct and not v.base_correct for v in old_again)

@@ -168,6 +168,8 @@ def test_generated_test_set_is_reported_and_heldout_rekeys_augmentation(tmp_path
     assert res.test_set.kept == {"forward": 5, "reversal": 4}
     md = (tmp_path / "out" / "report" / "report.md").read_text()
     assert "## Test set" in md and "writer-m (hf)" in md and "forward 5, reversal 4" in md
+    # Judged before questions.keep_rule existed: the ICL-checked rule built it, and the line says so.
+    assert res.test_set.keep_rule == "icl_checked" and "keep rule `icl_checked`" in md
     # A new held-out file changes what augmentation may keep: it re-augments.
     (data / "heldout.jsonl").write_text(json.dumps({"id": "q0/0", "text": "a held-out statement"}) + "\n")
     fake = FakeStages()
