@@ -7,7 +7,7 @@ import pytest
 from augft.core.config import load_config
 from augft.core.config.checks import ConfigError
 from augft.core.records import Document
-from augft.eval.benchmarks import people
+from augft.eval.datasets import people
 from augft.eval.questions.build import mechanical
 from augft.eval.questions.keep import Verdict, decide, invalid
 
