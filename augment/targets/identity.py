@@ -31,6 +31,8 @@ CONTRACT = Contract(
         "augment.vllm.device": "placement",
         "augment.vllm.tensor_parallel_size": "placement",
         "augment.vllm.replicas": "speed",
+        "augment.vllm.prompts_in_flight": "speed (augment's generation only)",
+        "augment.vllm.calls_in_flight": "speed (augment's generation only)",
         "augment.vllm.cpus_per_replica": "placement",
         "augment.vllm.kv_cache_gb": "memory",
         "augment.vllm.gpu_memory_utilization": "memory",
