@@ -35,6 +35,7 @@ from augft.augment.tally import Aggregate
 from augft.augment.tokens import TokenCounter
 from augft.augment.units import RecordContext
 from augft.augment.verify import unsupported_rate
+from augft.core import chains
 from augft.core.artifacts import (AugmentOutput, Manifest, SamplingParams, StrategyEntry, Timings, VerifyInfo,
                                   artifact_json)
 from augft.core.config.augment import VerifyMethod
@@ -109,8 +110,14 @@ def _prepare(cfg, req: AugmentRequest, engine_factory) -> Run:
     a = cfg.augment
     templates = resolve_templates(str(a.prompt_set), a.templates)
     data, out = _location(req.data), _location(req.out)
-    corpus = discover(data, max_tokens=int(cfg.max_document_tokens))
-    for need in (spec(st) for st in req.strategies if spec(st).data_file):
+    strategies = tuple(chains.base(s) for s in req.strategies)
+    source, up_digest = data, ""
+    if req.chain:  # the upstream's kept records are this run's corpus (augment/chain.py)
+        from augft.augment.chain import derive_corpus
+
+        source, up_digest = derive_corpus(_location(req.upstream), req.chain, out, bool(a.use_ray))
+    corpus = discover(source, max_tokens=int(cfg.max_document_tokens))
+    for need in (spec(st) for st in strategies if spec(st).data_file):
         if is_uri(data) or not (Path(data) / need.data_file).is_file():
             raise AugftError(f"augment.strategies has '{need.name}' but {data}/{need.data_file} does not "
                              "exist (only built-in benchmarks have an oracle)")
@@ -126,7 +133,8 @@ def _prepare(cfg, req: AugmentRequest, engine_factory) -> Run:
     job = Job(store=OutputStore(out), templates=templates,
               records=RecordContext(generator_name(cfg), str(a.engine), fcfg,
                                     _verify_threshold(a) if _verify_on(cfg, data) else None, str(a.verify_method)))
-    return Run(cfg, data, out, req.strategies, corpus, templates, counter, max_context, job, engine_factory)
+    return Run(cfg, data, out, strategies, corpus, templates, counter, max_context, job, engine_factory,
+               chain=req.chain, upstream_digest=up_digest)
 
 
 def _verify_threshold(a) -> float:
@@ -153,7 +161,9 @@ def identity(settings: AugmentSettings, strategies) -> Dict:
     from omegaconf import OmegaConf
 
     a = OmegaConf.to_container(settings.augment, resolve=True, enum_to_str=True)
-    for k in ("strategies", *not_in_identity(strategies)):
+    # A chain (`reverse<compose`) is keyed by the strategy that writes it; what it reads is an
+    # input of its own (the study's stage key holds the upstream's key).
+    for k in ("strategies", *not_in_identity([chains.base(s) for s in strategies])):
         a.pop(k, None)
     # The model that generates (the openai engine may name its own) decides the output as much
     # as the augment section does.
@@ -166,6 +176,7 @@ def _fingerprint(run: Run, corpus_digest: str) -> str:
     # Beside the identity: what the run read (corpus, held-out statements, templates as resolved)
     # and the context that sized its windows and units.
     blob = json.dumps({**identity(run.cfg, run.strategies), "max_context": run.max_context, "corpus": corpus_digest,
+                       **({"chain": run.chain, "upstream": run.upstream_digest} if run.chain else {}),
                        "heldout": hashlib.sha256("\n".join(run.job.records.filter.heldout).encode()).hexdigest(),
                        "templates": {k: template_hash(v) for k, v in run.templates.items()}},
                       sort_keys=True, default=str)
@@ -195,12 +206,14 @@ def augment_request(req: AugmentRequest, settings: AugmentSettings, engine_facto
     `req.out`). `engine_factory` builds the engine instead of the settings (benchmarks and tests);
     in plain-loop runs the engine it returns stays open."""
     t_start = time.perf_counter()
-    cfg, choice = resolve_engine(settings, req.data, req.strategies, engine_factory)
-    run = _prepare(cfg, req, engine_factory)
+    cfg, choice = resolve_engine(settings, req.data, [chains.base(s) for s in req.strategies], engine_factory)
     # Ray started here is shut down here: an in-process caller (a notebook, a test, the
-    # study) is left as it was, with no idle Ray holding cores and memory.
-    with executor.ray_for_run(cfg, run.use_ray), RunEngines(cfg, run.job, engine_factory) as run.engines:
-        manifest = _augment_all(run)
+    # study) is left as it was, with no idle Ray holding cores and memory. A chain's input is
+    # derived on Ray's workers, so Ray starts before the run is prepared.
+    with executor.ray_for_run(cfg, bool(cfg.augment.use_ray)):
+        run = _prepare(cfg, req, engine_factory)
+        with RunEngines(cfg, run.job, engine_factory) as run.engines:
+            manifest = _augment_all(run)
     manifest.engine_choice = choice
     manifest.timings.total_s = round(time.perf_counter() - t_start, 3)
     from augft.augment.report import summary_table
@@ -262,6 +275,10 @@ def _manifest(run: Run, strategies: List[str], aggs: Dict[str, Aggregate], n_doc
             out["oracle"], _ = copy_oracle(Path(run.data), Path(run.out), n_docs)
         else:
             out[strat] = _entry(run, strat, aggs)
+    if run.chain:  # the chain's name is what a training mix and the quality checker ask for
+        entry = out.pop(chains.base(run.chain))
+        entry.chain, entry.folder = chains.run_order(run.chain), chains.base(run.chain)
+        out[run.chain] = entry
     gen_s = sum(s.gen_s for s in out.values())
     toks = sum(s.completion_tokens for s in out.values())
     a, rec = run.cfg.augment, run.job.records

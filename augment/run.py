@@ -42,6 +42,10 @@ class Run:
     """Manifest entries a strategy's pass builds itself (compose: its rounds, settled); the
     others' come from their summed unit stats."""
     engines: Optional[RunEngines] = None
+    chain: str = ""
+    """The chained strategy this run writes (`reverse<compose`); '' over the corpus."""
+    upstream_digest: str = ""
+    """A chained run's upstream shards, hashed (its resume fingerprint)."""
 
     @property
     def use_ray(self) -> bool:
