@@ -3,7 +3,11 @@ import json
 from pathlib import Path
 
 import pytest
+import fake_engines
 from fake_engines import HIERARCHY, ComposingEngine  # noqa: F401 (shared with tests/augment/test_chain.py)
+from ray import cloudpickle
+
+cloudpickle.register_pickle_by_value(fake_engines)  # Ray workers cannot import tests
 
 
 @pytest.fixture
