@@ -10,7 +10,8 @@ from augft.cluster.plan import StageEstimate, StudyPlan, compute_seconds, genera
 from augft.cluster.plan_inputs import MeasuredSet, query_tokens, text_lengths
 from augft.cluster.plan_placement import StagePlacement
 from augft.core.artifacts import OneOffCost, QueryCost
-from augft.core.conditions import Condition, needed_strategies, retrievers, trained_models
+from augft.core import chains
+from augft.core.conditions import Condition, augment_strategies, retrievers, trained_models
 from augft.core.flops import forward_flops, training_flops
 from augft.train.estimate import Source, estimate as train_estimate
 
@@ -19,7 +20,7 @@ def add_stages(plan: StudyPlan, cfg, data: Path, conditions: List[Condition], au
                counter, placements: Dict[str, StagePlacement]) -> None:
     sources = {"corpus": Source.from_histogram(aug.hist)}
     augment_flops: Dict[str, float] = {}
-    for s in needed_strategies(conditions):
+    for s in augment_strategies(conditions):
         row, sources[s] = _augment_row(plan, cfg, s, aug, measured, placements["augment"], data, counter)
         augment_flops[s] = row.flops or 0.0
         plan.stages.append(row)
@@ -37,8 +38,11 @@ def add_stages(plan: StudyPlan, cfg, data: Path, conditions: List[Condition], au
 
 def _augment_row(plan: StudyPlan, cfg, s: str, aug, measured: MeasuredSet, pl: StagePlacement, data: Path,
                  counter):
-    e = aug.strategies[s]
     row = StageEstimate(f"augment[{s}]", "augment")
+    if chains.is_chain(s):  # its prompts are the upstream's kept records, unknown before it runs
+        row.note = f"not estimated: {chains.base(s)} over the records {chains.upstream(s)} keeps"
+        return row, Source(hist_source(aug))
+    e = aug.strategies[s]
     if e.writer != "model":
         path = data / "oracle.jsonl"
         lengths = text_lengths(path, counter) if s == "oracle" and path.is_file() else hist_source(aug)

@@ -20,6 +20,7 @@ from omegaconf import OmegaConf
 from augft.cluster import stage_cache as cache
 from augft.cluster.augment_command import record_quality
 from augft.core.artifacts import AugmentOutput, TrainOutput
+from augft.core import chains
 from augft.core.conditions import Condition
 from augft.core.config.augment import Strategy
 from augft.core.config.settings import AugmentSettings, EvalSettings, TargetsSettings, TrainSettings
@@ -113,9 +114,14 @@ def prepare_data(cfg, data: Optional[Path], out: Path, fns: StageFns, use_cache:
 
 
 def augment_stage(cfg, strategy: str, data: StageResult, out: Path, fns: StageFns,
-                  use_cache: bool = True) -> StageResult:
+                  use_cache: bool = True, upstream: Optional[StageResult] = None) -> StageResult:
+    """One strategy's augment stage. A chained strategy (`reverse<compose`, core/chains.py) needs
+    its `upstream`'s stage: it reads that folder's kept records, and its key holds that stage's
+    key, so a change to the upstream's keys re-runs it (and nothing that does not read it)."""
     from augft.augment.registry import spec
 
+    if chains.is_chain(strategy):
+        return _chained_stage(cfg, strategy, data, out, fns, use_cache, upstream)
     if spec(strategy).writer == "benchmark":  # copied from the data folder, no model
         from augft.augment.oracle import write_oracle_output
 
@@ -135,6 +141,41 @@ def augment_stage(cfg, strategy: str, data: StageResult, out: Path, fns: StageFn
         record_quality(data.dir, folder)
 
     return run_cached(out, "augment", strategy, hashed, {"data": data.key}, body, use_cache)
+
+
+def _chained_stage(cfg, label: str, data: StageResult, out: Path, fns: StageFns, use_cache: bool,
+                   upstream: Optional[StageResult]) -> StageResult:
+    from augft.augment.api import identity
+
+    if upstream is None:
+        raise AugftError(f"augment stage {label}: its upstream '{chains.upstream(label)}' has no stage")
+    hashed = identity(AugmentSettings.of(cfg), [label])
+
+    def body(folder: Path):
+        from augft.augment.request import AugmentRequest
+
+        fns.augment(AugmentRequest(str(data.dir), str(folder), (label,), upstream=str(upstream.dir.resolve())),
+                    AugmentSettings.of(cfg))
+        record_quality(data.dir, folder)
+
+    return run_cached(out, "augment", label, hashed, {"data": data.key, "upstream": upstream.key}, body, use_cache)
+
+
+def augment_stages(cfg, strategies: Sequence[str], data: StageResult, out: Path, fns: StageFns,
+                   use_cache: bool = True) -> Dict[str, StageResult]:
+    """The augment stages `strategies` need, upstreams of chains first (core/chains.py)."""
+    augs: Dict[str, StageResult] = {}
+    for s in chains.with_upstreams(strategies):
+        up = chains.upstream(s)
+        augs[s] = augment_stage(cfg, s, data, out, fns, use_cache, augs[up] if up else None)
+    return augs
+
+
+def manifests_of(strategies: Sequence[str], augs: Mapping[str, StageResult]) -> tuple:
+    """The augment manifests behind a mix: each strategy's and, for a chain, its upstreams' (their
+    generation is part of what the chain cost)."""
+    return tuple(str(AugmentOutput(augs[s].dir).manifest_path) for s in chains.with_upstreams(strategies)
+                 if s in augs)
 
 
 def canonical_strategies(strategies: Sequence[str]) -> tuple:
@@ -265,7 +306,7 @@ def eval_stage(cfg, condition, data: StageResult, out: Path, fns: StageFns,
         models[condition.trained] = str(TrainOutput(model.dir).model_dir)
         # The cost model reads the one-off costs from these files: every strategy's manifest.
         summaries[condition.label] = str(TrainOutput(model.dir).summary_path)
-        found = tuple(str(AugmentOutput(augs[s].dir).manifest_path) for s in condition.strategies if s in augs)
+        found = manifests_of(condition.strategies, augs)
         if found:
             manifests[condition.label] = found
 

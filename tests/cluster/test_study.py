@@ -29,6 +29,7 @@ class FakeStages:
         self.fail_on = fail_on  # (kind, label) that raises once
         self.eval_manifests = {}  # condition -> the augment manifests its eval was given
         self.mlflow_runs = {}  # (kind, label) -> $MLFLOW_RUN_ID while the stage ran
+        self.upstreams = {}  # a chained strategy -> the upstream folder its request named
 
     def _maybe_fail(self, kind, label):
         if self.fail_on == (kind, label):
@@ -52,6 +53,7 @@ class FakeStages:
     def augment(self, req, cfg):
         (s,), out_dir = req.strategies, req.out
         self.calls[("augment", s)] += 1
+        self.upstreams[s] = req.upstream
         self.mlflow_runs[("augment", s)] = os.environ.get("MLFLOW_RUN_ID")
         self._maybe_fail("augment", s)
         out_dir = Path(out_dir)
@@ -438,3 +440,36 @@ def test_distill_conditions_plan_teacher_targets_per_source(tmp_path):
                       Tracker.disabled()).stages
     assert again["train[ft]"].cached and again["targets[corpus]"].cached
     assert not again["train[distill[local]]"].cached
+
+
+CHAINED = "[ft,'aug_ft[local]','aug_ft[local<compose]','aug_ft[reverse<compose]']"
+
+
+def _augmented(fake):
+    return {k[1] for k in fake.calls if k[0] == "augment"}
+
+
+def test_a_chain_is_its_own_stage_keyed_by_its_upstream(tmp_path):
+    fake = FakeStages()
+    res = _study(tmp_path, fake, f"pipeline.conditions={CHAINED}")
+    # compose runs once (no condition trains on it alone) and feeds both chains
+    assert _augmented(fake) == {"local", "compose", "local<compose", "reverse<compose"}
+    assert all(v == 1 for k, v in fake.calls.items() if k[0] == "augment")
+    compose = res.stages["augment[compose]"]
+    assert fake.upstreams["reverse<compose"] == str(Path(compose.dir).resolve()) == fake.upstreams["local<compose"]
+    order = [k for k in res.stages if k.startswith("augment[")]
+    assert order.index("augment[compose]") < order.index("augment[local<compose]")
+    assert Path(res.stages["augment[reverse<compose]"].dir).name.startswith("reverse_compose-")
+    # the chain's eval is priced with compose's generation as well as its own
+    assert sorted(m.split("-")[0] for m in fake.eval_manifests["aug_ft[reverse<compose]"]) == ["compose", "reverse_compose"]
+
+    fake = FakeStages()
+    _study(tmp_path, fake, f"pipeline.conditions={CHAINED}", "augment.compose.max_pairs=7")
+    # a compose key: compose and the chains over it re-run, nothing else
+    assert _augmented(fake) == {"compose", "local<compose", "reverse<compose"}
+    assert {k[1] for k in fake.calls if k[0] == "train"} == {"local<compose", "reverse<compose"}
+
+    fake = FakeStages()
+    _study(tmp_path, fake, f"pipeline.conditions={CHAINED}", "augment.compose.max_pairs=7", "augment.local_unit=sentence")
+    # a local key: local and local-over-compose (local writes it), not compose nor reverse over it
+    assert _augmented(fake) == {"local", "local<compose"}
