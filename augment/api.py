@@ -271,8 +271,8 @@ def _manifest(run: Run, strategies: List[str], aggs: Dict[str, Aggregate], n_doc
 
     out: Dict[str, StrategyEntry] = {}
     for strat in strategies:
-        if strat == "oracle":  # a benchmark's small ground-truth file, copied
-            out["oracle"], _ = copy_oracle(Path(run.data), Path(run.out), n_docs)
+        if spec(strat).writer == "benchmark":  # a benchmark's small ground-truth file, copied
+            out[strat], _ = copy_oracle(Path(run.data), Path(run.out), n_docs, strat)
         else:
             out[strat] = _entry(run, strat, aggs)
     if run.chain:  # the chain's name is what a training mix and the quality checker ask for

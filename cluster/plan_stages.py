@@ -10,6 +10,7 @@ from augft.cluster.plan import StageEstimate, StudyPlan, compute_seconds, genera
 from augft.cluster.plan_inputs import MeasuredSet, query_tokens, text_lengths
 from augft.cluster.plan_placement import StagePlacement
 from augft.core.artifacts import OneOffCost, QueryCost
+from augft.augment.registry import spec
 from augft.core import chains
 from augft.core.conditions import Condition, augment_strategies, retrievers, trained_models
 from augft.core.flops import forward_flops, training_flops
@@ -44,9 +45,10 @@ def _augment_row(plan: StudyPlan, cfg, s: str, aug, measured: MeasuredSet, pl: S
         return row, Source(hist_source(aug))
     e = aug.strategies[s]
     if e.writer != "model":
-        path = data / "oracle.jsonl"
-        lengths = text_lengths(path, counter) if s == "oracle" and path.is_file() else hist_source(aug)
-        row.note = "no model" + ("" if s == "oracle" else "; training text ~ the corpus (one reversal each)")
+        file = spec(s).data_file
+        path = data / str(file)
+        lengths = text_lengths(path, counter) if file and path.is_file() else hist_source(aug)
+        row.note = "no model" + ("" if file else "; training text ~ the corpus (one reversal each)")
         return row, Source(lengths)
     m = measured.strategies.get(s)
     row.prompts, row.tokens_in, row.out_bound, row.placement = e.prompts, e.prompt_tokens, e.max_completion_tokens, pl

@@ -125,8 +125,8 @@ def augment_stage(cfg, strategy: str, data: StageResult, out: Path, fns: StageFn
     if spec(strategy).writer == "benchmark":  # copied from the data folder, no model
         from augft.augment.oracle import write_oracle_output
 
-        return run_cached(out, "augment", "oracle", {"strategy": "oracle"}, {"data": data.key},
-                          lambda d: (write_oracle_output(data.dir, d), record_quality(data.dir, d)),
+        return run_cached(out, "augment", strategy, {"strategy": strategy}, {"data": data.key},
+                          lambda d: (write_oracle_output(data.dir, d, 0, strategy), record_quality(data.dir, d)),
                           use_cache)
     from augft.augment.api import identity
 

@@ -100,8 +100,8 @@ def check(label: str, known: Sequence[str], key: str, where: str = "") -> None:
 
 
 def _why(strategy: str) -> str:
-    if strategy == "oracle":
-        return "oracle copies a benchmark's ground truth and reads no records"
+    if strategy in ("oracle", "oracle2"):
+        return f"{strategy} copies a benchmark's ground truth and reads no records"
     if strategy in ("global", "compose"):
         return f"{strategy} reads the corpus as a whole, not one statement at a time"
     return "it plans its own pairs from the corpus"

@@ -35,7 +35,7 @@ _RAG = re.compile(r"^(?:(.+)\+)?rag(?:\[([A-Za-z0-9_]+)\])?$")
 _RESERVED = ("base", "icl", "rag")
 _FAMILIES = ("aug_ft", "distill")
 RETRIEVERS = ("bm25", "dense")
-CONTROL_STRATEGIES = ("oracle",)
+CONTROL_STRATEGIES = ("oracle", "oracle2")
 """Strategies whose data no user has (a benchmark's ground truth): a condition trained on them
 is a control, shown beside the others and never recommended."""
 

@@ -113,11 +113,12 @@ def generate(sizes, seed: int) -> Generated:
     rng.shuffle(docs)
     questions = _questions(_specs(tree, rng), tree, people, meta, k, rng)
     checker_truth = {"people": people, "parents": [list(pc) for pc in parents], "meta": meta}
+    oracle = _oracle(tree, docs, checker_truth)
     return Generated(name="family", seed=seed,
                      sizes={"n_families": n_fam, "generations": gens, "children_per_parent": per,
                             "n_choices": k, "items_per_fact": items},
-                     documents=docs, questions=questions, oracle=_oracle(tree, docs, checker_truth),
-                     truth=checker_truth)
+                     documents=docs, questions=questions, oracle=oracle, truth=checker_truth,
+                     oracle2=_both_directions(oracle, checker_truth))
 
 
 def _specs(tree: "Tree", rng) -> list:
@@ -191,6 +192,26 @@ def _oracle(tree: "Tree", docs: List[Document], truth: Dict) -> list:
         src = sorted({d for f in facts for d in fact_docs.get(f, [])})
         oracle.append(oracle_aug(f"{tid}-oracle", t.text, src, {"fact_ids": facts, "target": tid}))
     return oracle
+
+
+def _both_directions(oracle: list, truth: Dict) -> list:
+    """The oracle's facts in both directions (the `oracle2` strategy): each statement ("Sukir is a
+    grandparent of Vafund."), then the same relation from its other end ("A grandparent of Vafund
+    is Sukir."), the side a question asks it; a sibling from both ends."""
+    targets, names = FamilyChecker(truth)._targets, truth["people"]
+    out = []
+    for r in oracle:
+        _, rel, x, y = targets[r.meta["target"]].key
+        texts = [r.text]
+        if rel == "parent":  # "C is a child of P": a child of P is C
+            texts.append(f"A child of {names[x]} is {names[y]}.")
+        elif rel == "grandparent":
+            texts.append(f"A grandparent of {names[y]} is {names[x]}.")
+        else:
+            texts += [f"A sibling of {names[y]} is {names[x]}.", f"A sibling of {names[x]} is {names[y]}."]
+        out += [oracle_aug(f"{r.id}-{i}", t, r.source_ids, {**r.meta, "direction": "stated" if i == 0 else "other"},
+                           strategy="oracle2") for i, t in enumerate(texts)]
+    return out
 
 
 # The verb is optional for appositions ("Hatram, a parent of Gajik, lives nearby").

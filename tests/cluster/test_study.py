@@ -47,6 +47,8 @@ class FakeStages:
         write_records(out / "questions.jsonl", qs)
         write_records(out / "oracle.jsonl", [Augmentation(f"o{i}", f"Book {i} was written by Person {i}.",
                                                           "oracle", [f"d{i}"], "-", "oracle") for i in range(3)])
+        write_records(out / "oracle2.jsonl", [Augmentation(f"o2{i}", f"Person {i} wrote book {i}.", "oracle2", [f"d{i}"],
+                                                           "-", "oracle") for i in range(3)])
         # No benchmark.json: a checker-free data folder, like user data.
         return {"corpus": 3, "questions": 6}
 
@@ -473,3 +475,15 @@ def test_a_chain_is_its_own_stage_keyed_by_its_upstream(tmp_path):
     _study(tmp_path, fake, f"pipeline.conditions={CHAINED}", "augment.compose.max_pairs=7", "augment.local_unit=sentence")
     # a local key: local and local-over-compose (local writes it), not compose nor reverse over it
     assert _augmented(fake) == {"local", "local<compose"}
+
+
+def test_the_two_direction_oracle_is_a_stage_and_a_control_beside_the_oracle(tmp_path):
+    from augft.core.conditions import is_control
+
+    fake = FakeStages()
+    res = _study(tmp_path, fake, "pipeline.conditions=[ft,'aug_ft[oracle]','aug_ft[oracle2]']")
+    assert not any(k[0] == "augment" for k in fake.calls)  # both copied from the data folder, no model
+    both = AugmentOutput(res.stages["augment[oracle2]"].dir)
+    assert [r.text for r in both.records(["oracle2"])][0] == "Person 0 wrote book 0."
+    assert {k[1] for k in fake.calls if k[0] == "train"} == {"ft", "oracle", "oracle2"}
+    assert is_control("aug_ft[oracle2]") and set(res.conditions) == {"ft", "aug_ft[oracle]", "aug_ft[oracle2]"}
