@@ -12,6 +12,7 @@ Test splits (4 choices, hard distractors):
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Dict, List, Optional, Set, Tuple
 
 from augft.core.records import Document
@@ -263,13 +264,23 @@ class FamilyChecker(Checker):
         return Claim(("rel", rel, x, y), "forward")
 
     def claims(self, norm: str) -> List[Claim]:
-        found = [(m.group(2), m.group(1), m.group(3)) for m in _REL.finditer(norm)]
+        # (relation, x, y, the name the sentence says first)
+        found = [(m.group(2), m.group(1), m.group(3), m.group(1)) for m in _REL.finditer(norm)]
         # "X's parent is Y": Y is a parent of X.
-        found += [(m.group(2), m.group(3), m.group(1)) for m in _POSS.finditer(norm)]
+        found += [(m.group(2), m.group(3), m.group(1), m.group(1)) for m in _POSS.finditer(norm)]
         # "A grandparent of X is Y": Y is a grandparent of X.
-        found += [(m.group(1), m.group(3), m.group(2)) for m in _OF_IS.finditer(norm)]
-        found += [("sibling", m.group(1), m.group(2)) for m in _PAIR.finditer(norm)]
-        return [c for c in (self._claim(*f) for f in found) if c is not None]
+        found += [(m.group(1), m.group(3), m.group(2), m.group(2)) for m in _OF_IS.finditer(norm)]
+        found += [("sibling", m.group(1), m.group(2), m.group(1)) for m in _PAIR.finditer(norm)]
+        out = []
+        for rel, x, y, first in found:
+            c = self._claim(rel, x, y)
+            if c is not None:
+                out.append(replace(c, first=self.by_name[first]))
+        return out
+
+    def individuals(self, text: str) -> Set[str]:
+        """The people `text` names."""
+        return {self.by_name[w] for w in normalize(text).split() if w in self.by_name}
 
     def holds(self, key: Tuple) -> Optional[bool]:
         _, rel, x, y = key
