@@ -111,11 +111,12 @@ def _prepare(cfg, req: AugmentRequest, engine_factory) -> Run:
     templates = resolve_templates(str(a.prompt_set), a.templates)
     data, out = _location(req.data), _location(req.out)
     strategies = tuple(chains.base(s) for s in req.strategies)
-    source, up_digest = data, ""
+    source, up_digest, kept = data, "", -1
     if req.chain:  # the upstream's kept records are this run's corpus (augment/chain.py)
-        from augft.augment.chain import derive_corpus
+        from augft.augment.chain import derive_corpus, upstream_kept
 
         source, up_digest = derive_corpus(_location(req.upstream), req.chain, out, bool(a.use_ray))
+        kept = upstream_kept(_location(req.upstream), req.chain)
     corpus = discover(source, max_tokens=int(cfg.max_document_tokens))
     for need in (spec(st) for st in strategies if spec(st).data_file):
         if is_uri(data) or not (Path(data) / need.data_file).is_file():
@@ -134,7 +135,7 @@ def _prepare(cfg, req: AugmentRequest, engine_factory) -> Run:
               records=RecordContext(generator_name(cfg), str(a.engine), fcfg,
                                     _verify_threshold(a) if _verify_on(cfg, data) else None, str(a.verify_method)))
     return Run(cfg, data, out, strategies, corpus, templates, counter, max_context, job, engine_factory,
-               chain=req.chain, upstream_digest=up_digest)
+               chain=req.chain, upstream_digest=up_digest, upstream_kept=kept)
 
 
 def _verify_threshold(a) -> float:
@@ -226,6 +227,8 @@ def augment_request(req: AugmentRequest, settings: AugmentSettings, engine_facto
 def _augment_all(run: Run) -> Manifest:
     """Every requested strategy, with the run's engines open; the manifest (not yet written)."""
     strategies = list(run.strategies)
+    if run.upstream_kept == 0:  # the upstream kept nothing: an empty output, flagged like any other
+        return _empty_chain(run)
     if run.use_ray:
         executor.ensure_ray(run.cfg)
     scan = scan_corpus(run.corpus, run.counter if "global" in strategies else None, run.use_ray)
@@ -242,6 +245,15 @@ def _augment_all(run: Run) -> Manifest:
     if "compose" in strategies:
         passes.run_compose(run, scan, aggs)
     return _manifest(run, strategies, aggs, scan.documents(run.limit))
+
+
+def _empty_chain(run: Run) -> Manifest:
+    """A chain whose upstream kept nothing: one empty shard (so training finds the strategy and
+    the study flags it as keeping nothing), no prompt."""
+    base = chains.base(run.chain)
+    run.job.store.write_parquet(f"{base}/part-empty.parquet", [])
+    run.entries[base] = StrategyEntry(shards=["part-empty.parquet"])
+    return _manifest(run, [base], {}, 0)
 
 
 def _entry(run: Run, strat: str, aggs: Dict[str, Aggregate]) -> StrategyEntry:

@@ -41,8 +41,6 @@ def upstream_shards(folder: str, label: str) -> List[Path]:
     entries = out.manifest().strategies
     if up not in entries:
         raise AugftError(f"augment: '{label}' reads the records of '{up}', but {folder} holds {sorted(entries)}")
-    if entries[up].ok == 0:
-        raise AugftError(f"augment: '{label}' reads the records '{up}' kept in {folder}, and it kept none")
     return out.shards(up)
 
 
@@ -66,6 +64,11 @@ def derive_shard(shard: str, i: int, location: str, chain: List[str]) -> int:
             for r in iter_parquet(Path(shard), Augmentation)]
     store.write_parquet(rel, docs)
     return len(docs)
+
+
+def upstream_kept(folder: str, label: str) -> int:
+    """How many records the upstream kept (its manifest's count): none leaves a chain nothing to read."""
+    return AugmentOutput(Path(folder)).manifest().strategies[chains.upstream(label)].ok
 
 
 def derive_corpus(folder: str, label: str, out: str, use_ray: bool) -> Tuple[str, str]:

@@ -46,6 +46,8 @@ class Run:
     """The chained strategy this run writes (`reverse<compose`); '' over the corpus."""
     upstream_digest: str = ""
     """A chained run's upstream shards, hashed (its resume fingerprint)."""
+    upstream_kept: int = -1
+    """Records a chained run's upstream kept (0: nothing to read, an empty output); -1: no chain."""
 
     @property
     def use_ray(self) -> bool:

@@ -115,3 +115,18 @@ def test_an_upstream_folder_without_the_upstream_strategy_is_named(upstream, tmp
     data, up = upstream
     with pytest.raises(AugftError, match=r"reads the records of 'local', but .* holds \['compose'\]"):
         _chain(data, up, tmp_path / "out", "reverse<local")
+
+
+def test_a_chain_over_an_upstream_that_kept_nothing_writes_an_empty_strategy(upstream, tmp_path):
+    import fakes
+    from augft.core.records import write_parquet
+
+    data, _ = upstream
+    up = AugmentOutput(tmp_path / "empty")
+    write_parquet(up.strategy_dir("compose") / "part-r1-none.parquet", [])
+    fakes.manifest(up.dir, {"compose": fakes.entry(0, shards=["part-r1-none.parquet"])})
+    engine = Restating()
+    m = _chain(data, up.dir, tmp_path / "out", "local<compose", engine)
+    entry = m.strategies["local<compose"]
+    assert (entry.ok, entry.prompts, entry.chain) == (0, 0, ["compose", "local"]) and engine.calls == 0
+    assert AugmentOutput(tmp_path / "out").records(["local<compose"]) == []  # there, and empty: flagged, not missing
