@@ -263,7 +263,7 @@ def _check_augmentation(study: Study, strategy: str, parent: RunHandle) -> None:
     why = health.flag(c, float(study.cfg.pipeline.min_kept_share))
     if why is None:
         return
-    users = [x.label for x in study.conditions if strategy in x.strategies]
+    users = [x.label for x in study.conditions if strategy in chains.with_upstreams(x.strategies)]
     study.flags[strategy] = health.describe(strategy, c, why, users)
     tqdm.write(f"WARNING: {study.flags[strategy]}")
     parent.set_tags({"augft.degenerate": ",".join(sorted(study.flags))})

@@ -130,3 +130,16 @@ def test_a_chain_over_an_upstream_that_kept_nothing_writes_an_empty_strategy(ups
     entry = m.strategies["local<compose"]
     assert (entry.ok, entry.prompts, entry.chain) == (0, 0, ["compose", "local"]) and engine.calls == 0
     assert AugmentOutput(tmp_path / "out").records(["local<compose"]) == []  # there, and empty: flagged, not missing
+
+
+@pytest.mark.slow
+def test_on_ray_a_chain_is_derived_and_planned_on_the_workers_and_writes_what_the_loop_writes(upstream, tmp_path):
+    data, up = upstream
+    _chain(data, up, tmp_path / "loop", "reverse<compose")
+    cfg = load_config(None, ARGS + ["augment.use_ray=true", "cluster.num_cpus=2"])
+    m = augment_request(AugmentRequest(str(data), str(tmp_path / "ray"), ("reverse<compose",), upstream=str(up)),
+                        AugmentSettings.of(cfg))
+    assert m.strategies["reverse<compose"].chain == ["compose", "reverse"]
+    assert _rows(tmp_path / "ray", "reverse<compose") == _rows(tmp_path / "loop", "reverse<compose")
+    stats = [json.loads(p.read_text()) for p in (tmp_path / "ray" / "reverse").glob("part-*.stats.json")]
+    assert stats and all(s["node"] != "local" for s in stats)  # each shard written by a Ray task
