@@ -25,8 +25,8 @@ def copy_oracle(data_dir: Path, out_dir: Path, n_documents: int,
 
     src = Path(data_dir) / str(spec(strategy).data_file)
     if not src.is_file():
-        more = ("; family only, and a benchmark folder generated before oracle2 existed lacks it: remove "
-                "that folder to regenerate it" if strategy == "oracle2" else "")
+        more = ("; family only, and a folder generated before oracle2 existed lacks it: run augft benchmark "
+                "into it again (augft run does so itself)" if strategy == "oracle2" else "")
         raise AugftError(f"the {strategy} strategy needs {src} (written by the built-in benchmarks{more}); "
                          "user data has no oracle")
     recs = read_records(src, Augmentation)

@@ -125,6 +125,11 @@ def augment_stage(cfg, strategy: str, data: StageResult, out: Path, fns: StageFn
     if spec(strategy).writer == "benchmark":  # copied from the data folder, no model
         from augft.augment.oracle import write_oracle_output
 
+        if data.kind == "benchmark" and not (data.dir / str(spec(strategy).data_file)).is_file():
+            # A benchmark folder generated before this file existed (oracle2): the same generator and
+            # seed write the same files again, now with it.
+            fns.generate(cfg.benchmark.name, cfg, data.dir)
+
         return run_cached(out, "augment", strategy, {"strategy": strategy}, {"data": data.key},
                           lambda d: (write_oracle_output(data.dir, d, 0, strategy), record_quality(data.dir, d)),
                           use_cache)

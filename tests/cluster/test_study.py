@@ -487,16 +487,12 @@ def test_the_two_direction_oracle_is_a_stage_and_a_control_beside_the_oracle(tmp
     assert [r.text for r in both.records(["oracle2"])][0] == "Person 0 wrote book 0."
     assert {k[1] for k in fake.calls if k[0] == "train"} == {"ft", "oracle", "oracle2"}
     assert is_control("aug_ft[oracle2]") and set(res.conditions) == {"ft", "aug_ft[oracle]", "aug_ft[oracle2]"}
+    # a benchmark folder generated before oracle2.jsonl existed gets it from the same generator
+    import shutil
 
-
-def test_report_ledger_columns_show_direction_individuals_and_depth():
-    from augft.cluster.study_report import quality_markdown
-    from augft.core.artifacts import Ledger, StepCoverage, StrategyQuality
-
-    q = StrategyQuality(n=10, true=9, false=1, uncheckable=0, targets=64, covered=36,
-                        by_direction={"stated": StepCoverage(64, 36), "other": StepCoverage(64, 0),
-                                      "both": StepCoverage(64, 0)},
-                        ledger=Ledger(individuals=4, about_individuals=10, depth=2))
-    md = quality_markdown({"compose": q, "local": StrategyQuality(3, 3, 0, 0, 64, 0)})
-    assert "| compose | 10 | 9 | 1 | 0 | 36/64 | - | 36 / 0 / 0 of 64 | 10 (2.5 over 4) | 2 |" in md
-    assert "| local | 3 | 3 | 0 | 0 | 0/64 | - | - | - | - |" in md and "the side a family question asks" in md
+    bench = Path(res.stages["benchmark[people]"].dir)
+    (bench / "oracle2.jsonl").unlink()
+    shutil.rmtree(res.stages["augment[oracle2]"].dir)
+    fake = FakeStages()
+    _study(tmp_path, fake, "pipeline.conditions=[ft,'aug_ft[oracle2]']")
+    assert fake.calls[("benchmark", "people")] == 1 and (bench / "oracle2.jsonl").is_file()
