@@ -7,7 +7,8 @@ came from. The folder is named by the upstream shards' digest (`_upstream/<diges
 run pointed at other upstream records never mixes them with these. The chained strategy is then planned and run like any other over that corpus (per
 shard, on the workers, units with stats files, resumable), and its planning stamps every item
 with the chain (`stamp`), so each record it writes says `meta.chain` (run order), `meta.upstream`
-(the upstream record's id) and, as `source_ids`, the corpus documents behind it.
+(the upstream record's id), `meta.round` (the compose round the upstream record was kept in, when
+it has one) and, as `source_ids`, the corpus documents behind it.
 
 The upstream's records are read through their owner, `core.artifacts.AugmentOutput`.
 """
@@ -60,7 +61,8 @@ def derive_shard(shard: str, i: int, location: str, chain: List[str]) -> int:
     store, rel = OutputStore(location), f"corpus-{i:05d}.parquet"
     if store.exists(rel):
         return -1
-    docs = [{"id": r.id, "text": r.text, "meta": {META: {"chain": list(chain), "source_ids": list(r.source_ids)}}}
+    docs = [{"id": r.id, "text": r.text, "meta": {META: {"chain": list(chain), "source_ids": list(r.source_ids),
+                                                      **_round(r.meta or {})}}}
             for r in iter_parquet(Path(shard), Augmentation)]
     store.write_parquet(rel, docs)
     return len(docs)
@@ -69,6 +71,13 @@ def derive_shard(shard: str, i: int, location: str, chain: List[str]) -> int:
 def upstream_kept(folder: str, label: str) -> int:
     """How many records the upstream kept (its manifest's count): none leaves a chain nothing to read."""
     return AugmentOutput(Path(folder)).manifest().strategies[chains.upstream(label)].ok
+
+
+def _round(meta: Dict) -> Dict:
+    """The round an upstream record was kept in (compose's, or its own upstream's), so a chain's
+    records are counted per round too."""
+    k = (meta.get("compose") or {}).get("round", meta.get("round"))
+    return {} if k is None else {"round": int(k)}
 
 
 def derive_corpus(folder: str, label: str, out: str, use_ray: bool) -> Tuple[str, str]:
@@ -102,4 +111,5 @@ def stamp(items: list, docs: Sequence[Document], strategy: str) -> list:
 
 def provenance(up: Dict, upstream_id: str, strategy: str) -> Dict:
     """What a chained record's meta says: its chain in run order and its upstream record."""
-    return {"chain": [*up.get("chain", []), strategy], "upstream": upstream_id}
+    return {"chain": [*up.get("chain", []), strategy], "upstream": upstream_id,
+            **({"round": up["round"]} if "round" in up else {})}

@@ -3,8 +3,8 @@
 Per strategy: how many statements the checker finds true, false or uncheckable, how many of the
 benchmark's test-relevant inferences (`checker.targets()`) they state, and of those how many
 combine several training facts (`multi_step`: the checker's `target_steps()` of 2 or more, with a
-count per number of steps). A strategy whose records carry a round (compose: `meta.compose.round`)
-also gets `rounds`: the same counts per round, with the targets stated up to that round.
+count per number of steps). A strategy whose records carry a round (compose: `meta.compose.round`; a
+chain over compose: `meta.round`) also gets `rounds`: the same counts per round, with the targets stated up to that round.
 On a checker that knows them (family), coverage is also counted per direction (`by_direction`: a
 fact stated "X is a grandparent of Y" is asked "A grandparent of Y is") and a `ledger` says how
 many statements name an individual, how many individuals, and the deepest target stated.
@@ -117,7 +117,8 @@ def augmentation_quality(data_dir: Path, aug_dir: Path) -> Quality:
         texts[s] = []
         for r in out.iter_records([s]):
             texts[s].append(r.text)
-            k = (r.meta or {}).get("compose", {}).get("round")
+            # compose's round, or (a chain over compose) the round of the record it restates
+            k = (r.meta or {}).get("compose", {}).get("round", (r.meta or {}).get("round"))
             if k is not None:
                 rounds.setdefault(s, {}).setdefault(int(k), []).append(r.text)
     q = quality(checker, texts)

@@ -55,6 +55,7 @@ def test_local_over_compose_states_derived_facts_the_other_way_and_names_its_cha
         assert r.meta["chain"] == ["compose", "local"]
         assert r.meta["upstream"] in composed  # the compose record it restates
         assert r.source_ids == composed[r.meta["upstream"]].source_ids  # the corpus documents behind both
+        assert r.meta["round"] == composed[r.meta["upstream"]].meta["compose"]["round"]  # counted per round
     # the derived fact, now in the direction a question asks ("A kind of trelk is ... the zeb")
     assert "One kind of trelk is the zeb." in {r.text for r in recs}
 
