@@ -84,7 +84,8 @@ class ComposeConfig:
 class AugmentConfig:
     strategies: List[Strategy] = field(default_factory=lambda: [Strategy.local])
     """Strategies to run: local, rephrase, qa, global, entity, compose, reverse, oracle, oracle2 (augment/registry.py
-    declares each: what writes it, how it is planned, the keys that change it)."""
+    declares each: what writes it, how it is planned, the keys that change it). One of them over another
+    strategy's records (a chain): `augft augment --from DIR`, or `a<b` in pipeline.conditions."""
     model: str = ""
     """The teacher: the model that writes the augmentations (a name, local Hugging Face folder or
     cached id, as model.name; with engine=openai, the server's model unless augment.openai.model
