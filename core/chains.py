@@ -71,11 +71,6 @@ def with_upstreams(labels: Sequence[str]) -> List[str]:
     return out
 
 
-def folder(label: str) -> str:
-    """A chained label as a file name (`reverse-of-compose`); a plain strategy's is itself."""
-    return "-of-".join(parts(label))
-
-
 def check(label: str, known: Sequence[str], key: str, where: str = "") -> None:
     """Refuse a chain that cannot run, naming the config `key` and the condition `where`."""
     p, at = parts(label), f"'{where or label}'"

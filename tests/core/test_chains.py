@@ -15,7 +15,6 @@ def test_a_chain_parses_inside_a_condition_and_plans_its_upstream_first():
                                          "local<reverse<compose"]
     assert chains.run_order("local<reverse<compose") == ["compose", "reverse", "local"]
     assert chains.upstream("local<reverse<compose") == "reverse<compose" and chains.upstream("local") is None
-    assert chains.folder("reverse<compose") == "reverse-of-compose"
 
 
 @pytest.mark.parametrize("label, words", [
