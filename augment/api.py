@@ -37,6 +37,7 @@ from augft.augment.tally import Aggregate
 from augft.augment.tokens import TokenCounter
 from augft.augment.units import RecordContext
 from augft.augment.verify import unsupported_rate
+from augft.core import chains
 from augft.core.artifacts import (AugmentOutput, Manifest, SamplingParams, StrategyEntry, Timings, VerifyInfo,
                                   artifact_json)
 from augft.core.config.augment import VerifyMethod
@@ -105,8 +106,15 @@ def _prepare(cfg, req: AugmentRequest, engine_factory) -> Run:
     a = cfg.augment
     templates = resolve_templates(str(a.prompt_set), a.templates)
     data, out = _location(req.data), _location(req.out)
-    corpus = discover(data, max_tokens=int(cfg.max_document_tokens))
-    for need in (spec(st) for st in req.strategies if spec(st).data_file):
+    strategies = tuple(chains.base(s) for s in req.strategies)
+    source, up_digest, kept = data, "", -1
+    if req.chain:  # the upstream's kept records are this run's corpus (augment/chain.py)
+        from augft.augment.chain import derive_corpus, upstream_kept
+
+        source, up_digest = derive_corpus(_location(req.upstream), req.chain, out, bool(a.use_ray))
+        kept = upstream_kept(_location(req.upstream), req.chain)
+    corpus = discover(source, max_tokens=int(cfg.max_document_tokens))
+    for need in (spec(st) for st in strategies if spec(st).data_file):
         if is_uri(data) or not (Path(data) / need.data_file).is_file():
             raise AugftError(f"augment.strategies has '{need.name}' but {data}/{need.data_file} does not "
                              "exist (only built-in benchmarks have an oracle)")
@@ -122,8 +130,9 @@ def _prepare(cfg, req: AugmentRequest, engine_factory) -> Run:
     job = Job(store=OutputStore(out), templates=templates,
               records=RecordContext(generator_name(cfg), str(a.engine), fcfg,
                                     _verify_threshold(a) if _verify_on(cfg, data) else None, str(a.verify_method)))
-    return Run(cfg, data, out, req.strategies, corpus, templates, counter, max_context, job, engine_factory,
-               max_generated_tokens=int(req.max_generated_tokens))
+    return Run(cfg, data, out, strategies, corpus, templates, counter, max_context, job, engine_factory,
+               max_generated_tokens=int(req.max_generated_tokens), chain=req.chain,
+               upstream_digest=up_digest, upstream_kept=kept)
 
 
 def _verify_threshold(a) -> float:
@@ -141,6 +150,7 @@ def _fingerprint(run: Run, corpus_digest: str) -> str:
     # Beside the identity: what the run read (corpus, held-out statements, templates as resolved)
     # and the context that sized its windows and units.
     blob = json.dumps({**identity(run, run.cfg), "max_context": run.max_context, "corpus": corpus_digest,
+                       **({"chain": run.chain, "upstream": run.upstream_digest} if run.chain else {}),
                        "heldout": hashlib.sha256("\n".join(run.job.records.filter.heldout).encode()).hexdigest(),
                        "templates": {k: template_hash(v) for k, v in run.templates.items()}},
                       sort_keys=True, default=str)
@@ -176,12 +186,14 @@ def augment_request(req: AugmentRequest, settings: AugmentSettings, engine_facto
     `req.out`). `engine_factory` builds the engine instead of the settings (benchmarks and tests);
     in plain-loop runs the engine it returns stays open."""
     t_start = time.perf_counter()
-    cfg, choice = resolve_engine(settings, req.data, req.strategies, engine_factory)
-    run = _prepare(cfg, req, engine_factory)
+    cfg, choice = resolve_engine(settings, req.data, [chains.base(s) for s in req.strategies], engine_factory)
     # Ray started here is shut down here: an in-process caller (a notebook, a test, the
-    # study) is left as it was, with no idle Ray holding cores and memory.
-    with executor.ray_for_run(cfg, run.use_ray), run_engines(cfg, engine_factory) as run.engines:
-        manifest = _augment_all(run)
+    # study) is left as it was, with no idle Ray holding cores and memory. A chain's input is
+    # derived on Ray's workers, so Ray starts before the run is prepared.
+    with executor.ray_for_run(cfg, bool(cfg.augment.use_ray)):
+        run = _prepare(cfg, req, engine_factory)
+        with run_engines(cfg, engine_factory) as run.engines:
+            manifest = _augment_all(run)
     manifest.engine_choice = choice
     manifest.timings.total_s = round(time.perf_counter() - t_start, 3)
     from augft.augment.report import summary_table
@@ -194,6 +206,8 @@ def augment_request(req: AugmentRequest, settings: AugmentSettings, engine_facto
 def _augment_all(run: Run) -> Manifest:
     """Every requested strategy, with the run's engines open; the manifest (not yet written)."""
     strategies = list(run.strategies)
+    if run.upstream_kept == 0:  # the upstream kept nothing: an empty output, flagged like any other
+        return _empty_chain(run)
     if run.use_ray:
         executor.ensure_ray(run.cfg)
     scan = scan_corpus(run.corpus, run.counter if "global" in strategies else None, run.use_ray)
@@ -210,6 +224,15 @@ def _augment_all(run: Run) -> Manifest:
     if "compose" in strategies:
         passes.run_compose(run, scan, aggs)
     return _manifest(run, strategies, aggs, scan.documents(run.limit))
+
+
+def _empty_chain(run: Run) -> Manifest:
+    """A chain whose upstream kept nothing: one empty shard (so training finds the strategy and
+    the study flags it as keeping nothing), no prompt."""
+    base = chains.base(run.chain)
+    run.job.store.write_parquet(f"{base}/part-empty.parquet", [])
+    run.entries[base] = StrategyEntry(shards=["part-empty.parquet"])
+    return _manifest(run, [base], {}, 0)
 
 
 def _entry(run: Run, strat: str, aggs: Dict[str, Aggregate]) -> StrategyEntry:
@@ -239,10 +262,14 @@ def _manifest(run: Run, strategies: List[str], aggs: Dict[str, Aggregate], n_doc
 
     out: Dict[str, StrategyEntry] = {}
     for strat in strategies:
-        if strat == "oracle":  # a benchmark's small ground-truth file, copied
-            out["oracle"], _ = copy_oracle(Path(run.data), Path(run.out), n_docs)
+        if spec(strat).writer == "benchmark":  # a benchmark's small ground-truth file, copied
+            out[strat], _ = copy_oracle(Path(run.data), Path(run.out), n_docs, strat)
         else:
             out[strat] = _entry(run, strat, aggs)
+    if run.chain:  # the chain's name is what a training mix and the quality checker ask for
+        entry = out.pop(chains.base(run.chain))
+        entry.chain, entry.folder = chains.run_order(run.chain), chains.base(run.chain)
+        out[run.chain] = entry
     gen_s = sum(s.gen_s for s in out.values())
     toks = sum(s.completion_tokens for s in out.values())
     a, rec = run.cfg.augment, run.job.records

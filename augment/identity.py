@@ -78,9 +78,14 @@ def identity(request, settings: AugmentSettings) -> Dict:
     """What decides the records of `request`'s strategies, besides the data they read."""
     from augft.augment.filters import VERSION as FILTERS_VERSION
 
+    from augft.core import chains
+
     strategies = sorted(str(s) for s in request.strategies)
+    # A chain (`reverse<compose`) is keyed by the strategy that writes it; what it reads is an
+    # input of its own (the study's stage key holds the upstream's key).
+    writers = [chains.base(s) for s in strategies]
     picked = CONTRACT.pick({"augment": settings.augment, "model": settings.model, "seed": settings.seed},
-                           leave_out=[f"augment.{k}" for k in not_in_identity(strategies)])
+                           leave_out=[f"augment.{k}" for k in not_in_identity(writers)])
     # The model that generates (the openai engine may name its own) decides the output as much
     # as the augment section does.
     return {**picked, "strategies": strategies, "generator": generator_name(settings),

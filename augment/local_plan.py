@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Dict, Iterator, List, Tuple
 
+from augft.augment.chain import stamp
 from augft.augment.engines.base import Sampling
 from augft.augment.entities import link_keys
 from augft.augment.executor import node_id
@@ -73,7 +74,7 @@ def first_pass_units(corpus: Corpus, i: int, plan: ShardPlan) -> List[Unit]:
     named = {"documents_with_entities": sum(1 for d in docs if link_keys(d.text))} if plan.local else {}
     for name in plan.local:
         st = PlanStats(documents=len(docs), entities=named)
-        items = pl.local(docs, plan.local_unit, st, name)
+        items = stamp(pl.local(docs, plan.local_unit, st, name), docs, name)
         units += _with_counts(pl.pack(name, name, items, plan.sampling, prefix), st, name, name, prefix)
     if plan.entity:
         st = PlanStats(documents=len(docs))

@@ -65,6 +65,9 @@ REGISTRY: Dict[str, StrategySpec] = {s.name: s for s in (
     StrategySpec("reverse", "each 'A is B' fact restated as 'B is A', no model", "rule", "reverse"),
     StrategySpec("oracle", "a built-in benchmark's ground-truth augmentations (an upper bound)",
                  "benchmark", "copy", data_file="oracle.jsonl"),
+    StrategySpec("oracle2", "the oracle's facts in both directions ('A grandparent of Y is X.' beside 'X is a "
+                 "grandparent of Y.'; family), the ceiling that says whether direction is the obstacle",
+                 "benchmark", "copy", data_file="oracle2.jsonl"),
 )}
 
 

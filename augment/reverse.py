@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Dict, List, Sequence
 
+from augft.augment.chain import META, provenance
 from augft.augment.entities import mentions
 from augft.core.records import Document
 from augft.core.text import split_sentences
@@ -49,13 +50,17 @@ def reverse_sentence(sentence: str) -> str:
 
 
 def reverse_records(docs: Sequence[Document]) -> List[Dict]:
-    """One reversed sentence per training sentence, as Augmentation records (model "none")."""
+    """One reversed sentence per training sentence, as Augmentation records (model "none"); a
+    document derived from another strategy's record (augment/chain.py) passes on its chain."""
     out = []
     for d in docs:
+        up = d.meta.get(META) if isinstance(d.meta.get(META), dict) else None
+        sources = list(up.get("source_ids") or [d.id]) if up else [d.id]
+        chained = provenance(up, d.id, "reverse") if up else {}
         for i, sent in enumerate(split_sentences(d.text)):
             text = reverse_sentence(sent)
             if text:
                 out.append({"id": f"{d.id}:reverse:{PROMPT_HASH}:{i}", "text": text, "strategy": "reverse",
-                            "source_ids": [d.id], "prompt_hash": PROMPT_HASH, "model": "none",
-                            "sampling": {}, "meta": {"sentence": i}})
+                            "source_ids": sources, "prompt_hash": PROMPT_HASH, "model": "none",
+                            "sampling": {}, "meta": {"sentence": i, **chained}})
     return out

@@ -46,6 +46,12 @@ class Run:
     """AugmentRequest.max_generated_tokens (0: no cap)."""
     generated: int = 0
     """Completion tokens of every unit seen so far, resumed ones included (checked against the cap)."""
+    chain: str = ""
+    """The chained strategy this run writes (`reverse<compose`); '' over the corpus."""
+    upstream_digest: str = ""
+    """A chained run's upstream shards, hashed (its resume fingerprint)."""
+    upstream_kept: int = -1
+    """Records a chained run's upstream kept (0: nothing to read, an empty output); -1: no chain."""
 
     @property
     def use_ray(self) -> bool:

@@ -22,14 +22,33 @@ def record_quality(data_dir: Path, aug_dir: Path) -> Quality:
     return q
 
 
-def run_augment(cfg, data: Optional[Path] = None, out: Path = Path("out/augment")) -> int:
-    """CLI entry point."""
-    from augft.augment.api import augment
+def chained_label(cfg, upstream: Path) -> str:
+    """`--from DIR`: the configured strategy over the one strategy DIR holds (`reverse<compose`)."""
+    strategies = [str(s) for s in cfg.augment.strategies]
+    if not AugmentOutput(upstream).finished():
+        raise AugftError(f"--from {upstream}: no manifest.json (give a finished augft augment --out folder)")
+    held = list(AugmentOutput(upstream).manifest().strategies)
+    if len(strategies) != 1 or len(held) != 1:
+        raise AugftError(f"--from {upstream}: a chain runs one strategy (augment.strategies={strategies}) over "
+                         f"the one strategy of an augment output (it holds {held}); run one per chain")
+    return f"{strategies[0]}<{held[0]}"
+
+
+def run_augment(cfg, data: Optional[Path] = None, out: Path = Path("out/augment"),
+                upstream: Optional[Path] = None) -> int:
+    """CLI entry point; `upstream` (--from): chain the configured strategy onto that output's records."""
+    from augft.augment.api import augment, augment_request
     from augft.augment.report import summary_table
+    from augft.augment.request import AugmentRequest
+    from augft.core.config.settings import AugmentSettings
 
     if data is None:
         raise AugftError("augft augment needs --data DIR")
-    manifest = augment(cfg, data, out)  # folders or URIs (s3://...)
+    if upstream is None:
+        manifest = augment(cfg, data, out)  # folders or URIs (s3://...)
+    else:
+        req = AugmentRequest(str(data), str(out), (chained_label(cfg, Path(upstream)),), upstream=str(upstream))
+        manifest = augment_request(req, AugmentSettings.of(cfg))
     local = "://" not in f"{data}{out}"
     print(summary_table(manifest, record_quality(Path(data), Path(out)) if local else None), end="")
     print(f"wrote {out}/manifest.json")

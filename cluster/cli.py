@@ -74,6 +74,8 @@ class StageArgs:
     """Input files and folders (`augft ingest PATH...`)."""
     force: bool = False
     """`augft questions --force`: replace an existing test set."""
+    upstream: Optional[str] = None
+    """`augft augment --from DIR`: run the strategy over the records of the augment output DIR."""
 
 
 def _stage_args(ns: argparse.Namespace) -> StageArgs:
@@ -83,7 +85,7 @@ def _stage_args(ns: argparse.Namespace) -> StageArgs:
         overrides = [f"benchmark.name={ns.name}"] + overrides
     data = getattr(ns, "data", None)  # benchmark and ingest take no --data
     return StageArgs(ns.command, ns.config, data, ns.out, tuple(overrides), tuple(paths),
-                     bool(getattr(ns, "force", False)))
+                     bool(getattr(ns, "force", False)), getattr(ns, "upstream", None))
 
 
 def parse_stage_args(command: str, args: Sequence[str]) -> StageArgs:
@@ -121,6 +123,11 @@ def _stage_parser(sub, name: str, help_: str) -> None:
     if name == "benchmark":
         p.add_argument("--name", help="benchmark name (same as benchmark.name=...); "
                        "'all' generates every benchmark into subfolders")
+    if name == "augment":
+        p.add_argument("--from", dest="upstream", metavar="DIR",
+                       help="chain: run augment.strategies (one of local, rephrase, qa, reverse) over the records "
+                            "kept in DIR, an augft augment output of one strategy, instead of the corpus "
+                            "(writes e.g. reverse<compose; see docs/strategies.md)")
     if name == "questions":
         p.add_argument("--force", action="store_true",
                        help="replace a test set augft questions built in --out before")
@@ -218,6 +225,8 @@ def _run_stage(sa: StageArgs) -> int:
     extra = {"paths": list(sa.paths)} if sa.command == "ingest" else {}
     if sa.command == "questions":
         extra = {"force": sa.force}
+    if sa.upstream:
+        extra = {"upstream": Path(sa.upstream)}
     return int(_load(target)(cfg, data=data, out=out, **extra) or 0)
 
 

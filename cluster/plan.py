@@ -21,6 +21,7 @@ import numpy as np
 from augft.cluster import plan_inputs as inputs
 from augft.cluster.plan_cluster import ClusterSpec
 from augft.cluster.plan_placement import StagePlacement, stage_placements
+from augft.core import chains
 from augft.core.conditions import Condition, needed_strategies, parse_all, trained_models
 from augft.core.flops import forward_flops, training_flops
 from augft.core.gpus import GpuType
@@ -128,7 +129,7 @@ def _plan_on(cfg, data: Path, cluster: ClusterSpec, conditions: List[Condition])
     from augft.core.models import count_parameters
 
     settings = AugmentSettings.of(cfg)
-    strategies = needed_strategies(conditions)
+    strategies = chains.members(needed_strategies(conditions))  # a chain's strategies, each over the corpus
     aug = estimate(AugmentRequest(str(data), "", tuple(strategies or ["local"])), settings)
     m = cfg.model
     n_params = count_parameters(str(m.name), str(m.cache_dir), bool(m.trust_remote_code))

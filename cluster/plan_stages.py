@@ -10,7 +10,9 @@ from augft.cluster.plan import StageEstimate, StudyPlan, compute_seconds, genera
 from augft.cluster.plan_inputs import MeasuredSet, query_tokens, text_lengths
 from augft.cluster.plan_placement import StagePlacement
 from augft.core.artifacts import OneOffCost, QueryCost
-from augft.core.conditions import Condition, needed_strategies, retrievers, trained_models
+from augft.augment.registry import spec
+from augft.core import chains
+from augft.core.conditions import Condition, augment_strategies, retrievers, trained_models
 from augft.core.flops import forward_flops, training_flops
 from augft.train.estimate import Source, estimate as train_estimate
 
@@ -19,7 +21,7 @@ def add_stages(plan: StudyPlan, cfg, data: Path, conditions: List[Condition], au
                counter, placements: Dict[str, StagePlacement]) -> None:
     sources = {"corpus": Source.from_histogram(aug.hist)}
     augment_flops: Dict[str, float] = {}
-    for s in needed_strategies(conditions):
+    for s in augment_strategies(conditions):
         row, sources[s] = _augment_row(plan, cfg, s, aug, measured, placements["augment"], data, counter)
         augment_flops[s] = row.flops or 0.0
         plan.stages.append(row)
@@ -37,12 +39,16 @@ def add_stages(plan: StudyPlan, cfg, data: Path, conditions: List[Condition], au
 
 def _augment_row(plan: StudyPlan, cfg, s: str, aug, measured: MeasuredSet, pl: StagePlacement, data: Path,
                  counter):
-    e = aug.strategies[s]
     row = StageEstimate(f"augment[{s}]", "augment")
+    if chains.is_chain(s):  # its prompts are the upstream's kept records, unknown before it runs
+        row.note = f"not estimated: {chains.base(s)} over the records {chains.upstream(s)} keeps"
+        return row, Source(hist_source(aug))
+    e = aug.strategies[s]
     if e.writer != "model":
-        path = data / "oracle.jsonl"
-        lengths = text_lengths(path, counter) if s == "oracle" and path.is_file() else hist_source(aug)
-        row.note = "no model" + ("" if s == "oracle" else "; training text ~ the corpus (one reversal each)")
+        file = spec(s).data_file
+        path = data / str(file)
+        lengths = text_lengths(path, counter) if file and path.is_file() else hist_source(aug)
+        row.note = "no model" + ("" if file else "; training text ~ the corpus (one reversal each)")
         return row, Source(lengths)
     m = measured.strategies.get(s)
     row.prompts, row.tokens_in, row.out_bound, row.placement = e.prompts, e.prompt_tokens, e.max_completion_tokens, pl

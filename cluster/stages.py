@@ -21,6 +21,7 @@ from typing import Callable, Dict, Iterator, Mapping, Optional, Sequence
 from augft.cluster import stage_cache as cache
 from augft.cluster.augment_command import record_quality
 from augft.core.artifacts import AugmentOutput, TrainOutput
+from augft.core import chains
 from augft.core.conditions import Condition, family_of
 from augft.core.config.augment import Strategy
 from augft.core.config.settings import AugmentSettings, EvalSettings, TargetsSettings, TrainSettings
@@ -136,16 +137,27 @@ def prepare_data(cfg, data: Optional[Path], out: Path, fns: StageFns, use_cache:
 
 
 def augment_stage(cfg, strategy: str, data: StageResult, out: Path, fns: StageFns,
-                  use_cache: bool = True, max_generated_tokens: int = 0) -> StageResult:
-    """One strategy's augmentation; `max_generated_tokens` caps what it generates in all (the
-    study's pipeline.budget.tokens left; 0: no cap): at the cap it stops, resumably."""
+                  use_cache: bool = True, max_generated_tokens: int = 0,
+                  upstream: Optional[StageResult] = None) -> StageResult:
+    """One strategy's augment stage; `max_generated_tokens` caps what it generates in all (the
+    study's pipeline.budget.tokens left; 0: no cap): at the cap it stops, resumably. A chained
+    strategy (`reverse<compose`, core/chains.py) needs its `upstream`'s stage: it reads that
+    folder's kept records, and its key holds that stage's key, so a change to the upstream's keys
+    re-runs it (and nothing that does not read it)."""
     from augft.augment.registry import spec
 
+    if chains.is_chain(strategy):
+        return _chained_stage(cfg, strategy, data, out, fns, use_cache, upstream, max_generated_tokens)
     if spec(strategy).writer == "benchmark":  # copied from the data folder, no model
         from augft.augment.oracle import write_oracle_output
 
-        return run_cached(out, "augment", "oracle", {"strategy": "oracle"}, {"data": data.corpus},
-                          lambda d: (write_oracle_output(data.dir, d), record_quality(data.dir, d)),
+        if data.kind == "benchmark" and not (data.dir / str(spec(strategy).data_file)).is_file():
+            # A benchmark folder generated before this file existed (oracle2): the same generator and
+            # seed write the same files again, now with it.
+            fns.generate(cfg.benchmark.name, cfg, data.dir)
+
+        return run_cached(out, "augment", strategy, {"strategy": strategy}, {"data": data.corpus},
+                          lambda d: (write_oracle_output(data.dir, d, 0, strategy), record_quality(data.dir, d)),
                           use_cache)
     from augft.augment.identity import identity
     from augft.augment.request import AugmentRequest
@@ -161,6 +173,41 @@ def augment_stage(cfg, strategy: str, data: StageResult, out: Path, fns: StageFn
         record_quality(data.dir, folder)
 
     return run_cached(out, "augment", strategy, identity(req, settings), {"data": data.corpus}, body, use_cache)
+
+
+def _chained_stage(cfg, label: str, data: StageResult, out: Path, fns: StageFns, use_cache: bool,
+                   upstream: Optional[StageResult], max_generated_tokens: int = 0) -> StageResult:
+    from augft.augment.identity import identity
+    from augft.augment.request import AugmentRequest
+
+    if upstream is None:
+        raise AugftError(f"augment stage {label}: its upstream '{chains.upstream(label)}' has no stage")
+    req = AugmentRequest(str(data.dir), "", (label,), int(max_generated_tokens), upstream=str(upstream.dir.resolve()))
+    settings = AugmentSettings.of(cfg)
+
+    def body(folder: Path):
+        fns.augment(replace(req, out=str(folder)), settings)
+        record_quality(data.dir, folder)
+
+    return run_cached(out, "augment", label, identity(req, settings), {"data": data.corpus, "upstream": upstream.key},
+                      body, use_cache)
+
+
+def augment_stages(cfg, strategies: Sequence[str], data: StageResult, out: Path, fns: StageFns,
+                   use_cache: bool = True) -> Dict[str, StageResult]:
+    """The augment stages `strategies` need, upstreams of chains first (core/chains.py)."""
+    augs: Dict[str, StageResult] = {}
+    for s in chains.with_upstreams(strategies):
+        up = chains.upstream(s)
+        augs[s] = augment_stage(cfg, s, data, out, fns, use_cache, upstream=augs[up] if up else None)
+    return augs
+
+
+def manifests_of(strategies: Sequence[str], augs: Mapping[str, StageResult]) -> tuple:
+    """The augment manifests behind a mix: each strategy's and, for a chain, its upstreams' (their
+    generation is part of what the chain cost)."""
+    return tuple(str(AugmentOutput(augs[s].dir).manifest_path) for s in chains.with_upstreams(strategies)
+                 if s in augs)
 
 
 def canonical_strategies(strategies: Sequence[str]) -> tuple:
@@ -277,7 +324,7 @@ def eval_stage(cfg, condition, data: StageResult, out: Path, fns: StageFns,
         models[condition.trained] = str(TrainOutput(model.dir).model_dir)
         # The cost model reads the one-off costs from these files: every strategy's manifest.
         summaries[condition.label] = str(TrainOutput(model.dir).summary_path)
-        found = tuple(str(AugmentOutput(augs[s].dir).manifest_path) for s in condition.strategies if s in augs)
+        found = manifests_of(condition.strategies, augs)
         if found:
             manifests[condition.label] = found
 

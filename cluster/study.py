@@ -24,7 +24,8 @@ from augft.cluster.stage_cache import done_wall
 from augft.cluster.stages import (StageFns, StageResult, augment_stage, eval_stage, index_stage, prepare_data,
                                   targets_stage, train_stage)
 from augft.core.artifacts import AugmentationCounts, AugmentOutput, StageRecord, StudyResults, TrainOutput
-from augft.core.conditions import Condition, needed_strategies, parse_all, retrievers, trained_models
+from augft.core import chains
+from augft.core.conditions import Condition, augment_strategies, parse_all, retrievers, trained_models
 from augft.core.config.load import to_flat_dict, to_yaml
 from augft.core.errors import AugftError
 from augft.core.io import atomic_write_text
@@ -83,9 +84,10 @@ class Study:
         yield StageSpec("benchmark" if data is None else "data", cfg.benchmark.name if data is None else "user",
                         lambda: prepare_data(cfg, data, self.out, self.fns, self.use_cache),
                         lambda res: _prefixed(cfg, "benchmark") if data is None else {})
-        for s in needed_strategies(self.conditions):
+        for s in augment_strategies(self.conditions):  # an upstream before the chains that read it
             yield StageSpec("augment", s, lambda s=s: augment_stage(cfg, s, self.data_result, self.out, self.fns,
-                                                                   self.use_cache, self._token_cap(f"augment[{s}]")),
+                                                                   self.use_cache, self._token_cap(f"augment[{s}]"),
+                                                                   upstream=self._upstream(s)),
                             lambda res, s=s: {**_prefixed(cfg, "augment"), "strategy": s})
         for r in retrievers(self.conditions, str(cfg.eval.rag.retriever)):
             yield StageSpec("index", r, lambda r=r: index_stage(cfg, r, self.data_result, self.out, self.use_cache),
@@ -103,6 +105,10 @@ class Study:
 
     def _token_cap(self, name: str) -> int:
         return self.budget.token_cap(name) if self.budget is not None else 0
+
+    def _upstream(self, strategy: str) -> Optional[StageResult]:
+        up = chains.upstream(strategy)
+        return self._get("augment", up) if up else None
 
     def _target_sources(self) -> List[str]:
         """The sources distilled models train on: the corpus and their strategies."""
@@ -180,7 +186,8 @@ class Study:
             model = self._get("train", cond.trained) if cond.trained else None
             out[cond.label] = {
                 "train_wall_s": done_wall(model.dir) if model else None,
-                "augment_wall_s": sum(done_wall(augs[s].dir) or 0.0 for s in cond.strategies) or None,
+                "augment_wall_s": sum(done_wall(augs[s].dir) or 0.0
+                                      for s in chains.with_upstreams(cond.strategies)) or None,
                 "eval_wall_s": done_wall(self._get("eval", cond.label).dir)}
         return out
 
@@ -290,7 +297,7 @@ def _check_augmentation(study: Study, strategy: str, parent: RunHandle) -> None:
     why = health.flag(c, float(study.cfg.pipeline.min_kept_share))
     if why is None:
         return
-    users = [x.label for x in study.conditions if strategy in x.strategies]
+    users = [x.label for x in study.conditions if strategy in chains.with_upstreams(x.strategies)]
     study.flags[strategy] = health.describe(strategy, c, why, users)
     tqdm.write(f"WARNING: {study.flags[strategy]}")
     parent.set_tags({"augft.degenerate": ",".join(sorted(study.flags))})
@@ -310,7 +317,7 @@ def check_data_fits(conditions: List[Condition], data: Optional[Path]) -> None:
     from augft.augment.registry import spec
 
     def missing(c) -> list:
-        return [spec(s).data_file for s in c.strategies
+        return [spec(s).data_file for s in chains.members(c.strategies)
                 if spec(s).data_file and not (Path(data) / spec(s).data_file).is_file()]
 
     lacking = [c for c in conditions if missing(c)]

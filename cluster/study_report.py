@@ -80,20 +80,29 @@ def markdown_table(tab: Dict[str, Dict[str, SplitStats]]) -> str:
 def quality_markdown(quality: Mapping[str, StrategyQuality]) -> str:
     """The exact checker's verdicts on each strategy's augmentations (built-in benchmarks); a
     strategy that runs in rounds (compose) gets a row per round, its coverage counted up to it."""
-    lines = ["| strategy | statements | true | false | uncheckable | targets covered | multi-step covered |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| strategy | statements | true | false | uncheckable | targets covered | multi-step covered | "
+             "covered: stated / other direction / both | statements naming an individual (per individual) | "
+             "depth |", "|---|---|---|---|---|---|---|---|---|---|"]
     for s, q in quality.items():
         lines.append(_quality_row(s, q, q))
         for r in q.rounds:
             lines.append(_quality_row(f"{s} round {r.round} (cumulative)", r, r.cumulative or r))
-    return "\n".join(lines)
+    notes = ["", "Direction: `stated` counts targets stated in their own order (\"X is a grandparent of Y\"), "
+             "`other` the other way round (\"A grandparent of Y is X\", the side a family question asks); "
+             "depth: the most inference steps of a target stated (a round's own statements)."]
+    return "\n".join(lines + (notes if any(q.by_direction or q.ledger.individuals for q in quality.values()) else []))
 
 
 def _quality_row(name: str, q: Union[StrategyQuality, RoundQuality],
                  cov: Union[StrategyQuality, RoundQuality, Coverage]) -> str:
     m = f"{cov.multi_step.covered}/{cov.multi_step.targets}" if cov.multi_step.targets else "-"
+    d = cov.by_direction
+    direction = " / ".join(f"{d[k].covered}" for k in ("stated", "other", "both")) + f" of {d['stated'].targets}" \
+        if d else "-"
+    led = q.ledger
+    named = f"{led.about_individuals} ({led.per_individual:.1f} over {led.individuals})" if led.individuals else "-"
     return (f"| {name} | {q.n} | {q.true} | {q.false} | {q.uncheckable} | "
-            f"{cov.covered}/{cov.targets} | {m} |")
+            f"{cov.covered}/{cov.targets} | {m} | {direction} | {named} | {led.depth or '-'} |")
 
 
 def _legend_row_major(handles: list, ncol: int) -> list:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Optional
 
-from augft.cluster.stages import (StageFns, StageResult, augment_stage, eval_stage, index_stage, targets_stage,
+from augft.cluster.stages import (StageFns, StageResult, augment_stages, eval_stage, index_stage, targets_stage,
                                   train_stage)
 from augft.core.artifacts import EvalOutput
 from augft.core.conditions import Condition
@@ -71,7 +71,7 @@ class TrialStages:
 
 def trial_stages(cfg, cond: Condition, data: StageResult, cache: Path, fns: StageFns) -> TrialStages:
     with fns.keep_engines():  # the trial's strategies share one teacher start
-        augs = {s: augment_stage(cfg, s, data, cache, fns) for s in cond.strategies}
+        augs = augment_stages(cfg, cond.strategies, data, cache, fns)
     targets = {s: targets_stage(cfg, s, data, augs, cache, fns) for s in ("corpus", *cond.strategies)} \
         if cond.distill else None
     r = cond.retriever(str(cfg.eval.rag.retriever))

@@ -3,6 +3,7 @@
 A label is written
     base | icl | rag[<retriever>] | <trained> | <trained>+icl | <trained>+rag[<retriever>]
     <trained> := ft | aug_ft | aug_ft[<strategy>+...] | distill | distill[<strategy>+...] | <name>
+    <strategy> := <name of a strategy> | <strategy><<strategy>   (a chain: `reverse<compose`)
 `base` is the pretrained model alone, `icl` the same model with the corpus in its context,
 `rag` the same model with the documents a retriever finds for each question in its context
 (`rag[bm25]`, `rag[dense]`; bare `rag`: eval.rag.retriever), `ft` a model fine-tuned on the
@@ -10,7 +11,9 @@ corpus, `aug_ft[...]` one fine-tuned on the corpus plus those strategies' augmen
 `aug_ft`: the configured strategies), `distill[...]` one trained by context distillation on the
 corpus sentences plus those strategies' augmentations (bare `distill`: the corpus alone), `<name>`
 any other fine-tuned model named in `eval.models`, and `+icl` / `+rag` give that model the
-corpus / the retrieved documents in its context. Built-in names are lower case; a `<name>` must be
+corpus / the retrieved documents in its context. `a<b` inside the brackets is strategy `a` run over
+the records strategy `b` kept (core/chains.py): `aug_ft[local+reverse<compose]` trains on local's
+and on reverse-over-compose's augmentations. Built-in names are lower case; a `<name>` must be
 a key of `eval.models` (a study, which trains its own models, takes none), so a mistyped label
 (`ICL`, `ft_icl`) is an error naming the nearest known one, never a model of its own.
 """
@@ -21,10 +24,12 @@ import re
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
+from augft.core import chains
 from augft.core.config.augment import Strategy
 from augft.core.config.checks import ConfigError, values
 
-_AUG = re.compile(r"^(aug_ft|distill)(?:\[([A-Za-z0-9_]+(?:\+[A-Za-z0-9_]+)*)\])?$")
+_STRAT = r"[A-Za-z0-9_]+(?:<[A-Za-z0-9_]+)*"
+_AUG = re.compile(rf"^(aug_ft|distill)(?:\[({_STRAT}(?:\+{_STRAT})*)\])?$")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
 _RAG = re.compile(r"^(?:(.+)\+)?rag(?:\[([A-Za-z0-9_]+)\])?$")
 _RESERVED = ("base", "icl", "rag")
@@ -49,7 +54,7 @@ FAMILIES: Dict[str, Family] = {f.name: f for f in (
 """The one table every "which kind of condition is this" asks (family_of)."""
 _FAMILIES = tuple(n for n, f in FAMILIES.items() if f.takes_strategies)
 RETRIEVERS = ("bm25", "dense")
-CONTROL_STRATEGIES = ("oracle",)
+CONTROL_STRATEGIES = ("oracle", "oracle2")
 """Strategies whose data no user has (a benchmark's ground truth): a condition trained on them
 is a control, shown beside the others and never recommended."""
 
@@ -166,7 +171,8 @@ def _check_names(label: str, key: str, names: Optional[Iterable[str]], known_str
 def _unknown(label: str, key: str) -> ConfigError:
     return ConfigError(f"config key '{key}': unknown condition '{label}'{_nearest(label, known_labels())} "
                        "(expected base, icl, rag, ft, "
-                       "aug_ft[<strategy>+...], distill[<strategy>+...], a model named in eval.models, or "
+                       "aug_ft[<strategy>+...], distill[<strategy>+...] (a strategy may read another's "
+                       "records: aug_ft[reverse<compose]), a model named in eval.models, or "
                        "one of those followed by +icl or +rag; rag takes a retriever: rag[bm25], rag[dense])",
                        key=key)
 
@@ -184,7 +190,9 @@ def _trained(label: str, trained: str, default_strategies: Sequence[str],
     default = tuple(default_strategies) if m.group(1) == "aug_ft" else ()
     strategies = tuple(m.group(2).split("+")) if m.group(2) else default
     known = [str(s) for s in (values(Strategy) if known_strategies is None else known_strategies)]
-    bad = [s for s in strategies if s not in known]
+    bad = [s for s in strategies if s not in known and not chains.is_chain(s)]
+    for s in strategies:
+        chains.check(s, known, key, label)
     if bad:
         raise ConfigError(f"config key '{key}': '{label}' names unknown strategies {bad}; "
                           f"known: {', '.join(known)}", key=key)
@@ -252,6 +260,12 @@ def needed_strategies(conditions: Sequence[Condition]) -> List[str]:
     return out
 
 
+def augment_strategies(conditions: Sequence[Condition]) -> List[str]:
+    """Every augment stage the conditions need: their strategies plus the upstreams chained ones
+    read (core/chains.py), each upstream before the chains that read it."""
+    return chains.with_upstreams(needed_strategies(conditions))
+
+
 def is_control(label: str) -> bool:
     """Whether the condition `label` is a control: trained on a control strategy's data
     (`aug_ft[oracle]`, `distill[local+oracle]`, `aug_ft[oracle]+rag`)."""
@@ -259,7 +273,7 @@ def is_control(label: str) -> bool:
         strategies = Condition.parse(label).strategies
     except ConfigError:  # a label from another run's records: read its strategy list as written
         strategies = tuple(w for m in re.findall(r"\[([^\]]*)\]", label) for w in m.split("+"))
-    return any(s in CONTROL_STRATEGIES for s in strategies)
+    return any(s in CONTROL_STRATEGIES for s in chains.members(strategies))
 
 
 def retrieves(label: str) -> bool:

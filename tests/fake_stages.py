@@ -18,6 +18,7 @@ class FakeStages:
         self.fail_on = fail_on  # (kind, label) that raises once
         self.eval_manifests = {}  # condition -> the augment manifests its eval was given
         self.mlflow_runs = {}  # (kind, label) -> $MLFLOW_RUN_ID while the stage ran
+        self.upstreams = {}  # a chained strategy -> the upstream folder its request named
 
     def _maybe_fail(self, kind, label):
         if self.fail_on == (kind, label):
@@ -35,12 +36,15 @@ class FakeStages:
         write_records(out / "questions.jsonl", qs)
         write_records(out / "oracle.jsonl", [Augmentation(f"o{i}", f"Book {i} was written by Person {i}.",
                                                           "oracle", [f"d{i}"], "-", "oracle") for i in range(3)])
+        write_records(out / "oracle2.jsonl", [Augmentation(f"o2{i}", f"Person {i} wrote book {i}.", "oracle2", [f"d{i}"],
+                                                           "-", "oracle") for i in range(3)])
         # No benchmark.json: a checker-free data folder, like user data.
         return {"corpus": 3, "questions": 6}
 
     def augment(self, req, cfg):
         (s,), out_dir = req.strategies, req.out
         self.calls[("augment", s)] += 1
+        self.upstreams[s] = req.upstream
         self.mlflow_runs[("augment", s)] = os.environ.get("MLFLOW_RUN_ID")
         self._maybe_fail("augment", s)
         out_dir = Path(out_dir)

@@ -15,7 +15,7 @@ from augft.core.artifacts.folders import (MANIFEST, RESULTS, SPEND, SUMMARY, Aug
                                           write_stage_spend)
 from augft.core.artifacts.manifest import (EngineChoice, EngineResources, Manifest, PhaseCounts, RoundEntry,
                                            SamplingParams, StrategyEntry, Timings, VerifyInfo)
-from augft.core.artifacts.quality import Coverage, Quality, RoundQuality, StepCoverage, StrategyQuality
+from augft.core.artifacts.quality import Coverage, Ledger, Quality, RoundQuality, StepCoverage, StrategyQuality
 from augft.core.artifacts.train_summary import DataStats, TrainSummary, WorkerSummary
 from augft.core.artifacts.study import (AugmentationCounts, CostRow, PlanActual, Spend, StageRecord, StageSpend,
                                        StudyResults, TestSetSummary)

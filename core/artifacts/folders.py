@@ -73,7 +73,9 @@ class AugmentOutput:
         return write_artifact(self.quality_path, quality)
 
     def strategy_dir(self, strategy: str) -> Path:
-        return Path(self.dir) / str(strategy)
+        """Where a strategy's shards are: its manifest entry's folder (a chain's), else its name."""
+        entry = self.manifest().strategies.get(str(strategy)) if self.finished() else None
+        return Path(self.dir) / (entry.folder if entry is not None and entry.folder else str(strategy))
 
     def strategies(self) -> List[str]:
         """Strategies in the manifest, else the folders holding shards."""

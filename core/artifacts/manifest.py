@@ -73,6 +73,12 @@ class StrategyEntry:
     their sums (the cost model prices the sums, never the rounds again)."""
     rounds_asked: int = 0
     """Rounds asked for (augment.compose.rounds); fewer ran when a round kept nothing."""
+    chain: List[str] = field(default_factory=list)
+    """A chained strategy (`reverse<compose`, core/chains.py): the strategies in the order they ran
+    (["compose", "reverse"]); empty for a strategy over the corpus."""
+    folder: str = ""
+    """The folder its shards are in, relative to the output, when not its name (a chain's records
+    are written by its last strategy, into that strategy's folder)."""
     entities: Dict[str, int] = field(default_factory=dict)
     """What entity detection (augment.entities) found in the documents the strategy planned:
     `documents_with_entities`; for global also `whole_window` (prompts that showed the whole

@@ -23,6 +23,24 @@ class Coverage:
     """Targets that need two or more steps."""
     by_steps: Dict[str, StepCoverage] = field(default_factory=dict)
     """Per number of steps ("1", "2", ...)."""
+    by_direction: Dict[str, StepCoverage] = field(default_factory=dict)
+    """Per direction, on a checker that knows it (family): `stated` (the target's own order,
+    "X is a grandparent of Y"), `other` ("A grandparent of Y is X"), `both`."""
+
+
+@dataclass
+class Ledger:
+    """What a strategy (or a round) derived about named individuals, on a checker that knows them."""
+    individuals: int = 0
+    """Distinct individuals its statements name."""
+    about_individuals: int = 0
+    """Statements that name at least one individual."""
+    depth: int = 0
+    """The most inference steps of a target it states (0: none)."""
+
+    @property
+    def per_individual(self) -> float:
+        return self.about_individuals / self.individuals if self.individuals else 0.0
 
 
 @dataclass
@@ -37,6 +55,8 @@ class RoundQuality:
     covered: int = 0
     multi_step: StepCoverage = field(default_factory=StepCoverage)
     by_steps: Dict[str, StepCoverage] = field(default_factory=dict)
+    by_direction: Dict[str, StepCoverage] = field(default_factory=dict)
+    ledger: Ledger = field(default_factory=Ledger)
     cumulative: Optional[Coverage] = None
     """The targets stated by this round and the rounds before it."""
 
@@ -57,6 +77,10 @@ class StrategyQuality:
     """Targets and stated ones per number of steps ("1", "2", ...)."""
     rounds: List[RoundQuality] = field(default_factory=list)
     """Per round, for a strategy that runs in rounds (compose)."""
+    by_direction: Dict[str, StepCoverage] = field(default_factory=dict)
+    """Targets stated per direction (Coverage.by_direction); empty where the checker cannot tell."""
+    ledger: Ledger = field(default_factory=Ledger)
+    """Statements per named individual and the depth reached."""
 
     @property
     def coverage(self) -> float:

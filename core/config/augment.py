@@ -5,7 +5,7 @@ from typing import Dict, List, Optional
 from augft.core.config.checks import choices, require
 from augft.core.config.vllm import AugmentVLLMConfig
 
-Strategy = choices("Strategy", ["local", "global", "entity", "oracle", "rephrase", "qa", "reverse", "compose"],
+Strategy = choices("Strategy", ["local", "global", "entity", "oracle", "rephrase", "qa", "reverse", "compose", "oracle2"],
                    __name__)
 Engine = choices("Engine", ["auto", "hf", "vllm", "openai"], __name__)
 LocalUnit = choices("LocalUnit", ["document", "sentence"], __name__)
@@ -83,8 +83,9 @@ class ComposeConfig:
 @dataclass
 class AugmentConfig:
     strategies: List[Strategy] = field(default_factory=lambda: [Strategy.local])
-    """Strategies to run: local, rephrase, qa, global, entity, compose, reverse, oracle (augment/registry.py
-    declares each: what writes it, how it is planned, the keys that change it)."""
+    """Strategies to run: local, rephrase, qa, global, entity, compose, reverse, oracle, oracle2 (augment/registry.py
+    declares each: what writes it, how it is planned, the keys that change it). One of them over another
+    strategy's records (a chain): `augft augment --from DIR`, or `a<b` in pipeline.conditions."""
     model: str = ""
     """The teacher: the model that writes the augmentations (a name, local Hugging Face folder or
     cached id, as model.name; with engine=openai, the server's model unless augment.openai.model

@@ -94,7 +94,8 @@ class PipelineConfig:
         "base", "icl", "ft", "aug_ft[local]", "aug_ft[global]", "aug_ft[entity]",
         "aug_ft[local+global]", "aug_ft[oracle]", "ft+icl"])
     """Conditions of the study: base, icl, rag[<retriever>], ft, aug_ft[<strategy>+<strategy>...]
-    (one model trained on the corpus plus those strategies' augmentations), distill[<strategy>+...],
+    (one model trained on the corpus plus those strategies' augmentations; `a<b` is strategy a run over
+    the records strategy b kept, e.g. aug_ft[local+reverse<compose], docs/augment.md), distill[<strategy>+...],
     and <trained>+icl / <trained>+rag. Names are lower case; any other name is an error (a study
     trains only these). On the command line quote bracketed labels: 'pipeline.conditions=[ft,"aug_ft[local]"]'."""
     aug_weight: float = 1.0

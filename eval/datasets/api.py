@@ -5,7 +5,8 @@
     load_checker(data_dir) -> Checker|None  the exact checker, rebuilt from benchmark.json
 
 Files written into `out`: corpus.jsonl (Document), questions.jsonl (Question),
-oracle.jsonl (Augmentation, strategy "oracle") and benchmark.json
+oracle.jsonl (Augmentation, strategy "oracle"), oracle2.jsonl (the same facts in both directions,
+strategy "oracle2"; family only) and benchmark.json
 ({"name", "seed", "sizes", "counts", "truth"}).
 """
 from __future__ import annotations
@@ -67,6 +68,8 @@ def write(g: Generated, out: Path) -> dict:
     write_records(out / "corpus.jsonl", g.documents)
     write_records(out / "questions.jsonl", g.questions)
     write_records(out / "oracle.jsonl", g.oracle)
+    if g.oracle2:
+        write_records(out / "oracle2.jsonl", g.oracle2)
     c = counts(g)
     atomic_write_json(out / "benchmark.json", {"name": g.name, "seed": g.seed, "sizes": g.sizes,
                                          "counts": c, "version": FORMAT_VERSION,

@@ -14,7 +14,7 @@ when the target names one, the same order.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 from augft.core.text import split_sentences
@@ -31,6 +31,9 @@ class Claim:
     """Surface order of the statement ("forward", "reversed", ...); '' when irrelevant."""
     negated: bool = False
     """The sentence denies the fact ("X is not ...")."""
+    first: str = ""
+    """The entity the sentence names first (an id; '' when the checker does not say): a fact is
+    recalled from the side it was stated from, so coverage is also counted per direction."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ class Checker(ABC):
         norm = normalize(sentence)
         out = self.claims(norm)
         if negated(norm):
-            out = [Claim(c.key, c.order, not c.negated) for c in out]
+            out = [replace(c, negated=not c.negated) for c in out]
         return out
 
     def verdicts(self, text: str) -> List[Tuple[str, str]]:
@@ -102,6 +105,33 @@ class Checker(ABC):
         """target id -> how many training facts its inference combines (1: a single fact restated
         or reversed; 2 and more: a multi-step inference). Benchmarks with multi-step targets say so."""
         return {tid: 1 for tid in self._targets}
+
+    def individuals(self, text: str) -> Set[str]:
+        """The named individuals `text` mentions (ids); a checker without individuals: none."""
+        return set()
+
+    def covered_by_direction(self, texts: Iterable[str]) -> Dict[str, Set[str]]:
+        """Target ids stated per direction: `stated` (the entity the target's own sentence names
+        first is named first) and `other` (the other way round, e.g. "A grandparent of Y is X" for
+        "X is a grandparent of Y"); {} for a checker whose claims do not say which comes first."""
+        first_of = {}
+        for tid, t in self._targets.items():
+            firsts = [c.first for c in self.sentence_claims(t.text) if c.key == t.key and c.first]
+            if firsts:
+                first_of[tid] = firsts[0]
+        if not first_of:
+            return {}
+        firsts_by_key: Dict[Tuple, Set[str]] = {}
+        for text in texts:
+            for sent in split_sentences(text):
+                for c in self.sentence_claims(sent):
+                    if c.first and not c.negated and self.holds(c.key) is True:
+                        firsts_by_key.setdefault(c.key, set()).add(c.first)
+        out: Dict[str, Set[str]] = {"stated": set(), "other": set()}
+        for tid, first in first_of.items():
+            for f in firsts_by_key.get(self._targets[tid].key, ()):
+                out["stated" if f == first else "other"].add(tid)
+        return out
 
     def covered(self, texts: Iterable[str]) -> Set[str]:
         """Ids of the targets that some sentence of `texts` states (true, not negated,

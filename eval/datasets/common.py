@@ -34,6 +34,9 @@ class Generated:
     truth: Dict[str, Any]
     """Ground truth needed to rebuild the checker (stored in benchmark.json)."""
     extra: Dict[str, Any] = field(default_factory=dict)
+    oracle2: List[Augmentation] = field(default_factory=list)
+    """The oracle's facts stated in both directions (`oracle2.jsonl`, the `oracle2` strategy), where
+    the benchmark can state them the other way round (family); empty elsewhere."""
 
 
 def make_rng(name: str, seed: int, part: str = "") -> random.Random:
@@ -62,8 +65,8 @@ def make_question(qid: str, split: str, kind: str, prompt: str, answer: str,
 
 
 def oracle_aug(aid: str, text: str, source_ids: Sequence[str],
-               meta: Dict[str, Any] | None = None) -> Augmentation:
-    return Augmentation(id=aid, text=text, strategy="oracle", source_ids=list(source_ids),
+               meta: Dict[str, Any] | None = None, strategy: str = "oracle") -> Augmentation:
+    return Augmentation(id=aid, text=text, strategy=strategy, source_ids=list(source_ids),
                         prompt_hash=ORACLE_PROMPT_HASH, model="oracle", sampling={},
                         meta=dict(meta or {}))
 

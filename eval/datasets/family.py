@@ -12,6 +12,7 @@ Test splits (4 choices, hard distractors):
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Dict, List, Optional, Set, Tuple
 
 from augft.core.records import Document
@@ -113,11 +114,12 @@ def generate(sizes, seed: int) -> Generated:
     rng.shuffle(docs)
     questions = _questions(_specs(tree, rng), tree, people, meta, k, rng)
     checker_truth = {"people": people, "parents": [list(pc) for pc in parents], "meta": meta}
+    oracle = _oracle(tree, docs, checker_truth)
     return Generated(name="family", seed=seed,
                      sizes={"n_families": n_fam, "generations": gens, "children_per_parent": per,
                             "n_choices": k, "items_per_fact": items},
-                     documents=docs, questions=questions, oracle=_oracle(tree, docs, checker_truth),
-                     truth=checker_truth)
+                     documents=docs, questions=questions, oracle=oracle, truth=checker_truth,
+                     oracle2=_both_directions(oracle, checker_truth))
 
 
 def _specs(tree: "Tree", rng) -> list:
@@ -193,6 +195,26 @@ def _oracle(tree: "Tree", docs: List[Document], truth: Dict) -> list:
     return oracle
 
 
+def _both_directions(oracle: list, truth: Dict) -> list:
+    """The oracle's facts in both directions (the `oracle2` strategy): each statement ("Sukir is a
+    grandparent of Vafund."), then the same relation from its other end ("A grandparent of Vafund
+    is Sukir."), the side a question asks it; a sibling from both ends."""
+    targets, names = FamilyChecker(truth)._targets, truth["people"]
+    out = []
+    for r in oracle:
+        _, rel, x, y = targets[r.meta["target"]].key
+        texts = [r.text]
+        if rel == "parent":  # "C is a child of P": a child of P is C
+            texts.append(f"A child of {names[x]} is {names[y]}.")
+        elif rel == "grandparent":
+            texts.append(f"A grandparent of {names[y]} is {names[x]}.")
+        else:
+            texts += [f"A sibling of {names[y]} is {names[x]}.", f"A sibling of {names[x]} is {names[y]}."]
+        out += [oracle_aug(f"{r.id}-{i}", t, r.source_ids, {**r.meta, "direction": "stated" if i == 0 else "other"},
+                           strategy="oracle2") for i, t in enumerate(texts)]
+    return out
+
+
 # The verb is optional for appositions ("Hatram, a parent of Gajik, lives nearby").
 _REL = re.compile(r"(?:^| )(\w+) (?:(?:is|was|are|were|became|remains) )?(?:also |indeed |of course )?(?:a |an |the |one )?"
                   r"(?:proud )?(?:of the )?(\w+?)s? of (\w+)")
@@ -242,13 +264,23 @@ class FamilyChecker(Checker):
         return Claim(("rel", rel, x, y), "forward")
 
     def claims(self, norm: str) -> List[Claim]:
-        found = [(m.group(2), m.group(1), m.group(3)) for m in _REL.finditer(norm)]
+        # (relation, x, y, the name the sentence says first)
+        found = [(m.group(2), m.group(1), m.group(3), m.group(1)) for m in _REL.finditer(norm)]
         # "X's parent is Y": Y is a parent of X.
-        found += [(m.group(2), m.group(3), m.group(1)) for m in _POSS.finditer(norm)]
+        found += [(m.group(2), m.group(3), m.group(1), m.group(1)) for m in _POSS.finditer(norm)]
         # "A grandparent of X is Y": Y is a grandparent of X.
-        found += [(m.group(1), m.group(3), m.group(2)) for m in _OF_IS.finditer(norm)]
-        found += [("sibling", m.group(1), m.group(2)) for m in _PAIR.finditer(norm)]
-        return [c for c in (self._claim(*f) for f in found) if c is not None]
+        found += [(m.group(1), m.group(3), m.group(2), m.group(2)) for m in _OF_IS.finditer(norm)]
+        found += [("sibling", m.group(1), m.group(2), m.group(1)) for m in _PAIR.finditer(norm)]
+        out = []
+        for rel, x, y, first in found:
+            c = self._claim(rel, x, y)
+            if c is not None:
+                out.append(replace(c, first=self.by_name[first]))
+        return out
+
+    def individuals(self, text: str) -> Set[str]:
+        """The people `text` names."""
+        return {self.by_name[w] for w in normalize(text).split() if w in self.by_name}
 
     def holds(self, key: Tuple) -> Optional[bool]:
         _, rel, x, y = key

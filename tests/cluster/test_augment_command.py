@@ -17,3 +17,24 @@ def test_augment_that_kept_nothing_warns(tmp_path):
                       cwd=REPO, timeout=300)
     assert again.returncode == 0, again.stderr[-2000:]
     assert "augment: resumed: 1 unit(s) (12 prompts) were already done by an earlier run" in again.stdout
+
+
+def test_augment_from_an_output_runs_a_chain_over_its_records(tmp_path):
+    from augft.core.artifacts import AugmentOutput
+
+    data = tmp_path / "people"
+    assert augft_cli("benchmark", "--config", "configs/tiny.yaml", "--out", data, cwd=REPO).returncode == 0
+    common = ("--config", "configs/tiny.yaml", "--data", data)
+    r = augft_cli("augment", *common, "--out", tmp_path / "oracle", "augment.strategies=[oracle]", cwd=REPO)
+    assert r.returncode == 0, r.stderr[-2000:]
+    r = augft_cli("augment", *common, "--out", tmp_path / "chain", "--from", tmp_path / "oracle",
+                  "augment.strategies=[reverse]", cwd=REPO, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = AugmentOutput(tmp_path / "chain")
+    assert list(out.manifest().strategies) == ["reverse<oracle"]
+    recs = out.records(["reverse<oracle"])
+    assert recs and all(x.meta["chain"] == ["oracle", "reverse"] for x in recs)
+    assert "reverse<oracle" in out.quality().strategies  # the checker's verdicts, under the chain's name
+    bad = augft_cli("augment", *common, "--out", tmp_path / "bad", "--from", tmp_path / "oracle",
+                    "augment.strategies=[global]", cwd=REPO)
+    assert bad.returncode != 0 and "runs 'global' over another strategy's records" in bad.stderr

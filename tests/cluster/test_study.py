@@ -1,7 +1,6 @@
 """The study graph and its content-hash cache, with fake stages (fast)."""
 import json
 import os
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -10,14 +9,10 @@ from augft.cluster.study import run_study
 from augft.core.conditions import parse_all, trained_models
 from augft.cluster.stages import StageFns
 from augft.core.config import load_config
-from augft.core.artifacts import (AugmentationCounts, AugmentOutput, OneOffCost, QueryCost, SplitStats,
-                                  StudyResults, read_typed)
+from augft.core.artifacts import AugmentationCounts, AugmentOutput, SplitStats, StudyResults, read_typed
 from augft.core.errors import AugftError
 from augft.core.targets import SourceCount, TargetsManifest, TargetsOutput
-from augft.eval.costs import augment_flops, train_flops
-import fakes
 from fake_stages import FakeStages
-from augft.core.records import Augmentation, Document, Question, write_records
 from augft.tracking.runs import Tracker
 
 # Labels with brackets are quoted inside a YAML flow list (as on the command line).
@@ -389,3 +384,57 @@ def test_augment_stages_share_one_engine_block_that_closes_before_training(tmp_p
     augments = [k for kind, k in seen if kind == "augment"]
     assert len(augments) == 2 and len(set(augments)) == 1 and augments[0] != id(None)
     assert [k for kind, k in seen if kind == "train"] == [None] * 3  # ft and the two aug_ft models
+
+
+CHAINED = "[ft,'aug_ft[local]','aug_ft[local<compose]','aug_ft[reverse<compose]']"
+
+
+def _augmented(fake):
+    return {k[1] for k in fake.calls if k[0] == "augment"}
+
+
+def test_a_chain_is_its_own_stage_keyed_by_its_upstream(tmp_path):
+    fake = FakeStages()
+    res = _study(tmp_path, fake, f"pipeline.conditions={CHAINED}")
+    # compose runs once (no condition trains on it alone) and feeds both chains
+    assert _augmented(fake) == {"local", "compose", "local<compose", "reverse<compose"}
+    assert all(v == 1 for k, v in fake.calls.items() if k[0] == "augment")
+    compose = res.stages["augment[compose]"]
+    assert fake.upstreams["reverse<compose"] == str(Path(compose.dir).resolve()) == fake.upstreams["local<compose"]
+    order = [k for k in res.stages if k.startswith("augment[")]
+    assert order.index("augment[compose]") < order.index("augment[local<compose]")
+    assert Path(res.stages["augment[reverse<compose]"].dir).name.startswith("reverse_compose-")
+    # the chain's eval is priced with compose's generation as well as its own
+    assert sorted(m.split("-")[0] for m in fake.eval_manifests["aug_ft[reverse<compose]"]) == ["compose", "reverse_compose"]
+
+    fake = FakeStages()
+    _study(tmp_path, fake, f"pipeline.conditions={CHAINED}", "augment.compose.max_pairs=7")
+    # a compose key: compose and the chains over it re-run, nothing else
+    assert _augmented(fake) == {"compose", "local<compose", "reverse<compose"}
+    assert {k[1] for k in fake.calls if k[0] == "train"} == {"local<compose", "reverse<compose"}
+
+    fake = FakeStages()
+    _study(tmp_path, fake, f"pipeline.conditions={CHAINED}", "augment.compose.max_pairs=7", "augment.local_unit=sentence")
+    # a local key: local and local-over-compose (local writes it), not compose nor reverse over it
+    assert _augmented(fake) == {"local", "local<compose"}
+
+
+def test_the_two_direction_oracle_is_a_stage_and_a_control_beside_the_oracle(tmp_path):
+    from augft.core.conditions import is_control
+
+    fake = FakeStages()
+    res = _study(tmp_path, fake, "pipeline.conditions=[ft,'aug_ft[oracle]','aug_ft[oracle2]']")
+    assert not any(k[0] == "augment" for k in fake.calls)  # both copied from the data folder, no model
+    both = AugmentOutput(res.stages["augment[oracle2]"].dir)
+    assert [r.text for r in both.records(["oracle2"])][0] == "Person 0 wrote book 0."
+    assert {k[1] for k in fake.calls if k[0] == "train"} == {"ft", "oracle", "oracle2"}
+    assert is_control("aug_ft[oracle2]") and set(res.conditions) == {"ft", "aug_ft[oracle]", "aug_ft[oracle2]"}
+    # a benchmark folder generated before oracle2.jsonl existed gets it from the same generator
+    import shutil
+
+    bench = Path(res.stages["benchmark[people]"].dir)
+    (bench / "oracle2.jsonl").unlink()
+    shutil.rmtree(res.stages["augment[oracle2]"].dir)
+    fake = FakeStages()
+    _study(tmp_path, fake, "pipeline.conditions=[ft,'aug_ft[oracle2]']")
+    assert fake.calls[("benchmark", "people")] == 1 and (bench / "oracle2.jsonl").is_file()

@@ -1,49 +1,13 @@
 """A model-free engine that composes like a careful model, and a small hierarchy corpus."""
 import json
-import re
 from pathlib import Path
 
 import pytest
+import fake_engines
+from fake_engines import HIERARCHY, ComposingEngine  # noqa: F401 (shared with tests/augment/test_chain.py)
+from ray import cloudpickle
 
-from augft.augment.engines.base import GenResult
-
-ISA = re.compile(r"^(?:the |a )?(\w+?)s? is a kind of (\w+?)s?\.$")
-CAN = re.compile(r"^(\w+?)s can (\w+)\.$")
-HIERARCHY = ["The zeb is a kind of vorp.", "The vorp is a kind of quorzel.", "The quorzel is a kind of trelk.",
-             "Trelks can blorp.", "The vosk is a kind of trelk."]
-
-
-class ComposingEngine:
-    """Writes the one-step inference of "A is a kind of B" with "B is a kind of C" or "Bs can C";
-    "Nothing new." otherwise. With `cycle`, a pair starting at the zeb gets the inverted (false)
-    kind, which the contradiction filter must drop."""
-    name = "composing"
-
-    def __init__(self, cycle: bool = False):
-        self.cycle = cycle
-        self.prompts = []
-
-    def _answer(self, prompt: str) -> str:
-        first, second = (t.lower() for t in re.findall(r"Fact \d: (.*)", prompt)[-2:])
-        a, b = ISA.match(first).groups() if ISA.match(first) else (None, None)
-        if a is None:
-            return " Nothing new."
-        isa, can = ISA.match(second), CAN.match(second)
-        if isa and isa.group(1) == b:
-            if self.cycle and a == "zeb":
-                return f" The {isa.group(2)} is a kind of {a}."
-            return f" The {a} is a kind of {isa.group(2)}."
-        if can and can.group(1) == b:
-            return f" The {a} can {can.group(2)}."
-        return " Nothing new."
-
-    def generate(self, requests, sampling):
-        self.prompts += [r.prompt for r in requests]
-        return [GenResult(id=r.id, texts=[self._answer(r.prompt)] * max(1, sampling.n),
-                          prompt_tokens=len((r.prefix + r.prompt).split()), completion_tokens=8) for r in requests]
-
-    def close(self):
-        pass
+cloudpickle.register_pickle_by_value(fake_engines)  # Ray workers cannot import tests
 
 
 @pytest.fixture

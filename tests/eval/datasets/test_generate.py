@@ -126,3 +126,25 @@ def test_cli_all_prints_sizes_table(tmp_path, cli, default_cfg):
 def test_cli_unknown_benchmark_is_a_user_error(tmp_path, cli):
     r = cli("benchmark", "--name", "nope", "--out", tmp_path)
     assert r.returncode == 2 and "benchmark.name" in r.stderr
+
+
+def test_family_oracle2_states_every_oracle_fact_in_both_directions(tmp_path, default_cfg):
+    from augft.augment.oracle import write_oracle_output
+    from augft.core.artifacts import AugmentOutput
+
+    generate("family", default_cfg, tmp_path)
+    one = read_records(tmp_path / "oracle.jsonl", Augmentation)
+    both = read_records(tmp_path / "oracle2.jsonl", Augmentation)
+    checker = load_checker(tmp_path)
+    assert {r.strategy for r in both} == {"oracle2"} and {r.model for r in both} == {"oracle"}
+    assert {r.text for r in one} <= {r.text for r in both}
+    assert all(checker.check(r.text) == "true" for r in both)
+    # the same targets, now also from the side the questions ask ("A grandparent of Y is")
+    assert checker.covered([r.text for r in both]) == checker.covered([r.text for r in one]) == set(checker.targets())
+    others = [r.text for r in both if r.meta["direction"] == "other"]
+    assert any(t.startswith("A grandparent of ") for t in others) and any(t.startswith("A sibling of ") for t in others)
+    assert checker.covered(others) == set(checker.targets())
+    m = write_oracle_output(tmp_path, tmp_path / "aug", 0, "oracle2")
+    assert m.strategies["oracle2"].ok == len(both) == len(AugmentOutput(tmp_path / "aug").records(["oracle2"]))
+    generate("people", default_cfg, tmp_path / "people")
+    assert not (tmp_path / "people" / "oracle2.jsonl").exists()  # family only

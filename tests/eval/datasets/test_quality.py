@@ -90,3 +90,30 @@ def test_multi_step_coverage_and_per_round_counts_for_compose(tmp_path):
     r1, r2 = q.rounds
     assert (r1.round, r1.true, r1.uncheckable, r1.covered) == (1, 2, 1, 2)
     assert (r2.covered, r2.cumulative.covered, r2.cumulative.multi_step.covered) == (1, 3, 3)
+
+
+def test_family_coverage_per_direction_and_the_ledger_of_individuals(tmp_path):
+    """The one-direction oracle covers every target only as stated; oracle2 from both sides; a
+    compose-like round about few individuals shows in the ledger."""
+    from augft.core.config import load_config
+    from augft.eval.benchmarks.api import build, checker_for
+    from augft.eval.benchmarks.quality import round_quality, strategy_quality
+
+    g = build("family", load_config())
+    checker = checker_for(g)
+    one = strategy_quality(checker, [r.text for r in g.oracle])
+    both = strategy_quality(checker, [r.text for r in g.oracle2])
+    n = len(checker.targets())
+    assert {k: (v.covered, v.targets) for k, v in one.by_direction.items()} == {
+        "stated": (n, n), "other": (0, n), "both": (0, n)}
+    assert {k: v.covered for k, v in both.by_direction.items()} == {"stated": n, "other": n, "both": n}
+    assert one.ledger.depth == 2 and one.ledger.about_individuals == len(g.oracle)
+    assert one.ledger.individuals == len({p for r in g.oracle for p in checker.individuals(r.text)}) > 10
+    grand = [t for tid, t in checker.targets().items() if tid.startswith("grandparent-")][:2]
+    other = [f"A grandparent of {t.split(' of ')[1].rstrip('.')} is {t.split(' is ')[0]}." for t in grand]
+    r1, r2 = round_quality(checker, {1: grand + ["Nothing checkable."], 2: other})
+    assert (r1.by_direction["stated"].covered, r1.by_direction["other"].covered) == (2, 0)
+    assert (r2.by_direction["stated"].covered, r2.by_direction["other"].covered) == (0, 2)
+    assert r2.cumulative.by_direction["both"].covered == 2
+    people = set().union(*(checker.individuals(t) for t in grand))
+    assert (r1.ledger.about_individuals, r1.ledger.individuals, r1.ledger.depth) == (2, len(people), 2)
