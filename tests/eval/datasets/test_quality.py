@@ -96,8 +96,8 @@ def test_family_coverage_per_direction_and_the_ledger_of_individuals(tmp_path):
     """The one-direction oracle covers every target only as stated; oracle2 from both sides; a
     compose-like round about few individuals shows in the ledger."""
     from augft.core.config import load_config
-    from augft.eval.benchmarks.api import build, checker_for
-    from augft.eval.benchmarks.quality import round_quality, strategy_quality
+    from augft.eval.datasets.api import build, checker_for
+    from augft.eval.datasets.quality import round_quality, strategy_quality
 
     g = build("family", load_config())
     checker = checker_for(g)
