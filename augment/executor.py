@@ -216,11 +216,10 @@ def _pool_args(cfg, job: Job, engines) -> Dict:
     a = cfg.augment
     if engines.hosted:
         hosts = engines.hosts()
-        v = a.vllm
         # calls_in_flight proxies per host, each handing it about prompts_in_flight prompts
         return {"fn": HostProxy, "fn_constructor_kwargs": {"hosts": hosts, "job": job, "router": engines.router},
-                "num_cpus": 0, "batch_size": max(1, int(v.prompts_in_flight) // max(1, int(a.unit_size))),
-                "compute": ray.data.ActorPoolStrategy(size=len(hosts) * int(v.calls_in_flight))}
+                "num_cpus": 0, "batch_size": engines.units_per_call(),
+                "compute": ray.data.ActorPoolStrategy(size=len(hosts) * int(a.vllm.calls_in_flight))}
     from augft.core.resources import actor_options
 
     return {"fn": EngineActor, **actor_options(float(a.actor_cpus), float(a.actor_gpus)),

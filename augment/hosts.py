@@ -23,6 +23,10 @@ from augft.core.artifacts import EngineResources
 log = logging.getLogger(__name__)
 
 
+GPU_PROMPTS_IN_FLIGHT = 256
+"""augment.vllm.prompts_in_flight=0 on GPUs."""
+
+
 class SerialEngine:
     """An engine behind a lock. A host takes `augment.vllm.calls_in_flight` calls at once, so one
     call's rendering, filtering and writing overlap another's generation; vLLM's `LLM` runs one
@@ -133,7 +137,7 @@ class HostProxy:
 
 
 def _start_hosts(cfg) -> tuple:
-    """(host handles, placement groups, router) for `augment.vllm.replicas` replicas."""
+    """(host handles, placement groups, router, whether on GPUs) for `augment.vllm.replicas` replicas."""
     import ray
     from omegaconf import OmegaConf
     from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
@@ -158,7 +162,7 @@ def _start_hosts(cfg) -> tuple:
                 pg, placement_group_bundle_index=0, placement_group_capture_child_tasks=True)
         hosts.append(cls.options(**o).remote(OmegaConf.to_yaml(cfg)))
     log.info("vLLM: %d replica(s) on %s", len(hosts), "GPUs" if gpus else "CPUs")
-    return hosts, groups, ray.remote(num_cpus=0)(Router).remote(len(hosts))
+    return hosts, groups, ray.remote(num_cpus=0)(Router).remote(len(hosts)), gpus
 
 
 def placement(cfg, gpus: Optional[bool] = None) -> list:
@@ -190,6 +194,8 @@ class RunEngines:
         self._groups: List = []
         self.router = None
         """The run's Router actor (hosted runs), shared by every pipeline's proxies."""
+        self.on_gpus = False
+        """Whether the hosted replicas run on GPUs (known once they start)."""
 
     @property
     def hosted(self) -> bool:
@@ -207,8 +213,16 @@ class RunEngines:
 
     def hosts(self) -> List:
         if not self._hosts:
-            self._hosts, self._groups, self.router = _start_hosts(self.cfg)
+            self._hosts, self._groups, self.router, self.on_gpus = _start_hosts(self.cfg)
         return self._hosts
+
+    def units_per_call(self) -> int:
+        """Units a proxy hands its host at once: about augment.vllm.prompts_in_flight prompts (0:
+        256 on GPUs, one unit on CPUs; see the key)."""
+        a = self.cfg.augment
+        unit = max(1, int(a.unit_size))
+        prompts = int(a.vllm.prompts_in_flight) or (GPU_PROMPTS_IN_FLIGHT if self.on_gpus else unit)
+        return max(1, prompts // unit)
 
     def close(self) -> None:
         if self._local is not None and self.engine_factory is None:  # a caller's engine stays open
@@ -225,7 +239,7 @@ class RunEngines:
                 ray.kill(h)
             for pg in self._groups:
                 ray.util.remove_placement_group(pg)
-        self._hosts, self._groups, self.router = [], [], None
+        self._hosts, self._groups, self.router, self.on_gpus = [], [], None, False
 
     def __enter__(self) -> "RunEngines":
         return self

@@ -5,11 +5,12 @@ augft renders them (captured through a prompt-recording engine that generates no
 1. to vLLM's offline `LLM.generate` in batches of 8 prompts up to all of them at once (the
    ceiling): generation tokens/s against prompts in flight, the knee that
    `augment.vllm.prompts_in_flight` defaults to;
-2. through `augft augment` on Ray, one replica, as before: one unit a call, one call at a time
-   (`prompts_in_flight` = `unit_size`, `calls_in_flight=1`);
-3. through `augft augment` on Ray, one replica, with the defaults (units batched per call,
-   calls outstanding).
-Runs 2 and 3 start their replica first (a warm-up run of 4 documents inside `keep_engines`), so
+2. through `augft augment` on Ray, one replica, as before this change: one unit a call, one call
+   at a time (`prompts_in_flight` = `unit_size`, `calls_in_flight=1`);
+3. the same with every unit in one call (`prompts_in_flight` = all the prompts), two calls
+   outstanding: what `prompts_in_flight=0` (auto) does on GPUs;
+4. the same with the defaults (auto: one unit a call on CPUs, two calls outstanding).
+Runs 2 to 4 start their replica first (a warm-up run of 4 documents inside `keep_engines`), so
 their time is the augment run's wall time without vLLM's start-up. Prints and writes
 benchmarks/results/augment_replicas.json. Run it alone: 2 cores.
 
@@ -119,10 +120,11 @@ def main() -> None:
         unit = int(load_config(str(QUICKSTART), []).augment.unit_size)
         res["augft_one_unit_a_call"] = _augft(args, data, Path(tmp), "before", f"augment.vllm.prompts_in_flight={unit}",
                                               "augment.vllm.calls_in_flight=1")
+        res["augft_batched"] = _augft(args, data, Path(tmp), "batched", f"augment.vllm.prompts_in_flight={len(reqs)}")
         res["augft_defaults"] = _augft(args, data, Path(tmp), "after")
     ceiling = res["offline"]["all_at_once"]["tokens_per_s"]
     res["ratios_to_offline"] = {k: round(res[k]["tokens_per_s"] / ceiling, 2)
-                                for k in ("augft_one_unit_a_call", "augft_defaults")}
+                                for k in ("augft_one_unit_a_call", "augft_batched", "augft_defaults")}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "augment_replicas.json").write_text(json.dumps(res, indent=2) + "\n")
     print(json.dumps(res, indent=2))

@@ -18,6 +18,10 @@ from augft.core.errors import AugftError
 
 log = logging.getLogger(__name__)
 
+CPU_STEP_TOKENS = 8192
+"""Prompt tokens one engine step may prefill on the CPU build (vLLM's own CPU default is 4096
+with chunked prefill); at least the model length, since prefills are not split there."""
+
 _DTYPES = {"auto": "auto", "fp32": "float32", "float32": "float32", "bf16": "bfloat16",
            "bfloat16": "bfloat16", "fp16": "float16", "float16": "float16"}
 
@@ -59,6 +63,11 @@ def llm_kwargs(model_path: str, model_cfg, vcfg, seed: int, cpu: bool) -> Dict[s
     }
     if cpu:
         kw["kv_cache_memory_bytes"] = int(float(vcfg.kv_cache_gb) * (1 << 30))
+        # A prompt's prefill split over steps makes vLLM rewind that request's seeded generator,
+        # which torch's CPU generator cannot do ("CPU Generator does not use offset"): sampling
+        # with per-request seeds stops the engine once a batch's prompts exceed one step's
+        # token budget. Whole prefills avoid it; the budget must then hold the longest prompt.
+        kw["enable_chunked_prefill"] = False
     else:
         kw["gpu_memory_utilization"] = float(vcfg.gpu_memory_utilization)
     if int(vcfg.block_size):
@@ -66,7 +75,21 @@ def llm_kwargs(model_path: str, model_cfg, vcfg, seed: int, cpu: bool) -> Dict[s
     max_len = int(vcfg.max_model_len or model_cfg.max_context or 0)
     if max_len:
         kw["max_model_len"] = max_len
+    if cpu:
+        kw["max_num_batched_tokens"] = max(CPU_STEP_TOKENS, max_len or _native_length(model_path))
     return kw
+
+
+def _native_length(model_path: str) -> int:
+    """The model's own context length from its config.json (0 when it does not say)."""
+    import json
+    from pathlib import Path
+
+    try:
+        cfg = json.loads((Path(model_path) / "config.json").read_text())
+    except (OSError, ValueError):
+        return 0
+    return int(cfg.get("max_position_embeddings") or 0)
 
 
 def make_llm(model_cfg, vcfg, seed: int, key: str):

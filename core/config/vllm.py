@@ -57,18 +57,20 @@ class VLLMConfig:
 class AugmentVLLMConfig(VLLMConfig):
     _key: ClassVar[str] = "augment.vllm"
 
-    prompts_in_flight: int = 256
-    """Prompts a replica is handed per engine call (whole units, about this many): vLLM's
-    throughput comes from many sequences decoding together. benchmarks/augment_replicas.py
-    measures generation tokens/s against this on the CPU build; the default sits at its knee."""
+    prompts_in_flight: int = 0
+    """Prompts a replica is handed per engine call (whole units, about this many); 0 = auto: on
+    GPUs 256 (with augment.num_candidates sequences each, at or above vLLM's default batch of 256
+    sequences, whose throughput comes from many sequences decoding together), on CPUs one unit
+    (augment.unit_size): benchmarks/augment_replicas.py measured the CPU build's tokens/s flat from
+    8 prompts in flight, and one unit a call at or above batching there."""
     calls_in_flight: int = 2
     """Engine calls outstanding per replica: one generates while another's units are rendered,
     filtered and written, so the replica does not wait between calls."""
 
     def __post_init__(self):
         super().__post_init__()
-        require(self.prompts_in_flight >= 1, f"{self._key}.prompts_in_flight",
-                f"must be >= 1, got {self.prompts_in_flight}")
+        require(self.prompts_in_flight >= 0, f"{self._key}.prompts_in_flight",
+                f"must be >= 0 (0 = auto), got {self.prompts_in_flight}")
         require(self.calls_in_flight >= 1, f"{self._key}.calls_in_flight", f"must be >= 1, got {self.calls_in_flight}")
 
 

@@ -54,6 +54,11 @@ def test_vllm_config_mapping():
     cpu = llm_kwargs("m", load_config(None, ["model.dtype=auto"]).model, load_config(None).augment.vllm, 0, cpu=True)
     assert cpu["kv_cache_memory_bytes"] == 1 << 30 and cpu["enforce_eager"] is True
     assert cpu["dtype"] == "bfloat16" and "gpu_memory_utilization" not in cpu
+    # CPU: whole prefills (a split one rewinds a seeded generator, which the CPU build cannot),
+    # with a step budget that holds the longest prompt.
+    assert cpu["enable_chunked_prefill"] is False and cpu["max_num_batched_tokens"] == 8192
+    long = llm_kwargs("m", cfg.model, load_config(None, ["augment.vllm.max_model_len=16384"]).augment.vllm, 0, cpu=True)
+    assert long["max_num_batched_tokens"] == 16384 and "enable_chunked_prefill" not in gpu
     # No GPU is asked of a cluster without one; with GPUs one per replica, or placement groups.
     assert not use_gpus(v, 0.0) and use_gpus(v, 8.0)
     with pytest.raises(AugftError, match="augment.vllm.device=auto"):  # the CUDA build, no GPU: never quietly CPU

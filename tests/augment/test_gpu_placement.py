@@ -7,7 +7,6 @@ in for the engines and record what Ray gave them."""
 import json
 import sys
 from collections import Counter
-from types import SimpleNamespace
 
 import pytest
 
@@ -146,6 +145,13 @@ class FakeHost:
         return self.calls
 
 
+def _engines(cfg, hosts, router, on_gpus=False):
+    """The run's engines with these hosts already started (probes for vLLM replicas)."""
+    e = H.RunEngines(cfg)
+    e._hosts, e.router, e.on_gpus = hosts, router, on_gpus
+    return e
+
+
 def _units(windows):
     return [{"unit": json.dumps({"window": w, "items": [0] * 32})} for w in windows]
 
@@ -155,8 +161,8 @@ def test_units_spread_evenly_and_a_window_stays_on_one_host(cluster):
 
     ray = cluster
     hosts = [ray.remote(num_cpus=0)(FakeHost).remote(i) for i in range(3)]
-    engines = SimpleNamespace(hosted=True, hosts=lambda: hosts, router=ray.remote(num_cpus=0)(H.Router).remote(3))
-    cfg = load_config(None, ["augment.use_ray=true", "augment.vllm.prompts_in_flight=32"])  # one unit a call
+    cfg = load_config(None, ["augment.use_ray=true", "augment.engine=vllm", "augment.vllm.prompts_in_flight=32"])
+    engines = _engines(cfg, hosts, ray.remote(num_cpus=0)(H.Router).remote(3), on_gpus=True)  # one unit a call
     # 30 local units (no window): 10 per host, where a hash of the units left hosts idle
     local = list(_execute_ray(ray.data.from_items(_units([""] * 30)), cfg, None, engines))
     assert sorted(Counter(r["host"] for r in local).values()) == [10, 10, 10]
@@ -179,13 +185,22 @@ def test_a_host_generates_a_whole_batch_of_units_in_one_call(cluster):
 
     ray = cluster
     hosts = [ray.remote(num_cpus=0)(FakeHost).remote(i) for i in range(3)]
-    engines = SimpleNamespace(hosted=True, hosts=lambda: hosts, router=ray.remote(num_cpus=0)(H.Router).remote(3))
-    cfg = load_config(None, ["augment.use_ray=true", "augment.unit_size=32", "augment.vllm.prompts_in_flight=128"])
+    cfg = load_config(None, ["augment.use_ray=true", "augment.engine=vllm", "augment.unit_size=32",
+                             "augment.vllm.prompts_in_flight=128"])
+    engines = _engines(cfg, hosts, ray.remote(num_cpus=0)(H.Router).remote(3))
     rows = list(_execute_ray(ray.data.from_items(_units([""] * 24), override_num_blocks=6), cfg, None, engines))
     assert len(rows) == 24
     calls = [ray.get(h.call_sizes.remote()) for h in hosts]
     assert sorted(c for host in calls for c in host) == [4] * 6
     assert sorted(len(c) for c in calls) == [2, 2, 2]
+
+
+def test_prompts_in_flight_auto_is_256_prompts_on_gpus_and_one_unit_on_cpus():
+    cfg = load_config(None, ["augment.use_ray=true", "augment.engine=vllm", "augment.unit_size=32"])
+    assert _engines(cfg, [], None, on_gpus=True).units_per_call() == 8
+    assert _engines(cfg, [], None, on_gpus=False).units_per_call() == 1
+    fixed = load_config(None, ["augment.engine=vllm", "augment.unit_size=32", "augment.vllm.prompts_in_flight=100"])
+    assert _engines(fixed, [], None, on_gpus=True).units_per_call() == 3
 
 
 def test_router_places_a_batch_on_one_host_but_keeps_windows_where_they_are():
