@@ -3,12 +3,12 @@
 The same local-augmentation prompts (the `people` set, quickstart's template and sampling), as
 augft renders them (captured through a prompt-recording engine that generates nothing), go:
 1. to vLLM's offline `LLM.generate` in batches of 8 prompts up to all of them at once (the
-   ceiling): generation tokens/s against prompts in flight, the knee that
-   `augment.vllm.prompts_in_flight` defaults to;
+   ceiling): generation tokens/s against prompts in flight, whose knee the CPU default of
+   `augment.vllm.prompts_in_flight` follows;
 2. through `augft augment` on Ray, one replica, as before this change: one unit a call, one call
    at a time (`prompts_in_flight` = `unit_size`, `calls_in_flight=1`);
 3. the same with every unit in one call (`prompts_in_flight` = all the prompts), two calls
-   outstanding: what `prompts_in_flight=0` (auto) does on GPUs;
+   outstanding (batching as auto does on GPUs, 256 prompts a call);
 4. the same with the defaults (auto: one unit a call on CPUs, two calls outstanding).
 Runs 2 to 4 start their replica first (a warm-up run of 4 documents inside `keep_engines`), so
 their time is the augment run's wall time without vLLM's start-up. Prints and writes
