@@ -60,4 +60,4 @@ def test_config_explain_lists_every_choice_from_the_schema():
     out = augft_cli("config", "--explain").stdout
     block = out.split("\naugment.strategies", 1)[1].split("\naugment.", 1)[0]
     assert "choices: " + ", ".join(s.value for s in Strategy) in block
-    assert len(list(Strategy)) == 8
+    assert len(list(Strategy)) == 9  # local, global, entity, oracle, rephrase, qa, reverse, compose, oracle2

@@ -22,8 +22,8 @@ def test_unknown_kind_is_named(tmp_path):
 
 @pytest.mark.slow
 def test_targets_folder_is_read_as_targets(mlflow_server, tmp_path):
-    """The teacher-target manifest.json shares its name with the augment manifest; the kind
-    decides how it is read (read as an augment manifest, a study's tracking used to fail)."""
+    """The kind decides how a folder is read: a teacher-target folder's manifest (targets.json,
+    once manifest.json like augment's) is logged as the targets contract."""
     from augft.tracking.runs import Tracker
 
     tracker = Tracker(mlflow_server, "t-kinds")
@@ -32,4 +32,4 @@ def test_targets_folder_is_read_as_targets(mlflow_server, tmp_path):
     run.end()
     got = tracker.client.get_run(run.run_id).data.metrics
     assert got["manifest.top_k"] == 4.0 and got["manifest.sources.local.texts"] == 3.0
-    assert "manifest.json" in {a.path for a in tracker.client.list_artifacts(run.run_id)}
+    assert "targets.json" in {a.path for a in tracker.client.list_artifacts(run.run_id)}
