@@ -11,7 +11,7 @@ from typing import Dict
 
 from augft.augment.registry import not_in_identity
 from augft.core.config.settings import AugmentSettings
-from augft.core.identity import Contract
+from augft.core.identity import Contract, vllm_neutral
 
 _MODEL_NEUTRAL = {
     "model.cache_dir": "where converted weights are cached, not which weights",
@@ -44,17 +44,7 @@ CONTRACT = Contract(
         "augment.openai.max_retries": "retry policy",
         "augment.openai.backoff_s": "retry policy",
         "augment.openai.timeout_s": "retry policy",
-        "augment.vllm.device": "placement",
-        "augment.vllm.tensor_parallel_size": "placement",
-        "augment.vllm.replicas": "speed: prompts are seeded per prompt, whichever replica runs them",
-        "augment.vllm.prompts_in_flight": "speed: prompts are seeded per prompt, however many share a call",
-        "augment.vllm.calls_in_flight": "speed: calls outstanding per replica",
-        "augment.vllm.cpus_per_replica": "placement",
-        "augment.vllm.kv_cache_gb": "memory",
-        "augment.vllm.gpu_memory_utilization": "memory",
-        "augment.vllm.enable_prefix_caching": "speed: a cached prefix is the same prefix",
-        "augment.vllm.block_size": "memory layout of the KV cache",
-        "augment.vllm.enforce_eager": "speed (graph capture)",
+        **vllm_neutral("augment.vllm"),
         **_MODEL_NEUTRAL,
         "cluster": "where Ray runs",
         "max_document_tokens": "refuses a longer document; never changes what is written",

@@ -110,3 +110,25 @@ def unclassified(contract: Contract, schema: type) -> Dict[str, List[str]]:
             if len(found) != 1:
                 bad[key] = found
     return bad
+
+
+_VLLM_NEUTRAL = {
+    "device": "placement", "tensor_parallel_size": "placement", "cpus_per_replica": "placement",
+    "replicas": "speed: requests are seeded per prompt, whichever replica runs them",
+    "kv_cache_gb": "memory", "gpu_memory_utilization": "memory",
+    "enable_prefix_caching": "speed: a cached prefix is the same prefix",
+    "block_size": "memory layout of the KV cache", "enforce_eager": "speed (graph capture)",
+}
+_AUGMENT_VLLM_NEUTRAL = {
+    "prompts_in_flight": "speed: requests are seeded per prompt, however many share a call",
+    "calls_in_flight": "speed: calls outstanding per replica",
+}
+
+
+def vllm_neutral(section: str) -> Dict[str, str]:
+    """The keys of a vLLM section (core/config/vllm.py: `augment.vllm`, `eval.vllm`) that decide
+    where and how fast the engine runs, never what it writes, with why (max_model_len is not
+    among them: it bounds what a sequence may hold)."""
+    keys = {**_VLLM_NEUTRAL, **(_AUGMENT_VLLM_NEUTRAL if section == "augment.vllm" else {})}
+    return {f"{section}.{k}": why for k, why in keys.items()}
+

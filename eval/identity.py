@@ -10,7 +10,7 @@ from typing import Dict
 
 from augft.core.conditions import retrieves
 from augft.core.config.settings import EvalSettings
-from augft.core.identity import Contract
+from augft.core.identity import Contract, vllm_neutral
 
 _REQUEST = "EvalRequest.{}"
 
@@ -25,15 +25,7 @@ CONTRACT = Contract(
         "model.name", "model.dtype", "model.trust_remote_code", "model.max_context", "seed"),
     neutral={
         "eval.icl_reuse_cache": "speed: the same context's KV cache, computed once or per question",
-        "eval.vllm.device": "placement",
-        "eval.vllm.tensor_parallel_size": "placement",
-        "eval.vllm.replicas": "speed",
-        "eval.vllm.cpus_per_replica": "placement",
-        "eval.vllm.kv_cache_gb": "memory",
-        "eval.vllm.gpu_memory_utilization": "memory",
-        "eval.vllm.enable_prefix_caching": "speed: a cached prefix is the same prefix",
-        "eval.vllm.block_size": "memory layout of the KV cache",
-        "eval.vllm.enforce_eager": "speed (graph capture)",
+        **vllm_neutral("eval.vllm"),
         "eval.use_ray": "placement: the same questions scored on Ray or here",
         "eval.num_actors": "speed",
         "eval.actor_cpus": "placement",

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Dict
 
 from augft.core.config.settings import TargetsSettings
-from augft.core.identity import Contract
+from augft.core.identity import Contract, vllm_neutral
 
 CONTRACT = Contract(
     "targets", ("train.distill", "augment.vllm", "model", "cluster", "seed"),
@@ -28,17 +28,7 @@ CONTRACT = Contract(
         "train.distill.num_actors": "speed",
         "train.distill.actor_cpus": "placement",
         "train.distill.actor_gpus": "placement",
-        "augment.vllm.device": "placement",
-        "augment.vllm.tensor_parallel_size": "placement",
-        "augment.vllm.replicas": "speed",
-        "augment.vllm.prompts_in_flight": "speed (augment's generation only)",
-        "augment.vllm.calls_in_flight": "speed (augment's generation only)",
-        "augment.vllm.cpus_per_replica": "placement",
-        "augment.vllm.kv_cache_gb": "memory",
-        "augment.vllm.gpu_memory_utilization": "memory",
-        "augment.vllm.enable_prefix_caching": "speed: a cached prefix is the same prefix",
-        "augment.vllm.block_size": "memory layout of the KV cache",
-        "augment.vllm.enforce_eager": "speed (graph capture)",
+        **vllm_neutral("augment.vllm"),
         "model.cache_dir": "where converted weights are cached, not which weights",
         "model.device": "placement",
         "cluster": "where Ray runs",
