@@ -31,5 +31,5 @@ def test_targets_folder_is_read_as_targets(mlflow_server, tmp_path):
     log_stage_dir(run, _targets_dir(tmp_path), "targets")
     run.end()
     got = tracker.client.get_run(run.run_id).data.metrics
-    assert got["manifest.top_k"] == 4.0 and got["manifest.sources.local.texts"] == 3.0
+    assert got["targets.top_k"] == 4.0 and got["targets.sources.local.texts"] == 3.0
     assert "targets.json" in {a.path for a in tracker.client.list_artifacts(run.run_id)}
