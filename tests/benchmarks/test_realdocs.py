@@ -1,7 +1,7 @@
 """The real-document benchmark (benchmarks/data/realdocs/) is a `--data` folder augft's own readers
 accept, and its questions are what its README promises: each answer among its choices, two source
 documents for every inference question, a source and a licence for every document, and the file the
-same as the hand-written list in write_questions.py produces."""
+same as write_questions.py produces from the hand-written list (questions_written.py)."""
 import importlib.util
 import json
 from collections import Counter

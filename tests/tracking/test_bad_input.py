@@ -2,7 +2,7 @@
 
 To add a case: a test that calls `expect_refusal(args, message, store_folder)`.
 """
-from helpers import expect_refusal
+from helpers import expect_refusal, refused
 
 
 def test_unknown_run_id(tmp_path):
@@ -12,8 +12,8 @@ def test_unknown_run_id(tmp_path):
     from mlflow.tracking import MlflowClient
 
     MlflowClient(tracking_uri=uri).create_experiment("augft")  # a store that answers, without that run
-    expect_refusal(["compare", "--tracking-uri", uri, "--run-id", "0123456789abcdef"],
-                   "--run-id 0123456789abcdef: no MLflow run with this id", store)
+    line = refused(["compare", "--tracking-uri", uri, "--run-id", "0123456789abcdef"], store)
+    assert "--run-id 0123456789abcdef: no MLflow run with this id" in line, line
 
 
 def test_tracking_server_that_never_answers_fails_within_tracking_timeout(tmp_path):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from augft.core.records import Augmentation, write_records
-from helpers import REPO, expect_refusal
+from helpers import REPO, expect_refusal, refused
 
 TINY = str(REPO / "configs" / "tiny.yaml")
 
@@ -44,8 +44,8 @@ def _train(data, out, *overrides):
 
 def test_augmentation_folder_that_does_not_exist(data, out, tmp_path):
     missing = tmp_path / "no-such-aug"
-    expect_refusal(_train(data, out, f"train.augmentations=['{missing}']"),
-                   f"train.augmentations: {missing} is not a folder", out)
+    line = refused(_train(data, out, f"train.augmentations=['{missing}']"), out)
+    assert f"train.augmentations: {missing} is not a folder" in line, line
 
 
 def test_augmentation_folder_the_mix_does_not_use(data, out, tmp_path):
@@ -57,8 +57,8 @@ def test_augmentation_folder_the_mix_does_not_use(data, out, tmp_path):
 def test_augmentation_folder_without_shards(data, out, tmp_path):
     empty = tmp_path / "empty-aug"
     empty.mkdir()
-    expect_refusal(_train(data, out, f"train.augmentations=['{empty}']", "train.mix.local=1.0"),
-                   "holds no augmentation shards", out)
+    line = refused(_train(data, out, f"train.augmentations=['{empty}']", "train.mix.local=1.0"), out)
+    assert "holds no augmentation shards" in line, line
 
 
 @pytest.fixture
@@ -74,12 +74,14 @@ def test_truncated_safetensors(data, out, model_copy):
     weights = model_copy / "model.safetensors"
     with open(weights, "r+b") as fh:
         fh.truncate(weights.stat().st_size // 2)
-    expect_refusal(_train(data, out, f"model.name={model_copy}"), "model.safetensors is damaged (truncated", out)
+    line = refused(_train(data, out, f"model.name={model_copy}"), out)
+    assert "model.safetensors is damaged (truncated" in line, line
 
 
 def test_model_folder_with_a_broken_config(data, out, model_copy):
     (model_copy / "config.json").write_text('{"model_type": "llama", ')
-    expect_refusal(_train(data, out, f"model.name={model_copy}"), "config.json is not valid JSON", out)
+    line = refused(_train(data, out, f"model.name={model_copy}"), out)
+    assert "config.json is not valid JSON" in line, line
 
 
 def test_data_folder_with_the_corpus_in_two_forms(data, out):
@@ -87,7 +89,8 @@ def test_data_folder_with_the_corpus_in_two_forms(data, out):
     import pyarrow.parquet as pq
 
     pq.write_table(pa.table({"id": ["x"], "text": ["an older corpus"]}), data / "corpus.parquet")
-    expect_refusal(_train(data, out), "both corpus.jsonl and corpus.parquet are here", out)
+    line = refused(_train(data, out), out)
+    assert "both corpus.jsonl and corpus.parquet are here" in line, line
 
 
 def test_data_folder_without_a_corpus(tmp_path, out):
@@ -95,4 +98,5 @@ def test_data_folder_without_a_corpus(tmp_path, out):
     empty.mkdir()
     (out / "checkpoints" / "step-000002").mkdir(parents=True)  # an earlier run's, kept on a refusal
     (out / "checkpoints" / "step-000002" / "trainer_state.json").write_text("{}")
-    expect_refusal(_train(empty, out), "no corpus.jsonl, corpus.parquet", out)
+    line = refused(_train(empty, out), out)
+    assert "no corpus.jsonl, corpus.parquet" in line, line
