@@ -13,6 +13,7 @@ and prints the tables.
     .venv/bin/python benchmarks/strategy_study.py --study semantic-compose  # also syllogism-, family-
     .venv/bin/python benchmarks/strategy_study.py --study people-decision    # issue 24's table
     .venv/bin/python benchmarks/strategy_study.py --study semantic-decision
+    .venv/bin/python benchmarks/strategy_study.py --study family-chain       # issue 38: oracle2, reverse<compose
 """
 from __future__ import annotations
 
@@ -86,6 +87,10 @@ STUDIES: Dict[str, StudySpec] = {
     "semantic-compose": _compose("semantic", _SEMANTIC),
     "syllogism-compose": _compose("syllogism", _SYLLOGISM),
     "family-compose": _compose("family", _FAMILY),
+    # Issue 38: does the direction a derived fact is trained in stand between the model and the
+    # questions? The oracle one way and both ways, compose alone and with its conclusions reversed.
+    "family-chain": StudySpec("family", ["icl", "ft", "aug_ft[oracle]", "aug_ft[oracle2]", "aug_ft[compose]",
+                                         "aug_ft[compose+reverse<compose]"], _FAMILY),
     # The decision a user makes (issue 24): retrieval, fine-tuning, augmented fine-tuning and
     # context distillation side by side, priced the same way.
     "people-decision": StudySpec("people", _DECISION),
