@@ -57,14 +57,16 @@ def _fmt(x, kind: str = "g") -> str:
     return f"{x:.3g}"
 
 
+COST_HEADER = ["condition", "augmentation FLOPs", "training FLOPs", "FLOPs per query", "break-even queries vs ICL",
+               "augment / train / eval wall"]
+
+
 def cost_markdown(rows: List[CostRow]) -> str:
-    head = "| condition | augmentation FLOPs | training FLOPs | FLOPs per query | break-even queries vs ICL | augment / train / eval wall |"
-    lines = [head, "|---|---|---|---|---|---|"]
-    for r in rows:
-        walls = " / ".join(_fmt(w, "s") for w in (r.augment_wall_s, r.train_wall_s, r.eval_wall_s))
-        lines.append(f"| {r.condition} | {_fmt(r.augment_flops)} | {_fmt(r.train_flops)} | "
-                     f"{_fmt(r.per_query_flops)} | {_fmt(r.break_even_queries, 'q')} | {walls} |")
-    return "\n".join(lines)
+    return render_markdown(COST_HEADER, [
+        [r.condition, _fmt(r.augment_flops), _fmt(r.train_flops), _fmt(r.per_query_flops),
+         _fmt(r.break_even_queries, "q"), " / ".join(_fmt(w, "s") for w in (r.augment_wall_s, r.train_wall_s,
+                                                                            r.eval_wall_s))]
+        for r in rows])
 
 
 def markdown_table(tab: Dict[str, Dict[str, SplitStats]]) -> str:
@@ -77,32 +79,35 @@ def markdown_table(tab: Dict[str, Dict[str, SplitStats]]) -> str:
     return "\n".join(lines)
 
 
+QUALITY_HEADER = ["strategy", "statements", "true", "false", "uncheckable", "targets covered", "multi-step covered",
+                  "covered: stated / other direction / both", "statements naming an individual (per individual)",
+                  "depth"]
+
+
 def quality_markdown(quality: Mapping[str, StrategyQuality]) -> str:
     """The exact checker's verdicts on each strategy's augmentations (built-in benchmarks); a
     strategy that runs in rounds (compose) gets a row per round, its coverage counted up to it."""
-    lines = ["| strategy | statements | true | false | uncheckable | targets covered | multi-step covered | "
-             "covered: stated / other direction / both | statements naming an individual (per individual) | "
-             "depth |", "|---|---|---|---|---|---|---|---|---|---|"]
+    rows = []
     for s, q in quality.items():
-        lines.append(_quality_row(s, q, q))
-        for r in q.rounds:
-            lines.append(_quality_row(f"{s} round {r.round} (cumulative)", r, r.cumulative or r))
+        rows.append(_quality_row(s, q, q))
+        rows += [_quality_row(f"{s} round {r.round} (cumulative)", r, r.cumulative or r) for r in q.rounds]
     notes = ["", "Direction: `stated` counts targets stated in their own order (\"X is a grandparent of Y\"), "
              "`other` the other way round (\"A grandparent of Y is X\", the side a family question asks); "
              "depth: the most inference steps of a target stated (a round's own statements)."]
-    return "\n".join(lines + (notes if any(q.by_direction or q.ledger.individuals for q in quality.values()) else []))
+    table = [render_markdown(QUALITY_HEADER, rows)]
+    return "\n".join(table + (notes if any(q.by_direction or q.ledger.individuals for q in quality.values()) else []))
 
 
 def _quality_row(name: str, q: Union[StrategyQuality, RoundQuality],
-                 cov: Union[StrategyQuality, RoundQuality, Coverage]) -> str:
+                 cov: Union[StrategyQuality, RoundQuality, Coverage]) -> List[str]:
     m = f"{cov.multi_step.covered}/{cov.multi_step.targets}" if cov.multi_step.targets else "-"
     d = cov.by_direction
     direction = " / ".join(f"{d[k].covered}" for k in ("stated", "other", "both")) + f" of {d['stated'].targets}" \
         if d else "-"
     led = q.ledger
     named = f"{led.about_individuals} ({led.per_individual:.1f} over {led.individuals})" if led.individuals else "-"
-    return (f"| {name} | {q.n} | {q.true} | {q.false} | {q.uncheckable} | "
-            f"{cov.covered}/{cov.targets} | {m} | {direction} | {named} | {led.depth or '-'} |")
+    return [name, str(q.n), str(q.true), str(q.false), str(q.uncheckable), f"{cov.covered}/{cov.targets}", m,
+            direction, named, str(led.depth or "-")]
 
 
 def _legend_row_major(handles: list, ncol: int) -> list:
