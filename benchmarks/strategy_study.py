@@ -28,7 +28,8 @@ from augft.cluster.study import run_study
 from augft.core.artifacts import AugmentOutput, StageRecord, StudyResults, encode
 from augft.core.config import load_config
 
-RESULTS = Path(__file__).resolve().parent / "results"
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
 _SEMANTIC = ["benchmark.name=semantic", "benchmark.semantic.n_categories=24", "benchmark.semantic.n_holdout=4",
              "benchmark.semantic.docs_per_category=2", "benchmark.semantic.max_questions_per_split=30"]
 _SYLLOGISM = ["benchmark.name=syllogism"]  # the paper's 69 items
@@ -56,6 +57,8 @@ class StudySpec:
     variants: List[Variant] = field(default_factory=list)
     name: str = ""
     """Names the first run's conditions like a variant's (empty: their plain labels)."""
+    data: str = ""
+    """A `--data` folder (a user's documents and questions) instead of the config's benchmark."""
 
 
 def _compose(out: str, sizes: List[str]) -> StudySpec:
@@ -95,6 +98,10 @@ STUDIES: Dict[str, StudySpec] = {
     # context distillation side by side, priced the same way.
     "people-decision": StudySpec("people", _DECISION),
     "semantic-decision": StudySpec("semantic", _DECISION, _SEMANTIC),
+    # Issue 35: real documents with hand-written questions (benchmarks/data/realdocs): how global
+    # and compose fare when entities are real names, and whether local states reversals there.
+    "realdocs": StudySpec("realdocs", ["base", "icl", "rag", "ft", "aug_ft[local]", "aug_ft[global]",
+                                       "aug_ft[compose]"], data=str(HERE / "data" / "realdocs")),
 }
 
 
@@ -114,7 +121,8 @@ def _filters(stages: Dict[str, StageRecord]) -> Dict[str, dict]:
             continue
         m = AugmentOutput(Path(st.dir)).manifest()
         for strategy, e in m.strategies.items():
-            out[strategy] = {"kept": e.ok, "filtered": e.filtered, "wall_s": st.wall_s, "cached": st.cached}
+            out[strategy] = {"kept": e.ok, "filtered": e.filtered, "wall_s": st.wall_s, "cached": st.cached,
+                             "entities": dict(e.entities)}
             if e.rounds:  # compose: per round its prompts, kept, drops and tokens
                 out[strategy]["rounds"] = [{k: getattr(r, k) for k in ("round", "prompts", "ok", "filtered",
                                                                        "prompt_tokens", "completion_tokens", "gen_s")}
@@ -122,15 +130,58 @@ def _filters(stages: Dict[str, StageRecord]) -> Dict[str, dict]:
     return out
 
 
-def _one(config: str, overrides: List[str], conditions: List[str], root: Path) -> dict:
+def _one(config: str, overrides: List[str], conditions: List[str], root: Path, data: str = "") -> dict:
     conds = "[" + ",".join(f'"{c}"' for c in conditions) + "]"
     cfg = load_config(config, [*overrides, f"pipeline.conditions={conds}", "tracking.enabled=false"])
     t0 = time.perf_counter()
-    merged = run_study(cfg, None, root)
-    return {"wall_s": round(time.perf_counter() - t0, 1), "accuracy": _splits(merged),
-            "checker": {s: encode(q) for s, q in merged.quality.items()}, "filters": _filters(merged.stages),
-            "recall_at_k": {c: v.rag.recall_at_k for c, v in merged.conditions.items() if v.rag},
-            "decision": _decision(merged)}
+    merged = run_study(cfg, Path(data) if data else None, root)
+    res = {"wall_s": round(time.perf_counter() - t0, 1), "accuracy": _splits(merged),
+           "checker": {s: encode(q) for s, q in merged.quality.items()}, "filters": _filters(merged.stages),
+           "recall_at_k": {c: v.rag.recall_at_k for c, v in merged.conditions.items() if v.rag},
+           "decision": _decision(merged)}
+    if data:
+        res["names"] = names_ledger(merged.stages, Path(data))
+    return res
+
+
+_WORDS_BEFORE = 3
+"""A statement puts the name after its description when at least this many words precede it
+("Detecting debuggers registered with sys.monitoring came in pytest-timeout 2.4.0"), so "In
+pytest-timeout 2.4.0, ..." or "The pybase64 package ..." still count as naming it first."""
+
+
+def _variants(name: str) -> List[str]:
+    base = name.lower()
+    return sorted({base, base.replace("-", "_"), base.replace("-", " "), base.replace("_", "-")})
+
+
+def _name_position(text: str, names: List[str]) -> str:
+    """`none`, `first` or `after` (see _WORDS_BEFORE) for the earliest of `names` in `text`."""
+    low = text.lower()
+    found = [i for n in names for v in _variants(n) for i in [low.find(v)] if i >= 0]
+    if not found:
+        return "none"
+    return "after" if len(text[:min(found)].split()) >= _WORDS_BEFORE else "first"
+
+
+def names_ledger(stages: Dict[str, StageRecord], data: Path) -> Dict[str, dict]:
+    """Per strategy, over its kept statements on a folder whose documents name their subject
+    (`meta.package`, as realdocs does): how many name it first, after its description (the order a
+    reversed question asks: "Which package ...?" -> the name), or not at all."""
+    subject = {}
+    for line in (data / "corpus.jsonl").read_text().splitlines():
+        doc = json.loads(line)
+        subject[doc["id"]] = doc.get("meta", {}).get("package", "")
+    out = {}
+    for name, st in stages.items():
+        if not name.startswith("augment["):
+            continue
+        for rec in AugmentOutput(Path(st.dir)).iter_records():
+            names = [subject[i] for i in rec.source_ids if subject.get(i)]
+            counts = out.setdefault(rec.strategy, {"kept": 0, "first": 0, "after": 0, "none": 0})
+            counts["kept"] += 1
+            counts[_name_position(rec.text, names)] += 1
+    return out
 
 
 _MERGED = ("accuracy", "checker", "filters", "recall_at_k")
@@ -154,7 +205,8 @@ def run(name: str, config: str, root: Path) -> dict:
            "conditions": [c for v in runs for c in v.conditions], "runs": [], "accuracy": {}, "checker": {},
            "filters": {}, "recall_at_k": {}}
     for v in runs:
-        one = _named(_one(config, v.overrides, v.conditions, root / spec.out), v.name)
+        one = _named(_one(config, v.overrides, v.conditions, root / spec.out, spec.data), v.name)
+        res.setdefault("names", {}).update(one.get("names", {}))
         res["runs"].append({"name": v.name, "overrides": v.overrides, "conditions": v.conditions,
                             "wall_s": one["wall_s"], "decision": one["decision"]})
         for k in _MERGED:
@@ -192,7 +244,21 @@ def markdown(res: dict) -> str:
         for r in q.get("rounds", []):
             lines.append(_checker_row(f"{s}, round {r['round']} (stated up to it)", r, r["cumulative"],
                                       counts.get(r["round"], {}).get("filtered", {})))
-    return "\n".join(lines)
+    return "\n".join(lines + _names_lines(res))
+
+
+def _names_lines(res: dict) -> List[str]:
+    """Where the subject's name sits in each strategy's statements, and how global's prompts were
+    built (linked documents or the whole window, the fallback when no entity links them)."""
+    lines = []
+    if res.get("names"):
+        lines += ["", "| strategy | kept | name first | name after its description | name absent |", "|---|---|---|---|---|"]
+        lines += [f"| {s} | {c['kept']} | {c['first']} | {c['after']} | {c['none']} |" for s, c in res["names"].items()]
+    ents = {s: f["entities"] for s, f in res.get("filters", {}).items() if f.get("entities")}
+    if ents:
+        lines += ["", "| strategy | entity detection in its prompts |", "|---|---|"]
+        lines += [f"| {s} | " + ", ".join(f"{k} {v}" for k, v in sorted(e.items())) + " |" for s, e in ents.items()]
+    return lines
 
 
 def _checker_row(name: str, q: dict, cov: dict, filtered: dict) -> str:
