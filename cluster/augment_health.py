@@ -4,34 +4,18 @@ filtered (by reason) and failed, and a flag when it kept nothing or less than
 corpus alone, i.e. what `ft` trains on, and the comparison would read as a method's result."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional
 
-from augft.core.artifacts import Manifest
+from augft.core.artifacts import AugmentationCounts, Manifest
 from augft.core.tables import render_markdown
 
 
-@dataclass(frozen=True)
-class StrategyCounts:
-    kept: int
-    filtered: Dict[str, int] = field(default_factory=dict)
-    failed: int = 0
-
-    @property
-    def written(self) -> int:
-        return self.kept + sum(self.filtered.values()) + self.failed
-
-    @property
-    def share(self) -> Optional[float]:
-        return self.kept / self.written if self.written else None
+def counts(manifest: Manifest) -> Dict[str, AugmentationCounts]:
+    """{strategy: counts} from an augment manifest (its entries call the kept records `ok`)."""
+    return {s: AugmentationCounts(st.ok, dict(st.filtered), st.failed) for s, st in manifest.strategies.items()}
 
 
-def counts(manifest: Manifest) -> Dict[str, StrategyCounts]:
-    """{strategy: counts} from an augment manifest."""
-    return {s: StrategyCounts(st.ok, dict(st.filtered), st.failed) for s, st in manifest.strategies.items()}
-
-
-def flag(c: StrategyCounts, min_share: float) -> Optional[str]:
+def flag(c: AugmentationCounts, min_share: float) -> Optional[str]:
     """Why a strategy's augmentation is degenerate, or None."""
     if c.kept == 0:
         return f"kept nothing of {c.written} statements written"
@@ -40,14 +24,14 @@ def flag(c: StrategyCounts, min_share: float) -> Optional[str]:
     return None
 
 
-def describe(strategy: str, c: StrategyCounts, why: str, conditions: List[str]) -> str:
+def describe(strategy: str, c: AugmentationCounts, why: str, conditions: List[str]) -> str:
     """The console and report line for a flagged strategy."""
     reasons = ", ".join(f"{k} {v}" for k, v in sorted(c.filtered.items(), key=lambda kv: -kv[1])) or "none"
     using = f"; {', '.join(conditions)} trains on little more than the corpus ft trains on" if conditions else ""
     return (f"augmentation '{strategy}' {why} (filtered: {reasons}; failed: {c.failed}){using}")
 
 
-def markdown(all_counts: Mapping[str, StrategyCounts], flags: Mapping[str, str]) -> str:
+def markdown(all_counts: Mapping[str, AugmentationCounts], flags: Mapping[str, str]) -> str:
     """Per strategy: kept, filtered by reason, failed, and the flag."""
     rows = [[s, str(c.kept),
              ", ".join(f"{k} {v}" for k, v in sorted(c.filtered.items(), key=lambda kv: -kv[1])) or "0",

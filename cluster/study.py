@@ -275,7 +275,7 @@ def _run_specs(study: Study, tracker: Tracker, parent: RunHandle, specs: List[St
             bar.update()
 
 
-def augmentation_counts(study: Study) -> Dict[str, health.StrategyCounts]:
+def augmentation_counts(study: Study) -> Dict[str, AugmentationCounts]:
     out = {}
     for s, res in study._augs().items():
         try:

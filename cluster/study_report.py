@@ -252,11 +252,10 @@ def degenerate_lines(merged: StudyResults) -> List[str]:
 
 
 def augmentations_markdown(merged: StudyResults) -> str:
-    from augft.cluster.augment_health import StrategyCounts, markdown
+    from augft.cluster.augment_health import markdown
 
     augs = merged.augmentations
-    return markdown({s: StrategyCounts(a.kept, dict(a.filtered), a.failed) for s, a in augs.items()},
-                    {s: a.degenerate for s, a in augs.items() if a.degenerate})
+    return markdown(augs, {s: a.degenerate for s, a in augs.items() if a.degenerate})
 
 
 def console_table(merged: EvalResults) -> str:

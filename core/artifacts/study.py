@@ -19,6 +19,15 @@ class AugmentationCounts:
     failed: int = 0
     degenerate: Optional[str] = None
 
+    @property
+    def written(self) -> int:
+        """Statements the model wrote: kept, filtered and failed."""
+        return self.kept + sum(self.filtered.values()) + self.failed
+
+    @property
+    def share(self) -> Optional[float]:
+        return self.kept / self.written if self.written else None
+
 
 @dataclass
 class TestSetSummary:

@@ -276,11 +276,11 @@ def test_degenerate_augmentation_is_flagged_in_console_report_and_mlflow(tmp_pat
 
 
 def test_share_below_min_kept_share_is_flagged():
-    from augft.cluster.augment_health import StrategyCounts, flag
+    from augft.cluster.augment_health import flag
 
-    assert flag(StrategyCounts(1, {"unrelated": 99}), 0.05).startswith("kept 1 of 100 statements (1.0%")
-    assert flag(StrategyCounts(10, {"unrelated": 90}), 0.05) is None
-    assert flag(StrategyCounts(0), 0.0) == "kept nothing of 0 statements written"
+    assert flag(AugmentationCounts(1, {"unrelated": 99}), 0.05).startswith("kept 1 of 100 statements (1.0%")
+    assert flag(AugmentationCounts(10, {"unrelated": 90}), 0.05) is None
+    assert flag(AugmentationCounts(0), 0.0) == "kept nothing of 0 statements written"
 
 
 def test_plot_legend_reads_row_by_row_and_names_n():
