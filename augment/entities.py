@@ -14,9 +14,19 @@ The rules, each cheap (a regex pass and set look-ups, so whole corpora run on wo
   letters with digits as in `sqlite3`) are names;
 - consecutive names form one mention, joined by "of" and name particles ("Marie Curie",
   "Google Summer of Code", "Acme Corp"), a possessive ends one ("Acme Corp's");
-- a lower-case word that no English dictionary knows, in any inflection, compound or prefixed
-  form, is an invented or technical name ("femp", "asyncio"; not "runtime", "coroutines"), as is
-  a lower-case word named as a module ("the decimal module", "import turtle").
+- a lower-case word that no English dictionary knows, in any inflection (regular, -ies/-ied from
+  -y, -est, the common irregular pasts), compound or prefixed form, is an invented or technical
+  name ("femp", "asyncio"; not "runtime", "coroutines", "dictionaries", "began"), as is a
+  lower-case word named as a module ("the decimal module", "import turtle"), a word alone in
+  single quotes, and the program of a backticked command line ("`python my_script.py`");
+- paths and tz zone names are one code mention ("/etc/issue", "America/New_York"); names joined
+  by a slash are read one by one ("Python/IPython"), common words so joined are none
+  ("input/output");
+- a sentence-initial dictionary word is a name when only a name fits: a bare subject before
+  "is"/"was"/"has" that is no mass or abstract noun ("Flask is", not "Software is"), a plural
+  form before a singular verb ("Requests allows"), before "module" ("Thread module");
+- not names: generic abbreviations (UUID, unless "class UUID"), versions ("V2"), and a
+  capitalised common word that ends a name after an abbreviation ("SMTP Authentication").
 
 A mention's `key` is its normalised name ("marie curie"); its `parts` are what links documents
 and pairs sentences: the name's words that are not common English words ("Krell" in "Dafna
@@ -52,15 +62,15 @@ class Mention:
 
 # A word, identifier (dotted, ::, hyphenated, with digits), an optional possessive and call
 # parentheses; a backticked span; a command-line flag.
-_TOKEN = re.compile(r"`+[^`\s]+`+|(?<![\w-])--?[A-Za-z][\w-]*|[A-Za-z_][\w]*(?:(?:::|[.-])[A-Za-z0-9_]+)*"
-                    r"(?:['\u2019][A-Za-z]+)?(?:\(\))?|\d[\w.]*")
-_STARTERS = set(".!?:;\n\"'(\u201c\u2018[*-\u2014")
+_TOKEN = re.compile(r"`+[^`\s]+`+|(?<![\w-])--?[A-Za-z][\w-]*|(?<![\w.])\.{0,2}/?(?:[A-Za-z_][\w.-]*/)+[A-Za-z_][\w.-]*\w"
+                    r"|[A-Za-z_][\w]*(?:(?:::|[.-])[A-Za-z0-9_]+)*(?:['\u2019][A-Za-z]+)?(?:\(\))?|\d\w*(?:\.\d\w*)*")
+_STARTERS = set(".!?:;\n\"'(\u201c\u2018[*-\u2014`")  # a backticked title starts like a sentence
 _CONNECT = frozenset({"of", "de", "du", "da", "del", "della", "der", "van", "von", "la", "le", "al", "bin", "&"})
 _MODULE_WORDS = frozenset({"module", "modules", "package", "packages"})
 _ABBREV = frozenset({"e.g", "i.e", "a.k.a", "etc", "vs", "cf", "al", "et"})
 # Generic abbreviations: a concept, not one thing.
 _GENERIC_CAPS = frozenset("""AI ML DL LLM LLMS API APIS CLI GUI UI UX IDE SDK CPU CPUS GPU GPUS TPU TPUS
-RAM OS ID IDS IO URL URLS URI PR PRS FAQ TODO FIXME XXX NB PS OK CEO CTO HR QA IT ASAP FYI TL DR NOTE
+RAM OS ID IDS IO URL URLS URI UUID UUIDS GUID GUIDS PR PRS FAQ TODO FIXME XXX NB PS OK CEO CTO HR QA IT ASAP FYI TL DR NOTE
 NOT AND OR THE NO YES ALL NEW ODE ODES PDE SSD HDD USB DIY FAQS I18N L10N""".split())
 _DATES = frozenset("""monday tuesday wednesday thursday friday saturday sunday january february march
 april may june july august september october november december""".split())
@@ -75,7 +85,8 @@ into onto upon via per than do does did can could should would will may might mu
 _PREFIXES = ("co", "re", "un", "sub", "pre", "non", "multi", "meta", "de", "inter", "auto", "micro",
              "hyper", "pseudo", "super", "over", "under", "out", "mis", "dis", "en", "in", "im", "bi", "tri", "mini",
              "post", "anti", "semi", "cross", "self")
-_SUFFIXES = ("s", "es", "ed", "ing", "er", "ers", "ly", "able")
+_SUFFIXES = ("s", "es", "ed", "ing", "er", "ers", "est", "ly", "able")
+_Y_SUFFIXES = ("ies", "ied", "ier", "iest", "ily")  # dictionaries, specified, easiest: the stem ends in y
 # Generic technical words that no dictionary lists and no compound rule reads.
 _TECH = frozenset("""async await boolean booleans unicode tuple tuples iterable iterables iterator
 iterators runtime runtimes stdout stderr stdin args kwargs config configs repo repos url urls app
@@ -84,7 +95,18 @@ docstring docstrings wiki emoji online offline website websites email emails cha
 dev devs admin admins login logout setup signup builtin builtins natively hardcoded debug debugger
 debugging byte bytes pixel pixels blog blogs catalog catalogs metadata backend backends frontend
 frontends timestamp timestamps username filename filenames hostname localhost subclass subclasses
-refactor linter linters workflow workflows""".split())
+refactor linter linters workflow workflows laptop laptops etc""".split())
+# Irregular past forms the word lists lack; regular inflections are read by rule (is_english).
+_IRREGULAR = frozenset("""began begun sang sung swam swum drank drunk rang rung sank sunk shrank shrunk
+sprang sprung stank stunk spun slung stung strung swung clung flung wrung hung dug fed fled bled bred
+sped led slid bit hid lit shone shot strode strove forbade forgave forgot forgotten overcame overran
+undertook undertaken withdrew withdrawn arisen arose awoke awoken""".split())
+# Nouns a sentence can start with, bare, as a whole subject ("Software is ..."): not names.
+_MASS = frozenset("""data software hardware code information documentation support help work feedback
+output input text content memory traffic storage access security performance time progress research
+evidence equipment advice knowledge news music water""".split())
+_ABSTRACT = ("tion", "sion", "ment", "ness", "ity", "ance", "ence", "ure", "age", "ism", "ics", "ship", "dom",
+             "ing", "ogy", "ery")
 
 
 @lru_cache(maxsize=1)
@@ -108,14 +130,17 @@ def is_english(word: str, strict: bool = False) -> bool:
     (plan + d) are not read as English."""
     eng = _dictionary()[0]
     k = word.lower()
-    if k in eng:
+    if k in eng or k in _IRREGULAR:
+        return True
+    if any(k.endswith(suf) and len(k) - len(suf) >= 2 and k[: -len(suf)] + "y" in eng for suf in _Y_SUFFIXES):
         return True
     for suf in _SUFFIXES:
         stem = k[: -len(suf)]
         if k.endswith(suf) and len(stem) >= (2 if suf == "ing" else 3):  # "using"
-            if stem in eng or (suf in ("ed", "ing", "er", "ers", "able") and stem + "e" in eng):
+            if stem in eng or stem in _TECH or (suf in ("ed", "ing", "er", "ers", "est", "able") and stem + "e" in eng):
                 return True
-            if suf in ("ed", "ing", "er") and len(stem) >= 4 and stem[-1] == stem[-2] and stem[:-1] in eng:
+            if suf in ("ed", "ing", "er", "est") and len(stem) >= 4 and stem[-1] == stem[-2] \
+                    and (stem[:-1] in eng or stem[:-1] in _TECH):
                 return True  # a doubled consonant: "blogged", "mapping"
             if not strict and (stem.replace("is", "iz") in eng or stem + "e" in eng):
                 return True
@@ -127,7 +152,7 @@ def is_common(word: str, strict: bool = False) -> bool:
     """A lower-case word that is ordinary text: English, a hyphenation, compound or prefixed form
     of English words ("single-threaded", "runtime", "coroutines"), or a generic technical word."""
     k = word.lower().strip("-")
-    if not k or k in _TECH or k in _PREFIXES or is_english(k, strict):
+    if not k or k in _TECH or k in _PREFIXES or k in _ABBREV or is_english(k, strict):
         return True
     if "-" in k:
         return all(p.isdigit() or is_common(p, strict) for p in k.split("-") if p)
@@ -155,6 +180,8 @@ def _word_kind(tok: str, at_start: bool, strict: bool) -> Optional[str]:
     low = tok.lower()
     if len(tok) > 2 and tok.endswith("s") and tok[:-1].isupper():
         tok, low = tok[:-1], low[:-1]  # a plural abbreviation: "APIs", "LLMs"
+    if re.fullmatch(r"[vV]\d+(?:\.\d+)*", tok):
+        return None  # a version: "Pydantic V2"
     if tok.isupper() or (tok[0].isupper() and any(c.isdigit() for c in tok)):
         if len(tok) == 1:
             return None if tok in "IA" or at_start else "name"
@@ -176,6 +203,8 @@ def _at_start(text: str, pos: int) -> bool:
     i = pos - 1
     while i >= 0 and text[i] in " \t":  # look back, never copy: documents can be long
         i -= 1
+    if i >= 0 and text[i] in "([" and i + 1 == pos:
+        return _at_start(text, i)  # an opening bracket starts nothing: "around [Jinja]", "(Thanks to"
     return i < 0 or text[i] in _STARTERS
 
 
@@ -210,25 +239,72 @@ class _Tok:
         return self.raw.rstrip("`")[-2:-1] in ("'", "\u2019") and self.raw[-1:] in "sS"
 
 
-def _tokens(text: str, strict: bool) -> List[_Tok]:
-    out: List[_Tok] = []
+# A command line in backticks (not a reStructuredText link, `text`_): its first word is a program.
+_COMMAND = re.compile(r"(?<!`)`([a-z][\w.-]*) [^`\n]*`(?![`_])")
+# Areas of the tz database's zone names: "America/New_York" is one name, "Python/IPython" two.
+_TZ_AREAS = frozenset("africa america antarctica arctic asia atlantic australia europe indian pacific etc".split())
+
+
+def _slashed(raw: str, strict: bool) -> Optional[str]:
+    """How a slash-joined token reads: "path" (one code mention: "/etc/issue", "docs/conf.py",
+    "America/New_York"), "words" (alternatives of common words: "input/output"), or None:
+    alternatives of names, read one by one ("Python/IPython")."""
+    parts = raw.strip("./").split("/")
+    if raw[0] in "./" or parts[0].lower() in _TZ_AREAS or any(_code_shape(p) for p in parts):
+        return "path"
+    if all(p.islower() for p in parts):
+        return "words" if all(is_common(p, strict) for p in parts) else "path"
+    return None
+
+
+def _units(text: str, strict: bool):
+    """(raw, start, end) of each token; names joined by slashes come apart."""
     for m in _TOKEN.finditer(text):
         raw = m.group()
-        t = _strip(raw)
-        contraction = re.search(r"['\u2019](?![sS]$)[A-Za-z]+$", raw)
-        if not t or raw[0].isdigit() or contraction or not any(c.isalpha() for c in t):
-            out.append(_Tok(raw, t, m.start(), m.end(), False, None))  # "didn't" names nothing
-            continue
-        start = m.start() + raw.index(t[0])
-        at_start = _at_start(text, m.start())
-        called = re.match(r"\((?!e?s\))", text[m.end():m.end() + 3])  # "Decimal('1.0')", not "example(s)"
-        kind = "code" if called else _word_kind(raw if raw.startswith("`") or raw.endswith("()") else t, at_start, strict)
-        if kind in ("invented", "name") and "-" in t:  # "optparse-inspired", "JSON-free": the name is before
-            head = t.split("-")
-            keep = next((i for i, p in enumerate(head) if i and p.islower() and is_common(p, strict)), len(head))
-            t = "-".join(head[:keep])
-        out.append(_Tok(raw, t, start, start + len(t), at_start, kind))
+        if "/" in raw and not raw.startswith("`") and _slashed(raw, strict) is None:
+            at = m.start()
+            for part in raw.split("/"):
+                yield part, at, at + len(part)
+                at += len(part) + 1
+        else:
+            yield raw, m.start(), m.end()
+
+
+def _tok(text: str, raw: str, begin: int, end: int, strict: bool) -> _Tok:
+    t = _strip(raw)
+    contraction = re.search(r"['\u2019](?![sS]$)[A-Za-z]+$", raw)
+    if not t or raw[0].isdigit() or contraction or not any(c.isalpha() for c in t):
+        return _Tok(raw, t, begin, end, False, None)  # "didn't" names nothing
+    start = begin + raw.index(t[0])
+    at_start = _at_start(text, begin)
+    called = re.match(r"\((?!e?s\))", text[end:end + 3])  # "Decimal('1.0')", not "example(s)"
+    if "/" in t and not raw.startswith("`"):
+        kind = "code" if _slashed(t, strict) == "path" else None
+    elif called or _quoted(text, begin, end):
+        kind = "code"
+    else:
+        kind = _word_kind(raw if raw.startswith("`") or raw.endswith("()") else t, at_start, strict)
+    if kind in ("invented", "name") and "-" in t:  # "optparse-inspired", "JSON-free": the name is before
+        head = t.split("-")
+        keep = next((i for i, p in enumerate(head) if i and p.islower() and is_common(p, strict)), len(head))
+        t = "-".join(head[:keep])
+    return _Tok(raw, t, start, start + len(t), at_start, kind)
+
+
+def _quoted(text: str, begin: int, end: int) -> bool:
+    """A word alone in single quotes is an identifier ("'value' is the top level object")."""
+    return text[begin - 1:begin] == "'" and text[end:end + 1] == "'" and (begin < 2 or not text[begin - 2].isalnum())
+
+
+def _tokens(text: str, strict: bool) -> List[_Tok]:
+    out = [_tok(text, raw, b, e, strict) for raw, b, e in _units(text, strict)]
+    heads = {m.start(1) for m in _COMMAND.finditer(text)}
+    for t in out:
+        if t.kind is None and t.start in heads and t.text not in _FUNCTION and t.text != "import":
+            t.kind = "code"
     _module_context(out)
+    _sentence_subjects(out)
+    _descriptors(out)
     _named_elsewhere(out)
     return out
 
@@ -242,6 +318,36 @@ def _named_elsewhere(toks: List[_Tok]) -> None:
             t.kind = "name"
 
 
+def _sentence_subjects(toks: List[_Tok]) -> None:
+    """A capitalised dictionary word that starts a sentence is a name when it is a bare subject
+    that only a name can be: before "is"/"was"/"has" ("Flask is a framework"; not a mass or
+    abstract noun: "Software is", "Installation is"), or a plural form before a singular verb
+    ("Requests allows", "Transformers works")."""
+    for i, t in enumerate(toks[:-1]):
+        low, nxt = t.text.lower(), toks[i + 1]
+        if t.kind or not t.at_start or not t.text[:1].isupper() or not t.text.isalpha() \
+                or low in _FUNCTION or low in _MASS or low.endswith(_ABSTRACT) or nxt.start != t.end + 1:
+            continue
+        verb = nxt.text in ("is", "was", "has")
+        plural = (low.endswith("s") and not low.endswith(("ss", "us", "is")) and nxt.text.islower()
+                  and nxt.text.endswith("s") and not nxt.text.endswith("ss") and is_english(nxt.text))
+        if verb or plural:
+            t.kind = "name"
+
+
+def _descriptors(toks: List[_Tok]) -> None:
+    """A capitalised common word after an abbreviation, ending the name, describes it: "SMTP
+    Authentication", "HTTP Server" name SMTP and HTTP only."""
+    for i, t in enumerate(toks):
+        if i == 0 or t.kind != "name" or not t.text.istitle() or not t.text.isalpha():
+            continue
+        prev, nxt = toks[i - 1], toks[i + 1] if i + 1 < len(toks) else None
+        after_abbrev = len(prev.text) > 1 and prev.text.isalpha() and prev.text.isupper() and prev.end + 1 == t.start
+        last = nxt is None or nxt.kind != "name" or nxt.start != t.end + 1
+        if after_abbrev and last and t.text.lower() not in _dictionary()[1] and is_english(t.text.lower()):
+            t.kind = None
+
+
 def _module_context(toks: List[_Tok]) -> None:
     """A lower-case word named as a module is code: "the decimal module", "import turtle"."""
     for i, t in enumerate(toks):
@@ -252,6 +358,13 @@ def _module_context(toks: List[_Tok]) -> None:
         module = after in ("module", "modules") or (after in _MODULE_WORDS and not is_english(t.text))
         if (before == "the" and module) or before == "import" or (before == "from" and after == "import"):
             t.kind = "code"
+    for i, t in enumerate(toks[1:], 1):  # "class UUID": a class is code, however generic its name
+        if toks[i - 1].text == "class" and t.text[:1].isupper() and t.kind in (None, "name"):
+            t.kind = "code"
+    for i, t in enumerate(toks[:-1]):  # "Thread module emulating ...": a sentence starts with its name
+        if t.kind is None and t.at_start and t.text.istitle() and t.text.lower() not in _FUNCTION \
+                and toks[i + 1].text in ("module", "modules"):
+            t.kind = "name"
 
 
 def _acronym(t: _Tok) -> bool:

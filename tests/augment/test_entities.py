@@ -72,3 +72,26 @@ def test_benchmark_script_scores_a_few_sentences(tmp_path):
     assert res["sentences"] == rules["sentences"] == 12
     assert rules["exact"]["recall"] > old["exact"]["recall"]
     assert 0 <= rules["exact"]["precision"] <= 1
+
+
+REAL_TEXT = [  # the error classes the first sample showed, in sentences written for this test
+    ("UUID objects according to RFC 4122.", ["rfc 4122"]),  # a number before the final period
+    ("It creates a random UUID of the class UUID.", ["uuid"]),  # generic, unless it names a class
+    ("It is specified in the dictionaries of the smallest repositories, which began as a blog.", []),
+    ("Requests is a simple HTTP library.", ["requests", "http"]),  # a bare subject before "is"
+    ("Transformers works with Python 3.10+.", ["transformers", "python"]),  # a plural, a singular verb
+    ("Software is a craft. Installation is simple.", []),  # mass and abstract nouns stay common
+    ("Office hours are at 12:00 America/New_York, etc.", ["america/new_york"]),
+    ("Edit /etc/issue and docs/conf.py to change it.", ["/etc/issue", "docs/conf.py"]),
+    ("It runs in Python/IPython shells with input/output pipes.", ["python", "ipython"]),
+    ("'value' is the top level object.", ["value"]),  # a quoted identifier
+    ("Pydantic V2 differs from Pydantic V1.", ["pydantic"]),  # a version is not part of the name
+    ("It follows RFC 2554 (SMTP Authentication) as a WSGI HTTP Server.", ["rfc 2554", "smtp", "wsgi", "http"]),
+    ("Run `python my_script.py` and read the `Installation page`_ first.", ["python", "my_script.py"]),
+    ("Thread module emulating a subset of Java's threading model.", ["thread", "java"]),
+]
+
+
+@pytest.mark.parametrize("text,keys", REAL_TEXT)
+def test_real_text_error_classes(text, keys):
+    assert mention_keys(text) == keys
