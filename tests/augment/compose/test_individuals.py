@@ -1,0 +1,104 @@
+"""augment.compose.focus=individuals: an individual's facts meet the general statements about its
+kind first, a budget per individual and round holds over every entity it shares, and round 2
+goes on from round 1's conclusions about the individual. Planning without a model; the rounds
+with a rule engine."""
+import json
+from collections import Counter
+
+import pytest
+from fake_engines import Deducing
+
+from augft.augment.api import augment, read_augmentations
+from augft.augment.compose.individuals import FOCUS, readings
+from augft.augment.compose.keys import Sentence, fact_id, sentence_keys
+from augft.augment.compose.pairs import Limits, select_pairs
+from augft.augment.compose.plan import RoundPlan, plan_round
+from augft.augment.engines.base import Sampling
+from augft.core.config import load_config
+from augft.core.corpus import discover
+
+CORPUS = ["Sukir is a drarn.", "Every drarn is a trilb.", "Every drarn can swim.", "A bror is a drarn.",
+          "Every trilb can climb.", "Sukir is a parent of Muti.", "Muti is a parent of Kolan."]
+
+
+def _s(i: int, text: str) -> Sentence:
+    keys = sentence_keys(text)
+    return Sentence(f"d{i}#0", text, keys, (fact_id(keys),), (f"d{i}",))
+
+
+def _data(tmp_path, texts=CORPUS):
+    d = tmp_path / "data"
+    d.mkdir(parents=True)
+    (d / "corpus.jsonl").write_text("".join(json.dumps({"id": f"d{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
+    (d / "questions.jsonl").write_text(json.dumps({"id": "q0", "split": "s", "kind": "k", "prompt": "Sukir can",
+                                                   "choices": [" swim", " fly"], "answer": 0}) + "\n")
+    return d
+
+
+def test_individuals_are_names_never_lower_case_kinds_or_plural_subjects():
+    assert readings("Sukir is a drarn.") == (frozenset({"sukir"}), frozenset({"drarn"}))
+    assert readings("Drarns are trilb.")[0] == frozenset()  # a kind as a plural subject
+    assert readings("Marie Curie was born in Warsaw.")[0] == frozenset({"marie", "warsaw"})
+    assert readings("Sukir and Muti are siblings.")[0] == frozenset({"sukir", "muti"})
+
+
+def test_an_individuals_fact_meets_its_kinds_general_statements_before_general_pairs():
+    group = [_s(i, t) for i, t in enumerate(CORPUS) if "drarn" in sentence_keys(t)]
+    plain = select_pairs("drarn", group, 1, Limits(max_pairs=16, max_candidates=64, seed=0))
+    focused = select_pairs("drarn", group, 1, Limits(16, 64, 0, "individuals", 8))
+    assert plain[0].first.text == "A bror is a drarn."  # entities: a general chain comes first
+    classes = [p.focus for p in focused]
+    assert classes == sorted(classes, key=FOCUS.index) and classes[0] == "kind"
+    assert {p.owner for p in focused if p.focus == "kind"} == {"sukir"}
+    assert {(p.first.text, p.second.text) for p in focused if p.focus == "kind"} == {
+        ("Sukir is a drarn.", "Every drarn is a trilb."), ("Sukir is a drarn.", "Every drarn can swim.")}
+    assert all(p.owner == "" for p in focused if p.focus == "general")
+    assert [p.focus for p in focused if p.second.text == "A bror is a drarn." or p.first.text == "A bror is a drarn."][0] == "loose"
+
+
+def _plan(tmp_path, per_individual: int, max_pairs: int = 16):
+    limits = Limits(max_pairs, 64, 0, "individuals", per_individual)
+    plan = RoundPlan(round=1, limits=limits, partitions=4, offsets=(0,), limit=0, counter=None,
+                     max_sentence_tokens=1000, unit_size=2, prompt_hash="h", sampling=Sampling(),
+                     location=str(tmp_path / "out"))
+    units = plan_round(discover(str(_data(tmp_path))), plan, use_ray=False)
+    return [it.meta["compose"] for u in units for it in u.items]
+
+
+def test_the_budget_per_individual_holds_over_every_entity_it_shares(tmp_path):
+    free = Counter(m["focus"] for m in _plan(tmp_path / "a", per_individual=8) if m["individual"] == "sukir")
+    # two with its kind's statements, one with "A bror is a drarn.", one with Muti (the grandparent)
+    assert free == {"kind": 2, "loose": 1, "relation": 1}
+    metas = _plan(tmp_path / "b", per_individual=2)
+    sukir = [m for m in metas if m["individual"] == "sukir"]
+    assert len(sukir) == 2 and all(m["focus"] == "kind" for m in sukir)  # its kind's statements first
+    assert all(n <= 2 for o, n in Counter(m["individual"] for m in metas).items() if o)
+    assert any(m["focus"] == "general" for m in metas)  # general pairs are not an individual's budget
+
+
+ARGS = ["model.name=tiny-random-llama", "augment.strategies=[compose]", "augment.use_ray=false",
+        "augment.compose.rounds=2", "augment.unit_size=2", "augment.verify=false",
+        "augment.compose.focus=individuals", "augment.compose.per_individual=4"]
+
+
+def _augment(data, out, *extra):
+    engine = Deducing()
+    return augment(load_config(None, ARGS + list(extra)), data, out, engine_factory=lambda: engine)
+
+
+def test_round_two_goes_on_from_round_one_conclusions_about_the_individual(tmp_path):
+    _augment(_data(tmp_path), tmp_path / "out")
+    recs = {r.text: r.meta["compose"] for r in read_augmentations(tmp_path / "out")}
+    assert recs["Sukir is a trilb."]["round"] == 1 and recs["Sukir is a trilb."]["individual"] == "sukir"
+    two = recs["Sukir can climb."]
+    assert two["round"] == 2 and two["individual"] == "sukir" and two["focus"] == "kind"
+    assert two["pair"][0].startswith("c1-")  # a round-1 statement about Sukir, joined with its new kind
+
+
+@pytest.mark.slow
+def test_ray_budgets_individuals_like_the_plain_loop(tmp_path):
+    data = _data(tmp_path)
+    _augment(data, tmp_path / "loop", "augment.compose.per_individual=1")
+    _augment(data, tmp_path / "ray", "augment.compose.per_individual=1", "augment.use_ray=true", "cluster.num_cpus=2")
+    rows = lambda d: sorted((r.id, r.text, tuple(r.source_ids)) for r in read_augmentations(d))  # noqa: E731
+    assert rows(tmp_path / "ray") == rows(tmp_path / "loop") != []
