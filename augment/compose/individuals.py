@@ -12,7 +12,11 @@ An individual is read from real text by augment.entities: a name or code identif
 (capitalised, mixed case, code shape); not an invented lower-case word ("drarn"), not a
 capitalised plural subject at a sentence's start ("Drarns are trilb."), and not a key that any
 sentence of the entity's group writes in lower case (the group of "drarn" sees "A bror is a
-drarn.", so "Drarns can swim." is general there). The prompt is compose's own, whose
+drarn.", so "Drarns can swim." is general there). A pair is planned in the group of the entity
+its sentences share, which sees only the sentences naming that entity, so its individual is read
+from its own sentence; the budget step then meets every individual's own group verdict (its
+partition is the individual's), and a pair whose "individual" its own group writes as a kind is
+general after all. The prompt is compose's own, whose
 demonstrations are fixed, hand-written, with invented words that no benchmark draws
 (augment/prompts.py, DEMO_WORDS): none is taken from a scored instance.
 """
@@ -78,11 +82,20 @@ class Group:
         return "relation", others[0] if others else self.entity
 
 
-def budget(pairs: List, per_individual: int, order) -> List:
+def kinds_of(groups: Dict[str, Sequence[Sentence]]) -> FrozenSet[str]:
+    """The entities whose own group reads them as kinds somewhere."""
+    return frozenset(e for e, ss in groups.items() if Group(e, ss).kind)
+
+
+def budget(pairs: List, per_individual: int, order, kinds: FrozenSet[str] = frozenset()) -> List:
     """At most `per_individual` pairs per owner (best class first, then `order`); pairs without an
-    owner (general ones) are kept, bounded per entity by augment.compose.max_pairs already."""
+    owner (general ones) are kept, bounded per entity by augment.compose.max_pairs already. An
+    owner in `kinds` was read as an individual from one sentence ("Blurps skug pulbs.") while its
+    own group writes it as a kind ("The blurp ..."): its pairs are general."""
     by_owner: Dict[str, List] = {}
     for p in pairs:
+        if p.owner in kinds:
+            p = type(p)(p.entity, p.first, p.second, p.round, p.kind, "general", "")
         by_owner.setdefault(p.owner, []).append(p)
     out = list(by_owner.pop("", []))
     for owner in sorted(by_owner):

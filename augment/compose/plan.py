@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, FrozenSet, Iterator, List, Optional, Tuple
 
-from augft.augment.compose.individuals import budget
+from augft.augment.compose.individuals import budget, kinds_of
 from augft.augment.compose.keys import Sentence, corpus_sentences, statement_sentence, surface
 from augft.augment.compose.pairs import Limits, Pair, seeded, select_pairs
 from augft.augment.engines.base import Sampling
@@ -100,11 +100,16 @@ def _item(p: Pair, plan: RoundPlan) -> Item:
                 source_ids=list(docs), source_text=f"{p.first.text} {p.second.text}", meta=meta)
 
 
-def partition_pairs(members: List[Tuple[str, Sentence]], plan: RoundPlan) -> List[Pair]:
-    """One partition's pairs, its entities in sorted order."""
+def _groups(members: List[Tuple[str, Sentence]]) -> Dict[str, List[Sentence]]:
     by_entity: Dict[str, List[Sentence]] = {}
     for entity, s in members:
         by_entity.setdefault(entity, []).append(s)
+    return by_entity
+
+
+def partition_pairs(members: List[Tuple[str, Sentence]], plan: RoundPlan) -> List[Pair]:
+    """One partition's pairs, its entities in sorted order."""
+    by_entity = _groups(members)
     return [p for e in sorted(by_entity) for p in select_pairs(e, by_entity[e], plan.round, plan.limits)]
 
 
@@ -113,9 +118,10 @@ def owner_partition(p: Pair, plan: RoundPlan) -> int:
     return partition_of(p.owner or p.entity, plan)
 
 
-def budgeted(pairs: List[Pair], plan: RoundPlan) -> List[Pair]:
-    """One owner partition's pairs within augment.compose.per_individual (individuals.budget)."""
-    return budget(pairs, plan.limits.per_individual, lambda p: p.order(plan.limits.seed))
+def budgeted(pairs: List[Pair], plan: RoundPlan, kinds: FrozenSet[str]) -> List[Pair]:
+    """One owner partition's pairs within augment.compose.per_individual (individuals.budget);
+    `kinds`: the partition's entities that their own groups read as kinds."""
+    return budget(pairs, plan.limits.per_individual, lambda p: p.order(plan.limits.seed), kinds)
 
 
 def pack(part: int, pairs: List[Pair], plan: RoundPlan) -> List[Unit]:
@@ -145,10 +151,11 @@ def plan_round(corpus: Corpus, plan: RoundPlan, use_ray: bool):
     if not plan.limits.individuals:
         return [u for p in sorted(parts) for u in partition_units(p, parts[p], plan)]
     owners: Dict[int, List[Pair]] = {}
+    kinds = frozenset().union(*(kinds_of(_groups(m)) for m in parts.values()))
     for p in sorted(parts):
         for pair in partition_pairs(parts[p], plan):
             owners.setdefault(owner_partition(pair, plan), []).append(pair)
-    return [u for o in sorted(owners) for u in pack(o, budgeted(owners[o], plan), plan)]
+    return [u for o in sorted(owners) for u in pack(o, budgeted(owners[o], plan, kinds), plan)]
 
 
 def _rows_schema():
@@ -182,16 +189,21 @@ def _pairs_group(table, plan: RoundPlan):
     import pyarrow as pa
 
     d = table.to_pydict()
-    pairs = partition_pairs([(e, Sentence.from_json(s)) for e, s in zip(d["entity"], d["sentence"])], plan)
-    return pa.table({"part": pa.array([owner_partition(p, plan) for p in pairs], type=pa.int64()),
-                     "pair": pa.array([p.to_json() for p in pairs], type=pa.string())})
+    members = [(e, Sentence.from_json(s)) for e, s in zip(d["entity"], d["sentence"])]
+    pairs = partition_pairs(members, plan)
+    # The partition's kinds go to the budget step of the same partition (an owner's partition is its key's).
+    marker = json.dumps({"kinds": sorted(kinds_of(_groups(members)))})
+    return pa.table({"part": pa.array([owner_partition(p, plan) for p in pairs] + [int(d["part"][0])], type=pa.int64()),
+                     "pair": pa.array([p.to_json() for p in pairs] + [marker], type=pa.string())})
 
 
 def _owner_units(table, plan: RoundPlan):
     import pyarrow as pa
 
     d = table.to_pydict()
-    pairs = budgeted([Pair.from_json(p) for p in d["pair"]], plan)
+    rows = [json.loads(p) for p in d["pair"]]
+    kinds = frozenset(k for r in rows for k in r.get("kinds", ()))
+    pairs = budgeted([Pair.from_json(json.dumps(r)) for r in rows if "kinds" not in r], plan, kinds)
     units = [u.to_json() for u in pack(int(d["part"][0]), pairs, plan)]
     return pa.table({"unit": pa.array(units, type=pa.string())})
 

@@ -56,12 +56,12 @@ def test_an_individuals_fact_meets_its_kinds_general_statements_before_general_p
     assert [p.focus for p in focused if p.second.text == "A bror is a drarn." or p.first.text == "A bror is a drarn."][0] == "loose"
 
 
-def _plan(tmp_path, per_individual: int, max_pairs: int = 16):
+def _plan(tmp_path, per_individual: int, max_pairs: int = 16, texts=CORPUS):
     limits = Limits(max_pairs, 64, 0, "individuals", per_individual)
     plan = RoundPlan(round=1, limits=limits, partitions=4, offsets=(0,), limit=0, counter=None,
                      max_sentence_tokens=1000, unit_size=2, prompt_hash="h", sampling=Sampling(),
                      location=str(tmp_path / "out"))
-    units = plan_round(discover(str(_data(tmp_path))), plan, use_ray=False)
+    units = plan_round(discover(str(_data(tmp_path, texts))), plan, use_ray=False)
     return [it.meta["compose"] for u in units for it in u.items]
 
 
@@ -74,6 +74,14 @@ def test_the_budget_per_individual_holds_over_every_entity_it_shares(tmp_path):
     assert len(sukir) == 2 and all(m["focus"] == "kind" for m in sukir)  # its kind's statements first
     assert all(n <= 2 for o, n in Counter(m["individual"] for m in metas).items() if o)
     assert any(m["focus"] == "general" for m in metas)  # general pairs are not an individual's budget
+
+
+def test_a_kind_read_as_a_name_in_one_sentence_is_a_kind_where_its_own_sentences_say_so(tmp_path):
+    texts = ["Blurps skug pulbs.", "Every pulb can gind.", "The blurp can gloft.", "Sukir is a pulb."]
+    metas = _plan(tmp_path, per_individual=8, texts=texts)
+    by_premises = {tuple(m["premises"]): m for m in metas}
+    assert by_premises[("Blurps skug pulbs.", "Every pulb can gind.")]["individual"] == ""  # blurp: a kind
+    assert by_premises[("Sukir is a pulb.", "Every pulb can gind.")]["individual"] == "sukir"
 
 
 ARGS = ["model.name=tiny-random-llama", "augment.strategies=[compose]", "augment.use_ray=false",
