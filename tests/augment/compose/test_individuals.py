@@ -110,3 +110,13 @@ def test_ray_budgets_individuals_like_the_plain_loop(tmp_path):
     _augment(data, tmp_path / "ray", "augment.compose.per_individual=1", "augment.use_ray=true", "cluster.num_cpus=2")
     rows = lambda d: sorted((r.id, r.text, tuple(r.source_ids)) for r in read_augmentations(d))  # noqa: E731
     assert rows(tmp_path / "ray") == rows(tmp_path / "loop") != []
+
+
+def test_an_individuals_fact_is_considered_first_when_max_candidates_bounds_a_hub():
+    hub = [_s(i, f"Every drarn is a {w}.") for i, w in enumerate(("trilb", "vosk", "quorn", "plarg", "snerk", "zumble"))]
+    hub.append(_s(9, "Sukir is a drarn."))
+    for seed in range(5):
+        pairs = select_pairs("drarn", hub, 1, Limits(16, 2, seed, "individuals", 8))
+        assert len(pairs) == 1 and pairs[0].first.text == "Sukir is a drarn." and pairs[0].focus == "kind"
+    plain = [select_pairs("drarn", hub, 1, Limits(16, 2, seed)) for seed in range(5)]
+    assert any(p.first.text != "Sukir is a drarn." for ps in plain for p in ps)  # entities: a seeded sample
