@@ -100,5 +100,24 @@ def budget(pairs: List, per_individual: int, order, kinds: FrozenSet[str] = froz
     out = list(by_owner.pop("", []))
     for owner in sorted(by_owner):
         ranked = sorted(by_owner[owner], key=lambda p: (FOCUS.index(p.focus), order(p)))
-        out += ranked[:per_individual]
+        out += _spread(owner, ranked, per_individual)
     return sorted(out, key=lambda p: (p.owner, FOCUS.index(p.focus), order(p)))
+
+
+def _spread(owner: str, ranked: List, n: int) -> List:
+    """Up to `n` of one owner's pairs, class by class; within a class, passes that allow one more
+    pair per fact of the owner each time, so its budget reaches every fact before any gets two."""
+    chosen: List = []
+    degree: Dict[str, int] = {}
+    for focus in FOCUS:
+        cands = [p for p in ranked if p.focus == focus]
+        allowed = 1
+        while cands and len(chosen) < n:
+            for p in list(cands):
+                fact = (p.first if owner in p.first.keys else p.second).sid
+                if degree.get(fact, 0) < allowed and len(chosen) < n:
+                    degree[fact] = degree.get(fact, 0) + 1
+                    chosen.append(p)
+                    cands.remove(p)
+            allowed += 1
+    return chosen

@@ -56,8 +56,8 @@ def test_an_individuals_fact_meets_its_kinds_general_statements_before_general_p
     assert [p.focus for p in focused if p.second.text == "A bror is a drarn." or p.first.text == "A bror is a drarn."][0] == "loose"
 
 
-def _plan(tmp_path, per_individual: int, max_pairs: int = 16, texts=CORPUS):
-    limits = Limits(max_pairs, 64, 0, "individuals", per_individual)
+def _plan(tmp_path, per_individual: int, max_pairs: int = 16, texts=CORPUS, seed: int = 0):
+    limits = Limits(max_pairs, 64, seed, "individuals", per_individual)
     plan = RoundPlan(round=1, limits=limits, partitions=4, offsets=(0,), limit=0, counter=None,
                      max_sentence_tokens=1000, unit_size=2, prompt_hash="h", sampling=Sampling(),
                      location=str(tmp_path / "out"))
@@ -120,3 +120,12 @@ def test_an_individuals_fact_is_considered_first_when_max_candidates_bounds_a_hu
         assert len(pairs) == 1 and pairs[0].first.text == "Sukir is a drarn." and pairs[0].focus == "kind"
     plain = [select_pairs("drarn", hub, 1, Limits(16, 2, seed)) for seed in range(5)]
     assert any(p.first.text != "Sukir is a drarn." for ps in plain for p in ps)  # entities: a seeded sample
+
+
+def test_an_individuals_budget_reaches_each_of_its_facts_before_any_gets_two(tmp_path):
+    texts = ["Sukir is a drarn.", "Sukir is a vosk."] + [f"Every drarn is a {w}." for w in ("trilb", "quorn", "plarg")] \
+        + [f"Every vosk is a {w}." for w in ("snerk", "zumble", "grelt")]
+    for seed in range(4):
+        metas = [m for m in _plan(tmp_path / str(seed), per_individual=2, texts=texts, seed=seed)
+                 if m["individual"] == "sukir"]
+        assert sorted(m["premises"][0] for m in metas) == ["Sukir is a drarn.", "Sukir is a vosk."]
