@@ -57,6 +57,8 @@ def coverage_lines(manifest: Manifest) -> List[str]:
                          f"({e.get('whole_window', 0) / shown:.0%})")
         if s.rounds:
             parts.append("pairs per round " + ", ".join(f"r{r.round} {r.prompts}" for r in s.rounds))
+        if s.stopped_at:
+            parts.append(f"stopped after round {s.stopped_at} of {s.rounds_asked}: {s.stop_reason}")
         if parts:
             out.append(f"{name}: " + "; ".join(parts))
     return out

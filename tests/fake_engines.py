@@ -88,3 +88,28 @@ class Restating:
 
     def close(self):
         pass
+
+
+class Deducing:
+    """A rule engine: "N is a K." with "Every K is a W." gives "N is a W.", with "Every K can V."
+    gives "N can V."; anything else "Nothing new."."""
+
+    def __init__(self):
+        self.prompts = []
+
+    def _answer(self, prompt: str) -> str:
+        first, second = re.findall(r"Fact \d: (.*)", prompt)[-2:]
+        m, g = re.match(r"^([A-Z]\w+) is an? (\w+)\.$", first), re.match(r"^Every (\w+) (is an?|can) (\w+)\.$", second)
+        if not m or not g or g.group(1) != m.group(2):
+            return " Nothing new."
+        return f" {m.group(1)} {g.group(2)} {g.group(3)}."
+
+    def generate(self, requests, sampling):
+        from augft.augment.engines.base import GenResult
+
+        self.prompts += [r.prompt for r in requests]
+        return [GenResult(id=r.id, texts=[self._answer(r.prompt)], prompt_tokens=8, completion_tokens=4)
+                for r in requests]
+
+    def close(self):
+        pass

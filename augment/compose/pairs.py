@@ -18,13 +18,19 @@ For one entity (a key) and the sentences that name it:
    parent of Ketra." + "Gagur is a parent of Dosim."), then pairs that differ only in English words;
 6. within a rank, seeded order taken in passes that allow one more pair per fact each time:
    every fact gets a pair before any gets two; at most `max_pairs` in all.
+With focus=individuals (individuals.py), facts naming an individual are considered before the
+others in step 3, and step 5 ranks first by what the pair says about an individual (its fact
+with a general statement about its kind, then relations, then general with general); each pair
+names the individual it is about (`owner`), and the plan keeps at most `per_individual` a round.
 """
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
+from augft.augment.compose.individuals import FOCUS, Group
 from augft.augment.compose.keys import Sentence, sentence_terms
 
 
@@ -38,6 +44,14 @@ class Limits:
     max_pairs: int
     max_candidates: int
     seed: int
+    focus: str = "entities"
+    """augment.compose.focus: entities or individuals."""
+    per_individual: int = 0
+    """augment.compose.per_individual (focus=individuals)."""
+
+    @property
+    def individuals(self) -> bool:
+        return self.focus == "individuals"
 
 
 @dataclass(frozen=True)
@@ -48,6 +62,25 @@ class Pair:
     round: int
     kind: str
     """chain, joint (each has a key of its own) or terms (they differ in English words only)."""
+    focus: str = ""
+    """With focus=individuals: its individuals.FOCUS class (kind, relation, general)."""
+    owner: str = ""
+    """With focus=individuals: the individual it is about ('' for a general pair)."""
+
+    def to_json(self) -> str:
+        d = {"entity": self.entity, "first": self.first.to_json(), "second": self.second.to_json(),
+             "round": self.round, "kind": self.kind, "focus": self.focus, "owner": self.owner}
+        return json.dumps(d, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Pair":
+        d = json.loads(text)
+        return cls(d["entity"], Sentence.from_json(d["first"]), Sentence.from_json(d["second"]), int(d["round"]),
+                   d["kind"], d["focus"], d["owner"])
+
+    def order(self, seed: int) -> str:
+        """Its seeded place among pairs of one class (deterministic, whatever the input order)."""
+        return seeded(seed, self.entity, self.first.sid, self.second.sid)
 
     @property
     def key(self) -> str:
@@ -55,7 +88,8 @@ class Pair:
         return f"c{self.round}-{hashlib.sha256((self.first.sid + chr(31) + self.second.sid).encode()).hexdigest()[:16]}"
 
 
-def _facts(sentences: Sequence[Sentence], new_round: int, limits: Limits) -> List[Tuple[Sentence, bool, frozenset]]:
+def _facts(sentences: Sequence[Sentence], new_round: int, limits: Limits,
+           group: Optional[Group] = None) -> List[Tuple[Sentence, bool, frozenset]]:
     """One (sentence, is new, documents stating the fact) per fact, bounded: steps 1-3 of the
     module docstring."""
     best: Dict[str, Sentence] = {}
@@ -66,7 +100,8 @@ def _facts(sentences: Sequence[Sentence], new_round: int, limits: Limits) -> Lis
         cur = best.get(fid)
         if cur is None or (s.round, seeded(limits.seed, s.sid)) < (cur.round, seeded(limits.seed, cur.sid)):
             best[fid] = s
-    ranked = sorted(best.values(), key=lambda s: (s.round != new_round - 1, seeded(limits.seed, s.sid)))
+    ranked = sorted(best.values(), key=lambda s: (s.round != new_round - 1, bool(group and not group.individuals(s)),
+                                                  seeded(limits.seed, s.sid)))
     return [(s, s.round == new_round - 1, frozenset(docs["|".join(sorted(s.keys))]))
             for s in ranked[:limits.max_candidates]]
 
@@ -94,20 +129,25 @@ _KINDS = ("chain", "joint", "terms")
 
 def select_pairs(entity: str, sentences: Sequence[Sentence], new_round: int, limits: Limits) -> List[Pair]:
     """The pairs of round `new_round` for `entity`, in the order they were chosen."""
-    facts = _facts(sentences, new_round, limits)
-    ranks: Dict[Tuple[bool, int], List[Tuple[str, Sentence, Sentence, str]]] = {}
+    group = Group(entity, sentences) if limits.individuals else None
+    facts = _facts(sentences, new_round, limits, group)
+    ranks: Dict[Tuple[int, bool, int], List[Tuple[str, Sentence, Sentence, str]]] = {}
     for i, (a, a_new, a_docs) in enumerate(facts):
         for b, b_new, b_docs in facts[i + 1:]:
             kind = (a_new or b_new) and _kind(entity, a, b)
             if kind:
                 first, second = _oriented(entity, a, b, kind)
                 order = seeded(limits.seed, entity, first.sid, second.sid)
-                ranks.setdefault((bool(a_docs & b_docs), _KINDS.index(kind)), []).append((order, first, second, kind))
+                focus = FOCUS.index(group.classify(first, second)[0]) if group else 0
+                ranks.setdefault((focus, bool(a_docs & b_docs), _KINDS.index(kind)), []).append(
+                    (order, first, second, kind))
     chosen: List[Pair] = []
     degree: Dict[str, int] = {}
     for rank in sorted(ranks):
         _take_balanced(sorted(ranks[rank], key=lambda c: c[0]), chosen, degree, new_round, entity, limits.max_pairs)
-    return chosen
+    if group is None:
+        return chosen
+    return [Pair(p.entity, p.first, p.second, p.round, p.kind, *group.classify(p.first, p.second)) for p in chosen]
 
 
 def _take_balanced(cands: List[Tuple[str, Sentence, Sentence, str]], chosen: List[Pair], degree: Dict[str, int],

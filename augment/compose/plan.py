@@ -3,6 +3,11 @@ corpus shards (and the shards kept in earlier rounds), emit one row per (entity 
 group the rows by a hash partition of the key, and each group picks its entities' pairs
 (pairs.select_pairs) and packs them into units; or the same in this process (the plain loop).
 
+With augment.compose.focus=individuals a second grouping follows (individuals.py): the pairs are
+grouped by a hash partition of the individual each is about (a general pair: its entity), and each
+group keeps at most augment.compose.per_individual pairs per individual before packing, so the
+budget holds over all the entities an individual shares, wherever they were planned.
+
 Units depend only on the corpus, the kept shards, the seed and the limits: stems are
 `r<round>-<partition>-<index>`, so a cluster and a plain loop write the same files, and a rerun
 finds the units an earlier run finished.
@@ -11,8 +16,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, FrozenSet, Iterator, List, Optional, Tuple
 
+from augft.augment.compose.individuals import budget, kinds_of
 from augft.augment.compose.keys import Sentence, corpus_sentences, statement_sentence, surface
 from augft.augment.compose.pairs import Limits, Pair, seeded, select_pairs
 from augft.augment.engines.base import Sampling
@@ -86,25 +92,52 @@ def _item(p: Pair, plan: RoundPlan) -> Item:
     meta = {"compose": {"round": p.round, "pair": [p.first.sid, p.second.sid], "entity": p.entity,
                         "kind": p.kind, "facts": sorted(set(p.first.facts) | set(p.second.facts)),
                         "premises": [p.first.text, p.second.text]}}
+    if plan.limits.individuals:
+        meta["compose"].update(focus=p.focus, individual=p.owner)
     return Item(id=rid, key=p.key, template=STRATEGY, prompt_hash=plan.prompt_hash,
                 seed=stable_seed(plan.limits.seed, rid),
                 values={"first": p.first.text, "second": p.second.text, "shared": surface(p.entity, p.first.text)},
                 source_ids=list(docs), source_text=f"{p.first.text} {p.second.text}", meta=meta)
 
 
-def partition_units(part: int, members: List[Tuple[str, Sentence]], plan: RoundPlan) -> List[Unit]:
-    """One partition's pairs (its entities in sorted order) packed into units of `unit_size` prompts."""
+def _groups(members: List[Tuple[str, Sentence]]) -> Dict[str, List[Sentence]]:
     by_entity: Dict[str, List[Sentence]] = {}
     for entity, s in members:
         by_entity.setdefault(entity, []).append(s)
-    items = [_item(p, plan) for e in sorted(by_entity)
-             for p in select_pairs(e, by_entity[e], plan.round, plan.limits)]
+    return by_entity
+
+
+def partition_pairs(members: List[Tuple[str, Sentence]], plan: RoundPlan) -> List[Pair]:
+    """One partition's pairs, its entities in sorted order."""
+    by_entity = _groups(members)
+    return [p for e in sorted(by_entity) for p in select_pairs(e, by_entity[e], plan.round, plan.limits)]
+
+
+def owner_partition(p: Pair, plan: RoundPlan) -> int:
+    """Where a pair is budgeted (focus=individuals): its individual's partition, else its entity's."""
+    return partition_of(p.owner or p.entity, plan)
+
+
+def budgeted(pairs: List[Pair], plan: RoundPlan, kinds: FrozenSet[str]) -> List[Pair]:
+    """One owner partition's pairs within augment.compose.per_individual (individuals.budget);
+    `kinds`: the partition's entities that their own groups read as kinds."""
+    return budget(pairs, plan.limits.per_individual, lambda p: p.order(plan.limits.seed), kinds)
+
+
+def pack(part: int, pairs: List[Pair], plan: RoundPlan) -> List[Unit]:
+    """Pairs packed into units of `unit_size` prompts, stems `r<round>-<part>-<index>`."""
+    items = [_item(p, plan) for p in pairs]
     units = []
     for i in range(0, len(items), plan.unit_size):
         stem = f"r{plan.round}-{part:05d}-{i // plan.unit_size:06d}"
         units.append(Unit(unit_id=f"{STRATEGY}-{stem}", stem=stem, strategy=STRATEGY, phase=STRATEGY,
                           sampling=plan.sampling, items=items[i:i + plan.unit_size]))
     return units
+
+
+def partition_units(part: int, members: List[Tuple[str, Sentence]], plan: RoundPlan) -> List[Unit]:
+    """One partition's pairs (its entities in sorted order) packed into units of `unit_size` prompts."""
+    return pack(part, partition_pairs(members, plan), plan)
 
 
 def plan_round(corpus: Corpus, plan: RoundPlan, use_ray: bool):
@@ -115,7 +148,14 @@ def plan_round(corpus: Corpus, plan: RoundPlan, use_ray: bool):
     for src in sources(corpus, plan):
         for entity, part, s in rows(src, corpus, plan):
             parts.setdefault(part, []).append((entity, s))
-    return [u for p in sorted(parts) for u in partition_units(p, parts[p], plan)]
+    if not plan.limits.individuals:
+        return [u for p in sorted(parts) for u in partition_units(p, parts[p], plan)]
+    owners: Dict[int, List[Pair]] = {}
+    kinds = frozenset().union(*(kinds_of(_groups(m)) for m in parts.values()))
+    for p in sorted(parts):
+        for pair in partition_pairs(parts[p], plan):
+            owners.setdefault(owner_partition(pair, plan), []).append(pair)
+    return [u for o in sorted(owners) for u in pack(o, budgeted(owners[o], plan, kinds), plan)]
 
 
 def _rows_schema():
@@ -145,6 +185,29 @@ def _units_group(table, plan: RoundPlan):
     return pa.table({"unit": pa.array(units, type=pa.string())})  # typed even when no entity has a pair
 
 
+def _pairs_group(table, plan: RoundPlan):
+    import pyarrow as pa
+
+    d = table.to_pydict()
+    members = [(e, Sentence.from_json(s)) for e, s in zip(d["entity"], d["sentence"])]
+    pairs = partition_pairs(members, plan)
+    # The partition's kinds go to the budget step of the same partition (an owner's partition is its key's).
+    marker = json.dumps({"kinds": sorted(kinds_of(_groups(members)))})
+    return pa.table({"part": pa.array([owner_partition(p, plan) for p in pairs] + [int(d["part"][0])], type=pa.int64()),
+                     "pair": pa.array([p.to_json() for p in pairs] + [marker], type=pa.string())})
+
+
+def _owner_units(table, plan: RoundPlan):
+    import pyarrow as pa
+
+    d = table.to_pydict()
+    rows = [json.loads(p) for p in d["pair"]]
+    kinds = frozenset(k for r in rows for k in r.get("kinds", ()))
+    pairs = budgeted([Pair.from_json(json.dumps(r)) for r in rows if "kinds" not in r], plan, kinds)
+    units = [u.to_json() for u in pack(int(d["part"][0]), pairs, plan)]
+    return pa.table({"unit": pa.array(units, type=pa.string())})
+
+
 def _plan_ray(corpus: Corpus, plan: RoundPlan):
     import ray
 
@@ -153,4 +216,8 @@ def _plan_ray(corpus: Corpus, plan: RoundPlan):
     rows_ds = ds.map_batches(_rows_batch, batch_size=1, batch_format="numpy",
                              fn_kwargs={"corpus": corpus, "plan": plan})
     groups = rows_ds.groupby("part", num_partitions=min(64, plan.partitions))
-    return groups.map_groups(_units_group, fn_kwargs={"plan": plan}, batch_format="pyarrow")
+    if not plan.limits.individuals:
+        return groups.map_groups(_units_group, fn_kwargs={"plan": plan}, batch_format="pyarrow")
+    pairs = groups.map_groups(_pairs_group, fn_kwargs={"plan": plan}, batch_format="pyarrow")
+    by_owner = pairs.groupby("part", num_partitions=min(64, plan.partitions))
+    return by_owner.map_groups(_owner_units, fn_kwargs={"plan": plan}, batch_format="pyarrow")

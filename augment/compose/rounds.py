@@ -45,7 +45,9 @@ def sampling(cfg) -> Sampling:
 def round_plan(run: Run, k: int, scan: CorpusScan, kept: List[str]) -> RoundPlan:
     a, tmpl = run.cfg.augment, run.templates[STRATEGY]
     overhead = run.counter("".join(render(tmpl, first="", second="", shared="")))
-    return RoundPlan(round=k, limits=Limits(int(a.compose.max_pairs), int(a.compose.max_candidates), int(run.cfg.seed)),
+    limits = Limits(int(a.compose.max_pairs), int(a.compose.max_candidates), int(run.cfg.seed),
+                    str(getattr(a.compose.focus, "value", a.compose.focus)), int(a.compose.per_individual))
+    return RoundPlan(round=k, limits=limits,
                      partitions=partitions_for(scan.documents(run.limit)), offsets=scan.offsets(), limit=run.limit,
                      counter=run.counter,
                      max_sentence_tokens=max(1, (run.max_context - int(a.compose.max_new_tokens) - overhead) // 2),
@@ -57,15 +59,29 @@ def run_rounds(run: Run, scan: CorpusScan, execute: Execute) -> StrategyEntry:
     """Every round; the strategy's manifest entry (its documents are set by the caller)."""
     rounds: List[Tuple[RoundEntry, Aggregate, List[str]]] = []
     kept: List[str] = []
-    for k in range(1, int(run.cfg.augment.compose.rounds) + 1):
+    asked, min_new = int(run.cfg.augment.compose.rounds), int(run.cfg.augment.compose.min_new)
+    reason = ""
+    for k in range(1, asked + 1):
         units = plan_round(run.corpus, round_plan(run, k, scan, kept), run.use_ray)
         agg = execute(units, None if run.use_ray else sum(len(u.items) for u in units), f"compose round {k}")
         settled = _settle(run, k, sorted(agg.shards), kept)
         rounds.append((round_entry(k, agg, settled), agg, list(settled["shards"])))
         kept += [f"{STRATEGY}/{s}" for s in settled["shards"]]
-        if not settled["kept"]:
-            break  # nothing new to compose from
-    return strategy_entry(rounds, int(run.cfg.augment.compose.rounds))
+        reason = stop_reason(settled["kept"], min_new) if k < asked else ""
+        if reason:
+            break  # coverage stopped growing: a further round would pair (almost) nothing new
+    entry = strategy_entry(rounds, asked)
+    entry.stopped_at, entry.stop_reason = (len(rounds), reason) if reason else (0, "")
+    return entry
+
+
+def stop_reason(kept: int, min_new: int) -> str:
+    """Why compose stops after a round that kept `kept` new statements ('' to go on)."""
+    if kept >= min_new:
+        return ""
+    if not kept:
+        return "the round kept no new statement (nothing new to compose from)"
+    return f"the round kept {kept} new statements, fewer than augment.compose.min_new={min_new}"
 
 
 def _settle(run: Run, k: int, staged: List[str], kept: List[str]) -> Dict:

@@ -72,7 +72,11 @@ class StrategyEntry:
     """A strategy that runs in rounds (compose): each round's counts; the entry's own counts are
     their sums (the cost model prices the sums, never the rounds again)."""
     rounds_asked: int = 0
-    """Rounds asked for (augment.compose.rounds); fewer ran when a round kept nothing."""
+    """Rounds asked for (augment.compose.rounds); fewer ran when a round kept too little."""
+    stopped_at: int = 0
+    """The round after which compose stopped early (0: it ran every round asked for)."""
+    stop_reason: str = ""
+    """Why it stopped early: the round kept no new statement, or fewer than augment.compose.min_new."""
     chain: List[str] = field(default_factory=list)
     """A chained strategy (`reverse<compose`, core/chains.py): the strategies in the order they ran
     (["compose", "reverse"]); empty for a strategy over the corpus."""

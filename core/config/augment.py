@@ -14,6 +14,7 @@ LongDocuments = choices("LongDocuments", ["split", "skip"], __name__)
 PromptSet = choices("PromptSet", ["fewshot-v1", "zeroshot-v1"], __name__)
 VerifyMethod = choices("VerifyMethod", ["pmi", "yes_no"], __name__)
 GlobalContext = choices("GlobalContext", ["linked", "window"], __name__)
+ComposeFocus = choices("ComposeFocus", ["entities", "individuals"], __name__)
 
 
 @dataclass
@@ -72,8 +73,28 @@ class ComposeConfig:
     other, contradicts them. false: only cycles (X a kind of its own kind) contradict, for
     hierarchies where a thing has several parents."""
 
+    focus: ComposeFocus = ComposeFocus.entities
+    """What a round pairs first. entities (the default, the mode the benchmarks measured so far):
+    every shared entity alike, kinds and named individuals. individuals: pairs that say something
+    about a named individual (augment/entities.py reads names in real text: capitalised, never
+    written in lower case, not a plural subject) come first: its fact with the general statements
+    about its kind, then its relations to other individuals, and general-with-general pairs last;
+    each individual gets at most augment.compose.per_individual pairs a round (questions are
+    mostly about individuals; docs/augment.md, "Chaining from named individuals"). Not the default
+    until a study measures it."""
+    per_individual: int = 8
+    """With focus=individuals: pairs about one individual per round, over all the entities it
+    shares (its kinds, the individuals it is related to), so a person named in many sentences gets
+    no more than one named in a few; half of max_pairs by default, since an individual's pairs are
+    planned from several shared entities at once."""
+    min_new: int = 1
+    """A round that keeps fewer new statements than this ends compose early (the manifest's
+    `stopped_at` and `stop_reason` say which round and why). 1 (the default): only a round that
+    keeps nothing stops, as before. Works on any corpus: it counts the kept statements, never
+    a checker."""
+
     def __post_init__(self):
-        for key in ("rounds", "max_pairs", "max_candidates", "max_new_tokens"):
+        for key in ("rounds", "max_pairs", "max_candidates", "max_new_tokens", "per_individual", "min_new"):
             require(getattr(self, key) >= 1, f"augment.compose.{key}", f"must be >= 1, got {getattr(self, key)}")
         require(self.temperature >= 0, "augment.compose.temperature", f"must be >= 0, got {self.temperature}")
         require(self.max_candidates >= 2, "augment.compose.max_candidates",

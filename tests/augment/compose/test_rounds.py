@@ -63,6 +63,18 @@ def test_rounds_stop_when_a_round_keeps_nothing(hierarchy, tmp_path):
     m = _augment(hierarchy, tmp_path / "out", Silent())
     assert [r.round for r in m.strategies["compose"].rounds] == [1]
     assert m.strategies["compose"].rounds_asked == 3
+    assert m.strategies["compose"].stopped_at == 1 and "no new statement" in m.strategies["compose"].stop_reason
+
+
+def test_rounds_stop_when_coverage_stops_growing(hierarchy, tmp_path, composing):
+    # The hierarchy keeps 4 statements in round 1, 2 in round 2 and 1 in round 3.
+    full = _augment(hierarchy, tmp_path / "full", composing()).strategies["compose"]
+    assert [r.ok for r in full.rounds] == [4, 2, 1] and (full.stopped_at, full.stop_reason) == (0, "")
+    m = _augment(hierarchy, tmp_path / "out", composing(), "augment.compose.min_new=3")
+    entry = AugmentOutput(tmp_path / "out").manifest().strategies["compose"]  # as written to manifest.json
+    assert [r.round for r in entry.rounds] == [1, 2] and entry.rounds_asked == 3
+    assert entry.stopped_at == 2 and "kept 2 new statements, fewer than augment.compose.min_new=3" in entry.stop_reason
+    assert m.strategies["compose"].ok == 6
 
 
 @pytest.mark.slow
