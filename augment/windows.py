@@ -22,7 +22,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -281,7 +281,7 @@ class GlobalPlan:
     budget: int
     partitions: int
     digests: List[str] = field(default_factory=list)
-    units: object = None
+    units: Any = None
     """A list of Units (plain loop) or a Ray Dataset of {"unit": json} rows."""
 
 

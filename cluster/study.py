@@ -32,6 +32,7 @@ from augft.core.io import atomic_write_text
 from augft.eval.questions.report import test_set_summary
 from augft.tracking.runs import RunHandle, Tracker
 from augft.tracking.stage_log import log_augmentations, log_data_dir, log_stage_dir
+from omegaconf import DictConfig
 
 
 @dataclass
@@ -58,7 +59,7 @@ def _prefixed(cfg, section: str) -> dict:
 
 @dataclass
 class Study:
-    cfg: object
+    cfg: DictConfig
     data: Optional[Path]
     out: Path
     fns: StageFns

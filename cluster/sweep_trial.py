@@ -15,12 +15,13 @@ from augft.cluster.stages import (StageFns, StageResult, augment_stages, eval_st
 from augft.core.artifacts import EvalOutput
 from augft.core.conditions import Condition
 from augft.core.config.train import Split
+from omegaconf import DictConfig
 
 
 @dataclass
 class SweepContext:
     """Everything a trial needs, shipped to the Ray worker (picklable)."""
-    cfg: object
+    cfg: DictConfig
     data: StageResult
     cache: Path
     """Stage cache shared by all trials (absolute: Tune changes a trial's working dir)."""
@@ -82,7 +83,7 @@ def _train_flops(folder: Path) -> float:
     from augft.core.artifacts import TrainOutput
 
     try:
-        return TrainOutput(folder).train_flops()
+        return TrainOutput(folder).summary().train_flops
     except Exception:  # a rung without a summary (a fake stage in tests): no cost known
         return 0.0
 

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from augft.core.artifacts import WorkerSummary, write_artifact
 from augft.core.flops import training_flops
@@ -184,11 +184,11 @@ def _evaluate(engine, blocks: Sequence[Block], plan: WorkerPlan, rank: int, worl
 class Session:
     """One worker's training state between the recipe's steps."""
     plan: WorkerPlan
-    engine: object
-    scheduler: object
+    engine: Any  # DeepSpeed's engine and scheduler: the type checker skips those libraries
+    scheduler: Any
     rank: int
     world: int
-    device: object
+    device: Any
     train_data: ShardSet
     eval_data: Optional[ShardSet]
     writer: _Writer
@@ -203,7 +203,7 @@ class Session:
     has none: export then scales this session's mean tokens per step)."""
     last_loss: float = float("nan")
     last_eval: float = float("nan")
-    hf_ds_config: object = None
+    hf_ds_config: Any = None
     """ZeRO-3's HfDeepSpeedConfig: transformers holds it weakly, so the session keeps it alive."""
 
     @property
