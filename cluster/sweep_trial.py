@@ -123,7 +123,7 @@ def run_trial(params: dict, ctx: SweepContext) -> None:
         prev: Optional[StageResult] = None
         trained = 0.0  # training FLOPs of every rung so far: a rung continues the previous model
         for epoch in range(1, int(cfg.pipeline.sweep.max_epochs) + 1):
-            model = train_stage(cfg, cond.trained, cond.strategies, st.augs, ctx.data, ctx.cache, fns,
+            model = train_stage(cfg, cond.trained_label, cond.strategies, st.augs, ctx.data, ctx.cache, fns,
                                 weight=w, base_model=prev, targets=st.targets)
             ev = eval_stage(cfg, cond, ctx.data, ctx.cache, fns, model=model, augs=st.augs,
                             splits=[ctx.val_split], index=st.index)
