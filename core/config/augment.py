@@ -31,7 +31,8 @@ class LocalUnit(Choice):
 
 
 class LongDocuments(Choice):
-    split = "split"
+    # The member must be named as its YAML value, so it shadows str.split on these members.
+    split = "split"  # type: ignore[assignment]
     skip = "skip"
 
 

@@ -73,7 +73,9 @@ def _clash(base, other, prefix: str = "") -> str:
 
 def _merge(base: DictConfig, other, where: str) -> DictConfig:
     try:
-        return OmegaConf.merge(base, other)
+        merged = OmegaConf.merge(base, other)
+        assert isinstance(merged, DictConfig)  # a mapping merged into a mapping
+        return merged
     except OmegaConfBaseException as exc:
         raise ConfigError(_describe(exc, where)) from None
     except TypeError as exc:  # OmegaConf's list-over-mapping clash names no key
@@ -171,9 +173,11 @@ def _attribute_docs(cls) -> Dict[str, str]:
     """Docstrings written as a string literal right under each dataclass field (a section that
     subclasses another, as augment.vllm does, inherits its base's)."""
     docs: Dict[str, str] = {}
-    for klass in reversed([k for k in cls.__mro__ if dataclasses.is_dataclass(k)]):
-        body = ast.parse(inspect.getsource(klass)).body[0].body
-        for stmt, nxt in zip(body, body[1:] + [None]):
+    for klass in reversed([k for k in cls.__mro__ if isinstance(k, type) and dataclasses.is_dataclass(k)]):
+        node = ast.parse(inspect.getsource(klass)).body[0]
+        assert isinstance(node, ast.ClassDef)
+        body = node.body
+        for stmt, nxt in zip(body, [*body[1:], None]):
             if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
                 if (isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant)
                         and isinstance(nxt.value.value, str)):
@@ -181,7 +185,7 @@ def _attribute_docs(cls) -> Dict[str, str]:
     return docs
 
 
-def _enum_of(hint) -> Optional[type]:
+def _enum_of(hint) -> Optional[type[Enum]]:
     """The Enum a field holds (itself, or the items of a List/Optional of it), else None."""
     if isinstance(hint, type) and issubclass(hint, Enum):
         return hint
@@ -201,8 +205,8 @@ def field_choices(cls=AugftConfig, prefix: str = "") -> Dict[str, list]:
         hint = hints.get(f.name)
         if dataclasses.is_dataclass(hint):
             out.update(field_choices(hint, f"{prefix}{f.name}."))
-        elif _enum_of(hint) is not None:
-            out[f"{prefix}{f.name}"] = [m.value for m in _enum_of(hint)]
+        elif (enum := _enum_of(hint)) is not None:
+            out[f"{prefix}{f.name}"] = [m.value for m in enum]
     return out
 
 

@@ -264,7 +264,7 @@ class TrainConfig:
         require(hasattr(ds, "items") and hasattr(ds, "get"), "train.deepspeed",
                 f"must be a mapping of DeepSpeed config keys, got {ds!r}")
         for dotted, use in DERIVED_DS_KEYS.items():
-            node = ds
+            node: Any = ds
             for part in dotted.split("."):
                 node = node.get(part) if hasattr(node, "get") else None
             require(node is None, f"train.deepspeed.{dotted}", f"is set by augft from {use}; set that instead")
