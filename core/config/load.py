@@ -8,7 +8,7 @@ import inspect
 import typing
 from enum import Enum
 from pathlib import Path
-from typing import Dict, Iterable, Optional
+from typing import Dict, Iterable, Mapping, Optional
 
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import (
@@ -158,6 +158,17 @@ def validate(cfg: DictConfig, where: str = "config", given: Iterable[str] = ()) 
         raise ConfigError(f"{_blame(exc.key, where, given)}: {exc}", key=exc.key) from None
     except OmegaConfBaseException as exc:
         raise ConfigError(_describe(exc, where)) from None
+
+
+def merge_checked(section: object, changes: Mapping[str, object], where: str) -> DictConfig:
+    """`section` (a config section: its DictConfig or a schema dataclass) with `changes` merged
+    and every check rerun (types and choices by OmegaConf, ranges by the schema's
+    `__post_init__`), so a value set in code cannot bypass what `load_config` refuses; a bad
+    value fails naming its key and `where`."""
+    base = section if isinstance(section, DictConfig) else OmegaConf.structured(section)
+    merged = _merge(base, dict(changes), where)
+    validate(merged, where)
+    return merged
 
 
 def to_yaml(cfg: DictConfig) -> str:
