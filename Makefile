@@ -10,7 +10,7 @@ STAMP := $(VENV)/.augft-installed
 # but does not have; they are noise, so they are filtered (errors still fail the build).
 QUIET_PIP := grep -v "^WARNING: Location .* is ignored" || true
 
-.PHONY: setup demo test test-fast bench clean gpu-wheels gpu-check
+.PHONY: setup demo test test-fast types bench clean gpu-wheels gpu-check
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -ra -m "not slow"
+
+# The type checker alone (mypy over the installed augft package; `make test` runs it too).
+types: $(STAMP)
+	$(BIN)/python -m pytest -q tests/test_types.py
 
 clean:
 	rm -rf $(VENV) demo-out out .pytest_cache $(GPU_SITE)

@@ -114,9 +114,9 @@ def _prepare(cfg, req: AugmentRequest, engine_factory) -> Run:
         source, up_digest = derive_corpus(_location(req.upstream), req.chain, out, bool(a.use_ray))
         kept = upstream_kept(_location(req.upstream), req.chain)
     corpus = discover(source, max_tokens=int(cfg.max_document_tokens))
-    for need in (spec(st) for st in strategies if spec(st).data_file):
-        if is_uri(data) or not (Path(data) / need.data_file).is_file():
-            raise AugftError(f"augment.strategies has '{need.name}' but {data}/{need.data_file} does not "
+    for name, need in ((spec(st).name, spec(st).data_file) for st in strategies):
+        if need and (is_uri(data) or not (Path(data) / need).is_file()):
+            raise AugftError(f"augment.strategies has '{name}' but {data}/{need} does not "
                              "exist (only built-in benchmarks have an oracle)")
     if a.engine == "openai":
         from augft.augment.engines.openai import check_endpoint
@@ -282,7 +282,7 @@ def _manifest(run: Run, strategies: List[str], aggs: Dict[str, Aggregate], n_doc
         timings=Timings(round(gen_s, 3), round(toks / gen_s, 2) if gen_s else 0.0),
         verify=VerifyInfo(rec.verify_threshold is not None, rec.verify_method, rec.verify_threshold),
         heldout_statements=len(rec.filter.heldout), seed=int(run.cfg.seed),
-        resources=engine_resources(run.cfg, run.engines.hosted))
+        resources=engine_resources(run.cfg, run.engines is not None and run.engines.hosted))
 
 
 def _write_manifest(run: Run, manifest: Manifest) -> None:

@@ -30,6 +30,13 @@ META = "_chain"
 """A derived document's meta key: {"chain": [...], "source_ids": [...]}."""
 
 
+def _upstream(label: str) -> str:
+    up = chains.upstream(label)
+    if up is None:
+        raise AugftError(f"augment: '{label}' is not a chained strategy (upstream<strategy)")
+    return up
+
+
 def upstream_shards(folder: str, label: str) -> List[Path]:
     """The shards of the records `chains.upstream(label)` kept in the augment output `folder`."""
     up = chains.upstream(label)
@@ -70,7 +77,7 @@ def derive_shard(shard: str, i: int, location: str, chain: List[str]) -> int:
 
 def upstream_kept(folder: str, label: str) -> int:
     """How many records the upstream kept (its manifest's count): none leaves a chain nothing to read."""
-    return AugmentOutput(Path(folder)).manifest().strategies[chains.upstream(label)].ok
+    return AugmentOutput(Path(folder)).manifest().strategies[_upstream(label)].ok
 
 
 def _round(meta: Dict) -> Dict:
@@ -84,7 +91,7 @@ def derive_corpus(folder: str, label: str, out: str, use_ray: bool) -> Tuple[str
     """Write the chained run's corpus under `out` (one Ray task per upstream shard, or here);
     returns its location and the upstream's digest."""
     shards = upstream_shards(folder, label)
-    chain, up_digest = chains.run_order(chains.upstream(label)), digest(shards)
+    chain, up_digest = chains.run_order(_upstream(label)), digest(shards)
     location = join_uri(out, INPUT, up_digest)
     if use_ray:
         import ray

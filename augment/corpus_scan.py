@@ -10,7 +10,7 @@ the plain loop the same scan runs here, shard by shard, with one id set across s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Optional
+from typing import Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 
@@ -43,6 +43,12 @@ class CorpusScan:
     def documents(self, limit: int) -> int:
         return min(self.total, limit) if limit else self.total
 
+    def counted(self) -> Tuple[np.ndarray, np.ndarray]:
+        """(hist, sketch): only a scan with a token counter has them."""
+        if self.hist is None or self.sketch is None:
+            raise ValueError("this corpus scan ran without a token counter: no histogram or sketch")
+        return self.hist, self.sketch
+
 
 def shards_ds(corpus: Corpus):
     """A Ray Dataset of one row per shard ({"shard": i}), one block each: a task per shard."""
@@ -57,14 +63,15 @@ def scan_corpus(corpus: Corpus, counter: Optional[TokenCounter], use_ray: bool) 
     unique across shards; an empty corpus is an error."""
     n = len(corpus.shards)
     out = CorpusScan(counts=[0] * n, digests=[""] * n)
-    if counter is not None:
-        out.hist = np.zeros(HIST, dtype=np.int64)
-        out.sketch = np.zeros((2, WIDTH), dtype=np.uint32)
+    # Summed as the shards arrive: a shard's sketch is 8 MiB, too many to hold at once.
+    acc = (np.zeros(HIST, dtype=np.int64), np.zeros((2, WIDTH), dtype=np.uint32)) if counter is not None else None
     for s in _scans(corpus, counter, use_ray):
         out.counts[s.shard], out.digests[s.shard] = s.docs, s.digest
-        if counter is not None:
-            out.hist += s.hist
-            out.sketch += s.sketch
+        if acc is not None and s.hist is not None and s.sketch is not None:
+            acc[0][:] += s.hist
+            acc[1][:] += s.sketch
+    if acc is not None:
+        out.hist, out.sketch = acc
     if out.total == 0:
         where = corpus.display(corpus.shards[0]) if n == 1 else public(corpus.location)
         raise RecordError(f"{where}: no records (an empty corpus cannot be used)")

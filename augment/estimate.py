@@ -77,12 +77,13 @@ def _run(req: AugmentRequest, settings: AugmentSettings) -> Run:
     corpus = discover(str(req.data), max_tokens=int(settings.max_document_tokens))
     counter, max_context = _token_counter(settings)
     return Run(settings, str(req.data), "", req.strategies, corpus, resolve_templates(str(a.prompt_set), a.templates),
-               counter, max_context, job=None)
+               counter, max_context, job=None)  # type: ignore[arg-type]  # planning runs no units: no job
 
 
 def corpus_tokens(scan: CorpusScan) -> int:
     """Sum of the documents' token counts (exact below the histogram's last bin)."""
-    return int((np.arange(len(scan.hist), dtype=np.int64) * scan.hist).sum())
+    hist, _ = scan.counted()
+    return int((np.arange(len(hist), dtype=np.int64) * hist).sum())
 
 
 def _count(units: Iterable, run: Run, into: Dict[str, StrategyEstimate]) -> None:

@@ -12,7 +12,7 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from augft.augment.prompts import DEMO_WORDS, STOP
 
@@ -136,7 +136,7 @@ class FilterState:
     src_negates: bool = False
     """Whether the source denies anything itself (else a denial is the model's invention)."""
     exact: set = field(default_factory=set)
-    lsh: object = None
+    lsh: Any = None
     n: int = 0
 
 

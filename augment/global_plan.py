@@ -46,14 +46,15 @@ def plan_global(corpus: Corpus, spec: GlobalSpec, use_ray: bool, scan: CorpusSca
     """The units from the corpus's scan (with terms and token counts); on Ray a lazy Dataset the
     executor consumes, planned on the workers."""
     n_docs = scan.documents(spec.limit)
-    budget = budget_for(scan.hist, spec.max_context, spec.max_new_tokens, spec.window_tokens,
+    hist, sketch = scan.counted()
+    budget = budget_for(hist, spec.max_context, spec.max_new_tokens, spec.window_tokens,
                         spec.focal_overhead, spec.prefix_overhead)
     # Over the whole corpus (the histogram does not know the limit): exact without a limit.
-    skipped = int(scan.hist[budget:].sum()) if budget < HIST else 0
+    skipped = int(hist[budget:].sum()) if budget < HIST else 0
     kp = KeyPlan(offsets=scan.offsets(), limit=spec.limit, cutoff=max(2, int(0.1 * n_docs)), budget=budget,
                  partitions=partitions_for(n_docs), seed=spec.seed, counter=spec.counter)
     up = replace(spec.units, budget=budget)
-    units = _units_ray(corpus, kp, scan.sketch, up) if use_ray else _units_local(corpus, kp, scan.sketch, up)
+    units = _units_ray(corpus, kp, sketch, up) if use_ray else _units_local(corpus, kp, sketch, up)
     return GlobalPlan(documents=n_docs, fit=max(0, n_docs - skipped), skipped=skipped, budget=budget,
                       partitions=kp.partitions, digests=scan.digests, units=units)
 

@@ -16,7 +16,7 @@ import contextlib
 import json
 import logging
 import threading
-from typing import Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from augft.core.artifacts import EngineResources
 
@@ -189,7 +189,7 @@ class RunEngines:
 
     def __init__(self, cfg, engine_factory: Optional[Callable] = None):
         self.cfg, self.engine_factory = cfg, engine_factory
-        self._local = None
+        self._local: Optional[Any] = None  # an engine (or the hosts' router)
         self._hosts: List = []
         self._groups: List = []
         self.router = None
@@ -258,6 +258,7 @@ def engine_key(cfg) -> str:
     from omegaconf import OmegaConf
 
     a = OmegaConf.to_container(cfg.augment, resolve=True)
+    assert isinstance(a, dict)  # a config section is a mapping
     return json.dumps({"augment": {k: a.get(k) for k in ENGINE_KEYS}, "seed": cfg.seed,
                        "model": OmegaConf.to_container(cfg.model, resolve=True)}, sort_keys=True, default=str)
 
@@ -279,6 +280,7 @@ class EngineKeeper:
         if key != self.key:
             self.close()
             self.key, self.engines = key, RunEngines(cfg)
+        assert self.engines is not None  # set just above, or kept from the same key
         return self.engines
 
     def close(self) -> None:
@@ -310,7 +312,7 @@ def keep_engines() -> Iterator[EngineKeeper]:
             import ray
 
             ray.shutdown()
-        elif kept.owns_ray:
+        elif kept.owns_ray and outer is not None:
             outer.owns_ray = True
 
 

@@ -13,7 +13,7 @@ driver sums the units' stats (counts, never records) into each strategy's Aggreg
 from __future__ import annotations
 
 import json
-from typing import Dict, Iterable, Optional
+from typing import Any, Dict, Iterable, Optional
 
 from augft.augment import executor
 from augft.augment.corpus_scan import CorpusScan, shards_ds
@@ -134,7 +134,7 @@ def run_entity_pairs(run: Run, plan: ShardPlan, scan: CorpusScan, aggs: Aggregat
 def run_reverse(run: Run, plan: ShardPlan, aggs: Aggregates) -> None:
     """`reverse` on every shard (a Ray task each, or here), each writing its own shard."""
     f = run.job.records.filter
-    kwargs = {"plan": plan, "store": run.job.store, "heldout": tuple(f.heldout), "min_words": int(f.min_words)}
+    kwargs: Dict[str, Any] = {"plan": plan, "store": run.job.store, "heldout": tuple(f.heldout), "min_words": int(f.min_words)}
     if run.use_ray:
         ds = shards_ds(run.corpus).map(_reverse_row, fn_kwargs={"corpus": run.corpus, "kwargs": kwargs})
         stats = (json.loads(r["stats"]) for r in ds.iter_rows())

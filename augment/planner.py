@@ -14,7 +14,7 @@ import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Sequence
+from typing import Callable, Dict, List, Sequence, Tuple
 
 from augft.augment.engines.base import Sampling
 from augft.augment.prompts import render, template_hash
@@ -113,7 +113,7 @@ class Planner:
         items = []
         for d in docs:
             ents = entities.get(d.id, [])
-            combos = list(itertools.combinations(ents, 2))
+            combos: List[Tuple[str, ...]] = list(itertools.combinations(ents, 2))
             if triples:
                 combos += list(itertools.combinations(ents, 3))
             for j, combo in enumerate(combos[:max_pairs]):

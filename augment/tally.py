@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from augft.core.artifacts import PhaseCounts, StrategyEntry
 
 
 class Progress:
-    def __init__(self, total: int, desc: str):
+    def __init__(self, total: Optional[int], desc: str):
         from tqdm import tqdm
 
         self.bar = tqdm(total=total, desc=desc, unit="prompt", dynamic_ncols=True)

@@ -22,7 +22,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -97,19 +97,19 @@ def scan_shard(corpus: Corpus, i: int, counter: Optional[TokenCounter],
     """Pass 1 over one shard (validates every record; `seen` shared across shards checks ids
     across them); without a counter only counts and digests."""
     scan = ShardScan(shard=i, docs=0, digest=shard_digest(corpus, corpus.shards[i]))
-    if counter is not None:
-        scan.hist = np.zeros(HIST, dtype=np.int64)
-        scan.sketch = np.zeros((2, WIDTH), dtype=np.uint32)
+    if counter is None:
+        scan.docs = sum(len(chunk) for chunk in _chunks(corpus, i, seen))
+        return scan
+    hist, sketch = np.zeros(HIST, dtype=np.int64), np.zeros((2, WIDTH), dtype=np.uint32)
     for chunk in _chunks(corpus, i, seen):
         scan.docs += len(chunk)
-        if counter is None:
-            continue
         ntok = np.minimum(np.asarray(counter.many([d.text for _, d in chunk])), HIST - 1)
-        scan.hist += np.bincount(ntok, minlength=HIST)
+        hist += np.bincount(ntok, minlength=HIST)
         terms = [t for _, d in chunk for part in doc_terms(d.text, d.meta) for t in part]
         i0, i1 = _sketch_index(terms)
-        scan.sketch[0] += np.bincount(i0.astype(np.int64), minlength=WIDTH).astype(np.uint32)
-        scan.sketch[1] += np.bincount(i1.astype(np.int64), minlength=WIDTH).astype(np.uint32)
+        sketch[0] += np.bincount(i0.astype(np.int64), minlength=WIDTH).astype(np.uint32)
+        sketch[1] += np.bincount(i1.astype(np.int64), minlength=WIDTH).astype(np.uint32)
+    scan.hist, scan.sketch = hist, sketch
     return scan
 
 
@@ -281,7 +281,7 @@ class GlobalPlan:
     budget: int
     partitions: int
     digests: List[str] = field(default_factory=list)
-    units: object = None
+    units: Any = None
     """A list of Units (plain loop) or a Ray Dataset of {"unit": json} rows."""
 
 

@@ -222,7 +222,7 @@ def _run_stage(sa: StageArgs) -> int:
     check_out(out, "--out" if sa.out else "the default --out")
     check_models(cfg, sa.command)
     check_storage(cfg, sa.command, data, out)  # a multi-node Ray cluster needs shared paths
-    extra = {"paths": list(sa.paths)} if sa.command == "ingest" else {}
+    extra: Dict[str, object] = {"paths": list(sa.paths)} if sa.command == "ingest" else {}
     if sa.command == "questions":
         extra = {"force": sa.force}
     if sa.upstream:

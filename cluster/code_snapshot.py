@@ -25,7 +25,8 @@ def package_dirs() -> dict:
             mod = importlib.import_module(f"augft.{name}")
         except ImportError:
             continue
-        out[name] = Path(mod.__file__).parent
+        if mod.__file__ is not None:  # None for a namespace package: no folder of its own
+            out[name] = Path(mod.__file__).parent
     return out
 
 

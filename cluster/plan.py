@@ -14,7 +14,7 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import TYPE_CHECKING, Dict, List, Optional
 
 import numpy as np
 
@@ -25,6 +25,9 @@ from augft.core import chains
 from augft.core.conditions import Condition, needed_strategies, parse_all, trained_models
 from augft.core.flops import forward_flops, training_flops
 from augft.core.gpus import GpuType
+
+if TYPE_CHECKING:  # eval loads only when a plan prices its conditions
+    from augft.eval.costs import CostTable
 
 
 @dataclass
@@ -65,7 +68,7 @@ class StudyPlan:
     rates: Dict[str, float]
     """The utilisations used: train_mfu, eval_mfu, generation_efficiency (and tokens/s if given)."""
     stages: List[StageEstimate] = field(default_factory=list)
-    costs: Optional[object] = None
+    costs: Optional[CostTable] = None
     """eval.costs.cost_table of the planned counts (the report's cost table, before the run)."""
     notes: List[str] = field(default_factory=list)
     price: float = 0.0

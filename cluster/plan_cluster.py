@@ -82,8 +82,9 @@ def ray_gpu_type(nodes: List[Dict[str, float]], fallback: str) -> GpuType:
     """The type Ray's `accelerator_type:<X>` resources name (the first known one), else `fallback`."""
     for n in nodes:
         for k in n:
-            if k.startswith("accelerator_type:") and find_gpu(k.split(":", 1)[1]) is not None:
-                return find_gpu(k.split(":", 1)[1])
+            gpu = find_gpu(k.split(":", 1)[1]) if k.startswith("accelerator_type:") else None
+            if gpu is not None:
+                return gpu
     return gpu_type(fallback, "plan.gpu (--gpu)")
 
 

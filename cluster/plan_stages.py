@@ -32,7 +32,7 @@ def add_stages(plan: StudyPlan, cfg, data: Path, conditions: List[Condition], au
     train_flops: Dict[str, float] = {}
     for model in trained_models(conditions):
         row = _train_row(plan, cfg, model, sources, placements["train"])
-        train_flops[model.trained] = row.flops or 0.0
+        train_flops[model.trained_label] = row.flops or 0.0
         plan.stages.append(row)
     _eval_rows(plan, cfg, data, conditions, counter, placements["eval"], augment_flops, train_flops)
 
@@ -120,9 +120,10 @@ def _eval_rows(plan: StudyPlan, cfg, data: Path, conditions: List[Condition], co
     plan.costs = cost_table(queries, one_off)
     for c in conditions:
         cost = plan.costs.conditions[c.label]
+        flops = cost.flops_per_query * q.questions
         row = StageEstimate(f"eval[{c.label}]", "eval", prompts=q.questions, tokens_in=q.questions * cost.tokens_per_query,
-                            flops=cost.flops_per_query * q.questions, placement=pl)
-        row.wall_s = with_startup(compute_seconds(row.flops, pl, plan.gpu, plan.rates["eval_mfu"]), plan.rates)
+                            flops=flops, placement=pl)
+        row.wall_s = with_startup(compute_seconds(flops, pl, plan.gpu, plan.rates["eval_mfu"]), plan.rates)
         plan.stages.append(row)
 
 
@@ -136,7 +137,7 @@ def _student_context(cfg) -> int:
     return int(m.max_context or getattr(mc, "max_position_embeddings", 2048))
 
 
-def totals(plan: StudyPlan) -> Optional[StageEstimate]:
+def totals(plan: StudyPlan) -> StageEstimate:
     """The study: stages run one after another, so wall times and GPU-hours add up."""
     row = StageEstimate("total", "total", flops=sum(s.flops or 0.0 for s in plan.stages))
     row.wall_s = sum(s.wall_s or 0.0 for s in plan.stages)

@@ -253,7 +253,7 @@ def train_stage(cfg, label: str, strategies: Sequence[str], augs: Mapping[str, S
     with the same strategies train once, into one folder named in the canonical order."""
     strategies = canonical_strategies(strategies)
     if family_of(label) in ("ft", "aug_ft"):
-        label = Condition.fine_tuned(strategies).trained
+        label = Condition.fine_tuned(strategies).trained_label
     elif targets is not None:
         label = "distill[" + "+".join(strategies) + "]" if strategies else "distill"
     from augft.train.identity import identity

@@ -32,6 +32,7 @@ from augft.core.io import atomic_write_text
 from augft.eval.questions.report import test_set_summary
 from augft.tracking.runs import RunHandle, Tracker
 from augft.tracking.stage_log import log_augmentations, log_data_dir, log_stage_dir
+from omegaconf import DictConfig
 
 
 @dataclass
@@ -58,7 +59,7 @@ def _prefixed(cfg, section: str) -> dict:
 
 @dataclass
 class Study:
-    cfg: object
+    cfg: DictConfig
     data: Optional[Path]
     out: Path
     fns: StageFns
@@ -85,23 +86,36 @@ class Study:
                         lambda: prepare_data(cfg, data, self.out, self.fns, self.use_cache),
                         lambda res: _prefixed(cfg, "benchmark") if data is None else {})
         for s in augment_strategies(self.conditions):  # an upstream before the chains that read it
-            yield StageSpec("augment", s, lambda s=s: augment_stage(cfg, s, self.data_result, self.out, self.fns,
-                                                                   self.use_cache, self._token_cap(f"augment[{s}]"),
-                                                                   upstream=self._upstream(s)),
-                            lambda res, s=s: {**_prefixed(cfg, "augment"), "strategy": s})
+            yield self._augment_spec(s)
         for r in retrievers(self.conditions, str(cfg.eval.rag.retriever)):
-            yield StageSpec("index", r, lambda r=r: index_stage(cfg, r, self.data_result, self.out, self.use_cache),
-                            lambda res, r=r: {**{f"eval.rag.{k}": v for k, v in to_flat_dict(cfg.eval.rag).items()},
-                                              "retriever": r})
+            yield self._index_spec(r)
         for source in self._target_sources():
-            yield StageSpec("targets", source, lambda s=source: targets_stage(cfg, s, self.data_result, self._augs(),
-                                                                          self.out, self.fns, self.use_cache),
-                            lambda res, s=source: {**{f"train.distill.{k}": v for k, v in
-                                                      to_flat_dict(cfg.train.distill).items()}, "source": s})
+            yield self._targets_spec(source)
         for model in trained_models(self.conditions):
             yield self._train_spec(model)
         for cond in self.conditions:
             yield self._eval_spec(cond)
+
+    # One method per stage kind: each spec's closures capture its own argument, not a loop variable.
+    def _augment_spec(self, s: str) -> StageSpec:
+        cfg = self.cfg
+        return StageSpec("augment", s, lambda: augment_stage(cfg, s, self.data_result, self.out, self.fns,
+                                                             self.use_cache, self._token_cap(f"augment[{s}]"),
+                                                             upstream=self._upstream(s)),
+                         lambda res: {**_prefixed(cfg, "augment"), "strategy": s})
+
+    def _index_spec(self, r: str) -> StageSpec:
+        cfg = self.cfg
+        return StageSpec("index", r, lambda: index_stage(cfg, r, self.data_result, self.out, self.use_cache),
+                         lambda res: {**{f"eval.rag.{k}": v for k, v in to_flat_dict(cfg.eval.rag).items()},
+                                      "retriever": r})
+
+    def _targets_spec(self, source: str) -> StageSpec:
+        cfg = self.cfg
+        return StageSpec("targets", source, lambda: targets_stage(cfg, source, self.data_result, self._augs(),
+                                                                  self.out, self.fns, self.use_cache),
+                         lambda res: {**{f"train.distill.{k}": v for k, v in
+                                         to_flat_dict(cfg.train.distill).items()}, "source": source})
 
     def _token_cap(self, name: str) -> int:
         return self.budget.token_cap(name) if self.budget is not None else 0
@@ -139,8 +153,10 @@ class Study:
         return next(iter(self.results.values()))
 
     def _train_spec(self, model: Condition) -> StageSpec:
+        trained = model.trained_label
+
         def run() -> StageResult:
-            return train_stage(self.cfg, model.trained, model.strategies, self._augs(), self.data_result,
+            return train_stage(self.cfg, trained, model.strategies, self._augs(), self.data_result,
                                self.out, self.fns, self.cfg.pipeline.aug_weight, use_cache=self.use_cache,
                                targets=self._targets(model))
 
@@ -150,7 +166,7 @@ class Study:
             for s in model.strategies:
                 log_augmentations(run_, self._augs()[s].dir, n_samples=0, context="training")
 
-        return StageSpec("train", model.trained, run,
+        return StageSpec("train", trained, run,
                          lambda res: {**_prefixed(self.cfg, "train"), "mix": str(res.hashed.get("mix"))}, after)
 
     def _eval_spec(self, cond: Condition) -> StageSpec:
@@ -166,15 +182,17 @@ class Study:
 
         def params(res: StageResult) -> dict:
             p = _prefixed(self.cfg, "eval")
-            if model() is not None:
-                p["model_key"] = model().key
+            trained = model()
+            if trained is not None:
+                p["model_key"] = trained.key
             return p
 
         def after(run_: RunHandle, res: StageResult) -> None:
             stems = ("questions",) + (("corpus",) if cond.context != "none" else ())
             log_data_dir(run_, self.data_result.dir, stems=stems)
-            if model() is not None:
-                run_.set_tags({"augft.model_path": str(TrainOutput(model().dir).model_dir.resolve())})
+            trained = model()
+            if trained is not None:
+                run_.set_tags({"augft.model_path": str(TrainOutput(trained.dir).model_dir.resolve())})
 
         return StageSpec("eval", cond.label, run, params, after, condition=cond.label)
 
@@ -317,8 +335,8 @@ def check_data_fits(conditions: List[Condition], data: Optional[Path]) -> None:
     from augft.augment.registry import spec
 
     def missing(c) -> list:
-        return [spec(s).data_file for s in chains.members(c.strategies)
-                if spec(s).data_file and not (Path(data) / spec(s).data_file).is_file()]
+        files = [spec(s).data_file for s in chains.members(c.strategies)]
+        return [f for f in files if f and not (Path(data) / f).is_file()]
 
     lacking = [c for c in conditions if missing(c)]
     if lacking:

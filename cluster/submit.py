@@ -102,7 +102,7 @@ def job_config(command: str, args: Sequence[str], working_dir: Optional[Path]):
     if command not in STAGE_COMMANDS:
         return load_config(None, [])
     parsed = parse_stage_args(command, args)
-    cfg_path = parsed.config
+    cfg_path: Optional[str | Path] = parsed.config
     if cfg_path and working_dir is not None and not Path(cfg_path).is_absolute():
         cfg_path = working_dir / cfg_path
     return load_config(cfg_path, parsed.overrides)

@@ -184,7 +184,7 @@ def _test_eval(cfg, params, row, dres: StageResult, val: str, cache_dir: Path, f
         return {}
     tcfg = trial_cfg(cfg, params)
     cond = trial_condition(tcfg, weights(params))
-    model = StageResult("train", cond.trained, str(row["train_key"]), Path(row["train_dir"]), True, 0.0)
+    model = StageResult("train", cond.trained_label, str(row["train_key"]), Path(row["train_dir"]), True, 0.0)
     index = trial_stages(tcfg, cond, dres, cache_dir, fns).index if cond.rag is not None else None
     run = tracker.start_run(f"best[{cond.label}]", parent=parent, kind="condition",
                             tags={"augft.condition": f"best:{cond.label}"})

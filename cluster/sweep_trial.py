@@ -15,12 +15,13 @@ from augft.cluster.stages import (StageFns, StageResult, augment_stages, eval_st
 from augft.core.artifacts import EvalOutput
 from augft.core.conditions import Condition
 from augft.core.config.train import Split
+from omegaconf import DictConfig
 
 
 @dataclass
 class SweepContext:
     """Everything a trial needs, shipped to the Ray worker (picklable)."""
-    cfg: object
+    cfg: DictConfig
     data: StageResult
     cache: Path
     """Stage cache shared by all trials (absolute: Tune changes a trial's working dir)."""
@@ -82,7 +83,7 @@ def _train_flops(folder: Path) -> float:
     from augft.core.artifacts import TrainOutput
 
     try:
-        return TrainOutput(folder).train_flops()
+        return TrainOutput(folder).summary().train_flops
     except Exception:  # a rung without a summary (a fake stage in tests): no cost known
         return 0.0
 
@@ -122,7 +123,7 @@ def run_trial(params: dict, ctx: SweepContext) -> None:
         prev: Optional[StageResult] = None
         trained = 0.0  # training FLOPs of every rung so far: a rung continues the previous model
         for epoch in range(1, int(cfg.pipeline.sweep.max_epochs) + 1):
-            model = train_stage(cfg, cond.trained, cond.strategies, st.augs, ctx.data, ctx.cache, fns,
+            model = train_stage(cfg, cond.trained_label, cond.strategies, st.augs, ctx.data, ctx.cache, fns,
                                 weight=w, base_model=prev, targets=st.targets)
             ev = eval_stage(cfg, cond, ctx.data, ctx.cache, fns, model=model, augs=st.augs,
                             splits=[ctx.val_split], index=st.index)

@@ -100,6 +100,13 @@ class Condition:
         return None if self.rag is None else (self.rag or str(default))
 
     @property
+    def trained_label(self) -> str:
+        """The trained model's label, for a condition that trains one (ValueError otherwise)."""
+        if self.trained is None:
+            raise ValueError(f"condition {self.label} trains no model")
+        return self.trained
+
+    @property
     def model_label(self) -> str:
         """Which model answers: `base` or the trained label."""
         return self.trained or "base"

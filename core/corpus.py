@@ -19,10 +19,10 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple, Type
 from urllib.parse import urlsplit, urlunsplit
 
-from augft.core.records import Document, RecordError, decode_line, from_dict, read_records
+from augft.core.records import R, Document, RecordError, decode_line, from_dict, read_records
 from augft.core.text import count_tokens
 
 _CHUNK = 1 << 20
@@ -96,6 +96,14 @@ def _format(name: str) -> Optional[str]:
     return "jsonl" if name.endswith(".jsonl") else "parquet" if name.endswith(".parquet") else None
 
 
+def _shard(path: str) -> Shard:
+    """A data file already filtered by `_format`."""
+    fmt = _format(path.rsplit("/", 1)[-1])
+    if fmt is None:
+        raise ValueError(f"{path}: neither .jsonl nor .parquet")
+    return Shard(path, fmt)
+
+
 def _files(filesystem, folder: str) -> List[str]:
     from pyarrow import fs as pafs
 
@@ -123,7 +131,7 @@ def discover(location: str, stem: str = "corpus", max_tokens: int = 0) -> Corpus
                           "would be read; remove the other")
     for single in (f"{stem}.jsonl", f"{stem}.parquet"):
         if single in names:
-            return Corpus(location, (Shard(names[single], _format(single)),), max_tokens)
+            return Corpus(location, (_shard(names[single]),), max_tokens)
     sharded = [f for n, f in names.items() if fnmatch.fnmatch(n, f"{stem}-*") and _format(n)]
     if not sharded:
         sub = root + "/" + stem
@@ -132,7 +140,7 @@ def discover(location: str, stem: str = "corpus", max_tokens: int = 0) -> Corpus
     if not sharded:
         raise RecordError(f"{public(location)}: no {stem}.jsonl, {stem}.parquet, {stem}-*.jsonl|parquet "
                           f"shards or {stem}/ folder of shards here")
-    return Corpus(location, tuple(Shard(f, _format(f.rsplit("/", 1)[-1])) for f in sorted(sharded)),
+    return Corpus(location, tuple(_shard(f) for f in sorted(sharded)),
                   max_tokens)
 
 
@@ -182,7 +190,7 @@ def _check_size(doc: Document, max_tokens: int, pos: str) -> None:
                           f"documents to ingest.max_tokens) or raise max_document_tokens")
 
 
-def iter_shard_records(corpus: Corpus, shard: Shard, cls, filesystem=None) -> Iterator[Tuple[str, object]]:
+def iter_shard_records(corpus: Corpus, shard: Shard, cls: Type[R], filesystem=None) -> Iterator[Tuple[str, R]]:
     """(`file:line` or `file:row N`, record of type `cls`) for every record of a shard, validated
     (another record type than Document: questions read where they lie)."""
     filesystem = filesystem or corpus.filesystem()

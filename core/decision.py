@@ -64,7 +64,8 @@ def _row(p: Priced, chosen: Sequence[str], queries: float) -> DecisionRow:
     one_off = {k: float(p.one_off.get(k) or 0.0) for k in ONE_OFF}
     total_one_off = float(p.one_off_flops or sum(one_off.values()))
     acc = pooled(p.splits, chosen) or SplitStats(accuracy=_NAN, n=0, ci_low=_NAN, ci_high=_NAN)
-    return DecisionRow(condition=p.condition, accuracy=acc.accuracy, ci_low=acc.ci_low, ci_high=acc.ci_high, n=acc.n,
+    low, high = (_NAN if x is None else x for x in (acc.ci_low, acc.ci_high))
+    return DecisionRow(condition=p.condition, accuracy=acc.accuracy, ci_low=low, ci_high=high, n=acc.n,
                        splits={s: pooled(p.splits, [s]) or p.splits[s] for s in chosen if s in p.splits}, retained=p.retained,
                        one_off=one_off, one_off_flops=total_one_off, per_query_flops=float(p.per_query_flops),
                        total_flops=total_one_off + queries * float(p.per_query_flops), control=is_control(p.condition))
@@ -138,7 +139,7 @@ def _flops(x: Optional[float]) -> str:
 
 def sentence(d: Decision) -> str:
     """The recommendation in words."""
-    if d.pick is None:
+    if d.pick is None or d.best is None:  # pick() sets both or neither
         return "No condition has both an accuracy and a cost: nothing to recommend."
     by = {r.condition: r for r in d.rows}
     best, p = by[d.best], by[d.pick]

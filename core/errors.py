@@ -3,6 +3,7 @@
 The CLI catches AugftError, prints its message (which names the file and line
 or the config key) and exits non-zero without a traceback.
 """
+from typing import Optional
 
 
 class AugftError(Exception):
@@ -36,7 +37,7 @@ class CapReached(AugftError):
         return type(self), (self.message, self.spent, self.cap)
 
 
-def user_error(exc: BaseException):
+def user_error(exc: Optional[BaseException]) -> Optional[AugftError]:
     """The AugftError a Ray worker raised, unwrapped from Ray's `RayTaskError(AugftError)` (which
     is itself an AugftError, but whose text is the remote traceback), or `exc` when it is one; None
     when there is none in the chain."""

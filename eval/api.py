@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from functools import partial
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -132,13 +133,13 @@ def _score_all(cfg, req: EvalRequest, evs: List[Evaluated], questions, corpus,
             index = (indexes or {}).get(ev.condition.retriever(str(cfg.eval.rag.retriever)))
             res = session.score(ev, corpus, questions, index)
             out[ev.label] = Measured(res.summary, res.query, _one_off(req, ev, session.n_params, index),
-                                     lambda rows=res.rows: rows)
+                                     partial(iter, res.rows))
         session.close()
         del session
     return {ev.label: out[ev.label] for ev in evs}
 
 
-def evaluate(cfg, data_dir: Path, out_dir: Path, models: Optional[Dict[str, str]] = None) -> dict:
+def evaluate(cfg, data_dir: Path, out_dir: Path, models: Optional[Dict[str, str]] = None) -> EvalResults:
     """Score every condition of cfg.eval on data_dir's questions; write and return the results."""
     return evaluate_request(EvalRequest.from_config(cfg, data_dir, out_dir, models), EvalSettings.of(cfg))
 

@@ -19,13 +19,17 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from functools import partial
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence
 
 from augft.core.artifacts import ConditionSummary, IclSample, QueryCost, Retention, SplitStats
 from augft.core.corpus import discover, iter_shard_records
 from augft.core.records import Question
 from augft.eval.conditions import Evaluated
 from augft.eval.metrics import Tally
+
+if TYPE_CHECKING:
+    from augft.eval.compare import Measured
 
 PREDICTIONS = "predictions"
 
@@ -278,7 +282,7 @@ def _run_model(qds, settings, model: str, group: List[Evaluated], ctx_ids, out: 
     return counts, info
 
 
-def score_on_ray(settings, req, evs: List[Evaluated], one_off) -> Dict[str, object]:
+def score_on_ray(settings, req, evs: List[Evaluated], one_off) -> Dict[str, Measured]:
     """Every condition of the request scored on Ray; {label: Measured} for eval's comparison.
     `one_off(ev, n_params)` prices a condition's training and augmentation."""
     import ray
@@ -312,7 +316,7 @@ def _for_workers(location, must_exist: bool = False) -> str:
     return os.path.abspath(loc)
 
 
-def _score_models(settings, req, evs: List[Evaluated], one_off) -> Dict[str, object]:
+def _score_models(settings, req, evs: List[Evaluated], one_off) -> Dict[str, Measured]:
     from augft.eval.compare import Measured
 
     e = settings.eval
@@ -328,5 +332,5 @@ def _score_models(settings, req, evs: List[Evaluated], one_off) -> Dict[str, obj
             c = counts[ev.label]
             out[ev.label] = Measured(summary_of(c, ev, settings, info["general_ppl"], icl if ev.condition.icl else None),
                                      query_cost(c, ev, info["n_params"]), one_off(ev, info["n_params"]),
-                                     lambda rows=c.retention_rows: rows)
+                                     partial(iter, c.retention_rows))
     return out

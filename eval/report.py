@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Set
 
 from augft.core.artifacts import EvalResults
 from augft.core.io import atomic_path, atomic_write_text
@@ -11,7 +11,7 @@ from augft.core.tables import (RETENTION_HEADER, accuracy_cell, accuracy_grid, f
                                render_markdown, retention_rows)
 
 def _splits(results: EvalResults) -> List[str]:
-    names = set()
+    names: Set[str] = set()
     for c in results.conditions.values():
         names.update(c.splits)
     return sorted(names)

@@ -140,15 +140,16 @@ class ModelSession:
         """One condition's prediction rows for `questions` (after the ICL context's ids, if given)."""
         e = self.e
         self.calibrate(questions)
-        icl = ctx_ids is not None
+        ctx = list(ctx_ids) if ctx_ids is not None else None
+        icl = ctx is not None
         encoded = self.encode(questions, has_context=icl)
         t0 = time.perf_counter()
-        scores = self.scorer.score(encoded, e.batch_size, context_ids=list(ctx_ids) if icl else None,
+        scores = self.scorer.score(encoded, e.batch_size, context_ids=ctx,
                                    reuse_cache=e.icl_reuse_cache, max_tokens=e.max_batch_tokens,
                                    progress=ev.label if progress else None)
         seconds = time.perf_counter() - t0
         rows = [self._row(ev.label, q, s) for q, s in zip(questions, scores)]
-        prompt = sum(len(eq.prompt) for eq in encoded) + (len(ctx_ids) * len(encoded) if icl else 0)
+        prompt = sum(len(eq.prompt) for eq in encoded) + (len(ctx) * len(encoded) if ctx is not None else 0)
         return Scored(rows, seconds, prompt, prompt + sum(sum(len(c) for c in eq.choices) for eq in encoded))
 
     def _row(self, label: str, q: Question, s) -> dict:
@@ -194,7 +195,7 @@ class ModelSession:
         prompt = sum(len(eq.prompt) for eq in encoded)
         scored = Scored(rows, time.perf_counter() - t1 + retrieval.seconds, prompt,
                         prompt + sum(sum(len(c) for c in eq.choices) for eq in encoded))
-        log_ = summary(ev.condition.retriever(str(rag.retriever)), int(rag.k), budget, index.info, questions, got, by_id)
+        log_ = summary(ev.condition.retriever(str(rag.retriever)) or str(rag.retriever), int(rag.k), budget, index.info, questions, got, by_id)
         log.info("%s: %.1f documents, %.0f tokens retrieved per question", ev.label, log_.docs_per_query,
                  log_.context_tokens_per_query)
         return scored, log_, retrieval
@@ -203,7 +204,7 @@ class ModelSession:
               questions: Sequence[Question], index=None) -> ConditionResult:
         """One condition on every question, in this process."""
         if ev.condition.rag is not None:
-            scored, rag_log, retrieval = self.rag_rows(ev, questions, corpus, index)
+            scored, rag_log, retrieval = self.rag_rows(ev, questions, _needed(corpus, ev), index)
             summary = summarize_condition(self, ev, scored.rows, scored.seconds, None)
             summary.rag = rag_log
             query = self.query_cost(ev, len(questions), scored)
@@ -212,7 +213,7 @@ class ModelSession:
             return ConditionResult(ev.label, summary, scored.rows, query)
         ctx = None
         if ev.condition.icl:
-            ctx = self.icl_context(corpus, self.room(questions))
+            ctx = self.icl_context(_needed(corpus, ev), self.room(questions))
             log.info("%s: ICL context of %d/%d documents, %d tokens", ev.label, len(ctx.doc_ids),
                      ctx.n_docs_total, len(ctx.ids))
         scored = self.score_rows(ev, questions, ctx.ids if ctx is not None else None)
@@ -241,3 +242,10 @@ def summarize_condition(session: ModelSession, ev: Evaluated, rows: Sequence[dic
         kinds=summarize(rows, "split_kind", method, resamples, seed), by_scoring=by_scoring(rows, session.variants),
         seconds=round(seconds, 3),
         retention=Retention(general_ppl=session.general_ppl) if session.general_ppl is not None else None)
+
+
+def _needed(corpus: Optional[Sequence[Document]], ev: Evaluated) -> Sequence[Document]:
+    """The corpus a condition with context reads (the caller reads it for such conditions)."""
+    if corpus is None:
+        raise ValueError(f"condition {ev.label} reads the corpus, and none was read")
+    return corpus

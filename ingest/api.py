@@ -19,7 +19,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence
 
 from tqdm import tqdm
 
@@ -78,7 +78,7 @@ def ingest(paths: Iterable[Path], out: Path, cfg) -> dict:
     files, skipped = discover(paths, list(cfg.extensions))
     workers = int(cfg.workers) or (os.cpu_count() or 1)
     fn = partial(process_file, max_tokens=int(cfg.max_tokens), min_chars=int(cfg.min_chars))
-    report = {"inputs": [str(p) for p in paths], "max_tokens": int(cfg.max_tokens),
+    report: Dict[str, Any] = {"inputs": [str(p) for p in paths], "max_tokens": int(cfg.max_tokens),
               "token_count": "words and punctuation marks", "files_seen": len(files) + len(skipped),
               "files_read": 0, "documents": 0, "tokens": 0, "largest_document_tokens": 0,
               "documents_split": 0, "by_format": {}, "skipped": []}
@@ -128,7 +128,7 @@ def _commit(stage: Path, out: Path) -> None:
 
 
 def _write_all(results: Iterator[FileResult], fh, report: dict, total: int) -> None:
-    seen = {}
+    seen: Dict[str, str] = {}
     for res in tqdm(results, total=total, desc="ingest", unit="file", disable=total < 2):
         if res.error:
             raise AugftError(res.error)

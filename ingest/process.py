@@ -35,7 +35,7 @@ def process_file(src: SourceFile, max_tokens: int, min_chars: int) -> FileResult
         sections = EXTRACTORS["." + fmt](src.path)
     except Unreadable as exc:
         return FileResult(src.rel, fmt, skipped=f"unreadable: {exc}")
-    docs = []
+    docs: List[dict] = []
     for sec in sections:
         for text in chunk_paragraphs(sec.paragraphs, max_tokens):
             if len(text) < min_chars:

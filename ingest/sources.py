@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 from augft.core.errors import AugftError
 
@@ -51,7 +51,7 @@ def discover(paths: Sequence[Path], extensions: Sequence[str]) -> Tuple[List[Sou
                 skipped.append(Skipped(rel, f"unsupported file type '{p.suffix or '(none)'}'"))
             else:
                 files.append(SourceFile(p, rel))
-    seen = {}
+    seen: Dict[str, Path] = {}
     for f in files:
         if f.rel in seen:
             raise AugftError(f"{f.path} and {seen[f.rel]} have the same relative path '{f.rel}', so their "

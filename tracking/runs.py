@@ -85,8 +85,9 @@ class RunHandle:
         now = int(time.time() * 1000)
         batch, n = [], 0
         for i, row in enumerate(rows):
-            step = int(row.get("step", i))
-            ts = int(float(row["time"]) * 1000) if _numeric(row.get("time")) else now
+            given, t = _numeric(row.get("step")), _numeric(row.get("time"))
+            step = int(given) if given is not None else i
+            ts = int(t * 1000) if t else now
             for k, v in row.items():
                 if k in ("step", "time"):
                     continue

@@ -90,7 +90,8 @@ def log_augmentations(run: RunHandle, aug_dir: Path, n_samples: int = SAMPLE_AUG
         shards = out.shards(strategy)
         if not shards:
             continue
-        samples, total = [], 0
+        samples: List[dict] = []
+        total = 0
         for rec in out.iter_records([strategy]):
             total += 1
             if len(samples) < n_samples:
@@ -117,9 +118,9 @@ def round_rows(aug_dir: Path) -> List[dict]:
         for r in entry.rounds:
             row = rows.setdefault(r.round, {"step": r.round})
             row.update({f"rounds.{strategy}.{k}": v for k, v in flatten(encode(r)).items() if k != "round"})
-        for r in (quality[strategy].rounds if strategy in quality else []):
-            row = rows.setdefault(r.round, {"step": r.round})
-            row.update({f"rounds.{strategy}.quality.{k}": v for k, v in flatten(encode(r)).items() if k != "round"})
+        for q in (quality[strategy].rounds if strategy in quality else []):
+            row = rows.setdefault(q.round, {"step": q.round})
+            row.update({f"rounds.{strategy}.quality.{k}": v for k, v in flatten(encode(q)).items() if k != "round"})
     return [rows[k] for k in sorted(rows)]
 
 

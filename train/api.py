@@ -142,8 +142,9 @@ def _resolve_resume(resume: str, out: Path) -> Optional[Path]:
                 + (f" (incomplete: {found})" if found else ""))
         return ck
     p = Path(resume)
-    if p.is_dir() and not (p / "trainer_state.json").exists() and latest_checkpoint(p) is not None:
-        p = latest_checkpoint(p)  # a previous run's OUT folder
+    latest = latest_checkpoint(p) if p.is_dir() and not (p / "trainer_state.json").exists() else None
+    if latest is not None:
+        p = latest  # a previous run's OUT folder
     if not p.is_dir() or not is_complete(p):
         raise TrainConfigError(f"train.resume={resume}: no complete checkpoint there "
                                "(expected a folder with trainer_state.json and ds/ shards)")

@@ -13,7 +13,7 @@ import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -79,7 +79,7 @@ class Runner:
         self.tokenizer, self.ray_address = tokenizer, ray_address
         self.use_ray = bool(ray_address)
         self.workers = workers or os.cpu_count() or 1
-        self._pool = None
+        self._pool: Optional[Any] = None  # a multiprocessing Pool while the runner is entered
 
     def __enter__(self) -> "Runner":
         if not self.use_ray and self.workers > 1:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Mapping, Optional, Protocol, Sequence, Tuple
 
 import numpy as np
 
@@ -176,6 +176,14 @@ class Block:
         return len(self.input_ids) if self.n_real < 0 else self.n_real
 
 
+class Blocks(Protocol):
+    """Blocks by position: a list, or the memory-mapped shards (`train.shards.ShardSet`)."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, b: int) -> Block: ...
+
+
 def collate(blocks: Sequence[Block], pad_id: int):
     """Stack blocks, padding to the longest; returns tensors and the count of real tokens."""
     import torch
@@ -197,17 +205,24 @@ def collate(blocks: Sequence[Block], pad_id: int):
     return batch, real
 
 
+def _teacher_rows(blk: Block) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if blk.topk_ids is None or blk.topk_lp is None or blk.target is None:
+        raise ValueError("a distillation batch holds a block without the teacher's targets")
+    return blk.topk_ids, blk.topk_lp, blk.target
+
+
 def _collate_targets(blocks: Sequence[Block], n: int) -> dict:
     """The teacher's top-k rows, padded like the tokens (padding has no target)."""
     import torch
 
-    k = blocks[0].topk_ids.shape[1]
+    rows = [_teacher_rows(blk) for blk in blocks]
+    k = rows[0][0].shape[1]
     ids = np.zeros((len(blocks), n, k), dtype=np.int64)
     lp = np.zeros((len(blocks), n, k), dtype=np.float32)
     has = np.zeros((len(blocks), n), dtype=bool)
-    for b, blk in enumerate(blocks):
-        m = len(blk.target)
-        ids[b, :m], lp[b, :m], has[b, :m] = blk.topk_ids, blk.topk_lp, blk.target
+    for b, (t_ids, t_lp, target) in enumerate(rows):
+        m = len(target)
+        ids[b, :m], lp[b, :m], has[b, :m] = t_ids, t_lp, target
     return {"topk_ids": torch.from_numpy(ids), "topk_lp": torch.from_numpy(lp), "has_target": torch.from_numpy(has)}
 
 

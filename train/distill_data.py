@@ -84,7 +84,7 @@ def write_split(folder: Path, items: List[TargetRow], tcfg, pad_id: int, k: int)
 
 
 def build_distill_shards(folders: Sequence[str], tcfg, pad_id: int, seed: int, micro_batch: int, out: Path,
-                         mix: Mapping[str, float]) -> Dict[str, object]:
+                         mix: Mapping[str, float]) -> DataStats:
     """OUT/train (and OUT/eval) from the teacher targets; the statistics build_shards reports."""
     mix = dict(mix)
     rows, sources, k = load_rows(folders, mix)

@@ -39,7 +39,7 @@ class LiveMetrics:
                       for m in self.client.get_metric_history(self.run_id, key)}
         except Exception as exc:  # noqa: BLE001 - tracking must not stop training
             return self._fail(exc)
-        self._send([r for r in rows if int(r.get("step", 0)) not in logged])
+        self._send([r for r in rows if _step(r) not in logged])
 
     def _send(self, rows) -> None:
         if not self.ok:
@@ -60,3 +60,8 @@ class LiveMetrics:
         log.warning("train: cannot log metrics to MLflow run %s (%s); they are logged when the stage ends",
                     self.run_id, exc)
         self.ok = False
+
+
+def _step(row: Mapping[str, object]) -> int:
+    step = row.get("step", 0)
+    return int(step) if isinstance(step, (int, float, str)) else 0

@@ -15,14 +15,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, TypedDict
 
 from augft.core.artifacts import WorkerSummary, write_artifact
 from augft.core.flops import training_flops
 from augft.core.io import free_port
 from augft.train.checkpoints import is_complete, read_state
 from augft.train.device import bind_device, split_cores, worker_device
-from augft.train.data import IGNORE, Block, batch_indices, collate
+from augft.train.data import IGNORE, Block, Blocks, batch_indices, collate
 from augft.train.plan import WorkerPlan
 from augft.train.saving import export_model, resume_point, save_checkpoint
 from augft.train.schedule import lr_scheduler
@@ -41,7 +41,12 @@ def peak_flops(plan: WorkerPlan) -> float:
     return peak_for_device(torch.cuda.get_device_name()) if torch.cuda.is_available() else 0.0
 
 
-def device_record(device, world: int) -> Dict[str, object]:
+class DeviceRecord(TypedDict):
+    gpus: float
+    gpu_type: str
+
+
+def device_record(device, world: int) -> DeviceRecord:
     """What the workers trained on, for GPU-hours: every rank holds one device like rank 0's, so
     `world` GPUs of rank 0's type on CUDA, none on CPU."""
     import torch
@@ -129,7 +134,7 @@ class _Writer:
                 self.live.log(row)
 
 
-def _micro_batches(blocks: Sequence[Block], idx: List[int], rank: int, world: int, micro: int, accum: int):
+def _micro_batches(blocks: Blocks, idx: List[int], rank: int, world: int, micro: int, accum: int):
     """This rank's micro-batches of one global batch: rank-major within each accumulation step.
     Only these blocks are read from the shards: each rank maps its own slice of the batch."""
     for a in range(accum):
@@ -156,7 +161,7 @@ def _loss(engine, batch: dict, plan: WorkerPlan, device):
     return distill_loss(logits, batch, float(plan.distill["alpha"]))
 
 
-def _evaluate(engine, blocks: Sequence[Block], plan: WorkerPlan, rank: int, world: int, device) -> float:
+def _evaluate(engine, blocks: Blocks, plan: WorkerPlan, rank: int, world: int, device) -> float:
     import torch
 
     engine.eval()
@@ -184,11 +189,11 @@ def _evaluate(engine, blocks: Sequence[Block], plan: WorkerPlan, rank: int, worl
 class Session:
     """One worker's training state between the recipe's steps."""
     plan: WorkerPlan
-    engine: object
-    scheduler: object
+    engine: Any  # DeepSpeed's engine and scheduler: the type checker skips those libraries
+    scheduler: Any
     rank: int
     world: int
-    device: object
+    device: Any
     train_data: ShardSet
     eval_data: Optional[ShardSet]
     writer: _Writer
@@ -203,7 +208,7 @@ class Session:
     has none: export then scales this session's mean tokens per step)."""
     last_loss: float = float("nan")
     last_eval: float = float("nan")
-    hf_ds_config: object = None
+    hf_ds_config: Any = None
     """ZeRO-3's HfDeepSpeedConfig: transformers holds it weakly, so the session keeps it alive."""
 
     @property
@@ -266,13 +271,16 @@ def setup(plan: WorkerPlan, device=None) -> Session:
         split_cores(world)
     torch.manual_seed(plan.seed)
     engine, scheduler, keep = _engine(plan, world, device)
-    start_step, tokens_before = 0, 0
+    start_step = 0
+    tokens_before: Optional[int] = 0
     resume = resume_point(plan)
     if resume is not None:
         if not is_complete(resume):
             raise RuntimeError(f"{resume}: not a complete checkpoint")
         engine.load_checkpoint(str(resume), tag="ds")
         state = read_state(resume)
+        if state is None:
+            raise RuntimeError(f"{resume}: no readable trainer_state.json")
         start_step, tokens_before = int(state["step"]), state.get("tokens")
     eval_data = ShardSet(Path(plan.eval_data)) if plan.eval_data else None
     return Session(plan, engine, scheduler, rank, world, device, ShardSet(Path(plan.train_data)), eval_data,
@@ -360,7 +368,7 @@ def export(s: Session, wall: float) -> Optional[WorkerSummary]:
     return summary
 
 
-def run_worker(plan: WorkerPlan, report: Optional[Reporter] = None, device=None) -> Optional[dict]:
+def run_worker(plan: WorkerPlan, report: Optional[Reporter] = None, device=None) -> Optional[WorkerSummary]:
     """Train per the plan on this process's rank (on `device` when the launcher assigned one).
     Returns the summary on rank 0."""
     s = setup(plan, device)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -35,10 +35,10 @@ def shard_files(folder: Path, shard: int) -> Dict[str, Path]:
 
 
 def write_shard(folder: Path, shard: int, ids: np.ndarray, flags: np.ndarray,
-                topk_ids: np.ndarray = None, topk_lp: np.ndarray = None) -> None:
+                topk_ids: Optional[np.ndarray] = None, topk_lp: Optional[np.ndarray] = None) -> None:
     """One shard's arrays, each written atomically (a crashed build leaves no torn file)."""
-    arrays = [("tokens", ids.astype(np.uint32, copy=False)), ("flags", flags.astype(np.uint8, copy=False))]
-    if topk_ids is not None:
+    arrays: List[Tuple[str, np.ndarray]] = [("tokens", ids.astype(np.uint32, copy=False)), ("flags", flags.astype(np.uint8, copy=False))]
+    if topk_ids is not None and topk_lp is not None:
         arrays += [("topk_ids", topk_ids.astype(np.uint32, copy=False)), ("topk_lp", topk_lp.astype(np.float16, copy=False))]
     for key, arr in arrays:
         with atomic_path(shard_files(folder, shard)[key]) as tmp:

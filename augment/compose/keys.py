@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass
-from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from augft.augment.entities import link_keys, mentions
 from augft.augment.filters import content_words, normalize
@@ -85,8 +85,8 @@ class Sentence:
 
     @classmethod
     def from_json(cls, text: str) -> "Sentence":
-        d = json.loads(text)
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+        fields: Dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(text).items()}
+        return cls(**fields)
 
 
 def corpus_sentences(doc: Document, count: Optional[Callable[[List[str]], List[int]]] = None) -> List[Sentence]:

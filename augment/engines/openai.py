@@ -160,7 +160,7 @@ class OpenAIEngine:
 
     def _one(self, r: GenRequest, s: Sampling) -> GenResult:
         prompt = prompt_ids(self.tok, r) if self.tok is not None else r.prefix + r.prompt
-        body = {"model": self.model_name, "prompt": prompt, "n": request_n(s),
+        body: Dict[str, object] = {"model": self.model_name, "prompt": prompt, "n": request_n(s),
                 "temperature": s.temperature, "top_p": s.top_p, "max_tokens": s.max_new_tokens,
                 "seed": r.seed}
         if s.stop:
@@ -182,7 +182,7 @@ class OpenAIEngine:
     def _continuation_one(self, pair: Tuple[str, str]) -> List[float]:
         context, cont = pair
         ids = pair_ids(self.tok, context, cont) if self.tok is not None else None
-        body = {"model": self.model_name, "prompt": ids[0] + ids[1] if ids else context + cont,
+        body: Dict[str, object] = {"model": self.model_name, "prompt": ids[0] + ids[1] if ids else context + cont,
                 "max_tokens": 1, "temperature": 0.0, "echo": True, "logprobs": 0}
         resp = self._call(body)
         if resp.status_code != 200:

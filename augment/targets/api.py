@@ -12,7 +12,7 @@ import json
 import logging
 import time
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from augft.augment.targets.identity import fingerprint
 from augft.augment.targets.plan import Contexts, Text, groups, training_texts
@@ -148,7 +148,8 @@ class UnitJob:
 
     def __init__(self, cfg, out: str, fingerprint: str, contexts: Contexts):
         self.cfg, self.out, self.fingerprint, self.contexts = cfg, out, fingerprint, contexts
-        self.teacher = self.tok = None
+        self.teacher: Optional[Any] = None  # loaded on first use (in the Ray actor)
+        self.tok: Optional[Any] = None
 
     def run(self, u: int, unit) -> dict:
         """One unit, written (shard, then its stats); returns the stats."""
@@ -163,7 +164,7 @@ class UnitJob:
         return {**stats, "fingerprint": self.fingerprint}
 
     def close(self) -> None:
-        if hasattr(self.teacher, "close"):  # vLLM's engine-core process
+        if self.teacher is not None and hasattr(self.teacher, "close"):  # vLLM's engine-core process
             self.teacher.close()
 
     def on_device(self, device: str) -> "UnitJob":

@@ -6,7 +6,7 @@ after it, so no attention mask is needed and padded positions are simply not rea
 """
 from __future__ import annotations
 
-from typing import List, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -19,7 +19,7 @@ class HfTeacher:
         self.device = next(model.parameters()).device
         self.torch = torch
         self._ctx: Tuple[int, ...] = ()
-        self._kv = None
+        self._kv: Optional[List[Tuple[Any, Any]]] = None  # per layer (keys, values) of the context
         self.prompt_tokens = 0
         """Tokens the teacher read: each context once per group, plus every text."""
 
@@ -40,6 +40,8 @@ class HfTeacher:
         """A cache holding the context for a batch of n (the update concatenates into new tensors)."""
         from transformers import DynamicCache
 
+        if self._kv is None:
+            raise RuntimeError("the teacher's context cache is filled (_cache) before a batch is run")
         cache = DynamicCache(config=self.model.config)
         for layer, (k, v) in zip(cache.layers, self._kv):
             k, v = k.expand(n, *k.shape[1:]), v.expand(n, *v.shape[1:])

@@ -19,6 +19,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
 from augft.core.artifacts import AugmentOutput
@@ -45,7 +46,7 @@ def training_texts(corpus: Sequence[Document], sources: Sequence[str], augmentat
     wanted = [s for s in sources if s != "corpus"]
     found = set()
     for folder in augmentations:
-        out_dir = AugmentOutput(folder)
+        out_dir = AugmentOutput(Path(folder))
         for strategy in [s for s in out_dir.strategies() if s in wanted]:
             found.add(strategy)
             for rec in out_dir.iter_records([strategy]):

@@ -14,7 +14,7 @@ in `augft.augment.engines.vllm`). The orchestrator only combines them:
 """
 from __future__ import annotations
 
-from typing import Dict
+from typing import Any, Dict, TypedDict
 
 # The spec and the fit check live in core so every stage checks its own placement the same way.
 from augft.core.resources import PlacementSpec, bundle, check_fits, cluster_nodes  # noqa: F401
@@ -43,7 +43,14 @@ def train_places_own_workers() -> bool:
     return bool(is_v2_enabled())
 
 
-def tune_settings(cfg, with_train_workers: bool = True) -> Dict[str, object]:
+class TuneSettings(TypedDict):
+    resources: Any  # a ray.tune.PlacementGroupFactory
+    max_concurrent_trials: int
+    spec: PlacementSpec
+    reserved: PlacementSpec
+
+
+def tune_settings(cfg, with_train_workers: bool = True) -> TuneSettings:
     """`tune.with_resources(fn, resources=...)` and `tune.TuneConfig(max_concurrent_trials=...)`;
     `spec` is what one trial needs at once (driver + workers: the fit check), `reserved` what the
     trial's own group holds (see the module docstring)."""

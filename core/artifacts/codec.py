@@ -103,7 +103,7 @@ def decode(hint: Any, value: Any, where: str, path: str = "") -> Any:
         raise _fail(where, path, f"expected one of {rest}, got {value!r:.60}")
     if origin is not None:
         return _container(origin, args, value, where, path)
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _dataclass(hint, value, where, path)
     if isinstance(hint, type) and issubclass(hint, Enum):
         try:

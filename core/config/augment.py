@@ -2,19 +2,59 @@
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
-from augft.core.config.checks import choices, require
+from augft.core.config.checks import Choice, require
 from augft.core.config.vllm import AugmentVLLMConfig
 
-Strategy = choices("Strategy", ["local", "global", "entity", "oracle", "rephrase", "qa", "reverse", "compose", "oracle2"],
-                   __name__)
-Engine = choices("Engine", ["auto", "hf", "vllm", "openai"], __name__)
-LocalUnit = choices("LocalUnit", ["document", "sentence"], __name__)
-LongDocuments = choices("LongDocuments", ["split", "skip"], __name__)
+
+class Strategy(Choice):
+    local = "local"
+    vars()["global"] = "global"  # not a Python name; OmegaConf matches member names
+    entity = "entity"
+    oracle = "oracle"
+    rephrase = "rephrase"
+    qa = "qa"
+    reverse = "reverse"
+    compose = "compose"
+    oracle2 = "oracle2"
+
+
+class Engine(Choice):
+    auto = "auto"
+    hf = "hf"
+    vllm = "vllm"
+    openai = "openai"
+
+
+class LocalUnit(Choice):
+    document = "document"
+    sentence = "sentence"
+
+
+class LongDocuments(Choice):
+    # The member must be named as its YAML value, so it shadows str.split on these members.
+    split = "split"  # type: ignore[assignment]
+    skip = "skip"
+
+
 # The built-in prompt sets (augment.prompts.BUILTIN; a test keeps the two in step).
-PromptSet = choices("PromptSet", ["fewshot-v1", "zeroshot-v1"], __name__)
-VerifyMethod = choices("VerifyMethod", ["pmi", "yes_no"], __name__)
-GlobalContext = choices("GlobalContext", ["linked", "window"], __name__)
-ComposeFocus = choices("ComposeFocus", ["entities", "individuals"], __name__)
+class PromptSet(Choice):
+    vars()["fewshot-v1"] = "fewshot-v1"  # not a Python name; OmegaConf matches member names
+    vars()["zeroshot-v1"] = "zeroshot-v1"  # not a Python name; OmegaConf matches member names
+
+
+class VerifyMethod(Choice):
+    pmi = "pmi"
+    yes_no = "yes_no"
+
+
+class GlobalContext(Choice):
+    linked = "linked"
+    window = "window"
+
+
+class ComposeFocus(Choice):
+    entities = "entities"
+    individuals = "individuals"
 
 
 @dataclass

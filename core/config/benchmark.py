@@ -1,10 +1,16 @@
 """Benchmark section: sizes of the controlled synthetic datasets."""
 from dataclasses import dataclass, field, fields
 
-from augft.core.config.checks import choices, require
+from augft.core.config.checks import Choice, require
 
-BenchmarkName = choices("BenchmarkName", ["reversal", "syllogism", "semantic", "people", "family", "all"],
-                        __name__)
+
+class BenchmarkName(Choice):
+    reversal = "reversal"
+    syllogism = "syllogism"
+    semantic = "semantic"
+    people = "people"
+    family = "family"
+    all = "all"
 
 
 def _sizes(obj, section: str, zero_ok=()) -> None:

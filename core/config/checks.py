@@ -1,8 +1,9 @@
 """What a config value may be, checked where the field is declared.
 
-- `choices(name, values)` makes an Enum whose members are strings: OmegaConf rejects any
-  other value at load time with the key's name, and a member compares equal to its string
-  and prints as it, so code and YAML keep reading `"cosine"`, `"global"`.
+- A `Choice` subclass is an Enum whose members are strings named as their values: OmegaConf
+  rejects any other value at load time with the key's name, and a member compares equal to
+  its string and prints as it, so code and YAML keep reading `"cosine"`, `"global"`. They are
+  written as classes (not the functional Enum API) so the type checker knows their members.
 - `require(...)` is for `__post_init__` checks (ranges, combinations): `load_config`
   instantiates every section once, so a bad value fails there, naming its key, before any
   command starts its work (also `augft submit`, before it uploads anything).
@@ -10,8 +11,6 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Iterable
-
 from augft.core.errors import AugftError
 
 
@@ -35,16 +34,11 @@ class Choice(str, Enum):
         return format(str(self.value), spec)
 
 
-def choices(name: str, values: Iterable[str], module: str) -> type:
-    """A `Choice` enum whose member names equal their values (`global` included)."""
-    return Choice(name, [(v, v) for v in values], module=module)
-
-
 def require(ok: bool, key: str, message: str) -> None:
     """Raise ConfigError naming `key` unless `ok`."""
     if not ok:
         raise ConfigError(f"config key '{key}': {message}", key=key)
 
 
-def values(enum_cls) -> list:
+def values(enum_cls: type[Choice]) -> list[str]:
     return [m.value for m in enum_cls]

@@ -8,9 +8,14 @@ docs/cluster.md maps every key.
 from dataclasses import dataclass, field
 from typing import List
 
-from augft.core.config.checks import choices, require
+from augft.core.config.checks import Choice, require
 
-PlacementStrategy = choices("PlacementStrategy", ["PACK", "SPREAD", "STRICT_PACK", "STRICT_SPREAD"], __name__)
+
+class PlacementStrategy(Choice):
+    PACK = "PACK"
+    SPREAD = "SPREAD"
+    STRICT_PACK = "STRICT_PACK"
+    STRICT_SPREAD = "STRICT_SPREAD"
 
 
 @dataclass

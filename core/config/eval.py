@@ -2,13 +2,29 @@
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
-from augft.core.config.checks import choices, require
+from augft.core.config.checks import Choice, require
 from augft.core.config.vllm import EvalVLLMConfig
 
-Scoring = choices("Scoring", ["sum", "mean", "calibrated"], __name__)
-Interval = choices("Interval", ["wilson", "bootstrap"], __name__)
-ScoringEngine = choices("ScoringEngine", ["hf", "vllm"], __name__)
-Retriever = choices("Retriever", ["bm25", "dense"], __name__)
+
+class Scoring(Choice):
+    sum = "sum"
+    mean = "mean"
+    calibrated = "calibrated"
+
+
+class Interval(Choice):
+    wilson = "wilson"
+    bootstrap = "bootstrap"
+
+
+class ScoringEngine(Choice):
+    hf = "hf"
+    vllm = "vllm"
+
+
+class Retriever(Choice):
+    bm25 = "bm25"
+    dense = "dense"
 
 
 @dataclass

@@ -2,9 +2,12 @@
 from dataclasses import dataclass, field
 from typing import List
 
-from augft.core.config.checks import choices, require
+from augft.core.config.checks import Choice, require
 
-KeepRule = choices("KeepRule", ["fair", "icl_checked"], __name__)
+
+class KeepRule(Choice):
+    fair = "fair"
+    icl_checked = "icl_checked"
 
 
 @dataclass

@@ -8,7 +8,7 @@ import inspect
 import typing
 from enum import Enum
 from pathlib import Path
-from typing import Dict, Iterable, Optional
+from typing import Dict, Iterable, Mapping, Optional
 
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import (
@@ -73,7 +73,9 @@ def _clash(base, other, prefix: str = "") -> str:
 
 def _merge(base: DictConfig, other, where: str) -> DictConfig:
     try:
-        return OmegaConf.merge(base, other)
+        merged = OmegaConf.merge(base, other)
+        assert isinstance(merged, DictConfig)  # a mapping merged into a mapping
+        return merged
     except OmegaConfBaseException as exc:
         raise ConfigError(_describe(exc, where)) from None
     except TypeError as exc:  # OmegaConf's list-over-mapping clash names no key
@@ -158,6 +160,17 @@ def validate(cfg: DictConfig, where: str = "config", given: Iterable[str] = ()) 
         raise ConfigError(_describe(exc, where)) from None
 
 
+def merge_checked(section: object, changes: Mapping[str, object], where: str) -> DictConfig:
+    """`section` (a config section: its DictConfig or a schema dataclass) with `changes` merged
+    and every check rerun (types and choices by OmegaConf, ranges by the schema's
+    `__post_init__`), so a value set in code cannot bypass what `load_config` refuses; a bad
+    value fails naming its key and `where`."""
+    base = section if isinstance(section, DictConfig) else OmegaConf.structured(section)
+    merged = _merge(base, dict(changes), where)
+    validate(merged, where)
+    return merged
+
+
 def to_yaml(cfg: DictConfig) -> str:
     return OmegaConf.to_yaml(cfg, resolve=True)
 
@@ -171,9 +184,11 @@ def _attribute_docs(cls) -> Dict[str, str]:
     """Docstrings written as a string literal right under each dataclass field (a section that
     subclasses another, as augment.vllm does, inherits its base's)."""
     docs: Dict[str, str] = {}
-    for klass in reversed([k for k in cls.__mro__ if dataclasses.is_dataclass(k)]):
-        body = ast.parse(inspect.getsource(klass)).body[0].body
-        for stmt, nxt in zip(body, body[1:] + [None]):
+    for klass in reversed([k for k in cls.__mro__ if isinstance(k, type) and dataclasses.is_dataclass(k)]):
+        node = ast.parse(inspect.getsource(klass)).body[0]
+        assert isinstance(node, ast.ClassDef)
+        body = node.body
+        for stmt, nxt in zip(body, [*body[1:], None]):
             if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
                 if (isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant)
                         and isinstance(nxt.value.value, str)):
@@ -181,7 +196,7 @@ def _attribute_docs(cls) -> Dict[str, str]:
     return docs
 
 
-def _enum_of(hint) -> Optional[type]:
+def _enum_of(hint) -> Optional[type[Enum]]:
     """The Enum a field holds (itself, or the items of a List/Optional of it), else None."""
     if isinstance(hint, type) and issubclass(hint, Enum):
         return hint
@@ -201,8 +216,8 @@ def field_choices(cls=AugftConfig, prefix: str = "") -> Dict[str, list]:
         hint = hints.get(f.name)
         if dataclasses.is_dataclass(hint):
             out.update(field_choices(hint, f"{prefix}{f.name}."))
-        elif _enum_of(hint) is not None:
-            out[f"{prefix}{f.name}"] = [m.value for m in _enum_of(hint)]
+        elif (enum := _enum_of(hint)) is not None:
+            out[f"{prefix}{f.name}"] = [m.value for m in enum]
     return out
 
 

@@ -1,9 +1,17 @@
 """Model section."""
 from dataclasses import dataclass
 
-from augft.core.config.checks import choices, require
+from augft.core.config.checks import Choice, require
 
-DType = choices("DType", ["auto", "float32", "fp32", "bfloat16", "bf16", "float16", "fp16"], __name__)
+
+class DType(Choice):
+    auto = "auto"
+    float32 = "float32"
+    fp32 = "fp32"
+    bfloat16 = "bfloat16"
+    bf16 = "bf16"
+    float16 = "float16"
+    fp16 = "fp16"
 
 
 @dataclass

@@ -3,12 +3,23 @@ from dataclasses import dataclass, field
 from typing import List, Optional
 
 from augft.core.config.augment import Strategy
-from augft.core.config.checks import choices, require
+from augft.core.config.checks import Choice, require
 from augft.core.config.train import Split
 
-Search = choices("Search", ["optuna", "random"], __name__)
-Objective = choices("Objective", ["accuracy", "accuracy_per_cost"], __name__)
-SweepMethod = choices("SweepMethod", ["aug_ft", "distill"], __name__)
+
+class Search(Choice):
+    optuna = "optuna"
+    random = "random"
+
+
+class Objective(Choice):
+    accuracy = "accuracy"
+    accuracy_per_cost = "accuracy_per_cost"
+
+
+class SweepMethod(Choice):
+    aug_ft = "aug_ft"
+    distill = "distill"
 
 
 @dataclass

@@ -4,11 +4,14 @@ A stage is asked for work with a request (what: which strategies, which mix, whi
 and runs it with its settings (how: sampling, training, scoring). The settings hold only the
 config sections the stage reads, so a stage cannot come to depend on another stage's section
 (or the study's) without it showing here. The CLI and the study build them from the loaded,
-checked config with `of(cfg)`.
+checked config with `of(cfg)`. A section is the loaded config's DictConfig of the annotated
+schema dataclass (same keys, types and choices; Ray actors rebuild it from YAML); a change made
+with `with_*` reruns the section's checks.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from augft.core.config.augment import AugmentConfig
 from augft.core.config.cluster import ClusterConfig
@@ -31,13 +34,15 @@ class AugmentSettings:
     def of(cls, cfg) -> "AugmentSettings":
         return cls(cfg.augment, cfg.model, cfg.cluster, int(cfg.seed), int(cfg.max_document_tokens))
 
-    def with_augment(self, **changes) -> "AugmentSettings":
-        """The same settings with `augment.<key>` values replaced (merged and checked by OmegaConf)."""
+    def with_augment(self, **changes: object) -> "AugmentSettings":
+        """The same settings with `augment.<key>` values replaced, the section's checks rerun."""
         from dataclasses import replace
 
-        from omegaconf import OmegaConf
+        from augft.core.config.load import merge_checked
 
-        return replace(self, augment=OmegaConf.merge(self.augment, changes))
+        merged = merge_checked(self.augment, changes, "AugmentSettings.with_augment")
+        # A DictConfig of the AugmentConfig schema, as every settings section (module docstring).
+        return replace(self, augment=cast(AugmentConfig, merged))
 
 
 @dataclass(frozen=True)

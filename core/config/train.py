@@ -4,13 +4,38 @@ Checks that depend on the machine (is there a CUDA GPU) or on files stay in trai
 from dataclasses import dataclass, field
 from typing import Any, Dict, List
 
-from augft.core.config.checks import choices, require
+from augft.core.config.checks import Choice, require
 
-Split = choices("Split", ["independent", "cumulative", "none"], __name__)
-Schedule = choices("Schedule", ["cosine", "linear", "constant"], __name__)
-Precision = choices("Precision", ["auto", "fp32", "bf16", "fp16"], __name__)
-Launcher = choices("Launcher", ["ray", "torchrun"], __name__)
-AttnImplementation = choices("AttnImplementation", ["sdpa", "eager", "flash_attention_2"], __name__)
+
+class Split(Choice):
+    independent = "independent"
+    cumulative = "cumulative"
+    none = "none"
+
+
+class Schedule(Choice):
+    cosine = "cosine"
+    linear = "linear"
+    constant = "constant"
+
+
+class Precision(Choice):
+    auto = "auto"
+    fp32 = "fp32"
+    bf16 = "bf16"
+    fp16 = "fp16"
+
+
+class Launcher(Choice):
+    ray = "ray"
+    torchrun = "torchrun"
+
+
+class AttnImplementation(Choice):
+    sdpa = "sdpa"
+    eager = "eager"
+    flash_attention_2 = "flash_attention_2"
+
 
 # DeepSpeed keys augft derives from other train.* keys: the loop's batch order, checkpoints and
 # precision follow those, so train.deepspeed may not set them (the message names the key to use).
@@ -20,8 +45,15 @@ DERIVED_DS_KEYS = {"train_batch_size": "train.batch_size", "train_micro_batch_si
                    "fp16.enabled": "train.precision"}
 
 
-DistillContext = choices("DistillContext", ["auto", "linked", "corpus"], __name__)
-TargetEngine = choices("TargetEngine", ["hf", "vllm"], __name__)
+class DistillContext(Choice):
+    auto = "auto"
+    linked = "linked"
+    corpus = "corpus"
+
+
+class TargetEngine(Choice):
+    hf = "hf"
+    vllm = "vllm"
 
 
 @dataclass
@@ -232,7 +264,7 @@ class TrainConfig:
         require(hasattr(ds, "items") and hasattr(ds, "get"), "train.deepspeed",
                 f"must be a mapping of DeepSpeed config keys, got {ds!r}")
         for dotted, use in DERIVED_DS_KEYS.items():
-            node = ds
+            node: Any = ds
             for part in dotted.split("."):
                 node = node.get(part) if hasattr(node, "get") else None
             require(node is None, f"train.deepspeed.{dotted}", f"is set by augft from {use}; set that instead")

@@ -4,9 +4,13 @@ section names its own key prefix so a bad value is blamed on the key the user wr
 from dataclasses import dataclass
 from typing import ClassVar, Optional
 
-from augft.core.config.checks import choices, require
+from augft.core.config.checks import Choice, require
 
-VLLMDevice = choices("VLLMDevice", ["auto", "cpu", "gpu"], __name__)
+
+class VLLMDevice(Choice):
+    auto = "auto"
+    cpu = "cpu"
+    gpu = "gpu"
 
 
 @dataclass

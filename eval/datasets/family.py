@@ -254,14 +254,14 @@ class FamilyChecker(Checker):
 
     def _claim(self, rel_word: str, x: str, y: str) -> Optional[Claim]:
         rel = RELATION_WORDS.get(rel_word)
-        x, y = self.by_name.get(x), self.by_name.get(y)
-        if rel is None or x is None or y is None:
+        xid, yid = self.by_name.get(x), self.by_name.get(y)
+        if rel is None or xid is None or yid is None:
             return None
         if rel in ("child", "grandchild"):  # store the parent-first direction
-            return Claim(("rel", rel.replace("child", "parent"), y, x), "reversed")
+            return Claim(("rel", rel.replace("child", "parent"), yid, xid), "reversed")
         if rel == "sibling":
-            x, y = sorted((x, y))
-        return Claim(("rel", rel, x, y), "forward")
+            xid, yid = sorted((xid, yid))
+        return Claim(("rel", rel, xid, yid), "forward")
 
     def claims(self, norm: str) -> List[Claim]:
         # (relation, x, y, the name the sentence says first)

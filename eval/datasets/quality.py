@@ -76,7 +76,8 @@ def strategy_quality(checker, texts: List[str]) -> StrategyQuality:
     """Verdict counts of `texts`, how many of the checker's targets they state (in all, by the
     steps of inference they need and by direction) and the ledger of individuals and depth."""
     verdicts, cov, ledger = _stats(checker, texts)
-    return StrategyQuality(n=len(texts), **verdicts, targets=cov.targets, covered=cov.covered,
+    return StrategyQuality(n=len(texts), true=verdicts["true"], false=verdicts["false"],
+                           uncheckable=verdicts["uncheckable"], targets=cov.targets, covered=cov.covered,
                            multi_step=cov.multi_step, by_steps=cov.by_steps, by_direction=cov.by_direction,
                            ledger=ledger)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Dict, List
 
-from augft.core.records import Document
+from augft.core.records import Document, Question
 from augft.eval.datasets.common import (Generated, balanced_positions, cap, docs_by_fact,
                                     make_question, make_rng, oracle_aug)
 from augft.eval.datasets.semantic_world import (SemanticChecker, World, isa_sentence, plural,
@@ -85,8 +85,8 @@ def generate(sizes, seed: int) -> Generated:
     parent = _hierarchy(n, rng, vocab)
     cats = list(parent)
     has_child = {p for p in parent.values() if p}
-    leaves = [c for c in cats if c not in has_child and parent[c] is not None
-              and parent[parent[c]] is not None]
+    of = {c: p for c, p in parent.items() if p is not None}  # categories that have a parent
+    leaves = [c for c in cats if c not in has_child and c in of and of[c] in of]
     holdout = sorted(rng.sample(leaves, min(n_hold, len(leaves))))
     verbs = vocab.words(6)
     props = {c: [[rng.choice(KINDS), vocab.word()] for _ in range(rng.randint(1, 6))]
@@ -122,9 +122,10 @@ def _documents(world: World, cats: List[str], per: int, rng) -> List[Document]:
     for c in cats:
         fids = ([f"isa:{c}"] if parent[c] else []) + [f"prop:{c}:{w}" for _, w in props.get(c, [])] \
             + [f"rel:{c}:{v}:{t}" for v, t in rels.get(c, [])]
-        if c in holdout:
+        up = parent[c]
+        if c in holdout and up is not None:  # a held-out category is a leaf with a parent
             for s in range(2):
-                docs.append(Document(id=f"sem-{c}-d{s}", text=isa_sentence(c, parent[c], s),
+                docs.append(Document(id=f"sem-{c}-d{s}", text=isa_sentence(c, up, s),
                                      meta={"fact_ids": [f"isa:{c}"], "style": "isa_only", "category": c}))
             continue
         for s in range(per):
@@ -135,7 +136,8 @@ def _documents(world: World, cats: List[str], per: int, rng) -> List[Document]:
 
 def _questions(specs, cap_q: int, k: int, rng):
     """Questions per split (capped, deterministic subsample) and the checker's targets."""
-    questions, targets = [], {}
+    questions: List[Question] = []
+    targets: Dict[str, object] = {}
     for split in ("rephrase", "reversal", "syllogism", "category_holdout"):
         group = specs[split]
         if len(group) > cap_q:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import re
 from functools import lru_cache
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from augft.core.records import Document
 from augft.eval.datasets.checker import Checker, Claim, Target
@@ -101,7 +101,8 @@ def generate(sizes, seed: int) -> Generated:
     io_flips = [i % 2 == 0 for i in range(n)]
     rng.shuffle(io_flips)
     positions = balanced_positions(n, 6, rng)
-    items, docs, questions, oracle = [], [], [], []
+    items: List[Dict[str, Any]] = []
+    docs, questions, oracle = [], [], []
     for i in range(n):
         major, minor = rng.choice(forms[quants[i]])
         words = dict(zip(TERMS, vocab.words(3)))
@@ -149,7 +150,7 @@ class SyllogismChecker(Checker):
     def __init__(self, truth: Dict):
         super().__init__(truth)
         self.items = truth["items"]
-        self.item_of = {w: it for it in self.items for w in it["terms"].values()}
+        self.item_of: Dict[str, Dict[str, Any]] = {w: it for it in self.items for w in it["terms"].values()}
         for it in self.items:
             self._targets[f"{it['id']}.conclusion"] = Target(
                 cap(render(*it["answer"])) + ".", self._canon(tuple(it["answer"])))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from functools import lru_cache
-from typing import FrozenSet, List, Set
+from typing import AbstractSet, FrozenSet, List, Set
 
 ONSETS = ["b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "t", "v", "z", "br", "dr",
           "fl", "gl", "gr", "kl", "pl", "pr", "tr", "sk", "sn", "bl", "kr", "fr", "st", "sp"]
@@ -80,7 +80,7 @@ def is_english(word: str) -> bool:
 class Vocab:
     """Seeded source of unique nonsense words for one benchmark."""
 
-    def __init__(self, rng: random.Random, reserved: Set[str] = frozenset()):
+    def __init__(self, rng: random.Random, reserved: AbstractSet[str] = frozenset()):
         self.rng = rng
         self.used: Set[str] = {w.lower() for w in reserved}
 

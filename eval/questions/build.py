@@ -23,7 +23,7 @@ import hashlib
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Set
+from typing import AbstractSet, Dict, List, Optional, Sequence, Set
 
 from augft.core.records import Document
 from augft.eval.questions.spans import Fact, corpus_lowercase_words, facts, spans, sentences
@@ -78,7 +78,7 @@ class SpanIndex:
                     self.docs_of[_norm(s.text)].add(d.id)
 
     def distractors(self, answer: str, type_: str, key: str, k: int, rng: random.Random,
-                    prefer: Set[str] = frozenset()) -> List[str]:
+                    prefer: AbstractSet[str] = frozenset()) -> List[str]:
         """k spans of the answer's type and role that never share a document with `key`, and
         neither equal nor contain the answer or `key`; from `prefer` (normalised spans in the
         answer's role, e.g. fact subjects) when it has k."""

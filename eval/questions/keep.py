@@ -96,11 +96,12 @@ def decide(rule: str, c: Candidate, v: Optional[Verdict], sources: Sequence[str]
            prior_confidence: float) -> str:
     """"kept" or the reason `rule` drops the question. `v` may be None under `fair` for an
     invalid question (the model is not asked about it)."""
+    if why := (None if str(rule) == "icl_checked" else invalid(c, sources)):
+        return why
+    if v is None:
+        raise ValueError(f"question {c.prompt!r}: a valid question needs the model's verdict")
     if str(rule) == "icl_checked":
         return v.reason
-    why = invalid(c, sources)
-    if why is not None:
-        return why
     return "prior_knowledge" if v.base_p >= prior_confidence else "kept"
 
 

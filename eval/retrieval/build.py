@@ -20,7 +20,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, List, Optional
 
 from augft.core.corpus import Corpus, corpus_digest, discover, iter_shard
 from augft.core.errors import AugftError
@@ -129,7 +129,7 @@ def read_info(folder: Path) -> Optional[dict]:
 class OpenIndex:
     info: dict
     doc_ids: List[str]
-    searcher: object
+    searcher: Any
 
     def search(self, queries, k: int):
         """(doc ids per query, scores per query), best first. BM25 leaves out documents that share

@@ -7,11 +7,11 @@ corpus shard, and a search is one matrix product per shard with a running top-k.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Sequence, Tuple
+from typing import Any, Dict, List, Sequence, Tuple
 
 import numpy as np
 
-_MODELS = {}  # one loaded embedder per process (a Ray worker embeds several shards)
+_MODELS: Dict[str, Any] = {}  # one loaded embedder per process (a Ray worker embeds several shards)
 
 
 class Embedder:

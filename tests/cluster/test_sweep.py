@@ -215,3 +215,11 @@ def test_sweep_trials_can_distill_and_retrieve():
     cfg = load_config(None, ["pipeline.sweep.method=distill", "pipeline.sweep.rag=true"])
     c = trial_condition(cfg, {"local": 1.0, "global": 0.5})
     assert c.label == "distill[local+global]+rag" and c.trained == "distill[local+global]"
+
+
+def test_a_rungs_train_flops_are_read_from_its_summary(tmp_path):
+    # The objective's training cost: it read 0.0 for every rung before (a missing method, caught).
+    from augft.cluster.sweep_trial import _train_flops
+    outputs.train_summary(tmp_path, train_flops=3.0e12)
+    assert _train_flops(tmp_path) == 3.0e12
+    assert _train_flops(tmp_path / "absent") == 0.0

@@ -129,3 +129,19 @@ def test_unknown_key_suggests_the_nearest(override, nearest):
     with pytest.raises(ConfigError) as err:
         load_config(None, [override])
     assert f"did you mean '{nearest}'?" in str(err.value)
+
+
+def test_with_augment_reruns_the_section_checks():
+    # A value set in code goes through the same checks as one in YAML (it bypassed the ranges before).
+    from augft.core.config.settings import AugmentSettings
+
+    s = AugmentSettings.of(load_config())
+    changed = s.with_augment(engine="hf", top_p=0.5)
+    assert str(changed.augment.engine) == "hf" and changed.augment.top_p == 0.5
+    assert s.augment.top_p != 0.5  # the original is untouched
+    with pytest.raises(ConfigError, match=r"augment\.top_p.*must be in \(0, 1\]"):
+        s.with_augment(top_p=1.5)
+    with pytest.raises(ConfigError, match=r"augment\.compose\.rounds"):
+        s.with_augment(compose={"rounds": 0})
+    with pytest.raises(ConfigError, match="engine"):
+        s.with_augment(engine="nope")

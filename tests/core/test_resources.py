@@ -36,6 +36,8 @@ def test_actor_device_follows_what_ray_assigned():
 def test_model_on_copies_the_section():
     m = load_config(None, ["model.device=auto"]).model
     assert R.model_on(m, "cuda").device == "cuda" and m.device == "auto"
+    with pytest.raises(AugftError, match="model.device"):  # the section's checks run on the copy
+        R.model_on(m, "tpu")
 
 
 @pytest.mark.parametrize("key", ["eval.actor_gpus", "augment.actor_gpus", "train.distill.actor_gpus"])
