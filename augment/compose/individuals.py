@@ -23,7 +23,7 @@ demonstrations are fixed, hand-written, with invented words that no benchmark dr
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Dict, FrozenSet, List, Sequence, Tuple
+from typing import Dict, FrozenSet, List, Mapping, Sequence, Tuple
 
 from augft.augment.compose.keys import Sentence, fold
 from augft.augment.entities import Mention, mentions
@@ -51,7 +51,8 @@ def _individual(text: str, m: Mention) -> bool:
 @lru_cache(maxsize=65536)
 def readings(text: str) -> Tuple[FrozenSet[str], FrozenSet[str]]:
     """(individuals, kinds): the folded keys of `text` read as named individuals, and the others."""
-    ind, kinds = set(), set()
+    ind: set = set()
+    kinds: set = set()
     for m in mentions(text, strict=True):
         (ind if _individual(text, m) else kinds).update(fold(p) for p in m.parts)
     return frozenset(ind - kinds), frozenset(kinds)
@@ -82,7 +83,7 @@ class Group:
         return "relation", others[0] if others else self.entity
 
 
-def kinds_of(groups: Dict[str, Sequence[Sentence]]) -> FrozenSet[str]:
+def kinds_of(groups: Mapping[str, Sequence[Sentence]]) -> FrozenSet[str]:
     """The entities whose own group reads them as kinds somewhere."""
     return frozenset(e for e, ss in groups.items() if Group(e, ss).kind)
 
