@@ -1,0 +1,83 @@
+"""Every stage command reads and writes s3:// through the local S3-compatible server (moto on
+127.0.0.1): --data, --out, and the keys that name models and folders (cluster/remote.py)."""
+import json
+from pathlib import Path
+
+import pytest
+
+from helpers import augft_cli
+
+TINY = Path(__file__).resolve().parents[2] / "configs" / "tiny.yaml"
+
+
+def _put(s3fs, folder: Path, prefix: str) -> None:
+    for p in sorted(folder.rglob("*")):
+        if p.is_file():
+            with s3fs.open_output_stream(f"{prefix}/{p.relative_to(folder).as_posix()}") as fh:
+                fh.write(p.read_bytes())
+
+
+def _get(s3fs, path: str) -> bytes:
+    with s3fs.open_input_stream(path) as fh:
+        return fh.read()
+
+
+def _names(s3fs, prefix: str):
+    from pyarrow import fs as pafs
+
+    infos = s3fs.get_file_info(pafs.FileSelector(prefix, recursive=True, allow_not_found=True))
+    return {i.path[len(prefix) + 1:] for i in infos if i.type == pafs.FileType.File}
+
+
+def _ok(r):
+    assert r.returncode == 0, f"exit {r.returncode}\n{r.stdout[-2000:]}\n{r.stderr[-4000:]}"
+    return r
+
+
+@pytest.fixture
+def work(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUGFT_WORK", str(tmp_path / "work"))
+    return tmp_path
+
+
+def test_ingest_then_questions_to_s3(work, s3):
+    s3fs, opts = s3
+    bench, docs = work / "bench", work / "docs"
+    _ok(augft_cli("benchmark", "--name", "people", "benchmark.people.n_people=8", "--out", bench))
+    docs.mkdir()
+    (docs / "people.jsonl").write_bytes((bench / "corpus.jsonl").read_bytes())  # Document records
+    (docs / "a.md").write_text("# Femp\n\nFemp are more dangerous than glon. Glon live in the north.\n")
+    _put(s3fs, docs, "augft/docs")
+    _ok(augft_cli("ingest", f"s3://augft/docs?{opts}", "--out", f"s3://augft/data?{opts}"))
+    assert {"corpus.jsonl", "ingest.json"} <= _names(s3fs, "augft/data")
+    assert b"more dangerous than glon" in _get(s3fs, "augft/data/corpus.jsonl")
+    # questions writes beside its corpus when --out is left out: the same URI
+    _ok(augft_cli("questions", "--data", f"s3://augft/data?{opts}", "questions.generate=false",
+                  "questions.filter=false", "model.name=tiny-random-llama",
+                  "questions.per_split=5"))
+    names = _names(s3fs, "augft/data")
+    assert {"corpus.jsonl", "questions.jsonl", "questions.json"} <= names, names
+
+
+def test_train_then_eval_on_s3(work, s3):
+    s3fs, opts = s3
+    _ok(augft_cli("benchmark", "--config", TINY, "--out", f"s3://augft/bench?{opts}"))
+    assert {"corpus.jsonl", "questions.jsonl"} <= _names(s3fs, "augft/bench")
+    _ok(augft_cli("train", "--config", TINY, "--data", f"s3://augft/bench?{opts}", "--out", f"s3://augft/ft?{opts}",
+                  "tracking.enabled=false"))
+    names = _names(s3fs, "augft/ft")
+    assert "summary.json" in names and any(n.startswith("model/") and n.endswith(".safetensors") for n in names)
+    r = _ok(augft_cli("eval", "--config", TINY, "--data", f"s3://augft/bench?{opts}", "--out", f"s3://augft/ev?{opts}",
+                      "tracking.enabled=false", "eval.conditions=[base,ft]", f"eval.models.ft=s3://augft/ft/model?{opts}"))
+    results = json.loads(_get(s3fs, "augft/ev/results.json"))
+    assert "ft" in json.dumps(results), r.stdout
+
+
+def test_missing_bucket_and_object_name_the_flag(work, s3):
+    s3fs, opts = s3
+    r = augft_cli("train", "--config", TINY, "--data", f"s3://nobucket/data?{opts}", "--out", str(work / "o"))
+    assert r.returncode == 2 and "--data s3://nobucket/data" in r.stderr, r.stderr
+    r = augft_cli("eval", "--config", TINY, "--data", f"s3://augft/none?{opts}", "--out", str(work / "o"))
+    assert r.returncode == 2 and "--data s3://augft/none: no such object or folder" in r.stderr, r.stderr
+    r = augft_cli("train", "--config", TINY, "--data", str(work), "--out", f"s3://nobucket/o?{opts}")
+    assert r.returncode == 2 and "--out s3://nobucket/o: the bucket 'nobucket' does not exist" in r.stderr, r.stderr
