@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
 from augft.core import uri
 from augft.core.corpus import is_uri
+from augft.core.errors import AugftError
 
 STREAMS_URIS = ("augment",)
 """Commands that read and write URIs through pyarrow filesystems themselves."""
@@ -58,6 +59,16 @@ def local_paths(cfg, paths) -> List[str]:
             for i, p in enumerate(paths)]
 
 
+def _named_by_uri(exc: AugftError, places: Dict[str, str]) -> AugftError:
+    """`exc` with each local copy's path replaced by its URI (the user never named the copy)."""
+    text = str(exc)
+    for local, location in places.items():
+        text = text.replace(local, uri.public(location).rstrip("/"))
+    if text == str(exc):
+        return exc
+    return AugftError(text)
+
+
 @contextlib.contextmanager
 def stage_locations(cfg, command: str, data: Optional[str], out) -> Iterator[Tuple[Optional[Path], Path]]:
     """(data, out) as local folders for the stage; a URI `out` is published when the block ends."""
@@ -65,13 +76,22 @@ def stage_locations(cfg, command: str, data: Optional[str], out) -> Iterator[Tup
         yield data, out
         return
     storage, cache = _roots(cfg)
+    places: Dict[str, str] = {}
     with contextlib.ExitStack() as stack:
         local_out = out
         if is_uri(str(out)):
             local_out = stack.enter_context(uri.local_output(str(out), "--out", storage, cache))
+            places[str(local_out)] = str(out)
         local_data = data
         if data is not None and is_uri(str(data)):
             same = is_uri(str(out)) and uri.public(str(out)).rstrip("/") == uri.public(str(data)).rstrip("/")
             # questions writes beside its corpus: the output's copy already holds the corpus
             local_data = local_out if same else uri.local_input(str(data), "--data", storage, cache)
-        yield (Path(local_data) if local_data is not None else None), Path(local_out)
+            places.setdefault(str(local_data), str(data))
+        try:
+            yield (Path(local_data) if local_data is not None else None), Path(local_out)
+        except AugftError as exc:
+            named = _named_by_uri(exc, places)
+            if named is exc:
+                raise
+            raise named from None

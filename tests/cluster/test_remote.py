@@ -79,5 +79,31 @@ def test_missing_bucket_and_object_name_the_flag(work, s3):
     assert r.returncode == 2 and "--data s3://nobucket/data" in r.stderr, r.stderr
     r = augft_cli("eval", "--config", TINY, "--data", f"s3://augft/none?{opts}", "--out", str(work / "o"))
     assert r.returncode == 2 and "--data s3://augft/none: no such object or folder" in r.stderr, r.stderr
+    with s3fs.open_output_stream("augft/plain/corpus.jsonl") as fh:
+        fh.write(b'{"id": "a", "text": "nothing here to ask about"}\n')
+    r = augft_cli("questions", "--data", f"s3://augft/plain?{opts}", "questions.generate=false")
+    assert r.returncode == 2 and "s3://augft/plain: no sentence in the corpus" in r.stderr, r.stderr  # not the copy
     r = augft_cli("train", "--config", TINY, "--data", str(work), "--out", f"s3://nobucket/o?{opts}")
     assert r.returncode == 2 and "--out s3://nobucket/o: the bucket 'nobucket' does not exist" in r.stderr, r.stderr
+
+
+@pytest.mark.slow
+def test_whole_study_with_every_path_on_s3(work, s3):
+    s3fs, opts = s3
+    bench = work / "bench"
+    _ok(augft_cli("benchmark", "--config", TINY, "--out", bench))
+    _put(s3fs, bench, "augft/data")
+    # the model too: a model folder behind a URI is copied down once and loaded from there
+    from augft.core.models import resolve_model_path
+
+    _put(s3fs, resolve_model_path("tiny-random-llama"), "augft/models/tiny")
+    args = ["run", "--config", TINY, "--data", f"s3://augft/data?{opts}", "--out", f"s3://augft/study?{opts}",
+            "tracking.enabled=false", "pipeline.conditions=[base,ft,\"aug_ft[local]\"]",
+            f"model.name=s3://augft/models/tiny?{opts}"]
+    _ok(augft_cli(*args, timeout=600))
+    names = _names(s3fs, "augft/study")
+    assert {"report/results.json", "report/report.md"} <= names, sorted(names)
+    assert any(n.endswith("/manifest.json") for n in names) and any(n.endswith("/summary.json") for n in names)
+    # a rerun reads the published stage folders back and reuses every one
+    again = _ok(augft_cli(*args, timeout=600))
+    assert "cached" in (again.stdout + again.stderr).lower(), again.stdout[-3000:]
