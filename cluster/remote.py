@@ -1,8 +1,9 @@
 """The CLI's bridge between object-store URIs and stages that work on local files (core/uri.py).
 
 `augft augment` streams URIs itself. For every other stage command, `--data s3://...` and the
-config keys that name input folders or models (`model.name`, `augment.model`,
-`train.augmentations`, `train.targets`, `eval.models.<label>`) are mirrored into local copies
+config keys that name input folders, files or models (`model.name`, `augment.model`,
+`train.augmentations`, `train.targets`, `train.resume`, `eval.models.<label>`,
+`eval.costs.train_summaries.<label>`, `eval.costs.augment_manifests.<label>`) are mirrored into local copies
 and passed on as overrides; `--out s3://...` is a local folder published when the command ends.
 """
 from __future__ import annotations
@@ -27,6 +28,18 @@ def _yaml_str(path: str) -> str:
     return '"' + path.replace('"', '\\"') + '"'
 
 
+def _list(key: str, values, local) -> List[str]:
+    values = [str(v) for v in values]
+    if not any(map(is_uri, values)):
+        return []
+    items = [local(v, f"{key}[{i}]") if is_uri(v) else v for i, v in enumerate(values)]
+    return [f"{key}=[{','.join(map(_yaml_str, items))}]"]
+
+
+def _single(key: str, value: str, local) -> List[str]:
+    return [f"{key}={_yaml_str(local(value, key))}"] if is_uri(value) else []
+
+
 def input_overrides(cfg, command: str) -> List[str]:
     """`key=local copy` overrides for the URI-valued keys `command` reads (empty: none)."""
     if command in STREAMS_URIS:
@@ -36,19 +49,18 @@ def input_overrides(cfg, command: str) -> List[str]:
     def local(value: str, key: str) -> str:
         return str(uri.local_input(value, key, storage, cache))
 
-    out: List[str] = []
-    for key in ("model.name", "augment.model"):
-        value = str(cfg.model.name if key == "model.name" else cfg.augment.model or "")
-        if is_uri(value) and not (key == "augment.model" and str(cfg.augment.engine) == "openai"):
-            out.append(f"{key}={_yaml_str(local(value, key))}")
-    for key in ("augmentations", "targets"):
-        values = [str(v) for v in getattr(cfg.train, key)]
-        if any(map(is_uri, values)):
-            items = [local(v, f"train.{key}[{i}]") if is_uri(v) else v for i, v in enumerate(values)]
-            out.append(f"train.{key}=[{','.join(map(_yaml_str, items))}]")
+    out = _single("model.name", str(cfg.model.name), local)
+    if str(cfg.augment.engine) != "openai":  # a served teacher is not loaded here
+        out += _single("augment.model", str(cfg.augment.model or ""), local)
+    out += _list("train.augmentations", cfg.train.augmentations, local)
+    out += _list("train.targets", cfg.train.targets, local)
+    out += _single("train.resume", str(cfg.train.resume or ""), local)
     for label, value in dict(cfg.eval.models).items():
-        if is_uri(str(value)):
-            out.append(f"eval.models.{label}={_yaml_str(local(str(value), f'eval.models.{label}'))}")
+        out += _single(f"eval.models.{label}", str(value), local)
+    for label, value in dict(cfg.eval.costs.train_summaries).items():
+        out += _single(f"eval.costs.train_summaries.{label}", str(value), local)
+    for label, values in dict(cfg.eval.costs.augment_manifests).items():
+        out += _list(f"eval.costs.augment_manifests.{label}", values, local)
     return out
 
 

@@ -1,6 +1,5 @@
 """Every stage command reads and writes s3:// through the local S3-compatible server (moto on
 127.0.0.1): --data, --out, and the keys that name models and folders (cluster/remote.py)."""
-import json
 from pathlib import Path
 
 import pytest
@@ -69,8 +68,13 @@ def test_train_then_eval_on_s3(work, s3):
     assert "summary.json" in names and any(n.startswith("model/") and n.endswith(".safetensors") for n in names)
     r = _ok(augft_cli("eval", "--config", TINY, "--data", f"s3://augft/bench?{opts}", "--out", f"s3://augft/ev?{opts}",
                       "tracking.enabled=false", "eval.conditions=[base,ft]", f"eval.models.ft=s3://augft/ft/model?{opts}"))
-    results = json.loads(_get(s3fs, "augft/ev/results.json"))
-    assert "ft" in json.dumps(results), r.stdout
+    from augft.core.artifacts import EvalOutput
+
+    got = work / "ev"
+    got.mkdir()
+    (got / "results.json").write_bytes(_get(s3fs, "augft/ev/results.json"))
+    results = EvalOutput(got).results()  # the published file, read by its typed reader
+    assert set(results.conditions) == {"base", "ft"} and results.complete, r.stdout
 
 
 def test_missing_bucket_and_object_name_the_flag(work, s3):
@@ -106,4 +110,25 @@ def test_whole_study_with_every_path_on_s3(work, s3):
     assert any(n.endswith("/manifest.json") for n in names) and any(n.endswith("/summary.json") for n in names)
     # a rerun reads the published stage folders back and reuses every one
     again = _ok(augft_cli(*args, timeout=600))
-    assert "cached" in (again.stdout + again.stderr).lower(), again.stdout[-3000:]
+    assert (again.stdout + again.stderr).count(": cached (") >= 5, again.stderr[-3000:]
+
+
+def test_keys_naming_uris_become_local_copies(work, s3):
+    from augft.cluster.remote import input_overrides
+    from augft.core.config import load_config
+
+    s3fs, opts = s3
+    for path, data in {"augft/aug/manifest.json": b"{}", "augft/aug/local/part-0.parquet": b"p",
+                       "augft/ft/summary.json": b'{"s": 1}'}.items():
+        with s3fs.open_output_stream(path) as fh:
+            fh.write(data)
+    over = [f"train.augmentations=[s3://augft/aug?{opts}]", f"eval.costs.train_summaries.ft=s3://augft/ft/summary.json?{opts}",
+            f"eval.costs.augment_manifests.aug=[s3://augft/aug/manifest.json?{opts}]", "train.resume=auto"]
+    cfg = load_config(None, over)
+    assert input_overrides(cfg, "augment") == []  # augment streams its locations itself
+    local = load_config(None, [*over, *input_overrides(cfg, "eval")])
+    aug = Path(local.train.augmentations[0])
+    assert (aug / "local" / "part-0.parquet").read_bytes() == b"p" and (aug / "manifest.json").is_file()
+    assert Path(local.eval.costs.train_summaries.ft).read_bytes() == b'{"s": 1}'
+    assert Path(local.eval.costs.augment_manifests.aug[0]).name == "manifest.json"
+    assert local.train.resume == "auto"
