@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple
@@ -32,6 +33,7 @@ from augft.core.errors import AugftError
 MARKERS = frozenset({"manifest.json", "summary.json", "results.json", "targets.json", "benchmark.json",
                      "ingest.json", "questions.json", "quality.json"})
 """Files a reader takes as "this folder is complete": published after every other object."""
+log = logging.getLogger(__name__)
 _STATE = ".uri-state.json"
 _CHUNK = 8 << 20
 
@@ -213,8 +215,14 @@ def local_output(uri: str, key: str = "--out", storage: str = "", cache_dir: str
                          if r in _remote_files(filesystem, root)}, ".uri-published.json")
     try:
         yield local
-    finally:
-        publish(local, uri, key)
+    except BaseException:
+        try:  # what finished before the failure is published; the failure itself is what to report
+            publish(local, uri, key)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("%s %s: could not publish the partial output (%s); it stays in %s",
+                        key, public(uri), exc, local)
+        raise
+    publish(local, uri, key)
 
 
 def maybe_local_input(value: str, key: str, storage: str = "", cache_dir: str = "") -> Optional[str]:
