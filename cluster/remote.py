@@ -20,6 +20,12 @@ STREAMS_URIS = ("augment",)
 """Commands that read and write URIs through pyarrow filesystems themselves."""
 
 
+_STUDY = ("model", "augment", "train", "eval")
+READS = {"train": ("model", "train"), "targets": ("model", "train"), "eval": ("model", "eval"),
+         "questions": ("model",), "run": _STUDY, "sweep": _STUDY}
+"""Which of those keys each command loads (a model is copied only for a command that loads it)."""
+
+
 def _roots(cfg) -> Tuple[str, str]:
     return str(cfg.cluster.storage), str(cfg.model.cache_dir)
 
@@ -49,12 +55,16 @@ def input_overrides(cfg, command: str) -> List[str]:
     def local(value: str, key: str) -> str:
         return str(uri.local_input(value, key, storage, cache))
 
-    out = _single("model.name", str(cfg.model.name), local)
-    if str(cfg.augment.engine) != "openai":  # a served teacher is not loaded here
+    reads = READS.get(command, ())
+    out = _single("model.name", str(cfg.model.name), local) if "model" in reads else []
+    if "augment" in reads and str(cfg.augment.engine) != "openai":  # a served teacher is not loaded here
         out += _single("augment.model", str(cfg.augment.model or ""), local)
-    out += _list("train.augmentations", cfg.train.augmentations, local)
-    out += _list("train.targets", cfg.train.targets, local)
-    out += _single("train.resume", str(cfg.train.resume or ""), local)
+    if "train" in reads:
+        out += _list("train.augmentations", cfg.train.augmentations, local)
+        out += _list("train.targets", cfg.train.targets, local)
+        out += _single("train.resume", str(cfg.train.resume or ""), local)
+    if "eval" not in reads:
+        return out
     for label, value in dict(cfg.eval.models).items():
         out += _single(f"eval.models.{label}", str(value), local)
     for label, value in dict(cfg.eval.costs.train_summaries).items():

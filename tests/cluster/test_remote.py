@@ -126,7 +126,8 @@ def test_keys_naming_uris_become_local_copies(work, s3):
             f"eval.costs.augment_manifests.aug=[s3://augft/aug/manifest.json?{opts}]", "train.resume=auto"]
     cfg = load_config(None, over)
     assert input_overrides(cfg, "augment") == []  # augment streams its locations itself
-    local = load_config(None, [*over, *input_overrides(cfg, "eval")])
+    assert input_overrides(cfg, "ingest") == []  # ingest loads none of them
+    local = load_config(None, [*over, *input_overrides(cfg, "run")])
     aug = Path(local.train.augmentations[0])
     assert (aug / "local" / "part-0.parquet").read_bytes() == b"p" and (aug / "manifest.json").is_file()
     assert Path(local.eval.costs.train_summaries.ft).read_bytes() == b'{"s": 1}'
