@@ -1,7 +1,7 @@
 """The CLI's bridge between object-store URIs and stages that work on local files (core/uri.py).
 
-`augft augment` streams URIs itself. For every other stage command, `--data s3://...` and the
-config keys that name input folders, files or models (`model.name`, `augment.model`,
+`augft augment` streams its --data and --out URIs itself. For every other stage command
+`--data s3://...`, and for every command the config keys that name input folders, files or models (`model.name`, `augment.model`,
 `train.augmentations`, `train.targets`, `train.resume`, `eval.models.<label>`,
 `eval.costs.train_summaries.<label>`, `eval.costs.augment_manifests.<label>`) are mirrored into local copies
 and passed on as overrides; `--out s3://...` is a local folder published when the command ends.
@@ -21,7 +21,7 @@ STREAMS_URIS = ("augment",)
 
 
 _STUDY = ("model", "augment", "train", "eval")
-READS = {"train": ("model", "train"), "targets": ("model", "train"), "eval": ("model", "eval"),
+READS = {"augment": ("model", "augment"), "train": ("model", "train"), "targets": ("model", "train"), "eval": ("model", "eval"),
          "questions": ("model",), "run": _STUDY, "sweep": _STUDY}
 """Which of those keys each command loads (a model is copied only for a command that loads it)."""
 
@@ -48,8 +48,6 @@ def _single(key: str, value: str, local) -> List[str]:
 
 def input_overrides(cfg, command: str) -> List[str]:
     """`key=local copy` overrides for the URI-valued keys `command` reads (empty: none)."""
-    if command in STREAMS_URIS:
-        return []
     storage, cache = _roots(cfg)
 
     def local(value: str, key: str) -> str:

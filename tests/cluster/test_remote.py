@@ -125,7 +125,7 @@ def test_keys_naming_uris_become_local_copies(work, s3):
     over = [f"train.augmentations=[s3://augft/aug?{opts}]", f"eval.costs.train_summaries.ft=s3://augft/ft/summary.json?{opts}",
             f"eval.costs.augment_manifests.aug=[s3://augft/aug/manifest.json?{opts}]", "train.resume=auto"]
     cfg = load_config(None, over)
-    assert input_overrides(cfg, "augment") == []  # augment streams its locations itself
+    assert input_overrides(cfg, "augment") == []  # augment reads none of these keys (its corpus streams)
     assert input_overrides(cfg, "ingest") == []  # ingest loads none of them
     local = load_config(None, [*over, *input_overrides(cfg, "run")])
     aug = Path(local.train.augmentations[0])
@@ -133,3 +133,7 @@ def test_keys_naming_uris_become_local_copies(work, s3):
     assert Path(local.eval.costs.train_summaries.ft).read_bytes() == b'{"s": 1}'
     assert Path(local.eval.costs.augment_manifests.aug[0]).name == "manifest.json"
     assert local.train.resume == "auto"
+    # a model behind a URI is copied for augment too (transformers loads files), not for ingest
+    model = load_config(None, [f"model.name=s3://augft/ft?{opts}"])
+    assert [o.split("=", 1)[0] for o in input_overrides(model, "augment")] == ["model.name"]
+    assert input_overrides(model, "ingest") == []
