@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Optional
 
 from augft.core.artifacts import AugmentOutput, Quality
-from augft.core.errors import AugftError
+from augft.core.errors import AugftError, CapReached
 
 
 def record_quality(data_dir: Path, aug_dir: Path) -> Quality:
@@ -34,21 +34,33 @@ def chained_label(cfg, upstream: Path) -> str:
     return f"{strategies[0]}<{held[0]}"
 
 
+def _request(cfg, data, out, upstream: Optional[Path]):
+    """The run's request; pipeline.budget.tokens caps what this output folder generates in all
+    (earlier runs into it count), as the study's augment stages are capped."""
+    from augft.augment.request import AugmentRequest
+
+    cap = int(cfg.pipeline.budget.tokens or 0)
+    if upstream is None:
+        return AugmentRequest(str(data), str(out), tuple(str(s) for s in cfg.augment.strategies), cap)
+    return AugmentRequest(str(data), str(out), (chained_label(cfg, Path(upstream)),), cap, upstream=str(upstream))
+
+
 def run_augment(cfg, data: Optional[Path] = None, out: Path = Path("out/augment"),
                 upstream: Optional[Path] = None) -> int:
     """CLI entry point; `upstream` (--from): chain the configured strategy onto that output's records."""
-    from augft.augment.api import augment, augment_request
+    from augft.augment.api import augment_request
     from augft.augment.report import summary_table
-    from augft.augment.request import AugmentRequest
     from augft.core.config.settings import AugmentSettings
 
     if data is None:
         raise AugftError("augft augment needs --data DIR")
-    if upstream is None:
-        manifest = augment(cfg, data, out)  # folders or URIs (s3://...)
-    else:
-        req = AugmentRequest(str(data), str(out), (chained_label(cfg, Path(upstream)),), upstream=str(upstream))
+    req = _request(cfg, data, out, upstream)  # folders or URIs (s3://...)
+    try:
         manifest = augment_request(req, AugmentSettings.of(cfg))
+    except CapReached as exc:
+        raise AugftError(f"config key 'pipeline.budget.tokens': augment stopped at the cap ({exc}); the units "
+                         f"done are kept in {out} without a manifest: rerun with a larger pipeline.budget.tokens "
+                         "(or 0: no cap) to continue") from None
     local = "://" not in f"{data}{out}"
     print(summary_table(manifest, record_quality(Path(data), Path(out)) if local else None), end="")
     print(f"wrote {out}/manifest.json")

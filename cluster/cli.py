@@ -78,8 +78,13 @@ class StageArgs:
     """`augft augment --from DIR`: run the strategy over the records of the augment output DIR."""
 
 
+def _is_path(item: str) -> bool:
+    """An `augft ingest` positional that is a path, not key=value (a URI's query holds '=')."""
+    return "=" not in item or "://" in item.split("=", 1)[0]
+
+
 def _stage_args(ns: argparse.Namespace) -> StageArgs:
-    paths = [i for i in ns.overrides if "=" not in i] if ns.command == "ingest" else []
+    paths = [i for i in ns.overrides if _is_path(i)] if ns.command == "ingest" else []
     overrides = _split_overrides([i for i in ns.overrides if i not in paths])
     if ns.command == "benchmark" and ns.name:
         overrides = [f"benchmark.name={ns.name}"] + overrides
@@ -205,12 +210,14 @@ def _run_stage(sa: StageArgs) -> int:
     from augft.core.config import load_config
 
     from augft.cluster.preflight import check_models, check_out
+    from augft.cluster.remote import input_overrides, local_paths, stage_locations
     from augft.cluster.storage import check_storage
 
     cfg = load_config(sa.config, sa.overrides)
     target, _, needs_data = STAGES[sa.command]
-    # augment reads and writes through pyarrow filesystems: its locations may be URIs (s3://...)
-    place = (lambda v: v if "://" in v else Path(v)) if sa.command == "augment" else Path
+    # every location may be a URI (s3://...): augment streams it through pyarrow filesystems,
+    # the other stages get local copies and publish --out when done (cluster/remote.py)
+    place = lambda v: v if "://" in v else Path(v)  # noqa: E731
     data = place(sa.data) if sa.data else None
     if needs_data and data is None:
         raise AugftError(f"augft {sa.command} needs --data: {HELP[sa.command].data}")
@@ -220,14 +227,18 @@ def _run_stage(sa: StageArgs) -> int:
     if sa.command == "questions" and not sa.out:
         out = data  # the test set goes beside the corpus it was built from
     check_out(out, "--out" if sa.out else "the default --out")
+    remote_keys = input_overrides(cfg, sa.command)  # keys naming URIs -> their local copies
+    if remote_keys:
+        cfg = load_config(sa.config, [*sa.overrides, *remote_keys])
     check_models(cfg, sa.command)
     check_storage(cfg, sa.command, data, out)  # a multi-node Ray cluster needs shared paths
-    extra: Dict[str, object] = {"paths": list(sa.paths)} if sa.command == "ingest" else {}
+    extra: Dict[str, object] = {"paths": local_paths(cfg, sa.paths)} if sa.command == "ingest" else {}
     if sa.command == "questions":
         extra = {"force": sa.force}
     if sa.upstream:
         extra = {"upstream": Path(sa.upstream)}
-    return int(_load(target)(cfg, data=data, out=out, **extra) or 0)
+    with stage_locations(cfg, sa.command, data, out) as (data, out):
+        return int(_load(target)(cfg, data=data, out=out, **extra) or 0)
 
 
 def run_command(argv: Optional[List[str]] = None) -> int:

@@ -86,10 +86,21 @@ def _model_locations(cfg, command: str) -> Iterator[Tuple[str, str]]:
             yield cache_key, str(cache_root(str(cfg.model.cache_dir)))
 
 
+def _uri_copies(cfg, command: str, data, out) -> Iterator[Tuple[str, str]]:
+    """The work folder that holds the local copies of URI locations, for commands that use copies
+    (cluster/remote.py): its workers open those copies, so it must be shared too."""
+    from augft.cluster.remote import STREAMS_URIS
+    from augft.core.uri import work_root
+
+    if command not in STREAMS_URIS and any("://" in str(x) for x in (data, out) if x is not None):
+        yield ("the local copies of s3:// --data/--out ($AUGFT_WORK, else cluster.storage)",
+               str(work_root(str(cfg.cluster.storage), str(cfg.model.cache_dir))))
+
+
 def storage_problems(cfg, command: str, data, out) -> List[str]:
     """What is not shared among what `command` reads and writes (empty: all shared)."""
     roots = shared_roots(cfg)
-    places = [("--data", data), ("--out", out), *_model_locations(cfg, command)]
+    places = [("--data", data), ("--out", out), *_model_locations(cfg, command), *_uri_copies(cfg, command, data, out)]
     problems, seen = [], set()
     for key, location in places:
         if location is None or (key, str(location)) in seen:

@@ -38,3 +38,26 @@ def test_augment_from_an_output_runs_a_chain_over_its_records(tmp_path):
     bad = augft_cli("augment", *common, "--out", tmp_path / "bad", "--from", tmp_path / "oracle",
                     "augment.strategies=[global]", cwd=REPO)
     assert bad.returncode != 0 and "runs 'global' over another strategy's records" in bad.stderr
+
+
+def test_augment_alone_stops_at_the_token_budget_and_a_larger_one_continues(tmp_path):
+    import json
+
+    from augft.core.artifacts import AugmentOutput
+
+    data = tmp_path / "data"
+    data.mkdir()
+    with open(data / "corpus.jsonl", "w") as f:
+        for i in range(8):
+            f.write(json.dumps({"id": f"d{i}", "text": f"Person {i} is the mayor of town {i}."}) + "\n")
+    args = ("--data", data, "--out", tmp_path / "aug", "model.name=tiny-random-llama", "augment.strategies=[local]",
+            "augment.unit_size=2", "augment.max_new_tokens=8", "augment.num_candidates=1", "augment.use_ray=false")
+    out = AugmentOutput(tmp_path / "aug")
+    r = augft_cli("augment", *args, "pipeline.budget.tokens=1", cwd=REPO, timeout=300)
+    assert r.returncode == 2 and "config key 'pipeline.budget.tokens': augment stopped at the cap" in r.stderr, \
+        r.stderr[-2000:]
+    assert not out.finished() and len(list((tmp_path / "aug" / "local").glob("part-*.stats.json"))) == 1
+    r = augft_cli("augment", *args, "pipeline.budget.tokens=100000", cwd=REPO, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "augment: resumed: 1 unit(s)" in r.stdout and out.finished()
+    assert len(list((tmp_path / "aug" / "local").glob("part-*.stats.json"))) == 4

@@ -109,3 +109,18 @@ def test_is_shared_resolves_before_comparing(tmp_path):
 def test_shared_paths_must_be_absolute():
     with pytest.raises(AugftError, match="cluster.shared_paths\\[0\\]"):
         load_config(None, ["cluster.shared_paths=[relative/dir]"])
+
+
+def test_uri_locations_of_a_stage_that_copies_them_need_a_shared_work_folder(tmp_path, monkeypatch):
+    from augft.cluster.storage import storage_problems
+
+    for var in ("AUGFT_WORK", "AUGFT_STORAGE", "MLFLOW_TRACKING_URI"):
+        monkeypatch.delenv(var, raising=False)
+    cfg = load_config(None, [f"model.cache_dir={tmp_path / 'cache'}", "tracking.enabled=false",
+                             f"cluster.shared_paths=[{tmp_path / 'cache'}]", "train.launcher=ray"])
+    # augment streams URIs; train works on local copies, in the work folder under the (shared) cache
+    assert storage_problems(cfg, "augment", "s3://b/data", "s3://b/out") == []
+    assert storage_problems(cfg, "train", "s3://b/data", "s3://b/out") == []
+    monkeypatch.setenv("AUGFT_WORK", str(tmp_path / "local-work"))
+    problems = storage_problems(cfg, "train", "s3://b/data", "s3://b/out")
+    assert len(problems) == 1 and "the local copies of s3:// --data/--out ($AUGFT_WORK" in problems[0]
