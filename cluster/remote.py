@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple, Union
 
 from augft.core import uri
 from augft.core.corpus import is_uri
@@ -89,20 +89,26 @@ def _named_by_uri(exc: AugftError, places: Dict[str, str]) -> AugftError:
     return AugftError(text)
 
 
+Location = Union[str, Path]
+"""A folder or a URI: what `--data` and `--out` may name."""
+
+
 @contextlib.contextmanager
-def stage_locations(cfg, command: str, data: Optional[str], out) -> Iterator[Tuple[Optional[Path], Path]]:
-    """(data, out) as local folders for the stage; a URI `out` is published when the block ends."""
+def stage_locations(cfg, command: str, data: Optional[Location],
+                    out: Location) -> Iterator[Tuple[Optional[Location], Location]]:
+    """(data, out) as local folders for the stage (URIs as given to a command that streams them);
+    a URI `out` is published when the block ends."""
     if command in STREAMS_URIS:
         yield data, out
         return
     storage, cache = _roots(cfg)
     places: Dict[str, str] = {}
     with contextlib.ExitStack() as stack:
-        local_out = out
+        local_out: Location = out
         if is_uri(str(out)):
             local_out = stack.enter_context(uri.local_output(str(out), "--out", storage, cache))
             places[str(local_out)] = str(out)
-        local_data = data
+        local_data: Optional[Location] = data
         if data is not None and is_uri(str(data)):
             same = is_uri(str(out)) and uri.public(str(out)).rstrip("/") == uri.public(str(data)).rstrip("/")
             # questions writes beside its corpus: the output's copy already holds the corpus
