@@ -72,6 +72,8 @@ def s3(monkeypatch):
         s3fs = pafs.S3FileSystem(endpoint_override=f"127.0.0.1:{port}", scheme="http", region="us-east-1",
                                  access_key="testing", secret_key="testing", allow_bucket_creation=True)
         s3fs.create_dir("augft")
+        # moto keeps its buckets in the process, across server instances: start every test empty
+        s3fs.delete_dir_contents("augft", missing_dir_ok=True)
         yield s3fs, f"endpoint_override=127.0.0.1:{port}&scheme=http&region=us-east-1"
     finally:
         server.stop()
