@@ -50,7 +50,9 @@ class Claim:
 def _relation(words: List[str], keys: Tuple[str, ...]) -> Tuple[str, ...]:
     folded = [fold(w) for w in words]
     at = [i for i, w in enumerate(folded) if w in keys]
-    span = folded[at[0] + 1:at[-1]] if len(at) > 1 else folded[at[0] + 1:]
+    # A key that is no word here (a code identifier such as `sys.monitoring`, a version) has no
+    # place to measure from: the relation is then every other content word of the sentence.
+    span = folded[at[0] + 1:at[-1]] if len(at) > 1 else folded[at[0] + 1:] if at else folded
     rel = {_LEMMA.get(w, w) for w in span if w not in keys and _LEMMA.get(w, w) not in _FUNCTION}
     return tuple(sorted(rel))
 

@@ -95,3 +95,13 @@ def test_names_of_several_common_words_are_read_as_one_entity():
     assert a.signature[0] == ("falcon group", "acme corp") and "own" in a.signature[1]
     assert conflicts(a, b)
     assert not conflicts(a, claim("Acme Corp owns the Falcon Group."))  # the other direction
+
+
+def test_a_claim_about_a_code_identifier_is_read_not_raised():
+    # Real release notes: the only entity is a code identifier, which is no plain word of the
+    # sentence (settling a realdocs compose round raised IndexError on it).
+    c = claim("Detect debuggers registered with sys.monitoring.")
+    assert c is not None and c.signature[0] == ("sys.monitoring",)
+    assert {"detect", "debugger", "register"} <= set(c.signature[1])
+    store = FactStore()
+    store.add("Detect debuggers registered with sys.monitoring.")
