@@ -77,3 +77,10 @@ def s3(monkeypatch):
         yield s3fs, f"endpoint_override=127.0.0.1:{port}&scheme=http&region=us-east-1"
     finally:
         server.stop()
+
+
+@pytest.fixture
+def uri_work(tmp_path, monkeypatch):
+    """tmp_path, with URI copies (core/uri.py) kept in its `work` folder."""
+    monkeypatch.setenv("AUGFT_WORK", str(tmp_path / "work"))
+    return tmp_path

@@ -54,3 +54,11 @@ def _refusal(args, folder, cwd, env, timeout):
     assert "Traceback" not in r.stderr, said
     assert folder_state(folder) == before, f"{folder} changed\n{said}"
     return errors[0], r
+
+
+def s3_names(s3fs, prefix: str) -> set:
+    """The files under `prefix` of a pyarrow S3 filesystem, relative to it."""
+    from pyarrow import fs as pafs
+
+    infos = s3fs.get_file_info(pafs.FileSelector(prefix, recursive=True, allow_not_found=True))
+    return {i.path[len(prefix) + 1:] for i in infos if i.type == pafs.FileType.File}

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import augft_cli
+from helpers import augft_cli, s3_names
 
 TINY = Path(__file__).resolve().parents[2] / "configs" / "tiny.yaml"
 
@@ -21,11 +21,6 @@ def _get(s3fs, path: str) -> bytes:
         return fh.read()
 
 
-def _names(s3fs, prefix: str):
-    from pyarrow import fs as pafs
-
-    infos = s3fs.get_file_info(pafs.FileSelector(prefix, recursive=True, allow_not_found=True))
-    return {i.path[len(prefix) + 1:] for i in infos if i.type == pafs.FileType.File}
 
 
 def _ok(r):
@@ -33,68 +28,64 @@ def _ok(r):
     return r
 
 
-@pytest.fixture
-def work(tmp_path, monkeypatch):
-    monkeypatch.setenv("AUGFT_WORK", str(tmp_path / "work"))
-    return tmp_path
 
 
-def test_ingest_then_questions_to_s3(work, s3):
+def test_ingest_then_questions_to_s3(uri_work, s3):
     s3fs, opts = s3
-    bench, docs = work / "bench", work / "docs"
+    bench, docs = uri_work / "bench", uri_work / "docs"
     _ok(augft_cli("benchmark", "--name", "people", "benchmark.people.n_people=8", "--out", bench))
     docs.mkdir()
     (docs / "people.jsonl").write_bytes((bench / "corpus.jsonl").read_bytes())  # Document records
     (docs / "a.md").write_text("# Femp\n\nFemp are more dangerous than glon. Glon live in the north.\n")
     _put(s3fs, docs, "augft/docs")
     _ok(augft_cli("ingest", f"s3://augft/docs?{opts}", "--out", f"s3://augft/data?{opts}"))
-    assert {"corpus.jsonl", "ingest.json"} <= _names(s3fs, "augft/data")
+    assert {"corpus.jsonl", "ingest.json"} <= s3_names(s3fs, "augft/data")
     assert b"more dangerous than glon" in _get(s3fs, "augft/data/corpus.jsonl")
     # questions writes beside its corpus when --out is left out: the same URI
     _ok(augft_cli("questions", "--data", f"s3://augft/data?{opts}", "questions.generate=false",
                   "questions.filter=false", "model.name=tiny-random-llama",
                   "questions.per_split=5"))
-    names = _names(s3fs, "augft/data")
+    names = s3_names(s3fs, "augft/data")
     assert {"corpus.jsonl", "questions.jsonl", "questions.json"} <= names, names
 
 
-def test_train_then_eval_on_s3(work, s3):
+def test_train_then_eval_on_s3(uri_work, s3):
     s3fs, opts = s3
     _ok(augft_cli("benchmark", "--config", TINY, "--out", f"s3://augft/bench?{opts}"))
-    assert {"corpus.jsonl", "questions.jsonl"} <= _names(s3fs, "augft/bench")
+    assert {"corpus.jsonl", "questions.jsonl"} <= s3_names(s3fs, "augft/bench")
     _ok(augft_cli("train", "--config", TINY, "--data", f"s3://augft/bench?{opts}", "--out", f"s3://augft/ft?{opts}",
                   "tracking.enabled=false"))
-    names = _names(s3fs, "augft/ft")
+    names = s3_names(s3fs, "augft/ft")
     assert "summary.json" in names and any(n.startswith("model/") and n.endswith(".safetensors") for n in names)
     r = _ok(augft_cli("eval", "--config", TINY, "--data", f"s3://augft/bench?{opts}", "--out", f"s3://augft/ev?{opts}",
                       "tracking.enabled=false", "eval.conditions=[base,ft]", f"eval.models.ft=s3://augft/ft/model?{opts}"))
     from augft.core.artifacts import EvalOutput
 
-    got = work / "ev"
+    got = uri_work / "ev"
     got.mkdir()
     (got / "results.json").write_bytes(_get(s3fs, "augft/ev/results.json"))
     results = EvalOutput(got).results()  # the published file, read by its typed reader
     assert set(results.conditions) == {"base", "ft"} and results.complete, r.stdout
 
 
-def test_missing_bucket_and_object_name_the_flag(work, s3):
+def test_missing_bucket_and_object_name_the_flag(uri_work, s3):
     s3fs, opts = s3
-    r = augft_cli("train", "--config", TINY, "--data", f"s3://nobucket/data?{opts}", "--out", str(work / "o"))
+    r = augft_cli("train", "--config", TINY, "--data", f"s3://nobucket/data?{opts}", "--out", str(uri_work / "o"))
     assert r.returncode == 2 and "--data s3://nobucket/data" in r.stderr, r.stderr
-    r = augft_cli("eval", "--config", TINY, "--data", f"s3://augft/none?{opts}", "--out", str(work / "o"))
+    r = augft_cli("eval", "--config", TINY, "--data", f"s3://augft/none?{opts}", "--out", str(uri_work / "o"))
     assert r.returncode == 2 and "--data s3://augft/none: no such object or folder" in r.stderr, r.stderr
     with s3fs.open_output_stream("augft/plain/corpus.jsonl") as fh:
         fh.write(b'{"id": "a", "text": "nothing here to ask about"}\n')
     r = augft_cli("questions", "--data", f"s3://augft/plain?{opts}", "questions.generate=false")
     assert r.returncode == 2 and "s3://augft/plain: no sentence in the corpus" in r.stderr, r.stderr  # not the copy
-    r = augft_cli("train", "--config", TINY, "--data", str(work), "--out", f"s3://nobucket/o?{opts}")
+    r = augft_cli("train", "--config", TINY, "--data", str(uri_work), "--out", f"s3://nobucket/o?{opts}")
     assert r.returncode == 2 and "--out s3://nobucket/o: the bucket 'nobucket' does not exist" in r.stderr, r.stderr
 
 
 @pytest.mark.slow
-def test_whole_study_with_every_path_on_s3(work, s3):
+def test_whole_study_with_every_path_on_s3(uri_work, s3):
     s3fs, opts = s3
-    bench = work / "bench"
+    bench = uri_work / "bench"
     _ok(augft_cli("benchmark", "--config", TINY, "--out", bench))
     _put(s3fs, bench, "augft/data")
     # the model too: a model folder behind a URI is copied down once and loaded from there
@@ -105,7 +96,7 @@ def test_whole_study_with_every_path_on_s3(work, s3):
             "tracking.enabled=false", "pipeline.conditions=[base,ft,\"aug_ft[local]\"]",
             f"model.name=s3://augft/models/tiny?{opts}"]
     _ok(augft_cli(*args, timeout=600))
-    names = _names(s3fs, "augft/study")
+    names = s3_names(s3fs, "augft/study")
     assert {"report/results.json", "report/report.md"} <= names, sorted(names)
     assert any(n.endswith("/manifest.json") for n in names) and any(n.endswith("/summary.json") for n in names)
     # a rerun reads the published stage folders back and reuses every one
@@ -113,7 +104,7 @@ def test_whole_study_with_every_path_on_s3(work, s3):
     assert (again.stdout + again.stderr).count(": cached (") >= 5, again.stderr[-3000:]
 
 
-def test_keys_naming_uris_become_local_copies(work, s3):
+def test_keys_naming_uris_become_local_copies(uri_work, s3):
     from augft.cluster.remote import input_overrides
     from augft.core.config import load_config
 

@@ -4,6 +4,7 @@ import pytest
 
 from augft.core import uri
 from augft.core.errors import AugftError
+from helpers import s3_names
 
 
 def _put(s3fs, path: str, data: bytes) -> None:
@@ -11,20 +12,11 @@ def _put(s3fs, path: str, data: bytes) -> None:
         fh.write(data)
 
 
-def _names(s3fs, prefix):
-    from pyarrow import fs as pafs
-
-    infos = s3fs.get_file_info(pafs.FileSelector(prefix, recursive=True, allow_not_found=True))
-    return {i.path[len(prefix) + 1:] for i in infos if i.type == pafs.FileType.File}
 
 
-@pytest.fixture
-def work(tmp_path, monkeypatch):
-    monkeypatch.setenv("AUGFT_WORK", str(tmp_path / "work"))
-    return tmp_path
 
 
-def test_input_is_mirrored_and_refreshed(work, s3):
+def test_input_is_mirrored_and_refreshed(uri_work, s3):
     s3fs, opts = s3
     _put(s3fs, "augft/d/corpus.jsonl", b"one\n")
     _put(s3fs, "augft/d/sub/x.bin", b"x")
@@ -39,7 +31,7 @@ def test_input_is_mirrored_and_refreshed(work, s3):
         uri.local_input(f"s3://augft/nothing?{opts}", "--data")
 
 
-def test_output_resumes_from_the_store_and_publishes_markers_last(work, s3):
+def test_output_resumes_from_the_store_and_publishes_markers_last(uri_work, s3):
     s3fs, opts = s3
     loc = f"s3://augft/out?{opts}"
     with uri.local_output(loc) as local:
@@ -47,7 +39,7 @@ def test_output_resumes_from_the_store_and_publishes_markers_last(work, s3):
         (local / "stage" / "part-0.parquet").write_bytes(b"p0")
         (local / "stage" / "manifest.json").write_text("{}")
         (local / "old.txt").write_text("rotated out later")
-    assert _names(s3fs, "augft/out") == {"stage/part-0.parquet", "stage/manifest.json", "old.txt"}
+    assert s3_names(s3fs, "augft/out") == {"stage/part-0.parquet", "stage/manifest.json", "old.txt"}
 
     calls = []
 
@@ -68,15 +60,15 @@ def test_output_resumes_from_the_store_and_publishes_markers_last(work, s3):
             mock.patch.object(uri, "_upload", crash_after_one).start()
     mock.patch.stopall()
     # the payload went first; the crash came before the new manifest, and the old one was withdrawn
-    assert calls[0] == "part-1.parquet" and "stage/manifest.json" not in _names(s3fs, "augft/out")
+    assert calls[0] == "part-1.parquet" and "stage/manifest.json" not in s3_names(s3fs, "augft/out")
     with uri.local_output(loc):  # the rerun starts from the store (old.txt was not withdrawn yet) and publishes
         pass
-    assert _names(s3fs, "augft/out") >= {"stage/part-0.parquet", "stage/part-1.parquet", "stage/manifest.json"}
+    assert s3_names(s3fs, "augft/out") >= {"stage/part-0.parquet", "stage/part-1.parquet", "stage/manifest.json"}
     with s3fs.open_input_stream("augft/out/stage/manifest.json") as fh:
         assert fh.read() == b'{"v": 2}'
 
 
-def test_missing_bucket_is_named(work, s3):
+def test_missing_bucket_is_named(uri_work, s3):
     _, opts = s3
     with pytest.raises(AugftError, match=r"--out s3://nobucket/x: the bucket 'nobucket' does not exist"):
         with uri.local_output(f"s3://nobucket/x?{opts}"):
